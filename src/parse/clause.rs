@@ -1,0 +1,522 @@
+//! Splitting a message into sentences and clauses, and reading each clause: which cues speak
+//! for an offer or a request, which things are named, which dates and prices.
+//!
+//! A clause is the unit that gets one direction: "je donne un transat | et je cherche une
+//! poussette" holds two. Clauses start at sentence ends, at "mais"/"par contre", at a comma or
+//! "et" followed by a subject ("…, je peux le prêter"), and where a strong cue of the other
+//! direction follows a thing already named.
+
+use super::lexicon::{Lexicon, Marker};
+use super::model::{DateRange, Direction, Kind, Mode, Price};
+use super::pattern::Match;
+use super::text::Stream;
+use super::when::WhenMatch;
+
+/// Everything found in a message before clauses are read.
+pub struct Found {
+    pub cues: Vec<Match>,
+    pub items: Vec<Match>,
+    pub markers: Vec<Match>,
+    pub dates: Vec<WhenMatch>,
+    pub prices: Vec<(usize, usize, Price)>,
+    /// Whether each word stands inside parentheses.
+    pub parens: Vec<bool>,
+}
+
+/// A clause: words `start..end` of sentence `sentence`.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub sentence: usize,
+}
+
+/// One thing named in a clause.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemHit {
+    pub entry: usize,
+    pub start: usize,
+    pub end: usize,
+    /// Inside parentheses: a detail, unless the clause names nothing else.
+    pub in_parens: bool,
+}
+
+/// A cue kept for a clause.
+#[derive(Debug, Clone, Copy)]
+pub struct CueHit {
+    pub entry: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What one clause says.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub span: Span,
+    pub direction: Option<Direction>,
+    /// Strongest direction weight (0 when none).
+    pub strength: u8,
+    pub cues: Vec<CueHit>,
+    pub items: Vec<ItemHit>,
+    pub dates: Option<(DateRange, usize, usize)>,
+    pub price: Option<(usize, usize, Price)>,
+    pub withdrawn: bool,
+    pub thanks: bool,
+    pub anaphora: bool,
+}
+
+const MODE_ORDER: [Mode; 4] = [Mode::Swap, Mode::Loan, Mode::Gift, Mode::Sale];
+
+/// The matches of a sorted list that start inside `span` (binary search: reading every
+/// clause stays linear in the length of the message).
+pub fn within<'a>(v: &'a [Match], span: &Span) -> &'a [Match] {
+    let a = v.partition_point(|m| m.start < span.start);
+    let b = v.partition_point(|m| m.start < span.end);
+    &v[a..b.max(a)]
+}
+
+/// Splits the stream into sentences (at . ! ? ; newlines and emoji).
+pub fn sentences(s: &Stream) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut a = 0;
+    for i in 0..s.len() {
+        if s.is_hard_boundary(i) {
+            if i > a {
+                out.push((a, i));
+            }
+            a = i + 1;
+        }
+    }
+    if s.len() > a {
+        out.push((a, s.len()));
+    }
+    out
+}
+
+fn word_in(s: &Stream, i: usize, list: &[String]) -> bool {
+    s.is_word(i) && list.iter().any(|w| w == s.key(i))
+}
+
+/// Whether the cue at `i` opens its clause: nothing but punctuation or a greeting before it.
+fn at_clause_start(s: &Stream, i: usize, clause_start: usize) -> bool {
+    if i <= clause_start {
+        return true;
+    }
+    let p = i - 1;
+    !s.is_word(p)
+        || matches!(
+            s.key(p),
+            "et" | "and" | "mais" | "bonjour" | "bonsoir" | "hello" | "salut" | "coucou" | "hi"
+        )
+}
+
+fn negated(s: &Stream, lex: &Lexicon, i: usize, clause_start: usize) -> bool {
+    let mut seen = 0;
+    let mut j = i;
+    while j > clause_start && seen < 2 {
+        j -= 1;
+        if s.is_soft_punct(j) {
+            continue;
+        }
+        if !s.is_word(j) {
+            return false;
+        }
+        seen += 1;
+        if word_in(s, j, &lex.negators) {
+            // "en plus", "de plus": an addition, not a negation.
+            let addition = s.key(j) == "plu" && j > 0 && matches!(s.key(j - 1), "en" | "de");
+            if !addition {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Cues of the clause that count: at the start when they must be, not negated.
+fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
+    let info = within(&f.markers, span)
+        .iter()
+        .any(|m| lex.markers[m.entry] == Marker::Info);
+    within(&f.cues, span)
+        .iter()
+        .filter(|m| {
+            let c = &lex.cues[m.entry];
+            let misplaced = c.at_start && !at_clause_start(s, m.start, span.start);
+            let asks_info = info && c.direction == Some(Direction::Request);
+            let denied = c.direction.is_some() && negated(s, lex, m.start, span.start);
+            !(misplaced || asks_info || denied)
+        })
+        .map(|m| CueHit {
+            entry: m.entry,
+            start: m.start,
+            end: m.end,
+        })
+        .collect()
+}
+
+/// The direction of a set of cues: the heaviest wins, the first on a tie; weak cues must add
+/// up to 2.
+pub fn direction_of(lex: &Lexicon, cues: &[CueHit]) -> (Option<Direction>, u8) {
+    let mut best: Option<(Direction, u8)> = None;
+    let mut sums = [0u8; 2];
+    for c in cues {
+        let e = &lex.cues[c.entry];
+        if let Some(d) = e.direction {
+            sums[d as usize] = sums[d as usize].saturating_add(e.weight);
+            if best.is_none_or(|(_, w)| e.weight > w) {
+                best = Some((d, e.weight));
+            }
+        }
+    }
+    match best {
+        Some((d, w)) if w >= 2 || sums[d as usize] >= 2 => (Some(d), w),
+        _ => (None, 0),
+    }
+}
+
+/// The mode of a post of `kind` given the clause's cues and price.
+pub fn mode_of(lex: &Lexicon, cues: &[CueHit], kind: Kind, priced: bool) -> Option<Mode> {
+    let mut weights = [0u8; 4];
+    for c in cues {
+        let e = &lex.cues[c.entry];
+        if let Some(m) = e.mode
+            && !(e.mode_items_only && kind == Kind::Service)
+        {
+            let w = e.mode_weight.unwrap_or(e.weight);
+            let k = MODE_ORDER.iter().position(|x| *x == m).unwrap_or(0);
+            weights[k] = weights[k].max(w);
+        }
+    }
+    if priced {
+        weights[3] = weights[3].max(2);
+    }
+    let max = *weights.iter().max()?;
+    if max == 0 {
+        return None;
+    }
+    MODE_ORDER.iter().zip(weights).find(|(_, w)| *w == max).map(|(m, _)| *m)
+}
+
+/// Splits sentences into clauses.
+pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut breaks_at = vec![false; s.len()];
+    for m in &f.markers {
+        if lex.markers[m.entry] == Marker::ClauseBreak {
+            breaks_at[m.start] = true;
+        }
+    }
+    for (n, (a, b)) in sentences(s).into_iter().enumerate() {
+        let mut start = a;
+        for (i, &breaks) in breaks_at.iter().enumerate().take(b).skip(a) {
+            if i == start {
+                continue;
+            }
+            let after_comma = i > a && (s.punct(i - 1) == Some(',') || matches!(s.key(i - 1), "et" | "and"));
+            let subject = word_in(s, i, &lex.pronouns);
+            if breaks || (after_comma && subject) {
+                let at = if i > start + 1 && matches!(s.key(i - 1), "et" | "and") {
+                    i - 1
+                } else {
+                    i
+                };
+                if at > start {
+                    out.push(Span {
+                        start,
+                        end: at,
+                        sentence: n,
+                    });
+                    start = at;
+                }
+            }
+        }
+        out.push(Span {
+            start,
+            end: b,
+            sentence: n,
+        });
+    }
+    // A strong cue of the other direction after a thing was named starts a new clause.
+    let mut split = Vec::with_capacity(out.len());
+    for span in out {
+        let mut start = span.start;
+        let mut dir: Option<Direction> = None;
+        let mut named = false;
+        let mut events: Vec<(usize, Option<Direction>)> = Vec::new();
+        for m in within(&f.cues, &span) {
+            let c = &lex.cues[m.entry];
+            if c.weight >= 3
+                && let Some(d) = c.direction
+                && (!c.at_start || at_clause_start(s, m.start, span.start) || at_clause_start(s, m.start, start))
+            {
+                events.push((m.start, Some(d)));
+            }
+        }
+        for m in within(&f.items, &span) {
+            events.push((m.start, None));
+        }
+        events.sort_by_key(|e| e.0);
+        for (pos, d) in events {
+            match d {
+                Some(d) => {
+                    if dir.is_some_and(|x| x != d) && named && pos > start {
+                        split.push(Span {
+                            start,
+                            end: pos,
+                            sentence: span.sentence,
+                        });
+                        start = pos;
+                    }
+                    if dir != Some(d) {
+                        named = false;
+                    }
+                    dir = Some(d);
+                }
+                None => named |= dir.is_some(),
+            }
+        }
+        split.push(Span {
+            start,
+            end: span.end,
+            sentence: span.sentence,
+        });
+    }
+    split
+}
+
+/// For each word, whether it stands inside parentheses (depth resets at sentence ends).
+pub fn paren_depths(s: &Stream) -> Vec<bool> {
+    let mut depth = 0u32;
+    (0..s.len())
+        .map(|j| {
+            match s.punct(j) {
+                Some('(' | '[') => depth += 1,
+                Some(')' | ']') => depth = depth.saturating_sub(1),
+                _ if s.is_hard_boundary(j) && !matches!(s.punct(j), Some('.' | '!' | '?')) => depth = 0,
+                _ => {}
+            }
+            depth > 0
+        })
+        .collect()
+}
+
+/// True when the thing at `i` is the complement of a preposition ("en bois", "avec matelas",
+/// "pour poser des étagères"), unless that preposition ends a cue ("looking for a ladder").
+fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i: usize) -> bool {
+    let mut j = i;
+    let floor = span.start.max(i.saturating_sub(8));
+    let mut verb_seen = false;
+    while j > floor {
+        j -= 1;
+        if s.is_soft_punct(j) {
+            continue;
+        }
+        if !s.is_word(j) {
+            return false;
+        }
+        if word_in(s, j, &lex.prepositions) || (verb_seen && matches!(s.key(j), "a" | "de" | "d" | "to")) {
+            // Unless a cue ends there: "looking for a ladder", "je cherche à acheter un lit".
+            return !cues.iter().any(|c| c.end > j && c.end <= i);
+        }
+        if s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) {
+            continue;
+        }
+        // One infinitive may stand between the preposition and the thing: "pour poser des étagères".
+        let k = s.key(j);
+        if !verb_seen && k.len() > 3 && (k.ends_with("er") || k.ends_with("ir") || k.ends_with("re")) {
+            verb_seen = true;
+            continue;
+        }
+        return false;
+    }
+    false
+}
+
+/// What lies between two things: a list separator, an alternative ("ou"), or nothing.
+enum Between {
+    Separator,
+    Alternative,
+    Nothing,
+}
+
+fn between(s: &Stream, lex: &Lexicon, a: usize, b: usize) -> Between {
+    for j in a..b {
+        if matches!(s.punct(j), Some(',' | '+' | '&' | ':' | '/' | '\n')) || word_in(s, j, &lex.separators) {
+            return Between::Separator;
+        }
+        if word_in(s, j, &lex.alternatives) {
+            return Between::Alternative;
+        }
+    }
+    Between::Nothing
+}
+
+/// The things of a clause that are posts of their own.
+fn kept_items(s: &Stream, lex: &Lexicon, f: &Found, span: &Span, cues: &[CueHit]) -> Vec<ItemHit> {
+    let marks = within(&f.markers, span);
+    if marks.iter().any(|m| lex.markers[m.entry] == Marker::InReturn) {
+        return Vec::new();
+    }
+    let cut = marks
+        .iter()
+        .filter(|m| lex.markers[m.entry] == Marker::Counterpart)
+        .map(|m| m.start)
+        .min()
+        .unwrap_or(usize::MAX);
+    let entry = |h: &ItemHit| &lex.items[h.entry];
+    let mut hits: Vec<ItemHit> = Vec::new();
+    // The end of the last thing dropped as a complement: "pour vos confitures ou conserves"
+    // drops both.
+    let mut dropped_end: Option<usize> = None;
+    for m in within(&f.items, span).iter().filter(|m| m.start < cut) {
+        let h = ItemHit {
+            entry: m.entry,
+            start: m.start,
+            end: m.end,
+            in_parens: f.parens[m.start],
+        };
+        // "Help !" is a cue, not a request for help in general.
+        if entry(&h).generic && cues.iter().any(|c| c.start < h.end && h.start < c.end) {
+            continue;
+        }
+        let complement = entry(&h).kind == Kind::Item
+            && (after_preposition(s, lex, cues, span, h.start)
+                || dropped_end.is_some_and(|e| only_links(s, lex, e, h.start)));
+        // A service after "pour" next to a thing is its purpose: "je prête mon niveau laser,
+        // pratique pour poser des étagères".
+        let purpose = entry(&h).kind == Kind::Service
+            && hits.iter().any(|x| !entry(x).generic)
+            && purpose_before(s, h.start, span.start);
+        if complement || purpose {
+            dropped_end = Some(h.end);
+        } else {
+            dropped_end = None;
+            hits.push(h);
+        }
+    }
+    if hits.iter().any(|h| !h.in_parens) {
+        hits.retain(|h| !h.in_parens);
+    }
+    if hits.iter().any(|h| !entry(h).accessory) {
+        hits.retain(|h| !entry(h).accessory);
+    }
+    if hits.iter().any(|h| !entry(h).generic) {
+        hits.retain(|h| !entry(h).generic);
+    }
+    if let Some(pos) = hits.iter().position(|h| entry(h).absorbs) {
+        let keep = hits[pos];
+        hits.retain(|h| h.start <= keep.start || entry(h).kind == Kind::Service && !entry(h).generic);
+    }
+    let mut out: Vec<ItemHit> = Vec::with_capacity(hits.len());
+    for h in hits {
+        if let Some(prev) = out.last()
+            && !matches!(between(s, lex, prev.end, h.start), Between::Separator)
+        {
+            continue;
+        }
+        if out.iter().any(|o| o.entry == h.entry) {
+            continue;
+        }
+        out.push(h);
+    }
+    out
+}
+
+/// Whether "pour" / "to" / "afin de" stands right before word `i` (fillers aside).
+fn purpose_before(s: &Stream, i: usize, floor: usize) -> bool {
+    let mut j = i;
+    while j > floor && i - j < 4 {
+        j -= 1;
+        if s.is_filler(j) || s.is_soft_punct(j) {
+            continue;
+        }
+        return matches!(s.key(j), "pour" | "to" | "afin" | "for");
+    }
+    false
+}
+
+/// Only list links (separators, alternatives, fillers) between words `a` and `b`.
+fn only_links(s: &Stream, lex: &Lexicon, a: usize, b: usize) -> bool {
+    (a..b).all(|j| {
+        !s.is_word(j) && matches!(s.punct(j), Some(',' | '+' | '&' | '/' | '\'' | '-'))
+            || s.is_filler(j)
+            || word_in(s, j, &lex.separators)
+            || word_in(s, j, &lex.alternatives)
+    })
+}
+
+/// Reads one clause.
+pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn: bool) -> Reading {
+    let cues = kept_cues(s, lex, f, &span);
+    let (direction, strength) = direction_of(lex, &cues);
+    let items = kept_items(s, lex, f, &span, &cues);
+    let mut dates: Option<(DateRange, usize, usize)> = None;
+    let (a, b) = (
+        f.dates.partition_point(|d| d.start < span.start),
+        f.dates.partition_point(|d| d.start < span.end),
+    );
+    for d in &f.dates[a..b.max(a)] {
+        dates = Some(match dates {
+            None => (DateRange { from: d.from, to: d.to }, d.start, d.end),
+            Some((r, a, b)) => (
+                DateRange {
+                    from: r.from.min(d.from),
+                    to: r.to.max(d.to),
+                },
+                a.min(d.start),
+                b.max(d.end),
+            ),
+        });
+    }
+    let i = f.prices.partition_point(|p| p.0 < span.start);
+    let price = f.prices.get(i).filter(|p| p.0 < span.end).copied();
+    let has = |k: Marker| within(&f.markers, &span).iter().any(|m| lex.markers[m.entry] == k);
+    Reading {
+        direction,
+        strength,
+        items,
+        dates,
+        price,
+        withdrawn: sentence_withdrawn,
+        thanks: has(Marker::Thanks),
+        anaphora: has(Marker::Anaphora),
+        cues,
+        span,
+    }
+}
+
+/// Prices: a number followed by € / euros / balles, or € followed by a number.
+pub fn prices(s: &Stream) -> Vec<(usize, usize, Price)> {
+    let mut out = Vec::new();
+    let is_cur = |i: usize| s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule");
+    for i in 0..s.len() {
+        if !is_cur(i) {
+            continue;
+        }
+        let number_at = |j: usize| -> Option<(usize, u64)> {
+            if !s.is_number(j) {
+                return None;
+            }
+            let whole: u64 = s.norm(j).parse().ok()?;
+            // "12,50 €": a decimal part after a comma or a dot.
+            if j >= 2 && s.is_number(j - 2) && matches!(s.punct(j - 1), Some(',' | '.')) && s.norm(j).len() <= 2 {
+                let int: u64 = s.norm(j - 2).parse().ok()?;
+                let cents = if s.norm(j).len() == 1 { whole * 10 } else { whole };
+                return Some((j - 2, int.checked_mul(100)?.checked_add(cents)?));
+            }
+            Some((j, whole.checked_mul(100)?))
+        };
+        if i > 0
+            && let Some((start, cents)) = number_at(i - 1)
+        {
+            out.push((start, i + 1, Price { cents }));
+        } else if s.punct(i) == Some('€')
+            && i + 1 < s.len()
+            && let Some((_, cents)) = number_at(i + 1)
+        {
+            out.push((i, i + 2, Price { cents }));
+        }
+    }
+    out
+}

@@ -1,0 +1,497 @@
+//! Pure French (and English) post extraction: no IO, no async, no database.
+//!
+//! `Parser::parse` turns one message into the offers and requests it contains. The pipeline:
+//! quoted lines are left out; the text is tokenised and folded ([`token`]), SMS spellings are
+//! rewritten and typos corrected ([`text`]); the lexicon's patterns find cues, things and
+//! markers ([`pattern`], [`lexicon`]); dates are resolved against the sending time ([`when`]);
+//! the message is cut into clauses that each get one direction ([`clause`]); finally clauses
+//! are assembled into posts here, with what a clause lacks borrowed from its neighbours
+//! ("J'ai une plancha, je la prête": the thing in one clause, the cue in the next).
+
+pub mod clause;
+pub mod explain;
+pub mod lexicon;
+pub mod model;
+pub mod pattern;
+pub mod text;
+pub mod token;
+pub mod when;
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono_tz::Tz;
+
+use clause::{Found, ItemHit, Reading};
+use lexicon::{Lexicon, Marker};
+pub use model::{Category, DateRange, Direction, Evidence, Kind, Mode, Post, Price, Role};
+use text::Stream;
+pub use when::HolidayZone;
+
+/// One message to read.
+#[derive(Debug, Clone)]
+pub struct ParseInput<'a> {
+    pub text: &'a str,
+    /// When it was sent; relative dates resolve against it.
+    pub sent_at: DateTime<FixedOffset>,
+    /// The area's time zone (Europe/Paris by default).
+    pub tz: Tz,
+    /// The area's school-holiday zone (B by default).
+    pub zone: HolidayZone,
+}
+
+impl<'a> ParseInput<'a> {
+    /// A message sent at `sent_at` in a Europe/Paris, zone B area.
+    pub fn new(text: &'a str, sent_at: DateTime<FixedOffset>) -> Self {
+        ParseInput {
+            text,
+            sent_at,
+            tz: chrono_tz::Europe::Paris,
+            zone: HolidayZone::default(),
+        }
+    }
+
+    /// The local date the message was sent on.
+    pub fn local_date(&self) -> NaiveDate {
+        self.sent_at.with_timezone(&self.tz).date_naive()
+    }
+}
+
+/// The parser: a compiled lexicon. Cheap to share between threads.
+#[derive(Debug)]
+pub struct Parser {
+    lex: Lexicon,
+}
+
+/// A thing of a post, as found or borrowed.
+#[derive(Debug, Clone)]
+struct Thing {
+    name: String,
+    kind: Kind,
+    category: model::Category,
+    span: (usize, usize),
+    /// 2: from the lexicon, 1: corrected typo, 0: guessed.
+    sureness: u8,
+    /// An accessory or a detail in parentheses: completes a previous post rather than making one.
+    minor: bool,
+    /// A broad word ("coup de main") that gives way to a specific thing named nearby.
+    generic: bool,
+    dates: Option<(DateRange, usize, usize)>,
+}
+
+impl Parser {
+    pub fn new(lex: Lexicon) -> Self {
+        Parser { lex }
+    }
+
+    /// The parser with the lexicon built into the binary.
+    pub fn embedded() -> &'static Parser {
+        static P: OnceLock<Parser> = OnceLock::new();
+        P.get_or_init(|| Parser::new(Lexicon::embedded()))
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lex
+    }
+
+    /// The posts of one message, in order of appearance.
+    pub fn parse(&self, input: &ParseInput) -> Vec<Post> {
+        let (stream, found) = self.analyse(input);
+        self.assemble(input.text, &stream, &found)
+    }
+
+    /// Tokenises and runs every matcher (exposed for `--explain`).
+    pub fn analyse(&self, input: &ParseInput) -> (Stream, Found) {
+        let lex = &self.lex;
+        let skip = quoted_ranges(input.text);
+        let mut stream = Stream::build(input.text, &skip, &lex.normalizer);
+        let markers = lex.marker_set.find(&stream);
+        for m in &markers {
+            if lex.markers[m.entry] == Marker::Ignore {
+                for i in m.start..m.end {
+                    stream.blank(i);
+                }
+            }
+        }
+        let ctx = when::DateCtx {
+            today: input.local_date(),
+            zone: input.zone,
+        };
+        let found = Found {
+            cues: lex.cue_set.find(&stream),
+            items: lex.item_set.find(&stream),
+            dates: when::find_when(&stream.toks, &ctx),
+            prices: clause::prices(&stream),
+            parens: clause::paren_depths(&stream),
+            markers,
+        };
+        (stream, found)
+    }
+
+    /// Reads every clause of an analysed message.
+    pub fn readings(&self, stream: &Stream, found: &Found) -> Vec<Reading> {
+        let lex = &self.lex;
+        let spans = clause::clauses(stream, lex, found);
+        let sentences = clause::sentences(stream);
+        let withdrawn: Vec<bool> = sentences
+            .iter()
+            .map(|&(a, b)| {
+                let span = clause::Span {
+                    start: a,
+                    end: b,
+                    sentence: 0,
+                };
+                clause::within(&found.markers, &span)
+                    .iter()
+                    .any(|m| lex.markers[m.entry] == Marker::Withdrawal)
+            })
+            .collect();
+        spans
+            .into_iter()
+            .map(|sp| {
+                clause::read(
+                    stream,
+                    lex,
+                    found,
+                    sp,
+                    withdrawn.get(sp.sentence).copied().unwrap_or(false),
+                )
+            })
+            .collect()
+    }
+
+    fn assemble(&self, text: &str, s: &Stream, found: &Found) -> Vec<Post> {
+        let lex = &self.lex;
+        let ads = found
+            .markers
+            .iter()
+            .filter(|m| lex.markers[m.entry] == Marker::Business)
+            .count();
+        if ads >= 2 {
+            return Vec::new();
+        }
+        let readings = self.readings(s, found);
+        let mut posts: Vec<Post> = Vec::new();
+        let mut pending: Vec<Thing> = Vec::new();
+        let mut last: Vec<usize> = Vec::new();
+        let mut last_dir: Option<Direction> = None;
+        let mut free_dates: Option<(DateRange, usize, usize)> = None;
+        let byte = |a: usize, b: usize| -> (usize, usize) {
+            if a >= b || b > s.len() {
+                (0, 0)
+            } else {
+                (s.toks[a].start, s.toks[b - 1].end)
+            }
+        };
+
+        for r in &readings {
+            if r.withdrawn {
+                pending.clear();
+                last.clear();
+                continue;
+            }
+            let things: Vec<Thing> = r.items.iter().map(|h| self.thing(s, h, r.dates)).collect();
+            let Some(dir) = r.direction else {
+                if !things.is_empty() {
+                    if !r.thanks {
+                        pending.extend(things);
+                        pending.truncate(6);
+                    }
+                } else {
+                    if r.dates.is_some() && free_dates.is_none() {
+                        free_dates = r.dates;
+                    }
+                    self.enrich(&mut posts, &last, r, false, s);
+                }
+                continue;
+            };
+            let mut things = things;
+            let mut borrowed = false;
+            // Details and accessories after a post complete it ("je peux prêter la mienne
+            // (attelage standard)"); a broad word gives way to what was named before
+            // ("je dois remplir un dossier… Qqn pourrait m'aider ?").
+            if !things.is_empty() && things.iter().all(|t| t.generic || t.minor) && !pending.is_empty() {
+                things.clear();
+            }
+            if things.is_empty() && !pending.is_empty() {
+                things = std::mem::take(&mut pending);
+                borrowed = true;
+            }
+            if !things.is_empty() && things.iter().all(|t| t.minor) && !last.is_empty() {
+                self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
+                continue;
+            }
+            if things.is_empty() {
+                if let Some(t) = self.implied(s, r) {
+                    things.push(t);
+                } else if r.anaphora && !last.is_empty() && last_dir != Some(dir) {
+                    things = last
+                        .iter()
+                        .map(|&i| Thing {
+                            name: posts[i].item.clone(),
+                            kind: posts[i].kind,
+                            category: posts[i].category,
+                            span: (0, 0),
+                            sureness: 2,
+                            minor: false,
+                            generic: false,
+                            dates: None,
+                        })
+                        .collect();
+                } else if !last.is_empty() {
+                    self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
+                    continue;
+                } else if r.strength >= 3
+                    && let Some(t) = self.guess(text, s, r)
+                {
+                    things.push(t);
+                }
+            }
+            pending.clear();
+            if things.is_empty() {
+                continue;
+            }
+            last.clear();
+            last_dir = Some(dir);
+            for t in things {
+                let mode = clause::mode_of(lex, &r.cues, t.kind, r.price.is_some());
+                let dates = r.dates.or(if borrowed { t.dates } else { None });
+                let mut evidence = Vec::new();
+                for c in &r.cues {
+                    let e = &lex.cues[c.entry];
+                    let (a, b) = byte(c.start, c.end);
+                    if e.direction == Some(dir) {
+                        evidence.push(Evidence {
+                            role: Role::Direction,
+                            span: a..b,
+                        });
+                    }
+                    if e.mode.is_some() && e.mode == mode {
+                        evidence.push(Evidence {
+                            role: Role::Mode,
+                            span: a..b,
+                        });
+                    }
+                }
+                if t.span.1 > t.span.0 {
+                    evidence.push(Evidence {
+                        role: Role::Item,
+                        span: t.span.0..t.span.1,
+                    });
+                }
+                if let Some((_, a, b)) = dates {
+                    let (x, y) = byte(a, b);
+                    evidence.push(Evidence {
+                        role: Role::When,
+                        span: x..y,
+                    });
+                }
+                if let Some((a, b, _)) = r.price {
+                    let (x, y) = byte(a, b);
+                    evidence.push(Evidence {
+                        role: Role::Price,
+                        span: x..y,
+                    });
+                    if mode == Some(Mode::Sale) {
+                        evidence.push(Evidence {
+                            role: Role::Mode,
+                            span: x..y,
+                        });
+                    }
+                }
+                let lo = evidence.iter().map(|e| e.span.start).min().unwrap_or(0);
+                let hi = evidence.iter().map(|e| e.span.end).max().unwrap_or(0);
+                let confidence = confidence(r.strength, t.sureness, mode.is_some(), borrowed);
+                last.push(posts.len());
+                posts.push(Post {
+                    direction: dir,
+                    kind: t.kind,
+                    mode,
+                    item: t.name,
+                    category: t.category,
+                    when: dates.map(|d| d.0),
+                    price: r.price.map(|p| p.2),
+                    confidence,
+                    span: lo..hi,
+                    evidence,
+                });
+            }
+        }
+        if let Some((d, a, b)) = free_dates {
+            let (x, y) = byte(a, b);
+            for p in posts.iter_mut().filter(|p| p.when.is_none()) {
+                p.when = Some(d);
+                p.evidence.push(Evidence {
+                    role: Role::When,
+                    span: x..y,
+                });
+            }
+        }
+        posts
+    }
+
+    /// A clause that names nothing new completes the previous posts: their mode and price
+    /// always, their dates when it speaks in the same direction ("Dispo tout le mois de mars").
+    fn enrich(&self, posts: &mut [Post], last: &[usize], r: &Reading, same_direction: bool, s: &Stream) {
+        for &i in last {
+            let p = &mut posts[i];
+            if p.mode.is_none()
+                && let Some(m) = clause::mode_of(&self.lex, &r.cues, p.kind, r.price.is_some())
+            {
+                p.mode = Some(m);
+            }
+            if p.price.is_none() {
+                p.price = r.price.map(|x| x.2);
+            }
+            if same_direction
+                && p.when.is_none()
+                && let Some((d, a, b)) = r.dates
+            {
+                p.when = Some(d);
+                p.evidence.push(Evidence {
+                    role: Role::When,
+                    span: s.toks[a].start..s.toks[b - 1].end,
+                });
+            }
+        }
+    }
+
+    fn thing(&self, s: &Stream, h: &ItemHit, dates: Option<(DateRange, usize, usize)>) -> Thing {
+        let e = &self.lex.items[h.entry];
+        let corrected = (h.start..h.end).any(|i| s.corrected[i]);
+        Thing {
+            name: e.name.clone(),
+            kind: e.kind,
+            category: e.category,
+            span: (s.toks[h.start].start, s.toks[h.end - 1].end),
+            sureness: if corrected { 1 } else { 2 },
+            minor: e.accessory || h.in_parens,
+            generic: e.generic,
+            dates,
+        }
+    }
+
+    fn implied(&self, s: &Stream, r: &Reading) -> Option<Thing> {
+        r.cues.iter().find_map(|c| {
+            let name = self.lex.cues[c.entry].implies.as_ref()?;
+            let &i = self.lex.by_name.get(name)?;
+            let e = &self.lex.items[i];
+            Some(Thing {
+                name: e.name.clone(),
+                kind: e.kind,
+                category: e.category,
+                span: (s.toks[c.start].start, s.toks[c.end - 1].end),
+                sureness: 1,
+                minor: false,
+                generic: false,
+                dates: None,
+            })
+        })
+    }
+
+    /// A thing the lexicon does not know, read right after a strong cue ("je donne un
+    /// tabouret"): the first content word, singular, as written.
+    fn guess(&self, text: &str, s: &Stream, r: &Reading) -> Option<Thing> {
+        let lex = &self.lex;
+        let cue = r
+            .cues
+            .iter()
+            .filter(|c| lex.cues[c.entry].direction == r.direction)
+            .max_by_key(|c| lex.cues[c.entry].weight)?;
+        let mut j = cue.end;
+        let limit = r.span.end.min(cue.end + 8);
+        while j < limit {
+            if s.is_soft_punct(j) || s.punct(j) == Some(':') {
+                j += 1;
+                continue;
+            }
+            if !s.is_word(j) {
+                return None;
+            }
+            if s.is_filler(j) || s.is_number(j) || lex.modifiers.iter().any(|m| m == s.key(j)) {
+                j += 1;
+                continue;
+            }
+            break;
+        }
+        if j >= limit || s.is_number(j) {
+            return None;
+        }
+        let key = s.key(j);
+        let known = |list: &[String]| list.iter().any(|w| w == key);
+        if key.len() < 3
+            || known(&lex.not_items)
+            || known(&lex.prepositions)
+            || known(&lex.pronouns)
+            || r.cues.iter().any(|c| c.start <= j && j < c.end)
+            || found_cue_word(lex, key)
+        {
+            return None;
+        }
+        let t = &s.toks[j];
+        let raw = text[t.start..t.end].to_lowercase();
+        let name = if raw.chars().count() > 3 && (raw.ends_with('s') || raw.ends_with('x')) && !raw.ends_with("ss") {
+            raw[..raw.len() - 1].to_owned()
+        } else {
+            raw
+        };
+        Some(Thing {
+            name,
+            kind: Kind::Item,
+            category: model::Category::Autre,
+            span: (t.start, t.end),
+            sureness: 0,
+            minor: false,
+            generic: false,
+            dates: None,
+        })
+    }
+}
+
+/// Whether `key` is a word of some cue: such a word is grammar, not a thing.
+fn found_cue_word(lex: &Lexicon, key: &str) -> bool {
+    lex.normalizer.known.contains(key) && !lex.by_name.contains_key(key) && lex.cue_set.words().any(|w| w == key)
+}
+
+fn confidence(strength: u8, sureness: u8, has_mode: bool, borrowed: bool) -> f32 {
+    let mut c = 0.35 + 0.1 * f32::from(strength.min(4));
+    c += match sureness {
+        2 => 0.2,
+        1 => 0.1,
+        _ => -0.15,
+    };
+    if has_mode {
+        c += 0.05;
+    }
+    if borrowed {
+        c -= 0.05;
+    }
+    c.clamp(0.05, 0.99)
+}
+
+/// Byte ranges of quoted text: lines starting with `>`, and everything after an email's
+/// "Le … a écrit :" / "On … wrote:" line or a "-----Original Message-----" line.
+pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        let start = pos;
+        pos += line.len();
+        if t.starts_with('>') {
+            out.push((start, pos));
+            continue;
+        }
+        let lower = t.to_lowercase();
+        let reply_header = (lower.starts_with("le ") && lower.ends_with("a écrit :"))
+            || (lower.starts_with("le ") && lower.ends_with("a écrit:"))
+            || (lower.starts_with("on ") && lower.ends_with("wrote:"))
+            || lower.contains("-----original message-----")
+            || lower.contains("----- message d'origine -----");
+        if reply_header {
+            out.push((start, text.len()));
+            break;
+        }
+    }
+    out
+}

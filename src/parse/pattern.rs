@@ -1,0 +1,337 @@
+//! The small pattern language shared by the item lexicon and the grammar.
+//!
+//! A pattern is words separated by spaces, compared on folded, singularised keys:
+//! - `word` matches a word whose key equals the word's key;
+//! - `word*` matches any word whose key starts with `word` (verb families: `pret*`);
+//! - `..` skips up to [`GAP`] words (service phrases: `gard* .. chien*`).
+//!
+//! Between two elements, up to [`MAX_FILLERS`] filler words (articles, possessives) of the text
+//! are skipped, so `garder chat` matches "garder mon chat" without listing every determiner.
+//! Matching is leftmost-longest: at each position the longest pattern wins, then matching
+//! resumes after it. Each position tries only the patterns indexed under its word, so the cost
+//! is linear in the text.
+
+use std::collections::HashMap;
+
+use super::text::{Stream, key_of};
+
+/// Filler words skipped between two pattern elements.
+pub const MAX_FILLERS: usize = 2;
+/// Words a `..` gap may skip.
+pub const GAP: usize = 4;
+/// Shortest prefix accepted before a `*`.
+pub const MIN_PREFIX: usize = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Elem {
+    Word(String),
+    Prefix(String),
+    Gap,
+}
+
+/// A parsed pattern, tied to the entry (item or cue) it belongs to.
+#[derive(Debug, Clone)]
+struct Compiled {
+    elems: Vec<Elem>,
+    entry: usize,
+}
+
+/// One match of a pattern set in a stream: words `start..end` (indices into the stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub start: usize,
+    pub end: usize,
+    /// Index of the entry whose pattern matched.
+    pub entry: usize,
+}
+
+/// A set of compiled patterns indexed by their first element.
+#[derive(Debug, Default)]
+pub struct PatternSet {
+    patterns: Vec<Compiled>,
+    by_word: HashMap<String, Vec<usize>>,
+    by_prefix: HashMap<String, Vec<usize>>,
+    prefix_lens: Vec<usize>,
+}
+
+/// Why a pattern was refused at load time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("the pattern is empty")]
+    Empty,
+    #[error("`..` cannot start or end a pattern, nor follow another `..`")]
+    BadGap,
+    #[error("a prefix before `*` needs at least {MIN_PREFIX} letters: `{0}`")]
+    ShortPrefix(String),
+}
+
+fn parse_pattern(src: &str) -> Result<Vec<Elem>, PatternError> {
+    let mut elems = Vec::new();
+    for raw in src.split_whitespace() {
+        if raw == ".." {
+            if matches!(elems.last(), None | Some(Elem::Gap)) {
+                return Err(PatternError::BadGap);
+            }
+            elems.push(Elem::Gap);
+            continue;
+        }
+        let (body, prefix) = match raw.strip_suffix('*') {
+            Some(b) => (b, true),
+            None => (raw, false),
+        };
+        // Hyphens and apostrophes split words in the text, so they split pattern words too.
+        let parts: Vec<String> = super::token::fold(body)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let n = parts.len();
+        for (i, p) in parts.into_iter().enumerate() {
+            if prefix && i + 1 == n {
+                if p.chars().count() < MIN_PREFIX {
+                    return Err(PatternError::ShortPrefix(raw.to_owned()));
+                }
+                elems.push(Elem::Prefix(p));
+            } else {
+                elems.push(Elem::Word(key_of(&p)));
+            }
+        }
+    }
+    match elems.last() {
+        None => Err(PatternError::Empty),
+        Some(Elem::Gap) => Err(PatternError::BadGap),
+        _ => Ok(elems),
+    }
+}
+
+/// The canonical form of a pattern, used to detect the same pattern listed twice.
+pub fn canonical(src: &str) -> Result<String, PatternError> {
+    let elems = parse_pattern(src)?;
+    Ok(elems
+        .iter()
+        .map(|e| match e {
+            Elem::Word(w) => w.clone(),
+            Elem::Prefix(p) => format!("{p}*"),
+            Elem::Gap => "..".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+impl PatternSet {
+    /// Adds a pattern for entry `entry`.
+    pub fn add(&mut self, src: &str, entry: usize) -> Result<(), PatternError> {
+        let elems = parse_pattern(src)?;
+        let id = self.patterns.len();
+        match &elems[0] {
+            Elem::Word(w) => self.by_word.entry(w.clone()).or_default().push(id),
+            Elem::Prefix(p) => {
+                let len = p.len();
+                if !self.prefix_lens.contains(&len) {
+                    self.prefix_lens.push(len);
+                    self.prefix_lens.sort_unstable();
+                }
+                self.by_prefix.entry(p.clone()).or_default().push(id)
+            }
+            Elem::Gap => return Err(PatternError::BadGap),
+        }
+        self.patterns.push(Compiled { elems, entry });
+        Ok(())
+    }
+
+    /// Every prefix of a `word*` pattern element.
+    pub fn prefixes(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().flat_map(|p| {
+            p.elems.iter().filter_map(|e| match e {
+                Elem::Prefix(w) => Some(w.as_str()),
+                _ => None,
+            })
+        })
+    }
+
+    /// Every word (not prefix) key used by the patterns: the vocabulary typos are corrected to.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().flat_map(|p| {
+            p.elems.iter().filter_map(|e| match e {
+                Elem::Word(w) => Some(w.as_str()),
+                _ => None,
+            })
+        })
+    }
+
+    fn candidates(&self, key: &str, out: &mut Vec<usize>) {
+        out.clear();
+        if let Some(v) = self.by_word.get(key) {
+            out.extend_from_slice(v);
+        }
+        for &len in &self.prefix_lens {
+            if key.len() < len {
+                break;
+            }
+            if let Some(p) = key.get(..len)
+                && let Some(v) = self.by_prefix.get(p)
+            {
+                out.extend_from_slice(v);
+            }
+        }
+    }
+
+    /// Leftmost-longest, non-overlapping matches over the whole stream. When patterns of
+    /// several entries match the same longest span, each of those entries gets a `Match`
+    /// (a word can be both a direction cue and a mode cue).
+    pub fn find(&self, s: &Stream) -> Vec<Match> {
+        let mut out = Vec::new();
+        let mut cands = Vec::new();
+        let mut ends: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < s.len() {
+            if !s.is_word(i) || s.key(i).is_empty() {
+                i += 1;
+                continue;
+            }
+            self.candidates(s.key(i), &mut cands);
+            ends.clear();
+            for &c in &cands {
+                let p = &self.patterns[c];
+                if let Some(end) = match_at(&p.elems, s, i) {
+                    ends.push((end, p.entry));
+                }
+            }
+            let Some(best) = ends.iter().map(|e| e.0).max() else {
+                i += 1;
+                continue;
+            };
+            let first = out.len();
+            for &(end, entry) in &ends {
+                if end == best && !out[first..].iter().any(|m: &Match| m.entry == entry) {
+                    out.push(Match { start: i, end, entry });
+                }
+            }
+            out[first..].sort_by_key(|m| m.entry);
+            i = best;
+        }
+        out
+    }
+}
+
+fn elem_matches(e: &Elem, key: &str) -> bool {
+    match e {
+        Elem::Word(w) => w == key,
+        Elem::Prefix(p) => key.starts_with(p.as_str()),
+        Elem::Gap => false,
+    }
+}
+
+/// Matches `elems` with its first element at word `i`; returns the end (exclusive).
+fn match_at(elems: &[Elem], s: &Stream, i: usize) -> Option<usize> {
+    if !elem_matches(&elems[0], s.key(i)) {
+        return None;
+    }
+    let mut pos = i + 1;
+    let mut k = 1;
+    while k < elems.len() {
+        if elems[k] == Elem::Gap {
+            let target = &elems[k + 1];
+            let mut skipped = 0;
+            let mut found = None;
+            let mut j = pos;
+            while j < s.len() && skipped <= GAP {
+                if s.is_hard_boundary(j) {
+                    break;
+                }
+                if s.is_word(j) {
+                    if elem_matches(target, s.key(j)) {
+                        found = Some(j);
+                        break;
+                    }
+                    skipped += 1;
+                }
+                j += 1;
+            }
+            pos = found? + 1;
+            k += 2;
+            continue;
+        }
+        let mut fillers = 0;
+        loop {
+            // Apostrophes and hyphens sit between words of one phrase.
+            while pos < s.len() && s.is_soft_punct(pos) {
+                pos += 1;
+            }
+            if pos >= s.len() || !s.is_word(pos) {
+                return None;
+            }
+            if elem_matches(&elems[k], s.key(pos)) {
+                pos += 1;
+                break;
+            }
+            if s.is_filler(pos) && fillers < MAX_FILLERS {
+                fillers += 1;
+                pos += 1;
+                continue;
+            }
+            return None;
+        }
+        k += 1;
+    }
+    Some(pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::text::Stream;
+
+    fn set(pats: &[&str]) -> PatternSet {
+        let mut s = PatternSet::default();
+        for (i, p) in pats.iter().enumerate() {
+            s.add(p, i).unwrap();
+        }
+        s
+    }
+
+    fn found(pats: &[&str], text: &str) -> Vec<(usize, String)> {
+        let s = Stream::plain(text);
+        set(pats)
+            .find(&s)
+            .into_iter()
+            .map(|m| (m.entry, s.surface(text, m.start, m.end).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn skips_fillers_and_plurals() {
+        assert_eq!(
+            found(&["garder chat"], "Qui peut garder mes chats ?"),
+            [(0, "garder mes chats".to_owned())]
+        );
+    }
+
+    #[test]
+    fn prefixes_and_gaps() {
+        assert_eq!(
+            found(&["gard* .. chien*"], "garder Biscotte (petite chienne)"),
+            [(0, "garder Biscotte (petite chienne".to_owned())]
+        );
+        assert!(found(&["gard* .. chien*"], "garder. Le chien").is_empty());
+    }
+
+    #[test]
+    fn longest_match_wins() {
+        assert_eq!(
+            found(&["taille", "taille haie"], "un taille-haie"),
+            [(1, "taille-haie".to_owned())]
+        );
+    }
+
+    #[test]
+    fn rejects_bad_patterns() {
+        assert_eq!(parse_pattern(".. x").unwrap_err(), PatternError::BadGap);
+        assert_eq!(parse_pattern("x ..").unwrap_err(), PatternError::BadGap);
+        assert!(matches!(
+            parse_pattern("ab*").unwrap_err(),
+            PatternError::ShortPrefix(_)
+        ));
+        assert_eq!(parse_pattern("  ").unwrap_err(), PatternError::Empty);
+    }
+}

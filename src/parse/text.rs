@@ -1,0 +1,391 @@
+//! The word stream the matchers run on: tokens after SMS normalisation, with singular keys,
+//! filler flags and typo correction.
+
+use std::collections::{HashMap, HashSet};
+
+use super::token::{TokClass, Token, tokenize};
+
+/// The key a word is compared on: its folded form, singularised (a final `s` or `x` dropped
+/// from words longer than three letters). Crude, but applied identically to the text and to
+/// every pattern, so "échelles" meets "échelle" and "jeux" meets "jeu".
+pub fn key_of(norm: &str) -> String {
+    if norm.len() > 3 && (norm.ends_with('s') || norm.ends_with('x')) && !norm.ends_with("ss") {
+        norm[..norm.len() - 1].to_owned()
+    } else {
+        norm.to_owned()
+    }
+}
+
+/// Articles and possessives: skipped between pattern words.
+pub const DEFAULT_FILLERS: &[&str] = &[
+    "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "mon", "ma", "mes", "ton", "ta", "tes", "son", "sa",
+    "ses", "notre", "nos", "votre", "vos", "leur", "leurs", "en", "a", "au", "aux", "the", "an", "my", "your", "some",
+];
+
+/// Shortest word that typo correction touches: short words are too often other real words.
+pub const FUZZY_MIN_LEN: usize = 6;
+/// Longest word it touches: correction costs a look-up per letter, and no lexicon word is
+/// longer (a 1 MiB "word" must stay linear).
+pub const FUZZY_MAX_LEN: usize = 32;
+
+/// Everything the stream needs from the lexicon: SMS spellings, fillers, the known vocabulary.
+#[derive(Debug, Default)]
+pub struct Normalizer {
+    /// Folded word → replacement words ("jcherche" → ["je", "cherche"]).
+    pub rewrite: HashMap<String, Vec<String>>,
+    /// Keys of filler words.
+    pub fillers: HashSet<String>,
+    /// Known keys: never corrected.
+    pub known: HashSet<String>,
+    /// One-deletion variants of the long known keys → those keys (symmetric-delete index).
+    pub deletions: HashMap<String, Vec<u32>>,
+    pub long_words: Vec<String>,
+    /// Prefixes of `word*` patterns: a word they cover is known, not a typo ("réparer").
+    pub prefixes: HashSet<String>,
+    prefix_lens: Vec<usize>,
+}
+
+impl Normalizer {
+    /// A normaliser with the default fillers and nothing else (tests).
+    pub fn plain() -> Self {
+        Normalizer {
+            fillers: DEFAULT_FILLERS.iter().map(|f| key_of(f)).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Registers a vocabulary word for typo correction.
+    pub fn add_known(&mut self, key: &str) {
+        if !self.known.insert(key.to_owned()) || key.chars().count() < FUZZY_MIN_LEN || !key.is_ascii() {
+            return;
+        }
+        let id = self.long_words.len() as u32;
+        self.long_words.push(key.to_owned());
+        self.deletions.entry(key.to_owned()).or_default().push(id);
+        for i in 0..key.len() {
+            let mut d = String::with_capacity(key.len() - 1);
+            d.push_str(&key[..i]);
+            d.push_str(&key[i + 1..]);
+            let v = self.deletions.entry(d).or_default();
+            if !v.contains(&id) {
+                v.push(id);
+            }
+        }
+    }
+
+    /// Registers the prefix of a `word*` pattern.
+    pub fn add_prefix(&mut self, prefix: &str) {
+        if self.prefixes.insert(prefix.to_owned()) && !self.prefix_lens.contains(&prefix.len()) {
+            self.prefix_lens.push(prefix.len());
+        }
+    }
+
+    fn covered_by_prefix(&self, key: &str) -> bool {
+        self.prefix_lens
+            .iter()
+            .any(|&n| key.get(..n).is_some_and(|p| self.prefixes.contains(p)))
+    }
+
+    /// The known word `key` is most likely a typo of (one edit away), if exactly one is.
+    ///
+    /// Conservative on purpose: the first letter must agree (people rarely mistype it, and
+    /// "pommier" is not "sommier"), and a difference at the very end is an inflection, not a
+    /// typo ("emprunté" is not "emprunter").
+    pub fn correct(&self, key: &str) -> Option<&str> {
+        if key.len() < FUZZY_MIN_LEN
+            || key.len() > FUZZY_MAX_LEN
+            || !key.is_ascii()
+            || self.known.contains(key)
+            || self.covered_by_prefix(key)
+        {
+            return None;
+        }
+        let mut found: Option<u32> = None;
+        let mut consider = |ids: &Vec<u32>| -> bool {
+            for &id in ids {
+                let w = &self.long_words[id as usize];
+                let inflection = w.starts_with(key) || key.starts_with(w.as_str());
+                if w.as_bytes()[0] == key.as_bytes()[0] && !inflection && osa_distance_is_one(key, w) {
+                    match found {
+                        None => found = Some(id),
+                        Some(f) if f != id => return false,
+                        _ => {}
+                    }
+                }
+            }
+            true
+        };
+        if let Some(ids) = self.deletions.get(key)
+            && !consider(ids)
+        {
+            return None;
+        }
+        let mut d = String::with_capacity(key.len());
+        for i in 0..key.len() {
+            d.clear();
+            d.push_str(&key[..i]);
+            d.push_str(&key[i + 1..]);
+            if let Some(ids) = self.deletions.get(d.as_str())
+                && !consider(ids)
+            {
+                return None;
+            }
+        }
+        found.map(|id| self.long_words[id as usize].as_str())
+    }
+}
+
+/// True when `a` and `b` (ASCII) differ by exactly one insertion, deletion, substitution or
+/// transposition of neighbours.
+fn osa_distance_is_one(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b {
+        return false;
+    }
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if la == lb {
+        let rest_eq = |from: usize| a[from..] == b[from..];
+        // substitution
+        if rest_eq(p + 1) {
+            return true;
+        }
+        // transposition
+        p + 1 < la && a[p] == b[p + 1] && a[p + 1] == b[p] && rest_eq(p + 2)
+    } else if la > lb {
+        a[p + 1..] == b[p..]
+    } else {
+        b[p + 1..] == a[p..]
+    }
+}
+
+/// The normalised word stream of one message.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    /// Tokens after SMS rewriting; `norm` is folded but not singularised (dates read it).
+    pub toks: Vec<Token>,
+    keys: Vec<String>,
+    filler: Vec<bool>,
+    /// Words whose key was corrected from a typo (for the explanation and the confidence).
+    pub corrected: Vec<bool>,
+}
+
+impl Stream {
+    /// Builds the stream of `text`, leaving out tokens inside `skip` byte ranges (quotes).
+    pub fn build(text: &str, skip: &[(usize, usize)], n: &Normalizer) -> Stream {
+        let raw = tokenize(text);
+        let mut toks: Vec<Token> = Vec::with_capacity(raw.len());
+        let mut i = 0;
+        let mut k = 0; // the first skip range that may still hold a token (ranges are sorted)
+        while i < raw.len() {
+            let t = &raw[i];
+            while k < skip.len() && skip[k].1 <= t.start {
+                k += 1;
+            }
+            if k < skip.len() && t.start >= skip[k].0 {
+                i += 1;
+                continue;
+            }
+            // "quelqu'un", "quelqu’une": one word, so patterns can say `qqn`.
+            if t.class == TokClass::Word
+                && t.norm == "quelqu"
+                && raw.get(i + 1).is_some_and(|a| a.is_punct('\''))
+                && raw.get(i + 2).is_some_and(|u| u.norm == "un" || u.norm == "une")
+            {
+                toks.push(Token {
+                    norm: "qqn".to_owned(),
+                    class: TokClass::Word,
+                    start: t.start,
+                    end: raw[i + 2].end,
+                });
+                i += 3;
+                continue;
+            }
+            // "qq1", "kk1", "dem1": letters and digits written as one word.
+            if t.class == TokClass::Word
+                && let Some(d) = raw.get(i + 1)
+                && d.class == TokClass::Number
+                && d.start == t.end
+                && let Some(words) = n.rewrite.get(&format!("{}{}", t.norm, d.norm))
+            {
+                for w in words {
+                    toks.push(Token {
+                        norm: w.clone(),
+                        class: TokClass::Word,
+                        start: t.start,
+                        end: d.end,
+                    });
+                }
+                i += 2;
+                continue;
+            }
+            if t.class == TokClass::Word
+                && let Some(words) = n.rewrite.get(&t.norm)
+            {
+                for w in words {
+                    toks.push(Token {
+                        norm: w.clone(),
+                        class: TokClass::Word,
+                        start: t.start,
+                        end: t.end,
+                    });
+                }
+                i += 1;
+                continue;
+            }
+            toks.push(t.clone());
+            i += 1;
+        }
+        let mut keys = Vec::with_capacity(toks.len());
+        let mut filler = Vec::with_capacity(toks.len());
+        let mut corrected = Vec::with_capacity(toks.len());
+        for t in &toks {
+            match t.class {
+                TokClass::Word | TokClass::Number => {
+                    let mut k = key_of(&t.norm);
+                    let mut fixed = false;
+                    if t.class == TokClass::Word
+                        && let Some(c) = n.correct(&k)
+                    {
+                        k = c.to_owned();
+                        fixed = true;
+                    }
+                    filler.push(n.fillers.contains(&k));
+                    keys.push(k);
+                    corrected.push(fixed);
+                }
+                _ => {
+                    keys.push(String::new());
+                    filler.push(false);
+                    corrected.push(false);
+                }
+            }
+        }
+        Stream {
+            toks,
+            keys,
+            filler,
+            corrected,
+        }
+    }
+
+    /// A stream with default fillers and no rewriting (tests).
+    pub fn plain(text: &str) -> Stream {
+        Stream::build(text, &[], &Normalizer::plain())
+    }
+
+    pub fn len(&self) -> usize {
+        self.toks.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.toks.is_empty()
+    }
+    pub fn key(&self, i: usize) -> &str {
+        &self.keys[i]
+    }
+    pub fn norm(&self, i: usize) -> &str {
+        &self.toks[i].norm
+    }
+    /// Words and numbers: what patterns match on.
+    pub fn is_word(&self, i: usize) -> bool {
+        matches!(self.toks[i].class, TokClass::Word | TokClass::Number)
+    }
+    pub fn is_number(&self, i: usize) -> bool {
+        self.toks[i].class == TokClass::Number
+    }
+    pub fn is_filler(&self, i: usize) -> bool {
+        self.filler[i]
+    }
+    /// Apostrophes and hyphens join the words of one phrase.
+    pub fn is_soft_punct(&self, i: usize) -> bool {
+        matches!(self.toks[i].class, TokClass::Punct('\'') | TokClass::Punct('-'))
+    }
+    /// Ends of sentences: nothing matches across them.
+    pub fn is_hard_boundary(&self, i: usize) -> bool {
+        match self.toks[i].class {
+            TokClass::Newline => true,
+            TokClass::Punct(c) => is_sentence_end(c),
+            _ => false,
+        }
+    }
+    pub fn punct(&self, i: usize) -> Option<char> {
+        match self.toks[i].class {
+            TokClass::Punct(c) => Some(c),
+            _ => None,
+        }
+    }
+    /// Blanks a word so that no pattern matches it (ignored phrases such as "rendre l'âme").
+    pub fn blank(&mut self, i: usize) {
+        self.keys[i].clear();
+        self.filler[i] = false;
+    }
+    /// The original text of words `start..end`.
+    pub fn surface<'t>(&self, text: &'t str, start: usize, end: usize) -> &'t str {
+        if start >= end || end > self.toks.len() {
+            return "";
+        }
+        &text[self.toks[start].start..self.toks[end - 1].end]
+    }
+}
+
+/// Characters that end a sentence: the usual marks and emoji, which people use as full stops.
+pub fn is_sentence_end(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | ';' | '…' | '¡' | '¿') || is_emoji(c)
+}
+
+fn is_emoji(c: char) -> bool {
+    let u = c as u32;
+    (0x1F000..=0x1FAFF).contains(&u) || (0x2600..=0x27BF).contains(&u) || (0x2B00..=0x2BFF).contains(&u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_singular() {
+        assert_eq!(key_of("echelles"), "echelle");
+        assert_eq!(key_of("jeux"), "jeu");
+        assert_eq!(key_of("les"), "les");
+        assert_eq!(key_of("bross"), "bross");
+    }
+
+    #[test]
+    fn corrects_one_typo_in_long_words() {
+        let mut n = Normalizer::plain();
+        n.add_known("trottinette");
+        n.add_known("perceuse");
+        assert_eq!(n.correct("trotinette"), Some("trottinette"));
+        assert_eq!(n.correct("preceuse"), Some("perceuse")); // neighbours swapped
+        assert_eq!(n.correct("prceeuse"), None); // two edits away
+        assert_eq!(n.correct("percuese"), Some("perceuse"));
+        assert_eq!(n.correct("perceuze"), Some("perceuse"));
+        assert_eq!(n.correct("perceuse"), None);
+        n.add_known("sommier");
+        assert_eq!(n.correct("pommier"), None);
+        n.add_known("emprunter");
+        assert_eq!(n.correct("emprunte"), None);
+        n.add_prefix("repare");
+        n.add_known("preparer");
+        assert_eq!(n.correct("reparer"), None);
+    }
+
+    #[test]
+    fn joins_letters_and_digits_written_as_one_word() {
+        let mut n = Normalizer::plain();
+        n.rewrite.insert("qq1".into(), vec!["qqn".into()]);
+        let s = Stream::build("qq1 aurait", &[], &n);
+        assert_eq!(s.key(0), "qqn");
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn merges_quelqu_un() {
+        let s = Stream::plain("Quelqu’un aurait");
+        assert_eq!(s.key(0), "qqn");
+        assert_eq!(s.len(), 2);
+    }
+}

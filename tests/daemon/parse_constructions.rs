@@ -1,0 +1,248 @@
+//! One test per construction of issue #2, in French (and English), with the expected posts.
+//! Sentences are our own, not the corpus's: they check that the grammar generalises.
+//!
+//! Expected posts are written `direction/kind/mode/item/category/from..to`, with `-` for a
+//! missing mode or date.
+
+use crate::helpers::parse_at;
+
+/// A Wednesday evening in June 2026 (Europe/Paris).
+const WED: &str = "2026-06-10T18:30:00+02:00";
+
+fn show(text: &str, when: &str) -> Vec<String> {
+    parse_at(text, when)
+        .into_iter()
+        .map(|p| {
+            format!(
+                "{}/{}/{}/{}/{}/{}",
+                p.direction,
+                format!("{:?}", p.kind).to_lowercase(),
+                p.mode.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+                p.item,
+                p.category,
+                p.when
+                    .map(|w| format!("{}..{}", w.from, w.to))
+                    .unwrap_or_else(|| "-".into())
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn check(text: &str, expected: &[&str]) {
+    check_at(text, WED, expected)
+}
+
+#[track_caller]
+fn check_at(text: &str, when: &str, expected: &[&str]) {
+    let got = show(text, when);
+    assert_eq!(got, expected, "\n  text: {text}\n  sent: {when}");
+}
+
+#[test]
+fn offers_in_their_many_forms() {
+    check(
+        "À donner : une poussette, à venir chercher",
+        &["offer/item/gift/poussette/enfants/-"],
+    );
+    check(
+        "Perceuse dispo si besoin, demandez-moi",
+        &["offer/item/-/perceuse/bricolage/-"],
+    );
+    check("Vends table de jardin 40€", &["offer/item/sale/table/maison/-"]);
+    check(
+        "Troc : mes rollers contre une trottinette",
+        &["offer/item/swap/roller/loisirs/-"],
+    );
+    check(
+        "Je peux vous filer mon escabeau ce week-end",
+        &["offer/item/-/escabeau/bricolage/2026-06-13..2026-06-14"],
+    );
+    check(
+        "Si ça dépanne qqn j'ai une échelle",
+        &["offer/item/-/échelle/bricolage/-"],
+    );
+    check(
+        "Je mets à disposition ma remorque, à me rapporter le soir",
+        &["offer/item/loan/remorque/mobilite/-"],
+    );
+    check(
+        "J'ai une crêpière qui ne sert plus, si ça intéresse quelqu'un",
+        &["offer/item/-/crêpière/cuisine/-"],
+    );
+    check("je prête ma tondeuse", &["offer/item/loan/tondeuse/jardinage/-"]);
+}
+
+#[test]
+fn requests_in_their_many_forms() {
+    check(
+        "Qui pourrait me prêter une ponceuse samedi ?",
+        &["request/item/loan/ponceuse/bricolage/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Est-ce que qqn a une visseuse ?",
+        &["request/item/-/visseuse/bricolage/-"],
+    );
+    check(
+        "Help ! Besoin d'un cric pour changer une roue",
+        &["request/item/-/cric/mobilite/-"],
+    );
+    check(
+        "Avis aux bricoleurs : quelqu'un aurait une scie sauteuse ?",
+        &["request/item/-/scie sauteuse/bricolage/-"],
+    );
+    check(
+        "Je suis à la recherche d'un lit parapluie pour cet été",
+        &["request/item/-/lit parapluie/enfants/-"],
+    );
+    check(
+        "Je cherche à acheter un vélo d'occasion",
+        &["request/item/sale/vélo/mobilite/-"],
+    );
+    check(
+        "Quelqu'un pourrait-il garder mes deux chats du 1er au 8 juillet ?",
+        &["request/service/-/garde de chat/animaux/2026-07-01..2026-07-08"],
+    );
+}
+
+#[test]
+fn english_messages() {
+    check(
+        "Anyone got a lawn mower I could borrow tomorrow?",
+        &["request/item/loan/tondeuse/jardinage/2026-06-11..2026-06-11"],
+    );
+    check(
+        "Giving away a high chair, free to whoever needs it",
+        &["offer/item/gift/chaise haute/enfants/-"],
+    );
+    check("Selling my drill for 30€", &["offer/item/sale/perceuse/bricolage/-"]);
+}
+
+#[test]
+fn several_posts_in_one_message() {
+    check(
+        "Je donne un lit bébé et je cherche une poussette",
+        &[
+            "offer/item/gift/lit bébé/enfants/-",
+            "request/item/-/poussette/enfants/-",
+        ],
+    );
+    check(
+        "Je prête mon taille-haie, une brouette et un sécateur",
+        &[
+            "offer/item/loan/taille-haie/jardinage/-",
+            "offer/item/loan/brouette/jardinage/-",
+            "offer/item/loan/sécateur/jardinage/-",
+        ],
+    );
+}
+
+#[test]
+fn no_post_for_chatter() {
+    for text in [
+        "je ne prête plus ma perceuse, désolé",
+        "Plus besoin de la remorque, merci à tous",
+        "Merci Paul pour l'escabeau !",
+        "La ponceuse est rendue, merci Julie",
+        "Quelqu'un sait si la boulangerie est ouverte dimanche ?",
+        "> je prête ma perceuse\nmerci pour l'info",
+        "La mairie organise un vide-grenier dimanche, venez nombreux !",
+        "Promo -20% chez Garage Dupont ! Devis gratuit, appelez le 02 99 00 00 00",
+        "Attention, une voiture a été fracturée rue des Lilas cette nuit",
+        "Bonne fête des mères à toutes les mamans du quartier 💐",
+        "La perceuse a trouvé preneur, merci !",
+        "Je retire mon annonce pour le canapé",
+    ] {
+        check(text, &[]);
+    }
+}
+
+#[test]
+fn sms_spelling_typos_emoji_and_capitals() {
+    check(
+        "jcherche 1 perseuse pr demain svp 🙏",
+        &["request/item/-/perceuse/bricolage/2026-06-11..2026-06-11"],
+    );
+    check(
+        "qq1 aurai une echelle a me preter ?",
+        &["request/item/loan/échelle/bricolage/-"],
+    );
+    check(
+        "DONNE CANAPÉ 3 PLACES 🛋️ À VENIR CHERCHER",
+        &["offer/item/gift/canapé/maison/-"],
+    );
+    check(
+        "Je prète ma trotinette électrique 🛴",
+        &["offer/item/loan/trottinette/mobilite/-"],
+    );
+}
+
+#[test]
+fn formal_email_with_greeting_and_signature() {
+    check(
+        "Madame, Monsieur,\n\nJe me permets de vous écrire car je cherche une personne pour promener mon chien \
+         pendant mon hospitalisation, du 15 au 22 juin.\n\nJe vous prie d'agréer mes salutations distinguées,\nMarcel Dupuis",
+        &["request/service/-/promenade de chien/animaux/2026-06-15..2026-06-22"],
+    );
+}
+
+#[test]
+fn dates_resolve_against_the_sending_time() {
+    check(
+        "Besoin d'une perceuse ce soir",
+        &["request/item/-/perceuse/bricolage/2026-06-10..2026-06-10"],
+    );
+    check(
+        "Besoin d'une perceuse après-demain",
+        &["request/item/-/perceuse/bricolage/2026-06-12..2026-06-12"],
+    );
+    check(
+        "Besoin d'une perceuse lundi prochain",
+        &["request/item/-/perceuse/bricolage/2026-06-15..2026-06-15"],
+    );
+    check(
+        "Besoin d'une perceuse la semaine prochaine",
+        &["request/item/-/perceuse/bricolage/2026-06-15..2026-06-21"],
+    );
+    check(
+        "Besoin d'une perceuse le 14 juillet",
+        &["request/item/-/perceuse/bricolage/2026-07-14..2026-07-14"],
+    );
+    check(
+        "Besoin d'une perceuse du 3 au 10 août",
+        &["request/item/-/perceuse/bricolage/2026-08-03..2026-08-10"],
+    );
+    check_at(
+        "Je prête ma tente pendant les vacances de la Toussaint",
+        "2026-09-20T10:00:00+02:00",
+        &["offer/item/loan/tente/loisirs/2026-10-17..2026-11-01"],
+    );
+    check_at(
+        "Besoin d'une perceuse jeudi 29 janvier",
+        "2026-01-20T10:00:00+01:00",
+        &["request/item/-/perceuse/bricolage/2026-01-29..2026-01-29"],
+    );
+    check(
+        "Need a ladder next weekend",
+        &["request/item/-/échelle/bricolage/2026-06-13..2026-06-14"],
+    );
+}
+
+#[test]
+fn price_and_confidence_and_span() {
+    let posts = parse_at("Bonjour ! Vends vélo enfant 25€, très bon état", WED);
+    assert_eq!(posts.len(), 1);
+    let p = &posts[0];
+    assert_eq!(p.price.map(|x| x.cents), Some(2500));
+    assert!(p.confidence > 0.5 && p.confidence <= 1.0);
+    let text = "Bonjour ! Vends vélo enfant 25€, très bon état";
+    assert!(text[p.span.clone()].contains("Vends") && text[p.span.clone()].contains("vélo"));
+}
+
+#[test]
+fn unknown_things_are_guessed_after_a_strong_cue() {
+    let posts = parse_at("Je donne un gramophone en bois", WED);
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].item, "gramophone");
+    assert!(posts[0].confidence < 0.7, "a guess is less sure");
+}

@@ -1,0 +1,30 @@
+//! The parser's figures on the labelled dev corpus, scored by the corpus's own scorer
+//! (../shared/corpus/score.py) through the real `voisinage parse` binary. A regression below
+//! the thresholds of issue #2 fails the suite.
+
+use std::process::Command;
+
+use crate::helpers::corpus_dir;
+
+#[test]
+fn dev_corpus_meets_the_thresholds() {
+    let dir = corpus_dir();
+    let bin = env!("CARGO_BIN_EXE_voisinage");
+    let out = Command::new("python3")
+        .arg(dir.join("score.py"))
+        .arg(dir.join("dev.jsonl"))
+        .arg("--run")
+        .arg(format!("'{bin}' parse"))
+        .args(["--min-f1", "0.93", "--min-silence", "0.95", "--min-category", "0.90"])
+        .args(["--min-mode", "0.85", "--min-when", "0.90", "--min-exact", "0.70"])
+        .args(["--show-misses", "40"])
+        .output()
+        .expect("python3 runs the scorer");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the parser falls short on the dev corpus:\n{stdout}\n{stderr}"
+    );
+}
