@@ -18,15 +18,54 @@ use crate::parse::{HolidayZone, ParseInput, Parser, Post};
     about = "Neighbourhood mutual-aid daemon / réseau d'entraide entre voisins"
 )]
 pub struct Cli {
+    /// The configuration file (default: config/voisinage.toml when present, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try voisinage in a terminal: a private PostgreSQL, the example areas, and a console where
+    /// you chat as a neighbour (also reads lines from a pipe).
+    Try {
+        /// The area to join (its slug); asked by postcode when absent.
+        #[arg(long, value_name = "SLUG")]
+        area: Option<String>,
+        /// Your name in the chat.
+        #[arg(long, default_value = "Camille")]
+        name: String,
+    },
+    /// Run the daemon with the channels enabled in the configuration.
+    Run,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// The areas (quartiers) of the configuration.
+    Areas {
+        #[command(subcommand)]
+        command: AreasCommand,
+    },
     /// Read JSON lines {"id"?, "text", "sent_at"?} on stdin and write the posts found in each,
     /// one JSON line per input line (no database, no network).
     Parse(ParseArgs),
+    /// Measure ingest and matching against a database (figures for README.md).
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AreasCommand {
+    /// One line per area: slug, name, commune, postcodes.
+    List,
+    /// The area containing a point (first line: its slug, or "no area" with exit status 1).
+    Locate {
+        #[arg(allow_negative_numbers = true)]
+        lat: f64,
+        #[arg(allow_negative_numbers = true)]
+        lon: f64,
+    },
+    /// The areas of a postcode (exit status 1 when none).
+    Postcode { code: String },
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,15 +90,123 @@ pub struct ParseArgs {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Parse(args) => match run_parse(&args) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("voisinage parse: {e:#}");
-                ExitCode::from(2)
+    let result = match &cli.command {
+        Command::Parse(args) => run_parse(args),
+        other => run_with_settings(cli.config.as_deref(), other),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("voisinage: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn settings(path: Option<&std::path::Path>) -> anyhow::Result<crate::config::Settings> {
+    let default = std::path::Path::new("config/voisinage.toml");
+    let path = path.or(if default.is_file() { Some(default) } else { None });
+    Ok(crate::config::Settings::load(path)?)
+}
+
+fn run_with_settings(config: Option<&std::path::Path>, cmd: &Command) -> anyhow::Result<ExitCode> {
+    let settings = settings(config)?;
+    if let Command::Areas { command } = cmd {
+        return areas_command(&settings, command);
+    }
+    crate::telemetry::init(if matches!(cmd, Command::Try { .. }) {
+        "warn"
+    } else {
+        &settings.general.log_level
+    });
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        match cmd {
+            Command::Try { area, name } => {
+                crate::tryout::run(
+                    settings,
+                    crate::tryout::TryOptions {
+                        area: area.clone(),
+                        name: name.clone(),
+                    },
+                )
+                .await?
+            }
+            Command::Run => {
+                let daemon = crate::app::Daemon::build(settings, Vec::new()).await?;
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                let sd = shutdown.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    tracing::info!("shutting down");
+                    sd.cancel();
+                });
+                daemon.run(shutdown).await?
+            }
+            Command::Migrate => {
+                use secrecy::ExposeSecret;
+                let url = settings
+                    .database
+                    .url
+                    .as_ref()
+                    .ok_or_else(|| anyhow::anyhow!("no database configured: set VOISINAGE__DATABASE__URL"))?;
+                let pool = crate::store::connect(url.expose_secret(), 2).await?;
+                crate::store::migrate(&pool).await?;
+                println!("migrations applied");
+            }
+            Command::Bench(args) => crate::bench::run(settings, args).await?,
+            Command::Parse(_) | Command::Areas { .. } => unreachable!("handled above"),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn areas_command(settings: &crate::config::Settings, cmd: &AreasCommand) -> anyhow::Result<ExitCode> {
+    let areas = crate::app::areas_for(settings)?;
+    Ok(match cmd {
+        AreasCommand::List => {
+            for a in areas.all() {
+                println!("{}", a.summary());
+            }
+            ExitCode::SUCCESS
+        }
+        AreasCommand::Locate { lat, lon } => match areas.locate(*lat, *lon) {
+            Some(a) => {
+                println!("{}", a.slug);
+                println!("{}", a.summary());
+                ExitCode::SUCCESS
+            }
+            None => {
+                println!("no area at {lat}, {lon} / aucun quartier à cet endroit");
+                ExitCode::from(1)
             }
         },
-    }
+        AreasCommand::Postcode { code } => {
+            let found = areas.by_postcode(code);
+            if found.is_empty() {
+                println!("no area for postcode {code} / aucun quartier pour ce code postal");
+                ExitCode::from(1)
+            } else {
+                for a in found {
+                    println!("{}", a.summary());
+                }
+                ExitCode::SUCCESS
+            }
+        }
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,17 @@
 //! voisinage: a neighbourhood mutual-aid daemon.
 //!
 //! The library holds everything; `src/main.rs` is a thin command-line front.
+pub mod app;
+pub mod areas;
+pub mod bench;
+pub mod channels;
 pub mod cli;
+pub mod config;
+pub mod core;
+pub mod http;
+pub mod i18n;
 pub mod parse;
+pub mod pgcluster;
+pub mod store;
+pub mod telemetry;
+pub mod tryout;

@@ -108,6 +108,8 @@ struct Words {
     negators: Vec<String>,
     modifiers: Vec<String>,
     not_items: Vec<String>,
+    #[serde(default)]
+    known: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -359,6 +361,7 @@ impl Lexicon {
             &w.negators,
             &w.modifiers,
             &w.not_items,
+            &w.known,
         ] {
             for k in keys(extra) {
                 normalizer.known.insert(k);

@@ -31,3 +31,176 @@ pub fn at(rfc3339: &str) -> DateTime<FixedOffset> {
 pub fn parse_at(text: &str, when: &str) -> Vec<Post> {
     Parser::embedded().parse(&ParseInput::new(text, at(when)))
 }
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use voisinage::areas::Areas;
+use voisinage::channels::{Channel, SendError};
+use voisinage::core::ingest::Core;
+use voisinage::core::model::{ChannelKind, Inbound, Outgoing};
+use voisinage::core::outbox::{Outbox, OutboxConfig};
+use voisinage::i18n::Texts;
+use voisinage::telemetry::Metrics;
+
+/// The PostgreSQL server the tests use: DATABASE_URL's server, or the local one.
+pub fn server_url() -> String {
+    std::env::var("VOISINAGE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh database for one test, migrated; dropped by `finish`.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+    /// The database's URL, for commands run as separate processes.
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let admin = voisinage::store::connect(&server_url(), 2)
+            .await
+            .expect("a PostgreSQL server for the tests (scripts/test.sh starts one)");
+        let name = format!("voisinage_test_{}_{}", std::process::id(), rand_suffix());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        admin.close().await;
+        let url = match server_url().rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("bad test database URL"),
+        };
+        let pool = voisinage::store::connect(&url, 8)
+            .await
+            .expect("connect to the test database");
+        voisinage::store::migrate(&pool).await.expect("migrations apply");
+        voisinage::store::sync_areas(&pool, &Areas::example())
+            .await
+            .expect("areas");
+        TestDb { pool, name, url }
+    }
+
+    pub async fn finish(self) {
+        self.pool.close().await;
+        if let Ok(admin) = voisinage::store::connect(&server_url(), 2).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            )))
+            .execute(&admin)
+            .await;
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{t}_{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The core on a test database.
+pub fn core(pool: &PgPool) -> Arc<Core> {
+    Arc::new(Core {
+        pool: pool.clone(),
+        parser: Parser::embedded(),
+        texts: Texts::embedded(),
+        areas: Arc::new(Areas::example()),
+        metrics: Arc::new(Metrics::default()),
+    })
+}
+
+/// A channel that records what it is asked to send and answers from a script per target
+/// (then succeeds), like a peer that can rate-limit, fail, or accept.
+pub struct Recorder {
+    pub kind: ChannelKind,
+    pub sent: Mutex<Vec<(String, String)>>,
+    script: Mutex<HashMap<String, VecDeque<Result<(), SendError>>>>,
+}
+
+impl Recorder {
+    pub fn new(kind: ChannelKind) -> Arc<Recorder> {
+        Arc::new(Recorder {
+            kind,
+            sent: Mutex::new(Vec::new()),
+            script: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The next sends to `target` answer these, in order.
+    pub fn script(&self, target: &str, answers: Vec<Result<(), SendError>>) {
+        self.script
+            .lock()
+            .unwrap()
+            .entry(target.to_owned())
+            .or_default()
+            .extend(answers);
+    }
+
+    pub fn sent(&self) -> Vec<(String, String)> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    pub fn sent_to(&self, target: &str) -> Vec<String> {
+        self.sent()
+            .into_iter()
+            .filter(|(t, _)| t == target)
+            .map(|(_, m)| m)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Channel for Recorder {
+    fn kind(&self) -> ChannelKind {
+        self.kind
+    }
+
+    async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let next = self.script.lock().unwrap().get_mut(target).and_then(|q| q.pop_front());
+        if let Some(Err(e)) = next {
+            return Err(e);
+        }
+        self.sent.lock().unwrap().push((target.to_owned(), msg.text.clone()));
+        Ok(format!("remote-{delivery_id}"))
+    }
+}
+
+/// An outbox over `channels` with a fast test configuration.
+pub fn outbox(pool: &PgPool, channels: Vec<Arc<dyn Channel>>) -> Outbox {
+    let cfg = OutboxConfig {
+        lease: std::time::Duration::from_secs(30),
+        ..OutboxConfig::default()
+    };
+    Outbox::new(pool.clone(), channels, cfg, Arc::new(Metrics::default()))
+}
+
+/// A message from `sender` in chat `chat` of the console channel.
+pub fn inbound(chat: &str, native_id: &str, sender: &str, text: &str) -> Inbound {
+    Inbound {
+        channel: ChannelKind::Console,
+        chat: chat.to_owned(),
+        native_id: native_id.to_owned(),
+        sender: sender.to_lowercase(),
+        sender_name: sender.to_owned(),
+        text: text.to_owned(),
+        sent_at: at("2026-06-10T18:30:00+02:00").to_utc(),
+        reply_to: None,
+    }
+}
+
+/// Rows of a table.
+pub async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}

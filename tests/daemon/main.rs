@@ -1,5 +1,8 @@
 //! The integration test binary: one binary, a file per feature (see ../shared/DESIGN.md).
 
+mod core_ingest;
+mod core_outbox;
+mod daemon_cli;
 mod helpers;
 mod parse_constructions;
 mod parse_corpus;

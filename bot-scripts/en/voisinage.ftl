@@ -1,0 +1,180 @@
+### bot-scripts/en/voisinage.ftl — EVERYTHING THE BOT SAYS, in English.
+###
+### The French file (bot-scripts/fr/voisinage.ftl) has exactly the same messages; French is
+### the main language, and the bot falls back to it if a message cannot be found here.
+###
+### How to edit this file safely
+### -------------------------------
+### The format is Fluent (https://projectfluent.org/fluent/guide/). Each message looks like:
+###
+###     identifier = The text the bot sends, with { $variable } in it.
+###
+### 1. NEVER change an identifier (left of the "="): the program asks for it by name. A message
+###    added here must also be added to the French file, and the other way round: the test
+###    refuses a message that exists in only one language.
+### 2. Keep the { $variables } as they are (braces, dollar sign, same name): the program
+###    replaces them with the item's name, the post number... You may move them within the
+###    sentence or drop one, but not invent new ones.
+### 3. Text over several lines: every following line starts with at least one space. A
+###    following line must not start with [ or * or . (they have a special meaning): put
+###    another character first. An empty line in the middle of the text is kept.
+### 4. Choices ({ $count -> ... }, { $direction -> ... }): each variant in square brackets is
+###    one version of the sentence; the one marked with * is the default and must stay.
+###    [one] = exactly one, [other] = any other number.
+###    { $has_when -> [yes] ... *[no] { "" } }: the [yes] part only shows when there are
+###    dates; { "" } means "nothing".
+### 5. To write a brace { or } in the text, type { "{" } or { "}" }.
+### 6. Lines starting with # are comments: the bot never sends them.
+### 7. Check with `cargo test` (from the project folder): a mistake is reported with the file
+###    name and the line number. The bot reads this file when it is compiled: rebuild to ship
+###    your changes.
+###
+### Tone: friendly, short sentences. Messages posted in group chats (post recorded, relayed
+### lines) must fit on one line. Commands stay in French: they are the same for everybody.
+
+## Help and welcome
+
+# Answer to /aide.
+help =
+    👋 I'm the neighbourhood mutual-aid bot: I keep track of what neighbours lend, give away or are looking for, and I put people who can help each other in touch.
+
+    To post, just write as you would to a neighbour:
+      "I can lend my drill on Saturday"
+      "anyone have a ladder?"
+
+    Commands:
+    /aide — this message
+    /annonces [category] — current posts in the neighbourhood
+    /chercher WORD — search the posts
+    /mes-annonces — your current posts
+    /fini N — close your post #N (returned, found, given…)
+
+# When a neighbour joins an area's room or opens the console. $area: the area's name.
+welcome = Welcome to the { $area } neighbours! 👋 Here we lend, give and help each other out. Just write what you're offering or looking for, and I'll take care of the rest. Send /aide to learn more.
+
+## Finding one's area
+
+ask-postcode = To connect you with your neighbourhood, what's your postcode? You can also share your location.
+# $code: the postcode that was sent.
+postcode-unknown = I don't know a neighbourhood for postcode { $code } yet. Please check the number, or share your location.
+# $areas: a list "Name (identifier), Name (identifier)".
+postcode-several = Postcode { $code } covers several neighbourhoods: { $areas }. Which one is yours? Reply with the identifier in parentheses, or share your location.
+# $slug: the area identifier that was sent.
+area-unknown = I can't find the neighbourhood "{ $slug }". Please check the spelling, or send your postcode.
+
+## Posts
+
+# Posted in the group when a message becomes a post.
+# $direction: offer or request; $item: the thing; $category: its category; $number: the post
+# number; $has_when: yes when there are dates, otherwise no; $when: the dates ("13 June").
+post-recorded =
+    { $direction ->
+        [request]
+            🔎 Request #{ $number } noted: { $item } ({ $category }){ $has_when ->
+                [yes] { " · " }{ $when }
+               *[no] { "" }
+            }. I'll let the neighbours know.
+       *[offer]
+            📌 Offer #{ $number } noted: { $item } ({ $category }){ $has_when ->
+                [yes] { " · " }{ $when }
+               *[no] { "" }
+            }. Thank you!
+    }
+
+# A message relayed from one channel to the others. $channel: Telegram, Matrix, email...
+relay-line = { $name } ({ $channel }): { $text }
+
+# To the person looking for something: a neighbour offers it. $number: their post number.
+match-for-requester = 🤝 Good news: { $name } ({ $channel }) has what you're looking for: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it.
+# To the person offering something: a neighbour is looking for it. $number: their post number.
+match-for-offerer = 🤝 { $name } ({ $channel }) is looking for what you're offering: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it.
+
+## /annonces
+
+# $has_category: yes when a category ($category) was asked for, otherwise no.
+posts-header =
+    📋 { $count ->
+        [one] { $count } current post
+       *[other] { $count } current posts
+    }{ $has_category ->
+        [yes] { " " }({ $category })
+       *[no] { " " }in the neighbourhood
+    }:
+# One line of the list. $author: who posted it; $has_when / $when: as in post-recorded.
+posts-line =
+    #{ $number } { $direction ->
+        [request] 🔎 request
+       *[offer] 📌 offer
+    }: { $item } ({ $category }){ $has_when ->
+        [yes] { " · " }{ $when }
+       *[no] { "" }
+    } — { $author }
+posts-none =
+    { $has_category ->
+        [yes] No current posts in "{ $category }" yet.
+       *[no] No current posts in the neighbourhood yet.
+    } Go ahead: write what you can lend or what you're looking for!
+
+## /chercher
+
+search-header =
+    🔍 { $count ->
+        [one] { $count } post found
+       *[other] { $count } posts found
+    } for "{ $query }":
+search-none = Nothing found for "{ $query }". Try another word, or ask the neighbours: "anyone have…?"
+search-usage = Say what you're looking for after the command, for example: /chercher ladder
+
+## /mes-annonces
+
+my-posts-header =
+    { $count ->
+        [0] You have no current posts.
+        [one] Your current post (/fini N to close it):
+       *[other] Your { $count } current posts (/fini N to close one):
+    }
+my-posts-none = You have no current posts. To post, just write what you can lend or what you're looking for.
+
+## /fini
+
+closed-ok = ✅ Post #{ $number } ({ $item }) closed. Thanks for helping out the neighbourhood!
+closed-not-found = I can't find post #{ $number }. /mes-annonces shows your posts and their numbers.
+closed-not-yours = Post #{ $number } isn't yours: only the person who posted it can close it.
+closed-already = Post #{ $number } is already closed.
+closed-usage = Please give the post number, for example: /fini 12 (/mes-annonces shows your numbers).
+
+## Command errors
+
+unknown-command = I don't know the command { $command }. Send /aide to see the list.
+# $categories: the list of possible categories.
+unknown-category = I don't know the category "{ $category }". Possible categories: { $categories }.
+
+## Display words
+
+direction-offer = offer
+direction-request = request
+
+channel-console = console
+channel-telegram = Telegram
+channel-matrix = Matrix
+channel-email = email
+
+category-bricolage = DIY
+category-jardinage = gardening
+category-cuisine = cooking
+category-maison = home
+category-mobilite = getting around
+category-enfants = children
+category-loisirs = leisure
+category-high_tech = tech
+category-vetements = clothes
+category-animaux = pets
+category-alimentation = food
+category-education = education
+category-sante = health
+category-entraide = helping out
+category-autre = other
+
+## Technical problem
+
+error-internal = Oops, something went wrong on my side. Your message is safely kept: please try again a bit later.

@@ -1,0 +1,179 @@
+### bot-scripts/fr/voisinage.ftl — TOUT CE QUE LE BOT DIT, en français.
+###
+### Le fichier anglais (bot-scripts/en/voisinage.ftl) contient exactement les mêmes messages.
+###
+### Comment modifier ce fichier sans rien casser
+### ----------------------------------------------
+### Le format est Fluent (https://projectfluent.org/fluent/guide/). Chaque message ressemble à :
+###
+###     identifiant = Le texte que le bot envoie, avec { $variable } dedans.
+###
+### 1. Ne changez JAMAIS l'identifiant (à gauche du « = ») : c'est lui que le programme
+###    demande. Un message ajouté ici doit aussi être ajouté dans le fichier anglais, et
+###    inversement : le test refuse un message présent dans une seule langue.
+### 2. Gardez les { $variables } telles quelles (accolades, dollar, même nom) : le programme
+###    les remplace par le nom de l'objet, le numéro de l'annonce... Vous pouvez les déplacer
+###    dans la phrase, ou en retirer une, mais pas en inventer.
+### 3. Un texte sur plusieurs lignes : chaque ligne de suite commence par au moins une espace.
+###    Une ligne de suite ne doit pas commencer par [ ou * ou . (ils ont un sens spécial) :
+###    mettez un autre caractère devant. Une ligne vide au milieu du texte est conservée.
+### 4. Les choix ({ $count -> ... }, { $direction -> ... }) : chaque variante entre
+###    crochets est une version de la phrase ; celle marquée d'une * est celle par défaut et
+###    doit rester. [one] = une seule (en français : 0 ou 1), [other] = plusieurs.
+###    { $has_when -> [yes] ... *[no] { "" } } : la partie [yes] n'apparaît que s'il y a une
+###    date ; { "" } veut dire « rien ».
+### 5. Pour écrire une accolade { ou } dans le texte, mettez { "{" } ou { "}" }.
+### 6. Les lignes qui commencent par # sont des commentaires : le bot ne les envoie pas.
+### 7. Vérifiez avec `cargo test` (depuis le dossier du projet) : une faute est signalée avec
+###    le nom du fichier et le numéro de la ligne. Le bot lit ce fichier à la compilation :
+###    recompilez pour que vos changements partent en production.
+###
+### Ton : vouvoiement, phrases courtes, chaleureux. Les messages postés dans les groupes
+### (annonce notée, relais) doivent tenir sur une ligne.
+
+## Aide et accueil
+
+# Réponse à /aide.
+help =
+    👋 Je suis le bot d'entraide du quartier : je note ce que les voisins prêtent, donnent ou cherchent, et je mets en relation ceux qui peuvent s'aider.
+
+    Pour publier, écrivez simplement, comme à un voisin :
+      « je prête ma perceuse samedi »
+      « qqn aurait une échelle ? »
+
+    Les commandes :
+    /aide — ce message
+    /annonces [catégorie] — les annonces en cours du quartier
+    /chercher MOT — chercher parmi les annonces
+    /mes-annonces — vos annonces en cours
+    /fini N — clore votre annonce n°N (objet rendu, trouvé, donné…)
+
+# Quand un voisin rejoint le groupe d'un quartier ou ouvre la console. $area : nom du quartier.
+welcome = Bienvenue chez les voisins de { $area } ! 👋 Ici on se prête, on se donne et on se rend service. Écrivez simplement ce que vous proposez ou cherchez, je m'occupe du reste. /aide pour en savoir plus.
+
+## Trouver son quartier
+
+ask-postcode = Pour vous relier à votre quartier, quel est votre code postal ? Vous pouvez aussi partager votre position.
+# $code : le code postal envoyé.
+postcode-unknown = Je ne connais pas encore de quartier pour le code postal { $code }. Vérifiez le numéro, ou partagez votre position.
+# $areas : liste « Nom (identifiant), Nom (identifiant) ».
+postcode-several = Le code postal { $code } couvre plusieurs quartiers : { $areas }. Lequel est le vôtre ? Répondez avec l'identifiant entre parenthèses, ou partagez votre position.
+# $slug : l'identifiant de quartier envoyé.
+area-unknown = Je ne trouve pas le quartier « { $slug } ». Vérifiez l'orthographe, ou envoyez votre code postal.
+
+## Annonces
+
+# Posté dans le groupe quand un message devient une annonce.
+# $direction : offer ou request ; $item : l'objet ; $category : sa catégorie ; $number : n° de
+# l'annonce ; $has_when : yes s'il y a des dates, sinon no ; $when : les dates (« 13 juin »).
+post-recorded =
+    { $direction ->
+        [request]
+            🔎 Demande n°{ $number } notée : { $item } ({ $category }){ $has_when ->
+                [yes] { " · " }{ $when }
+               *[no] { "" }
+            }. Je préviens les voisins.
+       *[offer]
+            📌 Offre n°{ $number } notée : { $item } ({ $category }){ $has_when ->
+                [yes] { " · " }{ $when }
+               *[no] { "" }
+            }. Merci !
+    }
+
+# Un message relayé d'un canal à l'autre. $channel : Telegram, Matrix, courriel...
+relay-line = { $name } ({ $channel }) : { $text }
+
+# À la personne qui cherche : un voisin propose ce qu'elle cherche. $number : n° de son annonce à lui.
+match-for-requester = 🤝 Bonne nouvelle : { $name } ({ $channel }) propose ce que vous cherchez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir.
+# À la personne qui propose : un voisin cherche ce qu'elle propose. $number : n° de sa demande.
+match-for-offerer = 🤝 { $name } ({ $channel }) cherche justement ce que vous proposez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir.
+
+## /annonces
+
+# $has_category : yes quand on a demandé une catégorie ($category), sinon no.
+posts-header =
+    📋 { $count ->
+        [one] { $count } annonce en cours
+       *[other] { $count } annonces en cours
+    }{ $has_category ->
+        [yes] { " " }({ $category })
+       *[no] { " " }dans le quartier
+    } :
+# Une ligne de la liste. $author : qui l'a publiée ; $has_when / $when : comme pour post-recorded.
+posts-line =
+    n°{ $number } { $direction ->
+        [request] 🔎 demande
+       *[offer] 📌 offre
+    } : { $item } ({ $category }){ $has_when ->
+        [yes] { " · " }{ $when }
+       *[no] { "" }
+    } — { $author }
+posts-none =
+    { $has_category ->
+        [yes] Aucune annonce en cours en « { $category } » pour l'instant.
+       *[no] Aucune annonce en cours dans le quartier pour l'instant.
+    } Lancez-vous : écrivez ce que vous prêtez ou cherchez !
+
+## /chercher
+
+search-header =
+    🔍 { $count ->
+        [one] { $count } annonce trouvée
+       *[other] { $count } annonces trouvées
+    } pour « { $query } » :
+search-none = Rien trouvé pour « { $query } ». Essayez un autre mot, ou demandez aux voisins : « qqn aurait… ? »
+search-usage = Indiquez ce que vous cherchez après la commande, par exemple : /chercher échelle
+
+## /mes-annonces
+
+my-posts-header =
+    { $count ->
+        [0] Vous n'avez aucune annonce en cours.
+        [one] Votre annonce en cours (/fini N pour la clore) :
+       *[other] Vos { $count } annonces en cours (/fini N pour en clore une) :
+    }
+my-posts-none = Vous n'avez aucune annonce en cours. Pour en publier une, écrivez simplement ce que vous prêtez ou cherchez.
+
+## /fini
+
+closed-ok = ✅ Annonce n°{ $number } ({ $item }) close. Merci pour votre coup de main au quartier !
+closed-not-found = Je ne trouve pas d'annonce n°{ $number }. /mes-annonces affiche vos annonces et leurs numéros.
+closed-not-yours = L'annonce n°{ $number } n'est pas la vôtre : seule la personne qui l'a publiée peut la clore.
+closed-already = L'annonce n°{ $number } est déjà close.
+closed-usage = Indiquez le numéro de l'annonce, par exemple : /fini 12 (/mes-annonces affiche vos numéros).
+
+## Erreurs de commande
+
+unknown-command = Je ne connais pas la commande { $command }. Envoyez /aide pour voir la liste.
+# $categories : la liste des catégories possibles.
+unknown-category = Je ne connais pas la catégorie « { $category } ». Catégories possibles : { $categories }.
+
+## Mots affichés
+
+direction-offer = offre
+direction-request = demande
+
+channel-console = console
+channel-telegram = Telegram
+channel-matrix = Matrix
+channel-email = courriel
+
+category-bricolage = bricolage
+category-jardinage = jardinage
+category-cuisine = cuisine
+category-maison = maison
+category-mobilite = mobilité
+category-enfants = enfants
+category-loisirs = loisirs
+category-high_tech = high-tech
+category-vetements = vêtements
+category-animaux = animaux
+category-alimentation = alimentation
+category-education = éducation
+category-sante = santé
+category-entraide = entraide
+category-autre = autre
+
+## Problème technique
+
+error-internal = Oups, un souci technique de mon côté. Votre message est bien gardé : réessayez un peu plus tard.

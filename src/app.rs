@@ -1,0 +1,104 @@
+//! Builds the daemon from its settings and supervises its tasks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+use crate::areas::Areas;
+use crate::channels::Channel;
+use crate::config::Settings;
+use crate::core::ingest::Core;
+use crate::core::outbox::Outbox;
+use crate::i18n::Texts;
+use crate::parse::Parser;
+use crate::parse::lexicon::Lexicon;
+use crate::telemetry::Metrics;
+
+/// A built daemon: the core, its outbox and its channels.
+pub struct Daemon {
+    pub settings: Settings,
+    pub core: Arc<Core>,
+    pub outbox: Arc<Outbox>,
+}
+
+/// The parser the settings ask for (the built-in lexicon, or a directory's).
+pub fn parser_for(settings: &Settings) -> anyhow::Result<&'static Parser> {
+    Ok(match &settings.parser.lexicon_dir {
+        None => Parser::embedded(),
+        Some(dir) => Box::leak(Box::new(Parser::new(Lexicon::load_dir(dir)?))),
+    })
+}
+
+/// The areas file of the settings (the example areas when it is the default and missing).
+pub fn areas_for(settings: &Settings) -> anyhow::Result<Areas> {
+    let file = &settings.areas.file;
+    if !file.exists() && file == &PathBuf::from("config/areas.geojson") {
+        return Ok(Areas::example());
+    }
+    Ok(Areas::load(file)?)
+}
+
+impl Daemon {
+    /// Connects, migrates, loads the areas and the texts, and wires the channels. `main` and
+    /// the tests both build the daemon here.
+    pub async fn build(settings: Settings, channels: Vec<Arc<dyn Channel>>) -> anyhow::Result<Daemon> {
+        let url = settings.database.url.as_ref().context(
+            "no database configured: set VOISINAGE__DATABASE__URL (or database.url), or use `voisinage try`",
+        )?;
+        let pool = crate::store::connect(url.expose_secret(), settings.database.max_connections).await?;
+        crate::store::migrate(&pool).await?;
+        let areas = Arc::new(areas_for(&settings)?);
+        crate::store::sync_areas(&pool, &areas).await?;
+        let metrics = Arc::new(Metrics::default());
+        let core = Arc::new(Core {
+            pool: pool.clone(),
+            parser: parser_for(&settings)?,
+            texts: Texts::embedded(),
+            areas,
+            metrics: metrics.clone(),
+        });
+        let outbox = Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics));
+        Ok(Daemon { settings, core, outbox })
+    }
+
+    /// Runs the outbox workers and the HTTP server until `shutdown`; if a task ends on its own,
+    /// says which and why, and stops the others.
+    pub async fn run(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut tasks: JoinSet<(String, anyhow::Result<()>)> = JoinSet::new();
+        for n in 0..self.settings.outbox.workers {
+            let ob = self.outbox.clone();
+            let sd = shutdown.clone();
+            tasks.spawn(async move { (format!("outbox worker {n}"), ob.run(sd).await) });
+        }
+        if self.settings.http.enabled {
+            let listener = crate::http::bind(self.settings.http.listen).await?;
+            info!(addr = %self.settings.http.listen, "HTTP server listening");
+            let app = crate::http::router(self.core.pool.clone(), self.core.metrics.clone());
+            let sd = shutdown.clone();
+            tasks.spawn(async move { ("HTTP server".to_owned(), crate::http::serve(listener, app, sd).await) });
+        }
+        let mut failure = None;
+        while let Some(done) = tasks.join_next().await {
+            let (name, result) = done.context("a task panicked")?;
+            match result {
+                Ok(()) if shutdown.is_cancelled() => info!(task = %name, "stopped"),
+                Ok(()) => {
+                    error!(task = %name, "ended on its own; stopping the daemon");
+                    failure.get_or_insert_with(|| anyhow::anyhow!("{name} ended on its own"));
+                    shutdown.cancel();
+                }
+                Err(e) => {
+                    error!(task = %name, error = %format!("{e:#}"), "failed; stopping the daemon");
+                    failure.get_or_insert(e.context(name));
+                    shutdown.cancel();
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+}

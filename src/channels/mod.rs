@@ -1,0 +1,34 @@
+//! Channel adapters. Each translates its chat tool into `Inbound` messages for the core and
+//! implements `Channel` so the outbox can send through it.
+
+pub mod console;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::core::model::{ChannelKind, Outgoing};
+
+/// Why a send failed, as the outbox needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The channel asked us to wait (Telegram 429 `retry_after`, Matrix `M_LIMIT_EXCEEDED`):
+    /// that target pauses for exactly this long; others go on.
+    #[error("rate limited: retry after {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    /// Worth retrying later (network, 5xx, timeouts).
+    #[error("transient failure: {0}")]
+    Transient(String),
+    /// Will never work (bot kicked, user blocked the bot, bad address): kept with its reason.
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+/// A chat tool the outbox can send through.
+#[async_trait]
+pub trait Channel: Send + Sync {
+    fn kind(&self) -> ChannelKind;
+    /// Sends `msg` to `target`; returns the channel's id of the sent message. `delivery_id` is
+    /// unique per delivery: channels that support idempotent sends use it as transaction id.
+    async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError>;
+}

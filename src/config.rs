@@ -1,0 +1,323 @@
+//! Settings: config/voisinage.toml (every setting documented there, with its default), then
+//! `VOISINAGE__SECTION__KEY` environment variables. Bad settings stop start-up with the file,
+//! the key and what is wrong. Secrets are `SecretString`: their Debug output is redacted.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The documented default file, embedded so the daemon runs without one.
+pub const DEFAULT_TOML: &str = include_str!("../config/voisinage.toml");
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "VOISINAGE__";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub general: General,
+    pub database: Database,
+    pub http: Http,
+    pub areas: AreasSettings,
+    pub parser: ParserSettings,
+    pub outbox: OutboxSettings,
+    pub channels: Channels,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct General {
+    pub data_dir: PathBuf,
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Empty: `voisinage try` starts a private cluster; `run` refuses.
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreasSettings {
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParserSettings {
+    /// Empty: the lexicon built into the binary.
+    #[serde(default)]
+    pub lexicon_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    pub workers: usize,
+    pub batch: i64,
+    pub lease_secs: u64,
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    pub max_attempts: i32,
+    pub idle_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channels {
+    pub console: ConsoleSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    pub enabled: bool,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}{env}: key `{key}`: {message}")]
+    Invalid {
+        file: String,
+        env: String,
+        key: String,
+        message: String,
+    },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+}
+
+impl Settings {
+    /// Loads `path` (or the embedded defaults when None), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        match path {
+            Some(p) => {
+                let src = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    file: p.display().to_string(),
+                    source,
+                })?;
+                Settings::from_parts(&p.display().to_string(), &src, &env)
+            }
+            None => Settings::from_parts("config/voisinage.toml (built-in)", DEFAULT_TOML, &env),
+        }
+    }
+
+    /// Parses `src` (named `file` in errors) with the overrides found in `env`.
+    pub fn from_parts(file: &str, src: &str, env: &[(String, String)]) -> Result<Settings, ConfigError> {
+        let mut table: toml::Table = src.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        let mut applied = Vec::new();
+        for (var, value) in env {
+            let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
+            if path.iter().any(|p| p.is_empty()) {
+                return Err(ConfigError::Env {
+                    var: var.clone(),
+                    message: "empty section or key in the name".into(),
+                });
+            }
+            set_path(&mut table, &path, scalar(value)).map_err(|message| ConfigError::Env {
+                var: var.clone(),
+                message,
+            })?;
+            applied.push(var.clone());
+        }
+        // The conventional variable, for tools and tests that already set it.
+        if let Some((_, url)) = env.iter().find(|(k, _)| k == "DATABASE_URL")
+            && !applied.iter().any(|v| v == "VOISINAGE__DATABASE__URL")
+        {
+            set_path(
+                &mut table,
+                &["database".into(), "url".into()],
+                toml::Value::String(url.clone()),
+            )
+            .map_err(|message| ConfigError::Env {
+                var: "DATABASE_URL".into(),
+                message,
+            })?;
+        }
+        let s: Settings = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let key = e.path().to_string();
+            let env_hint = applied
+                .iter()
+                .find(|v| {
+                    v[ENV_PREFIX.len()..]
+                        .to_lowercase()
+                        .replace("__", ".")
+                        .starts_with(&key)
+                })
+                .map(|v| format!(" (set by {v})"))
+                .unwrap_or_default();
+            ConfigError::Invalid {
+                file: file.to_owned(),
+                env: env_hint,
+                key,
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        s.validate(file)?;
+        Ok(s)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| ConfigError::Invalid {
+            file: file.to_owned(),
+            env: String::new(),
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        if self.outbox.workers == 0 {
+            return Err(bad("outbox.workers", "must be at least 1"));
+        }
+        if self.outbox.batch < 1 {
+            return Err(bad("outbox.batch", "must be at least 1"));
+        }
+        if self.outbox.max_attempts < 1 {
+            return Err(bad("outbox.max_attempts", "must be at least 1"));
+        }
+        if self.database.max_connections < 2 {
+            return Err(bad(
+                "database.max_connections",
+                "must be at least 2 (ingest and the outbox run side by side)",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.general.log_level).is_err() {
+            return Err(bad(
+                "general.log_level",
+                "not a log level (error, warn, info, debug, trace)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The outbox's settings.
+    pub fn outbox_config(&self) -> crate::core::outbox::OutboxConfig {
+        use std::time::Duration;
+        let o = &self.outbox;
+        crate::core::outbox::OutboxConfig {
+            batch: o.batch,
+            lease: Duration::from_secs(o.lease_secs),
+            backoff_base: Duration::from_millis(o.backoff_base_ms),
+            backoff_max: Duration::from_secs(o.backoff_max_secs),
+            max_attempts: o.max_attempts,
+            idle: Duration::from_millis(o.idle_ms),
+        }
+    }
+}
+
+/// An environment value as TOML: booleans and numbers when they read as such, else a string.
+fn scalar(v: &str) -> toml::Value {
+    if let Ok(b) = v.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else if let Ok(i) = v.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else {
+        toml::Value::String(v.to_owned())
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("no key")?;
+    let mut t = table;
+    for p in parents {
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{p}` is a setting, not a section"))?;
+    }
+    t.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn the_documented_defaults_load() {
+        let s = Settings::from_parts("voisinage.toml", DEFAULT_TOML, &[]).unwrap();
+        assert!(s.database.url.is_none());
+        assert_eq!(s.outbox.workers, 2);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = vec![
+            ("VOISINAGE__OUTBOX__WORKERS".to_owned(), "5".to_owned()),
+            (
+                "VOISINAGE__DATABASE__URL".to_owned(),
+                "postgres://u:secret@h/db".to_owned(),
+            ),
+        ];
+        let s = Settings::from_parts("voisinage.toml", DEFAULT_TOML, &env).unwrap();
+        assert_eq!(s.outbox.workers, 5);
+        assert_eq!(
+            s.database.url.as_ref().unwrap().expose_secret(),
+            "postgres://u:secret@h/db"
+        );
+        assert!(
+            !format!("{s:?}").contains("secret@"),
+            "secrets never appear in Debug output"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_the_key_and_the_problem() {
+        let bad = DEFAULT_TOML.replace("workers = 2", "workers = \"two\"");
+        let e = Settings::from_parts("my.toml", &bad, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("my.toml") && e.contains("outbox.workers") && e.contains("invalid type"),
+            "{e}"
+        );
+
+        let env = vec![("VOISINAGE__HTTP__LISTEN".to_owned(), "not an address".to_owned())];
+        let e = Settings::from_parts("my.toml", DEFAULT_TOML, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("http.listen") && e.contains("VOISINAGE__HTTP__LISTEN"),
+            "{e}"
+        );
+
+        let env = vec![("VOISINAGE__OUTBOX__WORKRS".to_owned(), "3".to_owned())];
+        let e = Settings::from_parts("my.toml", DEFAULT_TOML, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("workrs") && e.contains("unknown field"), "{e}");
+
+        let e = Settings::from_parts("my.toml", "[general\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("my.toml"), "{e}");
+
+        let zero = DEFAULT_TOML.replace("workers = 2", "workers = 0");
+        let e = Settings::from_parts("my.toml", &zero, &[]).unwrap_err().to_string();
+        assert!(e.contains("outbox.workers") && e.contains("at least 1"), "{e}");
+    }
+}

@@ -1,0 +1,342 @@
+//! `Core::ingest`: one inbound message, one transaction. The message is stored once; its
+//! author is resolved; commands are answered, posts stored and matched; relays, notices and
+//! answers are queued in the outbox — all or nothing.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tracing::instrument;
+
+use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing};
+use super::{commands, router};
+use crate::areas::Areas;
+use crate::i18n::{Arg, Lang, Texts};
+use crate::parse::{Direction, ParseInput, Parser};
+use crate::store::{self, Tx, deliveries, posts};
+use crate::telemetry::Metrics;
+
+/// The core: what ingest and the commands need.
+pub struct Core {
+    pub pool: PgPool,
+    pub parser: &'static Parser,
+    pub texts: &'static Texts,
+    pub areas: Arc<Areas>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// What ingesting a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    /// Already stored: a redelivery; nothing changed.
+    Duplicate,
+    /// Stored. `area` is None when the chat is no area's room (nothing else happens then).
+    Stored {
+        message_id: i64,
+        area: Option<String>,
+        member_id: i64,
+        posts: Vec<i64>,
+        matches: Vec<i64>,
+        queued: u32,
+    },
+}
+
+/// The chat a message came from, as known to the store.
+struct ChatRow {
+    id: i64,
+    area: Option<String>,
+}
+
+impl Core {
+    /// Ingests one inbound message in one transaction.
+    #[instrument(skip_all, fields(channel = %m.channel, chat = %m.chat, native_id = %m.native_id))]
+    pub async fn ingest(&self, m: &Inbound) -> anyhow::Result<Ingested> {
+        let mut tx = self.pool.begin().await.context("starting the ingest transaction")?;
+        let chat: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, area_slug FROM chats WHERE channel = $1 AND external_id = $2")
+                .bind(m.channel.as_str())
+                .bind(&m.chat)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let chat = chat.map(|(id, area)| ChatRow { id, area });
+        let area = chat.as_ref().and_then(|c| c.area.clone());
+
+        let message_id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO messages (channel, chat_external_id, native_id, chat_id, area_slug, body, sent_at, reply_to_native_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (channel, chat_external_id, native_id) DO NOTHING RETURNING id",
+        )
+        .bind(m.channel.as_str())
+        .bind(&m.chat)
+        .bind(&m.native_id)
+        .bind(chat.as_ref().map(|c| c.id))
+        .bind(&area)
+        .bind(&m.text)
+        .bind(m.sent_at)
+        .bind(&m.reply_to)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(message_id) = message_id else {
+            tx.rollback().await?;
+            return Ok(Ingested::Duplicate);
+        };
+        self.metrics.message_in(m.channel);
+
+        let member_id = resolve_member(&mut tx, m, area.as_deref()).await?;
+        sqlx::query("UPDATE messages SET member_id = $2 WHERE id = $1")
+            .bind(message_id)
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
+
+        let mut out = Ingested::Stored {
+            message_id,
+            area: area.clone(),
+            member_id,
+            posts: vec![],
+            matches: vec![],
+            queued: 0,
+        };
+        let Some(chat) = chat else {
+            tx.commit().await?;
+            return Ok(out);
+        };
+        let here = Address {
+            channel: m.channel,
+            target: m.chat.clone(),
+        };
+        let lang = Lang::Fr;
+
+        if let Some(cmd) = commands::Command::parse(&m.text) {
+            let answer = commands::answer(self, &cmd, area.as_deref(), member_id, lang).await?;
+            let msg = Outgoing {
+                kind: OutKind::Answer,
+                text: answer,
+                reply_to: Some(m.native_id.clone()),
+            };
+            let q =
+                deliveries::enqueue(&mut tx, &here, &msg, &format!("answer:{message_id}"), Some(message_id)).await?;
+            if let Ingested::Stored { queued, .. } = &mut out {
+                *queued += u32::from(q);
+            }
+            tx.commit().await?;
+            return Ok(out);
+        }
+        let Some(area) = area else {
+            tx.commit().await?;
+            return Ok(out);
+        };
+
+        let mut queued = 0u32;
+        // Relays first: the copies of the message go out before anything the bot says about it.
+        for room in router::other_rooms(&mut tx, &area, chat.id).await? {
+            let Some(to) = room.address() else { continue };
+            let reply_to = match &m.reply_to {
+                Some(r) => router::reply_target(&mut tx, m.channel, &m.chat, r, &to).await?,
+                None => None,
+            };
+            let text = self.texts.get(
+                lang,
+                "relay-line",
+                &[
+                    ("name", Arg::from(m.sender_name.as_str())),
+                    ("channel", Arg::from(self.texts.get(lang, m.channel.text_id(), &[]))),
+                    ("text", Arg::from(m.text.as_str())),
+                ],
+            );
+            let msg = Outgoing {
+                kind: OutKind::Relay,
+                text,
+                reply_to,
+            };
+            queued += u32::from(
+                deliveries::enqueue(
+                    &mut tx,
+                    &to,
+                    &msg,
+                    &format!("relay:{message_id}:{}", room.id),
+                    Some(message_id),
+                )
+                .await?,
+            );
+        }
+
+        let a = self.areas.get(&area);
+        let input = ParseInput {
+            text: &m.text,
+            sent_at: m.sent_at.fixed_offset(),
+            tz: a.map(|a| a.timezone).unwrap_or(chrono_tz::Europe::Paris),
+            zone: a.map(|a| a.holiday_zone).unwrap_or_default(),
+        };
+        let found = self.parser.parse(&input);
+        let mut post_ids = Vec::new();
+        let mut match_ids = Vec::new();
+        for (ordinal, p) in found.iter().enumerate() {
+            let source = m.text.get(p.span.clone()).unwrap_or(&m.text);
+            let id = posts::insert(&mut tx, &area, member_id, message_id, ordinal as i32, p, source).await?;
+            self.metrics.post(p.direction, p.category);
+            post_ids.push(id);
+            let when = p.when.map(|w| commands::format_dates(w.from, w.to)).unwrap_or_default();
+            let notice = self.texts.get(
+                lang,
+                "post-recorded",
+                &[
+                    ("direction", Arg::from(p.direction.to_string())),
+                    ("item", Arg::from(p.item.as_str())),
+                    (
+                        "category",
+                        Arg::from(self.texts.get(lang, &format!("category-{}", p.category), &[])),
+                    ),
+                    ("has_when", Arg::from(if when.is_empty() { "no" } else { "yes" })),
+                    ("when", Arg::from(when)),
+                    ("number", Arg::from(id)),
+                ],
+            );
+            let msg = Outgoing {
+                kind: OutKind::Notice,
+                text: notice,
+                reply_to: Some(m.native_id.clone()),
+            };
+            queued += u32::from(
+                deliveries::enqueue(
+                    &mut tx,
+                    &here,
+                    &msg,
+                    &format!("notice:{message_id}:{ordinal}"),
+                    Some(message_id),
+                )
+                .await?,
+            );
+            let (mine, theirs) = match p.direction {
+                Direction::Request => ("request", "offer"),
+                Direction::Offer => ("offer", "request"),
+            };
+            let cands = posts::candidates(&mut tx, &area, theirs, member_id, &p.item, p.category.as_str(), 3).await?;
+            for c in cands {
+                let (request, offer) = if mine == "request" { (id, c.id) } else { (c.id, id) };
+                let Some(match_id) = posts::insert_match(&mut tx, request, offer, c.rank).await? else {
+                    continue;
+                };
+                match_ids.push(match_id);
+                queued += self
+                    .queue_match_notices(&mut tx, m, &here, p.direction, &p.item, id, &c, match_id)
+                    .await?;
+            }
+        }
+        tx.commit().await.context("committing the ingest transaction")?;
+        if let Ingested::Stored {
+            posts: ps,
+            matches,
+            queued: q,
+            ..
+        } = &mut out
+        {
+            *ps = post_ids;
+            *matches = match_ids;
+            *q += queued;
+        }
+        Ok(out)
+    }
+
+    /// Tells both sides of a new match: the author of the new post here, the other where
+    /// their post was made.
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_match_notices(
+        &self,
+        tx: &mut Tx<'_>,
+        m: &Inbound,
+        here: &Address,
+        dir: Direction,
+        item: &str,
+        post_id: i64,
+        other: &posts::Candidate,
+        match_id: i64,
+    ) -> anyhow::Result<u32> {
+        let lang = Lang::Fr;
+        let channel_name = |c: &str| {
+            let kind: ChannelKind = c.parse().unwrap_or(ChannelKind::Console);
+            self.texts.get(lang, kind.text_id(), &[])
+        };
+        let (to_author, to_other) = match dir {
+            Direction::Request => ("match-for-requester", "match-for-offerer"),
+            Direction::Offer => ("match-for-offerer", "match-for-requester"),
+        };
+        let here_text = self.texts.get(
+            lang,
+            to_author,
+            &[
+                ("item", Arg::from(other.item.as_str())),
+                ("name", Arg::from(other.author.as_str())),
+                ("channel", Arg::from(channel_name(&other.channel))),
+                ("number", Arg::from(other.id)),
+            ],
+        );
+        let there_text = self.texts.get(
+            lang,
+            to_other,
+            &[
+                ("item", Arg::from(item)),
+                ("name", Arg::from(m.sender_name.as_str())),
+                ("channel", Arg::from(channel_name(m.channel.as_str()))),
+                ("number", Arg::from(post_id)),
+            ],
+        );
+        let mut n = 0;
+        let msg = Outgoing {
+            kind: OutKind::Match,
+            text: here_text,
+            reply_to: Some(m.native_id.clone()),
+        };
+        n += u32::from(deliveries::enqueue(tx, here, &msg, &format!("match:{match_id}:author"), None).await?);
+        // In a room both people share, the first notice names them both: one is enough.
+        if let Ok(channel) = other.channel.parse::<ChannelKind>()
+            && (channel != here.channel || other.chat != here.target)
+        {
+            let there = Address {
+                channel,
+                target: other.chat.clone(),
+            };
+            let msg = Outgoing {
+                kind: OutKind::Match,
+                text: there_text,
+                reply_to: Some(other.native_id.clone()),
+            };
+            n += u32::from(deliveries::enqueue(tx, &there, &msg, &format!("match:{match_id}:other"), None).await?);
+        }
+        Ok(n)
+    }
+}
+
+/// The member behind the sender's account, created on first contact.
+async fn resolve_member(tx: &mut Tx<'_>, m: &Inbound, area: Option<&str>) -> anyhow::Result<i64> {
+    let known: Option<i64> =
+        sqlx::query_scalar("SELECT member_id FROM identities WHERE channel = $1 AND external_id = $2")
+            .bind(m.channel.as_str())
+            .bind(&m.sender)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(id) = known {
+        sqlx::query("UPDATE members SET area_slug = coalesce(area_slug, $2) WHERE id = $1")
+            .bind(id)
+            .bind(area)
+            .execute(&mut **tx)
+            .await?;
+        return Ok(id);
+    }
+    let id: i64 = sqlx::query_scalar("INSERT INTO members (display_name, area_slug) VALUES ($1, $2) RETURNING id")
+        .bind(&m.sender_name)
+        .bind(area)
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO identities (member_id, channel, external_id, display_name) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(m.channel.as_str())
+        .bind(&m.sender)
+        .bind(&m.sender_name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// Exposed for callers that only need the store (tests, `try`).
+pub use store::link_room;

@@ -1,0 +1,8 @@
+//! The channel-neutral heart: adapters give it `Inbound` messages and implement `Channel`;
+//! it decides what is stored and what is sent. It never imports a channel's library.
+
+pub mod commands;
+pub mod ingest;
+pub mod model;
+pub mod outbox;
+pub mod router;

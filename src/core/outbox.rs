@@ -1,0 +1,183 @@
+//! The outbox worker: claims due deliveries (one per target, oldest first), sends them through
+//! their channel, and records the outcome. Several workers and several daemons may share the
+//! table: claims use FOR UPDATE SKIP LOCKED and a lease.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, instrument, warn};
+
+use super::model::{ChannelKind, Outgoing};
+use crate::channels::{Channel, SendError};
+use crate::store::deliveries::{self, Claimed};
+use crate::telemetry::Metrics;
+
+/// How the outbox retries and claims.
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    /// Deliveries claimed per round.
+    pub batch: i64,
+    /// How long a claim holds before another worker may take the delivery over.
+    pub lease: Duration,
+    /// First retry delay after a transient failure; doubles each attempt (with jitter).
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Attempts before a transiently failing delivery is given up.
+    pub max_attempts: i32,
+    /// Pause between rounds when nothing was due.
+    pub idle: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            batch: 64,
+            lease: Duration::from_secs(60),
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(600),
+            max_attempts: 12,
+            idle: Duration::from_millis(200),
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub rate_limited: usize,
+    pub failed: usize,
+}
+
+/// The outbox worker.
+pub struct Outbox {
+    pool: PgPool,
+    channels: HashMap<ChannelKind, Arc<dyn Channel>>,
+    cfg: OutboxConfig,
+    metrics: Arc<Metrics>,
+}
+
+/// The delay before retry number `attempts` (1-based): exponential, capped, with jitter so
+/// that many failing deliveries do not come back all at once.
+pub fn backoff(cfg: &OutboxConfig, attempts: i32) -> Duration {
+    let exp = cfg
+        .backoff_base
+        .saturating_mul(1u32 << attempts.clamp(1, 20).saturating_sub(1));
+    let capped = exp.min(cfg.backoff_max);
+    let factor: f64 = rand::rng().random_range(0.5..1.0);
+    capped.mul_f64(factor)
+}
+
+impl Outbox {
+    pub fn new(pool: PgPool, channels: Vec<Arc<dyn Channel>>, cfg: OutboxConfig, metrics: Arc<Metrics>) -> Self {
+        let channels = channels.into_iter().map(|c| (c.kind(), c)).collect();
+        Outbox {
+            pool,
+            channels,
+            cfg,
+            metrics,
+        }
+    }
+
+    /// One round: claim what is due and send it. Tests drive the outbox with this.
+    #[instrument(skip_all)]
+    pub async fn run_once(&self) -> anyhow::Result<RunStats> {
+        let names: Vec<String> = self.channels.keys().map(|k| k.as_str().to_owned()).collect();
+        let claimed = deliveries::claim(&self.pool, &names, self.cfg.batch, self.cfg.lease).await?;
+        let mut stats = RunStats {
+            claimed: claimed.len(),
+            ..Default::default()
+        };
+        // One delivery per target per round: they can all go in parallel.
+        let results = futures::future::join_all(claimed.into_iter().map(|d| self.deliver(d))).await;
+        for r in results {
+            match r? {
+                Outcome::Sent => stats.sent += 1,
+                Outcome::Retried => stats.retried += 1,
+                Outcome::RateLimited => stats.rate_limited += 1,
+                Outcome::Failed => stats.failed += 1,
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn deliver(&self, d: Claimed) -> anyhow::Result<Outcome> {
+        let Some(channel) = d
+            .channel
+            .parse::<ChannelKind>()
+            .ok()
+            .and_then(|k| self.channels.get(&k))
+        else {
+            deliveries::mark_failed(&self.pool, d.id, &format!("no channel `{}` in this daemon", d.channel)).await?;
+            return Ok(Outcome::Failed);
+        };
+        let msg: Outgoing = match serde_json::from_value(d.payload.clone()) {
+            Ok(m) => m,
+            Err(e) => {
+                deliveries::mark_failed(&self.pool, d.id, &format!("unreadable payload: {e}")).await?;
+                return Ok(Outcome::Failed);
+            }
+        };
+        let start = Instant::now();
+        let result = channel.send(d.id, &d.target, &msg).await;
+        self.metrics.send_latency(start.elapsed());
+        Ok(match result {
+            Ok(remote_id) => {
+                deliveries::mark_sent(&self.pool, d.id, &remote_id).await?;
+                self.metrics.sent(true);
+                Outcome::Sent
+            }
+            Err(SendError::RateLimited { retry_after }) => {
+                debug!(delivery = d.id, target = %d.target, ?retry_after, "rate limited: pausing this target");
+                deliveries::retry_later(&self.pool, d.id, retry_after, "rate limited", true).await?;
+                Outcome::RateLimited
+            }
+            Err(SendError::Transient(e)) if d.attempts < self.cfg.max_attempts => {
+                let delay = backoff(&self.cfg, d.attempts);
+                warn!(delivery = d.id, target = %d.target, attempts = d.attempts, ?delay, error = %e, "send failed; will retry");
+                deliveries::retry_later(&self.pool, d.id, delay, &e, false).await?;
+                Outcome::Retried
+            }
+            Err(e) => {
+                warn!(delivery = d.id, target = %d.target, error = %e, "send failed for good");
+                deliveries::mark_failed(&self.pool, d.id, &e.to_string()).await?;
+                self.metrics.sent(false);
+                Outcome::Failed
+            }
+        })
+    }
+
+    /// Runs rounds until `shutdown`; rounds follow each other at once while there is work.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) -> anyhow::Result<()> {
+        loop {
+            let busy = match self.run_once().await {
+                Ok(s) => s.claimed > 0,
+                Err(e) => {
+                    warn!(error = %e, "outbox round failed");
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(self.cfg.idle) => {}
+                }
+            } else if shutdown.is_cancelled() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Sent,
+    Retried,
+    RateLimited,
+    Failed,
+}

@@ -1,0 +1,134 @@
+//! The outbox table: enqueue in the cause's transaction, claim with SKIP LOCKED, complete.
+
+use std::time::Duration;
+
+use sqlx::{FromRow, PgPool};
+
+use super::Tx;
+use crate::core::model::{Address, Outgoing};
+
+/// Queues `msg` for `to`, unless a delivery with `dedupe_key` exists. Returns whether queued.
+pub async fn enqueue(
+    tx: &mut Tx<'_>,
+    to: &Address,
+    msg: &Outgoing,
+    dedupe_key: &str,
+    cause: Option<i64>,
+) -> anyhow::Result<bool> {
+    let payload = serde_json::to_value(msg)?;
+    let r = sqlx::query(
+        "INSERT INTO deliveries (channel, target, payload, dedupe_key, cause_message_id) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(to.channel.as_str())
+    .bind(&to.target)
+    .bind(payload)
+    .bind(dedupe_key)
+    .bind(cause)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A claimed delivery.
+#[derive(Debug, Clone, FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub channel: String,
+    pub target: String,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` deliveries: for each target, only its oldest unsent delivery, if it
+/// is due (or its previous claim's lease ran out). Claimed rows are marked `sending` with a
+/// lease, in a transaction of their own, so a crash after this leaves them to be claimed again.
+pub async fn claim(pool: &PgPool, channels: &[String], limit: i64, lease: Duration) -> anyhow::Result<Vec<Claimed>> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<Claimed> = sqlx::query_as(
+        "WITH heads AS (
+             SELECT DISTINCT ON (channel, target) id FROM deliveries
+             WHERE status IN ('pending', 'sending') AND channel = ANY($1)
+             ORDER BY channel, target, id
+         )
+         SELECT d.id, d.channel, d.target, d.payload, d.attempts FROM deliveries d JOIN heads h ON h.id = d.id
+         WHERE (d.status = 'pending' AND d.next_attempt_at <= now())
+            OR (d.status = 'sending' AND d.claimed_until < now())
+         ORDER BY d.id
+         LIMIT $2
+         FOR UPDATE OF d SKIP LOCKED",
+    )
+    .bind(channels)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !rows.is_empty() {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        sqlx::query(
+            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1,
+               claimed_until = now() + make_interval(secs => $2) WHERE id = ANY($1)",
+        )
+        .bind(&ids)
+        .bind(lease.as_secs_f64())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            r.attempts += 1;
+            r
+        })
+        .collect())
+}
+
+/// Records a successful send.
+pub async fn mark_sent(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'sent', remote_id = $2, sent_at = now(), claimed_until = NULL, last_error = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(remote_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Puts a delivery back in the queue, due after `delay`. A rate limit is not a failed attempt,
+/// so it gives the attempt back (`refund`).
+pub async fn retry_later(pool: &PgPool, id: i64, delay: Duration, error: &str, refund: bool) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'pending', claimed_until = NULL, last_error = $3,
+           next_attempt_at = now() + make_interval(secs => $2),
+           attempts = attempts - CASE WHEN $4 THEN 1 ELSE 0 END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(delay.as_secs_f64())
+    .bind(error)
+    .bind(refund)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives up on a delivery, keeping the reason.
+pub async fn mark_failed(pool: &PgPool, id: i64, error: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE deliveries SET status = 'failed', claimed_until = NULL, last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Deliveries by status, for /metrics.
+pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT status, count(*) FROM deliveries GROUP BY status ORDER BY status")
+            .fetch_all(pool)
+            .await?,
+    )
+}

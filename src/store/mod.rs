@@ -1,0 +1,82 @@
+//! PostgreSQL access: one file per group of tables. Queries are plain sqlx calls (no
+//! compile-time database needed to build).
+
+pub mod deliveries;
+pub mod posts;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::areas::Areas;
+use crate::core::model::ChannelKind;
+
+/// The embedded migrations (migrations/*.sql).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects to `url` with at most `max` connections.
+pub async fn connect(url: &str, max: u32) -> anyhow::Result<PgPool> {
+    let opts: PgConnectOptions = url.parse().context("the database URL is not a PostgreSQL URL")?;
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await
+        .context("cannot connect to PostgreSQL")
+}
+
+/// Applies pending migrations.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await.context("applying the database migrations")
+}
+
+/// Mirrors the areas of the configuration into the `areas` table (insert or update).
+pub async fn sync_areas(pool: &PgPool, areas: &Areas) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    for a in areas.all() {
+        let codes: Vec<String> = a.postcodes.iter().map(|p| p.as_str().to_owned()).collect();
+        sqlx::query(
+            "INSERT INTO areas (slug, name, commune, postcodes, timezone, holiday_zone) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (slug) DO UPDATE SET name = $2, commune = $3, postcodes = $4, timezone = $5,
+               holiday_zone = $6, updated_at = now()",
+        )
+        .bind(a.slug.as_str())
+        .bind(&a.name)
+        .bind(&a.commune)
+        .bind(&codes)
+        .bind(a.timezone.name())
+        .bind(format!("{:?}", a.holiday_zone))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `external_id` on `channel` the room of `area` (replacing the area's previous room on
+/// that channel). Returns the chat id.
+pub async fn link_room(pool: &PgPool, channel: ChannelKind, external_id: &str, area: &str) -> anyhow::Result<i64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM chats WHERE area_slug = $1 AND channel = $2 AND kind = 'room' AND external_id <> $3")
+        .bind(area)
+        .bind(channel.as_str())
+        .bind(external_id)
+        .execute(&mut *tx)
+        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO chats (channel, external_id, area_slug, kind) VALUES ($1, $2, $3, 'room')
+         ON CONFLICT (channel, external_id) DO UPDATE SET area_slug = $3, kind = 'room' RETURNING id",
+    )
+    .bind(channel.as_str())
+    .bind(external_id)
+    .bind(area)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A transaction on the store.
+pub type Tx<'a> = Transaction<'a, Postgres>;

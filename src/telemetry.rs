@@ -1,0 +1,129 @@
+//! Logs (tracing) and the figures /metrics exposes in Prometheus' text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::core::model::ChannelKind;
+use crate::parse::{Category, Direction};
+
+/// Starts logging to stderr at `level` (overridden by RUST_LOG).
+pub fn init(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},sqlx=warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Upper bounds of the send-latency histogram, in seconds.
+const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// In-process counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    messages_in: Mutex<BTreeMap<&'static str, u64>>,
+    posts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    sends_ok: AtomicU64,
+    sends_failed: AtomicU64,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+}
+
+impl Metrics {
+    pub fn message_in(&self, c: ChannelKind) {
+        if let Ok(mut m) = self.messages_in.lock() {
+            *m.entry(c.as_str()).or_default() += 1;
+        }
+    }
+
+    pub fn post(&self, d: Direction, c: Category) {
+        let d = match d {
+            Direction::Offer => "offer",
+            Direction::Request => "request",
+        };
+        if let Ok(mut m) = self.posts.lock() {
+            *m.entry((d, c.as_str())).or_default() += 1;
+        }
+    }
+
+    pub fn sent(&self, ok: bool) {
+        if ok { &self.sends_ok } else { &self.sends_failed }.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn send_latency(&self, d: Duration) {
+        let s = d.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition; `deliveries` are the outbox counts by status.
+    pub fn render(&self, deliveries: &[(String, i64)]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP voisinage_messages_in_total Inbound messages stored, by channel."
+        );
+        let _ = writeln!(out, "# TYPE voisinage_messages_in_total counter");
+        if let Ok(m) = self.messages_in.lock() {
+            for (c, n) in m.iter() {
+                let _ = writeln!(out, "voisinage_messages_in_total{{channel=\"{c}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP voisinage_posts_total Posts recognised, by direction and category."
+        );
+        let _ = writeln!(out, "# TYPE voisinage_posts_total counter");
+        if let Ok(m) = self.posts.lock() {
+            for ((d, c), n) in m.iter() {
+                let _ = writeln!(out, "voisinage_posts_total{{direction=\"{d}\",category=\"{c}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP voisinage_deliveries Outbox rows by status (all daemons on this database)."
+        );
+        let _ = writeln!(out, "# TYPE voisinage_deliveries gauge");
+        for status in ["pending", "sending", "sent", "failed"] {
+            let n = deliveries.iter().find(|(s, _)| s == status).map(|x| x.1).unwrap_or(0);
+            let _ = writeln!(out, "voisinage_deliveries{{status=\"{status}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP voisinage_sends_total Sends by this daemon, by outcome.");
+        let _ = writeln!(out, "# TYPE voisinage_sends_total counter");
+        let _ = writeln!(
+            out,
+            "voisinage_sends_total{{outcome=\"ok\"}} {}",
+            self.sends_ok.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "voisinage_sends_total{{outcome=\"failed\"}} {}",
+            self.sends_failed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP voisinage_send_seconds Time a channel took to send one message."
+        );
+        let _ = writeln!(out, "# TYPE voisinage_send_seconds histogram");
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let n = self.latency_buckets[i].load(Ordering::Relaxed);
+            let _ = writeln!(out, "voisinage_send_seconds_bucket{{le=\"{b}\"}} {n}");
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "voisinage_send_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "voisinage_send_seconds_sum {sum}");
+        let _ = writeln!(out, "voisinage_send_seconds_count {count}");
+        out
+    }
+}

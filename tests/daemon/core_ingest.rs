@@ -1,0 +1,257 @@
+//! Ingest against a real PostgreSQL: idempotence, matching, relays, commands.
+
+use voisinage::core::ingest::Ingested;
+use voisinage::core::model::ChannelKind;
+use voisinage::store::{link_room, posts};
+
+use crate::helpers::{TestDb, core, count, inbound};
+
+async fn stored(r: Ingested) -> (i64, Vec<i64>, Vec<i64>) {
+    match r {
+        Ingested::Stored {
+            message_id,
+            posts,
+            matches,
+            ..
+        } => (message_id, posts, matches),
+        Ingested::Duplicate => panic!("unexpected duplicate"),
+    }
+}
+
+#[tokio::test]
+async fn the_same_message_twice_is_stored_once() {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    link_room(&db.pool, ChannelKind::Console, "room-a", "saint-servan")
+        .await
+        .unwrap();
+    link_room(&db.pool, ChannelKind::Telegram, "-100123", "saint-servan")
+        .await
+        .unwrap();
+    let m = inbound(
+        "room-a",
+        "42",
+        "Jeanne",
+        "Je prête ma perceuse et mon escabeau ce week-end",
+    );
+    let (_, first_posts, _) = stored(core.ingest(&m).await.unwrap()).await;
+    assert_eq!(first_posts.len(), 2);
+    let deliveries = count(&db.pool, "deliveries").await;
+    assert!(deliveries >= 3, "a relay and two notices");
+    assert_eq!(core.ingest(&m).await.unwrap(), Ingested::Duplicate);
+    assert_eq!(count(&db.pool, "messages").await, 1);
+    assert_eq!(count(&db.pool, "posts").await, 2);
+    assert_eq!(count(&db.pool, "deliveries").await, deliveries);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_request_finds_the_open_offer_of_its_area_only() {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    link_room(&db.pool, ChannelKind::Console, "servan", "saint-servan")
+        .await
+        .unwrap();
+    link_room(&db.pool, ChannelKind::Console, "parame", "parame")
+        .await
+        .unwrap();
+    let (_, here, _) = stored(
+        core.ingest(&inbound("servan", "1", "Jeanne", "Je prête ma perceuse"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (_, _, _) = stored(
+        core.ingest(&inbound("parame", "2", "Paul", "Je prête ma perceuse"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    stored(
+        core.ingest(&inbound("servan", "3", "Luc", "je prête mon escabeau"))
+            .await
+            .unwrap(),
+    )
+    .await;
+
+    let (_, req, matches) = stored(
+        core.ingest(&inbound(
+            "servan",
+            "4",
+            "Karim",
+            "Qqn aurait une perceuse à me prêter ?",
+        ))
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(matches.len(), 1, "one offer of drills in Saint-Servan, none of ladders");
+    let (r, o): (i64, i64) = sqlx::query_as("SELECT request_id, offer_id FROM matches WHERE id = $1")
+        .bind(matches[0])
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!((r, o), (req[0], here[0]));
+
+    // Jeanne closes her offer: the next request finds nothing.
+    let jeanne: i64 = sqlx::query_scalar("SELECT member_id FROM posts WHERE id = $1")
+        .bind(here[0])
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        posts::close(&db.pool, here[0], jeanne).await.unwrap(),
+        posts::Close::Closed {
+            item: "perceuse".into()
+        }
+    );
+    let (_, _, matches) = stored(
+        core.ingest(&inbound("servan", "5", "Léa", "Je cherche une perceuse"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(matches.is_empty(), "a closed offer no longer matches");
+    // And the reverse: a new offer finds the open requests.
+    let (_, _, matches) = stored(
+        core.ingest(&inbound("servan", "6", "Tom", "Perceuse dispo si besoin"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(matches.len(), 2, "Karim's and Léa's requests");
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn messages_are_relayed_to_the_other_rooms_with_their_author() {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    link_room(&db.pool, ChannelKind::Console, "room", "rocabey")
+        .await
+        .unwrap();
+    link_room(&db.pool, ChannelKind::Telegram, "-1001", "rocabey")
+        .await
+        .unwrap();
+    link_room(&db.pool, ChannelKind::Matrix, "!x:example.org", "rocabey")
+        .await
+        .unwrap();
+    link_room(&db.pool, ChannelKind::Telegram, "-1002", "parame")
+        .await
+        .unwrap();
+    stored(
+        core.ingest(&inbound("room", "1", "Jeanne", "Bonjour tout le monde"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let relays: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT channel, target, payload->>'text' FROM deliveries WHERE payload->>'kind' = 'relay' ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        relays.len(),
+        2,
+        "to the area's Telegram and Matrix rooms, not to another area"
+    );
+    for (_, target, text) in &relays {
+        assert_ne!(target, "-1002");
+        assert!(
+            text.starts_with("Jeanne (console)") && text.ends_with("Bonjour tout le monde"),
+            "{text}"
+        );
+    }
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn chats_of_no_area_store_the_message_and_nothing_else() {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    let r = core
+        .ingest(&inbound("unknown-chat", "1", "Eve", "Je prête ma perceuse"))
+        .await
+        .unwrap();
+    assert!(matches!(r, Ingested::Stored { area: None, .. }));
+    assert_eq!(count(&db.pool, "messages").await, 1, "nothing said is lost");
+    assert_eq!(count(&db.pool, "posts").await, 0);
+    assert_eq!(count(&db.pool, "deliveries").await, 0);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn commands_are_answered_and_only_authors_close_their_posts() {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    link_room(&db.pool, ChannelKind::Console, "room", "parame")
+        .await
+        .unwrap();
+    let (_, p, _) = stored(
+        core.ingest(&inbound("room", "1", "Jeanne", "Je donne un canapé"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let answer = |id: i64| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT d.payload->>'text' FROM deliveries d JOIN messages m ON m.id = d.cause_message_id
+                 WHERE m.native_id = $1 AND d.payload->>'kind' = 'answer'",
+            )
+            .bind(id.to_string())
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    stored(
+        core.ingest(&inbound("room", "2", "Paul", &format!("/fini {}", p[0])))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(answer(2).await.contains(&p[0].to_string()));
+    let status: String = sqlx::query_scalar("SELECT status FROM posts WHERE id = $1")
+        .bind(p[0])
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "open", "Paul cannot close Jeanne's post");
+    stored(
+        core.ingest(&inbound("room", "3", "Jeanne", &format!("/fini@VoisinageBot {}", p[0])))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(answer(3).await.contains("canapé"));
+    let status: String = sqlx::query_scalar("SELECT status FROM posts WHERE id = $1")
+        .bind(p[0])
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "closed");
+    stored(
+        core.ingest(&inbound("room", "4", "Paul", "/annonces jardinage"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!answer(4).await.is_empty());
+    stored(
+        core.ingest(&inbound("room", "5", "Paul", "/annonces outils"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        answer(5).await.contains("bricolage"),
+        "an unknown category lists the known ones"
+    );
+    stored(core.ingest(&inbound("room", "6", "Paul", "/aide")).await.unwrap()).await;
+    assert!(answer(6).await.contains("/chercher"));
+    assert_eq!(count(&db.pool, "posts").await, 1, "commands are not posts");
+    db.finish().await;
+}
