@@ -88,6 +88,7 @@ fn lines(core: &Core, lang: Lang, rows: &[Listed]) -> String {
                         Arg::from(core.texts.get(lang, &format!("category-{}", r.category), &[])),
                     ),
                     ("author", Arg::from(r.author.as_str())),
+                    ("has_when", Arg::from(if when.is_empty() { "no" } else { "yes" })),
                     ("when", Arg::from(when)),
                 ],
             )

@@ -143,7 +143,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
         .filter(|m| {
             let c = &lex.cues[m.entry];
             let misplaced = c.at_start && !at_clause_start(s, m.start, span.start);
-            let asks_info = info && c.direction == Some(Direction::Request);
+            let asks_info = info && c.direction.is_some();
             let denied = c.direction.is_some() && negated(s, lex, m.start, span.start);
             !(misplaced || asks_info || denied)
         })
@@ -193,6 +193,10 @@ pub fn mode_of(lex: &Lexicon, cues: &[CueHit], kind: Kind, priced: bool) -> Opti
     }
     let max = *weights.iter().max()?;
     if max == 0 {
+        return None;
+    }
+    // "acheter ou emprunter", "prêt ou vente": two explicit modes, so the text does not say.
+    if max >= 3 && weights.iter().filter(|w| **w == max).count() > 1 {
         return None;
     }
     MODE_ORDER.iter().zip(weights).find(|(_, w)| *w == max).map(|(m, _)| *m)
@@ -307,6 +311,8 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
     let mut j = i;
     let floor = span.start.max(i.saturating_sub(8));
     let mut verb_seen = false;
+    let mut alternative_seen = false;
+    let mut other_seen = false;
     while j > floor {
         j -= 1;
         if s.is_soft_punct(j) {
@@ -320,6 +326,15 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
             return !cues.iter().any(|c| c.end > j && c.end <= i);
         }
         if s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) {
+            continue;
+        }
+        // "avec vos sacs ou votre remorque": an alternative of a complement is a complement.
+        if !alternative_seen && word_in(s, j, &lex.alternatives) {
+            alternative_seen = true;
+            continue;
+        }
+        if alternative_seen && !other_seen {
+            other_seen = true;
             continue;
         }
         // One infinitive may stand between the preposition and the thing: "pour poser des étagères".
@@ -353,7 +368,14 @@ fn between(s: &Stream, lex: &Lexicon, a: usize, b: usize) -> Between {
 }
 
 /// The things of a clause that are posts of their own.
-fn kept_items(s: &Stream, lex: &Lexicon, f: &Found, span: &Span, cues: &[CueHit]) -> Vec<ItemHit> {
+fn kept_items(
+    s: &Stream,
+    lex: &Lexicon,
+    f: &Found,
+    span: &Span,
+    cues: &[CueHit],
+    direction: Option<Direction>,
+) -> Vec<ItemHit> {
     let marks = within(&f.markers, span);
     if marks.iter().any(|m| lex.markers[m.entry] == Marker::InReturn) {
         return Vec::new();
@@ -366,6 +388,7 @@ fn kept_items(s: &Stream, lex: &Lexicon, f: &Found, span: &Span, cues: &[CueHit]
         .unwrap_or(usize::MAX);
     let entry = |h: &ItemHit| &lex.items[h.entry];
     let mut hits: Vec<ItemHit> = Vec::new();
+    let mut complements: Vec<ItemHit> = Vec::new();
     // The end of the last thing dropped as a complement: "pour vos confitures ou conserves"
     // drops both.
     let mut dropped_end: Option<usize> = None;
@@ -390,11 +413,34 @@ fn kept_items(s: &Stream, lex: &Lexicon, f: &Found, span: &Span, cues: &[CueHit]
             && purpose_before(s, h.start, span.start);
         if complement || purpose {
             dropped_end = Some(h.end);
+            complements.push(h);
         } else {
             dropped_end = None;
             hits.push(h);
         }
     }
+    // "qui pourrait dépanner une maman avec un lit bébé ?": when every thing of a request is a
+    // complement, the first one is what it asks for. (An offer's complement is rather what the
+    // thing is for: "je la prête pour vos barbecues".)
+    if hits.is_empty()
+        && direction == Some(Direction::Request)
+        && let Some(first) = complements.first()
+    {
+        hits.push(*first);
+    }
+    // Things written side by side without a separator are one thing with its details
+    // ("lit parapluie Chicco", "manette PS5", "batterie de voiture"); "ou" gives alternatives
+    // of one post ("une cage ou un enclos").
+    let mut merged: Vec<ItemHit> = Vec::with_capacity(hits.len());
+    for h in hits {
+        if let Some(prev) = merged.last()
+            && !matches!(between(s, lex, prev.end, h.start), Between::Separator)
+        {
+            continue;
+        }
+        merged.push(h);
+    }
+    let mut hits = merged;
     if hits.iter().any(|h| !h.in_parens) {
         hits.retain(|h| !h.in_parens);
     }
@@ -408,17 +454,24 @@ fn kept_items(s: &Stream, lex: &Lexicon, f: &Found, span: &Span, cues: &[CueHit]
         let keep = hits[pos];
         hits.retain(|h| h.start <= keep.start || entry(h).kind == Kind::Service && !entry(h).generic);
     }
+    // Things named before a strong cue are context when the cue is followed by things of its
+    // own: "je pose du parquet, qqn aurait une scie ?".
+    let strong = cues
+        .iter()
+        .filter(|c| lex.cues[c.entry].direction.is_some() && lex.cues[c.entry].weight >= 3)
+        .map(|c| (c.start, c.end))
+        .next();
+    if let Some((cs, ce)) = strong
+        && hits.iter().any(|h| h.start >= ce)
+        && hits.iter().any(|h| h.end <= cs)
+    {
+        hits.retain(|h| h.start >= ce);
+    }
     let mut out: Vec<ItemHit> = Vec::with_capacity(hits.len());
     for h in hits {
-        if let Some(prev) = out.last()
-            && !matches!(between(s, lex, prev.end, h.start), Between::Separator)
-        {
-            continue;
+        if !out.iter().any(|o| o.entry == h.entry) {
+            out.push(h);
         }
-        if out.iter().any(|o| o.entry == h.entry) {
-            continue;
-        }
-        out.push(h);
     }
     out
 }
@@ -449,8 +502,14 @@ fn only_links(s: &Stream, lex: &Lexicon, a: usize, b: usize) -> bool {
 /// Reads one clause.
 pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn: bool) -> Reading {
     let cues = kept_cues(s, lex, f, &span);
-    let (direction, strength) = direction_of(lex, &cues);
-    let items = kept_items(s, lex, f, &span, &cues);
+    let (mut direction, mut strength) = direction_of(lex, &cues);
+    let items = kept_items(s, lex, f, &span, &cues, direction);
+    let has = |k: Marker| within(&f.markers, &span).iter().any(|m| lex.markers[m.entry] == k);
+    let thanks = has(Marker::Thanks);
+    // "Merci à Paul qui m'a prêté sa luge": thanks need a strong cue to be a post too.
+    if thanks && strength < 3 {
+        (direction, strength) = (None, 0);
+    }
     let mut dates: Option<(DateRange, usize, usize)> = None;
     let (a, b) = (
         f.dates.partition_point(|d| d.start < span.start),
@@ -471,7 +530,13 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
     }
     let i = f.prices.partition_point(|p| p.0 < span.start);
     let price = f.prices.get(i).filter(|p| p.0 < span.end).copied();
-    let has = |k: Marker| within(&f.markers, &span).iter().any(|m| lex.markers[m.entry] == k);
+    // "vélo d'appartement 40€, machine à raclette 10€": things with prices are for sale.
+    if direction.is_none() && price.is_some() && !items.is_empty() && !thanks {
+        (direction, strength) = (Some(Direction::Offer), 2);
+    }
+    if direction == Some(Direction::Request) && has(Marker::NoLongerNeeded) {
+        (direction, strength) = (None, 0);
+    }
     Reading {
         direction,
         strength,
@@ -479,7 +544,7 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
         dates,
         price,
         withdrawn: sentence_withdrawn,
-        thanks: has(Marker::Thanks),
+        thanks,
         anaphora: has(Marker::Anaphora),
         cues,
         span,

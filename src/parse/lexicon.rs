@@ -116,6 +116,7 @@ struct Words {
 #[serde(deny_unknown_fields)]
 struct Markers {
     withdrawal: Vec<String>,
+    no_longer_needed: Vec<String>,
     info: Vec<String>,
     business: Vec<String>,
     counterpart: Vec<String>,
@@ -140,6 +141,9 @@ struct GrammarFile {
 pub enum Marker {
     /// "plus besoin", "je retire mon offre": the sentence offers or asks nothing.
     Withdrawal,
+    /// "plus besoin": the author needs nothing any more (an offer may still follow: "je donne
+    /// le berceau, on n'en a plus besoin").
+    NoLongerNeeded,
     /// "quelqu'un sait", "à recommander": a question for information.
     Info,
     /// "siret", "code promo": a business advertisement.
@@ -299,6 +303,7 @@ impl Lexicon {
         let m = &grammar.markers;
         for (kind, list) in [
             (Marker::Withdrawal, &m.withdrawal),
+            (Marker::NoLongerNeeded, &m.no_longer_needed),
             (Marker::Info, &m.info),
             (Marker::Business, &m.business),
             (Marker::Counterpart, &m.counterpart),

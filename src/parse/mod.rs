@@ -106,6 +106,8 @@ impl Parser {
         let skip = quoted_ranges(input.text);
         let mut stream = Stream::build(input.text, &skip, &lex.normalizer);
         let markers = lex.marker_set.find(&stream);
+        // Things first: ignored phrases ("rendre visite", "rendre l'âme") only hide cues.
+        let items = lex.item_set.find(&stream);
         for m in &markers {
             if lex.markers[m.entry] == Marker::Ignore {
                 for i in m.start..m.end {
@@ -119,7 +121,7 @@ impl Parser {
         };
         let found = Found {
             cues: lex.cue_set.find(&stream),
-            items: lex.item_set.find(&stream),
+            items,
             dates: when::find_when(&stream.toks, &ctx),
             prices: clause::prices(&stream),
             parens: clause::paren_depths(&stream),
@@ -172,7 +174,8 @@ impl Parser {
         }
         let readings = self.readings(s, found);
         let mut posts: Vec<Post> = Vec::new();
-        let mut pending: Vec<Thing> = Vec::new();
+        // "> qq1 aurait un escabeau ?\nOui, je te le prête": the quoted message names the thing.
+        let mut pending: Vec<Thing> = self.quoted_things(text);
         let mut last: Vec<usize> = Vec::new();
         let mut last_dir: Option<Direction> = None;
         let mut free_dates: Option<(DateRange, usize, usize)> = None;
@@ -190,34 +193,48 @@ impl Parser {
                 last.clear();
                 continue;
             }
-            let things: Vec<Thing> = r.items.iter().map(|h| self.thing(s, h, r.dates)).collect();
+            let mut things: Vec<Thing> = r.items.iter().map(|h| self.thing(s, h, r.dates)).collect();
             let Some(dir) = r.direction else {
+                // Dates said beside the request ("Nous partons du 19 décembre au 3 janvier.
+                // Qqn pourrait…"); a whole month is rather context ("naissance prévue en juin").
+                if !r.thanks
+                    && free_dates.is_none()
+                    && let Some(d) = r.dates
+                    && !whole_month(d.0)
+                {
+                    free_dates = Some(d);
+                }
                 if !things.is_empty() {
                     if !r.thanks {
                         pending.extend(things);
                         pending.truncate(6);
                     }
                 } else {
-                    if r.dates.is_some() && free_dates.is_none() {
-                        free_dates = r.dates;
-                    }
                     self.enrich(&mut posts, &last, r, false, s);
                 }
                 continue;
             };
-            let mut things = things;
+            // The same thing named again takes the dates said with it before ("Je monte à Lyon
+            // en voiture vendredi, il me reste 2 places").
+            if r.dates.is_none() {
+                for t in things.iter_mut() {
+                    if let Some(p) = pending.iter().find(|p| p.name == t.name && p.dates.is_some()) {
+                        t.dates = p.dates;
+                    }
+                }
+            }
             let mut borrowed = false;
             // Details and accessories after a post complete it ("je peux prêter la mienne
             // (attelage standard)"); a broad word gives way to what was named before
             // ("je dois remplir un dossier… Qqn pourrait m'aider ?").
-            if !things.is_empty() && things.iter().all(|t| t.generic || t.minor) && !pending.is_empty() {
+            if !things.is_empty() && things.iter().all(|t| t.generic) && !pending.is_empty() {
                 things.clear();
             }
             if things.is_empty() && !pending.is_empty() {
                 things = std::mem::take(&mut pending);
                 borrowed = true;
             }
-            if !things.is_empty() && things.iter().all(|t| t.minor) && !last.is_empty() {
+            if !things.is_empty() && things.iter().all(|t| t.minor) && !last.is_empty() && last_dir == Some(dir) {
                 self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
                 continue;
             }
@@ -255,7 +272,7 @@ impl Parser {
             last_dir = Some(dir);
             for t in things {
                 let mode = clause::mode_of(lex, &r.cues, t.kind, r.price.is_some());
-                let dates = r.dates.or(if borrowed { t.dates } else { None });
+                let dates = r.dates.or(t.dates);
                 let mut evidence = Vec::new();
                 for c in &r.cues {
                     let e = &lex.cues[c.entry];
@@ -319,15 +336,20 @@ impl Parser {
         }
         if let Some((d, a, b)) = free_dates {
             let (x, y) = byte(a, b);
-            for p in posts.iter_mut().filter(|p| p.when.is_none()) {
-                p.when = Some(d);
-                p.evidence.push(Evidence {
-                    role: Role::When,
-                    span: x..y,
-                });
+            // A post without dates takes them; a post with a wider period is narrowed
+            // ("pendant les vacances de février ? On part du 14 au 21").
+            for p in posts.iter_mut() {
+                let narrower = p.when.is_some_and(|w| w.from <= d.from && d.to <= w.to && w != d);
+                if p.when.is_none() || narrower {
+                    p.when = Some(d);
+                    p.evidence.push(Evidence {
+                        role: Role::When,
+                        span: x..y,
+                    });
+                }
             }
         }
-        posts
+        merge_repeats(posts)
     }
 
     /// A clause that names nothing new completes the previous posts: their mode and price
@@ -354,6 +376,43 @@ impl Parser {
                 });
             }
         }
+    }
+
+    /// The first thing named in the quoted lines of a reply: it waits for a cue like any other.
+    fn quoted_things(&self, text: &str) -> Vec<Thing> {
+        let quoted = quoted_ranges(text);
+        if quoted.is_empty() {
+            return Vec::new();
+        }
+        // Skip everything but the quotes.
+        let mut outside = Vec::new();
+        let mut pos = 0;
+        for &(a, b) in &quoted {
+            if a > pos {
+                outside.push((pos, a));
+            }
+            pos = b;
+        }
+        if pos < text.len() {
+            outside.push((pos, text.len()));
+        }
+        let s = Stream::build(text, &outside, &self.lex.normalizer);
+        let first = self.lex.item_set.find(&s).into_iter().next();
+        first
+            .map(|m| {
+                let h = ItemHit {
+                    entry: m.entry,
+                    start: m.start,
+                    end: m.end,
+                    in_parens: false,
+                };
+                let mut t = self.thing(&s, &h, None);
+                t.sureness = 1;
+                t.span = (0, 0);
+                t
+            })
+            .into_iter()
+            .collect()
     }
 
     fn thing(&self, s: &Stream, h: &ItemHit, dates: Option<(DateRange, usize, usize)>) -> Thing {
@@ -446,6 +505,34 @@ impl Parser {
             dates: None,
         })
     }
+}
+
+/// Whether a range is exactly one calendar month.
+fn whole_month(d: DateRange) -> bool {
+    use chrono::Datelike;
+    d.from.day() == 1
+        && d.from.month() == d.to.month()
+        && d.from.year() == d.to.year()
+        && d.to.succ_opt().is_some_and(|n| n.day() == 1)
+}
+
+/// "Qqn va à la gare dimanche ? Je cherche un covoit": one post said twice is one post; the
+/// second saying completes the first.
+fn merge_repeats(posts: Vec<Post>) -> Vec<Post> {
+    let mut out: Vec<Post> = Vec::with_capacity(posts.len());
+    for p in posts {
+        match out.iter_mut().find(|o| o.direction == p.direction && o.item == p.item) {
+            Some(o) => {
+                o.when = o.when.or(p.when);
+                o.mode = o.mode.or(p.mode);
+                o.price = o.price.or(p.price);
+                o.confidence = o.confidence.max(p.confidence);
+                o.evidence.extend(p.evidence);
+            }
+            None => out.push(p),
+        }
+    }
+    out
 }
 
 /// Whether `key` is a word of some cue: such a word is grammar, not a thing.
