@@ -13,6 +13,7 @@ use super::{commands, router};
 use crate::areas::Areas;
 use crate::i18n::{Arg, Lang, Texts};
 use crate::parse::{Direction, ParseInput, Parser};
+use crate::store::deliveries::NewDelivery;
 use crate::store::{self, Tx, deliveries, posts};
 use crate::telemetry::Metrics;
 
@@ -41,53 +42,72 @@ pub enum Ingested {
     },
 }
 
-/// The chat a message came from, as known to the store.
-struct ChatRow {
+/// What the first statement of ingest returns.
+#[derive(Debug, sqlx::FromRow)]
+struct Stored {
     id: i64,
-    area: Option<String>,
+    chat_id: Option<i64>,
+    area_slug: Option<String>,
+    member_id: Option<i64>,
+    room_ids: Vec<i64>,
+    room_channels: Vec<String>,
+    room_targets: Vec<String>,
 }
 
 impl Core {
-    /// Ingests one inbound message in one transaction.
+    /// Ingests one inbound message in one transaction. The common case takes four round trips
+    /// to PostgreSQL (begin, store, queue, commit), plus two per post.
     #[instrument(skip_all, fields(channel = %m.channel, chat = %m.chat, native_id = %m.native_id))]
     pub async fn ingest(&self, m: &Inbound) -> anyhow::Result<Ingested> {
         let mut tx = self.pool.begin().await.context("starting the ingest transaction")?;
-        let chat: Option<(i64, Option<String>)> =
-            sqlx::query_as("SELECT id, area_slug FROM chats WHERE channel = $1 AND external_id = $2")
-                .bind(m.channel.as_str())
-                .bind(&m.chat)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let chat = chat.map(|(id, area)| ChatRow { id, area });
-        let area = chat.as_ref().and_then(|c| c.area.clone());
-
-        let message_id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (channel, chat_external_id, native_id, chat_id, area_slug, body, sent_at, reply_to_native_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (channel, chat_external_id, native_id) DO NOTHING RETURNING id",
+        // One statement: find the chat and the sender, store the message once, list the
+        // area's other rooms.
+        let row: Option<Stored> = sqlx::query_as(
+            "WITH chat AS (SELECT id, area_slug FROM chats WHERE channel = $1 AND external_id = $2),
+                  who AS (SELECT member_id FROM identities WHERE channel = $1 AND external_id = $4),
+                  ins AS (
+                    INSERT INTO messages (channel, chat_external_id, native_id, chat_id, area_slug, member_id, body,
+                                          sent_at, reply_to_native_id)
+                    VALUES ($1, $2, $3, (SELECT id FROM chat), (SELECT area_slug FROM chat),
+                            (SELECT member_id FROM who), $5, $6, $7)
+                    ON CONFLICT (channel, chat_external_id, native_id) DO NOTHING
+                    RETURNING id, chat_id, area_slug, member_id)
+             SELECT ins.id, ins.chat_id, ins.area_slug, ins.member_id,
+                    coalesce(array_agg(c.id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_ids,
+                    coalesce(array_agg(c.channel ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_channels,
+                    coalesce(array_agg(c.external_id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_targets
+             FROM ins LEFT JOIN chats c
+               ON c.area_slug = ins.area_slug AND c.kind = 'room' AND c.id <> ins.chat_id
+             GROUP BY ins.id, ins.chat_id, ins.area_slug, ins.member_id",
         )
         .bind(m.channel.as_str())
         .bind(&m.chat)
         .bind(&m.native_id)
-        .bind(chat.as_ref().map(|c| c.id))
-        .bind(&area)
+        .bind(&m.sender)
         .bind(&m.text)
         .bind(m.sent_at)
         .bind(&m.reply_to)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(message_id) = message_id else {
+        let Some(row) = row else {
             tx.rollback().await?;
             return Ok(Ingested::Duplicate);
         };
+        let message_id = row.id;
         self.metrics.message_in(m.channel);
-
-        let member_id = resolve_member(&mut tx, m, area.as_deref()).await?;
-        sqlx::query("UPDATE messages SET member_id = $2 WHERE id = $1")
-            .bind(message_id)
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
+        let area = row.area_slug.clone();
+        let member_id = match row.member_id {
+            Some(id) => id,
+            None => {
+                let id = resolve_member(&mut tx, m, area.as_deref()).await?;
+                sqlx::query("UPDATE messages SET member_id = $2 WHERE id = $1")
+                    .bind(message_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+        };
 
         let mut out = Ingested::Stored {
             message_id,
@@ -97,29 +117,34 @@ impl Core {
             matches: vec![],
             queued: 0,
         };
-        let Some(chat) = chat else {
+        if row.chat_id.is_none() {
             tx.commit().await?;
             return Ok(out);
-        };
+        }
         let here = Address {
             channel: m.channel,
             target: m.chat.clone(),
         };
         let lang = Lang::Fr;
+        let mut queue: Vec<NewDelivery> = Vec::new();
 
         if let Some(cmd) = commands::Command::parse(&m.text) {
             let answer = commands::answer(self, &cmd, area.as_deref(), member_id, lang).await?;
-            let msg = Outgoing {
-                kind: OutKind::Answer,
-                text: answer,
-                reply_to: Some(m.native_id.clone()),
-            };
-            let q =
-                deliveries::enqueue(&mut tx, &here, &msg, &format!("answer:{message_id}"), Some(message_id)).await?;
-            if let Ingested::Stored { queued, .. } = &mut out {
-                *queued += u32::from(q);
-            }
+            queue.push(NewDelivery {
+                to: here,
+                msg: Outgoing {
+                    kind: OutKind::Answer,
+                    text: answer,
+                    reply_to: Some(m.native_id.clone()),
+                },
+                dedupe_key: format!("answer:{message_id}"),
+                cause: Some(message_id),
+            });
+            let q = deliveries::enqueue_many(&mut tx, &queue).await?;
             tx.commit().await?;
+            if let Ingested::Stored { queued, .. } = &mut out {
+                *queued += q as u32;
+            }
             return Ok(out);
         }
         let Some(area) = area else {
@@ -127,10 +152,15 @@ impl Core {
             return Ok(out);
         };
 
-        let mut queued = 0u32;
         // Relays first: the copies of the message go out before anything the bot says about it.
-        for room in router::other_rooms(&mut tx, &area, chat.id).await? {
-            let Some(to) = room.address() else { continue };
+        for ((room_id, channel), target) in row.room_ids.iter().zip(&row.room_channels).zip(&row.room_targets) {
+            let Ok(channel) = channel.parse::<ChannelKind>() else {
+                continue;
+            };
+            let to = Address {
+                channel,
+                target: target.clone(),
+            };
             let reply_to = match &m.reply_to {
                 Some(r) => router::reply_target(&mut tx, m.channel, &m.chat, r, &to).await?,
                 None => None,
@@ -144,21 +174,16 @@ impl Core {
                     ("text", Arg::from(m.text.as_str())),
                 ],
             );
-            let msg = Outgoing {
-                kind: OutKind::Relay,
-                text,
-                reply_to,
-            };
-            queued += u32::from(
-                deliveries::enqueue(
-                    &mut tx,
-                    &to,
-                    &msg,
-                    &format!("relay:{message_id}:{}", room.id),
-                    Some(message_id),
-                )
-                .await?,
-            );
+            queue.push(NewDelivery {
+                to,
+                msg: Outgoing {
+                    kind: OutKind::Relay,
+                    text,
+                    reply_to,
+                },
+                dedupe_key: format!("relay:{message_id}:{room_id}"),
+                cause: Some(message_id),
+            });
         }
 
         let a = self.areas.get(&area);
@@ -169,13 +194,10 @@ impl Core {
             zone: a.map(|a| a.holiday_zone).unwrap_or_default(),
         };
         let found = self.parser.parse(&input);
-        let mut post_ids = Vec::new();
+        let post_ids = posts::insert_many(&mut tx, &area, member_id, message_id, &found, &m.text).await?;
         let mut match_ids = Vec::new();
-        for (ordinal, p) in found.iter().enumerate() {
-            let source = m.text.get(p.span.clone()).unwrap_or(&m.text);
-            let id = posts::insert(&mut tx, &area, member_id, message_id, ordinal as i32, p, source).await?;
+        for (ordinal, (p, &id)) in found.iter().zip(&post_ids).enumerate() {
             self.metrics.post(p.direction, p.category);
-            post_ids.push(id);
             let when = p.when.map(|w| commands::format_dates(w.from, w.to)).unwrap_or_default();
             let notice = self.texts.get(
                 lang,
@@ -192,21 +214,16 @@ impl Core {
                     ("number", Arg::from(id)),
                 ],
             );
-            let msg = Outgoing {
-                kind: OutKind::Notice,
-                text: notice,
-                reply_to: Some(m.native_id.clone()),
-            };
-            queued += u32::from(
-                deliveries::enqueue(
-                    &mut tx,
-                    &here,
-                    &msg,
-                    &format!("notice:{message_id}:{ordinal}"),
-                    Some(message_id),
-                )
-                .await?,
-            );
+            queue.push(NewDelivery {
+                to: here.clone(),
+                msg: Outgoing {
+                    kind: OutKind::Notice,
+                    text: notice,
+                    reply_to: Some(m.native_id.clone()),
+                },
+                dedupe_key: format!("notice:{message_id}:{ordinal}"),
+                cause: Some(message_id),
+            });
             let (mine, theirs) = match p.direction {
                 Direction::Request => ("request", "offer"),
                 Direction::Offer => ("offer", "request"),
@@ -218,11 +235,10 @@ impl Core {
                     continue;
                 };
                 match_ids.push(match_id);
-                queued += self
-                    .queue_match_notices(&mut tx, m, &here, p.direction, &p.item, id, &c, match_id)
-                    .await?;
+                self.match_notices(&mut queue, m, &here, p.direction, &p.item, id, &c, match_id);
             }
         }
+        let queued = deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await.context("committing the ingest transaction")?;
         if let Ingested::Stored {
             posts: ps,
@@ -233,7 +249,7 @@ impl Core {
         {
             *ps = post_ids;
             *matches = match_ids;
-            *q += queued;
+            *q += queued as u32;
         }
         Ok(out)
     }
@@ -241,9 +257,9 @@ impl Core {
     /// Tells both sides of a new match: the author of the new post here, the other where
     /// their post was made.
     #[allow(clippy::too_many_arguments)]
-    async fn queue_match_notices(
+    fn match_notices(
         &self,
-        tx: &mut Tx<'_>,
+        queue: &mut Vec<NewDelivery>,
         m: &Inbound,
         here: &Address,
         dir: Direction,
@@ -251,7 +267,7 @@ impl Core {
         post_id: i64,
         other: &posts::Candidate,
         match_id: i64,
-    ) -> anyhow::Result<u32> {
+    ) {
         let lang = Lang::Fr;
         let channel_name = |c: &str| {
             let kind: ChannelKind = c.parse().unwrap_or(ChannelKind::Console);
@@ -271,39 +287,44 @@ impl Core {
                 ("number", Arg::from(other.id)),
             ],
         );
-        let there_text = self.texts.get(
-            lang,
-            to_other,
-            &[
-                ("item", Arg::from(item)),
-                ("name", Arg::from(m.sender_name.as_str())),
-                ("channel", Arg::from(channel_name(m.channel.as_str()))),
-                ("number", Arg::from(post_id)),
-            ],
-        );
-        let mut n = 0;
-        let msg = Outgoing {
-            kind: OutKind::Match,
-            text: here_text,
-            reply_to: Some(m.native_id.clone()),
-        };
-        n += u32::from(deliveries::enqueue(tx, here, &msg, &format!("match:{match_id}:author"), None).await?);
+        queue.push(NewDelivery {
+            to: here.clone(),
+            msg: Outgoing {
+                kind: OutKind::Match,
+                text: here_text,
+                reply_to: Some(m.native_id.clone()),
+            },
+            dedupe_key: format!("match:{match_id}:author"),
+            cause: None,
+        });
         // In a room both people share, the first notice names them both: one is enough.
         if let Ok(channel) = other.channel.parse::<ChannelKind>()
             && (channel != here.channel || other.chat != here.target)
         {
-            let there = Address {
-                channel,
-                target: other.chat.clone(),
-            };
-            let msg = Outgoing {
-                kind: OutKind::Match,
-                text: there_text,
-                reply_to: Some(other.native_id.clone()),
-            };
-            n += u32::from(deliveries::enqueue(tx, &there, &msg, &format!("match:{match_id}:other"), None).await?);
+            let there_text = self.texts.get(
+                lang,
+                to_other,
+                &[
+                    ("item", Arg::from(item)),
+                    ("name", Arg::from(m.sender_name.as_str())),
+                    ("channel", Arg::from(channel_name(m.channel.as_str()))),
+                    ("number", Arg::from(post_id)),
+                ],
+            );
+            queue.push(NewDelivery {
+                to: Address {
+                    channel,
+                    target: other.chat.clone(),
+                },
+                msg: Outgoing {
+                    kind: OutKind::Match,
+                    text: there_text,
+                    reply_to: Some(other.native_id.clone()),
+                },
+                dedupe_key: format!("match:{match_id}:other"),
+                cause: None,
+            });
         }
-        Ok(n)
     }
 }
 

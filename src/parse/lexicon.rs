@@ -4,7 +4,7 @@
 //! the binary as the default and validated when loaded, with errors that name the file and
 //! the entry.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -227,8 +227,8 @@ impl Lexicon {
         })?;
 
         let mut item_set = PatternSet::default();
-        let mut seen: HashMap<String, String> = HashMap::new();
-        let mut by_name = HashMap::new();
+        let mut seen: HashMap<String, String> = HashMap::default();
+        let mut by_name = HashMap::default();
         for (i, it) in items.item.iter().enumerate() {
             let invalid = |message: String| LexiconError::Invalid {
                 file: items_file.to_owned(),

@@ -569,6 +569,10 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
             out.push((start, pos));
             continue;
         }
+        // Only lines that may be a reply header are lowered (this runs on every message).
+        if !(t.contains("crit") || t.contains("rote") || t.contains("-----")) {
+            continue;
+        }
         let lower = t.to_lowercase();
         let reply_header = (lower.starts_with("le ") && lower.ends_with("a écrit :"))
             || (lower.starts_with("le ") && lower.ends_with("a écrit:"))

@@ -11,7 +11,7 @@
 //! resumes after it. Each position tries only the patterns indexed under its word, so the cost
 //! is linear in the text.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::text::{Stream, key_of};
 
@@ -29,12 +29,23 @@ enum Elem {
     Gap,
 }
 
+/// A pattern element with its word interned: matching compares integers, not strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CElem {
+    Word(u32),
+    Prefix(String),
+    Gap,
+}
+
 /// A parsed pattern, tied to the entry (item or cue) it belongs to.
 #[derive(Debug, Clone)]
 struct Compiled {
-    elems: Vec<Elem>,
+    elems: Vec<CElem>,
     entry: usize,
 }
+
+/// The id of a word no pattern uses.
+const UNKNOWN: u32 = u32::MAX;
 
 /// One match of a pattern set in a stream: words `start..end` (indices into the stream).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +60,11 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct PatternSet {
     patterns: Vec<Compiled>,
-    by_word: HashMap<String, Vec<usize>>,
+    /// Every word of the patterns, interned.
+    vocab: HashMap<String, u32>,
+    words: Vec<String>,
+    /// Patterns by the id of their first word.
+    by_word: Vec<Vec<usize>>,
     by_prefix: HashMap<String, Vec<usize>>,
     prefix_lens: Vec<usize>,
 }
@@ -123,9 +138,17 @@ impl PatternSet {
     pub fn add(&mut self, src: &str, entry: usize) -> Result<(), PatternError> {
         let elems = parse_pattern(src)?;
         let id = self.patterns.len();
-        match &elems[0] {
-            Elem::Word(w) => self.by_word.entry(w.clone()).or_default().push(id),
-            Elem::Prefix(p) => {
+        let celems: Vec<CElem> = elems
+            .iter()
+            .map(|e| match e {
+                Elem::Word(w) => CElem::Word(self.intern(w)),
+                Elem::Prefix(p) => CElem::Prefix(p.clone()),
+                Elem::Gap => CElem::Gap,
+            })
+            .collect();
+        match &celems[0] {
+            CElem::Word(w) => self.by_word[*w as usize].push(id),
+            CElem::Prefix(p) => {
                 let len = p.len();
                 if !self.prefix_lens.contains(&len) {
                     self.prefix_lens.push(len);
@@ -133,17 +156,28 @@ impl PatternSet {
                 }
                 self.by_prefix.entry(p.clone()).or_default().push(id)
             }
-            Elem::Gap => return Err(PatternError::BadGap),
+            CElem::Gap => return Err(PatternError::BadGap),
         }
-        self.patterns.push(Compiled { elems, entry });
+        self.patterns.push(Compiled { elems: celems, entry });
         Ok(())
+    }
+
+    fn intern(&mut self, w: &str) -> u32 {
+        if let Some(&id) = self.vocab.get(w) {
+            return id;
+        }
+        let id = self.words.len() as u32;
+        self.vocab.insert(w.to_owned(), id);
+        self.words.push(w.to_owned());
+        self.by_word.push(Vec::new());
+        id
     }
 
     /// Every prefix of a `word*` pattern element.
     pub fn prefixes(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().flat_map(|p| {
             p.elems.iter().filter_map(|e| match e {
-                Elem::Prefix(w) => Some(w.as_str()),
+                CElem::Prefix(w) => Some(w.as_str()),
                 _ => None,
             })
         })
@@ -151,17 +185,12 @@ impl PatternSet {
 
     /// Every word (not prefix) key used by the patterns: the vocabulary typos are corrected to.
     pub fn words(&self) -> impl Iterator<Item = &str> {
-        self.patterns.iter().flat_map(|p| {
-            p.elems.iter().filter_map(|e| match e {
-                Elem::Word(w) => Some(w.as_str()),
-                _ => None,
-            })
-        })
+        self.words.iter().map(String::as_str)
     }
 
-    fn candidates(&self, key: &str, out: &mut Vec<usize>) {
+    fn candidates(&self, id: u32, key: &str, out: &mut Vec<usize>) {
         out.clear();
-        if let Some(v) = self.by_word.get(key) {
+        if let Some(v) = self.by_word.get(id as usize) {
             out.extend_from_slice(v);
         }
         for &len in &self.prefix_lens {
@@ -183,17 +212,26 @@ impl PatternSet {
         let mut out = Vec::new();
         let mut cands = Vec::new();
         let mut ends: Vec<(usize, usize)> = Vec::new();
+        let ids: Vec<u32> = (0..s.len())
+            .map(|i| {
+                if s.is_word(i) {
+                    self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
+                } else {
+                    UNKNOWN
+                }
+            })
+            .collect();
         let mut i = 0;
         while i < s.len() {
             if !s.is_word(i) || s.key(i).is_empty() {
                 i += 1;
                 continue;
             }
-            self.candidates(s.key(i), &mut cands);
+            self.candidates(ids[i], s.key(i), &mut cands);
             ends.clear();
             for &c in &cands {
                 let p = &self.patterns[c];
-                if let Some(end) = match_at(&p.elems, s, i) {
+                if let Some(end) = match_at(&p.elems, s, &ids, i) {
                     ends.push((end, p.entry));
                 }
             }
@@ -214,23 +252,23 @@ impl PatternSet {
     }
 }
 
-fn elem_matches(e: &Elem, key: &str) -> bool {
+fn elem_matches(e: &CElem, s: &Stream, ids: &[u32], i: usize) -> bool {
     match e {
-        Elem::Word(w) => w == key,
-        Elem::Prefix(p) => key.starts_with(p.as_str()),
-        Elem::Gap => false,
+        CElem::Word(w) => *w == ids[i],
+        CElem::Prefix(p) => s.key(i).starts_with(p.as_str()),
+        CElem::Gap => false,
     }
 }
 
 /// Matches `elems` with its first element at word `i`; returns the end (exclusive).
-fn match_at(elems: &[Elem], s: &Stream, i: usize) -> Option<usize> {
-    if !elem_matches(&elems[0], s.key(i)) {
+fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize> {
+    if !elem_matches(&elems[0], s, ids, i) {
         return None;
     }
     let mut pos = i + 1;
     let mut k = 1;
     while k < elems.len() {
-        if elems[k] == Elem::Gap {
+        if elems[k] == CElem::Gap {
             let target = &elems[k + 1];
             let mut skipped = 0;
             let mut found = None;
@@ -240,7 +278,7 @@ fn match_at(elems: &[Elem], s: &Stream, i: usize) -> Option<usize> {
                     break;
                 }
                 if s.is_word(j) {
-                    if elem_matches(target, s.key(j)) {
+                    if elem_matches(target, s, ids, j) {
                         found = Some(j);
                         break;
                     }
@@ -261,7 +299,7 @@ fn match_at(elems: &[Elem], s: &Stream, i: usize) -> Option<usize> {
             if pos >= s.len() || !s.is_word(pos) {
                 return None;
             }
-            if elem_matches(&elems[k], s.key(pos)) {
+            if elem_matches(&elems[k], s, ids, pos) {
                 pos += 1;
                 break;
             }

@@ -1,7 +1,7 @@
 //! The word stream the matchers run on: tokens after SMS normalisation, with singular keys,
 //! filler flags and typo correction.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::token::{TokClass, Token, tokenize};
 

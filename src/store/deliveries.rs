@@ -132,3 +132,48 @@ pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
             .await?,
     )
 }
+
+/// One delivery to queue.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub to: Address,
+    pub msg: Outgoing,
+    pub dedupe_key: String,
+    pub cause: Option<i64>,
+}
+
+/// Queues several deliveries in one statement (one round trip), skipping those whose dedupe
+/// key exists. Rows are inserted in the given order, so ids keep the order of the causes.
+/// Returns how many were queued.
+pub async fn enqueue_many(tx: &mut Tx<'_>, items: &[NewDelivery]) -> anyhow::Result<u64> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let mut channels = Vec::with_capacity(items.len());
+    let mut targets = Vec::with_capacity(items.len());
+    let mut payloads = Vec::with_capacity(items.len());
+    let mut keys = Vec::with_capacity(items.len());
+    let mut causes = Vec::with_capacity(items.len());
+    for d in items {
+        channels.push(d.to.channel.as_str().to_owned());
+        targets.push(d.to.target.clone());
+        payloads.push(serde_json::to_value(&d.msg)?);
+        keys.push(d.dedupe_key.clone());
+        causes.push(d.cause);
+    }
+    let r = sqlx::query(
+        "INSERT INTO deliveries (channel, target, payload, dedupe_key, cause_message_id)
+         SELECT c, t, p, k, m FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::bigint[])
+           WITH ORDINALITY AS u(c, t, p, k, m, n)
+         ORDER BY n
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(&channels)
+    .bind(&targets)
+    .bind(&payloads)
+    .bind(&keys)
+    .bind(&causes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected())
+}

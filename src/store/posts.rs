@@ -6,41 +6,65 @@ use sqlx::{FromRow, PgPool};
 use super::Tx;
 use crate::parse::Post;
 
-/// Stores one parsed post of message `message_id`; returns its id.
-pub async fn insert(
+/// Stores the parsed posts of message `message_id` in one statement; returns their ids in order.
+pub async fn insert_many(
     tx: &mut Tx<'_>,
     area: &str,
     member: i64,
     message_id: i64,
-    ordinal: i32,
-    p: &Post,
-    source_text: &str,
-) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(
+    found: &[Post],
+    text: &str,
+) -> anyhow::Result<Vec<i64>> {
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ordinals: Vec<i32> = (0..found.len() as i32).collect();
+    let dirs: Vec<String> = found.iter().map(|p| p.direction.to_string()).collect();
+    let kinds: Vec<&str> = found
+        .iter()
+        .map(|p| {
+            if p.kind == crate::parse::Kind::Item {
+                "item"
+            } else {
+                "service"
+            }
+        })
+        .collect();
+    let modes: Vec<Option<String>> = found.iter().map(|p| p.mode.map(|m| m.to_string())).collect();
+    let items: Vec<&str> = found.iter().map(|p| p.item.as_str()).collect();
+    let cats: Vec<&str> = found.iter().map(|p| p.category.as_str()).collect();
+    let froms: Vec<Option<NaiveDate>> = found.iter().map(|p| p.when.map(|w| w.from)).collect();
+    let tos: Vec<Option<NaiveDate>> = found.iter().map(|p| p.when.map(|w| w.to)).collect();
+    let prices: Vec<Option<i64>> = found.iter().map(|p| p.price.map(|x| x.cents as i64)).collect();
+    let confs: Vec<f32> = found.iter().map(|p| p.confidence).collect();
+    let sources: Vec<&str> = found.iter().map(|p| text.get(p.span.clone()).unwrap_or(text)).collect();
+    let mut rows: Vec<(i32, i64)> = sqlx::query_as(
         "INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
                             when_from, when_to, price_cents, confidence, source_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+         SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
+         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[], $11::date[],
+                     $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
+         ORDER BY o
+         RETURNING ordinal, id",
     )
     .bind(area)
     .bind(member)
     .bind(message_id)
-    .bind(ordinal)
-    .bind(p.direction.to_string())
-    .bind(if p.kind == crate::parse::Kind::Item {
-        "item"
-    } else {
-        "service"
-    })
-    .bind(p.mode.map(|m| m.to_string()))
-    .bind(&p.item)
-    .bind(p.category.as_str())
-    .bind(p.when.map(|w| w.from))
-    .bind(p.when.map(|w| w.to))
-    .bind(p.price.map(|x| x.cents as i64))
-    .bind(p.confidence)
-    .bind(source_text)
-    .fetch_one(&mut **tx)
-    .await?)
+    .bind(&ordinals)
+    .bind(&dirs)
+    .bind(&kinds)
+    .bind(&modes)
+    .bind(&items)
+    .bind(&cats)
+    .bind(&froms)
+    .bind(&tos)
+    .bind(&prices)
+    .bind(&confs)
+    .bind(&sources)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.sort_unstable();
+    Ok(rows.into_iter().map(|r| r.1).collect())
 }
 
 /// An open post of the other direction that fits a new one.
