@@ -1,21 +1,54 @@
 #!/usr/bin/env bash
 # The whole test suite: installs and starts what the tests need, then runs them.
 # README.md's test command; .ci/run calls it too.
+#
+# Needs: a Rust toolchain; PostgreSQL (server binaries for `voisinage try`'s private cluster,
+# and a server on 127.0.0.1:5432 for the integration tests, or VOISINAGE_TEST_DATABASE_URL);
+# python3 (the corpus scorer). Missing pieces are installed from Debian's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing: $* (install it, or run as root so this script can)" >&2
+    exit 1
+  fi
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 
-# Python 3 runs the corpus scorer (../shared/corpus/score.py).
-if ! need python3; then
-  echo "installing python3 (the corpus scorer needs it)"
-  apt-get update -qq && apt-get install -y -qq python3 >/dev/null
+need python3 || apt_install python3
+# The server binaries (initdb, pg_ctl) and contrib (btree_gin) come with Debian's postgresql.
+if ! need pg_ctlcluster && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt_install postgresql
+fi
+
+export VOISINAGE_TEST_DATABASE_URL="${VOISINAGE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if [[ "$VOISINAGE_TEST_DATABASE_URL" == postgres://postgres@127.0.0.1:5432/* ]]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "starting the local PostgreSQL cluster"
+    version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$version" ]; then
+      pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main >/dev/null
+      version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  # The tests connect as postgres over TCP without a password (trust), as on the CI machines.
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
+    echo "cannot connect as postgres@127.0.0.1:5432 without a password: set VOISINAGE_TEST_DATABASE_URL" >&2
+    exit 1
+  fi
 fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --all-targets
-# The scorer's figures with the release binary, for the log (the thresholds are checked by
-# tests/daemon/parse_corpus.rs above).
+# The parser's figures with the release binary, for the log (the thresholds are checked by
+# tests/daemon/parse_corpus.rs above); and on the independent held-out set.
 cargo build --release --locked --bin voisinage
 python3 ../shared/corpus/score.py ../shared/corpus/dev.jsonl --run "target/release/voisinage parse"
+python3 ../shared/corpus/score.py tests/data/holdout.jsonl --run "target/release/voisinage parse"

@@ -321,9 +321,16 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
         if !s.is_word(j) {
             return false;
         }
+        let cue_ends_here = || cues.iter().any(|c| c.end > j && c.end <= i);
         if word_in(s, j, &lex.prepositions) || (verb_seen && matches!(s.key(j), "a" | "de" | "d" | "to")) {
             // Unless a cue ends there: "looking for a ladder", "je cherche à acheter un lit".
-            return !cues.iter().any(|c| c.end > j && c.end <= i);
+            return !cue_ends_here();
+        }
+        // The object of an infinitive is not a post of its own: "nourrir mes poules et
+        // ramasser les œufs", "m'aider à monter une étagère" (unless the verb is the cue:
+        // "je propose de vous prêter mes raquettes").
+        if verb_seen && INFINITIVE_LEADS.contains(&s.key(j)) {
+            return !cue_ends_here();
         }
         if s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) {
             continue;
@@ -347,6 +354,12 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
     }
     false
 }
+
+/// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").
+const INFINITIVE_LEADS: &[&str] = &[
+    "et", "m", "me", "nou", "vou", "te", "t", "peux", "peut", "pourrait", "pourriez", "pourrai", "veux", "veut",
+    "faut", "doi", "doit", "aimerai", "voudrai", "aller", "va", "vai", "sai", "sait", "saurait",
+];
 
 /// What lies between two things: a list separator, an alternative ("ou"), or nothing.
 enum Between {
@@ -380,9 +393,11 @@ fn kept_items(
     if marks.iter().any(|m| lex.markers[m.entry] == Marker::InReturn) {
         return Vec::new();
     }
+    // What follows "contre" is asked in return; what follows "plus besoin" is the reason
+    // ("plus besoin, j'ai changé de voiture").
     let cut = marks
         .iter()
-        .filter(|m| lex.markers[m.entry] == Marker::Counterpart)
+        .filter(|m| matches!(lex.markers[m.entry], Marker::Counterpart | Marker::NoLongerNeeded))
         .map(|m| m.start)
         .min()
         .unwrap_or(usize::MAX);
@@ -399,6 +414,11 @@ fn kept_items(
             end: m.end,
             in_parens: f.parens[m.start],
         };
+        // "5€ le cageot": the unit of a price is not a thing; "café et croissants offerts" is
+        // a thank-you for the help asked, not a thing.
+        if price_unit(s, h.start) || offered_after(s, lex, h.end, span.end) {
+            continue;
+        }
         // "Help !" is a cue, not a request for help in general.
         if entry(&h).generic && cues.iter().any(|c| c.start < h.end && h.start < c.end) {
             continue;
@@ -433,9 +453,14 @@ fn kept_items(
     // of one post ("une cage ou un enclos").
     let mut merged: Vec<ItemHit> = Vec::with_capacity(hits.len());
     for h in hits {
-        if let Some(prev) = merged.last()
+        if let Some(prev) = merged.last_mut()
             && !matches!(between(s, lex, prev.end, h.start), Between::Separator)
         {
+            // A broad word gives way to the specific thing it introduces: "mon aide pour vos
+            // soucis d'ordi", "aider ma fille à faire ses devoirs".
+            if entry(prev).generic && !entry(&h).generic {
+                *prev = h;
+            }
             continue;
         }
         merged.push(h);
@@ -474,6 +499,48 @@ fn kept_items(
         }
     }
     out
+}
+
+/// Whether "offert(e)(s)" follows the thing at `end`, possibly after more things of a list:
+/// "café et croissants offerts", "bières offertes".
+fn offered_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
+    let mut j = end;
+    let mut words = 0;
+    while j < limit && words < 6 {
+        if s.is_word(j) {
+            if s.key(j).starts_with("offert") {
+                return true;
+            }
+            if !(s.is_filler(j) || word_in(s, j, &lex.separators) || word_in(s, j, &lex.modifiers)) {
+                words += 1;
+                // One more noun of the list may stand between: "café et croissants offerts".
+                if words > 2 {
+                    return false;
+                }
+            }
+        } else if !matches!(s.punct(j), Some(',' | '\'' | '-')) {
+            return false;
+        }
+        j += 1;
+    }
+    false
+}
+
+/// Whether word `i` follows a price and an article: "5€ le cageot", "2 euros la botte".
+fn price_unit(s: &Stream, i: usize) -> bool {
+    let mut j = i;
+    let mut articles = 0;
+    while j > 0 {
+        j -= 1;
+        match s.key(j) {
+            "le" | "la" | "l" | "les" | "par" | "du" if articles == 0 => articles += 1,
+            "euro" | "eur" | "balle" => return articles == 1,
+            _ if s.punct(j) == Some('€') => return articles == 1,
+            _ if s.is_soft_punct(j) => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Whether "pour" / "to" / "afin de" stands right before word `i` (fillers aside).

@@ -56,6 +56,22 @@ pub fn explain(parser: &Parser, input: &ParseInput) -> String {
             let _ = writeln!(out, "  {what:<18} ← « {} »", text.get(e.span.clone()).unwrap_or("?"));
         }
     }
+    let raw: Vec<String> = found
+        .items
+        .iter()
+        .map(|m| {
+            format!(
+                "«{}» → {}",
+                stream.surface(text, m.start, m.end),
+                lex.items[m.entry].name
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nObjets reconnus avant tri / things matched before filtering: {}",
+        raw.join(" ")
+    );
     let _ = writeln!(out, "\nDétail par proposition / clauses:");
     for r in parser.readings(&stream, &found) {
         let words = stream.surface(text, r.span.start, r.span.end);

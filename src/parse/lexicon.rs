@@ -122,6 +122,8 @@ struct Markers {
     counterpart: Vec<String>,
     in_return: Vec<String>,
     ignore: Vec<String>,
+    #[serde(default)]
+    idioms: Vec<String>,
     clause_break: Vec<String>,
     thanks: Vec<String>,
     anaphora: Vec<String>,
@@ -152,8 +154,10 @@ pub enum Marker {
     Counterpart,
     /// "en échange": the clause's things are what is given in return.
     InReturn,
-    /// Words to blank before matching ("rendre l'âme").
+    /// Words to blank before matching cues ("rendre l'âme").
     Ignore,
+    /// Idioms: words blanked before matching anything ("plein les bras").
+    Idiom,
     /// "par contre", "mais": a new clause starts.
     ClauseBreak,
     /// "merci pour": the things named were already given; they wait for no cue.
@@ -309,6 +313,7 @@ impl Lexicon {
             (Marker::Counterpart, &m.counterpart),
             (Marker::InReturn, &m.in_return),
             (Marker::Ignore, &m.ignore),
+            (Marker::Idiom, &m.idioms),
             (Marker::ClauseBreak, &m.clause_break),
             (Marker::Thanks, &m.thanks),
             (Marker::Anaphora, &m.anaphora),

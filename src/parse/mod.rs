@@ -106,7 +106,15 @@ impl Parser {
         let skip = quoted_ranges(input.text);
         let mut stream = Stream::build(input.text, &skip, &lex.normalizer);
         let markers = lex.marker_set.find(&stream);
-        // Things first: ignored phrases ("rendre visite", "rendre l'âme") only hide cues.
+        // Idioms hide their words from everything ("j'en ai plein les bras"); then things are
+        // found; then ignored phrases ("rendre visite", "rendre l'âme") hide cue words only.
+        for m in &markers {
+            if lex.markers[m.entry] == Marker::Idiom {
+                for i in m.start..m.end {
+                    stream.blank(i);
+                }
+            }
+        }
         let items = lex.item_set.find(&stream);
         for m in &markers {
             if lex.markers[m.entry] == Marker::Ignore {
@@ -175,7 +183,11 @@ impl Parser {
         let readings = self.readings(s, found);
         let mut posts: Vec<Post> = Vec::new();
         // "> qq1 aurait un escabeau ?\nOui, je te le prête": the quoted message names the thing.
-        let mut pending: Vec<Thing> = self.quoted_things(text);
+        // It only answers to a strong cue ("Super geste, j'espère qu'il trouvera preneur" is not
+        // a request for the sofa).
+        let mut quoted: Vec<Thing> = self.quoted_things(text);
+        let mut pending: Vec<Thing> = Vec::new();
+        let known_things = !found.items.is_empty();
         let mut last: Vec<usize> = Vec::new();
         let mut last_dir: Option<Direction> = None;
         let mut free_dates: Option<(DateRange, usize, usize)> = None;
@@ -234,6 +246,10 @@ impl Parser {
                 things = std::mem::take(&mut pending);
                 borrowed = true;
             }
+            if things.is_empty() && r.strength >= 3 && !quoted.is_empty() {
+                things = std::mem::take(&mut quoted);
+                borrowed = true;
+            }
             if !things.is_empty() && things.iter().all(|t| t.minor) && !last.is_empty() && last_dir == Some(dir) {
                 self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
                 continue;
@@ -259,6 +275,7 @@ impl Parser {
                     self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
                     continue;
                 } else if r.strength >= 3
+                    && !known_things
                     && let Some(t) = self.guess(text, s, r)
                 {
                     things.push(t);
