@@ -353,6 +353,16 @@ impl Lexicon {
         for w in vocab {
             normalizer.add_known(&w);
         }
+        // One id per word for the whole lexicon: the stream looks each word up once.
+        let mut global: HashMap<String, u32> = HashMap::default();
+        for w in item_set.words().chain(cue_set.words()).chain(marker_set.words()) {
+            let n = global.len() as u32;
+            global.entry(w.to_owned()).or_insert(n);
+        }
+        item_set.link(&global);
+        cue_set.link(&global);
+        marker_set.link(&global);
+        normalizer.word_ids = global;
         let prefixes: Vec<String> = item_set
             .prefixes()
             .chain(cue_set.prefixes())

@@ -65,8 +65,59 @@ pub struct PatternSet {
     words: Vec<String>,
     /// Patterns by the id of their first word.
     by_word: Vec<Vec<usize>>,
-    by_prefix: HashMap<String, Vec<usize>>,
-    prefix_lens: Vec<usize>,
+    /// Local word id of each word of the lexicon-wide vocabulary (see [`PatternSet::link`]):
+    /// the stream looks each word up once for all the sets.
+    local_of_global: Vec<u32>,
+    /// Patterns starting with a `prefix*`, in a byte trie: one walk per word finds them all.
+    by_prefix: Trie,
+}
+
+/// A byte trie of prefixes, each node holding the patterns whose first prefix ends there.
+#[derive(Debug, Default)]
+struct Trie {
+    nodes: Vec<TrieNode>,
+}
+
+#[derive(Debug, Default)]
+struct TrieNode {
+    next: Vec<(u8, u32)>,
+    patterns: Vec<usize>,
+}
+
+impl Trie {
+    fn insert(&mut self, key: &str, pattern: usize) {
+        if self.nodes.is_empty() {
+            self.nodes.push(TrieNode::default());
+        }
+        let mut n = 0usize;
+        for &b in key.as_bytes() {
+            n = match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
+                Some(&(_, child)) => child as usize,
+                None => {
+                    let child = self.nodes.len();
+                    self.nodes.push(TrieNode::default());
+                    self.nodes[n].next.push((b, child as u32));
+                    child
+                }
+            };
+        }
+        self.nodes[n].patterns.push(pattern);
+    }
+
+    /// Appends the patterns of every prefix of `key`.
+    fn collect(&self, key: &str, out: &mut Vec<usize>) {
+        let mut n = 0usize;
+        if self.nodes.is_empty() {
+            return;
+        }
+        for &b in key.as_bytes() {
+            match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
+                Some(&(_, child)) => n = child as usize,
+                None => return,
+            }
+            out.extend_from_slice(&self.nodes[n].patterns);
+        }
+    }
 }
 
 /// Why a pattern was refused at load time.
@@ -148,18 +199,21 @@ impl PatternSet {
             .collect();
         match &celems[0] {
             CElem::Word(w) => self.by_word[*w as usize].push(id),
-            CElem::Prefix(p) => {
-                let len = p.len();
-                if !self.prefix_lens.contains(&len) {
-                    self.prefix_lens.push(len);
-                    self.prefix_lens.sort_unstable();
-                }
-                self.by_prefix.entry(p.clone()).or_default().push(id)
-            }
+            CElem::Prefix(p) => self.by_prefix.insert(p, id),
             CElem::Gap => return Err(PatternError::BadGap),
         }
         self.patterns.push(Compiled { elems: celems, entry });
         Ok(())
+    }
+
+    /// Maps the lexicon-wide word ids (`global`) to this set's ids.
+    pub fn link(&mut self, global: &HashMap<String, u32>) {
+        self.local_of_global = vec![UNKNOWN; global.len()];
+        for (w, &g) in global {
+            if let Some(&l) = self.vocab.get(w) {
+                self.local_of_global[g as usize] = l;
+            }
+        }
     }
 
     fn intern(&mut self, w: &str) -> u32 {
@@ -193,16 +247,7 @@ impl PatternSet {
         if let Some(v) = self.by_word.get(id as usize) {
             out.extend_from_slice(v);
         }
-        for &len in &self.prefix_lens {
-            if key.len() < len {
-                break;
-            }
-            if let Some(p) = key.get(..len)
-                && let Some(v) = self.by_prefix.get(p)
-            {
-                out.extend_from_slice(v);
-            }
-        }
+        self.by_prefix.collect(key, out);
     }
 
     /// Leftmost-longest, non-overlapping matches over the whole stream. When patterns of
@@ -212,15 +257,22 @@ impl PatternSet {
         let mut out = Vec::new();
         let mut cands = Vec::new();
         let mut ends: Vec<(usize, usize)> = Vec::new();
-        let ids: Vec<u32> = (0..s.len())
-            .map(|i| {
-                if s.is_word(i) {
-                    self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
-                } else {
-                    UNKNOWN
-                }
-            })
-            .collect();
+        let ids: Vec<u32> = if self.local_of_global.is_empty() {
+            (0..s.len())
+                .map(|i| {
+                    if s.is_word(i) {
+                        self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
+                    } else {
+                        UNKNOWN
+                    }
+                })
+                .collect()
+        } else {
+            s.word_ids()
+                .iter()
+                .map(|&g| self.local_of_global.get(g as usize).copied().unwrap_or(UNKNOWN))
+                .collect()
+        };
         let mut i = 0;
         while i < s.len() {
             if !s.is_word(i) || s.key(i).is_empty() {

@@ -40,6 +40,8 @@ pub struct Normalizer {
     /// One-deletion variants of the long known keys → those keys (symmetric-delete index).
     pub deletions: HashMap<String, Vec<u32>>,
     pub long_words: Vec<String>,
+    /// Lexicon-wide ids of the pattern words (empty for a plain normaliser).
+    pub word_ids: HashMap<String, u32>,
     /// Prefixes of `word*` patterns: a word they cover is known, not a typo ("réparer").
     pub prefixes: HashSet<String>,
     prefix_lens: Vec<usize>,
@@ -92,12 +94,7 @@ impl Normalizer {
     /// "pommier" is not "sommier"), and a difference at the very end is an inflection, not a
     /// typo ("emprunté" is not "emprunter").
     pub fn correct(&self, key: &str) -> Option<&str> {
-        if key.len() < FUZZY_MIN_LEN
-            || key.len() > FUZZY_MAX_LEN
-            || !key.is_ascii()
-            || self.known.contains(key)
-            || self.covered_by_prefix(key)
-        {
+        if key.len() < FUZZY_MIN_LEN || key.len() > FUZZY_MAX_LEN || !key.is_ascii() || self.known.contains(key) {
             return None;
         }
         let mut found: Option<u32> = None;
@@ -130,6 +127,10 @@ impl Normalizer {
             {
                 return None;
             }
+        }
+        // Checked last: most words have no candidate at all.
+        if found.is_some() && self.covered_by_prefix(key) {
+            return None;
         }
         found.map(|id| self.long_words[id as usize].as_str())
     }
@@ -168,6 +169,8 @@ pub struct Stream {
     /// Tokens after SMS rewriting; `norm` is folded but not singularised (dates read it).
     pub toks: Vec<Token>,
     keys: Vec<String>,
+    /// Lexicon-wide id of each word's key (`u32::MAX`: no pattern uses it).
+    ids: Vec<u32>,
     filler: Vec<bool>,
     /// Words whose key was corrected from a typo (for the explanation and the confidence).
     pub corrected: Vec<bool>,
@@ -264,9 +267,14 @@ impl Stream {
                 }
             }
         }
+        let ids = keys
+            .iter()
+            .map(|k| n.word_ids.get(k.as_str()).copied().unwrap_or(u32::MAX))
+            .collect();
         Stream {
             toks,
             keys,
+            ids,
             filler,
             corrected,
         }
@@ -317,9 +325,14 @@ impl Stream {
             _ => None,
         }
     }
+    /// The lexicon-wide word ids, one per token.
+    pub fn word_ids(&self) -> &[u32] {
+        &self.ids
+    }
     /// Blanks a word so that no pattern matches it (ignored phrases such as "rendre l'âme").
     pub fn blank(&mut self, i: usize) {
         self.keys[i].clear();
+        self.ids[i] = u32::MAX;
         self.filler[i] = false;
     }
     /// The original text of words `start..end`.

@@ -82,7 +82,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if c.is_alphabetic() {
-            let mut norm = String::new();
+            let mut norm = String::with_capacity(12);
             let mut end = i + c.len_utf8();
             push_folded(&mut norm, c);
             while let Some(&(j, d)) = chars.peek() {
@@ -148,6 +148,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 }
 
 fn push_folded(out: &mut String, c: char) {
+    // Most letters are ASCII: no need for the Unicode lower-case tables.
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
     for l in c.to_lowercase() {
         let (a, b) = fold_char(l);
         out.push(a);
