@@ -393,11 +393,10 @@ fn kept_items(
     if marks.iter().any(|m| lex.markers[m.entry] == Marker::InReturn) {
         return Vec::new();
     }
-    // What follows "contre" is asked in return; what follows "plus besoin" is the reason
-    // ("plus besoin, j'ai changé de voiture").
+    // What follows "contre" is asked in return.
     let cut = marks
         .iter()
-        .filter(|m| matches!(lex.markers[m.entry], Marker::Counterpart | Marker::NoLongerNeeded))
+        .filter(|m| lex.markers[m.entry] == Marker::Counterpart)
         .map(|m| m.start)
         .min()
         .unwrap_or(usize::MAX);

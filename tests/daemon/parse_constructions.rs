@@ -106,6 +106,15 @@ fn requests_in_their_many_forms() {
 }
 
 #[test]
+fn an_offer_after_no_longer_needing_it() {
+    check(
+        "Je n'ai plus besoin de mon lit bébé, je le donne à qui veut",
+        &["offer/item/gift/lit bébé/enfants/-"],
+    );
+    check("Plus besoin de la remorque, merci", &[]);
+}
+
+#[test]
 fn english_messages() {
     check(
         "Anyone got a lawn mower I could borrow tomorrow?",
@@ -152,6 +161,10 @@ fn no_post_for_chatter() {
         "Bonne fête des mères à toutes les mamans du quartier 💐",
         "La perceuse a trouvé preneur, merci !",
         "Je retire mon annonce pour le canapé",
+        "Merci à tous, la perceuse m'a bien servi, je l'ai rendue à Paul",
+        "J'ai perdu mon chat roux hier soir rue des Lilas, si vous le voyez appelez-moi",
+        "Le club de foot organise un tournoi samedi, venez nombreux",
+        "Quelqu'un a vu passer une trottinette bleue ? On me l'a volée",
     ] {
         check(text, &[]);
     }
