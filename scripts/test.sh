@@ -46,9 +46,16 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked --all-targets
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked --all-targets 2>&1 | tee "$log"
 # The parser's figures with the release binary, for the log (the thresholds are checked by
 # tests/daemon/parse_corpus.rs above); and on the independent held-out set.
 cargo build --release --locked --bin voisinage
 python3 ../shared/corpus/score.py ../shared/corpus/dev.jsonl --run "target/release/voisinage parse"
 python3 ../shared/corpus/score.py tests/data/holdout.jsonl --run "target/release/voisinage parse"
+
+# One closing line for the whole suite.
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+echo "voisinage: $passed passed, $failed failed"
