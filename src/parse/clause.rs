@@ -39,6 +39,9 @@ pub struct ItemHit {
     pub end: usize,
     /// Inside parentheses: a detail, unless the clause names nothing else.
     pub in_parens: bool,
+    /// A complement kept because the clause names nothing else ("dépanner en tondeuse"): it
+    /// gives way to a thing named before.
+    pub restored: bool,
 }
 
 /// A cue kept for a clause.
@@ -412,6 +415,7 @@ fn kept_items(
             start: m.start,
             end: m.end,
             in_parens: f.parens[m.start],
+            restored: false,
         };
         // "5€ le cageot": the unit of a price is not a thing; "café et croissants offerts" is
         // a thank-you for the help asked, not a thing.
@@ -438,14 +442,17 @@ fn kept_items(
             hits.push(h);
         }
     }
-    // "qui pourrait dépanner une maman avec un lit bébé ?": when every thing of a request is a
-    // complement, the first one is what it asks for. (An offer's complement is rather what the
-    // thing is for: "je la prête pour vos barbecues".)
+    // "qui pourrait dépanner une maman avec un lit bébé ?", "je peux dépanner en tondeuse":
+    // when every thing of a clause is a complement, the first one is what it is about, unless
+    // a thing named before takes its place ("J'ai une plancha, je la prête pour vos barbecues").
     if hits.is_empty()
-        && direction == Some(Direction::Request)
+        && direction.is_some()
         && let Some(first) = complements.first()
     {
-        hits.push(*first);
+        hits.push(ItemHit {
+            restored: true,
+            ..*first
+        });
     }
     // Things written side by side without a separator are one thing with its details
     // ("lit parapluie Chicco", "manette PS5", "batterie de voiture"); "ou" gives alternatives

@@ -181,13 +181,13 @@ impl Parser {
             return Vec::new();
         }
         let readings = self.readings(s, found);
+        let sentences = clause::sentences(s);
         let mut posts: Vec<Post> = Vec::new();
         // "> qq1 aurait un escabeau ?\nOui, je te le prête": the quoted message names the thing.
         // It only answers to a strong cue ("Super geste, j'espère qu'il trouvera preneur" is not
         // a request for the sofa).
         let mut quoted: Vec<Thing> = self.quoted_things(text);
         let mut pending: Vec<Thing> = Vec::new();
-        let known_things = !found.items.is_empty();
         let mut last: Vec<usize> = Vec::new();
         let mut last_dir: Option<Direction> = None;
         let mut free_dates: Option<(DateRange, usize, usize)> = None;
@@ -275,7 +275,7 @@ impl Parser {
                     self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
                     continue;
                 } else if r.strength >= 3
-                    && !known_things
+                    && !sentence_names_things(&sentences, found, r.span.sentence)
                     && let Some(t) = self.guess(text, s, r)
                 {
                     things.push(t);
@@ -422,6 +422,7 @@ impl Parser {
                     start: m.start,
                     end: m.end,
                     in_parens: false,
+                    restored: false,
                 };
                 let mut t = self.thing(&s, &h, None);
                 t.sureness = 1;
@@ -441,8 +442,8 @@ impl Parser {
             category: e.category,
             span: (s.toks[h.start].start, s.toks[h.end - 1].end),
             sureness: if corrected { 1 } else { 2 },
-            minor: e.accessory || h.in_parens,
-            generic: e.generic,
+            minor: e.accessory || h.in_parens || h.restored,
+            generic: e.generic || h.restored,
             dates,
         }
     }
@@ -522,6 +523,22 @@ impl Parser {
             dates: None,
         })
     }
+}
+
+/// Whether sentence `n` names a thing of the lexicon anywhere (then an unknown word is not
+/// guessed to be the thing: "je vide mon atelier et je vends mon établi").
+fn sentence_names_things(sentences: &[(usize, usize)], found: &Found, n: usize) -> bool {
+    sentences.get(n).is_some_and(|&(a, b)| {
+        !clause::within(
+            &found.items,
+            &clause::Span {
+                start: a,
+                end: b,
+                sentence: n,
+            },
+        )
+        .is_empty()
+    })
 }
 
 /// Whether a range is exactly one calendar month.

@@ -193,19 +193,23 @@ impl Stream {
                 continue;
             }
             // "quelqu'un", "quelqu’une": one word, so patterns can say `qqn`.
-            if t.class == TokClass::Word
-                && t.norm == "quelqu"
-                && raw.get(i + 1).is_some_and(|a| a.is_punct('\''))
-                && raw.get(i + 2).is_some_and(|u| u.norm == "un" || u.norm == "une")
-            {
-                toks.push(Token {
-                    norm: "qqn".to_owned(),
-                    class: TokClass::Word,
-                    start: t.start,
-                    end: raw[i + 2].end,
-                });
-                i += 3;
-                continue;
+            if t.class == TokClass::Word && t.norm == "quelqu" {
+                // With or without the apostrophe ("quelqu un", typed on a phone).
+                let next = if raw.get(i + 1).is_some_and(|a| a.is_punct('\'')) {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                if raw.get(next).is_some_and(|u| u.norm == "un" || u.norm == "une") {
+                    toks.push(Token {
+                        norm: "qqn".to_owned(),
+                        class: TokClass::Word,
+                        start: t.start,
+                        end: raw[next].end,
+                    });
+                    i = next + 1;
+                    continue;
+                }
             }
             // "qq1", "kk1", "dem1": letters and digits written as one word.
             if t.class == TokClass::Word
