@@ -141,6 +141,9 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
     let info = within(&f.markers, span)
         .iter()
         .any(|m| lex.markers[m.entry] == Marker::Info);
+    let event = within(&f.markers, span)
+        .iter()
+        .any(|m| lex.markers[m.entry] == Marker::Event);
     within(&f.cues, span)
         .iter()
         .filter(|m| {
@@ -148,7 +151,8 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
             let misplaced = c.at_start && !at_clause_start(s, m.start, span.start);
             let asks_info = info && c.direction.is_some();
             let denied = c.direction.is_some() && negated(s, lex, m.start, span.start);
-            !(misplaced || asks_info || denied)
+            let event_talk = event && c.direction.is_some() && c.weight < 3;
+            !(misplaced || asks_info || denied || event_talk)
         })
         .map(|m| CueHit {
             entry: m.entry,

@@ -119,6 +119,8 @@ struct Markers {
     no_longer_needed: Vec<String>,
     info: Vec<String>,
     business: Vec<String>,
+    #[serde(default)]
+    events: Vec<String>,
     counterpart: Vec<String>,
     in_return: Vec<String>,
     ignore: Vec<String>,
@@ -150,6 +152,8 @@ pub enum Marker {
     Info,
     /// "siret", "code promo": a business advertisement.
     Business,
+    /// "repair café", "venez nombreux": an event organised by others; weak cues do not count.
+    Event,
     /// "contre": what follows is asked in return, not a post.
     Counterpart,
     /// "en échange": the clause's things are what is given in return.
@@ -310,6 +314,7 @@ impl Lexicon {
             (Marker::NoLongerNeeded, &m.no_longer_needed),
             (Marker::Info, &m.info),
             (Marker::Business, &m.business),
+            (Marker::Event, &m.events),
             (Marker::Counterpart, &m.counterpart),
             (Marker::InReturn, &m.in_return),
             (Marker::Ignore, &m.ignore),

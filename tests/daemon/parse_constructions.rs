@@ -165,6 +165,8 @@ fn no_post_for_chatter() {
         "J'ai perdu mon chat roux hier soir rue des Lilas, si vous le voyez appelez-moi",
         "Le club de foot organise un tournoi samedi, venez nombreux",
         "Quelqu'un a vu passer une trottinette bleue ? On me l'a volée",
+        "Repair café samedi à la maison de quartier : venez faire réparer vos appareils gratuitement",
+        "Plombier agréé, intervention rapide, devis gratuit ! Appelez le 06 12 34 56 78",
     ] {
         check(text, &[]);
     }
