@@ -194,9 +194,12 @@ impl Core {
             zone: a.map(|a| a.holiday_zone).unwrap_or_default(),
         };
         let found = self.parser.parse(&input);
-        let post_ids = posts::insert_many(&mut tx, &area, member_id, message_id, &found, &m.text).await?;
-        let mut match_ids = Vec::new();
-        for (ordinal, (p, &id)) in found.iter().zip(&post_ids).enumerate() {
+        let stored = posts::insert_and_match(&mut tx, &area, member_id, message_id, &found, &m.text, 3).await?;
+        let mut post_ids = Vec::with_capacity(stored.len());
+        let mut pairs = Vec::new();
+        let mut pending_notices = Vec::new();
+        for (ordinal, (p, (id, cands))) in found.iter().zip(stored).enumerate() {
+            post_ids.push(id);
             self.metrics.post(p.direction, p.category);
             let when = p.when.map(|w| commands::format_dates(w.from, w.to)).unwrap_or_default();
             let notice = self.texts.get(
@@ -224,20 +227,23 @@ impl Core {
                 dedupe_key: format!("notice:{message_id}:{ordinal}"),
                 cause: Some(message_id),
             });
-            let (mine, theirs) = match p.direction {
-                Direction::Request => ("request", "offer"),
-                Direction::Offer => ("offer", "request"),
-            };
-            let cands = posts::candidates(&mut tx, &area, theirs, member_id, &p.item, p.category.as_str(), 3).await?;
             for c in cands {
-                let (request, offer) = if mine == "request" { (id, c.id) } else { (c.id, id) };
-                let Some(match_id) = posts::insert_match(&mut tx, request, offer, c.rank).await? else {
-                    continue;
+                let pair = match p.direction {
+                    Direction::Request => (id, c.id, c.rank),
+                    Direction::Offer => (c.id, id, c.rank),
                 };
-                match_ids.push(match_id);
-                self.match_notices(&mut queue, m, &here, p.direction, &p.item, id, &c, match_id);
+                pairs.push(pair);
+                pending_notices.push((p, id, c));
             }
         }
+        let match_ids = posts::insert_matches(&mut tx, &pairs).await?;
+        let mut recorded = Vec::new();
+        for (match_id, (p, id, c)) in match_ids.into_iter().zip(pending_notices) {
+            let Some(match_id) = match_id else { continue };
+            recorded.push(match_id);
+            self.match_notices(&mut queue, m, &here, p.direction, &p.item, id, &c, match_id);
+        }
+        let match_ids = recorded;
         let queued = deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await.context("committing the ingest transaction")?;
         if let Ingested::Stored {

@@ -6,15 +6,18 @@ use sqlx::{FromRow, PgPool};
 use super::Tx;
 use crate::parse::Post;
 
-/// Stores the parsed posts of message `message_id` in one statement; returns their ids in order.
-pub async fn insert_many(
+/// Stores the parsed posts of message `message_id` and finds, for each, up to `limit` open
+/// posts of the other direction that fit it (see [`candidates`]), in one statement. Returns,
+/// in order, each new post's id with its candidates.
+pub async fn insert_and_match(
     tx: &mut Tx<'_>,
     area: &str,
     member: i64,
     message_id: i64,
     found: &[Post],
     text: &str,
-) -> anyhow::Result<Vec<i64>> {
+    limit: i64,
+) -> anyhow::Result<Vec<(i64, Vec<Candidate>)>> {
     if found.is_empty() {
         return Ok(Vec::new());
     }
@@ -38,14 +41,27 @@ pub async fn insert_many(
     let prices: Vec<Option<i64>> = found.iter().map(|p| p.price.map(|x| x.cents as i64)).collect();
     let confs: Vec<f32> = found.iter().map(|p| p.confidence).collect();
     let sources: Vec<&str> = found.iter().map(|p| text.get(p.span.clone()).unwrap_or(text)).collect();
-    let mut rows: Vec<(i32, i64)> = sqlx::query_as(
-        "INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
-                            when_from, when_to, price_cents, confidence, source_text)
-         SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
-         FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[], $11::date[],
-                     $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
-         ORDER BY o
-         RETURNING ordinal, id",
+    // The candidates are read in the statement's snapshot: the new posts never match themselves.
+    let rows: Vec<MatchRow> = sqlx::query_as(
+        "WITH ins AS (
+             INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
+                                when_from, when_to, price_cents, confidence, source_text)
+             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
+             FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
+                         $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
+             ORDER BY o
+             RETURNING id, ordinal, direction, item, category)
+         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
+         FROM ins LEFT JOIN LATERAL (
+             SELECT p.id, p.member_id, p.item, m.display_name AS author, msg.channel, msg.chat_external_id AS chat,
+                    msg.native_id, ts_rank(p.item_search, q) AS rank
+             FROM posts p, plainto_tsquery('french', ins.item) q, members m, messages msg
+             WHERE p.area_slug = $1 AND p.status = 'open' AND p.member_id <> $2
+               AND p.direction = CASE WHEN ins.direction = 'offer' THEN 'request' ELSE 'offer' END
+               AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
+             ORDER BY (p.category = ins.category) DESC, rank DESC, p.id DESC
+             LIMIT $15) c ON true
+         ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC",
     )
     .bind(area)
     .bind(member)
@@ -61,10 +77,72 @@ pub async fn insert_many(
     .bind(&prices)
     .bind(&confs)
     .bind(&sources)
+    .bind(limit)
     .fetch_all(&mut **tx)
     .await?;
-    rows.sort_unstable();
-    Ok(rows.into_iter().map(|r| r.1).collect())
+    let mut out: Vec<(i64, Vec<Candidate>)> = Vec::with_capacity(found.len());
+    for r in rows {
+        if out.last().is_none_or(|(id, _)| *id != r.post_id) {
+            out.push((r.post_id, Vec::new()));
+        }
+        if let (Some(id), Some(member_id), Some(item), Some(author), Some(channel), Some(chat), Some(native_id)) =
+            (r.id, r.member_id, r.item, r.author, r.channel, r.chat, r.native_id)
+            && let Some(last) = out.last_mut()
+        {
+            last.1.push(Candidate {
+                id,
+                member_id,
+                item,
+                author,
+                channel,
+                chat,
+                native_id,
+                rank: r.rank.unwrap_or(0.0),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A row of [`insert_and_match`]: a new post and one candidate (all None when it has none).
+#[derive(Debug, FromRow)]
+struct MatchRow {
+    #[allow(dead_code)]
+    ordinal: i32,
+    post_id: i64,
+    id: Option<i64>,
+    member_id: Option<i64>,
+    item: Option<String>,
+    author: Option<String>,
+    channel: Option<String>,
+    chat: Option<String>,
+    native_id: Option<String>,
+    rank: Option<f32>,
+}
+
+/// Records matches (request, offer, score) in one statement, skipping pairs matched before;
+/// returns the id of each pair recorded now, in the given order (None: matched before).
+pub async fn insert_matches(tx: &mut Tx<'_>, pairs: &[(i64, i64, f32)]) -> anyhow::Result<Vec<Option<i64>>> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reqs: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    let offs: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+    let scores: Vec<f32> = pairs.iter().map(|p| p.2).collect();
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "INSERT INTO matches (request_id, offer_id, score)
+         SELECT r, o, s FROM unnest($1::bigint[], $2::bigint[], $3::real[]) AS u(r, o, s)
+         ON CONFLICT (request_id, offer_id) DO NOTHING RETURNING request_id, offer_id, id",
+    )
+    .bind(&reqs)
+    .bind(&offs)
+    .bind(&scores)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(pairs
+        .iter()
+        .map(|p| rows.iter().find(|r| r.0 == p.0 && r.1 == p.1).map(|r| r.2))
+        .collect())
 }
 
 /// An open post of the other direction that fits a new one.
@@ -107,19 +185,6 @@ pub async fn candidates(
     .bind(category)
     .bind(limit)
     .fetch_all(&mut **tx)
-    .await?)
-}
-
-/// Records a match; returns its id unless the pair was matched before.
-pub async fn insert_match(tx: &mut Tx<'_>, request: i64, offer: i64, score: f32) -> anyhow::Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO matches (request_id, offer_id, score) VALUES ($1, $2, $3)
-         ON CONFLICT (request_id, offer_id) DO NOTHING RETURNING id",
-    )
-    .bind(request)
-    .bind(offer)
-    .bind(score)
-    .fetch_optional(&mut **tx)
     .await?)
 }
 
