@@ -14,7 +14,7 @@ use crate::areas::Areas;
 use crate::i18n::{Arg, Lang, Texts};
 use crate::parse::{Direction, ParseInput, Parser};
 use crate::store::deliveries::NewDelivery;
-use crate::store::{self, Tx, deliveries, posts};
+use crate::store::{Tx, deliveries, posts};
 use crate::telemetry::Metrics;
 
 /// The core: what ingest and the commands need.
@@ -364,6 +364,3 @@ async fn resolve_member(tx: &mut Tx<'_>, m: &Inbound, area: Option<&str>) -> any
         .await?;
     Ok(id)
 }
-
-/// Exposed for callers that only need the store (tests, `try`).
-pub use store::link_room;

@@ -1,38 +1,9 @@
-//! Where copies go: the area's rooms on the other channels, and the remote id a reply should
-//! point to in each of them, so threads survive the bridge.
-
-use sqlx::FromRow;
+//! Where replies point: the remote id a reply should refer to in each room a copy goes to,
+//! so threads survive the bridge. (The area's other rooms come with the message's first
+//! statement in `ingest`.)
 
 use super::model::{Address, ChannelKind};
 use crate::store::Tx;
-
-/// A room of an area.
-#[derive(Debug, Clone, FromRow)]
-pub struct Room {
-    pub id: i64,
-    pub channel: String,
-    pub external_id: String,
-}
-
-impl Room {
-    pub fn address(&self) -> Option<Address> {
-        Some(Address {
-            channel: self.channel.parse().ok()?,
-            target: self.external_id.clone(),
-        })
-    }
-}
-
-/// The area's rooms other than the one a message was said in.
-pub async fn other_rooms(tx: &mut Tx<'_>, area: &str, origin_chat: i64) -> anyhow::Result<Vec<Room>> {
-    Ok(sqlx::query_as(
-        "SELECT id, channel, external_id FROM chats WHERE area_slug = $1 AND kind = 'room' AND id <> $2 ORDER BY id",
-    )
-    .bind(area)
-    .bind(origin_chat)
-    .fetch_all(&mut **tx)
-    .await?)
-}
 
 /// The id, in chat `to`, of the message that `reply_to` (a native id in the origin chat)
 /// refers to: the original when it was said in `to`, or the copy the bridge sent there.

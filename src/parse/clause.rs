@@ -21,6 +21,8 @@ pub struct Found {
     pub prices: Vec<(usize, usize, Price)>,
     /// Whether each word stands inside parentheses.
     pub parens: Vec<bool>,
+    /// Byte ranges of quoted text (left out of the stream; their things wait for a cue).
+    pub quoted: Vec<(usize, usize)>,
 }
 
 /// A clause: words `start..end` of sentence `sentence`.

@@ -103,8 +103,8 @@ impl Parser {
     /// Tokenises and runs every matcher (exposed for `--explain`).
     pub fn analyse(&self, input: &ParseInput) -> (Stream, Found) {
         let lex = &self.lex;
-        let skip = quoted_ranges(input.text);
-        let mut stream = Stream::build(input.text, &skip, &lex.normalizer);
+        let quoted = quoted_ranges(input.text);
+        let mut stream = Stream::build(input.text, &quoted, &lex.normalizer);
         let markers = lex.marker_set.find(&stream);
         // Idioms hide their words from everything ("j'en ai plein les bras"); then things are
         // found; then ignored phrases ("rendre visite", "rendre l'âme") hide cue words only.
@@ -133,6 +133,7 @@ impl Parser {
             dates: when::find_when(&stream.toks, &ctx),
             prices: clause::prices(&stream),
             parens: clause::paren_depths(&stream),
+            quoted,
             markers,
         };
         (stream, found)
@@ -186,7 +187,7 @@ impl Parser {
         // "> qq1 aurait un escabeau ?\nOui, je te le prête": the quoted message names the thing.
         // It only answers to a strong cue ("Super geste, j'espère qu'il trouvera preneur" is not
         // a request for the sofa).
-        let mut quoted: Vec<Thing> = self.quoted_things(text);
+        let mut quoted: Vec<Thing> = self.quoted_things(text, &found.quoted);
         let mut pending: Vec<Thing> = Vec::new();
         let mut last: Vec<usize> = Vec::new();
         let mut last_dir: Option<Direction> = None;
@@ -396,15 +397,14 @@ impl Parser {
     }
 
     /// The first thing named in the quoted lines of a reply: it waits for a cue like any other.
-    fn quoted_things(&self, text: &str) -> Vec<Thing> {
-        let quoted = quoted_ranges(text);
+    fn quoted_things(&self, text: &str, quoted: &[(usize, usize)]) -> Vec<Thing> {
         if quoted.is_empty() {
             return Vec::new();
         }
         // Skip everything but the quotes.
         let mut outside = Vec::new();
         let mut pos = 0;
-        for &(a, b) in &quoted {
+        for &(a, b) in quoted {
             if a > pos {
                 outside.push((pos, a));
             }

@@ -7,29 +7,6 @@ use sqlx::{FromRow, PgPool};
 use super::Tx;
 use crate::core::model::{Address, Outgoing};
 
-/// Queues `msg` for `to`, unless a delivery with `dedupe_key` exists. Returns whether queued.
-pub async fn enqueue(
-    tx: &mut Tx<'_>,
-    to: &Address,
-    msg: &Outgoing,
-    dedupe_key: &str,
-    cause: Option<i64>,
-) -> anyhow::Result<bool> {
-    let payload = serde_json::to_value(msg)?;
-    let r = sqlx::query(
-        "INSERT INTO deliveries (channel, target, payload, dedupe_key, cause_message_id) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind(to.channel.as_str())
-    .bind(&to.target)
-    .bind(payload)
-    .bind(dedupe_key)
-    .bind(cause)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// A claimed delivery.
 #[derive(Debug, Clone, FromRow)]
 pub struct Claimed {

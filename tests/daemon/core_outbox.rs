@@ -12,22 +12,28 @@ use crate::helpers::{Recorder, TestDb, core, inbound, outbox};
 
 async fn queue(db: &TestDb, target: &str, texts: &[&str]) {
     let mut tx = db.pool.begin().await.unwrap();
-    for t in texts {
-        let to = Address {
-            channel: ChannelKind::Telegram,
-            target: target.to_owned(),
-        };
-        let msg = Outgoing {
-            kind: OutKind::Notice,
-            text: (*t).to_owned(),
-            reply_to: None,
-        };
-        assert!(
-            deliveries::enqueue(&mut tx, &to, &msg, &format!("{target}:{t}"), None)
-                .await
-                .unwrap()
-        );
-    }
+    let items: Vec<deliveries::NewDelivery> = texts
+        .iter()
+        .map(|t| deliveries::NewDelivery {
+            to: Address {
+                channel: ChannelKind::Telegram,
+                target: target.to_owned(),
+            },
+            msg: Outgoing {
+                kind: OutKind::Notice,
+                text: (*t).to_owned(),
+                reply_to: None,
+            },
+            dedupe_key: format!("{target}:{t}"),
+            cause: None,
+        })
+        .collect();
+    assert_eq!(
+        deliveries::enqueue_many(&mut tx, &items).await.unwrap(),
+        texts.len() as u64
+    );
+    // The same causes again queue nothing.
+    assert_eq!(deliveries::enqueue_many(&mut tx, &items).await.unwrap(), 0);
     tx.commit().await.unwrap();
 }
 
