@@ -11,6 +11,7 @@ use tracing::{error, info};
 
 use crate::areas::Areas;
 use crate::channels::Channel;
+use crate::channels::telegram::{Poller, Telegram};
 use crate::config::Settings;
 use crate::core::ingest::Core;
 use crate::core::outbox::Outbox;
@@ -24,6 +25,8 @@ pub struct Daemon {
     pub settings: Settings,
     pub core: Arc<Core>,
     pub outbox: Arc<Outbox>,
+    /// The Telegram adapter, when enabled.
+    pub telegram: Option<Arc<Telegram>>,
 }
 
 /// The parser the settings ask for (the built-in lexicon, or a directory's).
@@ -46,7 +49,14 @@ pub fn areas_for(settings: &Settings) -> anyhow::Result<Areas> {
 impl Daemon {
     /// Connects, migrates, loads the areas and the texts, and wires the channels. `main` and
     /// the tests both build the daemon here.
-    pub async fn build(settings: Settings, channels: Vec<Arc<dyn Channel>>) -> anyhow::Result<Daemon> {
+    pub async fn build(settings: Settings, mut channels: Vec<Arc<dyn Channel>>) -> anyhow::Result<Daemon> {
+        let telegram = if settings.channels.telegram.enabled {
+            let tg = Telegram::new(&settings.channels.telegram)?;
+            channels.push(tg.clone());
+            Some(tg)
+        } else {
+            None
+        };
         let url = settings.database.url.as_ref().context(
             "no database configured: set VOISINAGE__DATABASE__URL (or database.url), or use `voisinage try`",
         )?;
@@ -61,9 +71,15 @@ impl Daemon {
             texts: Texts::embedded(),
             areas,
             metrics: metrics.clone(),
+            ack: settings.acknowledge.policy(),
         });
         let outbox = Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics));
-        Ok(Daemon { settings, core, outbox })
+        Ok(Daemon {
+            settings,
+            core,
+            outbox,
+            telegram,
+        })
     }
 
     /// Runs the outbox workers and the HTTP server until `shutdown`; if a task ends on its own,
@@ -75,10 +91,19 @@ impl Daemon {
             let sd = shutdown.clone();
             tasks.spawn(async move { (format!("outbox worker {n}"), ob.run(sd).await) });
         }
+        let mut app = crate::http::router(self.core.pool.clone(), self.core.metrics.clone());
+        if let Some(tg) = &self.telegram {
+            let (tg, core, sd) = (tg.clone(), self.core.clone(), shutdown.clone());
+            if tg.uses_webhook() {
+                app = app.merge(crate::channels::telegram::webhook_router(tg.clone(), core.clone()));
+                tasks.spawn(async move { ("Telegram webhook setup".to_owned(), webhook_setup(tg, sd).await) });
+            } else {
+                tasks.spawn(async move { ("Telegram poller".to_owned(), Poller::new(tg, core).run(sd).await) });
+            }
+        }
         if self.settings.http.enabled {
             let listener = crate::http::bind(self.settings.http.listen).await?;
             info!(addr = %self.settings.http.listen, "HTTP server listening");
-            let app = crate::http::router(self.core.pool.clone(), self.core.metrics.clone());
             let sd = shutdown.clone();
             tasks.spawn(async move { ("HTTP server".to_owned(), crate::http::serve(listener, app, sd).await) });
         }
@@ -101,4 +126,32 @@ impl Daemon {
         }
         failure.map_or(Ok(()), Err)
     }
+}
+
+/// Registers the webhook with Telegram (retrying while Telegram is unreachable), then waits
+/// for the shutdown like the other tasks.
+async fn webhook_setup(tg: Arc<Telegram>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut delay = std::time::Duration::from_secs(1);
+    loop {
+        let attempt = async {
+            tg.identity().await?;
+            tg.configure_delivery().await
+        };
+        match attempt.await {
+            Ok(()) => {
+                info!("Telegram webhook registered");
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), retry_in = ?delay, "cannot register the Telegram webhook");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(std::time::Duration::from_secs(60));
+            }
+        }
+    }
+    shutdown.cancelled().await;
+    Ok(())
 }

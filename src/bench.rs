@@ -108,6 +108,7 @@ pub async fn run(settings: crate::config::Settings, args: &BenchArgs) -> anyhow:
         texts: Texts::embedded(),
         areas: areas.clone(),
         metrics: Arc::new(Metrics::default()),
+        ack: Default::default(),
     };
     for a in areas.all() {
         crate::store::link_room(
@@ -153,6 +154,7 @@ pub async fn run(settings: crate::config::Settings, args: &BenchArgs) -> anyhow:
             text: MESSAGES[i % MESSAGES.len()].to_owned(),
             sent_at: Utc::now(),
             reply_to: None,
+            ..Default::default()
         };
         let t = Instant::now();
         core.ingest(&m).await?;

@@ -22,7 +22,29 @@ pub struct Settings {
     pub areas: AreasSettings,
     pub parser: ParserSettings,
     pub outbox: OutboxSettings,
+    pub acknowledge: AcknowledgeSettings,
     pub channels: Channels,
+}
+
+/// How the bot acknowledges posts in rooms.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeSettings {
+    pub default: crate::core::model::Acknowledge,
+    pub emoji: String,
+    /// Per area (slug): "reply" or "reaction".
+    #[serde(default)]
+    pub areas: std::collections::HashMap<String, crate::core::model::Acknowledge>,
+}
+
+impl AcknowledgeSettings {
+    pub fn policy(&self) -> crate::core::model::AckPolicy {
+        crate::core::model::AckPolicy {
+            default: self.default,
+            areas: self.areas.clone(),
+            emoji: self.emoji.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +100,33 @@ pub struct OutboxSettings {
 #[serde(deny_unknown_fields)]
 pub struct Channels {
     pub console: ConsoleSettings,
+    pub telegram: TelegramSettings,
+}
+
+/// How updates reach the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    Polling,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    pub enabled: bool,
+    #[serde(default)]
+    pub token: Option<SecretString>,
+    pub api_url: String,
+    pub mode: TelegramMode,
+    pub poll_timeout_secs: u64,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub webhook_secret: Option<SecretString>,
+    pub chat_interval_ms: u64,
+    pub group_per_minute: u32,
+    pub global_per_second: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +252,62 @@ impl Settings {
                 "must be at least 2 (ingest and the outbox run side by side)",
             ));
         }
+        for slug in self.acknowledge.areas.keys() {
+            if crate::areas::AreaSlug::parse(slug).is_err() {
+                return Err(bad(&format!("acknowledge.areas.{slug}"), "not an area slug"));
+            }
+        }
+        let tg = &self.channels.telegram;
+        if tg.enabled {
+            use secrecy::ExposeSecret;
+            let token_ok = tg.token.as_ref().is_some_and(|t| {
+                let t = t.expose_secret();
+                t.split_once(':').is_some_and(|(id, rest)| {
+                    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty()
+                })
+            });
+            if !token_ok {
+                return Err(bad(
+                    "channels.telegram.token",
+                    "missing or not a bot token (123456:ABC…): set VOISINAGE__CHANNELS__TELEGRAM__TOKEN to the token BotFather gave",
+                ));
+            }
+            if reqwest::Url::parse(&tg.api_url).is_err() {
+                return Err(bad("channels.telegram.api_url", "not a URL"));
+            }
+            if tg.mode == TelegramMode::Webhook {
+                if !tg
+                    .webhook_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
+                {
+                    return Err(bad(
+                        "channels.telegram.webhook_url",
+                        "webhook mode needs the public https:// URL Telegram posts to (…/telegram/webhook)",
+                    ));
+                }
+                let secret_ok = tg.webhook_secret.as_ref().is_some_and(|s| {
+                    let s = s.expose_secret();
+                    (1..=256).contains(&s.len())
+                        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                });
+                if !secret_ok {
+                    return Err(bad(
+                        "channels.telegram.webhook_secret",
+                        "webhook mode needs a secret of 1-256 letters, digits, _ or -: set VOISINAGE__CHANNELS__TELEGRAM__WEBHOOK_SECRET",
+                    ));
+                }
+                if !self.http.enabled {
+                    return Err(bad("http.enabled", "webhook mode needs the HTTP server"));
+                }
+            }
+            if tg.global_per_second == 0 || tg.group_per_minute == 0 || tg.poll_timeout_secs > 50 {
+                return Err(bad(
+                    "channels.telegram",
+                    "global_per_second and group_per_minute must be at least 1, poll_timeout_secs at most 50",
+                ));
+            }
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.general.log_level).is_err() {
             return Err(bad(
                 "general.log_level",
@@ -315,6 +420,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("my.toml"), "{e}");
+
+        let env = vec![("VOISINAGE__CHANNELS__TELEGRAM__ENABLED".to_owned(), "true".to_owned())];
+        let e = Settings::from_parts("my.toml", DEFAULT_TOML, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("channels.telegram.token") && e.contains("VOISINAGE__CHANNELS__TELEGRAM__TOKEN"),
+            "{e}"
+        );
+        let env = vec![
+            ("VOISINAGE__CHANNELS__TELEGRAM__ENABLED".to_owned(), "true".to_owned()),
+            ("VOISINAGE__CHANNELS__TELEGRAM__TOKEN".to_owned(), "123:abc".to_owned()),
+            ("VOISINAGE__CHANNELS__TELEGRAM__MODE".to_owned(), "webhook".to_owned()),
+        ];
+        let e = Settings::from_parts("my.toml", DEFAULT_TOML, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("webhook_url"), "{e}");
 
         let zero = DEFAULT_TOML.replace("workers = 2", "workers = 0");
         let e = Settings::from_parts("my.toml", &zero, &[]).unwrap_err().to_string();

@@ -24,6 +24,20 @@ pub const IDS: &[&str] = &[
     "postcode-unknown",
     "postcode-several",
     "area-unknown",
+    "onboarding-welcome",
+    "share-location-button",
+    "location-outside",
+    "area-links",
+    "direct-hint",
+    "bot-joined",
+    "link-ok",
+    "link-refused",
+    "link-usage",
+    "link-unknown-area",
+    "link-in-group-only",
+    "unlink-ok",
+    "unlink-not-linked",
+    "closed-reply-none",
     "post-recorded",
     "relay-line",
     "match-for-requester",
@@ -342,10 +356,68 @@ impl Texts {
             .unwrap_or_else(|| id.to_string())
     }
 
+    /// The message as HTML: the text of the template and the arguments are escaped, and the
+    /// arguments named in `bold` are set in bold. Only the arguments named in `free` (free
+    /// text such as a name or a message) are placed this way; the others (numbers, selectors
+    /// like `direction`) are formatted as usual and escaped with the template.
+    pub fn get_html(&self, lang: Lang, id: &str, args: &[(&str, Arg)], free: &[&str], bold: &[&str]) -> String {
+        // Private-use sentinels stand in for the free arguments while the template is escaped.
+        let mut placed: Vec<(&str, Arg)> = Vec::with_capacity(args.len());
+        let mut values = Vec::new();
+        for (name, value) in args {
+            match value {
+                Arg::Str(v) if free.contains(name) => {
+                    placed.push((name, Arg::Str(format!("\u{E000}{}\u{E001}", values.len()))));
+                    values.push((*name, v.as_str()));
+                }
+                other => placed.push((name, other.clone())),
+            }
+        }
+        let rendered = escape_html(&self.get(lang, id, &placed));
+        let mut out = String::with_capacity(rendered.len() + 16);
+        let mut rest = rendered.as_str();
+        while let Some(start) = rest.find('\u{E000}') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + '\u{E000}'.len_utf8()..];
+            let Some(end) = after.find('\u{E001}') else {
+                rest = after;
+                continue;
+            };
+            if let Some((name, value)) = after[..end].parse::<usize>().ok().and_then(|i| values.get(i)) {
+                if bold.contains(name) {
+                    out.push_str("<b>");
+                    out.push_str(&escape_html(value));
+                    out.push_str("</b>");
+                } else {
+                    out.push_str(&escape_html(value));
+                }
+            }
+            rest = &after[end + '\u{E001}'.len_utf8()..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// The message ids of `lang`, sorted.
     pub fn ids(&self, lang: Lang) -> Vec<String> {
         self.catalog(lang).ids.clone()
     }
+}
+
+/// Escapes text for HTML (and Telegram's HTML subset): `&`, `<`, `>` and `"`. Private-use
+/// sentinels are not touched.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn fluent_args<'a>(args: &'a [(&'a str, Arg)]) -> FluentArgs<'a> {
@@ -508,6 +580,17 @@ mod tests {
             "closed-ok" => vec![n("number", 12), s("item", "perceuse")],
             "closed-not-found" | "closed-not-yours" | "closed-already" => vec![n("number", 12)],
             "unknown-command" => vec![s("command", "/bonjour")],
+            "area-links" => vec![
+                s("area", "Saint-Servan"),
+                s("has_telegram", "yes"),
+                s("telegram", "https://t.me/+abc"),
+                s("has_matrix", "no"),
+                s("matrix", ""),
+            ],
+            "direct-hint" | "link-ok" | "unlink-ok" => vec![s("area", "Saint-Servan")],
+            "bot-joined" => vec![s("example", "saint-servan")],
+            "link-usage" => vec![s("example", "saint-servan"), s("areas", "saint-servan (Saint-Servan)")],
+            "link-unknown-area" => vec![s("slug", "nulle-part"), s("areas", "saint-servan (Saint-Servan)")],
             "unknown-category" => vec![s("category", "musique"), s("categories", "bricolage, jardinage")],
             _ => vec![],
         }
@@ -544,7 +627,7 @@ mod tests {
         for lang in Lang::ALL {
             for id in IDS {
                 let text = render(texts, lang, id, &sample_args(id));
-                let one_line = !matches!(*id, "help");
+                let one_line = !matches!(*id, "help" | "area-links");
                 assert!(!one_line || !text.contains('\n'), "{lang} {id} spans lines: {text:?}");
             }
         }
@@ -642,6 +725,30 @@ mod tests {
             missing_file
                 .to_string()
                 .starts_with("/nonexistent-voisinage/fr/voisinage.ftl: cannot read")
+        );
+    }
+
+    #[test]
+    fn html_escapes_template_and_arguments_and_bolds_names() {
+        let texts =
+            Texts::from_sources_unchecked("relay = { $name } & co ({ $n }) : { $text }\n", "relay = x\n").unwrap();
+        let html = texts.get_html(
+            Lang::Fr,
+            "relay",
+            &[
+                ("name", Arg::from("<i>Jeanne</i>")),
+                ("n", Arg::from(3i64)),
+                (
+                    "text",
+                    Arg::from("a < b && <script>alert(1)</script> \u{E000}0\u{E001}"),
+                ),
+            ],
+            &["name", "text"],
+            &["name"],
+        );
+        assert_eq!(
+            html,
+            "<b>&lt;i&gt;Jeanne&lt;/i&gt;</b> &amp; co (3) : a &lt; b &amp;&amp; &lt;script&gt;alert(1)&lt;/script&gt; \u{E000}0\u{E001}"
         );
     }
 

@@ -26,6 +26,7 @@ const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 
 #[derive(Debug, Default)]
 pub struct Metrics {
     messages_in: Mutex<BTreeMap<&'static str, u64>>,
+    channel_errors: Mutex<BTreeMap<&'static str, u64>>,
     posts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     sends_ok: AtomicU64,
     sends_failed: AtomicU64,
@@ -37,6 +38,14 @@ pub struct Metrics {
 impl Metrics {
     pub fn message_in(&self, c: ChannelKind) {
         if let Ok(mut m) = self.messages_in.lock() {
+            *m.entry(c.as_str()).or_default() += 1;
+        }
+    }
+
+    /// A channel's receiving side failed (Telegram polling, later Matrix sync, IMAP) and
+    /// will retry.
+    pub fn channel_error(&self, c: ChannelKind) {
+        if let Ok(mut m) = self.channel_errors.lock() {
             *m.entry(c.as_str()).or_default() += 1;
         }
     }
@@ -77,6 +86,16 @@ impl Metrics {
         if let Ok(m) = self.messages_in.lock() {
             for (c, n) in m.iter() {
                 let _ = writeln!(out, "voisinage_messages_in_total{{channel=\"{c}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP voisinage_channel_errors_total Failures of a channel's receiving side (retried with backoff)."
+        );
+        let _ = writeln!(out, "# TYPE voisinage_channel_errors_total counter");
+        if let Ok(m) = self.channel_errors.lock() {
+            for (c, n) in m.iter() {
+                let _ = writeln!(out, "voisinage_channel_errors_total{{channel=\"{c}\"}} {n}");
             }
         }
         let _ = writeln!(

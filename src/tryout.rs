@@ -131,6 +131,7 @@ async fn session(settings: Settings, opts: TryOptions) -> anyhow::Result<()> {
             text: (*text).to_owned(),
             sent_at: now - ChronoDuration::hours(*hours),
             reply_to: None,
+            ..Default::default()
         };
         if core.ingest(&m).await? != Ingested::Duplicate {
             println!("👤 {who} : {text}");
@@ -175,6 +176,7 @@ async fn session(settings: Settings, opts: TryOptions) -> anyhow::Result<()> {
             text: text.to_owned(),
             sent_at: Utc::now(),
             reply_to: None,
+            ..Default::default()
         };
         if let Err(e) = core.ingest(&m).await {
             eprintln!("{}: {e:#}", texts.get(lang, "error-internal", &[]));

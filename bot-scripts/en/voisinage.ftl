@@ -62,6 +62,35 @@ postcode-several = Postcode { $code } covers several neighbourhoods: { $areas }.
 # $slug: the area identifier that was sent.
 area-unknown = I can't find the neighbourhood "{ $slug }". Please check the spelling, or send your postcode.
 
+
+onboarding-welcome = Hello! 👋 I connect neighbours of the same area to lend, give and help each other. To find your area, send your postcode (for example 35400), or share your location with the button below.
+share-location-button = 📍 Share my location
+location-outside = This location is in none of our areas yet. Send your postcode to check.
+area-links =
+    🏘️ Your area: { $area }.
+    { $has_telegram ->
+        [yes] Telegram group: { $telegram }
+       *[no] The area's Telegram group has no invite link yet.
+    }
+    { $has_matrix ->
+        [yes] Matrix room: { $matrix }
+       *[no] No Matrix room for this area yet.
+    }
+    The email digest is coming soon.
+    /posts shows the current posts; another postcode changes your area.
+direct-hint = To post, write in the { $area } group: every neighbour will see it. Here you can use /posts, /search, /my-posts, or send another postcode.
+
+## Linking a group to an area
+
+bot-joined = Hello! I am the neighbours' mutual-aid bot. A group administrator can link this group to its area with /relier AREA (for example /relier { $example }).
+link-ok = ✅ This group is now the { $area } area's group. Messages from neighbours on other channels will be relayed here. Make me an administrator with the right to invite, so I can give new neighbours an invite link.
+link-refused = Sorry, only a group administrator can link this group to an area or unlink it.
+link-usage = Say which area, for example: /relier { $example }. Areas: { $areas }.
+link-unknown-area = I don't know the area "{ $slug }". Areas: { $areas }.
+link-in-group-only = This command is used in the group to link, by one of its administrators.
+unlink-ok = This group is no longer linked to the { $area } area: I will relay nothing more here.
+unlink-not-linked = This group is not linked to any area.
+
 ## Posts
 
 # Posted in the group when a message becomes a post.
@@ -142,6 +171,7 @@ closed-not-found = I can't find post #{ $number }. /mes-annonces shows your post
 closed-not-yours = Post #{ $number } isn't yours: only the person who posted it can close it.
 closed-already = Post #{ $number } is already closed.
 closed-usage = Please give the post number, for example: /fini 12 (/mes-annonces shows your numbers).
+closed-reply-none = I find no post in the message you are replying to. /my-posts shows your posts and their numbers.
 
 ## Command errors
 

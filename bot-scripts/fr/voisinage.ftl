@@ -61,6 +61,41 @@ postcode-several = Le code postal { $code } couvre plusieurs quartiers : { $area
 # $slug : l'identifiant de quartier envoyé.
 area-unknown = Je ne trouve pas le quartier « { $slug } ». Vérifiez l'orthographe, ou envoyez votre code postal.
 
+
+# En conversation privée avec le bot, après /start (sans quartier connu).
+onboarding-welcome = Bonjour ! 👋 Je relie les voisins d'un même quartier pour se prêter, se donner et se rendre service. Pour trouver votre quartier, envoyez votre code postal (par exemple 35400), ou partagez votre position avec le bouton ci-dessous.
+# Le bouton qui partage la position (Telegram).
+share-location-button = 📍 Partager ma position
+location-outside = Cette position n'est dans aucun de nos quartiers pour l'instant. Envoyez votre code postal pour vérifier.
+# Les liens d'un quartier. $has_telegram / $has_matrix : yes s'il y a un lien, sinon no.
+area-links =
+    🏘️ Votre quartier : { $area }.
+    { $has_telegram ->
+        [yes] Groupe Telegram : { $telegram }
+       *[no] Le groupe Telegram du quartier n'a pas encore de lien d'invitation.
+    }
+    { $has_matrix ->
+        [yes] Salon Matrix : { $matrix }
+       *[no] Pas encore de salon Matrix pour ce quartier.
+    }
+    Le résumé par courriel arrive bientôt.
+    /annonces affiche les annonces en cours ; un autre code postal change de quartier.
+# En privé, un message qui n'est ni une commande ni un code postal. $area : le quartier.
+direct-hint = Pour publier une annonce, écrivez-la dans le groupe de { $area } : tous les voisins la verront. Ici, vous pouvez utiliser /annonces, /chercher, /mes-annonces, ou envoyer un autre code postal.
+
+## Relier un groupe à un quartier
+
+# Quand le bot est ajouté à un groupe. $example : un identifiant de quartier.
+bot-joined = Bonjour ! Je suis le bot d'entraide entre voisins. Un administrateur du groupe peut le relier à son quartier avec /relier QUARTIER (par exemple /relier { $example }).
+link-ok = ✅ Ce groupe est maintenant celui du quartier { $area }. Les messages des voisins qui utilisent un autre canal y seront relayés. Pour que je puisse donner un lien d'invitation aux nouveaux voisins, nommez-moi administrateur avec le droit d'inviter.
+link-refused = Désolé, seul un administrateur du groupe peut le relier à un quartier ou l'en détacher.
+# $areas : la liste des quartiers « identifiant (Nom) ».
+link-usage = Indiquez le quartier, par exemple : /relier { $example }. Quartiers : { $areas }.
+link-unknown-area = Je ne connais pas le quartier « { $slug } ». Quartiers : { $areas }.
+link-in-group-only = Cette commande s'utilise dans le groupe à relier, par un de ses administrateurs.
+unlink-ok = Ce groupe n'est plus relié au quartier { $area } : je n'y relaierai plus rien.
+unlink-not-linked = Ce groupe n'est relié à aucun quartier.
+
 ## Annonces
 
 # Posté dans le groupe quand un message devient une annonce.
@@ -141,6 +176,7 @@ closed-not-found = Je ne trouve pas d'annonce n°{ $number }. /mes-annonces affi
 closed-not-yours = L'annonce n°{ $number } n'est pas la vôtre : seule la personne qui l'a publiée peut la clore.
 closed-already = L'annonce n°{ $number } est déjà close.
 closed-usage = Indiquez le numéro de l'annonce, par exemple : /fini 12 (/mes-annonces affiche vos numéros).
+closed-reply-none = Je ne trouve pas d'annonce dans le message auquel vous répondez. /mes-annonces affiche vos annonces et leurs numéros.
 
 ## Erreurs de commande
 

@@ -47,4 +47,26 @@ impl Channel for Console {
         }
         Ok(format!("console-{}", self.next.fetch_add(1, Ordering::Relaxed)))
     }
+
+    async fn edit(&self, target: &str, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let text = format!("✏️ ({remote_id}) {}", msg.text);
+        if self.echo {
+            println!("🤖 {}", text.replace('\n', "\n   "));
+        }
+        if let Ok(mut p) = self.printed.lock() {
+            p.push((target.to_owned(), text));
+        }
+        Ok(remote_id.to_owned())
+    }
+
+    async fn delete(&self, target: &str, remote_id: &str) -> Result<(), SendError> {
+        let text = format!("🗑️ ({remote_id})");
+        if self.echo {
+            println!("🤖 {text}");
+        }
+        if let Ok(mut p) = self.printed.lock() {
+            p.push((target.to_owned(), text));
+        }
+        Ok(())
+    }
 }

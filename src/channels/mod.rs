@@ -2,6 +2,7 @@
 //! implements `Channel` so the outbox can send through it.
 
 pub mod console;
+pub mod telegram;
 
 use std::time::Duration;
 
@@ -19,9 +20,13 @@ pub enum SendError {
     /// Worth retrying later (network, 5xx, timeouts).
     #[error("transient failure: {0}")]
     Transient(String),
-    /// Will never work (bot kicked, user blocked the bot, bad address): kept with its reason.
+    /// This message will never go (bad content, unsupported operation): kept with its reason.
     #[error("permanent failure: {0}")]
     Permanent(String),
+    /// The target itself is gone for the bot (kicked from the group, blocked by the user): the
+    /// chat is marked, and nothing more is sent or retried there until it comes back.
+    #[error("chat gone: {0}")]
+    Gone(String),
 }
 
 /// A chat tool the outbox can send through.
@@ -31,4 +36,23 @@ pub trait Channel: Send + Sync {
     /// Sends `msg` to `target`; returns the channel's id of the sent message. `delivery_id` is
     /// unique per delivery: channels that support idempotent sends use it as transaction id.
     async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError>;
+
+    /// Replaces the text of the copy `remote_id` in `target`; returns its (possibly new)
+    /// remote id. A copy that no longer exists is not an error: there is nothing to edit.
+    async fn edit(&self, target: &str, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let _ = (target, remote_id, msg);
+        Err(SendError::Permanent(format!(
+            "the {} channel cannot edit messages",
+            self.kind()
+        )))
+    }
+
+    /// Deletes the copy `remote_id` in `target`. A copy already gone is not an error.
+    async fn delete(&self, target: &str, remote_id: &str) -> Result<(), SendError> {
+        let _ = (target, remote_id);
+        Err(SendError::Permanent(format!(
+            "the {} channel cannot delete messages",
+            self.kind()
+        )))
+    }
 }

@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::ingest::Core;
+use super::model::Inbound;
 use crate::i18n::{Arg, Lang};
 use crate::parse::Category;
 use crate::store::posts::{self, Close, Listed};
@@ -97,8 +98,15 @@ fn lines(core: &Core, lang: Lang, rows: &[Listed]) -> String {
         .join("\n")
 }
 
-/// The answer to `cmd` from `member`, said in a chat of `area` (None: a chat of no area).
-pub async fn answer(core: &Core, cmd: &Command, area: Option<&str>, member: i64, lang: Lang) -> anyhow::Result<String> {
+/// The answer to `cmd` (said in `m`) from `member`, for `area` (None: no area known).
+pub async fn answer(
+    core: &Core,
+    cmd: &Command,
+    area: Option<&str>,
+    member: i64,
+    lang: Lang,
+    m: &Inbound,
+) -> anyhow::Result<String> {
     let t = core.texts;
     let need_area = || t.get(lang, "ask-postcode", &[]);
     Ok(match cmd.name.as_str() {
@@ -178,6 +186,12 @@ pub async fn answer(core: &Core, cmd: &Command, area: Option<&str>, member: i64,
         }
         "fini" | "done" => {
             let number = cmd.args.trim_start_matches(['n', 'N', '°', '#', ' ']).trim();
+            // "/fini" in reply to the post's message (or to the bot's copy or notice of it).
+            if number.is_empty()
+                && let Some(replied) = &m.reply_to
+            {
+                return close_replied(core, m, replied, member, lang).await;
+            }
             let Ok(id) = number.parse::<i64>() else {
                 return Ok(t.get(lang, "closed-usage", &[]));
             };
@@ -194,6 +208,29 @@ pub async fn answer(core: &Core, cmd: &Command, area: Option<&str>, member: i64,
         }
         other => t.get(lang, "unknown-command", &[("command", Arg::from(format!("/{other}")))]),
     })
+}
+
+/// Closes the member's posts made in the message `replied` refers to.
+async fn close_replied(core: &Core, m: &Inbound, replied: &str, member: i64, lang: Lang) -> anyhow::Result<String> {
+    let t = core.texts;
+    let ids = posts::of_replied_message(&core.pool, m.channel.as_str(), &m.chat, replied).await?;
+    if ids.is_empty() {
+        return Ok(t.get(lang, "closed-reply-none", &[]));
+    }
+    let mut lines = Vec::new();
+    for id in ids {
+        lines.push(match posts::close(&core.pool, id, member).await? {
+            Close::Closed { item } => t.get(
+                lang,
+                "closed-ok",
+                &[("number", Arg::from(id)), ("item", Arg::from(item))],
+            ),
+            Close::NotFound => continue,
+            Close::NotYours => t.get(lang, "closed-not-yours", &[("number", Arg::from(id))]),
+            Close::AlreadyClosed => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
+        });
+    }
+    Ok(lines.join("\n"))
 }
 
 #[cfg(test)]

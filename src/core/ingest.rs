@@ -8,13 +8,13 @@ use anyhow::Context;
 use sqlx::PgPool;
 use tracing::instrument;
 
-use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing};
-use super::{commands, router};
+use super::model::{AckPolicy, Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
+use super::{commands, onboarding, rooms, router};
 use crate::areas::Areas;
 use crate::i18n::{Arg, Lang, Texts};
 use crate::parse::{Direction, ParseInput, Parser};
 use crate::store::deliveries::NewDelivery;
-use crate::store::{Tx, deliveries, posts};
+use crate::store::{Tx, chats, deliveries, posts};
 use crate::telemetry::Metrics;
 
 /// The core: what ingest and the commands need.
@@ -24,6 +24,8 @@ pub struct Core {
     pub texts: &'static Texts,
     pub areas: Arc<Areas>,
     pub metrics: Arc<Metrics>,
+    /// How posts are acknowledged in each area's rooms.
+    pub ack: AckPolicy,
 }
 
 /// What ingesting a message did.
@@ -46,7 +48,6 @@ pub enum Ingested {
 #[derive(Debug, sqlx::FromRow)]
 struct Stored {
     id: i64,
-    chat_id: Option<i64>,
     area_slug: Option<String>,
     member_id: Option<i64>,
     room_ids: Vec<i64>,
@@ -63,8 +64,11 @@ impl Core {
         // One statement: find the chat and the sender, store the message once, list the
         // area's other rooms.
         let row: Option<Stored> = sqlx::query_as(
-            "WITH chat AS (SELECT id, area_slug FROM chats WHERE channel = $1 AND external_id = $2),
+            "WITH chat AS (SELECT id, area_slug FROM chats WHERE channel = $1 AND external_id = $2 AND kind <> 'direct'),
                   who AS (SELECT member_id FROM identities WHERE channel = $1 AND external_id = $4),
+                  -- A chat that speaks again has the bot back (re-added, unblocked).
+                  back AS (UPDATE chats SET gone_at = NULL, gone_reason = NULL
+                           WHERE channel = $1 AND external_id = $2 AND gone_at IS NOT NULL),
                   ins AS (
                     INSERT INTO messages (channel, chat_external_id, native_id, chat_id, area_slug, member_id, body,
                                           sent_at, reply_to_native_id)
@@ -77,7 +81,7 @@ impl Core {
                     coalesce(array_agg(c.channel ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_channels,
                     coalesce(array_agg(c.external_id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_targets
              FROM ins LEFT JOIN chats c
-               ON c.area_slug = ins.area_slug AND c.kind = 'room' AND c.id <> ins.chat_id
+               ON c.area_slug = ins.area_slug AND c.kind = 'room' AND c.id <> ins.chat_id AND c.gone_at IS NULL
              GROUP BY ins.id, ins.chat_id, ins.area_slug, ins.member_id",
         )
         .bind(m.channel.as_str())
@@ -117,29 +121,42 @@ impl Core {
             matches: vec![],
             queued: 0,
         };
-        if row.chat_id.is_none() {
-            tx.commit().await?;
-            return Ok(out);
-        }
         let here = Address {
             channel: m.channel,
             target: m.chat.clone(),
         };
         let lang = Lang::Fr;
-        let mut queue: Vec<NewDelivery> = Vec::new();
-
-        if let Some(cmd) = commands::Command::parse(&m.text) {
-            let answer = commands::answer(self, &cmd, area.as_deref(), member_id, lang).await?;
-            queue.push(NewDelivery {
+        let cmd = commands::Command::parse(&m.text);
+        // Direct conversations, room commands and other commands get one answer each.
+        let answer = if m.direct {
+            let chat = chats::upsert_direct(&mut tx, m.channel, &m.chat).await?;
+            sqlx::query("UPDATE messages SET chat_id = $2 WHERE id = $1")
+                .bind(message_id)
+                .bind(chat)
+                .execute(&mut *tx)
+                .await?;
+            Some(onboarding::answer(self, &mut tx, m, member_id, cmd.as_ref(), lang).await?)
+        } else if let Some(cmd) = cmd.as_ref().filter(|c| rooms::is_room_command(c)) {
+            Some(Outgoing::new(
+                OutKind::Answer,
+                rooms::room_command(self, &mut tx, m, cmd, lang).await?,
+            ))
+        } else if let Some(cmd) = &cmd
+            && area.is_some()
+        {
+            let text = commands::answer(self, cmd, area.as_deref(), member_id, lang, m).await?;
+            Some(Outgoing::new(OutKind::Answer, text))
+        } else {
+            None
+        };
+        if let Some(mut msg) = answer {
+            msg.reply_to = Some(m.native_id.clone());
+            let queue = [NewDelivery {
                 to: here,
-                msg: Outgoing {
-                    kind: OutKind::Answer,
-                    text: answer,
-                    reply_to: Some(m.native_id.clone()),
-                },
+                msg,
                 dedupe_key: format!("answer:{message_id}"),
                 cause: Some(message_id),
-            });
+            }];
             let q = deliveries::enqueue_many(&mut tx, &queue).await?;
             tx.commit().await?;
             if let Ingested::Stored { queued, .. } = &mut out {
@@ -147,11 +164,13 @@ impl Core {
             }
             return Ok(out);
         }
+        // A group that is no area's room (not linked yet): the message is kept, nothing more.
         let Some(area) = area else {
             tx.commit().await?;
             return Ok(out);
         };
 
+        let mut queue: Vec<NewDelivery> = Vec::new();
         // Relays first: the copies of the message go out before anything the bot says about it.
         for ((room_id, channel), target) in row.room_ids.iter().zip(&row.room_channels).zip(&row.room_targets) {
             let Ok(channel) = channel.parse::<ChannelKind>() else {
@@ -165,22 +184,11 @@ impl Core {
                 Some(r) => router::reply_target(&mut tx, m.channel, &m.chat, r, &to).await?,
                 None => None,
             };
-            let text = self.texts.get(
-                lang,
-                "relay-line",
-                &[
-                    ("name", Arg::from(m.sender_name.as_str())),
-                    ("channel", Arg::from(self.texts.get(lang, m.channel.text_id(), &[]))),
-                    ("text", Arg::from(m.text.as_str())),
-                ],
-            );
+            let mut msg = self.relay_text(m.channel, &m.sender_name, &m.text, lang);
+            msg.reply_to = reply_to;
             queue.push(NewDelivery {
                 to,
-                msg: Outgoing {
-                    kind: OutKind::Relay,
-                    text,
-                    reply_to,
-                },
+                msg,
                 dedupe_key: format!("relay:{message_id}:{room_id}"),
                 cause: Some(message_id),
             });
@@ -217,13 +225,17 @@ impl Core {
                     ("number", Arg::from(id)),
                 ],
             );
+            let mut msg = Outgoing::new(OutKind::Notice, notice).replying(Some(m.native_id.clone()));
+            // One reaction says it for the whole message.
+            if self.ack.of(&area) == Acknowledge::Reaction {
+                if ordinal > 0 {
+                    continue;
+                }
+                msg.reaction = Some(self.ack.emoji.clone());
+            }
             queue.push(NewDelivery {
                 to: here.clone(),
-                msg: Outgoing {
-                    kind: OutKind::Notice,
-                    text: notice,
-                    reply_to: Some(m.native_id.clone()),
-                },
+                msg,
                 dedupe_key: format!("notice:{message_id}:{ordinal}"),
                 cause: Some(message_id),
             });
@@ -258,6 +270,22 @@ impl Core {
             *q += queued as u32;
         }
         Ok(out)
+    }
+
+    /// A neighbour's words as relayed to another room: "Jeanne (Telegram) : …", plain and
+    /// as HTML with the name in bold and everything escaped.
+    pub fn relay_text(&self, channel: ChannelKind, name: &str, text: &str, lang: Lang) -> Outgoing {
+        let args = [
+            ("name", Arg::from(name)),
+            ("channel", Arg::from(self.texts.get(lang, channel.text_id(), &[]))),
+            ("text", Arg::from(text)),
+        ];
+        let mut msg = Outgoing::new(OutKind::Relay, self.texts.get(lang, "relay-line", &args));
+        msg.html = Some(
+            self.texts
+                .get_html(lang, "relay-line", &args, &["name", "channel", "text"], &["name"]),
+        );
+        msg
     }
 
     /// Tells both sides of a new match: the author of the new post here, the other where
@@ -295,11 +323,7 @@ impl Core {
         );
         queue.push(NewDelivery {
             to: here.clone(),
-            msg: Outgoing {
-                kind: OutKind::Match,
-                text: here_text,
-                reply_to: Some(m.native_id.clone()),
-            },
+            msg: Outgoing::new(OutKind::Match, here_text).replying(Some(m.native_id.clone())),
             dedupe_key: format!("match:{match_id}:author"),
             cause: None,
         });
@@ -322,11 +346,7 @@ impl Core {
                     channel,
                     target: other.chat.clone(),
                 },
-                msg: Outgoing {
-                    kind: OutKind::Match,
-                    text: there_text,
-                    reply_to: Some(other.native_id.clone()),
-                },
+                msg: Outgoing::new(OutKind::Match, there_text).replying(Some(other.native_id.clone())),
                 dedupe_key: format!("match:{match_id}:other"),
                 cause: None,
             });

@@ -2,7 +2,10 @@
 //! it decides what is stored and what is sent. It never imports a channel's library.
 
 pub mod commands;
+pub mod edits;
 pub mod ingest;
 pub mod model;
+pub mod onboarding;
 pub mod outbox;
+pub mod rooms;
 pub mod router;

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The chat tools voisinage speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     /// The terminal of `voisinage try`.
+    #[default]
     Console,
     Telegram,
     Matrix,
@@ -44,6 +45,17 @@ impl ChannelKind {
             ChannelKind::Email => "channel-email",
         }
     }
+
+    /// The longest text one message may hold on this channel, in UTF-16 code units (how
+    /// Telegram counts); longer texts are queued as several messages.
+    pub fn max_text_units(self) -> usize {
+        match self {
+            ChannelKind::Telegram => 4096,
+            // Matrix events are limited to 64 KiB of JSON: leave room for the HTML body.
+            ChannelKind::Matrix => 16_000,
+            ChannelKind::Console | ChannelKind::Email => usize::MAX,
+        }
+    }
 }
 
 impl fmt::Display for ChannelKind {
@@ -63,7 +75,7 @@ impl FromStr for ChannelKind {
 }
 
 /// A message received on a channel, translated by its adapter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Inbound {
     pub channel: ChannelKind,
     /// The chat it was said in (group id, room id, list address).
@@ -77,6 +89,52 @@ pub struct Inbound {
     pub sent_at: DateTime<Utc>,
     /// The native id of the message it replies to, when it is a reply.
     pub reply_to: Option<String>,
+    /// Said in a direct conversation with the bot (onboarding, commands), not in a group.
+    pub direct: bool,
+    /// A position the sender shared (latitude, longitude), to find their area.
+    pub location: Option<(f64, f64)>,
+    /// The channel checked (not trusted from the message) that the sender administers the
+    /// chat: only then may they link it to an area or unlink it.
+    pub sender_is_admin: bool,
+}
+
+/// A message edited on its channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub channel: ChannelKind,
+    pub chat: String,
+    /// The native id of the edited message.
+    pub native_id: String,
+    /// The channel's id of this edit, so that a redelivered edit changes nothing.
+    pub edit_key: String,
+    pub text: String,
+    pub edited_at: DateTime<Utc>,
+}
+
+/// How the bot acknowledges a post in a room.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Acknowledge {
+    /// A short reply ("Offre n°12 notée…").
+    #[default]
+    Reply,
+    /// A reaction on the message where the channel has them (a reply elsewhere).
+    Reaction,
+}
+
+/// The acknowledgement of each area.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AckPolicy {
+    pub default: Acknowledge,
+    pub areas: std::collections::HashMap<String, Acknowledge>,
+    /// The reaction used (one Telegram accepts: 👍 ✍ 👌 🤝 …).
+    pub emoji: String,
+}
+
+impl AckPolicy {
+    pub fn of(&self, area: &str) -> Acknowledge {
+        self.areas.get(area).copied().unwrap_or(self.default)
+    }
 }
 
 /// Why a message is sent.
@@ -93,14 +151,116 @@ pub enum OutKind {
     Match,
 }
 
+/// What a delivery does on its channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    /// A new message.
+    #[default]
+    Send,
+    /// Replaces the text of the copy that delivery `of` sent (same channel and target).
+    Edit { of: i64 },
+    /// Deletes the copy that delivery `of` sent.
+    Delete { of: i64 },
+}
+
+impl Op {
+    pub fn is_send(&self) -> bool {
+        *self == Op::Send
+    }
+}
+
+/// A button offered with a message (a reply keyboard on Telegram; plain text elsewhere, where
+/// the message text already says what to answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "type")]
+pub enum Choice {
+    /// Sends back `label` as a message.
+    Reply { label: String },
+    /// Asks the device for its position.
+    Location { label: String },
+}
+
 /// A message to send: the payload of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outgoing {
     pub kind: OutKind,
+    /// The plain text.
     pub text: String,
+    /// The same text as HTML (user content escaped, names in bold), for channels that format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
     /// The remote id (on the target channel) of the message this one answers, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Op::is_send")]
+    pub op: Op,
+    /// Say it with this reaction on `reply_to` instead of a message, where the channel can
+    /// (the "unobtrusive" acknowledgement of a post); `text` is the fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+}
+
+impl Outgoing {
+    /// A plain new message.
+    pub fn new(kind: OutKind, text: impl Into<String>) -> Outgoing {
+        Outgoing {
+            kind,
+            text: text.into(),
+            html: None,
+            reply_to: None,
+            op: Op::Send,
+            reaction: None,
+            choices: Vec::new(),
+        }
+    }
+
+    /// The same, in reply to `remote_id`.
+    pub fn replying(mut self, remote_id: Option<String>) -> Outgoing {
+        self.reply_to = remote_id;
+        self
+    }
+}
+
+/// Splits `text` into parts of at most `max_units` UTF-16 code units, at a line break or a
+/// space when one is near enough, so that a long message arrives whole as several messages.
+pub fn split_text(text: &str, max_units: usize) -> Vec<String> {
+    if text.encode_utf16().count() <= max_units {
+        return vec![text.to_owned()];
+    }
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        // The longest prefix within the limit, on a char boundary.
+        let mut units = 0;
+        let mut end = rest.len();
+        for (i, c) in rest.char_indices() {
+            units += c.len_utf16();
+            if units > max_units {
+                end = i;
+                break;
+            }
+        }
+        if end < rest.len() {
+            // Prefer a line break, then a space, in the last quarter of the part.
+            let window = &rest[..end];
+            let floor = end - end / 4;
+            if let Some(cut) = window.rfind('\n').filter(|&i| i >= floor && i > 0) {
+                end = cut + 1;
+            } else if let Some(cut) = window.rfind(' ').filter(|&i| i >= floor && i > 0) {
+                end = cut + 1;
+            }
+        }
+        let (head, tail) = rest.split_at(end);
+        let head = head.trim_end();
+        if !head.is_empty() {
+            parts.push(head.to_owned());
+        }
+        rest = tail;
+    }
+    parts
 }
 
 /// Where a delivery goes: a chat on a channel.
@@ -108,4 +268,42 @@ pub struct Outgoing {
 pub struct Address {
     pub channel: ChannelKind,
     pub target: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_long_texts_at_spaces_without_losing_a_character() {
+        let word = "perceuse ";
+        let text = word.repeat(1000);
+        let parts = split_text(&text, 4096);
+        assert!(parts.len() >= 2);
+        assert!(parts.iter().all(|p| p.encode_utf16().count() <= 4096));
+        assert!(parts.iter().all(|p| p.ends_with("perceuse")));
+        assert_eq!(parts.join(" "), text.trim_end());
+    }
+
+    #[test]
+    fn splits_counting_utf16_units_and_never_inside_a_character() {
+        let text = "🔧".repeat(3000); // 2 units each
+        let parts = split_text(&text, 4096);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].chars().count(), 2048);
+        assert_eq!(parts.concat(), text);
+        assert_eq!(split_text("court", 4096), vec!["court".to_owned()]);
+    }
+
+    #[test]
+    fn outgoing_payloads_read_back_and_old_payloads_still_read() {
+        let mut o = Outgoing::new(OutKind::Relay, "x");
+        o.op = Op::Edit { of: 7 };
+        let v = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["op"]["edit"]["of"], 7);
+        assert_eq!(serde_json::from_value::<Outgoing>(v).unwrap(), o);
+        let old: Outgoing = serde_json::from_str(r#"{"kind":"notice","text":"t","reply_to":"3"}"#).unwrap();
+        assert_eq!(old.op, Op::Send);
+        assert_eq!(old.reply_to.as_deref(), Some("3"));
+    }
 }

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument, warn};
 
-use super::model::{ChannelKind, Outgoing};
+use super::model::{ChannelKind, Op, Outgoing};
 use crate::channels::{Channel, SendError};
 use crate::store::deliveries::{self, Claimed};
 use crate::telemetry::Metrics;
@@ -125,7 +125,28 @@ impl Outbox {
             }
         };
         let start = Instant::now();
-        let result = channel.send(d.id, &d.target, &msg).await;
+        let result = match msg.op {
+            Op::Send => channel.send(d.id, &d.target, &msg).await,
+            Op::Edit { of } | Op::Delete { of } => {
+                // The copy is an earlier delivery to the same target: it has been sent (or has
+                // failed) before this one became the head of the queue.
+                let Some(remote_id) = deliveries::remote_id(&self.pool, of).await? else {
+                    deliveries::mark_failed(&self.pool, d.id, "the copy to change was never sent").await?;
+                    return Ok(Outcome::Failed);
+                };
+                if let Op::Edit { .. } = msg.op {
+                    let r = channel.edit(&d.target, &remote_id, &msg).await;
+                    if let Ok(new_id) = &r
+                        && *new_id != remote_id
+                    {
+                        deliveries::set_remote_id(&self.pool, of, new_id).await?;
+                    }
+                    r
+                } else {
+                    channel.delete(&d.target, &remote_id).await.map(|()| remote_id)
+                }
+            }
+        };
         self.metrics.send_latency(start.elapsed());
         Ok(match result {
             Ok(remote_id) => {
@@ -143,6 +164,12 @@ impl Outbox {
                 warn!(delivery = d.id, target = %d.target, attempts = d.attempts, ?delay, error = %e, "send failed; will retry");
                 deliveries::retry_later(&self.pool, d.id, delay, &e, false).await?;
                 Outcome::Retried
+            }
+            Err(SendError::Gone(reason)) => {
+                warn!(delivery = d.id, target = %d.target, %reason, "chat gone: nothing more is sent there");
+                deliveries::mark_target_gone(&self.pool, d.id, &d.channel, &d.target, &reason).await?;
+                self.metrics.sent(false);
+                Outcome::Failed
             }
             Err(e) => {
                 warn!(delivery = d.id, target = %d.target, error = %e, "send failed for good");

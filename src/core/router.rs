@@ -37,7 +37,7 @@ pub async fn reply_target(
     }
     Ok(sqlx::query_scalar(
         "SELECT remote_id FROM deliveries WHERE cause_message_id = $1 AND channel = $2 AND target = $3
-           AND status = 'sent' AND payload->>'kind' = 'relay' LIMIT 1",
+           AND status = 'sent' AND payload->>'kind' = 'relay' ORDER BY id LIMIT 1",
     )
     .bind(id)
     .bind(to.channel.as_str())

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
-use crate::core::model::{Address, Outgoing};
+use crate::core::model::{Address, Op, Outgoing, split_text};
 
 /// A claimed delivery.
 #[derive(Debug, Clone, FromRow)]
@@ -101,6 +101,35 @@ pub async fn mark_failed(pool: &PgPool, id: i64, error: &str) -> anyhow::Result<
     Ok(())
 }
 
+/// The remote id of what delivery `id` sent, if it was sent.
+pub async fn remote_id(pool: &PgPool, id: i64) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT remote_id FROM deliveries WHERE id = $1 AND status = 'sent'")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Records that the copy delivery `id` sent now has another remote id (an edit re-sent it).
+pub async fn set_remote_id(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE deliveries SET remote_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(remote_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The target of delivery `id` is gone for the bot: this delivery fails with the reason, the
+/// chat is marked, and what else was queued for it fails too.
+pub async fn mark_target_gone(pool: &PgPool, id: i64, channel: &str, target: &str, reason: &str) -> anyhow::Result<()> {
+    mark_failed(pool, id, reason).await?;
+    let channel: crate::core::model::ChannelKind = channel.parse().map_err(anyhow::Error::msg)?;
+    super::chats::mark_gone(pool, channel, target, reason).await
+}
+
 /// Deliveries by status, for /metrics.
 pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
     Ok(
@@ -108,6 +137,41 @@ pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
             .fetch_all(pool)
             .await?,
     )
+}
+
+/// Texts longer than their channel allows become several deliveries (in order, so they
+/// arrive in order): the first keeps the dedupe key and the reply, the last the buttons. The
+/// parts are plain text: cutting HTML could break its tags.
+fn split_long(items: &[NewDelivery]) -> std::borrow::Cow<'_, [NewDelivery]> {
+    let too_long =
+        |d: &NewDelivery| d.msg.op == Op::Send && d.msg.text.encode_utf16().count() > d.to.channel.max_text_units();
+    if !items.iter().any(too_long) {
+        return std::borrow::Cow::Borrowed(items);
+    }
+    let mut out = Vec::with_capacity(items.len() + 2);
+    for d in items {
+        if !too_long(d) {
+            out.push(d.clone());
+            continue;
+        }
+        let parts = split_text(&d.msg.text, d.to.channel.max_text_units());
+        let last = parts.len() - 1;
+        for (i, text) in parts.into_iter().enumerate() {
+            let mut part = d.clone();
+            part.msg.text = text;
+            part.msg.html = None;
+            part.msg.reaction = None;
+            if i > 0 {
+                part.dedupe_key = format!("{}:part{}", d.dedupe_key, i + 1);
+                part.msg.reply_to = None;
+            }
+            if i < last {
+                part.msg.choices.clear();
+            }
+            out.push(part);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// One delivery to queue.
@@ -126,12 +190,13 @@ pub async fn enqueue_many(tx: &mut Tx<'_>, items: &[NewDelivery]) -> anyhow::Res
     if items.is_empty() {
         return Ok(0);
     }
+    let items = split_long(items);
     let mut channels = Vec::with_capacity(items.len());
     let mut targets = Vec::with_capacity(items.len());
     let mut payloads = Vec::with_capacity(items.len());
     let mut keys = Vec::with_capacity(items.len());
     let mut causes = Vec::with_capacity(items.len());
-    for d in items {
+    for d in items.iter() {
         channels.push(d.to.channel.as_str().to_owned());
         targets.push(d.to.target.clone());
         payloads.push(serde_json::to_value(&d.msg)?);

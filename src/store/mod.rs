@@ -1,6 +1,7 @@
 //! PostgreSQL access: one file per group of tables. Queries are plain sqlx calls (no
 //! compile-time database needed to build).
 
+pub mod chats;
 pub mod deliveries;
 pub mod posts;
 
@@ -55,25 +56,11 @@ pub async fn sync_areas(pool: &PgPool, areas: &Areas) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes `external_id` on `channel` the room of `area` (replacing the area's previous room on
-/// that channel). Returns the chat id.
+/// Makes `external_id` on `channel` the room of `area` (the area's previous room on that
+/// channel becomes a plain group). Returns the chat id.
 pub async fn link_room(pool: &PgPool, channel: ChannelKind, external_id: &str, area: &str) -> anyhow::Result<i64> {
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM chats WHERE area_slug = $1 AND channel = $2 AND kind = 'room' AND external_id <> $3")
-        .bind(area)
-        .bind(channel.as_str())
-        .bind(external_id)
-        .execute(&mut *tx)
-        .await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO chats (channel, external_id, area_slug, kind) VALUES ($1, $2, $3, 'room')
-         ON CONFLICT (channel, external_id) DO UPDATE SET area_slug = $3, kind = 'room' RETURNING id",
-    )
-    .bind(channel.as_str())
-    .bind(external_id)
-    .bind(area)
-    .fetch_one(&mut *tx)
-    .await?;
+    let id = chats::link_room_tx(&mut tx, channel, external_id, area).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -255,6 +255,26 @@ pub enum Close {
     AlreadyClosed,
 }
 
+/// The posts made in the message a reply points at: `replied` is a native id in the chat
+/// (the neighbour's own message) or the remote id of something the bot sent there about it
+/// (a relayed copy, the "offer recorded" notice).
+pub async fn of_replied_message(pool: &PgPool, channel: &str, chat: &str, replied: &str) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT p.id FROM posts p
+         WHERE p.message_id IN (
+             SELECT id FROM messages WHERE channel = $1 AND chat_external_id = $2 AND native_id = $3
+             UNION
+             SELECT cause_message_id FROM deliveries
+             WHERE channel = $1 AND target = $2 AND remote_id = $3 AND cause_message_id IS NOT NULL)
+         ORDER BY p.id",
+    )
+    .bind(channel)
+    .bind(chat)
+    .bind(replied)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Closes post `id` if `member` wrote it.
 pub async fn close(pool: &PgPool, id: i64, member: i64) -> anyhow::Result<Close> {
     let mut tx = pool.begin().await?;

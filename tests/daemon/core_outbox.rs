@@ -19,11 +19,7 @@ async fn queue(db: &TestDb, target: &str, texts: &[&str]) {
                 channel: ChannelKind::Telegram,
                 target: target.to_owned(),
             },
-            msg: Outgoing {
-                kind: OutKind::Notice,
-                text: (*t).to_owned(),
-                reply_to: None,
-            },
+            msg: Outgoing::new(OutKind::Notice, *t),
             dedupe_key: format!("{target}:{t}"),
             cause: None,
         })

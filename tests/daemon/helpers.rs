@@ -115,6 +115,7 @@ pub fn core(pool: &PgPool) -> Arc<Core> {
         texts: Texts::embedded(),
         areas: Arc::new(Areas::example()),
         metrics: Arc::new(Metrics::default()),
+        ack: Default::default(),
     })
 }
 
@@ -194,6 +195,7 @@ pub fn inbound(chat: &str, native_id: &str, sender: &str, text: &str) -> Inbound
         text: text.to_owned(),
         sent_at: at("2026-06-10T18:30:00+02:00").to_utc(),
         reply_to: None,
+        ..Default::default()
     }
 }
 

@@ -1,0 +1,238 @@
+//! Receiving updates. Long polling: one daemon per bot token polls (a PostgreSQL advisory lock
+//! held on a dedicated connection; the others stand by), and the offset of the next update is
+//! saved after each update is handled, so a restart neither loses nor replays one. Webhook: an
+//! axum route checking Telegram's secret-token header.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::Telegram;
+use super::updates::ALLOWED;
+use crate::core::ingest::Core;
+use crate::store::chats;
+
+/// What one poll did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollStats {
+    /// Updates handled.
+    pub handled: usize,
+    /// Another daemon polls this bot: this one stands by.
+    pub standby: bool,
+}
+
+/// The long-polling loop of one bot.
+pub struct Poller {
+    tg: Arc<Telegram>,
+    core: Arc<Core>,
+    /// Holds the advisory lock while this daemon is the one polling.
+    conn: Option<PoolConnection<Postgres>>,
+    key: String,
+    offset: Option<i64>,
+}
+
+impl Poller {
+    pub fn new(tg: Arc<Telegram>, core: Arc<Core>) -> Poller {
+        Poller {
+            tg,
+            core,
+            conn: None,
+            key: String::new(),
+            offset: None,
+        }
+    }
+
+    /// Takes (or checks) the poller's lock. False: another daemon holds it.
+    async fn lock(&mut self) -> anyhow::Result<bool> {
+        if let Some(conn) = self.conn.as_mut() {
+            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
+                return Ok(true);
+            }
+            // The session died, and its lock with it: start again.
+            warn!("lost the database connection holding the Telegram poller lock");
+            if let Some(conn) = self.conn.take() {
+                let _ = conn.detach();
+            }
+        }
+        let me = self.tg.identity().await?;
+        self.key = format!("telegram:{}", me.id);
+        let mut conn = self.core.pool.acquire().await?;
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+            .bind(&self.key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !got {
+            return Ok(false);
+        }
+        self.offset = chats::load_offset(&mut *conn, &self.key).await?;
+        info!(poller = %self.key, offset = ?self.offset, "polling Telegram updates");
+        self.conn = Some(conn);
+        Ok(true)
+    }
+
+    /// Lets the lock go (closing its session), so another daemon can take over at once.
+    pub async fn release(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let _ = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
+                .bind(&self.key)
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+
+    /// One getUpdates (waiting up to `timeout` seconds for updates) and the handling of what
+    /// came. Tests drive the poller with this.
+    pub async fn poll_once(&mut self, timeout: u64) -> anyhow::Result<PollStats> {
+        if !self.lock().await? {
+            return Ok(PollStats {
+                standby: true,
+                ..Default::default()
+            });
+        }
+        let mut body = json!({"timeout": timeout, "limit": 100, "allowed_updates": ALLOWED});
+        if let Some(offset) = self.offset {
+            body["offset"] = offset.into();
+        }
+        let result = self
+            .tg
+            .raw_call("getUpdates", &body, Duration::from_secs(timeout + 15))
+            .await?;
+        let Some(updates) = result.as_array() else {
+            anyhow::bail!("getUpdates: the result is not a list");
+        };
+        let mut stats = PollStats::default();
+        for raw in updates {
+            let Some(id) = raw.get("update_id").and_then(|v| v.as_i64()) else {
+                chats::dead_letter(
+                    &self.core.pool,
+                    crate::core::model::ChannelKind::Telegram,
+                    &raw.to_string(),
+                    "update without update_id",
+                )
+                .await?;
+                continue;
+            };
+            if self.offset.is_some_and(|o| id < o) {
+                continue;
+            }
+            self.tg.handle_update(&self.core, raw).await?;
+            let conn = self.conn.as_mut().ok_or_else(|| anyhow::anyhow!("poller lock lost"))?;
+            chats::save_offset(&mut **conn, &self.key, id + 1).await?;
+            self.offset = Some(id + 1);
+            stats.handled += 1;
+        }
+        Ok(stats)
+    }
+
+    /// Polls until `shutdown`, backing off while Telegram or the database fail.
+    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let timeout = self.tg.settings.poll_timeout_secs;
+        let mut delay = Duration::from_secs(1);
+        let mut configured = false;
+        loop {
+            let step = async {
+                if !configured {
+                    self.tg.identity().await?;
+                    self.tg.configure_delivery().await?;
+                    configured = true;
+                }
+                self.poll_once(timeout).await
+            };
+            let outcome = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                r = step => r,
+            };
+            let pause = match outcome {
+                Ok(s) if s.standby => Some(Duration::from_secs(10)),
+                Ok(_) => {
+                    delay = Duration::from_secs(1);
+                    None
+                }
+                Err(e) => {
+                    warn!(error = %format!("{e:#}"), retry_in = ?delay, "Telegram polling failed");
+                    self.core
+                        .metrics
+                        .channel_error(crate::core::model::ChannelKind::Telegram);
+                    let d = delay;
+                    delay = (delay * 2).min(Duration::from_secs(60));
+                    Some(d)
+                }
+            };
+            if let Some(p) = pause {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(p) => {}
+                }
+            }
+        }
+        self.release().await;
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct Hook {
+    tg: Arc<Telegram>,
+    core: Arc<Core>,
+}
+
+/// The webhook route, POST /telegram/webhook.
+pub fn webhook_router(tg: Arc<Telegram>, core: Arc<Core>) -> Router {
+    Router::new()
+        .route("/telegram/webhook", post(webhook))
+        .with_state(Hook { tg, core })
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the secret.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn webhook(State(h): State<Hook>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let expected =
+        h.tg.settings
+            .webhook_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned());
+    let given = headers
+        .get("x-telegram-bot-api-secret-token")
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_default();
+    if !expected.is_some_and(|e| same_secret(e.as_bytes(), &given)) {
+        warn!("Telegram webhook call without the right secret token: refused");
+        return StatusCode::UNAUTHORIZED;
+    }
+    let raw: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            let text = String::from_utf8_lossy(&body);
+            let _ = chats::dead_letter(
+                &h.core.pool,
+                crate::core::model::ChannelKind::Telegram,
+                &text,
+                &format!("webhook body is not JSON: {e}"),
+            )
+            .await;
+            // Telegram would send the same bytes again: accept them (they are kept).
+            return StatusCode::OK;
+        }
+    };
+    match h.tg.handle_update(&h.core, &raw).await {
+        Ok(()) => StatusCode::OK,
+        Err(e) => {
+            warn!(error = %format!("{e:#}"), "webhook update not handled; Telegram will send it again");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}

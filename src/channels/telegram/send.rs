@@ -1,0 +1,290 @@
+//! Sending through the Bot API: messages (HTML when the core gave it, plain otherwise),
+//! reactions, edits and deletions, within Telegram's limits, with Telegram's errors turned
+//! into what the outbox must do.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters};
+use teloxide::requests::Requester;
+use teloxide::types::{
+    ButtonRequest, ChatId, KeyboardButton, KeyboardMarkup, KeyboardRemove, MessageId, ParseMode, ReactionType,
+    ReplyMarkup, ReplyParameters,
+};
+use teloxide::{ApiError, RequestError};
+use tracing::{debug, info};
+
+use super::Telegram;
+use crate::channels::{Channel, SendError};
+use crate::core::model::{ChannelKind, Choice, OutKind, Outgoing};
+
+/// Telegram's limit on a message's text, in UTF-16 code units after entities are parsed.
+const MAX_UNITS: usize = 4096;
+/// Waits shorter than this are slept through inside a send (the overall limit); longer ones
+/// pause the chat in the outbox.
+const SHORT_WAIT: Duration = Duration::from_millis(250);
+
+fn chat_of(target: &str) -> Result<i64, SendError> {
+    target
+        .parse()
+        .map_err(|_| SendError::Permanent(format!("`{target}` is not a Telegram chat id")))
+}
+
+fn message_of(remote_id: &str) -> Option<MessageId> {
+    remote_id
+        .rsplit(':')
+        .next()
+        .and_then(|s| s.parse::<i32>().ok())
+        .map(MessageId)
+}
+
+/// Cuts a text to Telegram's limit (edits only: sends are split by the outbox).
+fn fit(text: &str) -> String {
+    if text.encode_utf16().count() <= MAX_UNITS {
+        return text.to_owned();
+    }
+    let mut units = 0;
+    let mut out = String::new();
+    for c in text.chars() {
+        units += c.len_utf16();
+        if units > MAX_UNITS - 1 {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// The visible length of Telegram HTML (tags removed, entities counted as one character).
+fn visible_units(html: &str) -> usize {
+    let mut units = 0;
+    let mut in_tag = false;
+    let mut in_entity = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            '&' => {
+                in_entity = true;
+                units += 1;
+            }
+            ';' if in_entity => in_entity = false,
+            _ if in_entity => {}
+            c => units += c.len_utf16(),
+        }
+    }
+    units
+}
+
+fn keyboard(msg: &Outgoing, chat: i64) -> Option<ReplyMarkup> {
+    if msg.choices.is_empty() {
+        // A private answer without buttons takes away the previous question's buttons.
+        return (chat > 0 && msg.kind == OutKind::Answer).then(|| ReplyMarkup::KeyboardRemove(KeyboardRemove::new()));
+    }
+    let rows: Vec<Vec<KeyboardButton>> = msg
+        .choices
+        .iter()
+        .map(|c| {
+            vec![match c {
+                Choice::Reply { label } => KeyboardButton::new(label.clone()),
+                Choice::Location { label } => KeyboardButton::new(label.clone()).request(ButtonRequest::Location),
+            }]
+        })
+        .collect();
+    Some(ReplyMarkup::Keyboard(
+        KeyboardMarkup::new(rows).resize_keyboard().one_time_keyboard(),
+    ))
+}
+
+impl Telegram {
+    /// Waits for a slot to send to `chat`, or says to come back later.
+    async fn reserve(&self, chat: i64) -> Result<(), SendError> {
+        loop {
+            match self.limiter.try_reserve(chat, Instant::now()) {
+                Ok(()) => return Ok(()),
+                Err(wait) if wait <= SHORT_WAIT => tokio::time::sleep(wait).await,
+                Err(wait) => return Err(SendError::RateLimited { retry_after: wait }),
+            }
+        }
+    }
+
+    /// What the outbox must do about a failed request to `chat`.
+    fn failure(&self, chat: i64, e: RequestError) -> SendError {
+        match e {
+            RequestError::RetryAfter(s) => {
+                let wait = s.duration();
+                self.limiter.pause(chat, Instant::now() + wait);
+                SendError::RateLimited { retry_after: wait }
+            }
+            RequestError::Api(api) => match api {
+                ApiError::BotKicked
+                | ApiError::BotKickedFromSupergroup
+                | ApiError::BotKickedFromChannel
+                | ApiError::BotBlocked
+                | ApiError::UserDeactivated
+                | ApiError::ChatNotFound
+                | ApiError::GroupDeactivated
+                | ApiError::CantInitiateConversation
+                | ApiError::CantTalkWithBots
+                | ApiError::NotEnoughRightsToPostMessages => SendError::Gone(api.to_string()),
+                // A revoked token or a lost route: wait, the messages keep.
+                ApiError::InvalidToken => SendError::Transient(api.to_string()),
+                ApiError::Unknown(desc) if desc.starts_with("Forbidden") => SendError::Gone(desc),
+                ApiError::Unknown(desc) if desc.starts_with("Bad Request") => SendError::Permanent(desc),
+                // 5xx and whatever else Telegram says without a known meaning.
+                ApiError::Unknown(desc) => SendError::Transient(desc),
+                other => SendError::Permanent(other.to_string()),
+            },
+            RequestError::MigrateToChatId(to) => SendError::Transient(format!("the group moved to {to}")),
+            e => SendError::Transient(e.to_string()),
+        }
+    }
+
+    async fn send_text(&self, chat: i64, msg: &Outgoing, as_html: bool) -> Result<MessageId, RequestError> {
+        let text = if as_html {
+            msg.html.clone().unwrap_or_default()
+        } else {
+            fit(&msg.text)
+        };
+        let mut req = self.bot.send_message(ChatId(chat), text);
+        if as_html {
+            req = req.parse_mode(ParseMode::Html);
+        }
+        if let Some(reply) = msg.reply_to.as_deref().and_then(message_of) {
+            req = req.reply_parameters(ReplyParameters::new(reply).allow_sending_without_reply());
+        }
+        if let Some(markup) = keyboard(msg, chat) {
+            req = req.reply_markup(markup);
+        }
+        Ok(req.await?.id)
+    }
+}
+
+#[async_trait]
+impl Channel for Telegram {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Telegram
+    }
+
+    async fn send(&self, _delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let chat = chat_of(target)?;
+        self.reserve(chat).await?;
+        if let (Some(emoji), Some(on)) = (&msg.reaction, msg.reply_to.as_deref().and_then(message_of)) {
+            let req = self
+                .bot
+                .set_message_reaction(ChatId(chat), on)
+                .reaction([ReactionType::Emoji { emoji: emoji.clone() }]);
+            match req.await {
+                Ok(_) => return Ok(format!("reaction:{}", on.0)),
+                // Reactions off in this group, message gone, emoji refused: say it in words.
+                Err(RequestError::Api(e)) => debug!(chat, error = %e, "reaction refused; replying instead"),
+                Err(e) => return Err(self.failure(chat, e)),
+            }
+        }
+        let html = msg.html.as_deref().is_some_and(|h| visible_units(h) <= MAX_UNITS);
+        let sent = match self.send_text(chat, msg, html).await {
+            // Should the HTML be refused, the plain text still says it all.
+            Err(RequestError::Api(ApiError::CantParseEntities(e))) if html => {
+                debug!(chat, error = %e, "HTML refused; sending plain text");
+                self.send_text(chat, msg, false).await
+            }
+            // The group became a supergroup: send there (the update about it renames the room).
+            Err(RequestError::MigrateToChatId(to)) => {
+                info!(from = chat, to = %to, "group moved to a supergroup");
+                self.bot.send_message(to, fit(&msg.text)).await.map(|m| m.id)
+            }
+            other => other,
+        };
+        sent.map(|id| id.0.to_string()).map_err(|e| self.failure(chat, e))
+    }
+
+    async fn edit(&self, target: &str, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let chat = chat_of(target)?;
+        let Some(id) = message_of(remote_id) else {
+            return Ok(remote_id.to_owned());
+        };
+        if remote_id.starts_with("reaction:") {
+            return Ok(remote_id.to_owned());
+        }
+        self.reserve(chat).await?;
+        let html = msg.html.as_deref().filter(|h| visible_units(h) <= MAX_UNITS);
+        let req = match html {
+            Some(h) => self
+                .bot
+                .edit_message_text(ChatId(chat), id, h)
+                .parse_mode(ParseMode::Html),
+            None => self.bot.edit_message_text(ChatId(chat), id, fit(&msg.text)),
+        };
+        match req.await {
+            Ok(_) => Ok(remote_id.to_owned()),
+            Err(RequestError::Api(
+                ApiError::MessageNotModified | ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
+            )) => {
+                debug!(chat, remote_id, "nothing to edit");
+                Ok(remote_id.to_owned())
+            }
+            Err(e) => Err(self.failure(chat, e)),
+        }
+    }
+
+    async fn delete(&self, target: &str, remote_id: &str) -> Result<(), SendError> {
+        let chat = chat_of(target)?;
+        let Some(id) = message_of(remote_id) else {
+            return Ok(());
+        };
+        self.reserve(chat).await?;
+        let req = if remote_id.starts_with("reaction:") {
+            return self
+                .bot
+                .set_message_reaction(ChatId(chat), id)
+                .await
+                .map(|_| ())
+                .or_else(|e| match e {
+                    RequestError::Api(_) => Ok(()),
+                    e => Err(self.failure(chat, e)),
+                });
+        } else {
+            self.bot.delete_message(ChatId(chat), id)
+        };
+        match req.await {
+            Ok(_) => Ok(()),
+            Err(RequestError::Api(ApiError::MessageToDeleteNotFound | ApiError::MessageCantBeDeleted)) => {
+                debug!(chat, remote_id, "nothing to delete");
+                Ok(())
+            }
+            Err(e) => Err(self.failure(chat, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_what_telegram_shows() {
+        assert_eq!(
+            visible_units("<b>Jeanne</b> (courriel) : a &lt; b"),
+            "Jeanne (courriel) : a < b".len()
+        );
+        assert_eq!(visible_units("🔧"), 2);
+    }
+
+    #[test]
+    fn fits_long_texts_without_breaking_characters() {
+        let t = "é".repeat(5000);
+        let f = fit(&t);
+        assert!(f.encode_utf16().count() <= MAX_UNITS);
+        assert!(f.ends_with('…'));
+        assert_eq!(fit("court"), "court");
+    }
+
+    #[test]
+    fn reads_remote_ids() {
+        assert_eq!(message_of("42"), Some(MessageId(42)));
+        assert_eq!(message_of("reaction:42"), Some(MessageId(42)));
+        assert_eq!(message_of("x"), None);
+    }
+}

@@ -1,0 +1,369 @@
+//! One update from Telegram, read leniently: every field is optional here, so an update
+//! missing a field Telegram promised is still handled when the essentials are there (chat,
+//! message id), and otherwise kept in `dead_letters` with the reason. Unknown kinds are logged
+//! and skipped. Nothing here panics on input.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use teloxide::payloads::CreateChatInviteLinkSetters;
+use teloxide::requests::Requester;
+use teloxide::types::{ChatId, UserId};
+use tracing::{debug, info, warn};
+
+use super::Telegram;
+use crate::core::commands::Command;
+use crate::core::ingest::Core;
+use crate::core::model::{Address, ChannelKind, Edit, Inbound};
+use crate::core::rooms;
+use crate::i18n::{Arg, Lang};
+use crate::store::chats;
+
+/// The update kinds the daemon asks for.
+pub const ALLOWED: &[&str] = &["message", "edited_message", "my_chat_member", "callback_query"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawUpdate {
+    message: Option<RawMessage>,
+    edited_message: Option<RawMessage>,
+    my_chat_member: Option<RawMembership>,
+    callback_query: Option<RawCallback>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawMessage {
+    message_id: Option<i64>,
+    from: Option<RawUser>,
+    sender_chat: Option<RawChat>,
+    chat: Option<RawChat>,
+    date: Option<i64>,
+    edit_date: Option<i64>,
+    text: Option<String>,
+    caption: Option<String>,
+    photo: Option<Vec<Value>>,
+    location: Option<RawLocation>,
+    reply_to_message: Option<Box<RawMessage>>,
+    migrate_to_chat_id: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawUser {
+    id: Option<i64>,
+    is_bot: bool,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    username: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawChat {
+    id: Option<i64>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    title: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawLocation {
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawMembership {
+    chat: Option<RawChat>,
+    date: Option<i64>,
+    old_chat_member: Option<RawStatus>,
+    new_chat_member: Option<RawStatus>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawStatus {
+    status: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawCallback {
+    id: Option<String>,
+}
+
+fn time(secs: Option<i64>) -> DateTime<Utc> {
+    secs.and_then(|s| DateTime::from_timestamp(s, 0))
+        .unwrap_or_else(Utc::now)
+}
+
+impl RawUser {
+    fn name(&self) -> String {
+        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            name
+        } else {
+            self.username.clone().unwrap_or_else(|| "Voisin".to_owned())
+        }
+    }
+}
+
+impl RawMessage {
+    /// What was said: the text, a photo's caption (marked as a photo: its file link would
+    /// carry the bot's token, so it is not passed on), or a shared position.
+    fn said(&self) -> Option<String> {
+        if let Some(t) = &self.text {
+            return Some(t.clone());
+        }
+        if self.photo.is_some() {
+            return Some(match self.caption.as_deref().filter(|c| !c.trim().is_empty()) {
+                Some(c) => format!("📷 {c}"),
+                None => "📷".to_owned(),
+            });
+        }
+        if self.location.is_some() {
+            return Some("📍".to_owned());
+        }
+        self.caption.clone()
+    }
+}
+
+/// A hash of an edit's text, so that two edits within one second stay distinct.
+fn text_key(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+impl Telegram {
+    /// Handles one update. Errors are for what is worth retrying (the database or Telegram
+    /// unreachable): the update is then handled again, which changes nothing twice.
+    pub async fn handle_update(&self, core: &Core, raw: &Value) -> anyhow::Result<()> {
+        let update: RawUpdate = match serde_json::from_value(raw.clone()) {
+            Ok(u) => u,
+            Err(e) => return self.dead_letter(core, raw, &format!("unreadable update: {e}")).await,
+        };
+        if let Some(m) = &update.message {
+            return self.on_message(core, raw, m).await;
+        }
+        if let Some(m) = &update.edited_message {
+            return self.on_edit(core, m).await;
+        }
+        if let Some(m) = &update.my_chat_member {
+            return self.on_membership(core, raw, m).await;
+        }
+        if let Some(q) = &update.callback_query {
+            // The bot offers no inline buttons; stop the client's spinner all the same.
+            if let Some(id) = &q.id {
+                let _ = self.bot.answer_callback_query(id.clone().into()).await;
+            }
+            return Ok(());
+        }
+        let kinds: Vec<&str> = raw
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).filter(|k| *k != "update_id").collect())
+            .unwrap_or_default();
+        debug!(?kinds, update_id = ?raw.get("update_id"), "update kind not used: skipped");
+        Ok(())
+    }
+
+    async fn dead_letter(&self, core: &Core, raw: &Value, why: &str) -> anyhow::Result<()> {
+        warn!(update_id = ?raw.get("update_id"), reason = why, "Telegram update kept aside in dead_letters");
+        chats::dead_letter(&core.pool, ChannelKind::Telegram, &raw.to_string(), why).await
+    }
+
+    async fn on_message(&self, core: &Core, raw: &Value, m: &RawMessage) -> anyhow::Result<()> {
+        let (Some(chat), Some(message_id)) = (m.chat.as_ref().and_then(|c| c.id), m.message_id) else {
+            return self
+                .dead_letter(core, raw, "message without chat.id or message_id")
+                .await;
+        };
+        let chat_kind = m.chat.as_ref().and_then(|c| c.kind.as_deref()).unwrap_or("");
+        if chat_kind == "channel" {
+            debug!(chat, "channel post: not a neighbourhood chat");
+            return Ok(());
+        }
+        if let Some(to) = m.migrate_to_chat_id {
+            info!(from = chat, to, "group upgraded to a supergroup: the room follows");
+            return chats::rename(&core.pool, ChannelKind::Telegram, &chat.to_string(), &to.to_string()).await;
+        }
+        // An anonymous administrator or a channel speaking in the group.
+        let (sender, sender_name, anonymous_admin) = match (&m.sender_chat, &m.from) {
+            (Some(sc), _) => (
+                format!("chat:{}", sc.id.unwrap_or(chat)),
+                sc.title.clone().unwrap_or_else(|| "Anonyme".to_owned()),
+                sc.id == Some(chat),
+            ),
+            (None, Some(u)) if u.is_bot => {
+                debug!(chat, "a bot's message: not relayed");
+                return Ok(());
+            }
+            (None, Some(u)) => (
+                u.id.map(|id| id.to_string()).unwrap_or_else(|| "unknown".to_owned()),
+                u.name(),
+                false,
+            ),
+            (None, None) => ("unknown".to_owned(), "Voisin".to_owned(), false),
+        };
+        let Some(text) = m.said() else {
+            debug!(
+                chat,
+                message_id, "nothing to read in this message (sticker, service message…)"
+            );
+            return Ok(());
+        };
+        let direct = chat_kind == "private";
+        let cmd = Command::parse(&text);
+        if let Some(addressee) = text
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.split_once('@'))
+            .map(|(_, b)| b)
+            && cmd.is_some()
+        {
+            let me = self.identity().await?;
+            if !addressee.eq_ignore_ascii_case(&me.username) {
+                debug!(chat, addressee, "command for another bot");
+                return Ok(());
+            }
+        }
+        let room_command = cmd.as_ref().is_some_and(rooms::is_room_command);
+        let sender_is_admin = if room_command && !direct {
+            anonymous_admin || self.is_admin(chat, &sender).await?
+        } else {
+            false
+        };
+        let inbound = Inbound {
+            channel: ChannelKind::Telegram,
+            chat: chat.to_string(),
+            native_id: message_id.to_string(),
+            sender,
+            sender_name,
+            text,
+            sent_at: time(m.date),
+            reply_to: m
+                .reply_to_message
+                .as_ref()
+                .and_then(|r| r.message_id)
+                .map(|id| id.to_string()),
+            direct,
+            location: m.location.as_ref().and_then(|l| Some((l.latitude?, l.longitude?))),
+            sender_is_admin,
+        };
+        core.ingest(&inbound).await?;
+        if room_command && sender_is_admin {
+            self.ensure_invite_link(core, chat).await?;
+        }
+        Ok(())
+    }
+
+    /// Asks Telegram (never the message) whether the sender administers the group.
+    async fn is_admin(&self, chat: i64, sender: &str) -> anyhow::Result<bool> {
+        let Ok(user) = sender.parse::<u64>() else {
+            return Ok(false);
+        };
+        match self.bot.get_chat_member(ChatId(chat), UserId(user)).await {
+            Ok(member) => Ok(member.kind.is_privileged()),
+            Err(teloxide::RequestError::Api(e)) => {
+                debug!(chat, error = %e, "getChatMember refused: not an administrator");
+                Ok(false)
+            }
+            Err(e) => Err(anyhow::anyhow!("getChatMember: {e}")),
+        }
+    }
+
+    /// Gives a linked group an invite link for onboarding, when the bot may create one.
+    async fn ensure_invite_link(&self, core: &Core, chat: i64) -> anyhow::Result<()> {
+        let Some(room) = chats::room_area(&core.pool, ChannelKind::Telegram, &chat.to_string()).await? else {
+            return Ok(());
+        };
+        if room.invite_link.is_some() {
+            return Ok(());
+        }
+        match self.bot.create_chat_invite_link(ChatId(chat)).name("voisinage").await {
+            Ok(link) => {
+                chats::set_invite_link(&core.pool, ChannelKind::Telegram, &chat.to_string(), &link.invite_link).await
+            }
+            Err(e) => {
+                info!(chat, error = %e, "no invite link for this group yet (the bot needs the right to invite)");
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_edit(&self, core: &Core, m: &RawMessage) -> anyhow::Result<()> {
+        let (Some(chat), Some(message_id), Some(text)) = (m.chat.as_ref().and_then(|c| c.id), m.message_id, m.said())
+        else {
+            debug!("edit without chat, id or text: skipped");
+            return Ok(());
+        };
+        let edit = Edit {
+            channel: ChannelKind::Telegram,
+            chat: chat.to_string(),
+            native_id: message_id.to_string(),
+            edit_key: format!("{}:{:016x}", m.edit_date.unwrap_or_default(), text_key(&text)),
+            text,
+            edited_at: time(m.edit_date),
+        };
+        core.edit(&edit).await?;
+        Ok(())
+    }
+
+    async fn on_membership(&self, core: &Core, raw: &Value, u: &RawMembership) -> anyhow::Result<()> {
+        let Some(chat_info) = &u.chat else {
+            return self.dead_letter(core, raw, "my_chat_member without chat").await;
+        };
+        let Some(chat) = chat_info.id else {
+            return self.dead_letter(core, raw, "my_chat_member without chat.id").await;
+        };
+        let status = |s: &Option<RawStatus>| s.as_ref().and_then(|s| s.status.clone()).unwrap_or_default();
+        let (old, new) = (status(&u.old_chat_member), status(&u.new_chat_member));
+        let present = |s: &str| matches!(s, "member" | "administrator" | "creator" | "restricted");
+        let private = chat_info.kind.as_deref() == Some("private");
+        let target = chat.to_string();
+        if present(&new) {
+            chats::clear_gone(&core.pool, ChannelKind::Telegram, &target).await?;
+            if !present(&old) && !private {
+                let example = core
+                    .areas
+                    .all()
+                    .first()
+                    .map(|a| a.slug.as_str().to_owned())
+                    .unwrap_or_default();
+                let text = core
+                    .texts
+                    .get(Lang::Fr, "bot-joined", &[("example", Arg::from(example))]);
+                let key = format!("telegram-joined:{chat}:{}", u.date.unwrap_or_default());
+                core.notify(
+                    Address {
+                        channel: ChannelKind::Telegram,
+                        target,
+                    },
+                    text,
+                    key,
+                )
+                .await?;
+            }
+            if matches!(new.as_str(), "administrator" | "creator") {
+                self.ensure_invite_link(core, chat).await?;
+            }
+        } else if matches!(new.as_str(), "left" | "kicked") {
+            let reason = if private {
+                "the user blocked the bot"
+            } else {
+                "the bot was removed from the group"
+            };
+            info!(chat, reason, "chat gone");
+            chats::mark_gone(&core.pool, ChannelKind::Telegram, &target, reason).await?;
+        }
+        Ok(())
+    }
+}

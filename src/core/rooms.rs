@@ -1,0 +1,106 @@
+//! Rooms: `/relier QUARTIER` and `/delier` in a group (by an administrator the adapter has
+//! checked), and the links to an area's rooms that onboarding gives.
+
+use super::commands::Command;
+use super::ingest::Core;
+use super::model::{ChannelKind, Inbound};
+use crate::i18n::{Arg, Lang};
+use crate::store::{Tx, chats};
+
+/// Whether `cmd` is one of the room commands.
+pub fn is_room_command(cmd: &Command) -> bool {
+    matches!(cmd.name.as_str(), "relier" | "link" | "delier" | "unlink")
+}
+
+/// The areas, as "slug (Name)", for usage texts.
+fn area_list(core: &Core) -> String {
+    core.areas
+        .all()
+        .iter()
+        .map(|a| format!("{} ({})", a.slug.as_str(), a.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Answers `/relier SLUG` or `/delier` said in `m`'s chat.
+pub async fn room_command(
+    core: &Core,
+    tx: &mut Tx<'_>,
+    m: &Inbound,
+    cmd: &Command,
+    lang: Lang,
+) -> anyhow::Result<String> {
+    let t = core.texts;
+    if m.direct {
+        return Ok(t.get(lang, "link-in-group-only", &[]));
+    }
+    if !m.sender_is_admin {
+        return Ok(t.get(lang, "link-refused", &[]));
+    }
+    let example = core.areas.all().first().map(|a| a.slug.as_str()).unwrap_or("quartier");
+    if matches!(cmd.name.as_str(), "delier" | "unlink") {
+        return Ok(match chats::unlink_room(tx, m.channel, &m.chat).await? {
+            Some(slug) => {
+                let name = core.areas.get(&slug).map(|a| a.name.clone()).unwrap_or(slug);
+                t.get(lang, "unlink-ok", &[("area", Arg::from(name))])
+            }
+            None => t.get(lang, "unlink-not-linked", &[]),
+        });
+    }
+    let slug = cmd.args.split_whitespace().next().unwrap_or("").to_lowercase();
+    if slug.is_empty() {
+        return Ok(t.get(
+            lang,
+            "link-usage",
+            &[("example", Arg::from(example)), ("areas", Arg::from(area_list(core)))],
+        ));
+    }
+    let Some(area) = core.areas.get(&slug) else {
+        return Ok(t.get(
+            lang,
+            "link-unknown-area",
+            &[("slug", Arg::from(slug)), ("areas", Arg::from(area_list(core)))],
+        ));
+    };
+    chats::link_room_tx(tx, m.channel, &m.chat, area.slug.as_str()).await?;
+    Ok(t.get(lang, "link-ok", &[("area", Arg::from(area.name.as_str()))]))
+}
+
+/// How to join `area`: its rooms' links, in the member's language.
+pub async fn area_links(core: &Core, tx: &mut Tx<'_>, area: &str, lang: Lang) -> anyhow::Result<String> {
+    let rooms = chats::rooms_of(&mut **tx, area).await?;
+    let link = |kind: ChannelKind| {
+        rooms
+            .iter()
+            .find(|r| r.channel == kind.as_str())
+            .and_then(|r| match kind {
+                // A Matrix room can always be reached through matrix.to.
+                ChannelKind::Matrix => Some(
+                    r.invite_link
+                        .clone()
+                        .unwrap_or_else(|| format!("https://matrix.to/#/{}", r.external_id)),
+                ),
+                _ => r.invite_link.clone(),
+            })
+            .unwrap_or_default()
+    };
+    let has = |s: &str| Arg::from(if s.is_empty() { "no" } else { "yes" });
+    let telegram = link(ChannelKind::Telegram);
+    let matrix = link(ChannelKind::Matrix);
+    let name = core
+        .areas
+        .get(area)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| area.to_owned());
+    Ok(core.texts.get(
+        lang,
+        "area-links",
+        &[
+            ("area", Arg::from(name)),
+            ("has_telegram", has(&telegram)),
+            ("telegram", Arg::from(telegram)),
+            ("has_matrix", has(&matrix)),
+            ("matrix", Arg::from(matrix)),
+        ],
+    ))
+}
