@@ -173,6 +173,53 @@ impl Channel for Recorder {
         self.sent.lock().unwrap().push((target.to_owned(), msg.text.clone()));
         Ok(format!("remote-{delivery_id}"))
     }
+
+    /// Recorded as "edit REMOTE_ID: TEXT".
+    async fn edit(&self, target: &str, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((target.to_owned(), format!("edit {remote_id}: {}", msg.text)));
+        Ok(remote_id.to_owned())
+    }
+
+    /// Recorded as "delete REMOTE_ID".
+    async fn delete(&self, target: &str, remote_id: &str) -> Result<(), SendError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((target.to_owned(), format!("delete {remote_id}")));
+        Ok(())
+    }
+}
+
+/// Runs outbox rounds until nothing is left to send (pending or being sent), or panics after
+/// `limit` with what is left.
+pub async fn drain(pool: &PgPool, outbox: &Outbox, limit: std::time::Duration) {
+    let start = std::time::Instant::now();
+    loop {
+        let stats = outbox.run_once().await.expect("outbox round");
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if left == 0 {
+            return;
+        }
+        if start.elapsed() > limit {
+            let rows: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, target, status, payload::text, last_error FROM deliveries
+                 WHERE status IN ('pending', 'sending') ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            panic!("the outbox did not drain within {limit:?}: {rows:?}");
+        }
+        if stats.claimed == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// An outbox over `channels` with a fast test configuration.

@@ -7,3 +7,7 @@ mod helpers;
 mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;
+mod telegram;
+
+#[path = "../peers/botapi.rs"]
+mod botapi;
