@@ -72,8 +72,10 @@ impl Daemon {
             areas,
             metrics: metrics.clone(),
             ack: settings.acknowledge.policy(),
+            outbox_wake: Default::default(),
         });
-        let outbox = Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics));
+        let outbox =
+            Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics).wake_on(core.outbox_wake.clone()));
         Ok(Daemon {
             settings,
             core,

@@ -109,6 +109,7 @@ pub async fn run(settings: crate::config::Settings, args: &BenchArgs) -> anyhow:
         areas: areas.clone(),
         metrics: Arc::new(Metrics::default()),
         ack: Default::default(),
+        outbox_wake: Default::default(),
     };
     for a in areas.all() {
         crate::store::link_room(

@@ -107,6 +107,9 @@ impl Core {
         }
         let queued = deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await?;
+        if queued > 0 {
+            self.outbox_wake.notify_one();
+        }
         Ok(Changed::Applied { queued })
     }
 
@@ -169,6 +172,9 @@ impl Core {
         }
         let queued = deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await?;
+        if queued > 0 {
+            self.outbox_wake.notify_one();
+        }
         Ok(Changed::Applied { queued })
     }
 
@@ -187,6 +193,9 @@ impl Core {
         )
         .await?;
         tx.commit().await?;
+        if n == 1 {
+            self.outbox_wake.notify_one();
+        }
         Ok(n == 1)
     }
 }

@@ -26,6 +26,9 @@ pub struct Core {
     pub metrics: Arc<Metrics>,
     /// How posts are acknowledged in each area's rooms.
     pub ack: AckPolicy,
+    /// Rung when something was queued, so this daemon's outbox sends it at once instead of
+    /// at its next idle round (other daemons find it at theirs).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// What ingesting a message did.
@@ -58,8 +61,18 @@ struct Stored {
 impl Core {
     /// Ingests one inbound message in one transaction. The common case takes four round trips
     /// to PostgreSQL (begin, store, queue, commit), plus two per post.
-    #[instrument(skip_all, fields(channel = %m.channel, chat = %m.chat, native_id = %m.native_id))]
     pub async fn ingest(&self, m: &Inbound) -> anyhow::Result<Ingested> {
+        let out = self.ingest_once(m).await?;
+        if let Ingested::Stored { queued, .. } = &out
+            && *queued > 0
+        {
+            self.outbox_wake.notify_one();
+        }
+        Ok(out)
+    }
+
+    #[instrument(skip_all, fields(channel = %m.channel, chat = %m.chat, native_id = %m.native_id))]
+    async fn ingest_once(&self, m: &Inbound) -> anyhow::Result<Ingested> {
         let mut tx = self.pool.begin().await.context("starting the ingest transaction")?;
         // One statement: find the chat and the sender, store the message once, list the
         // area's other rooms.

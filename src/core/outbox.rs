@@ -61,6 +61,7 @@ pub struct Outbox {
     channels: HashMap<ChannelKind, Arc<dyn Channel>>,
     cfg: OutboxConfig,
     metrics: Arc<Metrics>,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// The delay before retry number `attempts` (1-based): exponential, capped, with jitter so
@@ -82,7 +83,14 @@ impl Outbox {
             channels,
             cfg,
             metrics,
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Idle workers also wake when `wake` is rung (the core rings it when it queues).
+    pub fn wake_on(mut self, wake: Arc<tokio::sync::Notify>) -> Self {
+        self.wake = wake;
+        self
     }
 
     /// One round: claim what is due and send it. Tests drive the outbox with this.
@@ -194,6 +202,7 @@ impl Outbox {
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(self.cfg.idle) => {}
+                    _ = self.wake.notified() => {}
                 }
             } else if shutdown.is_cancelled() {
                 return Ok(());

@@ -116,6 +116,7 @@ pub fn core(pool: &PgPool) -> Arc<Core> {
         areas: Arc::new(Areas::example()),
         metrics: Arc::new(Metrics::default()),
         ack: Default::default(),
+        outbox_wake: Default::default(),
     })
 }
 

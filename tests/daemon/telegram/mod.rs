@@ -1,6 +1,7 @@
 //! The Telegram adapter through HTTP against a fake Bot API server (tests/peers/botapi.rs)
 //! that speaks the real JSON, validates like Telegram and can fail on demand.
 
+mod daemon;
 mod faults;
 mod input;
 mod onboarding;

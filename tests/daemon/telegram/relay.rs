@@ -31,6 +31,15 @@ async fn a_group_message_becomes_a_post_and_is_relayed_both_ways() {
     assert_eq!(notice.reply_to, Some(said));
     assert!(notice.text.contains("perceuse"), "{}", notice.text);
 
+    // A photo is relayed as a line with its caption (its file link would carry the token).
+    w.fake.user_photo(GROUP, PAUL, "Paul", "Je donne ce fauteuil");
+    w.poll().await;
+    w.drain().await;
+    assert_eq!(
+        w.console.sent_to(CONSOLE_ROOM).last().unwrap(),
+        "Paul (Telegram) : 📷 Je donne ce fauteuil"
+    );
+
     // From the console room into the group: the name in bold, the words escaped.
     let mut m = inbound(
         CONSOLE_ROOM,
