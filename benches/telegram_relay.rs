@@ -29,9 +29,6 @@ use voisinage::config::{TelegramMode, TelegramSettings};
 use voisinage::core::ingest::Core;
 use voisinage::core::model::{ChannelKind, OutKind, Outgoing};
 use voisinage::core::outbox::{Outbox, OutboxConfig};
-use voisinage::i18n::Texts;
-use voisinage::parse::Parser;
-use voisinage::telemetry::Metrics;
 
 const TOKEN: &str = "4242:bench-token";
 const CHATS: i64 = 100;
@@ -159,15 +156,7 @@ async fn main() -> anyhow::Result<()> {
         voisinage::store::link_room(&pool, ChannelKind::Telegram, &chat.to_string(), &slug).await?;
         voisinage::store::link_room(&pool, ChannelKind::Console, &format!("sink:{i}"), &slug).await?;
     }
-    let core = Arc::new(Core {
-        pool: pool.clone(),
-        parser: Parser::embedded(),
-        texts: Texts::embedded(),
-        areas: Arc::new(Areas::example()),
-        metrics: Arc::new(Metrics::default()),
-        ack: Default::default(),
-        outbox_wake: Default::default(),
-    });
+    let core = Arc::new(Core::with_defaults(pool.clone(), Arc::new(Areas::example())));
     let settings = TelegramSettings {
         enabled: true,
         token: Some(SecretString::from(TOKEN.to_owned())),

@@ -11,10 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::areas::Areas;
 use crate::core::ingest::Core;
 use crate::core::model::{ChannelKind, Inbound};
-use crate::i18n::Texts;
-use crate::parse::Parser;
 use crate::pgcluster::PrivateCluster;
-use crate::telemetry::Metrics;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -102,15 +99,7 @@ pub async fn run(settings: crate::config::Settings, args: &BenchArgs) -> anyhow:
     crate::store::migrate(&pool).await?;
     let areas = Arc::new(Areas::example());
     crate::store::sync_areas(&pool, &areas).await?;
-    let core = Core {
-        pool: pool.clone(),
-        parser: Parser::embedded(),
-        texts: Texts::embedded(),
-        areas: areas.clone(),
-        metrics: Arc::new(Metrics::default()),
-        ack: Default::default(),
-        outbox_wake: Default::default(),
-    };
+    let core = Core::with_defaults(pool.clone(), areas.clone());
     for a in areas.all() {
         crate::store::link_room(
             &pool,

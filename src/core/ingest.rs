@@ -31,6 +31,22 @@ pub struct Core {
     pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
+impl Core {
+    /// A core on `pool` with the built-in parser and texts, replies as acknowledgements and
+    /// fresh metrics (tests and benches; the daemon builds its own from the settings).
+    pub fn with_defaults(pool: PgPool, areas: Arc<Areas>) -> Core {
+        Core {
+            pool,
+            parser: Parser::embedded(),
+            texts: Texts::embedded(),
+            areas,
+            metrics: Arc::new(Metrics::default()),
+            ack: AckPolicy::default(),
+            outbox_wake: Default::default(),
+        }
+    }
+}
+
 /// What ingesting a message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {

@@ -42,7 +42,6 @@ use voisinage::channels::{Channel, SendError};
 use voisinage::core::ingest::Core;
 use voisinage::core::model::{ChannelKind, Inbound, Outgoing};
 use voisinage::core::outbox::{Outbox, OutboxConfig};
-use voisinage::i18n::Texts;
 use voisinage::telemetry::Metrics;
 
 /// The PostgreSQL server the tests use: DATABASE_URL's server, or the local one.
@@ -109,15 +108,7 @@ fn rand_suffix() -> String {
 
 /// The core on a test database.
 pub fn core(pool: &PgPool) -> Arc<Core> {
-    Arc::new(Core {
-        pool: pool.clone(),
-        parser: Parser::embedded(),
-        texts: Texts::embedded(),
-        areas: Arc::new(Areas::example()),
-        metrics: Arc::new(Metrics::default()),
-        ack: Default::default(),
-        outbox_wake: Default::default(),
-    })
+    Arc::new(Core::with_defaults(pool.clone(), Arc::new(Areas::example())))
 }
 
 /// A channel that records what it is asked to send and answers from a script per target
