@@ -11,6 +11,7 @@ use tracing::{error, info};
 
 use crate::areas::Areas;
 use crate::channels::Channel;
+use crate::channels::matrix::{Matrix, Syncer};
 use crate::channels::telegram::{Poller, Telegram};
 use crate::config::Settings;
 use crate::core::ingest::Core;
@@ -27,6 +28,8 @@ pub struct Daemon {
     pub outbox: Arc<Outbox>,
     /// The Telegram adapter, when enabled.
     pub telegram: Option<Arc<Telegram>>,
+    /// The Matrix adapter, when enabled.
+    pub matrix: Option<Arc<Matrix>>,
 }
 
 /// The parser the settings ask for (the built-in lexicon, or a directory's).
@@ -57,6 +60,13 @@ impl Daemon {
         } else {
             None
         };
+        let matrix = if settings.channels.matrix.enabled {
+            let mx = Matrix::new(&settings.channels.matrix, &settings.general.data_dir)?;
+            channels.push(mx.clone());
+            Some(mx)
+        } else {
+            None
+        };
         let url = settings.database.url.as_ref().context(
             "no database configured: set VOISINAGE__DATABASE__URL (or database.url), or use `voisinage try`",
         )?;
@@ -81,6 +91,7 @@ impl Daemon {
             core,
             outbox,
             telegram,
+            matrix,
         })
     }
 
@@ -102,6 +113,10 @@ impl Daemon {
             } else {
                 tasks.spawn(async move { ("Telegram poller".to_owned(), Poller::new(tg, core).run(sd).await) });
             }
+        }
+        if let Some(mx) = &self.matrix {
+            let (mx, core, sd) = (mx.clone(), self.core.clone(), shutdown.clone());
+            tasks.spawn(async move { ("Matrix sync".to_owned(), Syncer::new(mx, core).run(sd).await) });
         }
         if self.settings.http.enabled {
             let listener = crate::http::bind(self.settings.http.listen).await?;

@@ -94,6 +94,7 @@ pub struct OutboxSettings {
     pub backoff_max_secs: u64,
     pub max_attempts: i32,
     pub idle_ms: u64,
+    pub unavailable_pause_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +102,25 @@ pub struct OutboxSettings {
 pub struct Channels {
     pub console: ConsoleSettings,
     pub telegram: TelegramSettings,
+    pub matrix: MatrixSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSettings {
+    pub enabled: bool,
+    pub homeserver_url: String,
+    /// The bot's account, "@voisinage:example.org".
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    #[serde(default)]
+    pub access_token: Option<SecretString>,
+    pub device_name: String,
+    /// Rooms are `#{alias_prefix}{slug}:{server}`.
+    pub alias_prefix: String,
+    pub sync_timeout_secs: u64,
 }
 
 /// How updates reach the daemon.
@@ -308,6 +328,40 @@ impl Settings {
                 ));
             }
         }
+        let mx = &self.channels.matrix;
+        if mx.enabled {
+            if !mx.homeserver_url.starts_with("http://") && !mx.homeserver_url.starts_with("https://") {
+                return Err(bad("channels.matrix.homeserver_url", "not an http(s) URL"));
+            }
+            let user_ok = mx.user_id.starts_with('@')
+                && mx
+                    .user_id
+                    .split_once(':')
+                    .is_some_and(|(l, s)| l.len() > 1 && !s.is_empty());
+            if !user_ok {
+                return Err(bad(
+                    "channels.matrix.user_id",
+                    "the bot's Matrix account, like @voisinage:example.org (VOISINAGE__CHANNELS__MATRIX__USER_ID)",
+                ));
+            }
+            if mx.password.is_none() && mx.access_token.is_none() {
+                return Err(bad(
+                    "channels.matrix.password",
+                    "missing: set VOISINAGE__CHANNELS__MATRIX__PASSWORD (or VOISINAGE__CHANNELS__MATRIX__ACCESS_TOKEN)",
+                ));
+            }
+            if mx.alias_prefix.is_empty()
+                || !mx
+                    .alias_prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.')
+            {
+                return Err(bad(
+                    "channels.matrix.alias_prefix",
+                    "use lower-case letters, digits, - _ .",
+                ));
+            }
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.general.log_level).is_err() {
             return Err(bad(
                 "general.log_level",
@@ -328,6 +382,7 @@ impl Settings {
             backoff_max: Duration::from_secs(o.backoff_max_secs),
             max_attempts: o.max_attempts,
             idle: Duration::from_millis(o.idle_ms),
+            unavailable_pause: Duration::from_millis(o.unavailable_pause_ms),
         }
     }
 }

@@ -91,6 +91,11 @@ link-in-group-only = This command is used in the group to link, by one of its ad
 unlink-ok = This group is no longer linked to the { $area } area: I will relay nothing more here.
 unlink-not-linked = This group is not linked to any area.
 
+## Matrix
+
+matrix-room-name = Voisinage · { $area }
+matrix-room-topic = Mutual aid between neighbours of { $area }: lend, give, ask. Messages are relayed with the area's other channels. Be kind; no advertising. !aide for the commands.
+
 ## Posts
 
 # Posted in the group when a message becomes a post.

@@ -96,6 +96,13 @@ link-in-group-only = Cette commande s'utilise dans le groupe à relier, par un d
 unlink-ok = Ce groupe n'est plus relié au quartier { $area } : je n'y relaierai plus rien.
 unlink-not-linked = Ce groupe n'est relié à aucun quartier.
 
+## Matrix
+
+# Le nom du salon Matrix d'un quartier (créé par le bot). $area : le nom du quartier.
+matrix-room-name = Voisinage · { $area }
+# Le sujet du salon : le quartier et les règles, en une ligne.
+matrix-room-topic = Entraide entre voisins de { $area } : prêtez, donnez, demandez. Messages relayés avec les autres canaux du quartier. Soyez bienveillants ; pas de publicité. !aide pour les commandes.
+
 ## Annonces
 
 # Posté dans le groupe quand un message devient une annonce.

@@ -2,6 +2,7 @@
 //! implements `Channel` so the outbox can send through it.
 
 pub mod console;
+pub mod matrix;
 pub mod telegram;
 
 use std::time::Duration;
@@ -17,9 +18,13 @@ pub enum SendError {
     /// that target pauses for exactly this long; others go on.
     #[error("rate limited: retry after {retry_after:?}")]
     RateLimited { retry_after: Duration },
-    /// Worth retrying later (network, 5xx, timeouts).
+    /// Worth retrying later (a refused message, an odd answer): counts as an attempt.
     #[error("transient failure: {0}")]
     Transient(String),
+    /// The channel's server is unreachable or failing (connection refused, 5xx): the target
+    /// waits and tries again without spending its attempts, however long the outage lasts.
+    #[error("channel unavailable: {0}")]
+    Unavailable(String),
     /// This message will never go (bad content, unsupported operation): kept with its reason.
     #[error("permanent failure: {0}")]
     Permanent(String),

@@ -30,6 +30,8 @@ pub struct OutboxConfig {
     pub max_attempts: i32,
     /// Pause between rounds when nothing was due.
     pub idle: Duration,
+    /// Pause of a target whose channel is unavailable (its server down); not an attempt.
+    pub unavailable_pause: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -41,6 +43,7 @@ impl Default for OutboxConfig {
             backoff_max: Duration::from_secs(600),
             max_attempts: 12,
             idle: Duration::from_millis(200),
+            unavailable_pause: Duration::from_secs(5),
         }
     }
 }
@@ -166,6 +169,11 @@ impl Outbox {
                 debug!(delivery = d.id, target = %d.target, ?retry_after, "rate limited: pausing this target");
                 deliveries::retry_later(&self.pool, d.id, retry_after, "rate limited", true).await?;
                 Outcome::RateLimited
+            }
+            Err(SendError::Unavailable(e)) => {
+                debug!(delivery = d.id, target = %d.target, error = %e, "channel unavailable: waiting");
+                deliveries::retry_later(&self.pool, d.id, self.cfg.unavailable_pause, &e, true).await?;
+                Outcome::Retried
             }
             Err(SendError::Transient(e)) if d.attempts < self.cfg.max_attempts => {
                 let delay = backoff(&self.cfg, d.attempts);

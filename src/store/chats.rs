@@ -180,6 +180,65 @@ pub async fn save_offset(db: impl PgExecutor<'_>, poller: &str, next: i64) -> an
     Ok(())
 }
 
+/// Where a token-based poller (Matrix sync) resumes (None: never synced).
+pub async fn load_token(db: impl PgExecutor<'_>, poller: &str) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT token FROM poll_offsets WHERE poller = $1")
+        .bind(poller)
+        .fetch_optional(db)
+        .await?
+        .flatten())
+}
+
+/// Records where a token-based poller resumes.
+pub async fn save_token(db: impl PgExecutor<'_>, poller: &str, token: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO poll_offsets (poller, token) VALUES ($1, $2)
+         ON CONFLICT (poller) DO UPDATE SET token = $2, updated_at = now()",
+    )
+    .bind(poller)
+    .bind(token)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records that a chat is a direct conversation with the bot (a Matrix DM the bot joined), so
+/// its messages go to onboarding rather than to a room.
+pub async fn ensure_direct(pool: &PgPool, channel: ChannelKind, external_id: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO chats (channel, external_id, kind) VALUES ($1, $2, 'direct')
+         ON CONFLICT (channel, external_id) DO NOTHING",
+    )
+    .bind(channel.as_str())
+    .bind(external_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Whether the chat is a direct conversation with the bot.
+pub async fn is_direct(pool: &PgPool, channel: ChannelKind, external_id: &str) -> anyhow::Result<bool> {
+    Ok(
+        sqlx::query_scalar::<_, bool>("SELECT kind = 'direct' FROM chats WHERE channel = $1 AND external_id = $2")
+            .bind(channel.as_str())
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
+/// The room of `area` on `channel`, if linked.
+pub async fn room_of_area(pool: &PgPool, channel: ChannelKind, area: &str) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT external_id FROM chats WHERE channel = $1 AND area_slug = $2 AND kind = 'room'")
+            .bind(channel.as_str())
+            .bind(area)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
 /// Keeps inbound data that could not be read, with the reason.
 pub async fn dead_letter(pool: &PgPool, channel: ChannelKind, raw: &str, error: &str) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO dead_letters (channel, raw, error) VALUES ($1, $2, $3)")

@@ -218,6 +218,7 @@ pub async fn drain(pool: &PgPool, outbox: &Outbox, limit: std::time::Duration) {
 pub fn outbox(pool: &PgPool, channels: Vec<Arc<dyn Channel>>) -> Outbox {
     let cfg = OutboxConfig {
         lease: std::time::Duration::from_secs(30),
+        unavailable_pause: std::time::Duration::from_millis(100),
         ..OutboxConfig::default()
     };
     Outbox::new(pool.clone(), channels, cfg, Arc::new(Metrics::default()))

@@ -130,15 +130,15 @@ impl Telegram {
                 | ApiError::CantTalkWithBots
                 | ApiError::NotEnoughRightsToPostMessages => SendError::Gone(api.to_string()),
                 // A revoked token or a lost route: wait, the messages keep.
-                ApiError::InvalidToken => SendError::Transient(api.to_string()),
+                ApiError::InvalidToken => SendError::Unavailable(api.to_string()),
                 ApiError::Unknown(desc) if desc.starts_with("Forbidden") => SendError::Gone(desc),
                 ApiError::Unknown(desc) if desc.starts_with("Bad Request") => SendError::Permanent(desc),
                 // 5xx and whatever else Telegram says without a known meaning.
-                ApiError::Unknown(desc) => SendError::Transient(desc),
+                ApiError::Unknown(desc) => SendError::Unavailable(desc),
                 other => SendError::Permanent(other.to_string()),
             },
             RequestError::MigrateToChatId(to) => SendError::Transient(format!("the group moved to {to}")),
-            e => SendError::Transient(e.to_string()),
+            e => SendError::Unavailable(e.to_string()),
         }
     }
 

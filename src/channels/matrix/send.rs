@@ -1,0 +1,175 @@
+//! Sending to Matrix rooms: messages (plain and HTML), replies, reactions, edits (m.replace)
+//! and redactions. Every send carries a transaction id derived from the delivery, so a retry
+//! after a crash is deduplicated by the homeserver instead of doubling the message.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use matrix_sdk::HttpError;
+use matrix_sdk::ruma::api::client::message::send_message_event;
+use matrix_sdk::ruma::api::client::redact::redact_event;
+use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter};
+use matrix_sdk::ruma::events::MessageLikeEventType;
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedTransactionId};
+use serde_json::{Value, json};
+
+use super::Matrix;
+use crate::channels::{Channel, SendError};
+use crate::core::model::{ChannelKind, OutKind, Outgoing};
+
+/// The content of a message: neighbours' words as m.text, the bot's own as m.notice.
+fn message_content(msg: &Outgoing) -> Value {
+    let msgtype = if msg.kind == OutKind::Relay {
+        "m.text"
+    } else {
+        "m.notice"
+    };
+    let mut c = json!({ "msgtype": msgtype, "body": msg.text });
+    if let Some(html) = &msg.html {
+        c["format"] = "org.matrix.custom.html".into();
+        c["formatted_body"] = html.replace('\n', "<br>").into();
+    }
+    c
+}
+
+/// What the outbox must do about a failed request.
+pub(super) fn failure(e: &HttpError) -> SendError {
+    match e.client_api_error_kind() {
+        Some(ErrorKind::LimitExceeded(LimitExceededErrorData { retry_after, .. })) => {
+            let wait = match retry_after {
+                Some(RetryAfter::Delay(d)) => *d,
+                Some(RetryAfter::DateTime(t)) => t.duration_since(std::time::SystemTime::now()).unwrap_or_default(),
+                None => Duration::from_secs(1),
+            };
+            SendError::RateLimited { retry_after: wait }
+        }
+        Some(ErrorKind::Forbidden | ErrorKind::NotFound) => SendError::Gone(e.to_string()),
+        // The bot's session is gone: wait for the operator (messages keep).
+        Some(ErrorKind::UnknownToken(_) | ErrorKind::MissingToken) => SendError::Unavailable(e.to_string()),
+        Some(_) => match e.as_client_api_error().map(|x| x.status_code.as_u16()) {
+            Some(s) if s >= 500 => SendError::Unavailable(e.to_string()),
+            _ => SendError::Permanent(e.to_string()),
+        },
+        None => match e {
+            HttpError::Api(_) => SendError::Unavailable(e.to_string()),
+            HttpError::Reqwest(_) => SendError::Unavailable(e.to_string()),
+            _ => SendError::Transient(e.to_string()),
+        },
+    }
+}
+
+fn room_of(target: &str) -> Result<OwnedRoomId, SendError> {
+    OwnedRoomId::try_from(target).map_err(|_| SendError::Permanent(format!("`{target}` is not a Matrix room id")))
+}
+
+fn event_of(remote_id: &str) -> Option<OwnedEventId> {
+    OwnedEventId::try_from(remote_id).ok()
+}
+
+/// A short stable fingerprint, for transaction ids of edits.
+fn fingerprint(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+impl Matrix {
+    async fn put(&self, room: OwnedRoomId, txn: String, kind: &str, content: Value) -> Result<String, SendError> {
+        let client = self
+            .ready()
+            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let raw =
+            Raw::from_json(serde_json::value::to_raw_value(&content).map_err(|e| SendError::Permanent(e.to_string()))?);
+        let req = send_message_event::v3::Request::new_raw(
+            room,
+            OwnedTransactionId::from(txn),
+            MessageLikeEventType::from(kind),
+            raw,
+        );
+        client
+            .send(req)
+            .await
+            .map(|r| r.event_id.to_string())
+            .map_err(|e| failure(&e))
+    }
+}
+
+#[async_trait]
+impl Channel for Matrix {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Matrix
+    }
+
+    async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let room = room_of(target)?;
+        let txn = format!("voisinage-{delivery_id}");
+        if let (Some(key), Some(on)) = (&msg.reaction, msg.reply_to.as_deref().and_then(event_of)) {
+            let content = json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": on, "key": key}});
+            return self.put(room, txn, "m.reaction", content).await;
+        }
+        let mut content = message_content(msg);
+        if let Some(on) = msg.reply_to.as_deref().and_then(event_of) {
+            content["m.relates_to"] = json!({"m.in_reply_to": {"event_id": on}});
+        }
+        self.put(room, txn, "m.room.message", content).await
+    }
+
+    async fn edit(&self, target: &str, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let room = room_of(target)?;
+        let Some(original) = event_of(remote_id) else {
+            return Ok(remote_id.to_owned());
+        };
+        let new_content = message_content(msg);
+        let mut content = new_content.clone();
+        content["body"] = format!("* {}", msg.text).into();
+        if let Some(html) = new_content.get("formatted_body").and_then(Value::as_str) {
+            content["formatted_body"] = format!("* {html}").into();
+        }
+        content["m.new_content"] = new_content;
+        content["m.relates_to"] = json!({"rel_type": "m.replace", "event_id": original});
+        // The same edit retried is the same transaction.
+        let txn = format!(
+            "voisinage-edit-{}-{:016x}",
+            fingerprint(remote_id),
+            fingerprint(&msg.text)
+        );
+        self.put(room, txn, "m.room.message", content).await?;
+        // The copy keeps its id: later edits and replies still point at the original event.
+        Ok(remote_id.to_owned())
+    }
+
+    async fn delete(&self, target: &str, remote_id: &str) -> Result<(), SendError> {
+        let room = room_of(target)?;
+        let Some(event) = event_of(remote_id) else {
+            return Ok(());
+        };
+        let client = self
+            .ready()
+            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let txn = OwnedTransactionId::from(format!("voisinage-redact-{:016x}", fingerprint(remote_id)));
+        match client.send(redact_event::v3::Request::new(room, event, txn)).await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::NotFound)) => Ok(()),
+            Err(e) => Err(failure(&e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relays_are_text_and_the_bot_speaks_in_notices() {
+        let mut m = Outgoing::new(OutKind::Relay, "Jeanne (Telegram) : a < b");
+        m.html = Some("<b>Jeanne</b> (Telegram) : a &lt; b\nfin".into());
+        let c = message_content(&m);
+        assert_eq!(c["msgtype"], "m.text");
+        assert_eq!(c["formatted_body"], "<b>Jeanne</b> (Telegram) : a &lt; b<br>fin");
+        assert_eq!(
+            message_content(&Outgoing::new(OutKind::Answer, "x"))["msgtype"],
+            "m.notice"
+        );
+    }
+}
