@@ -4,6 +4,7 @@ mod core_ingest;
 mod core_outbox;
 mod daemon_cli;
 mod helpers;
+mod matrix;
 mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;

@@ -13,8 +13,8 @@ use crate::core::model::{ChannelKind, Edit, Inbound};
 use crate::core::rooms;
 use crate::store::chats;
 
-/// The longest body read from one event: beyond, the rest is cut (Matrix allows 64 KiB events).
-const MAX_BODY: usize = 32 * 1024;
+/// The longest body read from one event (a Matrix event is at most 64 KiB, JSON included).
+const MAX_BODY: usize = 64 * 1024;
 
 fn time(ev: &Value) -> DateTime<Utc> {
     ev["origin_server_ts"]
