@@ -14,6 +14,7 @@
 
 #[path = "../tests/peers/botapi.rs"]
 mod botapi;
+mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -55,11 +56,6 @@ impl Channel for Sink {
 
 fn chat_of(k: usize) -> i64 {
     -1_000_000 - (k as i64 % CHATS)
-}
-
-fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
 struct Run {
@@ -126,23 +122,9 @@ impl Run {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
-    // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a smoke test.
-    let args: Vec<String> = std::env::args().collect();
-    let quick = !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--quick");
+    let quick = common::quick();
     let (burst, steady) = if quick { (300, 200) } else { (3000, 1500) };
-    let server = std::env::var("VOISINAGE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let admin = voisinage::store::connect(&server, 2).await?;
-    sqlx::query("DROP DATABASE IF EXISTS voisinage_bench_telegram WITH (FORCE)")
-        .execute(&admin)
-        .await?;
-    sqlx::query("CREATE DATABASE voisinage_bench_telegram")
-        .execute(&admin)
-        .await?;
-    admin.close().await;
-    let url = format!("{}/voisinage_bench_telegram", server.rsplit_once('/').unwrap().0);
-    let pool = voisinage::store::connect(&url, 12).await?;
-    voisinage::store::migrate(&pool).await?;
+    let pool = common::fresh_db("voisinage_bench_telegram").await?;
 
     let fake = botapi::FakeBotApi::start(TOKEN).await;
     for i in 0..CHATS {
@@ -229,10 +211,10 @@ async fn main() -> anyhow::Result<()> {
         "telegram relay steady: {steady} messages at {:.0}/s; added latency update → relay sent: p50 {:.1} ms, p99 {:.1} ms; \
          update → acknowledgement at the Bot API: p50 {:.1} ms, p99 {:.1} ms",
         1.0 / pace.as_secs_f64(),
-        percentile(to_relay.clone(), 0.5).as_secs_f64() * 1e3,
-        percentile(to_relay, 0.99).as_secs_f64() * 1e3,
-        percentile(to_ack.clone(), 0.5).as_secs_f64() * 1e3,
-        percentile(to_ack, 0.99).as_secs_f64() * 1e3,
+        common::percentile(to_relay.clone(), 0.5).as_secs_f64() * 1e3,
+        common::percentile(to_relay, 0.99).as_secs_f64() * 1e3,
+        common::percentile(to_ack.clone(), 0.5).as_secs_f64() * 1e3,
+        common::percentile(to_ack, 0.99).as_secs_f64() * 1e3,
     );
     shutdown.cancel();
     for t in tasks {

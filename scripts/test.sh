@@ -4,7 +4,8 @@
 #
 # Needs: a Rust toolchain; PostgreSQL (server binaries for `voisinage try`'s private cluster,
 # and a server on 127.0.0.1:5432 for the integration tests, or VOISINAGE_TEST_DATABASE_URL);
-# python3 (the corpus scorer). Missing pieces are installed from Debian's packages.
+# python3 (the corpus scorer, and Synapse from PyPI for the Matrix tests). Missing pieces are
+# installed from Debian's packages and PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,11 @@ if [[ "$VOISINAGE_TEST_DATABASE_URL" == postgres://postgres@127.0.0.1:5432/* ]];
     exit 1
   fi
 fi
+
+# The Matrix tests start their own Synapse (tests/peers/synapse.sh); install it once here
+# (a virtualenv under ~/.cache/voisinage-peers, about 35 s the first time).
+need curl || apt_install curl ca-certificates
+tests/peers/synapse.sh install
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
