@@ -49,6 +49,8 @@ fi
 # (a virtualenv under ~/.cache/voisinage-peers, about 35 s the first time).
 need curl || apt_install curl ca-certificates
 tests/peers/synapse.sh install
+# The email tests send through a real SMTP server (aiosmtpd from PyPI, tests/peers/smtp.sh).
+tests/peers/smtp.sh install
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -72,6 +72,23 @@ impl Daemon {
         )?;
         let pool = crate::store::connect(url.expose_secret(), settings.database.max_connections).await?;
         crate::store::migrate(&pool).await?;
+        let key = match &settings.http.link_key {
+            Some(k) => k.expose_secret().as_bytes().to_vec(),
+            None => crate::tokens::shared_key(&pool, "link-signing").await?,
+        };
+        let links = crate::core::subscriptions::Links {
+            public_url: settings.http.public_url.trim_end_matches('/').to_owned(),
+            signer: crate::tokens::Signer::new(&key),
+        };
+        if settings.channels.email.enabled {
+            channels.push(crate::channels::email::Email::new(
+                &settings.channels.email,
+                &settings.general.data_dir,
+                pool.clone(),
+                links.clone(),
+                Texts::embedded(),
+            )?);
+        }
         let areas = Arc::new(areas_for(&settings)?);
         crate::store::sync_areas(&pool, &areas).await?;
         let metrics = Arc::new(Metrics::default());
@@ -83,6 +100,7 @@ impl Daemon {
             metrics: metrics.clone(),
             ack: settings.acknowledge.policy(),
             outbox_wake: Default::default(),
+            links,
         });
         let outbox =
             Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics).wake_on(core.outbox_wake.clone()));
@@ -104,7 +122,7 @@ impl Daemon {
             let sd = shutdown.clone();
             tasks.spawn(async move { (format!("outbox worker {n}"), ob.run(sd).await) });
         }
-        let mut app = crate::http::router(self.core.pool.clone(), self.core.metrics.clone());
+        let mut app = crate::http::router(self.core.clone());
         if let Some(tg) = &self.telegram {
             let (tg, core, sd) = (tg.clone(), self.core.clone(), shutdown.clone());
             if tg.uses_webhook() {

@@ -68,6 +68,11 @@ pub struct Database {
 pub struct Http {
     pub enabled: bool,
     pub listen: SocketAddr,
+    /// Where people reach this server (links in emails), without a trailing slash.
+    pub public_url: String,
+    /// The key signing those links; unset: one made at first start and kept in the database.
+    #[serde(default)]
+    pub link_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +108,46 @@ pub struct Channels {
     pub console: ConsoleSettings,
     pub telegram: TelegramSettings,
     pub matrix: MatrixSettings,
+    pub email: EmailSettings,
+}
+
+/// How email leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    /// Through an SMTP server.
+    Smtp,
+    /// As .eml files in `files_dir` (for `voisinage try` and tests).
+    Files,
+}
+
+/// The SMTP connection's security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub enabled: bool,
+    /// The bot's address, "Voisinage <voisinage@example.org>".
+    pub from: String,
+    pub transport: EmailTransport,
+    /// Relative to general.data_dir unless absolute.
+    pub files_dir: PathBuf,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    #[serde(default)]
+    pub smtp_user: Option<String>,
+    #[serde(default)]
+    pub smtp_password: Option<SecretString>,
+    /// SMTP connections kept open.
+    pub smtp_pool: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -325,6 +370,24 @@ impl Settings {
                 return Err(bad(
                     "channels.telegram",
                     "global_per_second and group_per_minute must be at least 1, poll_timeout_secs at most 50",
+                ));
+            }
+        }
+        if !self.http.public_url.starts_with("http://") && !self.http.public_url.starts_with("https://") {
+            return Err(bad("http.public_url", "not an http(s) URL"));
+        }
+        let em = &self.channels.email;
+        if em.enabled {
+            if !em.from.contains('@') {
+                return Err(bad(
+                    "channels.email.from",
+                    "the bot's address, like Voisinage <voisinage@example.org>",
+                ));
+            }
+            if em.transport == EmailTransport::Smtp && em.smtp_user.is_some() && em.smtp_password.is_none() {
+                return Err(bad(
+                    "channels.email.smtp_password",
+                    "missing: set VOISINAGE__CHANNELS__EMAIL__SMTP_PASSWORD (smtp_user is set)",
                 ));
             }
         }

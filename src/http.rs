@@ -1,17 +1,21 @@
 //! The daemon's HTTP server (axum): /healthz checks the database, /metrics exposes Prometheus
-//! figures.
+//! figures, /email/confirm and /email/unsubscribe handle the links sent by email (a GET shows
+//! a page with a button, only a POST acts: mail scanners follow links).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::core::ingest::Core;
+use crate::core::subscriptions::{self, Rhythm};
+use crate::i18n::{Arg, Lang, escape_html};
 use crate::store::deliveries;
 use crate::telemetry::Metrics;
 
@@ -22,11 +26,194 @@ struct AppState {
 }
 
 /// The routes.
-pub fn router(pool: PgPool, metrics: Arc<Metrics>) -> Router {
+pub fn router(core: Arc<Core>) -> Router {
+    let state = AppState {
+        pool: core.pool.clone(),
+        metrics: core.metrics.clone(),
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_page))
-        .with_state(AppState { pool, metrics })
+        .with_state(state)
+        .merge(
+            Router::new()
+                .route("/email/confirm", get(confirm_page).post(confirm_post))
+                .route("/email/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
+                .with_state(core),
+        )
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    t: String,
+}
+
+/// A page for people: large type, high contrast, readable on a phone.
+fn page(status: StatusCode, title: &str, body: &str) -> (StatusCode, Html<String>) {
+    (
+        status,
+        Html(format!(
+            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title}</title><style>body{{font:1.4rem/1.5 system-ui,sans-serif;max-width:36rem;\
+             margin:2rem auto;padding:0 1rem;color:#111;background:#fff}}h1{{font-size:1.8rem}}\
+             button{{font-size:1.4rem;padding:.8rem 1.6rem;background:#0b5;color:#fff;border:0;\
+             border-radius:.4rem}}</style></head><body><h1>{title}</h1>{body}</body></html>",
+            title = escape_html(title),
+        )),
+    )
+}
+
+fn button_form(action: &str, token: &str, label: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}?t={t}\"><button type=\"submit\">{label}</button></form>",
+        t = escape_html(token),
+        label = escape_html(label)
+    )
+}
+
+fn bad_link(core: &Core) -> (StatusCode, Html<String>) {
+    let t = core.texts;
+    page(
+        StatusCode::BAD_REQUEST,
+        &t.get(Lang::Fr, "web-confirm-title", &[]),
+        &format!("<p>{}</p>", escape_html(&t.get(Lang::Fr, "web-bad-link", &[]))),
+    )
+}
+
+fn area_and_rhythm(core: &Core, area: &str, rhythm: Rhythm) -> (String, String) {
+    let name = core
+        .areas
+        .get(area)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| area.to_owned());
+    (
+        name,
+        core.texts.get(Lang::Fr, &format!("rhythm-{}", rhythm.as_str()), &[]),
+    )
+}
+
+async fn confirm_page(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+    let Some(r) = core.links.read_confirm(&q.t, chrono::Utc::now().timestamp()) else {
+        return bad_link(&core);
+    };
+    let t = core.texts;
+    let (area, rhythm) = area_and_rhythm(&core, &r.area, r.rhythm);
+    let text = t.get(
+        Lang::Fr,
+        "web-confirm-text",
+        &[
+            ("address", Arg::from(r.address.as_str())),
+            ("area", Arg::from(area)),
+            ("rhythm", Arg::from(rhythm)),
+        ],
+    );
+    let body = format!(
+        "<p>{}</p>{}",
+        escape_html(&text),
+        button_form("/email/confirm", &q.t, &t.get(Lang::Fr, "web-confirm-button", &[]))
+    );
+    page(StatusCode::OK, &t.get(Lang::Fr, "web-confirm-title", &[]), &body)
+}
+
+async fn confirm_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+    let Some(r) = core.links.read_confirm(&q.t, chrono::Utc::now().timestamp()) else {
+        return bad_link(&core);
+    };
+    if core.areas.get(&r.area).is_none() {
+        return bad_link(&core);
+    }
+    if let Err(e) = subscriptions::confirm(&core.pool, &r).await {
+        tracing::warn!(error = %e, "confirming a subscription failed");
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Oups",
+            "<p>Réessayez dans un instant.</p>",
+        );
+    }
+    let t = core.texts;
+    let (area, rhythm) = area_and_rhythm(&core, &r.area, r.rhythm);
+    let text = t.get(
+        Lang::Fr,
+        "web-confirmed",
+        &[
+            ("address", Arg::from(r.address.as_str())),
+            ("area", Arg::from(area)),
+            ("rhythm", Arg::from(rhythm)),
+        ],
+    );
+    page(
+        StatusCode::OK,
+        &t.get(Lang::Fr, "web-confirm-title", &[]),
+        &format!("<p>{}</p>", escape_html(&text)),
+    )
+}
+
+async fn unsubscribe_page(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+    let Some(id) = core.links.read_unsubscribe(&q.t) else {
+        return bad_link(&core);
+    };
+    let address: Option<String> = sqlx::query_scalar("SELECT address FROM email_subscriptions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&core.pool)
+        .await
+        .ok()
+        .flatten();
+    let Some(address) = address else {
+        return bad_link(&core);
+    };
+    let t = core.texts;
+    let body = format!(
+        "<p>{}</p>{}",
+        escape_html(&t.get(Lang::Fr, "web-unsubscribe-text", &[("address", Arg::from(address))])),
+        button_form(
+            "/email/unsubscribe",
+            &q.t,
+            &t.get(Lang::Fr, "web-unsubscribe-button", &[])
+        )
+    );
+    page(StatusCode::OK, &t.get(Lang::Fr, "web-unsubscribe-title", &[]), &body)
+}
+
+/// RFC 8058 one-click: a POST to the List-Unsubscribe URL unsubscribes at once.
+async fn unsubscribe_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+    let Some(id) = core.links.read_unsubscribe(&q.t) else {
+        return bad_link(&core);
+    };
+    let t = core.texts;
+    match subscriptions::unsubscribe(&core.pool, id).await {
+        Ok(Some(address)) => {
+            let area: Option<String> = sqlx::query_scalar("SELECT area_slug FROM email_subscriptions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&core.pool)
+                .await
+                .ok()
+                .flatten();
+            let area = area
+                .and_then(|a| core.areas.get(&a).map(|a| a.name.clone()))
+                .unwrap_or_default();
+            let text = t.get(
+                Lang::Fr,
+                "web-unsubscribed",
+                &[("address", Arg::from(address)), ("area", Arg::from(area))],
+            );
+            page(
+                StatusCode::OK,
+                &t.get(Lang::Fr, "web-unsubscribe-title", &[]),
+                &format!("<p>{}</p>", escape_html(&text)),
+            )
+        }
+        Ok(None) => bad_link(&core),
+        Err(e) => {
+            tracing::warn!(error = %e, "unsubscribing failed");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Oups",
+                "<p>Réessayez dans un instant.</p>",
+            )
+        }
+    }
 }
 
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {

@@ -40,6 +40,24 @@ pub const IDS: &[&str] = &[
     "closed-reply-none",
     "matrix-room-name",
     "matrix-room-topic",
+    "rhythm-each",
+    "rhythm-daily",
+    "rhythm-weekly",
+    "email-usage",
+    "email-confirm-subject",
+    "email-confirm-body",
+    "email-confirm-sent",
+    "email-relay-subject",
+    "email-footer",
+    "web-confirm-title",
+    "web-confirm-text",
+    "web-confirm-button",
+    "web-confirmed",
+    "web-unsubscribe-title",
+    "web-unsubscribe-text",
+    "web-unsubscribe-button",
+    "web-unsubscribed",
+    "web-bad-link",
     "post-recorded",
     "relay-line",
     "match-for-requester",
@@ -592,6 +610,23 @@ mod tests {
             "direct-hint" | "link-ok" | "unlink-ok" => vec![s("area", "Saint-Servan")],
             "bot-joined" => vec![s("example", "saint-servan")],
             "matrix-room-name" | "matrix-room-topic" => vec![s("area", "Saint-Servan")],
+            "email-confirm-subject" | "web-unsubscribed" => vec![s("area", "Saint-Servan"), s("address", "a@b.fr")],
+            "email-confirm-body" => vec![
+                s("area", "Saint-Servan"),
+                s("rhythm", "chaque semaine"),
+                s("link", "https://v.example/email/confirm?t=x"),
+            ],
+            "email-confirm-sent" | "web-confirm-text" | "web-confirmed" => vec![
+                s("address", "a@b.fr"),
+                s("area", "Saint-Servan"),
+                s("rhythm", "chaque semaine"),
+            ],
+            "email-relay-subject" => vec![s("name", "Jeanne"), s("area", "Saint-Servan")],
+            "email-footer" => vec![
+                s("area", "Saint-Servan"),
+                s("link", "https://v.example/email/unsubscribe?t=x"),
+            ],
+            "web-unsubscribe-text" => vec![s("address", "a@b.fr")],
             "link-usage" => vec![s("example", "saint-servan"), s("areas", "saint-servan (Saint-Servan)")],
             "link-unknown-area" => vec![s("slug", "nulle-part"), s("areas", "saint-servan (Saint-Servan)")],
             "unknown-category" => vec![s("category", "musique"), s("categories", "bricolage, jardinage")],
@@ -630,7 +665,7 @@ mod tests {
         for lang in Lang::ALL {
             for id in IDS {
                 let text = render(texts, lang, id, &sample_args(id));
-                let one_line = !matches!(*id, "help" | "area-links");
+                let one_line = !matches!(*id, "help" | "area-links" | "email-confirm-body");
                 assert!(!one_line || !text.contains('\n'), "{lang} {id} spans lines: {text:?}");
             }
         }

@@ -14,4 +14,5 @@ pub mod parse;
 pub mod pgcluster;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;
 pub mod tryout;

@@ -48,6 +48,7 @@ help =
     /chercher WORD — search the posts
     /mes-annonces — your current posts
     /fini N — close your post #N (returned, found, given…)
+    /courriel ADDRESS — get the posts by email (in Matrix, start commands with !)
 
 # When a neighbour joins an area's room or opens the console. $area: the area's name.
 welcome = Welcome to the { $area } neighbours! 👋 Here we lend, give and help each other out. Just write what you're offering or looking for, and I'll take care of the rest. Send /aide to learn more.
@@ -95,6 +96,37 @@ unlink-not-linked = This group is not linked to any area.
 
 matrix-room-name = Voisinage · { $area }
 matrix-room-topic = Mutual aid between neighbours of { $area }: lend, give, ask. Messages are relayed with the area's other channels. Be kind; no advertising. !aide for the commands.
+
+## Email
+
+rhythm-each = with every message
+rhythm-daily = once a day
+rhythm-weekly = once a week
+email-usage = To get the area's posts by email: /courriel you@example.org (once a week), or add the rhythm: /courriel you@example.org daily, or each (every message).
+email-confirm-subject = Please confirm your subscription to { $area }'s posts
+email-confirm-body =
+    Hello,
+
+    Someone (probably you) asked to receive the mutual-aid posts of the neighbours of { $area } by email, { $rhythm }.
+
+    To confirm, follow this link: { $link }
+
+    If it was not you, just ignore this message: you will receive nothing.
+email-confirm-sent = 📧 A confirmation email is on its way to { $address }. Follow its link to receive { $area }'s posts { $rhythm }. Without confirmation, nothing is sent.
+email-relay-subject = { $name } — neighbours of { $area }
+email-footer = You receive this email because you subscribed to { $area }'s posts. Unsubscribe: { $link }
+
+## Web pages (confirmation, unsubscribe)
+
+web-confirm-title = Confirm your subscription
+web-confirm-text = Receive { $area }'s posts at { $address }, { $rhythm }?
+web-confirm-button = Yes, I confirm
+web-confirmed = Done: { $address } will receive { $area }'s posts { $rhythm }. Every email has a link to unsubscribe.
+web-unsubscribe-title = Unsubscribe
+web-unsubscribe-text = Stop receiving the posts at { $address }?
+web-unsubscribe-button = Unsubscribe me
+web-unsubscribed = Done: { $address } will no longer receive { $area }'s posts.
+web-bad-link = This link is not (or no longer) valid. For a subscription, ask again from your area's group with /courriel.
 
 ## Posts
 

@@ -47,6 +47,7 @@ help =
     /chercher MOT — chercher parmi les annonces
     /mes-annonces — vos annonces en cours
     /fini N — clore votre annonce n°N (objet rendu, trouvé, donné…)
+    /courriel ADRESSE — recevoir les annonces par courriel (dans Matrix, commencez les commandes par !)
 
 # Quand un voisin rejoint le groupe d'un quartier ou ouvre la console. $area : nom du quartier.
 welcome = Bienvenue chez les voisins de { $area } ! 👋 Ici on se prête, on se donne et on se rend service. Écrivez simplement ce que vous proposez ou cherchez, je m'occupe du reste. /aide pour en savoir plus.
@@ -102,6 +103,41 @@ unlink-not-linked = Ce groupe n'est relié à aucun quartier.
 matrix-room-name = Voisinage · { $area }
 # Le sujet du salon : le quartier et les règles, en une ligne.
 matrix-room-topic = Entraide entre voisins de { $area } : prêtez, donnez, demandez. Messages relayés avec les autres canaux du quartier. Soyez bienveillants ; pas de publicité. !aide pour les commandes.
+
+## Courriel
+
+# Les rythmes d'envoi, tels qu'ils s'affichent.
+rhythm-each = à chaque message
+rhythm-daily = une fois par jour
+rhythm-weekly = une fois par semaine
+email-usage = Pour recevoir les annonces du quartier par courriel : /courriel votre@adresse.fr (une fois par semaine), ou ajoutez le rythme : /courriel votre@adresse.fr quotidien, ou chaque (à chaque message).
+# Le courriel de confirmation. $link : le lien à suivre.
+email-confirm-subject = Confirmez votre inscription aux annonces de { $area }
+email-confirm-body =
+    Bonjour,
+
+    Quelqu'un (sans doute vous) a demandé à recevoir par courriel les annonces d'entraide entre voisins de { $area }, { $rhythm }.
+
+    Pour confirmer, suivez ce lien : { $link }
+
+    Si ce n'est pas vous, ignorez simplement ce message : vous ne recevrez rien.
+email-confirm-sent = 📧 Un courriel de confirmation part vers { $address }. Suivez le lien qu'il contient pour recevoir les annonces de { $area }, { $rhythm }. Sans confirmation, rien ne sera envoyé.
+# Le sujet d'un message relayé par courriel.
+email-relay-subject = { $name } — voisins de { $area }
+# Le bas de chaque courriel d'annonces. $link : le lien de désinscription.
+email-footer = Vous recevez ce courriel car vous êtes inscrit aux annonces de { $area }. Se désinscrire : { $link }
+
+## Pages web (confirmation, désinscription)
+
+web-confirm-title = Confirmer votre inscription
+web-confirm-text = Recevoir à l'adresse { $address } les annonces de { $area }, { $rhythm } ?
+web-confirm-button = Oui, je confirme
+web-confirmed = C'est fait : { $address } recevra les annonces de { $area }, { $rhythm }. Chaque courriel contient un lien pour se désinscrire.
+web-unsubscribe-title = Se désinscrire
+web-unsubscribe-text = Ne plus recevoir les annonces à l'adresse { $address } ?
+web-unsubscribe-button = Me désinscrire
+web-unsubscribed = C'est fait : { $address } ne recevra plus les annonces de { $area }.
+web-bad-link = Ce lien n'est pas (ou plus) valable. S'il s'agit d'une inscription, redemandez-la depuis votre groupe de quartier avec /courriel.
 
 ## Annonces
 

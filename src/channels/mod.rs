@@ -2,6 +2,7 @@
 //! implements `Channel` so the outbox can send through it.
 
 pub mod console;
+pub mod email;
 pub mod matrix;
 pub mod telegram;
 

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use tracing::instrument;
 
 use super::model::{AckPolicy, Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
-use super::{commands, onboarding, rooms, router};
+use super::{commands, onboarding, rooms, router, subscriptions};
 use crate::areas::Areas;
 use crate::i18n::{Arg, Lang, Texts};
 use crate::parse::{Direction, ParseInput, Parser};
@@ -29,6 +29,8 @@ pub struct Core {
     /// Rung when something was queued, so this daemon's outbox sends it at once instead of
     /// at its next idle round (other daemons find it at theirs).
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The daemon's public address and link-signing key (email confirmations, unsubscribe).
+    pub links: subscriptions::Links,
 }
 
 impl Core {
@@ -43,6 +45,10 @@ impl Core {
             metrics: Arc::new(Metrics::default()),
             ack: AckPolicy::default(),
             outbox_wake: Default::default(),
+            links: subscriptions::Links {
+                public_url: "http://127.0.0.1:8080".into(),
+                signer: crate::tokens::Signer::new(&rand::random::<[u8; 32]>()),
+            },
         }
     }
 }
@@ -157,13 +163,25 @@ impl Core {
         let lang = Lang::Fr;
         let cmd = commands::Command::parse(&m.text);
         // Direct conversations, room commands and other commands get one answer each.
-        let answer = if m.direct {
+        let mut queue: Vec<NewDelivery> = Vec::new();
+        if m.direct {
             let chat = chats::upsert_direct(&mut tx, m.channel, &m.chat).await?;
             sqlx::query("UPDATE messages SET chat_id = $2 WHERE id = $1")
                 .bind(message_id)
                 .bind(chat)
                 .execute(&mut *tx)
                 .await?;
+        }
+        let answer = if let Some(cmd) = cmd.as_ref().filter(|c| matches!(c.name.as_str(), "courriel" | "email"))
+            && (m.direct || area.is_some())
+        {
+            let area = match &area {
+                Some(a) => Some(a.clone()),
+                None => chats::member_area(&mut tx, member_id).await?,
+            };
+            let text = subscriptions::request(self, cmd, area.as_deref(), member_id, lang, &mut queue);
+            Some(Outgoing::new(OutKind::Answer, text))
+        } else if m.direct {
             Some(onboarding::answer(self, &mut tx, m, member_id, cmd.as_ref(), lang).await?)
         } else if let Some(cmd) = cmd.as_ref().filter(|c| rooms::is_room_command(c)) {
             Some(Outgoing::new(
@@ -180,12 +198,15 @@ impl Core {
         };
         if let Some(mut msg) = answer {
             msg.reply_to = Some(m.native_id.clone());
-            let queue = [NewDelivery {
-                to: here,
-                msg,
-                dedupe_key: format!("answer:{message_id}"),
-                cause: Some(message_id),
-            }];
+            queue.insert(
+                0,
+                NewDelivery {
+                    to: here,
+                    msg,
+                    dedupe_key: format!("answer:{message_id}"),
+                    cause: Some(message_id),
+                },
+            );
             let q = deliveries::enqueue_many(&mut tx, &queue).await?;
             tx.commit().await?;
             if let Ingested::Stored { queued, .. } = &mut out {
@@ -199,7 +220,6 @@ impl Core {
             return Ok(out);
         };
 
-        let mut queue: Vec<NewDelivery> = Vec::new();
         // Relays first: the copies of the message go out before anything the bot says about it.
         for ((room_id, channel), target) in row.room_ids.iter().zip(&row.room_channels).zip(&row.room_targets) {
             let Ok(channel) = channel.parse::<ChannelKind>() else {
@@ -222,6 +242,9 @@ impl Core {
                 cause: Some(message_id),
             });
         }
+
+        self.relay_to_subscribers(&mut tx, m, &area, message_id, lang, &mut queue)
+            .await?;
 
         let a = self.areas.get(&area);
         let input = ParseInput {
@@ -299,6 +322,55 @@ impl Core {
             *q += queued as u32;
         }
         Ok(out)
+    }
+
+    /// Copies of the message for the area's email subscribers who want every message.
+    async fn relay_to_subscribers(
+        &self,
+        tx: &mut Tx<'_>,
+        m: &Inbound,
+        area: &str,
+        message_id: i64,
+        lang: Lang,
+        queue: &mut Vec<NewDelivery>,
+    ) -> anyhow::Result<()> {
+        let subs: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, address FROM email_subscriptions WHERE area_slug = $1 AND status = 'active' AND rhythm = 'each'
+             ORDER BY id",
+        )
+        .bind(area)
+        .fetch_all(&mut **tx)
+        .await?;
+        let area_name = self
+            .areas
+            .get(area)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| area.to_owned());
+        for (id, address) in subs {
+            // Not back to the address that wrote it.
+            if m.channel == ChannelKind::Email && m.sender.eq_ignore_ascii_case(&address) {
+                continue;
+            }
+            let mut msg = self.relay_text(m.channel, &m.sender_name, &m.text, lang);
+            msg.subject = Some(self.texts.get(
+                lang,
+                "email-relay-subject",
+                &[
+                    ("name", Arg::from(m.sender_name.as_str())),
+                    ("area", Arg::from(area_name.as_str())),
+                ],
+            ));
+            queue.push(NewDelivery {
+                to: Address {
+                    channel: ChannelKind::Email,
+                    target: address,
+                },
+                msg,
+                dedupe_key: format!("relay:{message_id}:email:{id}"),
+                cause: Some(message_id),
+            });
+        }
+        Ok(())
     }
 
     /// A neighbour's words as relayed to another room: "Jeanne (Telegram) : …", plain and

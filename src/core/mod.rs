@@ -9,3 +9,4 @@ pub mod onboarding;
 pub mod outbox;
 pub mod rooms;
 pub mod router;
+pub mod subscriptions;

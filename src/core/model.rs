@@ -201,6 +201,9 @@ pub struct Outgoing {
     pub reaction: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
+    /// The subject, for channels that have one (email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 impl Outgoing {
@@ -214,6 +217,7 @@ impl Outgoing {
             op: Op::Send,
             reaction: None,
             choices: Vec::new(),
+            subject: None,
         }
     }
 

@@ -1,0 +1,212 @@
+//! The email channel (lettre): every email has a plain-text part and an HTML part (the layout
+//! in bot-scripts/email/layout.html: large type, high contrast), and, for subscribers, a
+//! `List-Unsubscribe` link with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+//! Email leaves through an SMTP server (a connection pool) or as .eml files (`voisinage try`,
+//! tests). The Message-ID is made from the delivery id, so a resent email is recognisable.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+
+use crate::channels::{Channel, SendError};
+use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
+use crate::core::model::{ChannelKind, Outgoing};
+use crate::core::subscriptions::{self, Links};
+use crate::i18n::{Arg, Lang, Texts, escape_html};
+
+/// The HTML layout, built in (edited in bot-scripts/email/).
+const LAYOUT: &str = include_str!("../../../bot-scripts/email/layout.html");
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(PathBuf),
+}
+
+/// The email adapter.
+pub struct Email {
+    transport: Transport,
+    from: Mailbox,
+    pool: PgPool,
+    links: Links,
+    texts: &'static Texts,
+}
+
+impl Email {
+    /// The adapter for `settings`; `data_dir` anchors a relative `files_dir`.
+    pub fn new(
+        settings: &EmailSettings,
+        data_dir: &std::path::Path,
+        pool: PgPool,
+        links: Links,
+        texts: &'static Texts,
+    ) -> anyhow::Result<Arc<Email>> {
+        let from: Mailbox = settings
+            .from
+            .parse()
+            .with_context(|| format!("channels.email.from `{}` is not an address", settings.from))?;
+        let transport = match settings.transport {
+            EmailTransport::Files => Transport::Files(data_dir.join(&settings.files_dir)),
+            EmailTransport::Smtp => {
+                let host = settings.smtp_host.as_str();
+                let builder = match settings.smtp_security {
+                    SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
+                    SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
+                    SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+                };
+                let mut builder = builder
+                    .port(settings.smtp_port)
+                    .timeout(Some(Duration::from_secs(30)))
+                    .pool_config(PoolConfig::new().max_size(settings.smtp_pool.max(1)));
+                if let (Some(user), Some(password)) = (&settings.smtp_user, &settings.smtp_password) {
+                    builder = builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_owned()));
+                }
+                Transport::Smtp(builder.build())
+            }
+        };
+        Ok(Arc::new(Email {
+            transport,
+            from,
+            pool,
+            links,
+            texts,
+        }))
+    }
+
+    /// The message for `to`: both parts, the unsubscribe headers for a subscriber.
+    async fn compose(&self, delivery_id: i64, to: &str, msg: &Outgoing) -> Result<Message, SendError> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| SendError::Gone(format!("`{to}` is not an email address: {e}")))?;
+        let lang = Lang::Fr;
+        let subscription = subscriptions::active_id(&self.pool, to.email.as_ref())
+            .await
+            .map_err(|e| SendError::Transient(e.to_string()))?;
+        let subject = msg.subject.clone().unwrap_or_else(|| "Voisinage".to_owned());
+        let (footer_text, footer_html, unsubscribe) = match subscription {
+            Some(id) => {
+                let link = self.links.unsubscribe_url(id);
+                let area: String = sqlx::query_scalar(
+                    "SELECT a.name FROM email_subscriptions s JOIN areas a ON a.slug = s.area_slug WHERE s.id = $1",
+                )
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| SendError::Transient(e.to_string()))?;
+                let args = [("area", Arg::from(area)), ("link", Arg::from(link.as_str()))];
+                (
+                    self.texts.get(lang, "email-footer", &args),
+                    self.texts.get_html(lang, "email-footer", &args, &["area", "link"], &[]),
+                    Some(link),
+                )
+            }
+            None => (String::new(), String::new(), None),
+        };
+        let plain = if footer_text.is_empty() {
+            msg.text.clone()
+        } else {
+            format!("{}\n\n-- \n{footer_text}", msg.text)
+        };
+        let body_html = msg.html.clone().unwrap_or_else(|| escape_html(&msg.text));
+        let html = LAYOUT
+            .replace("{{title}}", &escape_html(&subject))
+            .replace("{{body}}", &linkify(&body_html))
+            .replace("{{footer}}", &linkify(&footer_html));
+        let domain = self.from.email.domain().to_owned();
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(format!("<voisinage-{delivery_id}@{domain}>")));
+        if let Some(link) = unsubscribe {
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{link}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        builder
+            .multipart(MultiPart::alternative_plain_html(plain, html))
+            .map_err(|e| SendError::Permanent(format!("cannot build the email: {e}")))
+    }
+}
+
+/// Makes the http(s) links of escaped HTML clickable.
+fn linkify(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("http") {
+        let (before, from) = rest.split_at(i);
+        out.push_str(before);
+        if !(from.starts_with("https://") || from.starts_with("http://")) {
+            out.push_str("http");
+            rest = &from[4..];
+            continue;
+        }
+        let end = from
+            .find(|c: char| c.is_whitespace() || c == '<' || c == '"')
+            .unwrap_or(from.len());
+        let url = &from[..end];
+        out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
+        rest = &from[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[async_trait]
+impl Channel for Email {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Email
+    }
+
+    async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let email = self.compose(delivery_id, target, msg).await?;
+        let id = format!("voisinage-{delivery_id}");
+        match &self.transport {
+            Transport::Files(dir) => {
+                let write = || -> std::io::Result<()> {
+                    std::fs::create_dir_all(dir)?;
+                    let tmp = dir.join(format!(".{id}.eml.tmp"));
+                    std::fs::write(&tmp, email.formatted())?;
+                    std::fs::rename(&tmp, dir.join(format!("{id}.eml")))
+                };
+                write().map_err(|e| SendError::Unavailable(format!("writing to {}: {e}", dir.display())))?;
+                Ok(id)
+            }
+            Transport::Smtp(smtp) => match smtp.send(email).await {
+                Ok(_) => Ok(id),
+                // The recipient refused for good (unknown mailbox…): this address is gone.
+                Err(e) if e.is_permanent() => Err(SendError::Gone(e.to_string())),
+                Err(e) => Err(SendError::Unavailable(e.to_string())),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linkify;
+
+    #[test]
+    fn links_become_clickable() {
+        assert_eq!(
+            linkify("Voir https://v.example/email/confirm?t=ab.cd et fin"),
+            "Voir <a href=\"https://v.example/email/confirm?t=ab.cd\">https://v.example/email/confirm?t=ab.cd</a> et fin"
+        );
+        assert_eq!(linkify("httpx pas un lien"), "httpx pas un lien");
+    }
+}

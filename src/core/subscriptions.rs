@@ -1,0 +1,291 @@
+//! Email subscriptions with double opt-in. `/courriel ADRESSE [rythme]` (from any chat) only
+//! sends a confirmation link; the subscription exists once its owner followed it. Links are
+//! signed (see `tokens`): a confirmation carries what was asked and expires after a week; an
+//! unsubscribe link names the subscription and does not expire.
+
+use chrono::Utc;
+use sqlx::PgPool;
+
+use super::commands::Command;
+use super::ingest::Core;
+use super::model::{Address, ChannelKind, OutKind, Outgoing};
+use crate::i18n::{Arg, Lang};
+use crate::store::deliveries::NewDelivery;
+use crate::tokens::Signer;
+
+/// How often a subscriber hears from the area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rhythm {
+    /// Every message, as it comes.
+    Each,
+    Daily,
+    Weekly,
+}
+
+impl Rhythm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rhythm::Each => "each",
+            Rhythm::Daily => "daily",
+            Rhythm::Weekly => "weekly",
+        }
+    }
+
+    /// Reads the stored form or what people write ("chaque", "quotidien", "hebdo"…).
+    pub fn parse(s: &str) -> Option<Rhythm> {
+        match s.trim().to_lowercase().as_str() {
+            "each" | "chaque" | "chaque-message" | "tout" | "tous" | "direct" | "immediat" | "immédiat" => {
+                Some(Rhythm::Each)
+            }
+            "daily" | "quotidien" | "jour" | "journalier" | "chaque-jour" => Some(Rhythm::Daily),
+            "weekly" | "hebdo" | "hebdomadaire" | "semaine" | "chaque-semaine" => Some(Rhythm::Weekly),
+            _ => None,
+        }
+    }
+}
+
+/// How long a confirmation link stays valid.
+const CONFIRM_VALID_SECS: i64 = 7 * 24 * 3600;
+
+/// The daemon's public address and the key that signs its links.
+#[derive(Debug, Clone)]
+pub struct Links {
+    /// Where the daemon's HTTP server is reached from outside, without a trailing slash.
+    pub public_url: String,
+    pub signer: Signer,
+}
+
+/// What a confirmation link asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub address: String,
+    pub area: String,
+    pub rhythm: Rhythm,
+    pub member: Option<i64>,
+    pub issued: i64,
+}
+
+impl Links {
+    pub fn confirm_url(&self, r: &Request) -> String {
+        let payload = format!(
+            "c|{}|{}|{}|{}|{}",
+            r.issued,
+            r.area,
+            r.rhythm.as_str(),
+            r.member.map(|m| m.to_string()).unwrap_or_default(),
+            r.address
+        );
+        format!("{}/email/confirm?t={}", self.public_url, self.signer.sign(&payload))
+    }
+
+    pub fn unsubscribe_url(&self, subscription: i64) -> String {
+        format!(
+            "{}/email/unsubscribe?t={}",
+            self.public_url,
+            self.signer.sign(&format!("u|{subscription}"))
+        )
+    }
+
+    /// The request behind a confirmation token, if it is genuine and fresh.
+    pub fn read_confirm(&self, token: &str, now: i64) -> Option<Request> {
+        let payload = self.signer.verify(token)?;
+        let mut f = payload.splitn(6, '|');
+        if f.next()? != "c" {
+            return None;
+        }
+        let issued: i64 = f.next()?.parse().ok()?;
+        let area = f.next()?.to_owned();
+        let rhythm = Rhythm::parse(f.next()?)?;
+        let member = f.next()?.parse().ok();
+        let address = f.next()?.to_owned();
+        (now - issued <= CONFIRM_VALID_SECS && issued <= now + 300).then_some(Request {
+            address,
+            area,
+            rhythm,
+            member,
+            issued,
+        })
+    }
+
+    /// The subscription behind an unsubscribe token.
+    pub fn read_unsubscribe(&self, token: &str) -> Option<i64> {
+        self.signer.verify(token)?.strip_prefix("u|")?.parse().ok()
+    }
+}
+
+/// A plausible email address, lower-cased: one @, a dotted domain, no spaces or brackets.
+pub fn normalize_address(s: &str) -> Option<String> {
+    let s = s.trim().trim_matches(['<', '>']).to_lowercase();
+    let (local, domain) = s.split_once('@')?;
+    let ok_char = |c: char| !c.is_whitespace() && !"<>()[]\\,;:\"@".contains(c);
+    (!local.is_empty()
+        && local.len() <= 64
+        && s.len() <= 254
+        && local.chars().all(ok_char)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.'))
+    .then_some(s)
+}
+
+fn rhythm_word(core: &Core, lang: Lang, r: Rhythm) -> String {
+    core.texts.get(lang, &format!("rhythm-{}", r.as_str()), &[])
+}
+
+/// Answers `/courriel ADRESSE [rythme]` said by `member` for `area`; queues the confirmation.
+pub fn request(
+    core: &Core,
+    cmd: &Command,
+    area: Option<&str>,
+    member: i64,
+    lang: Lang,
+    queue: &mut Vec<NewDelivery>,
+) -> String {
+    let t = core.texts;
+    let mut words = cmd.args.split_whitespace();
+    let (Some(address), rhythm) = (words.next().and_then(normalize_address), words.next()) else {
+        return t.get(lang, "email-usage", &[]);
+    };
+    let rhythm = match rhythm.map(Rhythm::parse) {
+        None => Rhythm::Weekly,
+        Some(Some(r)) => r,
+        Some(None) => return t.get(lang, "email-usage", &[]),
+    };
+    let Some(area) = area else {
+        return t.get(lang, "ask-postcode", &[]);
+    };
+    let name = core
+        .areas
+        .get(area)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| area.to_owned());
+    let req = Request {
+        address: address.clone(),
+        area: area.to_owned(),
+        rhythm,
+        member: Some(member),
+        issued: Utc::now().timestamp(),
+    };
+    let url = core.links.confirm_url(&req);
+    let args = [
+        ("area", Arg::from(name.as_str())),
+        ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
+        ("link", Arg::from(url.as_str())),
+    ];
+    let mut mail = Outgoing::new(OutKind::Answer, t.get(lang, "email-confirm-body", &args));
+    mail.html = Some(t.get_html(lang, "email-confirm-body", &args, &["area", "rhythm", "link"], &[]));
+    mail.subject = Some(t.get(lang, "email-confirm-subject", &[("area", Arg::from(name.as_str()))]));
+    queue.push(NewDelivery {
+        to: Address {
+            channel: ChannelKind::Email,
+            target: address.clone(),
+        },
+        msg: mail,
+        // One confirmation a day for the same request: asking again does not flood the address.
+        dedupe_key: format!(
+            "email-confirm:{address}:{area}:{}:{}",
+            rhythm.as_str(),
+            Utc::now().date_naive()
+        ),
+        cause: None,
+    });
+    t.get(
+        lang,
+        "email-confirm-sent",
+        &[
+            ("address", Arg::from(address.as_str())),
+            ("area", Arg::from(name.as_str())),
+            ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
+        ],
+    )
+}
+
+/// Applies a confirmed request: the subscription is created or moved to this area and rhythm.
+pub async fn confirm(pool: &PgPool, r: &Request) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO email_subscriptions (address, area_slug, member_id, rhythm) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (address) DO UPDATE SET area_slug = $2, member_id = coalesce($3, email_subscriptions.member_id),
+           rhythm = $4, status = 'active', confirmed_at = now(), unsubscribed_at = NULL, suspended_reason = NULL,
+           soft_bounces = 0
+         RETURNING id",
+    )
+    .bind(&r.address)
+    .bind(&r.area)
+    .bind(r.member)
+    .bind(r.rhythm.as_str())
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Unsubscribes; returns the address, or None for an unknown subscription.
+pub async fn unsubscribe(pool: &PgPool, id: i64) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE email_subscriptions SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now())
+         WHERE id = $1 RETURNING address",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The active subscription of an address, if any.
+pub async fn active_id(pool: &PgPool, address: &str) -> anyhow::Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM email_subscriptions WHERE address = $1 AND status = 'active'")
+            .bind(address.to_lowercase())
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links() -> Links {
+        Links {
+            public_url: "https://v.example".into(),
+            signer: Signer::new(b"k"),
+        }
+    }
+
+    #[test]
+    fn confirmation_links_carry_the_request_and_expire() {
+        let l = links();
+        let r = Request {
+            address: "jeanne+x@exemple.fr".into(),
+            area: "saint-servan".into(),
+            rhythm: Rhythm::Each,
+            member: Some(7),
+            issued: 1_000_000,
+        };
+        let url = l.confirm_url(&r);
+        let token = url.split("t=").nth(1).unwrap();
+        assert_eq!(l.read_confirm(token, 1_000_100), Some(r.clone()));
+        assert_eq!(l.read_confirm(token, 1_000_000 + CONFIRM_VALID_SECS + 1), None);
+        let unsub = l.unsubscribe_url(42);
+        let token = unsub.split("t=").nth(1).unwrap();
+        assert_eq!(l.read_unsubscribe(token), Some(42));
+        assert_eq!(
+            l.read_confirm(token, 1_000_000),
+            None,
+            "an unsubscribe token confirms nothing"
+        );
+    }
+
+    #[test]
+    fn addresses_and_rhythms_are_read_leniently() {
+        assert_eq!(
+            normalize_address(" <Jeanne@Exemple.FR> ").as_deref(),
+            Some("jeanne@exemple.fr")
+        );
+        assert_eq!(normalize_address("a b@c.fr"), None);
+        assert_eq!(normalize_address("nobody"), None);
+        assert_eq!(normalize_address("x@localhost"), None);
+        assert_eq!(Rhythm::parse("Quotidien"), Some(Rhythm::Daily));
+        assert_eq!(Rhythm::parse("hebdo"), Some(Rhythm::Weekly));
+        assert_eq!(Rhythm::parse("chaque"), Some(Rhythm::Each));
+        assert_eq!(Rhythm::parse("jamais"), None);
+    }
+}

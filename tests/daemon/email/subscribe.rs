@@ -1,0 +1,209 @@
+//! Subscribing with confirmation, every-message subscribers, one-click unsubscribe, SMTP down.
+
+use mail_parser::MessageParser;
+
+use super::{CONSOLE_ROOM, World};
+use crate::helpers::inbound;
+
+fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
+    MessageParser::default().parse(raw).expect("an email")
+}
+
+fn header(m: &mail_parser::Message<'_>, name: &str) -> Option<String> {
+    m.header_raw(name).map(|v| v.trim().to_owned())
+}
+
+/// The link after "t=" in a text.
+fn token_in(text: &str, path: &str) -> String {
+    let start = text.find(path).unwrap_or_else(|| panic!("{path} in {text}")) + path.len() + 3;
+    text[start..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn subscriptions(w: &World) -> Vec<(String, String, String, String)> {
+    sqlx::query_as("SELECT address, area_slug, rhythm, status FROM email_subscriptions ORDER BY id")
+        .fetch_all(&w.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn subscribe_with_confirmation_receive_every_message_and_unsubscribe_in_one_click() {
+    let w = World::new("subscribe").await;
+    let http = reqwest::Client::new();
+    w.core
+        .ingest(&inbound(
+            CONSOLE_ROOM,
+            "1",
+            "Jeanne",
+            "/courriel Jeanne@Exemple.fr chaque",
+        ))
+        .await
+        .unwrap();
+    // Asked twice the same day: one confirmation only.
+    w.core
+        .ingest(&inbound(
+            CONSOLE_ROOM,
+            "2",
+            "Jeanne",
+            "/courriel jeanne@exemple.fr chaque",
+        ))
+        .await
+        .unwrap();
+    w.drain().await;
+    assert!(w.console.sent_to(CONSOLE_ROOM)[0].contains("jeanne@exemple.fr"));
+    let mails = w.sink.messages();
+    assert_eq!(mails.len(), 1);
+    let confirm = parse(&mails[0]);
+    assert_eq!(
+        confirm.to().unwrap().first().unwrap().address().unwrap(),
+        "jeanne@exemple.fr"
+    );
+    assert!(confirm.subject().unwrap().contains("Saint-Servan"));
+    assert!(
+        confirm.body_html(0).is_some() && confirm.body_text(0).is_some(),
+        "both parts"
+    );
+    assert_eq!(header(&confirm, "List-Unsubscribe"), None, "not a subscriber yet");
+    let token = token_in(&confirm.body_text(0).unwrap(), "/email/confirm");
+    assert!(subscriptions(&w).await.is_empty(), "nothing before the confirmation");
+
+    // A mail scanner following the link confirms nothing; the button does.
+    let page = http
+        .get(format!("{}/email/confirm?t={token}", w.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    assert!(subscriptions(&w).await.is_empty());
+    let forged = format!("{}00", &token[..token.len() - 2]);
+    let bad = http
+        .post(format!("{}/email/confirm?t={forged}", w.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let done = http
+        .post(format!("{}/email/confirm?t={token}", w.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert_eq!(
+        subscriptions(&w).await,
+        vec![(
+            "jeanne@exemple.fr".into(),
+            "saint-servan".into(),
+            "each".into(),
+            "active".into()
+        )]
+    );
+
+    // A neighbour's message reaches the every-message subscriber, with one-click unsubscribe.
+    w.core
+        .ingest(&inbound(
+            CONSOLE_ROOM,
+            "3",
+            "Paul <b>",
+            "Je prête ma tondeuse samedi & dimanche",
+        ))
+        .await
+        .unwrap();
+    w.drain().await;
+    let mails = w.sink.messages();
+    assert_eq!(mails.len(), 2);
+    let relay = parse(&mails[1]);
+    assert!(
+        relay.subject().unwrap().starts_with("Paul <b>"),
+        "{:?}",
+        relay.subject()
+    );
+    assert!(
+        relay
+            .body_text(0)
+            .unwrap()
+            .contains("Paul <b> (console) : Je prête ma tondeuse samedi & dimanche")
+    );
+    let html = relay.body_html(0).unwrap();
+    assert!(
+        html.contains("<b>Paul &lt;b&gt;</b> (console) : Je prête ma tondeuse samedi &amp; dimanche"),
+        "{html}"
+    );
+    let unsubscribe = header(&relay, "List-Unsubscribe").unwrap();
+    assert_eq!(
+        header(&relay, "List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let url = unsubscribe.trim_matches(['<', '>']).to_owned();
+    assert!(url.starts_with(&format!("{}/email/unsubscribe?t=", w.http)), "{url}");
+
+    // GET shows a button and changes nothing; the one-click POST unsubscribes.
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(subscriptions(&w).await[0].3, "active");
+    let one_click = http
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one_click.status(), 200);
+    assert_eq!(subscriptions(&w).await[0].3, "unsubscribed");
+    w.core
+        .ingest(&inbound(CONSOLE_ROOM, "4", "Paul", "Qqn aurait une échelle ?"))
+        .await
+        .unwrap();
+    w.drain().await;
+    assert_eq!(w.sink.messages().len(), 2, "nothing more after unsubscribing");
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn smtp_refusing_then_back_loses_and_doubles_nothing() {
+    let w = World::new("down").await;
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('rose@exemple.fr', 'saint-servan', 'each')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    w.sink.refuse();
+    for n in 1..=4 {
+        w.core
+            .ingest(&inbound(
+                CONSOLE_ROOM,
+                &format!("m{n}"),
+                "Paul",
+                &format!("message {n}"),
+            ))
+            .await
+            .unwrap();
+    }
+    for _ in 0..4 {
+        w.outbox.run_once().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    }
+    assert!(w.sink.messages().is_empty());
+    let attempts: Vec<i32> = sqlx::query_scalar("SELECT attempts FROM deliveries WHERE channel = 'email' ORDER BY id")
+        .fetch_all(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts, vec![0, 0, 0, 0], "an unavailable server spends no attempts");
+    w.sink.accept();
+    w.drain().await;
+    let bodies: Vec<String> = w
+        .sink
+        .messages()
+        .iter()
+        .map(|m| parse(m).body_text(0).unwrap().lines().next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        bodies,
+        (1..=4)
+            .map(|n| format!("Paul (console) : message {n}"))
+            .collect::<Vec<_>>()
+    );
+    w.finish().await;
+}
