@@ -51,6 +51,8 @@ need curl || apt_install curl ca-certificates
 tests/peers/synapse.sh install
 # The email tests send through a real SMTP server (aiosmtpd from PyPI, tests/peers/smtp.sh).
 tests/peers/smtp.sh install
+# ... and read a real IMAP mailbox (Debian's dovecot-imapd, tests/peers/dovecot.sh).
+tests/peers/dovecot.sh install
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

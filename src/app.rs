@@ -132,6 +132,12 @@ impl Daemon {
                 tasks.spawn(async move { ("Telegram poller".to_owned(), Poller::new(tg, core).run(sd).await) });
             }
         }
+        let email = &self.settings.channels.email;
+        if email.enabled && email.imap_enabled {
+            let reader = crate::channels::email::MailReader::new(email, self.core.clone());
+            let sd = shutdown.clone();
+            tasks.spawn(async move { ("mailbox reader".to_owned(), reader.run(sd).await) });
+        }
         if let Some(mx) = &self.matrix {
             let (mx, core, sd) = (mx.clone(), self.core.clone(), shutdown.clone());
             tasks.spawn(async move { ("Matrix sync".to_owned(), Syncer::new(mx, core).run(sd).await) });

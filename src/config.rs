@@ -148,6 +148,18 @@ pub struct EmailSettings {
     pub smtp_password: Option<SecretString>,
     /// SMTP connections kept open.
     pub smtp_pool: u32,
+    /// Read the bot's mailbox over IMAP.
+    pub imap_enabled: bool,
+    pub imap_host: String,
+    pub imap_port: u16,
+    /// "tls" (port 993) or "none" (a local server only).
+    pub imap_security: SmtpSecurity,
+    #[serde(default)]
+    pub imap_user: Option<String>,
+    #[serde(default)]
+    pub imap_password: Option<SecretString>,
+    pub imap_mailbox: String,
+    pub imap_poll_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -382,6 +394,18 @@ impl Settings {
                 return Err(bad(
                     "channels.email.from",
                     "the bot's address, like Voisinage <voisinage@example.org>",
+                ));
+            }
+            if em.imap_enabled && (em.imap_user.is_none() || em.imap_password.is_none()) {
+                return Err(bad(
+                    "channels.email.imap_password",
+                    "reading the mailbox needs imap_user and VOISINAGE__CHANNELS__EMAIL__IMAP_PASSWORD",
+                ));
+            }
+            if em.imap_enabled && em.imap_security == SmtpSecurity::Starttls {
+                return Err(bad(
+                    "channels.email.imap_security",
+                    "use \"tls\" (port 993) or \"none\"",
                 ));
             }
             if em.transport == EmailTransport::Smtp && em.smtp_user.is_some() && em.smtp_password.is_none() {

@@ -58,6 +58,7 @@ pub const IDS: &[&str] = &[
     "web-unsubscribe-button",
     "web-unsubscribed",
     "web-bad-link",
+    "email-not-subscribed",
     "post-recorded",
     "relay-line",
     "match-for-requester",
@@ -665,7 +666,10 @@ mod tests {
         for lang in Lang::ALL {
             for id in IDS {
                 let text = render(texts, lang, id, &sample_args(id));
-                let one_line = !matches!(*id, "help" | "area-links" | "email-confirm-body");
+                let one_line = !matches!(
+                    *id,
+                    "help" | "area-links" | "email-confirm-body" | "email-not-subscribed"
+                );
                 assert!(!one_line || !text.contains('\n'), "{lang} {id} spans lines: {text:?}");
             }
         }

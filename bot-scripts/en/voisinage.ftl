@@ -127,6 +127,12 @@ web-unsubscribe-text = Stop receiving the posts at { $address }?
 web-unsubscribe-button = Unsubscribe me
 web-unsubscribed = Done: { $address } will no longer receive { $area }'s posts.
 web-bad-link = This link is not (or no longer) valid. For a subscription, ask again from your area's group with /courriel.
+email-not-subscribed =
+    Hello,
+
+    Your message was not passed on: this address is not subscribed to any area's posts.
+
+    To subscribe, ask a neighbour to write "/courriel your@address" in your area's group, or write that command to the bot on Telegram or Matrix yourself. You will receive a confirmation link.
 
 ## Posts
 

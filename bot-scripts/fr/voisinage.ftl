@@ -138,6 +138,13 @@ web-unsubscribe-text = Ne plus recevoir les annonces à l'adresse { $address } ?
 web-unsubscribe-button = Me désinscrire
 web-unsubscribed = C'est fait : { $address } ne recevra plus les annonces de { $area }.
 web-bad-link = Ce lien n'est pas (ou plus) valable. S'il s'agit d'une inscription, redemandez-la depuis votre groupe de quartier avec /courriel.
+# La réponse (une par jour au plus) à un courriel d'une adresse non inscrite.
+email-not-subscribed =
+    Bonjour,
+
+    Votre message n'a pas été transmis : cette adresse n'est inscrite aux annonces d'aucun quartier.
+
+    Pour vous inscrire, demandez à un voisin d'écrire « /courriel votre@adresse » dans le groupe de votre quartier, ou écrivez vous-même cette commande au bot sur Telegram ou Matrix. Vous recevrez un lien de confirmation.
 
 ## Annonces
 

@@ -156,9 +156,15 @@ impl Core {
             matches: vec![],
             queued: 0,
         };
+        // What the bot says about a message goes where it was said; for a message written to an
+        // area's email list, that is its author's address.
         let here = Address {
             channel: m.channel,
-            target: m.chat.clone(),
+            target: if m.channel == ChannelKind::Email {
+                m.sender.clone()
+            } else {
+                m.chat.clone()
+            },
         };
         let lang = Lang::Fr;
         let cmd = commands::Command::parse(&m.text);

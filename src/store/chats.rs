@@ -239,6 +239,20 @@ pub async fn room_of_area(pool: &PgPool, channel: ChannelKind, area: &str) -> an
     )
 }
 
+/// The chat standing for an area's email list ("list:SLUG"), created on first use.
+pub async fn ensure_list(pool: &PgPool, area: &str) -> anyhow::Result<String> {
+    let id = format!("list:{area}");
+    sqlx::query(
+        "INSERT INTO chats (channel, external_id, area_slug, kind) VALUES ('email', $1, $2, 'list')
+         ON CONFLICT (channel, external_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(area)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
 /// Keeps inbound data that could not be read, with the reason.
 pub async fn dead_letter(pool: &PgPool, channel: ChannelKind, raw: &str, error: &str) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO dead_letters (channel, raw, error) VALUES ($1, $2, $3)")

@@ -24,20 +24,15 @@
 #                           (e.g. the test process), so a crashed test does not leak it
 set -euo pipefail
 
-PEERS_DIR=${VOISINAGE_PEERS_DIR:-$HOME/.cache/voisinage-peers}
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$HERE/common.sh"
+
 MAIL_USER=${DOVECOT_MAIL_USER:-nobody}
 MAIL_GROUP=${DOVECOT_MAIL_GROUP:-nogroup}
 READY_TIMEOUT=${DOVECOT_READY_TIMEOUT:-20}
 DOVECOT=/usr/sbin/dovecot
 LDA=/usr/lib/dovecot/dovecot-lda
-
-die() { echo "dovecot.sh: $*" >&2; exit 1; }
-log() { echo "dovecot.sh: $*" >&2; }
-
-usage() {
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
 
 need_root() {
     [[ $(id -u) == 0 ]] || die "must run as root ($1): apt-get install, and Dovecot's master process needs root to switch to the mail user $MAIL_USER"
@@ -47,15 +42,9 @@ need_root() {
 
 installed() { [[ -x $DOVECOT && -x $LDA && -x /usr/lib/dovecot/imap ]]; }
 
-cmd_install() {
-    installed && return 0
-    need_root "dovecot-imapd is not installed"
-    mkdir -p "$PEERS_DIR"
-    # Serialise concurrent installs (parallel tests calling install at once; dpkg has its own
-    # lock, but a second apt-get would fail on it instead of waiting).
-    exec 9>"$PEERS_DIR/.dovecot-install.lock"
-    flock 9
-    if installed; then exec 9>&-; return 0; fi
+# Under the install lock: dpkg has its own lock, but a second apt-get would fail on it instead
+# of waiting.
+install_dovecot() {
     log "installing dovecot-imapd with apt-get (about 25-45 s with apt-get update)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2 || die "apt-get update failed"
@@ -65,40 +54,21 @@ cmd_install() {
         || die "apt-get install dovecot-imapd failed"
     installed || die "dovecot-imapd installed but $DOVECOT, $LDA or /usr/lib/dovecot/imap is missing"
     log "installed Dovecot $($DOVECOT --version)"
-    exec 9>&-
+}
+
+cmd_install() {
+    installed && return 0
+    need_root "dovecot-imapd is not installed"
+    install_locked dovecot installed install_dovecot
 }
 
 # ---------------------------------------------------------------------------- helpers
 
-# A process is alive when it exists and is not a zombie (a daemon whose launching shell has
-# exited is reparented to pid 1, which may reap it late; kill -0 succeeds on a zombie).
-alive() {
-    local st
-    st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) && [[ -n $st && $st != Z ]]
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 # True when 127.0.0.1:PORT answers with an IMAP "* OK" greeting within 2 s.
-imap_greets() {
-    local line
-    line=$( (exec 3<>"/dev/tcp/127.0.0.1/$1" && IFS= read -r -t 2 l <&3 && printf '%s' "$l" \
-             && printf 'z LOGOUT\r\n' >&3) 2>/dev/null) || return 1
-    [[ $line == "* OK"* ]]
-}
+imap_greets() { [[ $(greeting "$1" "z LOGOUT") == "* OK"* ]]; }
 
-# pid from DIR/dovecot.pid if that process is alive and is our Dovecot (guards pid reuse).
-running_pid() {
-    local dir=$1 pid
-    [[ -f $dir/dovecot.pid ]] || return 1
-    pid=$(cat "$dir/dovecot.pid")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    alive "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "-c $dir/dovecot.conf " || return 1
-    echo "$pid"
-}
-
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
+# pid from DIR/dovecot.pid if that process is alive and is this DIR's Dovecot master.
+running_pid() { pid_matching "$1/dovecot.pid" "-c $1/dovecot.conf "; }
 
 # Dovecot's unix sockets live in base_dir, and a socket path is limited to 107 bytes
 # ("$base_dir/token-login/imap-urlauth" is the longest). For a long DIR, base_dir is
@@ -303,12 +273,12 @@ EOF
 }
 
 launch() {
-    local dir=$1 port pid deadline
+    local dir=$1 port pid rc=0
     port=$(cat "$dir/port")
     if running_pid "$dir" >/dev/null; then
         die "already running in $dir (pid $(cat "$dir/dovecot.pid")); use stop or restart"
     fi
-    port_open "$port" && die "port 127.0.0.1:$port is already in use"
+    die_if_port_used "$port"
     prepare_base_dir "$dir"
     echo "---- $(date '+%F %T') starting" >>"$dir/dovecot.stderr"
     # -F: foreground, so $! is the master process. All fds redirected so a caller reading our
@@ -316,35 +286,15 @@ launch() {
     "$DOVECOT" -F -c "$dir/dovecot.conf" </dev/null >>"$dir/dovecot.stderr" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/dovecot.pid"
-    if [[ -n ${DOVECOT_WATCH_PID:-} ]]; then
-        # Safety net for tests that die without calling stop: TERM Dovecot once the watched
-        # process is gone. Ends by itself when Dovecot ends. Checks once a second (cheap).
-        (
-            while alive "$DOVECOT_WATCH_PID" && alive "$pid"; do
-                sleep 1
-            done
-            alive "$pid" && kill -TERM "$pid" 2>/dev/null
-        ) </dev/null >/dev/null 2>&1 &
-    fi
-    deadline=$((SECONDS + READY_TIMEOUT))
-    while :; do
-        imap_greets "$port" && break
-        if ! alive "$pid"; then
-            rm -f "$dir/dovecot.pid"
-            echo "dovecot.sh: Dovecot exited during startup; last lines of $dir/dovecot.stderr" \
-                 "and $dir/dovecot.log:" >&2
-            tail -n 20 "$dir/dovecot.stderr" >&2
-            tail -n 20 "$dir/dovecot.log" >&2 2>/dev/null || true
-            exit 1
-        fi
-        if ((SECONDS >= deadline)); then
-            echo "dovecot.sh: Dovecot not ready after ${READY_TIMEOUT}s (pid $pid, still running);" \
-                 "last lines of $dir/dovecot.log:" >&2
-            tail -n 30 "$dir/dovecot.log" >&2 2>/dev/null || true
-            exit 1
-        fi
-        sleep 0.1
-    done
+    start_watchdog "${DOVECOT_WATCH_PID:-}" "$pid"
+    wait_ready "$pid" "$READY_TIMEOUT" imap_greets "$port" || rc=$?
+    case $rc in
+        1) rm -f "$dir/dovecot.pid"
+           die_tail 20 "Dovecot exited during startup; last lines of $dir/dovecot.stderr" \
+               "and $dir/dovecot.log:" -- "$dir/dovecot.stderr" "$dir/dovecot.log" ;;
+        2) die_tail 30 "Dovecot not ready after ${READY_TIMEOUT}s (pid $pid, still running);" \
+               "last lines of $dir/dovecot.log:" -- "$dir/dovecot.log" ;;
+    esac
     echo "ready imap://127.0.0.1:$port"
 }
 
@@ -358,7 +308,7 @@ cmd_start() {
     dir=$(abs_dir "$1")
     [[ -e $dir/dovecot.conf ]] \
         && die "$dir already holds a Dovecot; use restart to reuse it, or remove it first"
-    port_open "$port" && die "port 127.0.0.1:$port is already in use"
+    die_if_port_used "$port"
     cmd_install
     ensure_traversable "$dir"
     mkdir -p "$dir/state" "$dir/mail" "$dir/home"
@@ -383,34 +333,19 @@ cmd_restart() {
 
 cmd_stop() {
     [[ $# == 1 ]] || usage
-    local dir pid port i
+    local dir pid port
     dir=$(abs_dir "$1")
     port=$(cat "$dir/port" 2>/dev/null || true)
     if pid=$(running_pid "$dir"); then
         # TERM to the master: it stops its children (imap, imap-login, auth, ...) and exits.
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            alive "$pid" || break
-            sleep 0.1
-        done
-        if alive "$pid"; then
-            log "pid $pid still alive 10 s after TERM: KILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            while alive "$pid"; do sleep 0.1; done
-        fi
+        stop_pid "$pid"
     fi
     rm -f "$dir/dovecot.pid"
     # A base_dir outside DIR (long DIR, see base_dir) is removed; launch makes it again.
     if [[ -L $dir/run ]]; then
         case $(readlink "$dir/run") in /tmp/voisinage-dovecot/*) rm -rf "$(readlink "$dir/run")" ;; esac
     fi
-    if [[ -n $port ]]; then
-        for ((i = 0; i < 100; i++)); do
-            port_open "$port" || return 0
-            sleep 0.1
-        done
-        die "port 127.0.0.1:$port still open after stopping"
-    fi
+    [[ -z $port ]] || wait_port_closed "$port"
 }
 
 cmd_adduser() {

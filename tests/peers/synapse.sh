@@ -22,86 +22,45 @@
 #                            (e.g. the test process), so a crashed test does not leak it
 set -euo pipefail
 
-PEERS_DIR=${VOISINAGE_PEERS_DIR:-$HOME/.cache/voisinage-peers}
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$HERE/common.sh"
+
 VENV=$PEERS_DIR/synapse-venv
 SPEC=${SYNAPSE_VERSION_SPEC:-matrix-synapse==1.163.*}
 SECRET=${SYNAPSE_SHARED_SECRET:-voisinage-test-shared-secret}
 READY_TIMEOUT=${SYNAPSE_READY_TIMEOUT:-60}
 SERVER_NAME=localhost
-MARKER=$VENV/.voisinage-installed   # contains the pip spec it was installed with
-
-die() { echo "synapse.sh: $*" >&2; exit 1; }
-log() { echo "synapse.sh: $*" >&2; }
-
-usage() {
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
 
 # ---------------------------------------------------------------------------- install
 
-venv_ok() {
-    [[ -f $MARKER && $(cat "$MARKER") == "$SPEC" && -x $VENV/bin/python ]] \
-        && "$VENV/bin/python" -c 'import synapse' 2>/dev/null
-}
+installed() { venv_ok "$VENV" "$SPEC" synapse; }
 
-ensure_python_venv() {
-    local py=$1
-    if "$py" -c 'import venv, ensurepip' 2>/dev/null; then
-        return 0
-    fi
-    log "$py cannot create venvs (venv/ensurepip missing): installing python3-venv with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends python3-venv >&2
-    "$py" -c 'import venv, ensurepip' 2>/dev/null && return 0
-    # A python outside Debian's (pyenv, ...) is not fixed by python3-venv: fall back to Debian's.
-    if [[ $py != /usr/bin/python3 ]] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null; then
-        return 10
-    fi
-    die "$py still cannot create a venv after installing python3-venv"
-}
-
-cmd_install() {
-    venv_ok && return 0
-    mkdir -p "$PEERS_DIR"
-    # Serialise concurrent installs (parallel tests calling install at once).
-    exec 9>"$PEERS_DIR/.synapse-install.lock"
-    flock 9
-    if venv_ok; then exec 9>&-; return 0; fi
-
-    local py=${SYNAPSE_PYTHON:-python3} rc=0
-    ensure_python_venv "$py" || rc=$?
-    [[ $rc == 10 ]] && py=/usr/bin/python3
-
+install_synapse() {
+    local py
+    py=$(venv_python "${SYNAPSE_PYTHON:-python3}")
     log "installing $SPEC into $VENV (about 25 s, 240 MB)"
-    rm -rf "$VENV"
-    "$py" -m venv "$VENV" >&2
-    "$VENV/bin/pip" install -q --disable-pip-version-check "$SPEC" >&2 \
+    venv_install "$VENV" "$py" "$SPEC" \
         || die "pip install $SPEC failed (try SYNAPSE_VERSION_SPEC=matrix-synapse for the latest)"
     "$VENV/bin/python" -c 'import synapse' || die "synapse does not import after install"
-    printf '%s' "$SPEC" >"$MARKER"
+    venv_mark "$VENV" "$SPEC"
     log "installed matrix-synapse $("$VENV/bin/python" -c 'import synapse; print(synapse.__version__)')"
-    exec 9>&-
 }
+
+cmd_install() { install_locked synapse installed install_synapse; }
 
 # ---------------------------------------------------------------------------- helpers
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# pid from DIR/synapse.pid if that process is alive and is our Synapse (guards pid reuse).
+# pid from DIR/synapse.pid if that process is alive and is this DIR's Synapse.
 running_pid() {
-    local dir=$1 pid
-    [[ -f $dir/synapse.pid ]] || return 1
-    pid=$(cat "$dir/synapse.pid")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [[ -r /proc/$pid/cmdline ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "synapse.app.homeserver -c $dir/homeserver.yaml" \
-        || return 1
-    echo "$pid"
+    pid_matching "$1/synapse.pid" "synapse.app.homeserver -c $1/homeserver.yaml"
 }
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
+# True when the client API answers on 127.0.0.1:PORT.
+answers() {
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+         "http://127.0.0.1:$1/_matrix/client/versions" 2>/dev/null) == 200 ]]
+}
 
 # Edit the generated homeserver.yaml and log config in place (PyYAML from the venv).
 configure() {
@@ -183,49 +142,27 @@ PY
 
 # Launch Synapse from an existing DIR (config already generated) and wait until it answers.
 launch() {
-    local dir=$1 port pid t0 deadline
+    local dir=$1 logf=$1/synapse.log port pid rc=0
     port=$(cat "$dir/port")
     if running_pid "$dir" >/dev/null; then
         die "already running in $dir (pid $(cat "$dir/synapse.pid")); use stop or restart"
     fi
-    port_open "$port" && die "port 127.0.0.1:$port is already in use"
-    echo "---- $(date '+%F %T') starting" >>"$dir/synapse.log"
+    die_if_port_used "$port"
+    echo "---- $(date '+%F %T') starting" >>"$logf"
     # Foreground process in the background: all fds redirected so a caller reading our stdout
     # through a pipe is not held open by Synapse.
     "$VENV/bin/python" -m synapse.app.homeserver -c "$dir/homeserver.yaml" \
-        </dev/null >>"$dir/synapse.log" 2>&1 &
+        </dev/null >>"$logf" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/synapse.pid"
-    if [[ -n ${SYNAPSE_WATCH_PID:-} ]]; then
-        # Safety net for tests that die without calling stop: TERM Synapse once the watched
-        # process is gone. Ends by itself when Synapse ends. Checks once a second (cheap).
-        (
-            while kill -0 "$SYNAPSE_WATCH_PID" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do
-                sleep 1
-            done
-            kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
-        ) </dev/null >/dev/null 2>&1 &
-    fi
-    deadline=$((SECONDS + READY_TIMEOUT))
-    while :; do
-        if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-                 "http://127.0.0.1:$port/_matrix/client/versions" 2>/dev/null) == 200 ]]; then
-            break
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            rm -f "$dir/synapse.pid"
-            echo "synapse.sh: Synapse exited during startup; last lines of $dir/synapse.log:" >&2
-            tail -n 40 "$dir/synapse.log" >&2
-            exit 1
-        fi
-        if ((SECONDS >= deadline)); then
-            echo "synapse.sh: Synapse not ready after ${READY_TIMEOUT}s (pid $pid, still running);" \
-                 "last lines of $dir/synapse.log:" >&2
-            tail -n 40 "$dir/synapse.log" >&2
-            exit 1
-        fi
-        sleep 0.2
-    done
+    start_watchdog "${SYNAPSE_WATCH_PID:-}" "$pid"
+    wait_ready "$pid" "$READY_TIMEOUT" answers "$port" || rc=$?
+    case $rc in
+        1) rm -f "$dir/synapse.pid"
+           die_tail 40 "Synapse exited during startup; last lines of $logf:" -- "$logf" ;;
+        2) die_tail 40 "Synapse not ready after ${READY_TIMEOUT}s (pid $pid, still running);" \
+               "last lines of $logf:" -- "$logf" ;;
+    esac
     echo "ready http://127.0.0.1:$port"
 }
 
@@ -238,12 +175,13 @@ cmd_start() {
     dir=$(abs_dir "$1")
     [[ -e $dir/homeserver.yaml ]] \
         && die "$dir already holds a homeserver; use restart to reuse it, or remove it first"
-    port_open "$port" && die "port 127.0.0.1:$port is already in use"
+    die_if_port_used "$port"
     cmd_install
     "$VENV/bin/python" -m synapse.app.homeserver --generate-config -H "$SERVER_NAME" \
         --config-path "$dir/homeserver.yaml" --data-directory "$dir" --report-stats=no \
         >>"$dir/synapse.log" 2>&1 \
-        || { tail -n 20 "$dir/synapse.log" >&2; die "--generate-config failed"; }
+        || die_tail 20 "--generate-config failed; last lines of $dir/synapse.log:" \
+               -- "$dir/synapse.log"
     configure "$dir" "$port"
     rm -f "$dir/$SERVER_NAME.log.config"   # generated, replaced by DIR/log.config
     echo "$port" >"$dir/port"
@@ -262,29 +200,14 @@ cmd_restart() {
 
 cmd_stop() {
     [[ $# == 1 ]] || usage
-    local dir pid port i
+    local dir pid port
     dir=$(abs_dir "$1")
     port=$(cat "$dir/port" 2>/dev/null || true)
     if pid=$(running_pid "$dir"); then
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "pid $pid still alive 10 s after TERM: KILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-        fi
+        stop_pid "$pid"
     fi
     rm -f "$dir/synapse.pid"
-    if [[ -n $port ]]; then
-        for ((i = 0; i < 100; i++)); do
-            port_open "$port" || return 0
-            sleep 0.1
-        done
-        die "port 127.0.0.1:$port still open after stopping"
-    fi
+    [[ -z $port ]] || wait_port_closed "$port"
 }
 
 cmd_register() {
@@ -298,7 +221,7 @@ cmd_register() {
     port=$(cat "$dir/port" 2>/dev/null) || die "$dir holds no homeserver"
     # --exists-ok: an existing user is left as it is (its password is NOT changed).
     if out=$("$VENV/bin/register_new_matrix_user" -c "$dir/homeserver.yaml" -u "$user" \
-            -p "$pass" $admin --exists-ok "http://127.0.0.1:$port" 2>&1 </dev/null); then
+            -p "$pass" "$admin" --exists-ok "http://127.0.0.1:$port" 2>&1 </dev/null); then
         if grep -q 'already exists' <<<"$out"; then
             echo "exists @$user:$SERVER_NAME"
         else
@@ -315,8 +238,7 @@ cmd_status() {
     local dir pid port
     dir=$(abs_dir "$1")
     port=$(cat "$dir/port" 2>/dev/null) || { echo "no homeserver in $dir"; return 1; }
-    if pid=$(running_pid "$dir") && [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-            "http://127.0.0.1:$port/_matrix/client/versions") == 200 ]]; then
+    if pid=$(running_pid "$dir") && answers "$port"; then
         echo "running pid $pid http://127.0.0.1:$port"
     else
         echo "stopped"

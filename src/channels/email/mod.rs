@@ -4,6 +4,11 @@
 //! Email leaves through an SMTP server (a connection pool) or as .eml files (`voisinage try`,
 //! tests). The Message-ID is made from the delivery id, so a resent email is recognisable.
 
+mod clean;
+mod imap;
+
+pub use imap::MailReader;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! daemon's HTTP pages: double opt-in, every-message subscribers, one-click unsubscribe, SMTP
 //! down then back.
 
+mod receive;
 mod subscribe;
 
 use std::path::PathBuf;
@@ -131,6 +132,14 @@ impl World {
             smtp_user: Some("voisinage".into()),
             smtp_password: Some(SecretString::from("smtp-pass".to_owned())),
             smtp_pool: 2,
+            imap_enabled: false,
+            imap_host: "127.0.0.1".into(),
+            imap_port: 993,
+            imap_security: SmtpSecurity::Tls,
+            imap_user: None,
+            imap_password: None,
+            imap_mailbox: "INBOX".into(),
+            imap_poll_secs: 30,
         };
         let email = Email::new(
             &settings,

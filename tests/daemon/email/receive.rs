@@ -1,0 +1,162 @@
+//! Reading the bot's mailbox over IMAP (a real Dovecot, tests/peers/dovecot.sh): a subscriber's
+//! email becomes a post relayed to the area's rooms; a stranger's, even with a forged From of
+//! nobody subscribed, never reaches a room and gets one answer; a restart reprocesses nothing.
+
+use std::process::Command;
+
+use secrecy::SecretString;
+use voisinage::channels::email::MailReader;
+use voisinage::config::{EmailSettings, EmailTransport, SmtpSecurity};
+
+use super::{CONSOLE_ROOM, World};
+use crate::helpers::root;
+
+struct Dovecot {
+    dir: String,
+    port: u16,
+}
+
+fn dovecot(args: &[&str]) -> String {
+    let out = Command::new(root().join("tests/peers/dovecot.sh"))
+        .args(args)
+        .env("DOVECOT_WATCH_PID", std::process::id().to_string())
+        .output()
+        .expect("tests/peers/dovecot.sh runs");
+    assert!(
+        out.status.success(),
+        "dovecot.sh {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Dovecot {
+    fn start() -> Dovecot {
+        // Under /tmp: Dovecot reads mail as an unprivileged user, who must reach the directory.
+        let dir = format!("/tmp/voisinage-imap-{}-{}", std::process::id(), rand_id());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        dovecot(&["start", &dir, &port.to_string()]);
+        dovecot(&["adduser", &dir, "bot@voisinage.test", "imap-pass"]);
+        Dovecot { dir, port }
+    }
+
+    fn deliver(&self, mail: &str) {
+        let file = format!("{}/incoming-{}.eml", self.dir, rand_id());
+        std::fs::write(&file, mail.replace('\n', "\r\n")).unwrap();
+        dovecot(&["deliver", &self.dir, "bot@voisinage.test", &file]);
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new(root().join("tests/peers/dovecot.sh"))
+            .args(["stop", &self.dir])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed) * 1000
+        + (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_micros() as u64
+            % 1000)
+}
+
+fn settings(imap: &Dovecot) -> EmailSettings {
+    EmailSettings {
+        enabled: true,
+        from: "Voisinage <bot@voisinage.test>".into(),
+        transport: EmailTransport::Files,
+        files_dir: "mail".into(),
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: 25,
+        smtp_security: SmtpSecurity::None,
+        smtp_user: None,
+        smtp_password: None,
+        smtp_pool: 1,
+        imap_enabled: true,
+        imap_host: "127.0.0.1".into(),
+        imap_port: imap.port,
+        imap_security: SmtpSecurity::None,
+        imap_user: Some("bot@voisinage.test".into()),
+        imap_password: Some(SecretString::from("imap-pass".to_owned())),
+        imap_mailbox: "INBOX".into(),
+        imap_poll_secs: 1,
+    }
+}
+
+fn mail(from: &str, id: &str, body: &str) -> String {
+    format!(
+        "From: {from}\nTo: bot@voisinage.test\nSubject: tondeuse\nMessage-ID: <{id}@exemple.fr>\nDate: Wed, 10 Jun 2026 18:30:00 +0200\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_subscribers_mail_becomes_a_post_and_strangers_never_reach_a_room() {
+    let w = World::new("imap").await;
+    let imap = Dovecot::start();
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    imap.deliver(&mail(
+        "Marie Dupont <Marie@Exemple.fr>",
+        "m1",
+        "Bonjour,\n\nJe prête ma tondeuse samedi.\n\nMarie\n-- \nMarie Dupont\n06 00 00 00 00",
+    ));
+    // A forged From: an address nobody subscribed.
+    imap.deliver(&mail(
+        "Inconnu <pirate@ailleurs.example>",
+        "p1",
+        "Achetez mes montres !",
+    ));
+    imap.deliver(&mail("Inconnu <pirate@ailleurs.example>", "p2", "Encore !"));
+
+    let mut reader = MailReader::new(&settings(&imap), w.core.clone());
+    assert_eq!(reader.poll_once().await.unwrap(), Some(3));
+    w.drain().await;
+    assert_eq!(
+        w.console.sent_to(CONSOLE_ROOM),
+        vec!["Marie Dupont (courriel) : Bonjour,\n\nJe prête ma tondeuse samedi.\n\nMarie".to_owned()]
+    );
+    let item: String = sqlx::query_scalar("SELECT item FROM posts")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(item, "tondeuse");
+    // Marie is told her offer was recorded; the stranger gets one answer, however many mails.
+    let answers: Vec<(String, String)> =
+        sqlx::query_as("SELECT target, payload->>'kind' FROM deliveries WHERE channel = 'email' ORDER BY id")
+            .fetch_all(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        answers,
+        vec![
+            ("marie@exemple.fr".to_owned(), "notice".to_owned()),
+            ("pirate@ailleurs.example".to_owned(), "notice".to_owned())
+        ]
+    );
+    assert_eq!(w.sink.messages().len(), 2);
+
+    // A restart reads the mailbox again: nothing is handled twice.
+    reader.release().await;
+    let mut again = MailReader::new(&settings(&imap), w.core.clone());
+    assert_eq!(again.poll_once().await.unwrap(), Some(0));
+    imap.deliver(&mail("marie@exemple.fr", "m2", "Qqn aurait une échelle ?"));
+    assert_eq!(again.poll_once().await.unwrap(), Some(1));
+    w.drain().await;
+    assert_eq!(w.console.sent_to(CONSOLE_ROOM).len(), 2);
+    again.release().await;
+    w.finish().await;
+}
