@@ -127,12 +127,15 @@ web-unsubscribe-text = Stop receiving the posts at { $address }?
 web-unsubscribe-button = Unsubscribe me
 web-unsubscribed = Done: { $address } will no longer receive { $area }'s posts.
 web-bad-link = This link is not (or no longer) valid. For a subscription, ask again from your area's group with /courriel.
+email-which-area = This postcode covers several areas. Answer "inscription" followed by your area's identifier: { $areas }.
+email-reply-line = To answer this neighbour, just reply to this email (or write to { $address }).
+email-reply-button = ✉️ Reply to this neighbour
 email-not-subscribed =
     Hello,
 
     Your message was not passed on: this address is not subscribed to any area's posts.
 
-    To subscribe, ask a neighbour to write "/courriel your@address" in your area's group, or write that command to the bot on Telegram or Matrix yourself. You will receive a confirmation link.
+    To subscribe, answer this email with "inscription" and your postcode (for example: inscription 35800), or write "/courriel your@address" to the bot on Telegram or Matrix. You will receive a confirmation link.
 
 ## Posts
 

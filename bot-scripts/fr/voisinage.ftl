@@ -138,13 +138,18 @@ web-unsubscribe-text = Ne plus recevoir les annonces à l'adresse { $address } ?
 web-unsubscribe-button = Me désinscrire
 web-unsubscribed = C'est fait : { $address } ne recevra plus les annonces de { $area }.
 web-bad-link = Ce lien n'est pas (ou plus) valable. S'il s'agit d'une inscription, redemandez-la depuis votre groupe de quartier avec /courriel.
+# Par courriel, « inscription 35400 » alors que plusieurs quartiers ont ce code. $areas : leurs identifiants.
+email-which-area = Ce code postal couvre plusieurs quartiers. Répondez « inscription » suivi de l'identifiant du vôtre : { $areas }.
+# Sous un message relayé par courriel : comment répondre à son auteur. $address : l'adresse de réponse.
+email-reply-line = Pour répondre à ce voisin, répondez simplement à ce courriel (ou écrivez à { $address }).
+email-reply-button = ✉️ Répondre à ce voisin
 # La réponse (une par jour au plus) à un courriel d'une adresse non inscrite.
 email-not-subscribed =
     Bonjour,
 
     Votre message n'a pas été transmis : cette adresse n'est inscrite aux annonces d'aucun quartier.
 
-    Pour vous inscrire, demandez à un voisin d'écrire « /courriel votre@adresse » dans le groupe de votre quartier, ou écrivez vous-même cette commande au bot sur Telegram ou Matrix. Vous recevrez un lien de confirmation.
+    Pour vous inscrire, répondez à ce courriel par « inscription » suivi de votre code postal (par exemple : inscription 35800), ou écrivez « /courriel votre@adresse » au bot sur Telegram ou Matrix. Vous recevrez un lien de confirmation.
 
 ## Annonces
 

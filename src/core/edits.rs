@@ -181,12 +181,18 @@ impl Core {
     /// Queues something the bot says on its own in a chat (a greeting when added to a group),
     /// once per `dedupe_key`. Returns whether it was queued now.
     pub async fn notify(&self, to: Address, text: String, dedupe_key: String) -> anyhow::Result<bool> {
+        self.queue_one(to, Outgoing::new(OutKind::Notice, text), dedupe_key)
+            .await
+    }
+
+    /// Queues one message, once per `dedupe_key`. Returns whether it was queued now.
+    pub async fn queue_one(&self, to: Address, msg: Outgoing, dedupe_key: String) -> anyhow::Result<bool> {
         let mut tx = self.pool.begin().await?;
         let n = deliveries::enqueue_many(
             &mut tx,
             &[NewDelivery {
                 to,
-                msg: Outgoing::new(OutKind::Notice, text),
+                msg,
                 dedupe_key,
                 cause: None,
             }],

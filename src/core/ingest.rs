@@ -358,6 +358,7 @@ impl Core {
                 continue;
             }
             let mut msg = self.relay_text(m.channel, &m.sender_name, &m.text, lang);
+            msg.reply_token = Some(self.links.signer.sign_short(&format!("r{message_id}")));
             msg.subject = Some(self.texts.get(
                 lang,
                 "email-relay-subject",

@@ -204,6 +204,10 @@ pub struct Outgoing {
     /// The subject, for channels that have one (email).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// A signed token naming the message this copy relays, so that an answer by email (to the
+    /// bot's plus-address with this token) reaches its author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_token: Option<String>,
 }
 
 impl Outgoing {
@@ -218,6 +222,7 @@ impl Outgoing {
             reaction: None,
             choices: Vec::new(),
             subject: None,
+            reply_token: None,
         }
     }
 

@@ -160,11 +160,39 @@ pub fn request(
         .get(area)
         .map(|a| a.name.clone())
         .unwrap_or_else(|| area.to_owned());
+    queue.push(confirmation(core, &address, area, rhythm, Some(member), lang));
+    t.get(
+        lang,
+        "email-confirm-sent",
+        &[
+            ("address", Arg::from(address.as_str())),
+            ("area", Arg::from(name.as_str())),
+            ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
+        ],
+    )
+}
+
+/// The email asking `address` to confirm that it wants `area`'s news at `rhythm`. Queued at
+/// most once a day for the same request, so asking again does not flood the address.
+pub fn confirmation(
+    core: &Core,
+    address: &str,
+    area: &str,
+    rhythm: Rhythm,
+    member: Option<i64>,
+    lang: Lang,
+) -> NewDelivery {
+    let t = core.texts;
+    let name = core
+        .areas
+        .get(area)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| area.to_owned());
     let req = Request {
-        address: address.clone(),
+        address: address.to_owned(),
         area: area.to_owned(),
         rhythm,
-        member: Some(member),
+        member,
         issued: Utc::now().timestamp(),
     };
     let url = core.links.confirm_url(&req);
@@ -176,29 +204,47 @@ pub fn request(
     let mut mail = Outgoing::new(OutKind::Answer, t.get(lang, "email-confirm-body", &args));
     mail.html = Some(t.get_html(lang, "email-confirm-body", &args, &["area", "rhythm", "link"], &[]));
     mail.subject = Some(t.get(lang, "email-confirm-subject", &[("area", Arg::from(name.as_str()))]));
-    queue.push(NewDelivery {
+    NewDelivery {
         to: Address {
             channel: ChannelKind::Email,
-            target: address.clone(),
+            target: address.to_owned(),
         },
         msg: mail,
-        // One confirmation a day for the same request: asking again does not flood the address.
         dedupe_key: format!(
             "email-confirm:{address}:{area}:{}:{}",
             rhythm.as_str(),
             Utc::now().date_naive()
         ),
         cause: None,
-    });
-    t.get(
-        lang,
-        "email-confirm-sent",
-        &[
-            ("address", Arg::from(address.as_str())),
-            ("area", Arg::from(name.as_str())),
-            ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
-        ],
-    )
+    }
+}
+
+/// What someone who is not subscribed asks by email: "inscription 35400", "inscription
+/// saint-servan hebdo"… The area (or the areas to choose from) and the rhythm.
+pub fn read_email_request(core: &Core, text: &str) -> Option<Result<(String, Rhythm), Vec<String>>> {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == ':' || c == '!')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let asks = ["inscription", "inscrire", "abonnement", "subscribe"]
+        .iter()
+        .any(|k| words.contains(k));
+    if !asks {
+        return None;
+    }
+    let rhythm = words.iter().find_map(|w| Rhythm::parse(w)).unwrap_or(Rhythm::Weekly);
+    if let Some(area) = words.iter().find_map(|w| core.areas.get(w)) {
+        return Some(Ok((area.slug.as_str().to_owned(), rhythm)));
+    }
+    let found = words
+        .iter()
+        .map(|w| core.areas.by_postcode(w))
+        .find(|a| !a.is_empty())?;
+    match found.as_slice() {
+        [one] => Some(Ok((one.slug.as_str().to_owned(), rhythm))),
+        several => Some(Err(several.iter().map(|a| a.slug.as_str().to_owned()).collect())),
+    }
 }
 
 /// Applies a confirmed request: the subscription is created or moved to this area and rhythm.

@@ -116,15 +116,38 @@ impl Email {
             }
             None => (String::new(), String::new(), None),
         };
+        // Answering this email reaches the author of the relayed message: Reply-To and a link
+        // go to the bot's plus-address carrying the message's token.
+        let reply_to: Option<Mailbox> = msg.reply_token.as_ref().and_then(|t| {
+            let from = self.from.email.to_string();
+            let (local, domain) = from.split_once('@')?;
+            format!("{local}+{t}@{domain}").parse().ok()
+        });
+        let (reply_line, reply_html) = match &reply_to {
+            Some(r) => {
+                let line = self
+                    .texts
+                    .get(lang, "email-reply-line", &[("address", Arg::from(r.email.to_string()))]);
+                (
+                    format!("\n\n{line}"),
+                    format!(
+                        "<p><a href=\"mailto:{addr}\">{label}</a></p>",
+                        addr = escape_html(r.email.as_ref()),
+                        label = escape_html(&self.texts.get(lang, "email-reply-button", &[]))
+                    ),
+                )
+            }
+            None => (String::new(), String::new()),
+        };
         let plain = if footer_text.is_empty() {
-            msg.text.clone()
+            format!("{}{reply_line}", msg.text)
         } else {
-            format!("{}\n\n-- \n{footer_text}", msg.text)
+            format!("{}{reply_line}\n\n-- \n{footer_text}", msg.text)
         };
         let body_html = msg.html.clone().unwrap_or_else(|| escape_html(&msg.text));
         let html = LAYOUT
             .replace("{{title}}", &escape_html(&subject))
-            .replace("{{body}}", &linkify(&body_html))
+            .replace("{{body}}", &format!("{}{reply_html}", linkify(&body_html)))
             .replace("{{footer}}", &linkify(&footer_html));
         let domain = self.from.email.domain().to_owned();
         let mut builder = Message::builder()
@@ -132,6 +155,9 @@ impl Email {
             .to(to)
             .subject(subject)
             .message_id(Some(format!("<voisinage-{delivery_id}@{domain}>")));
+        if let Some(r) = reply_to {
+            builder = builder.reply_to(r);
+        }
         if let Some(link) = unsubscribe {
             builder = builder
                 .raw_header(HeaderValue::new(

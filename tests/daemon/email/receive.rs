@@ -75,7 +75,7 @@ fn rand_id() -> u64 {
 fn settings(imap: &Dovecot) -> EmailSettings {
     EmailSettings {
         enabled: true,
-        from: "Voisinage <bot@voisinage.test>".into(),
+        from: "Voisinage <voisinage@voisinage.test>".into(),
         transport: EmailTransport::Files,
         files_dir: "mail".into(),
         smtp_host: "127.0.0.1".into(),
@@ -121,9 +121,11 @@ async fn a_subscribers_mail_becomes_a_post_and_strangers_never_reach_a_room() {
         "Achetez mes montres !",
     ));
     imap.deliver(&mail("Inconnu <pirate@ailleurs.example>", "p2", "Encore !"));
+    // Someone asking to subscribe by email gets a confirmation link, nothing more.
+    imap.deliver(&mail("Luc <luc@exemple.fr>", "l1", "Bonjour, inscription 35800 svp"));
 
     let mut reader = MailReader::new(&settings(&imap), w.core.clone());
-    assert_eq!(reader.poll_once().await.unwrap(), Some(3));
+    assert_eq!(reader.poll_once().await.unwrap(), Some(4));
     w.drain().await;
     assert_eq!(
         w.console.sent_to(CONSOLE_ROOM),
@@ -144,10 +146,25 @@ async fn a_subscribers_mail_becomes_a_post_and_strangers_never_reach_a_room() {
         answers,
         vec![
             ("marie@exemple.fr".to_owned(), "notice".to_owned()),
-            ("pirate@ailleurs.example".to_owned(), "notice".to_owned())
+            ("pirate@ailleurs.example".to_owned(), "notice".to_owned()),
+            ("luc@exemple.fr".to_owned(), "answer".to_owned())
         ]
     );
-    assert_eq!(w.sink.messages().len(), 2);
+    let mails = w.sink.messages();
+    assert_eq!(mails.len(), 3);
+    let confirm = mails
+        .iter()
+        .map(|m| mail_parser::MessageParser::default().parse(m).unwrap())
+        .find(|m| m.to().unwrap().first().unwrap().address() == Some("luc@exemple.fr"))
+        .unwrap();
+    assert!(confirm.subject().unwrap().contains("Dinard"), "{:?}", confirm.subject());
+    assert!(confirm.body_text(0).unwrap().contains("/email/confirm?t="));
+    let subscribed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM email_subscriptions WHERE address = 'luc@exemple.fr'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(subscribed, 0, "not before Luc follows the link");
 
     // A restart reads the mailbox again: nothing is handled twice.
     reader.release().await;
@@ -158,5 +175,110 @@ async fn a_subscribers_mail_becomes_a_post_and_strangers_never_reach_a_room() {
     w.drain().await;
     assert_eq!(w.console.sent_to(CONSOLE_ROOM).len(), 2);
     again.release().await;
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn an_answer_by_email_reaches_the_author_and_a_bounce_suspends_the_address() {
+    let w = World::new("answer").await;
+    let imap = Dovecot::start();
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'each')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    w.core
+        .ingest(&crate::helpers::inbound(
+            CONSOLE_ROOM,
+            "c1",
+            "Paul",
+            "Je prête ma perceuse samedi",
+        ))
+        .await
+        .unwrap();
+    w.drain().await;
+    let relay = w.sink.messages().pop().unwrap();
+    let relay = mail_parser::MessageParser::default().parse(&relay).unwrap();
+    let reply_to = relay.reply_to().unwrap().first().unwrap().address().unwrap().to_owned();
+    assert!(
+        reply_to.starts_with("voisinage+r") && reply_to.ends_with("@voisinage.test"),
+        "{reply_to}"
+    );
+    assert!(relay.body_text(0).unwrap().contains(&reply_to));
+
+    // Marie answers from her mail program: Paul gets it in his room, as a reply to his message.
+    imap.deliver(&format!(
+        "From: Marie <marie@exemple.fr>\nTo: {reply_to}\nSubject: Re: perceuse\nMessage-ID: <a1@exemple.fr>\n\
+         Content-Type: text/plain; charset=utf-8\n\nJe veux bien, merci !\n\nLe mer. 10 juin 2026, Voisinage a écrit :\n> Paul (console) : Je prête ma perceuse samedi\n"
+    ));
+    let mut reader = MailReader::new(&settings(&imap), w.core.clone());
+    assert_eq!(reader.poll_once().await.unwrap(), Some(1));
+    w.drain().await;
+    let console = w.console.sent_to(CONSOLE_ROOM);
+    assert_eq!(console.last().unwrap(), "Marie (courriel) : Je veux bien, merci !");
+    let reply: Option<String> =
+        sqlx::query_scalar("SELECT payload->>'reply_to' FROM deliveries WHERE target = $1 ORDER BY id DESC LIMIT 1")
+            .bind(CONSOLE_ROOM)
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(reply.as_deref(), Some("c1"));
+    assert_eq!(
+        console.iter().filter(|c| c.contains("Marie")).count(),
+        1,
+        "the answer went to Paul only, not to the area as a new message: {console:?}"
+    );
+
+    // A bounce for Marie's address: her subscription is suspended.
+    imap.deliver(
+        "From: MAILER-DAEMON@exemple.fr\nTo: voisinage@voisinage.test\nSubject: Undelivered Mail\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n\
+         Delivery failed.\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.exemple.fr\n\n\
+         Final-Recipient: rfc822; marie@exemple.fr\nAction: failed\nStatus: 5.1.1\n--b--\n",
+    );
+    assert_eq!(reader.poll_once().await.unwrap(), Some(1));
+    let status: (String, Option<String>) =
+        sqlx::query_as("SELECT status, suspended_reason FROM email_subscriptions WHERE address = 'marie@exemple.fr'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status.0, "suspended");
+    assert!(status.1.unwrap().contains("5.1.1"));
+    reader.release().await;
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn the_reader_waits_with_idle_instead_of_polling() {
+    let w = World::new("idle").await;
+    let imap = Dovecot::start();
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let mut s = settings(&imap);
+    // Polling alone would look again in ten minutes.
+    s.imap_poll_secs = 600;
+    let reader = MailReader::new(&s, w.core.clone());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(reader.run(shutdown.clone()));
+    // Let it make its first round and start waiting.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    imap.deliver(&mail(
+        "marie@exemple.fr",
+        "i1",
+        "Je donne un lot de livres pour enfants",
+    ));
+    let mut arrived = false;
+    for _ in 0..300 {
+        w.outbox.run_once().await.unwrap();
+        if !w.console.sent_to(CONSOLE_ROOM).is_empty() {
+            arrived = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert!(arrived, "IDLE woke the reader for the new mail");
     w.finish().await;
 }

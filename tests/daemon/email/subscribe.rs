@@ -116,6 +116,8 @@ async fn subscribe_with_confirmation_receive_every_message_and_unsubscribe_in_on
     w.drain().await;
     let mails = w.sink.messages();
     assert_eq!(mails.len(), 2);
+    // Kept for people to look at: scripts/render-email.sh target/email-example.eml
+    let _ = std::fs::write(crate::helpers::root().join("target/email-example.eml"), &mails[1]);
     let relay = parse(&mails[1]);
     assert!(
         relay.subject().unwrap().starts_with("Paul <b>"),
