@@ -3,6 +3,7 @@
 
 pub mod chats;
 pub mod deliveries;
+pub mod locks;
 pub mod posts;
 
 use std::time::Duration;

@@ -12,8 +12,6 @@ use anyhow::Context;
 use futures::TryStreamExt;
 use mail_parser::MessageParser;
 use secrecy::ExposeSecret;
-use sqlx::Postgres;
-use sqlx::pool::PoolConnection;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -25,6 +23,7 @@ use crate::core::ingest::Core;
 use crate::core::model::{Address, ChannelKind, Inbound};
 use crate::i18n::Lang;
 use crate::store::chats;
+use crate::store::locks::{Hold, ReaderLock};
 
 /// The keyword marking handled mail.
 const DONE: &str = "$VoisinageDone";
@@ -36,8 +35,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Stream for T {}
 pub struct MailReader {
     settings: EmailSettings,
     core: Arc<Core>,
-    conn: Option<PoolConnection<Postgres>>,
-    key: String,
+    /// Held while this daemon is the one reading the mailbox.
+    lock: ReaderLock,
 }
 
 impl MailReader {
@@ -50,37 +49,13 @@ impl MailReader {
         MailReader {
             settings: settings.clone(),
             core,
-            conn: None,
-            key,
+            lock: ReaderLock::new(key),
         }
-    }
-
-    async fn lock(&mut self) -> anyhow::Result<bool> {
-        if let Some(conn) = self.conn.as_mut()
-            && sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok()
-        {
-            return Ok(true);
-        }
-        self.conn = None;
-        let mut conn = self.core.pool.acquire().await?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-            .bind(&self.key)
-            .fetch_one(&mut *conn)
-            .await?;
-        if got {
-            self.conn = Some(conn);
-        }
-        Ok(got)
     }
 
     /// Lets the lock go.
     pub async fn release(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            let _ = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
-                .bind(&self.key)
-                .execute(&mut *conn)
-                .await;
-        }
+        self.lock.release().await;
     }
 
     async fn connect(&self) -> anyhow::Result<Box<dyn Stream>> {
@@ -153,7 +128,7 @@ impl MailReader {
     /// One look at the mailbox: handles what is new. Returns how many messages were handled;
     /// None when another daemon reads the mailbox.
     pub async fn poll_once(&mut self) -> anyhow::Result<Option<usize>> {
-        if !self.lock().await? {
+        if self.lock.hold(&self.core.pool).await? == Hold::Busy {
             return Ok(None);
         }
         let mut session = self.session().await?;

@@ -13,8 +13,6 @@ use matrix_sdk::ruma::api::client::membership::join_room_by_id;
 use matrix_sdk::ruma::presence::PresenceState;
 use matrix_sdk::ruma::{OwnedRoomId, uint};
 use serde_json::Value;
-use sqlx::Postgres;
-use sqlx::pool::PoolConnection;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -22,6 +20,7 @@ use super::Matrix;
 use crate::core::ingest::Core;
 use crate::core::model::ChannelKind;
 use crate::store::chats;
+use crate::store::locks::{Hold, ReaderLock};
 
 /// What one sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,57 +37,40 @@ pub struct SyncStats {
 pub struct Syncer {
     mx: Arc<Matrix>,
     core: Arc<Core>,
-    conn: Option<PoolConnection<Postgres>>,
-    key: String,
+    /// Held while this daemon is the one syncing.
+    lock: ReaderLock,
     token: Option<String>,
     rooms_ready: bool,
 }
 
 impl Syncer {
     pub fn new(mx: Arc<Matrix>, core: Arc<Core>) -> Syncer {
-        let key = format!("matrix:{}", mx.user_id());
+        let lock = ReaderLock::new(format!("matrix:{}", mx.user_id()));
         Syncer {
             mx,
             core,
-            conn: None,
-            key,
+            lock,
             token: None,
             rooms_ready: false,
         }
     }
 
     async fn lock(&mut self) -> anyhow::Result<bool> {
-        if let Some(conn) = self.conn.as_mut() {
-            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
-                return Ok(true);
-            }
-            warn!("lost the database connection holding the Matrix sync lock");
-            if let Some(conn) = self.conn.take() {
-                let _ = conn.detach();
+        match self.lock.hold(&self.core.pool).await? {
+            Hold::Busy => Ok(false),
+            Hold::Kept => Ok(true),
+            Hold::Taken => {
+                let key = self.lock.key().to_owned();
+                self.token = chats::load_token(self.lock.conn()?, &key).await?;
+                self.rooms_ready = false;
+                Ok(true)
             }
         }
-        let mut conn = self.core.pool.acquire().await?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-            .bind(&self.key)
-            .fetch_one(&mut *conn)
-            .await?;
-        if !got {
-            return Ok(false);
-        }
-        self.token = chats::load_token(&mut *conn, &self.key).await?;
-        self.conn = Some(conn);
-        self.rooms_ready = false;
-        Ok(true)
     }
 
     /// Lets the lock go, so another daemon can take over at once.
     pub async fn release(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            let _ = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
-                .bind(&self.key)
-                .execute(&mut *conn)
-                .await;
-        }
+        self.lock.release().await;
     }
 
     /// One sync (waiting up to `timeout` for news) and the handling of what came. The first
@@ -152,8 +134,8 @@ impl Syncer {
                 }
             }
         }
-        let conn = self.conn.as_mut().ok_or_else(|| anyhow::anyhow!("sync lock lost"))?;
-        chats::save_token(&mut **conn, &self.key, &resp.next_batch).await?;
+        let key = self.lock.key().to_owned();
+        chats::save_token(self.lock.conn()?, &key, &resp.next_batch).await?;
         self.token = Some(resp.next_batch);
         Ok(stats)
     }

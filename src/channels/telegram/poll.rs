@@ -13,8 +13,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use secrecy::ExposeSecret;
 use serde_json::json;
-use sqlx::Postgres;
-use sqlx::pool::PoolConnection;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -22,6 +20,7 @@ use super::Telegram;
 use super::updates::ALLOWED;
 use crate::core::ingest::Core;
 use crate::store::chats;
+use crate::store::locks::{Hold, ReaderLock};
 
 /// What one poll did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,9 +35,8 @@ pub struct PollStats {
 pub struct Poller {
     tg: Arc<Telegram>,
     core: Arc<Core>,
-    /// Holds the advisory lock while this daemon is the one polling.
-    conn: Option<PoolConnection<Postgres>>,
-    key: String,
+    /// Held while this daemon is the one polling.
+    lock: ReaderLock,
     offset: Option<i64>,
 }
 
@@ -47,48 +45,30 @@ impl Poller {
         Poller {
             tg,
             core,
-            conn: None,
-            key: String::new(),
+            lock: ReaderLock::new("telegram"),
             offset: None,
         }
     }
 
     /// Takes (or checks) the poller's lock. False: another daemon holds it.
     async fn lock(&mut self) -> anyhow::Result<bool> {
-        if let Some(conn) = self.conn.as_mut() {
-            if sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok() {
-                return Ok(true);
-            }
-            // The session died, and its lock with it: start again.
-            warn!("lost the database connection holding the Telegram poller lock");
-            if let Some(conn) = self.conn.take() {
-                let _ = conn.detach();
-            }
-        }
         let me = self.tg.identity().await?;
-        self.key = format!("telegram:{}", me.id);
-        let mut conn = self.core.pool.acquire().await?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-            .bind(&self.key)
-            .fetch_one(&mut *conn)
-            .await?;
-        if !got {
-            return Ok(false);
+        self.lock.set_key(format!("telegram:{}", me.id));
+        match self.lock.hold(&self.core.pool).await? {
+            Hold::Busy => Ok(false),
+            Hold::Kept => Ok(true),
+            Hold::Taken => {
+                let key = self.lock.key().to_owned();
+                self.offset = chats::load_offset(self.lock.conn()?, &key).await?;
+                info!(poller = %self.lock.key(), offset = ?self.offset, "polling Telegram updates");
+                Ok(true)
+            }
         }
-        self.offset = chats::load_offset(&mut *conn, &self.key).await?;
-        info!(poller = %self.key, offset = ?self.offset, "polling Telegram updates");
-        self.conn = Some(conn);
-        Ok(true)
     }
 
-    /// Lets the lock go (closing its session), so another daemon can take over at once.
+    /// Lets the lock go, so another daemon can take over at once.
     pub async fn release(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            let _ = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
-                .bind(&self.key)
-                .execute(&mut *conn)
-                .await;
-        }
+        self.lock.release().await;
     }
 
     /// One getUpdates (waiting up to `timeout` seconds for updates) and the handling of what
@@ -127,8 +107,8 @@ impl Poller {
                 continue;
             }
             self.tg.handle_update(&self.core, raw).await?;
-            let conn = self.conn.as_mut().ok_or_else(|| anyhow::anyhow!("poller lock lost"))?;
-            chats::save_offset(&mut **conn, &self.key, id + 1).await?;
+            let key = self.lock.key().to_owned();
+            chats::save_offset(self.lock.conn()?, &key, id + 1).await?;
             self.offset = Some(id + 1);
             stats.handled += 1;
         }
