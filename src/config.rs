@@ -24,6 +24,59 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub acknowledge: AcknowledgeSettings,
     pub channels: Channels,
+    pub digest: DigestSettings,
+    pub posts: PostsSettings,
+    pub partners: PartnersSettings,
+}
+
+/// When digests are sent (cron expressions in each area's local time).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    pub enabled: bool,
+    /// Cron expression (sec min hour day-of-month month day-of-week [year]) of the daily digest.
+    pub daily: String,
+    /// Cron expression of the weekly digest.
+    pub weekly: String,
+    /// A digest missed (daemon down) is still sent within this many hours of its time.
+    pub daily_fresh_hours: u32,
+    pub weekly_fresh_hours: u32,
+    /// How often the scheduler looks at the clock, in seconds.
+    pub tick_secs: u64,
+    /// Per area (slug): its own `daily` and/or `weekly` expression.
+    #[serde(default)]
+    pub areas: std::collections::HashMap<String, AreaSchedule>,
+}
+
+/// An area's own digest times.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaSchedule {
+    pub daily: Option<String>,
+    pub weekly: Option<String>,
+}
+
+/// How long posts stay open.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostsSettings {
+    /// An open post closes this many days after it was made (or kept with /garder).
+    pub expire_after_days: u32,
+    /// Its author is reminded this many days before.
+    pub remind_before_days: u32,
+}
+
+/// Partner services suggested when neighbours cannot help.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnersSettings {
+    pub enabled: bool,
+    /// The partners: config/partners.toml.
+    pub file: PathBuf,
+    /// A request without any neighbour's offer after this many hours gets a suggestion.
+    pub delay_hours: u32,
+    /// At most this many suggestions per member per day.
+    pub daily_cap: u32,
 }
 
 /// How the bot acknowledges posts in rooms.
@@ -448,6 +501,33 @@ impl Settings {
                     "use lower-case letters, digits, - _ .",
                 ));
             }
+        }
+        let cron_ok = |key: &str, expr: &str| {
+            expr.parse::<cron::Schedule>()
+                .map(|_| ())
+                .map_err(|e| bad(key, &format!("not a cron expression (sec min hour day month weekday): {e}")))
+        };
+        cron_ok("digest.daily", &self.digest.daily)?;
+        cron_ok("digest.weekly", &self.digest.weekly)?;
+        for (slug, a) in &self.digest.areas {
+            if let Some(e) = &a.daily {
+                cron_ok(&format!("digest.areas.{slug}.daily"), e)?;
+            }
+            if let Some(e) = &a.weekly {
+                cron_ok(&format!("digest.areas.{slug}.weekly"), e)?;
+            }
+        }
+        if self.digest.tick_secs == 0 {
+            return Err(bad("digest.tick_secs", "must be at least 1"));
+        }
+        if self.posts.expire_after_days == 0 {
+            return Err(bad("posts.expire_after_days", "must be at least 1"));
+        }
+        if self.posts.remind_before_days >= self.posts.expire_after_days {
+            return Err(bad(
+                "posts.remind_before_days",
+                "must be smaller than posts.expire_after_days",
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.general.log_level).is_err() {
             return Err(bad(

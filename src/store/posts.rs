@@ -298,3 +298,36 @@ pub async fn close(pool: &PgPool, id: i64, member: i64) -> anyhow::Result<Close>
     tx.commit().await?;
     Ok(out)
 }
+
+/// Where a post's author hears about it: the chat the post was made in, as a reply to their
+/// message; for a post made by email, the author's address.
+#[derive(Debug, Clone, FromRow)]
+pub struct AuthorPlace {
+    pub post_id: i64,
+    pub member_id: i64,
+    pub message_id: i64,
+    pub area_slug: String,
+    pub direction: String,
+    pub item: String,
+    pub category: String,
+    pub channel: String,
+    pub target: String,
+    pub native_id: String,
+}
+
+/// The [`AuthorPlace`] of each post of `ids` (in id order; unknown ids are left out).
+pub async fn author_places(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow::Result<Vec<AuthorPlace>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id AS post_id, p.member_id, p.message_id, p.area_slug, p.direction, p.item, p.category,
+                msg.channel, msg.native_id,
+                CASE WHEN msg.channel = 'email'
+                     THEN coalesce((SELECT i.external_id FROM identities i
+                                    WHERE i.member_id = p.member_id AND i.channel = 'email'), msg.chat_external_id)
+                     ELSE msg.chat_external_id END AS target
+         FROM posts p JOIN messages msg ON msg.id = p.message_id
+         WHERE p.id = ANY($1) ORDER BY p.id",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
