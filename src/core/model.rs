@@ -149,6 +149,12 @@ pub enum OutKind {
     Answer,
     /// A request met an offer.
     Match,
+    /// A scheduled digest (an email, or the short summary in a room).
+    Digest,
+    /// "Your post expires soon" / "your post has expired".
+    Reminder,
+    /// A partner service suggested for a request no neighbour answered.
+    Partner,
 }
 
 /// What a delivery does on its channel.
