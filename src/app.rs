@@ -91,6 +91,7 @@ impl Daemon {
         }
         let areas = Arc::new(areas_for(&settings)?);
         crate::store::sync_areas(&pool, &areas).await?;
+        let partners = Arc::new(crate::partners::Partners::for_settings(&settings.partners, &areas)?);
         let metrics = Arc::new(Metrics::default());
         let core = Arc::new(Core {
             pool: pool.clone(),
@@ -101,6 +102,7 @@ impl Daemon {
             ack: settings.acknowledge.policy(),
             outbox_wake: Default::default(),
             links,
+            partners,
         });
         let outbox =
             Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics).wake_on(core.outbox_wake.clone()));

@@ -1,14 +1,15 @@
 //! The daemon's HTTP server (axum): /healthz checks the database, /metrics exposes Prometheus
 //! figures, /email/confirm and /email/unsubscribe handle the links sent by email (a GET shows
-//! a page with a button, only a POST acts: mail scanners follow links).
+//! a page with a button, only a POST acts: mail scanners follow links), /p/PARTNER/TOKEN counts
+//! a click on a partner link and redirects to the partner.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -39,6 +40,7 @@ pub fn router(core: Arc<Core>) -> Router {
             Router::new()
                 .route("/email/confirm", get(confirm_page).post(confirm_post))
                 .route("/email/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
+                .route("/p/{partner}/{token}", get(partner_link))
                 .with_state(core),
         )
 }
@@ -214,6 +216,26 @@ async fn unsubscribe_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQu
             )
         }
     }
+}
+
+/// A partner link: counted for the partner and the day (nothing about who follows it), then
+/// redirected to the partner. A link this daemon did not sign for this partner is a 404.
+async fn partner_link(State(core): State<Arc<Core>>, Path((id, token)): Path<(String, String)>) -> Response {
+    let Some(f) = core.partners.follow(&core.links, &id, &token) else {
+        let t = core.texts;
+        return page(
+            StatusCode::NOT_FOUND,
+            &t.get(Lang::Fr, "web-partner-link-title", &[]),
+            &format!("<p>{}</p>", escape_html(&t.get(Lang::Fr, "web-partner-link-bad", &[]))),
+        )
+        .into_response();
+    };
+    let day = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    if let Err(e) = crate::store::partners::count_click(&core.pool, &f.partner.id, day).await {
+        // The neighbour still gets to the partner; only the counter misses one.
+        tracing::warn!(partner = %f.partner.id, error = %format!("{e:#}"), "cannot count a partner click");
+    }
+    Redirect::to(&f.partner.target(core.areas.get(&f.area), &f.item)).into_response()
 }
 
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {

@@ -103,6 +103,10 @@ pub const IDS: &[&str] = &[
     "category-entraide",
     "category-autre",
     "error-internal",
+    "partner-suggestion",
+    "partner-suggestion-subject",
+    "web-partner-link-title",
+    "web-partner-link-bad",
 ];
 
 /// A language the bot speaks. French is the default and the fallback.
@@ -635,6 +639,14 @@ mod tests {
             "link-usage" => vec![s("example", "saint-servan"), s("areas", "saint-servan (Saint-Servan)")],
             "link-unknown-area" => vec![s("slug", "nulle-part"), s("areas", "saint-servan (Saint-Servan)")],
             "unknown-category" => vec![s("category", "musique"), s("categories", "bricolage, jardinage")],
+            "partner-suggestion" => vec![
+                s("item", "perceuse"),
+                s("partner", "Outilthèque"),
+                s("description", "des outils à emprunter"),
+                s("link", "https://v.example/p/outils/x"),
+                s("paid", "yes"),
+            ],
+            "partner-suggestion-subject" => vec![s("item", "perceuse")],
             _ => vec![],
         }
     }

@@ -11,6 +11,7 @@ pub mod core;
 pub mod http;
 pub mod i18n;
 pub mod parse;
+pub mod partners;
 pub mod pgcluster;
 pub mod store;
 pub mod telemetry;

@@ -225,6 +225,22 @@ unknown-command = I don't know the command { $command }. Send /aide to see the l
 # $categories: the list of possible categories.
 unknown-category = I don't know the category "{ $category }". Possible categories: { $categories }.
 
+## Partners
+
+# When no neighbour offered what a request asks for, after a day: one suggestion of a partner
+# service (tool library, repair café…), as a reply to the request.
+# $item: what is asked for; $partner: the partner's name; $description: what it does;
+# $link: its link; $paid: yes when the partner pays for this link (then it must say so).
+partner-suggestion = 🧭 A partner suggestion: no neighbour has offered "{ $item }" yet. { $partner } may help: { $description }. { $link }{ $paid ->
+        [yes] { " " }(affiliate link)
+       *[no] { "" }
+    }
+# The subject of the email carrying this suggestion.
+partner-suggestion-subject = A lead for your request: { $item }
+# The page of an unknown or damaged partner link.
+web-partner-link-title = Link not found
+web-partner-link-bad = This partner link does not exist or is no longer valid. Your neighbours can surely help: ask in your neighbourhood room.
+
 ## Display words
 
 direction-offer = offer

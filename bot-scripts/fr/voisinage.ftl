@@ -239,6 +239,22 @@ unknown-command = Je ne connais pas la commande { $command }. Envoyez /aide pour
 # $categories : la liste des catégories possibles.
 unknown-category = Je ne connais pas la catégorie « { $category } ». Catégories possibles : { $categories }.
 
+## Partenaires
+
+# Quand aucun voisin n'a proposé ce qu'une demande cherche, au bout d'un jour : une seule
+# suggestion d'un service partenaire (outilthèque, repair café…), en réponse à la demande.
+# $item : ce qui est cherché ; $partner : le nom du partenaire ; $description : ce qu'il fait ;
+# $link : son lien ; $paid : yes si le partenaire rémunère ce lien (il faut alors le dire).
+partner-suggestion = 🧭 Suggestion d'un partenaire : aucun voisin n'a encore proposé « { $item } ». { $partner } peut peut-être vous aider : { $description }. { $link }{ $paid ->
+        [yes] { " " }(lien rémunéré)
+       *[no] { "" }
+    }
+# L'objet du courriel qui porte cette suggestion.
+partner-suggestion-subject = Une piste pour votre demande : { $item }
+# La page d'un lien de partenaire inconnu ou abîmé.
+web-partner-link-title = Lien introuvable
+web-partner-link-bad = Ce lien de partenaire n'existe pas ou n'est plus valable. Vos voisins peuvent sûrement vous aider : demandez dans le groupe du quartier.
+
 ## Mots affichés
 
 direction-offer = offre

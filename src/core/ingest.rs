@@ -31,6 +31,8 @@ pub struct Core {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The daemon's public address and link-signing key (email confirmations, unsubscribe).
     pub links: subscriptions::Links,
+    /// The partner services suggested when neighbours cannot help.
+    pub partners: Arc<crate::partners::Partners>,
 }
 
 impl Core {
@@ -49,6 +51,7 @@ impl Core {
                 public_url: "http://127.0.0.1:8080".into(),
                 signer: crate::tokens::Signer::new(&rand::random::<[u8; 32]>()),
             },
+            partners: Arc::new(crate::partners::Partners::example()),
         }
     }
 }

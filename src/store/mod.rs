@@ -4,6 +4,7 @@
 pub mod chats;
 pub mod deliveries;
 pub mod locks;
+pub mod partners;
 pub mod posts;
 
 use std::time::Duration;

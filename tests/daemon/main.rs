@@ -9,6 +9,7 @@ mod matrix;
 mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;
+mod partners;
 mod telegram;
 
 #[path = "../peers/botapi.rs"]
