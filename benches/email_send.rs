@@ -43,19 +43,6 @@ fn smtp(args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The process's peak resident memory, in MiB.
-fn peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let n: usize = if common::quick() { 200 } else { 3000 };
@@ -135,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let daemon = n as f64 / start.elapsed().as_secs_f64();
-    let daemon_peak = peak_mib();
+    let daemon_peak = common::peak_mib();
     shutdown.cancel();
     for w in workers {
         let _ = w.await;

@@ -30,6 +30,8 @@ pub struct Daemon {
     pub telegram: Option<Arc<Telegram>>,
     /// The Matrix adapter, when enabled.
     pub matrix: Option<Arc<Matrix>>,
+    /// The scheduled digests.
+    pub digester: Arc<crate::digest::Digester>,
 }
 
 /// The parser the settings ask for (the built-in lexicon, or a directory's).
@@ -103,7 +105,9 @@ impl Daemon {
             outbox_wake: Default::default(),
             links,
             partners,
+            post_life: (&settings.posts).into(),
         });
+        let digester = Arc::new(crate::digest::Digester::new(core.clone(), &settings)?);
         let outbox =
             Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics).wake_on(core.outbox_wake.clone()));
         Ok(Daemon {
@@ -112,6 +116,7 @@ impl Daemon {
             outbox,
             telegram,
             matrix,
+            digester,
         })
     }
 
@@ -143,6 +148,11 @@ impl Daemon {
         if let Some(mx) = &self.matrix {
             let (mx, core, sd) = (mx.clone(), self.core.clone(), shutdown.clone());
             tasks.spawn(async move { ("Matrix sync".to_owned(), Syncer::new(mx, core).run(sd).await) });
+        }
+        {
+            let scheduler = crate::scheduler::Scheduler::new(self.core.clone(), self.digester.clone(), &self.settings);
+            let sd = shutdown.clone();
+            tasks.spawn(async move { ("scheduler".to_owned(), scheduler.run(sd).await) });
         }
         if self.settings.http.enabled {
             let listener = crate::http::bind(self.settings.http.listen).await?;

@@ -51,6 +51,22 @@ pub enum Command {
     Parse(ParseArgs),
     /// Measure ingest and matching against a database (figures for README.md).
     Bench(crate::bench::BenchArgs),
+    /// Make an area's digest now, by hand: queue it for its subscribers and rooms (a running
+    /// daemon sends it), or with --dry-run print it without storing or sending anything.
+    Digest(DigestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DigestArgs {
+    /// The area (its slug).
+    #[arg(long, value_name = "SLUG")]
+    pub area: String,
+    /// day or week.
+    #[arg(long, default_value = "week")]
+    pub period: String,
+    /// Print the email and the room summary; store and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,10 +171,47 @@ fn run_with_settings(config: Option<&std::path::Path>, cmd: &Command) -> anyhow:
                 println!("migrations applied");
             }
             Command::Bench(args) => crate::bench::run(settings, args).await?,
+            Command::Digest(args) => return digest_command(settings, args).await,
             Command::Parse(_) | Command::Areas { .. } => unreachable!("handled above"),
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+async fn digest_command(settings: crate::config::Settings, args: &DigestArgs) -> anyhow::Result<ExitCode> {
+    let period: crate::digest::Period = args.period.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let areas = crate::app::areas_for(&settings)?;
+    if areas.get(&args.area).is_none() {
+        let known: Vec<&str> = areas.all().iter().map(|a| a.slug.as_str()).collect();
+        anyhow::bail!("no area `{}`; the areas are: {}", args.area, known.join(", "));
+    }
+    let daemon = crate::app::Daemon::build(settings, Vec::new()).await?;
+    let now = chrono::Utc::now();
+    if args.dry_run {
+        let p = daemon.digester.preview(&args.area, period, now).await?;
+        println!(
+            "# {} digest of {} for {} → {} ({} subscriber(s), {} room(s)); dry run: nothing stored or sent",
+            period, args.area, p.since, p.until, p.subscribers, p.rooms
+        );
+        match (p.email, p.summary) {
+            (Some(email), Some(summary)) => {
+                println!(
+                    "\n## Subject\n{}\n\n## Email\n{}\n\n## Room summary\n{summary}",
+                    email.subject, email.text
+                );
+            }
+            _ => println!("\nNothing happened in this period: no digest would be sent."),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    match daemon.digester.send_now(&args.area, period, now).await? {
+        crate::digest::Made::Queued { id, deliveries } => {
+            println!("digest {id} queued: {deliveries} delivery(ies); a running daemon (`voisinage run`) sends them")
+        }
+        crate::digest::Made::Empty { id } => println!("digest {id}: nothing happened in this period, nothing sent"),
+        crate::digest::Made::Done => println!("this digest was already made"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {

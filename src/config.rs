@@ -43,9 +43,21 @@ pub struct DigestSettings {
     pub weekly_fresh_hours: u32,
     /// How often the scheduler looks at the clock, in seconds.
     pub tick_secs: u64,
+    /// Which digests also post a short summary in the area's rooms.
+    pub rooms: RoomDigests,
     /// Per area (slug): its own `daily` and/or `weekly` expression.
     #[serde(default)]
     pub areas: std::collections::HashMap<String, AreaSchedule>,
+}
+
+/// Which digests post a summary in the rooms (email subscribers get theirs in any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomDigests {
+    Week,
+    Day,
+    Both,
+    None,
 }
 
 /// An area's own digest times.
@@ -503,9 +515,12 @@ impl Settings {
             }
         }
         let cron_ok = |key: &str, expr: &str| {
-            expr.parse::<cron::Schedule>()
-                .map(|_| ())
-                .map_err(|e| bad(key, &format!("not a cron expression (sec min hour day month weekday): {e}")))
+            expr.parse::<cron::Schedule>().map(|_| ()).map_err(|e| {
+                bad(
+                    key,
+                    &format!("not a cron expression (sec min hour day month weekday): {e}"),
+                )
+            })
         };
         cron_ok("digest.daily", &self.digest.daily)?;
         cron_ok("digest.weekly", &self.digest.weekly)?;

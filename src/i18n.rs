@@ -18,6 +18,24 @@ const EMBEDDED_EN: &str = include_str!("../bot-scripts/en/voisinage.ftl");
 
 /// Every message id the Rust code uses; each must exist in both languages.
 pub const IDS: &[&str] = &[
+    "email-notice-subject",
+    "digest-subject",
+    "digest-intro",
+    "digest-offers-heading",
+    "digest-requests-heading",
+    "digest-unanswered-heading",
+    "digest-coming-heading",
+    "digest-reply-text",
+    "digest-more",
+    "digest-figures",
+    "digest-partner-heading",
+    "digest-partner-line",
+    "digest-partner-paid",
+    "digest-room-summary",
+    "post-expiry-reminder",
+    "post-expired",
+    "kept-ok",
+    "keep-usage",
     "help",
     "welcome",
     "ask-postcode",
@@ -570,6 +588,37 @@ mod tests {
         let n = |k: &'static str, v: i64| (k, Arg::from(v));
         match id {
             "welcome" => vec![s("area", "Croix-Rousse")],
+            "digest-subject" => vec![s("period", "week"), s("area", "Dinard"), s("date", "28 novembre")],
+            "digest-intro" => vec![
+                s("period", "day"),
+                s("area", "Dinard"),
+                s("dates", "du 21 au 28 novembre"),
+            ],
+            "digest-reply-text" => vec![s("address", "voisinage+r12.ab@example.org")],
+            "digest-more" => vec![n("count", 4)],
+            "digest-figures" => vec![n("members", 1), n("offers", 5), n("requests", 3), n("matches", 2)],
+            "digest-partner-line" => vec![
+                s("item", "scie"),
+                s("name", "Outilthèque"),
+                s("description", "Prêt d'outils."),
+            ],
+            "digest-room-summary" => vec![
+                s("period", "week"),
+                s("area", "Dinard"),
+                n("offers", 5),
+                n("requests", 3),
+                n("matches", 2),
+                s("items", "perceuse, échelle"),
+                s("command", "/annonces"),
+            ],
+            "post-expiry-reminder" => vec![
+                n("number", 12),
+                s("item", "perceuse"),
+                s("date", "28 novembre"),
+                n("days", 30),
+            ],
+            "post-expired" => vec![n("number", 12), s("item", "perceuse"), n("days", 30)],
+            "kept-ok" => vec![n("number", 12), s("item", "perceuse"), s("date", "28 décembre")],
             "postcode-unknown" => vec![s("code", "99999")],
             "postcode-several" => vec![
                 s("code", "69004"),

@@ -40,3 +40,16 @@ pub fn quick() -> bool {
     let args: Vec<String> = std::env::args().collect();
     !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--quick")
 }
+
+/// The process's peak resident memory, in MiB.
+pub fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}

@@ -48,6 +48,7 @@ help =
     /chercher WORD — search the posts
     /mes-annonces — your current posts
     /fini N — close your post #N (returned, found, given…)
+    /garder N — keep your post #N open longer
     /courriel ADDRESS — get the posts by email (in Matrix, start commands with !)
 
 # When a neighbour joins an area's room or opens the console. $area: the area's name.
@@ -270,3 +271,42 @@ category-autre = other
 ## Technical problem
 
 error-internal = Oops, something went wrong on my side. Your message is safely kept: please try again a bit later.
+
+## Digests (the email's words; its layout is bot-scripts/email/digest.*.j2)
+
+digest-subject = { $period ->
+        [day] Voisinage { $area }: news of { $date }
+       *[week] Voisinage { $area }: the week to { $date }
+    }
+digest-intro = { $period ->
+        [day] Hello! Here is the news of the { $area } neighbourhood ({ $dates }).
+       *[week] Hello! Here is the week in the { $area } neighbourhood ({ $dates }).
+    }
+digest-offers-heading = Offered by your neighbours
+digest-requests-heading = Sought by your neighbours
+digest-unanswered-heading = Still unanswered: can you help?
+digest-coming-heading = In the coming days
+digest-reply-text = To answer: write to { $address }
+digest-more = And { $count ->
+        [one] one more post
+       *[other] { $count } more posts
+    }: send /annonces in the neighbourhood group to see them all.
+digest-figures = In figures: { $members ->
+        [one] one new neighbour
+       *[other] { $members } new neighbours
+    }, { $offers } offer(s), { $requests } request(s), { $matches } match(es).
+digest-partner-heading = A partner can help
+digest-partner-line = For "{ $item }", until a neighbour offers it: { $name }. { $description }
+digest-partner-paid = paid partner link
+digest-room-summary = 📰 { $period ->
+        [day] Today
+       *[week] This week
+    } in { $area }: { $offers } offer(s), { $requests } request(s), { $matches } match(es). New: { $items }. To see everything: { $command }
+
+## Expiry of posts
+
+post-expiry-reminder = ⏳ Your post no. { $number } ({ $item }) will be removed on { $date }. Still current? Answer /garder to this message to keep it { $days } more days, or /fini if it is settled.
+post-expired = 📦 Your post no. { $number } ({ $item }) was removed after { $days } days. Post it again if needed.
+kept-ok = ✅ Post no. { $number } ({ $item }) kept until { $date }.
+keep-usage = To keep a post, answer /garder to the reminder, or send /garder followed by its number.
+email-notice-subject = Your post on Voisinage

@@ -47,6 +47,7 @@ help =
     /chercher MOT — chercher parmi les annonces
     /mes-annonces — vos annonces en cours
     /fini N — clore votre annonce n°N (objet rendu, trouvé, donné…)
+    /garder N — garder votre annonce n°N ouverte plus longtemps
     /courriel ADRESSE — recevoir les annonces par courriel (dans Matrix, commencez les commandes par !)
 
 # Quand un voisin rejoint le groupe d'un quartier ou ouvre la console. $area : nom du quartier.
@@ -284,3 +285,45 @@ category-autre = autre
 ## Problème technique
 
 error-internal = Oups, un souci technique de mon côté. Votre message est bien gardé : réessayez un peu plus tard.
+
+## Digests (the email's words; its layout is bot-scripts/email/digest.*.j2)
+
+# Subject of a digest email. $period: day or week; $date: "28 novembre".
+digest-subject = { $period ->
+        [day] Voisinage { $area } : les nouvelles du { $date }
+       *[week] Voisinage { $area } : la semaine jusqu'au { $date }
+    }
+# $dates: "du 21 au 28 novembre".
+digest-intro = { $period ->
+        [day] Bonjour ! Voici les nouvelles du quartier { $area } ({ $dates }).
+       *[week] Bonjour ! Voici la semaine du quartier { $area } ({ $dates }).
+    }
+digest-offers-heading = Proposé par vos voisins
+digest-requests-heading = Recherché par vos voisins
+digest-unanswered-heading = Toujours sans réponse : pouvez-vous aider ?
+digest-coming-heading = Dans les prochains jours
+digest-reply-text = Pour répondre : écrivez à { $address }
+digest-more = Et { $count ->
+        [one] une autre annonce
+       *[other] { $count } autres annonces
+    } : envoyez /annonces dans le groupe du quartier pour tout voir.
+digest-figures = En chiffres : { $members ->
+        [one] un nouveau voisin
+       *[other] { $members } nouveaux voisins
+    }, { $offers } offre(s), { $requests } demande(s), { $matches } mise(s) en relation.
+digest-partner-heading = Un partenaire peut aider
+digest-partner-line = Pour « { $item } », en attendant un voisin : { $name }. { $description }
+digest-partner-paid = lien partenaire rémunéré
+# The one message posted in each room. $items: a few new items; $command: /annonces or !annonces.
+digest-room-summary = 📰 { $period ->
+        [day] Aujourd'hui
+       *[week] Cette semaine
+    } à { $area } : { $offers } offre(s), { $requests } demande(s), { $matches } mise(s) en relation. Nouveau : { $items }. Pour tout voir : { $command }
+
+## Expiry of posts
+
+post-expiry-reminder = ⏳ Votre annonce n°{ $number } ({ $item }) sera retirée le { $date }. Toujours d'actualité ? Répondez /garder à ce message pour la garder { $days } jours de plus, ou /fini si c'est réglé.
+post-expired = 📦 Votre annonce n°{ $number } ({ $item }) a été retirée après { $days } jours. Publiez-la à nouveau si besoin.
+kept-ok = ✅ Annonce n°{ $number } ({ $item }) gardée jusqu'au { $date }.
+keep-usage = Pour garder une annonce, répondez /garder au rappel, ou envoyez /garder suivi de son numéro.
+email-notice-subject = Votre annonce sur Voisinage

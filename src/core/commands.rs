@@ -206,8 +206,54 @@ pub async fn answer(
                 Close::AlreadyClosed => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
             }
         }
+        "garder" | "keep" => {
+            let number = cmd.args.trim_start_matches(['n', 'N', '°', '#', ' ']).trim();
+            let ids = if number.is_empty()
+                && let Some(replied) = &m.reply_to
+            {
+                posts::of_replied_message(&core.pool, m.channel.as_str(), &m.chat, replied).await?
+            } else if let Ok(id) = number.parse::<i64>() {
+                vec![id]
+            } else {
+                return Ok(t.get(lang, "keep-usage", &[]));
+            };
+            if ids.is_empty() {
+                return Ok(t.get(lang, "closed-reply-none", &[]));
+            }
+            let mut lines = Vec::new();
+            for id in ids {
+                lines.push(
+                    match super::expiry::keep(&core.pool, id, member, core.post_life).await? {
+                        Ok((item, until)) => {
+                            let tz = area_tz(core, area);
+                            let day = until.with_timezone(&tz).date_naive();
+                            t.get(
+                                lang,
+                                "kept-ok",
+                                &[
+                                    ("number", Arg::from(id)),
+                                    ("item", Arg::from(item)),
+                                    ("date", Arg::from(format_dates(day, day))),
+                                ],
+                            )
+                        }
+                        Err(Close::NotYours) => t.get(lang, "closed-not-yours", &[("number", Arg::from(id))]),
+                        Err(Close::AlreadyClosed) => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
+                        Err(_) => t.get(lang, "closed-not-found", &[("number", Arg::from(id))]),
+                    },
+                );
+            }
+            lines.join("\n")
+        }
         other => t.get(lang, "unknown-command", &[("command", Arg::from(format!("/{other}")))]),
     })
+}
+
+/// The time zone of the chat's area (Paris when it has none).
+fn area_tz(core: &Core, area: Option<&str>) -> chrono_tz::Tz {
+    area.and_then(|a| core.areas.get(a))
+        .map(|a| a.timezone)
+        .unwrap_or(chrono_tz::Europe::Paris)
 }
 
 /// Closes the member's posts made in the message `replied` refers to.

@@ -136,7 +136,7 @@ impl Core {
             .bind(message_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE posts SET status = 'closed', closed_at = now() WHERE message_id = $1 AND status = 'open'")
+        sqlx::query("UPDATE posts SET status = 'closed', closed_at = now(), closed_reason = 'deleted' WHERE message_id = $1 AND status = 'open'")
             .bind(message_id)
             .execute(&mut *tx)
             .await?;

@@ -33,6 +33,8 @@ pub struct Core {
     pub links: subscriptions::Links,
     /// The partner services suggested when neighbours cannot help.
     pub partners: Arc<crate::partners::Partners>,
+    /// How long posts stay open.
+    pub post_life: super::expiry::PostLife,
 }
 
 impl Core {
@@ -52,6 +54,7 @@ impl Core {
                 signer: crate::tokens::Signer::new(&rand::random::<[u8; 32]>()),
             },
             partners: Arc::new(crate::partners::Partners::example()),
+            post_life: Default::default(),
         }
     }
 }
@@ -314,7 +317,7 @@ impl Core {
         for (match_id, (p, id, c)) in match_ids.into_iter().zip(pending_notices) {
             let Some(match_id) = match_id else { continue };
             recorded.push(match_id);
-            self.match_notices(&mut queue, m, &here, p.direction, &p.item, id, &c, match_id);
+            self.match_notices(&mut queue, m, message_id, &here, p.direction, &p.item, id, &c, match_id);
         }
         let match_ids = recorded;
         let queued = deliveries::enqueue_many(&mut tx, &queue).await?;
@@ -406,6 +409,7 @@ impl Core {
         &self,
         queue: &mut Vec<NewDelivery>,
         m: &Inbound,
+        message_id: i64,
         here: &Address,
         dir: Direction,
         item: &str,
@@ -432,11 +436,24 @@ impl Core {
                 ("number", Arg::from(other.id)),
             ],
         );
+        // The cause is the recipient's own message: "/fini" in reply to the notice closes their
+        // post. By email, answering the notice reaches the other person.
+        let by_email = |mut msg: Outgoing, channel: ChannelKind, other_message: i64| {
+            if channel == ChannelKind::Email {
+                msg.subject = Some(self.texts.get(lang, "email-notice-subject", &[]));
+                msg.reply_token = Some(self.links.signer.sign_short(&format!("r{other_message}")));
+            }
+            msg
+        };
         queue.push(NewDelivery {
             to: here.clone(),
-            msg: Outgoing::new(OutKind::Match, here_text).replying(Some(m.native_id.clone())),
+            msg: by_email(
+                Outgoing::new(OutKind::Match, here_text).replying(Some(m.native_id.clone())),
+                here.channel,
+                other.message_id,
+            ),
             dedupe_key: format!("match:{match_id}:author"),
-            cause: None,
+            cause: Some(message_id),
         });
         // In a room both people share, the first notice names them both: one is enough.
         if let Ok(channel) = other.channel.parse::<ChannelKind>()
@@ -457,9 +474,13 @@ impl Core {
                     channel,
                     target: other.chat.clone(),
                 },
-                msg: Outgoing::new(OutKind::Match, there_text).replying(Some(other.native_id.clone())),
+                msg: by_email(
+                    Outgoing::new(OutKind::Match, there_text).replying(Some(other.native_id.clone())),
+                    channel,
+                    message_id,
+                ),
                 dedupe_key: format!("match:{match_id}:other"),
-                cause: None,
+                cause: Some(other.message_id),
             });
         }
     }

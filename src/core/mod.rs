@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod edits;
+pub mod expiry;
 pub mod ingest;
 pub mod model;
 pub mod onboarding;

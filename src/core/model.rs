@@ -214,6 +214,10 @@ pub struct Outgoing {
     /// bot's plus-address with this token) reaches its author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_token: Option<String>,
+    /// The body is that of digest N (`digests` row), filled in by the outbox when it sends: a
+    /// digest is stored once, not once per subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<i64>,
 }
 
 impl Outgoing {
@@ -229,6 +233,7 @@ impl Outgoing {
             choices: Vec::new(),
             subject: None,
             reply_token: None,
+            digest: None,
         }
     }
 

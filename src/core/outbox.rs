@@ -65,6 +65,16 @@ pub struct Outbox {
     cfg: OutboxConfig,
     metrics: Arc<Metrics>,
     wake: Arc<tokio::sync::Notify>,
+    /// Digest bodies by id: one digest goes to many subscribers in a row.
+    digests: std::sync::Mutex<HashMap<i64, Arc<DigestBody>>>,
+}
+
+/// The stored body of a digest email.
+#[derive(Debug, sqlx::FromRow)]
+struct DigestBody {
+    subject: Option<String>,
+    body_text: Option<String>,
+    body_html: Option<String>,
 }
 
 /// The delay before retry number `attempts` (1-based): exponential, capped, with jitter so
@@ -87,6 +97,7 @@ impl Outbox {
             cfg,
             metrics,
             wake: Arc::new(tokio::sync::Notify::new()),
+            digests: Default::default(),
         }
     }
 
@@ -128,13 +139,22 @@ impl Outbox {
             deliveries::mark_failed(&self.pool, d.id, &format!("no channel `{}` in this daemon", d.channel)).await?;
             return Ok(Outcome::Failed);
         };
-        let msg: Outgoing = match serde_json::from_value(d.payload.clone()) {
+        let mut msg: Outgoing = match serde_json::from_value(d.payload.clone()) {
             Ok(m) => m,
             Err(e) => {
                 deliveries::mark_failed(&self.pool, d.id, &format!("unreadable payload: {e}")).await?;
                 return Ok(Outcome::Failed);
             }
         };
+        if let Some(digest) = msg.digest {
+            let Some(body) = self.digest_body(digest).await? else {
+                deliveries::mark_failed(&self.pool, d.id, &format!("digest {digest} has no body")).await?;
+                return Ok(Outcome::Failed);
+            };
+            msg.subject = body.subject.clone().or(msg.subject);
+            msg.text = body.body_text.clone().unwrap_or_default();
+            msg.html = body.body_html.clone();
+        }
         let start = Instant::now();
         let result = match msg.op {
             Op::Send => channel.send(d.id, &d.target, &msg).await,
@@ -194,6 +214,27 @@ impl Outbox {
                 Outcome::Failed
             }
         })
+    }
+
+    /// The body of digest `id` (None when it has none), from a small cache.
+    async fn digest_body(&self, id: i64) -> anyhow::Result<Option<Arc<DigestBody>>> {
+        if let Some(b) = self.digests.lock().expect("digest cache").get(&id) {
+            return Ok(Some(b.clone()));
+        }
+        let body: Option<DigestBody> =
+            sqlx::query_as("SELECT subject, body_text, body_html FROM digests WHERE id = $1 AND body_text IS NOT NULL")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(body) = body.map(Arc::new) else {
+            return Ok(None);
+        };
+        let mut cache = self.digests.lock().expect("digest cache");
+        if cache.len() >= 256 {
+            cache.clear();
+        }
+        cache.insert(id, body.clone());
+        Ok(Some(body))
     }
 
     /// Runs rounds until `shutdown`; rounds follow each other at once while there is work.

@@ -6,6 +6,13 @@ use sqlx::{FromRow, PgPool};
 use super::Tx;
 use crate::parse::Post;
 
+/// Where the author of post `p` (its message `msg`) hears about it: the chat, or for a post
+/// made by email their address (an email list is not somewhere to write to).
+const AUTHOR_TARGET: &str = "CASE WHEN msg.channel = 'email'
+     THEN coalesce((SELECT i.external_id FROM identities i WHERE i.member_id = p.member_id AND i.channel = 'email'),
+                   msg.chat_external_id)
+     ELSE msg.chat_external_id END";
+
 /// Stores the parsed posts of message `message_id` and finds, for each, up to `limit` open
 /// posts of the other direction that fit it (see [`candidates`]), in one statement. Returns,
 /// in order, each new post's id with its candidates.
@@ -42,7 +49,7 @@ pub async fn insert_and_match(
     let confs: Vec<f32> = found.iter().map(|p| p.confidence).collect();
     let sources: Vec<&str> = found.iter().map(|p| text.get(p.span.clone()).unwrap_or(text)).collect();
     // The candidates are read in the statement's snapshot: the new posts never match themselves.
-    let rows: Vec<MatchRow> = sqlx::query_as(
+    let rows: Vec<MatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH ins AS (
              INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
                                 when_from, when_to, price_cents, confidence, source_text)
@@ -51,9 +58,9 @@ pub async fn insert_and_match(
                          $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
              ORDER BY o
              RETURNING id, ordinal, direction, item, category)
-         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
+         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
          FROM ins LEFT JOIN LATERAL (
-             SELECT p.id, p.member_id, p.item, m.display_name AS author, msg.channel, msg.chat_external_id AS chat,
+             SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
                     msg.native_id, ts_rank(p.item_search, q) AS rank
              FROM posts p, plainto_tsquery('french', ins.item) q, members m, messages msg
              WHERE p.area_slug = $1 AND p.status = 'open' AND p.member_id <> $2
@@ -61,8 +68,8 @@ pub async fn insert_and_match(
                AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
              ORDER BY (p.category = ins.category) DESC, rank DESC, p.id DESC
              LIMIT $15) c ON true
-         ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC",
-    )
+         ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
+    )))
     .bind(area)
     .bind(member)
     .bind(message_id)
@@ -85,13 +92,30 @@ pub async fn insert_and_match(
         if out.last().is_none_or(|(id, _)| *id != r.post_id) {
             out.push((r.post_id, Vec::new()));
         }
-        if let (Some(id), Some(member_id), Some(item), Some(author), Some(channel), Some(chat), Some(native_id)) =
-            (r.id, r.member_id, r.item, r.author, r.channel, r.chat, r.native_id)
-            && let Some(last) = out.last_mut()
+        if let (
+            Some(id),
+            Some(member_id),
+            Some(message_id),
+            Some(item),
+            Some(author),
+            Some(channel),
+            Some(chat),
+            Some(native_id),
+        ) = (
+            r.id,
+            r.member_id,
+            r.message_id,
+            r.item,
+            r.author,
+            r.channel,
+            r.chat,
+            r.native_id,
+        ) && let Some(last) = out.last_mut()
         {
             last.1.push(Candidate {
                 id,
                 member_id,
+                message_id,
                 item,
                 author,
                 channel,
@@ -112,6 +136,7 @@ struct MatchRow {
     post_id: i64,
     id: Option<i64>,
     member_id: Option<i64>,
+    message_id: Option<i64>,
     item: Option<String>,
     author: Option<String>,
     channel: Option<String>,
@@ -150,9 +175,12 @@ pub async fn insert_matches(tx: &mut Tx<'_>, pairs: &[(i64, i64, f32)]) -> anyho
 pub struct Candidate {
     pub id: i64,
     pub member_id: i64,
+    /// The message the post was made in.
+    pub message_id: i64,
     pub item: String,
     pub author: String,
     pub channel: String,
+    /// Where its author hears about it: the chat, or their address for a post made by email.
     pub chat: String,
     pub native_id: String,
     pub rank: f32,
@@ -169,15 +197,15 @@ pub async fn candidates(
     category: &str,
     limit: i64,
 ) -> anyhow::Result<Vec<Candidate>> {
-    Ok(sqlx::query_as(
-        "SELECT p.id, p.member_id, p.item, m.display_name AS author, msg.channel, msg.chat_external_id AS chat,
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
                 msg.native_id, ts_rank(p.item_search, q) AS rank
          FROM posts p, plainto_tsquery('french', $4) q, members m, messages msg
          WHERE p.area_slug = $1 AND p.direction = $2 AND p.status = 'open' AND p.member_id <> $3
            AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
          ORDER BY (p.category = $5) DESC, rank DESC, p.id DESC
-         LIMIT $6",
-    )
+         LIMIT $6"
+    )))
     .bind(area)
     .bind(direction)
     .bind(member)
@@ -288,7 +316,7 @@ pub async fn close(pool: &PgPool, id: i64, member: i64) -> anyhow::Result<Close>
         Some((owner, _, _)) if owner != member => Close::NotYours,
         Some((_, status, _)) if status == "closed" => Close::AlreadyClosed,
         Some((_, _, item)) => {
-            sqlx::query("UPDATE posts SET status = 'closed', closed_at = now() WHERE id = $1")
+            sqlx::query("UPDATE posts SET status = 'closed', closed_at = now(), closed_reason = 'done' WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -317,16 +345,13 @@ pub struct AuthorPlace {
 
 /// The [`AuthorPlace`] of each post of `ids` (in id order; unknown ids are left out).
 pub async fn author_places(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow::Result<Vec<AuthorPlace>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT p.id AS post_id, p.member_id, p.message_id, p.area_slug, p.direction, p.item, p.category,
                 msg.channel, msg.native_id,
-                CASE WHEN msg.channel = 'email'
-                     THEN coalesce((SELECT i.external_id FROM identities i
-                                    WHERE i.member_id = p.member_id AND i.channel = 'email'), msg.chat_external_id)
-                     ELSE msg.chat_external_id END AS target
+                {AUTHOR_TARGET} AS target
          FROM posts p JOIN messages msg ON msg.id = p.message_id
-         WHERE p.id = ANY($1) ORDER BY p.id",
-    )
+         WHERE p.id = ANY($1) ORDER BY p.id"
+    )))
     .bind(ids)
     .fetch_all(db)
     .await?)

@@ -3,6 +3,7 @@
 mod core_ingest;
 mod core_outbox;
 mod daemon_cli;
+mod digest;
 mod email;
 mod helpers;
 mod matrix;

@@ -99,6 +99,30 @@ impl Drop for Sink {
     }
 }
 
+/// The email channel's settings for the sink (SMTP with AUTH, no TLS, no IMAP).
+pub fn smtp_settings(sink: &Sink) -> EmailSettings {
+    EmailSettings {
+        enabled: true,
+        from: "Voisinage <voisinage@voisinage.test>".into(),
+        transport: EmailTransport::Smtp,
+        files_dir: "mail".into(),
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: sink.port,
+        smtp_security: SmtpSecurity::None,
+        smtp_user: Some("voisinage".into()),
+        smtp_password: Some(SecretString::from("smtp-pass".to_owned())),
+        smtp_pool: 2,
+        imap_enabled: false,
+        imap_host: "127.0.0.1".into(),
+        imap_port: 993,
+        imap_security: SmtpSecurity::Tls,
+        imap_user: None,
+        imap_password: None,
+        imap_mailbox: "INBOX".into(),
+        imap_poll_secs: 30,
+    }
+}
+
 /// A test database, the core, the email channel on a sink, a console room for Saint-Servan, the
 /// outbox over both, and the daemon's HTTP server.
 pub struct World {
@@ -121,26 +145,7 @@ impl World {
         let http = format!("http://{}", listener.local_addr().unwrap());
         let mut core = core(&db.pool);
         Arc::get_mut(&mut core).unwrap().links.public_url = http.clone();
-        let settings = EmailSettings {
-            enabled: true,
-            from: "Voisinage <voisinage@voisinage.test>".into(),
-            transport: EmailTransport::Smtp,
-            files_dir: "mail".into(),
-            smtp_host: "127.0.0.1".into(),
-            smtp_port: sink.port,
-            smtp_security: SmtpSecurity::None,
-            smtp_user: Some("voisinage".into()),
-            smtp_password: Some(SecretString::from("smtp-pass".to_owned())),
-            smtp_pool: 2,
-            imap_enabled: false,
-            imap_host: "127.0.0.1".into(),
-            imap_port: 993,
-            imap_security: SmtpSecurity::Tls,
-            imap_user: None,
-            imap_password: None,
-            imap_mailbox: "INBOX".into(),
-            imap_poll_secs: 30,
-        };
+        let settings = smtp_settings(&sink);
         let email = Email::new(
             &settings,
             &root(),

@@ -1,0 +1,222 @@
+//! Posts do not stay open for ever: a post closes `after` days after it was made or last kept,
+//! and its author is reminded `remind_before` days earlier (answering /garder keeps it,
+//! /fini closes it). Each reminder and each closing is a delivery with a dedupe key, written
+//! in the transaction that marks the post, so it happens once across restarts and daemons.
+
+use chrono::{DateTime, Duration, Utc};
+use tracing::instrument;
+
+use super::ingest::Core;
+use super::model::{Address, ChannelKind, OutKind, Outgoing};
+use crate::i18n::{Arg, Lang};
+use crate::store::deliveries::{self, NewDelivery};
+use crate::store::posts::{self, AuthorPlace};
+
+/// Posts marked per transaction.
+const BATCH: i64 = 500;
+
+/// How long posts stay open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostLife {
+    pub after_days: u32,
+    pub remind_before_days: u32,
+}
+
+impl Default for PostLife {
+    fn default() -> Self {
+        PostLife {
+            after_days: 30,
+            remind_before_days: 3,
+        }
+    }
+}
+
+impl PostLife {
+    pub fn after(&self) -> Duration {
+        Duration::days(self.after_days.into())
+    }
+
+    fn remind_at(&self) -> Duration {
+        Duration::days(i64::from(self.after_days) - i64::from(self.remind_before_days))
+    }
+}
+
+impl From<&crate::config::PostsSettings> for PostLife {
+    fn from(s: &crate::config::PostsSettings) -> PostLife {
+        PostLife {
+            after_days: s.expire_after_days,
+            remind_before_days: s.remind_before_days,
+        }
+    }
+}
+
+/// What a round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expired {
+    pub reminded: usize,
+    pub closed: usize,
+}
+
+impl Core {
+    /// Reminds the authors of posts about to expire and closes the expired ones, as of `now`
+    /// (the scheduler's clock; tests pass theirs).
+    #[instrument(skip_all, fields(%now))]
+    pub async fn expire_once(&self, now: DateTime<Utc>) -> anyhow::Result<Expired> {
+        let life = self.post_life;
+        let mut out = Expired::default();
+        loop {
+            let n = self.close_expired(now - life.after(), now).await?;
+            out.closed += n;
+            if (n as i64) < BATCH {
+                break;
+            }
+        }
+        loop {
+            let n = self.remind(now - life.remind_at(), now - life.after(), now).await?;
+            out.reminded += n;
+            if (n as i64) < BATCH {
+                break;
+            }
+        }
+        if out.closed + out.reminded > 0 {
+            self.outbox_wake.notify_waiters();
+        }
+        Ok(out)
+    }
+
+    async fn close_expired(&self, renewed_before: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE posts SET status = 'closed', closed_at = $2, closed_reason = 'expired'
+             WHERE id IN (SELECT id FROM posts WHERE status = 'open' AND renewed_at <= $1
+                          ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING id",
+        )
+        .bind(renewed_before)
+        .bind(now)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let places = posts::author_places(&mut *tx, &ids).await?;
+        let days = i64::from(self.post_life.after_days);
+        let queue: Vec<NewDelivery> = places
+            .iter()
+            .filter_map(|p| {
+                let text = self.texts.get(
+                    Lang::Fr,
+                    "post-expired",
+                    &[
+                        ("number", Arg::from(p.post_id)),
+                        ("item", Arg::from(p.item.as_str())),
+                        ("days", Arg::from(days)),
+                    ],
+                );
+                self.to_author(p, text, format!("expired:{}", p.post_id))
+            })
+            .collect();
+        deliveries::enqueue_many(&mut tx, &queue).await?;
+        tx.commit().await?;
+        Ok(ids.len())
+    }
+
+    /// Reminds once per life of a post (a kept post has a new `renewed_at`, hence a new key).
+    async fn remind(
+        &self,
+        renewed_before: DateTime<Utc>,
+        not_expired_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+            "UPDATE posts SET reminded_at = $3
+             WHERE id IN (SELECT id FROM posts
+                          WHERE status = 'open' AND renewed_at <= $1 AND renewed_at > $2
+                            AND (reminded_at IS NULL OR reminded_at < renewed_at)
+                          ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+             RETURNING id, renewed_at",
+        )
+        .bind(renewed_before)
+        .bind(not_expired_since)
+        .bind(now)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let places = posts::author_places(&mut *tx, &ids).await?;
+        let life = self.post_life;
+        let mut queue = Vec::with_capacity(places.len());
+        for (p, (_, renewed)) in places.iter().zip(&rows) {
+            let area_tz = self
+                .areas
+                .get(&p.area_slug)
+                .map(|a| a.timezone)
+                .unwrap_or(chrono_tz::Europe::Paris);
+            let end = (*renewed + life.after()).with_timezone(&area_tz).date_naive();
+            let text = self.texts.get(
+                Lang::Fr,
+                "post-expiry-reminder",
+                &[
+                    ("number", Arg::from(p.post_id)),
+                    ("item", Arg::from(p.item.as_str())),
+                    ("date", Arg::from(super::commands::format_dates(end, end))),
+                    ("days", Arg::from(i64::from(life.after_days))),
+                ],
+            );
+            if let Some(d) = self.to_author(p, text, format!("remind:{}:{}", p.post_id, renewed.timestamp_micros())) {
+                queue.push(d);
+            }
+        }
+        deliveries::enqueue_many(&mut tx, &queue).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// A message to a post's author where they made it, as a reply; its cause is the post's
+    /// message, so /fini or /garder in reply to it finds the post.
+    fn to_author(&self, p: &AuthorPlace, text: String, dedupe_key: String) -> Option<NewDelivery> {
+        let channel: ChannelKind = p.channel.parse().ok()?;
+        let mut msg = Outgoing::new(OutKind::Reminder, text);
+        if channel == ChannelKind::Email {
+            msg.subject = Some(self.texts.get(Lang::Fr, "email-notice-subject", &[]));
+        } else {
+            msg.reply_to = Some(p.native_id.clone());
+        }
+        Some(NewDelivery {
+            to: Address {
+                channel,
+                target: p.target.clone(),
+            },
+            msg,
+            dedupe_key,
+            cause: Some(p.message_id),
+        })
+    }
+}
+
+/// Keeps post `id` open for a new life if `member` wrote it; the day it now expires.
+pub async fn keep(
+    pool: &sqlx::PgPool,
+    id: i64,
+    member: i64,
+    life: PostLife,
+) -> anyhow::Result<Result<(String, DateTime<Utc>), posts::Close>> {
+    let row: Option<(i64, String, String)> = sqlx::query_as("SELECT member_id, status, item FROM posts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(match row {
+        None => Err(posts::Close::NotFound),
+        Some((owner, _, _)) if owner != member => Err(posts::Close::NotYours),
+        Some((_, status, _)) if status == "closed" => Err(posts::Close::AlreadyClosed),
+        Some((_, _, item)) => {
+            let renewed: DateTime<Utc> = sqlx::query_scalar(
+                "UPDATE posts SET renewed_at = now(), reminded_at = NULL WHERE id = $1 AND status = 'open'
+                 RETURNING renewed_at",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+            Ok((item, renewed + life.after()))
+        }
+    })
+}

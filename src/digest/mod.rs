@@ -1,0 +1,365 @@
+//! Scheduled digests: for each area and period (day, week), at the times of its cron
+//! expressions, an email to the subscribers of that rhythm and a short summary in the rooms.
+//! A digest is a row of `digests`, unique per (area, period, slot) and written in the same
+//! transaction as its deliveries: it happens once, whatever restarts or daemons there are.
+
+pub mod build;
+pub mod render;
+pub mod schedule;
+mod store;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use tracing::{info, instrument};
+
+use crate::config::{RoomDigests, Settings};
+use crate::core::ingest::Core;
+use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
+use crate::store::deliveries::{self, NewDelivery};
+use build::{Digest, PostLine};
+use render::Renderer;
+pub use schedule::{Period, Schedules};
+
+/// Posts listed per section of a digest (the rest: "and N more, see /annonces").
+const MAX_PER_SECTION: usize = 15;
+/// "Coming" means dated within this many days.
+const HORIZON_DAYS: i64 = 7;
+/// A digest covers at most this many periods back (after a long stop).
+const MAX_PERIODS_BACK: i32 = 4;
+
+/// What making one digest did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    /// Queued: its id and the deliveries (emails and room summaries).
+    Queued { id: i64, deliveries: u64 },
+    /// Nothing happened in the period (or nobody to send it to): recorded, nothing sent.
+    Empty { id: i64 },
+    /// Made before (by this daemon or another).
+    Done,
+}
+
+/// What one round of the scheduler did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub queued: usize,
+    pub empty: usize,
+    pub deliveries: u64,
+}
+
+/// A digest shown without sending it (`voisinage digest --dry-run`).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub email: Option<render::Email>,
+    pub summary: Option<String>,
+    pub subscribers: i64,
+    pub rooms: usize,
+}
+
+/// Makes the digests.
+pub struct Digester {
+    core: Arc<Core>,
+    schedules: Schedules,
+    renderer: Renderer,
+    rooms: RoomDigests,
+    /// The bot's address as (local part, domain), for "Répondre" links; None without email.
+    reply_address: Option<(String, String)>,
+}
+
+impl Digester {
+    /// The digester of the settings; an area given its own times must exist.
+    pub fn new(core: Arc<Core>, settings: &Settings) -> anyhow::Result<Digester> {
+        let schedules = Schedules::from_settings(&settings.digest)?;
+        for slug in schedules.area_slugs() {
+            anyhow::ensure!(
+                core.areas.get(slug).is_some(),
+                "digest.areas.{slug}: no area `{slug}` in {}",
+                settings.areas.file.display()
+            );
+        }
+        let email = &settings.channels.email;
+        let reply_address = email
+            .enabled
+            .then(|| email.from.parse::<address::Mailbox>().ok())
+            .flatten()
+            .map(|m| (m.local, m.domain));
+        Ok(Digester {
+            renderer: Renderer::new(core.texts),
+            core,
+            schedules,
+            rooms: settings.digest.rooms,
+            reply_address,
+        })
+    }
+
+    fn rooms_get(&self, period: Period) -> bool {
+        matches!(
+            (self.rooms, period),
+            (RoomDigests::Both, _) | (RoomDigests::Week, Period::Week) | (RoomDigests::Day, Period::Day)
+        )
+    }
+
+    /// Makes every digest due at `now` that was not made yet. The scheduler calls this on
+    /// each tick with the clock's time; tests call it with the time they choose.
+    #[instrument(skip_all, fields(%now))]
+    pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<Round> {
+        let mut due = Vec::new();
+        for area in self.core.areas.all() {
+            for period in Period::ALL {
+                if let Some(slot) = self.schedules.due(area.slug.as_str(), area.timezone, period, now) {
+                    due.push((area.slug.as_str().to_owned(), period, slot));
+                }
+            }
+        }
+        if due.is_empty() {
+            return Ok(Round::default());
+        }
+        let done = store::existing(&self.core.pool, &due).await?;
+        let mut round = Round::default();
+        for (area, period, slot) in due {
+            if done
+                .iter()
+                .any(|(a, p, s)| *a == area && p == period.as_str() && *s == slot)
+            {
+                continue;
+            }
+            match self.make(&area, period, slot, false).await? {
+                Made::Queued { deliveries, .. } => {
+                    round.queued += 1;
+                    round.deliveries += deliveries;
+                }
+                Made::Empty { .. } => round.empty += 1,
+                Made::Done => {}
+            }
+        }
+        if round.queued > 0 {
+            info!(digests = round.queued, deliveries = round.deliveries, "digests queued");
+            self.core.outbox_wake.notify_waiters();
+        }
+        Ok(round)
+    }
+
+    /// Where the period ending at `slot` starts: the area's previous digest of this period,
+    /// else the previous occurrence of its schedule; never more than a few periods back.
+    async fn since(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+        area: &crate::areas::Area,
+        period: Period,
+        slot: DateTime<Utc>,
+    ) -> anyhow::Result<DateTime<Utc>> {
+        let slug = area.slug.as_str();
+        let since = match store::last_slot(tx, slug, period, slot).await? {
+            Some(s) => s,
+            None => self
+                .schedules
+                .previous(slug, area.timezone, period, slot)
+                .unwrap_or(slot - period.length()),
+        };
+        Ok(since.max(slot - period.length() * MAX_PERIODS_BACK))
+    }
+
+    /// The digest content of `area` for the period ending at `until`.
+    async fn content(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+        area: &crate::areas::Area,
+        period: Period,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Digest>> {
+        let today = until.with_timezone(&area.timezone).date_naive();
+        let input = store::input(
+            tx,
+            area.slug.as_str(),
+            &area.name,
+            period,
+            since,
+            until,
+            today,
+            HORIZON_DAYS,
+            (MAX_PER_SECTION * 4) as i64,
+        )
+        .await?;
+        Ok(build::build(self.with_partner(input), MAX_PER_SECTION))
+    }
+
+    /// At most one partner, for the oldest request still waiting (or a new one).
+    fn with_partner(&self, mut input: build::DigestInput) -> build::DigestInput {
+        let waiting = input
+            .unanswered
+            .iter()
+            .rev()
+            .chain(input.new_posts.iter().filter(|p| p.direction == "request"));
+        for p in waiting {
+            if let Some(partner) = self.core.partners.best_for(&input.area, &p.category, &p.item) {
+                input.partner = Some(build::PartnerLine {
+                    name: partner.name.clone(),
+                    description: partner.description.clone(),
+                    link: partner.link(&self.core.links, &input.area, &p.item),
+                    paid: partner.paid,
+                    for_item: p.item.clone(),
+                });
+                break;
+            }
+        }
+        input
+    }
+
+    /// The address that reaches a post's author by email: the bot's plus-address with the
+    /// signed token of the post's message (as for relayed messages).
+    fn reply_for(&self, p: &PostLine) -> Option<String> {
+        let (local, domain) = self.reply_address.as_ref()?;
+        let token = self.core.links.signer.sign_short(&format!("r{}", p.message_id));
+        Some(format!("{local}+{token}@{domain}"))
+    }
+
+    /// Makes the digest (area, period, slot) once: claims its row, builds, renders and queues
+    /// it in one transaction. `manual`: asked for by hand (`voisinage digest`).
+    #[instrument(skip(self), fields(%slot))]
+    pub async fn make(&self, area: &str, period: Period, slot: DateTime<Utc>, manual: bool) -> anyhow::Result<Made> {
+        let a = self.core.areas.get(area).with_context(|| format!("no area `{area}`"))?;
+        let mut tx = self.core.pool.begin().await?;
+        let since = self.since(&mut tx, a, period, slot).await?;
+        let Some(id) = store::claim(&mut tx, area, period, slot, since, manual).await? else {
+            return Ok(Made::Done);
+        };
+        let rooms = if self.rooms_get(period) {
+            crate::store::chats::rooms_of(&mut *tx, area).await?
+        } else {
+            Vec::new()
+        };
+        let subscribers = store::subscribers(&mut tx, area, period).await?;
+        let digest = if subscribers == 0 && rooms.is_empty() {
+            None
+        } else {
+            self.content(&mut tx, a, period, since, slot).await?
+        };
+        let Some(digest) = digest else {
+            tx.commit().await?;
+            return Ok(Made::Empty { id });
+        };
+        let email = self.renderer.email(&digest, a.timezone, &|p| self.reply_for(p))?;
+        store::set_body(
+            &mut tx,
+            id,
+            &email.subject,
+            &email.text,
+            &email.html,
+            digest.post_count() as i64,
+        )
+        .await?;
+        let mut queued = store::queue_subscribers(&mut tx, id, area, period, &email.subject).await?;
+        let mut summaries = Vec::new();
+        for room in rooms {
+            let Ok(channel) = room.channel.parse::<ChannelKind>() else {
+                continue;
+            };
+            let (text, html) = self.renderer.summary(&digest, channel);
+            let mut msg = Outgoing::new(OutKind::Digest, text);
+            msg.html = Some(html);
+            summaries.push(NewDelivery {
+                dedupe_key: format!("digest:{id}:room:{}:{}", room.channel, room.external_id),
+                to: Address {
+                    channel,
+                    target: room.external_id,
+                },
+                msg,
+                cause: None,
+            });
+        }
+        queued += deliveries::enqueue_many(&mut tx, &summaries).await?;
+        store::set_recipients(&mut tx, id, queued).await?;
+        tx.commit().await.context("committing the digest")?;
+        Ok(Made::Queued { id, deliveries: queued })
+    }
+
+    /// Sends the digest of `area` for the period ending now, by hand.
+    pub async fn send_now(&self, area: &str, period: Period, now: DateTime<Utc>) -> anyhow::Result<Made> {
+        let made = self.make(area, period, now, true).await?;
+        self.core.outbox_wake.notify_waiters();
+        Ok(made)
+    }
+
+    /// The digest of `area` for the period ending at `now`, rendered, nothing stored or sent.
+    pub async fn preview(&self, area: &str, period: Period, now: DateTime<Utc>) -> anyhow::Result<Preview> {
+        let a = self.core.areas.get(area).with_context(|| format!("no area `{area}`"))?;
+        let mut tx = self.core.pool.begin().await?;
+        let since = self.since(&mut tx, a, period, now).await?;
+        let rooms = crate::store::chats::rooms_of(&mut *tx, area).await?.len();
+        let subscribers = store::subscribers(&mut tx, area, period).await?;
+        let digest = self.content(&mut tx, a, period, since, now).await?;
+        tx.rollback().await?;
+        let (email, summary) = match &digest {
+            Some(d) => (
+                Some(self.renderer.email(d, a.timezone, &|p| self.reply_for(p))?),
+                Some(self.renderer.summary(d, ChannelKind::Telegram).0),
+            ),
+            None => (None, None),
+        };
+        Ok(Preview {
+            since,
+            until: now,
+            email,
+            summary,
+            subscribers,
+            rooms,
+        })
+    }
+
+    /// When the next digest of any area is due after `now` (for the logs).
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.core
+            .areas
+            .all()
+            .iter()
+            .flat_map(|a| {
+                Period::ALL
+                    .into_iter()
+                    .filter_map(move |p| self.schedules.next_after(a.slug.as_str(), a.timezone, p, now))
+            })
+            .min()
+    }
+}
+
+/// The tick a caller may use when it has no better idea.
+pub fn tick(settings: &Settings) -> std::time::Duration {
+    std::time::Duration::from_secs(settings.digest.tick_secs)
+}
+
+/// A tiny address reader (the core does not import lettre).
+mod address {
+    pub struct Mailbox {
+        pub local: String,
+        pub domain: String,
+    }
+
+    impl std::str::FromStr for Mailbox {
+        type Err = ();
+        /// "Name <local@domain>" or "local@domain".
+        fn from_str(s: &str) -> Result<Mailbox, ()> {
+            let addr = match (s.rfind('<'), s.rfind('>')) {
+                (Some(a), Some(b)) if a < b => &s[a + 1..b],
+                _ => s,
+            };
+            let (local, domain) = addr.trim().rsplit_once('@').ok_or(())?;
+            if local.is_empty() || domain.is_empty() || local.contains(char::is_whitespace) {
+                return Err(());
+            }
+            Ok(Mailbox {
+                local: local.to_owned(),
+                domain: domain.to_owned(),
+            })
+        }
+    }
+
+    #[test]
+    fn reads_addresses() {
+        let m: Mailbox = "Voisinage <voisinage@example.org>".parse().unwrap();
+        assert_eq!((m.local.as_str(), m.domain.as_str()), ("voisinage", "example.org"));
+        assert!("pas une adresse".parse::<Mailbox>().is_err());
+    }
+}

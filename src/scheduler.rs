@@ -1,0 +1,75 @@
+//! The daemon's clock: on each tick, the digests that are due, the posts that expire, and the
+//! partner suggestions whose delay has passed. Each step is idempotent and safe with several
+//! daemons (unique digests, row locks, dedupe keys), so every daemon runs a scheduler and a
+//! missed tick is caught up by the next one. Tests call the steps with a time of their own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::config::{PartnersSettings, Settings};
+use crate::core::ingest::Core;
+use crate::digest::Digester;
+
+/// The scheduler task.
+pub struct Scheduler {
+    core: Arc<Core>,
+    digester: Arc<Digester>,
+    digests: bool,
+    partners: PartnersSettings,
+    tick: Duration,
+}
+
+impl Scheduler {
+    pub fn new(core: Arc<Core>, digester: Arc<Digester>, settings: &Settings) -> Scheduler {
+        Scheduler {
+            core,
+            digester,
+            digests: settings.digest.enabled,
+            partners: settings.partners.clone(),
+            tick: Duration::from_secs(settings.digest.tick_secs),
+        }
+    }
+
+    /// One tick at `now`: each step's failure is logged and does not stop the others.
+    pub async fn tick_at(&self, now: chrono::DateTime<Utc>) {
+        if self.digests {
+            match self.digester.run_once(now).await {
+                Ok(r) if r.queued + r.empty > 0 => debug!(?r, "digest round"),
+                Ok(_) => {}
+                Err(e) => warn!(error = %format!("{e:#}"), "digest round failed"),
+            }
+        }
+        match self.core.expire_once(now).await {
+            Ok(x) if x.closed + x.reminded > 0 => info!(closed = x.closed, reminded = x.reminded, "posts expired"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "expiry round failed"),
+        }
+        if self.partners.enabled {
+            match crate::partners::suggest_once(&self.core, &self.partners, now).await {
+                Ok(n) if n > 0 => info!(suggested = n, "partner suggestions"),
+                Ok(_) => {}
+                Err(e) => warn!(error = %format!("{e:#}"), "partner round failed"),
+            }
+        }
+    }
+
+    /// Ticks until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        if self.digests
+            && let Some(next) = self.digester.next_due(Utc::now())
+        {
+            info!(%next, "next digest");
+        }
+        loop {
+            self.tick_at(Utc::now()).await;
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(self.tick) => {}
+            }
+        }
+    }
+}
