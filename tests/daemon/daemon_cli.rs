@@ -200,3 +200,74 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     let _ = Command::new("chmod").arg("755").arg(&d).status();
     d
 }
+
+#[tokio::test]
+async fn digest_by_hand_previews_then_queues_once() {
+    let db = TestDb::new().await;
+    let digest = |args: &[&str]| {
+        let out = voisinage()
+            .arg("digest")
+            .args(args)
+            .env("VOISINAGE__DATABASE__URL", &db.url)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code(),
+        )
+    };
+    // An unknown area is refused with the list of areas.
+    let (_, err, code) = digest(&["--area", "nulle-part"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no area `nulle-part`") && err.contains("saint-servan"),
+        "{err}"
+    );
+    let (_, err, code) = digest(&["--area", "saint-servan", "--period", "mois"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`mois` is not a period"), "{err}");
+    // Nothing happened yet.
+    let (out, _, code) = digest(&["--area", "saint-servan", "--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Nothing happened in this period"), "{out}");
+    // A post and a weekly subscriber: the preview shows the email and the summary, stores nothing.
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    voisinage::store::link_room(
+        &db.pool,
+        voisinage::core::model::ChannelKind::Console,
+        "console:saint-servan",
+        "saint-servan",
+    )
+    .await
+    .unwrap();
+    let core = crate::helpers::core(&db.pool);
+    core.ingest(&crate::helpers::inbound(
+        "console:saint-servan",
+        "1",
+        "Jeanne",
+        "Je prête ma perceuse",
+    ))
+    .await
+    .unwrap();
+    let (out, _, _) = digest(&["--area", "saint-servan", "--dry-run"]);
+    assert!(out.contains("(1 subscriber(s)"), "{out}");
+    assert!(
+        out.contains("perceuse — Jeanne") && out.contains("## Room summary"),
+        "{out}"
+    );
+    assert_eq!(crate::helpers::count(&db.pool, "digests").await, 0);
+    // Sent by hand: queued for the subscriber (and the console room of the post).
+    let (out, err, code) = digest(&["--area", "saint-servan"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("queued: 2 delivery(ies)"), "{out}");
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE payload->>'kind' = 'digest'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 2);
+    db.finish().await;
+}

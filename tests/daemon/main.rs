@@ -6,6 +6,7 @@ mod daemon_cli;
 mod digest;
 mod email;
 mod helpers;
+mod matches;
 mod matrix;
 mod parse_constructions;
 mod parse_corpus;
