@@ -609,6 +609,41 @@ mod tests {
     }
 
     #[test]
+    fn digest_times_and_post_life_are_checked() {
+        let bad = |key: &str, value: &str| {
+            let env = vec![(key.to_owned(), value.to_owned())];
+            Settings::from_parts("my.toml", DEFAULT_TOML, &env)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = bad("VOISINAGE__DIGEST__WEEKLY", "every saturday");
+        assert!(
+            e.contains("digest.weekly") && e.contains("not a cron expression"),
+            "{e}"
+        );
+        let e = bad("VOISINAGE__DIGEST__ROOMS", "sometimes");
+        assert!(e.contains("digest.rooms"), "{e}");
+        let e = bad("VOISINAGE__POSTS__REMIND_BEFORE_DAYS", "30");
+        assert!(e.contains("posts.remind_before_days"), "{e}");
+        let area = DEFAULT_TOML.replace(
+            "[digest.areas]\n",
+            "[digest.areas]\nsaint-servan = { weekly = \"0 61 9 * * Sun\" }\n",
+        );
+        let e = Settings::from_parts("my.toml", &area, &[]).unwrap_err().to_string();
+        assert!(e.contains("digest.areas.saint-servan.weekly"), "{e}");
+        let ok = DEFAULT_TOML.replace(
+            "[digest.areas]\n",
+            "[digest.areas]\nsaint-servan = { weekly = \"0 30 10 * * Sun\" }\n",
+        );
+        let s = Settings::from_parts("my.toml", &ok, &[]).unwrap();
+        assert_eq!(
+            s.digest.areas["saint-servan"].weekly.as_deref(),
+            Some("0 30 10 * * Sun")
+        );
+        assert_eq!(s.digest.rooms, RoomDigests::Week);
+    }
+
+    #[test]
     fn environment_overrides_the_file() {
         let env = vec![
             ("VOISINAGE__OUTBOX__WORKERS".to_owned(), "5".to_owned()),

@@ -600,7 +600,7 @@ mod tests {
             "digest-partner-line" => vec![
                 s("item", "scie"),
                 s("name", "Outilthèque"),
-                s("description", "Prêt d'outils."),
+                s("description", "des outils à emprunter"),
             ],
             "digest-room-summary" => vec![
                 s("period", "week"),

@@ -296,7 +296,7 @@ digest-figures = In figures: { $members ->
        *[other] { $members } new neighbours
     }, { $offers } offer(s), { $requests } request(s), { $matches } match(es).
 digest-partner-heading = A partner can help
-digest-partner-line = For "{ $item }", until a neighbour offers it: { $name }. { $description }
+digest-partner-line = For "{ $item }", until a neighbour offers it: { $name } — { $description }.
 digest-partner-paid = paid partner link
 digest-room-summary = 📰 { $period ->
         [day] Today

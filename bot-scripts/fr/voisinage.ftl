@@ -312,7 +312,7 @@ digest-figures = En chiffres : { $members ->
        *[other] { $members } nouveaux voisins
     }, { $offers } offre(s), { $requests } demande(s), { $matches } mise(s) en relation.
 digest-partner-heading = Un partenaire peut aider
-digest-partner-line = Pour « { $item } », en attendant un voisin : { $name }. { $description }
+digest-partner-line = Pour « { $item } », en attendant un voisin : { $name } — { $description }.
 digest-partner-paid = lien partenaire rémunéré
 # The one message posted in each room. $items: a few new items; $command: /annonces or !annonces.
 digest-room-summary = 📰 { $period ->

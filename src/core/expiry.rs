@@ -79,7 +79,7 @@ impl Core {
             }
         }
         if out.closed + out.reminded > 0 {
-            self.outbox_wake.notify_waiters();
+            self.outbox_wake.notify_one();
         }
         Ok(out)
     }

@@ -137,7 +137,7 @@ impl Digester {
         }
         if round.queued > 0 {
             info!(digests = round.queued, deliveries = round.deliveries, "digests queued");
-            self.core.outbox_wake.notify_waiters();
+            self.core.outbox_wake.notify_one();
         }
         Ok(round)
     }
@@ -280,7 +280,7 @@ impl Digester {
     /// Sends the digest of `area` for the period ending now, by hand.
     pub async fn send_now(&self, area: &str, period: Period, now: DateTime<Utc>) -> anyhow::Result<Made> {
         let made = self.make(area, period, now, true).await?;
-        self.core.outbox_wake.notify_waiters();
+        self.core.outbox_wake.notify_one();
         Ok(made)
     }
 

@@ -268,7 +268,7 @@ mod tests {
                 },
                 partner: Some(PartnerLine {
                     name: "Exemple — Outilthèque".into(),
-                    description: "Prêt d'outils.".into(),
+                    description: "des outils à emprunter".into(),
                     link: "https://v.example/p/exemple-outiltheque/abc".into(),
                     paid: true,
                     for_item: "échelle".into(),

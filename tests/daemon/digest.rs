@@ -217,6 +217,8 @@ async fn a_weekly_digest_at_its_time_reaches_subscribers_and_rooms_once() {
 
     assert_eq!(recipients(&w.sink), vec!["luc@exemple.fr", "marie@exemple.fr"]);
     let raw = &w.sink.messages()[0];
+    // Kept for people to look at: scripts/render-email.sh target/digest-example.eml
+    let _ = std::fs::write(root().join("target/digest-example.eml"), raw);
     let mail = MessageParser::default().parse(raw).unwrap();
     let subject = mail.subject().unwrap().to_owned();
     assert!(
