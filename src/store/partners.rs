@@ -5,8 +5,10 @@ use sqlx::PgPool;
 
 use super::Tx;
 
-/// Up to `limit` open requests made at or before `before`, with id above `after`, that no
-/// offer matched and that had no suggestion yet, by id: (request id, member id).
+/// Up to `limit` open requests made at or before `before` (but within a week of it: an older
+/// request, say when partners are first switched on, is not worth a late suggestion), with id
+/// above `after`, that no offer matched and that had no suggestion yet, by id: (request id,
+/// member id).
 pub async fn due_requests(
     pool: &PgPool,
     before: DateTime<Utc>,
@@ -15,7 +17,7 @@ pub async fn due_requests(
 ) -> anyhow::Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.member_id FROM posts p
-         WHERE p.direction = 'request' AND p.status = 'open' AND p.created_at <= $1 AND p.id > $2
+         WHERE p.direction = 'request' AND p.status = 'open' AND p.created_at <= $1 AND p.created_at > $1 - interval '7 days' AND p.id > $2
            AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.request_id = p.id)
            AND NOT EXISTS (SELECT 1 FROM partner_suggestions s WHERE s.request_id = p.id)
          ORDER BY p.id LIMIT $3",

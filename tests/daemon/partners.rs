@@ -258,3 +258,17 @@ async fn a_paid_partner_is_marked_as_such() {
     assert!(text.ends_with("(lien rémunéré)"), "{text}");
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_request_older_than_a_week_past_the_delay_gets_no_late_suggestion() {
+    let (db, core) = setup().await;
+    say(&core, "r1", "Jeanne", DRILL).await;
+    let now = chrono::Utc::now();
+    // Eight days and a day's delay later (partners switched on late, or a daemon long down).
+    let n = suggest_once(&core, &settings(), now + hours(24 * 9)).await.unwrap();
+    assert_eq!(n, 0);
+    assert!(suggestions(&db).await.is_empty());
+    // Within the week it would have had one.
+    assert_eq!(suggest_once(&core, &settings(), now + hours(25)).await.unwrap(), 1);
+    db.finish().await;
+}
