@@ -247,10 +247,35 @@ async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
 
 async fn metrics_page(State(s): State<AppState>) -> impl IntoResponse {
     let counts = deliveries::counts(&s.pool).await.unwrap_or_default();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(&counts),
-    )
+    let mut page = s.metrics.render(&counts);
+    // Figures kept in the database (shared by every daemon): digests made, partner clicks.
+    let digests: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT period, status, count(*) FROM digests GROUP BY 1, 2 ORDER BY 1, 2")
+            .fetch_all(&s.pool)
+            .await
+            .unwrap_or_default();
+    page.push_str("# HELP voisinage_digests_total Digests made, by period and status (empty: nothing sent).\n");
+    page.push_str("# TYPE voisinage_digests_total counter\n");
+    for (period, status, n) in digests {
+        page.push_str(&format!(
+            "voisinage_digests_total{{period=\"{period}\",status=\"{status}\"}} {n}\n"
+        ));
+    }
+    let clicks: Vec<(String, i64)> =
+        sqlx::query_as("SELECT partner_id, sum(clicks)::bigint FROM partner_clicks GROUP BY 1 ORDER BY 1")
+            .fetch_all(&s.pool)
+            .await
+            .unwrap_or_default();
+    page.push_str(
+        "# HELP voisinage_partner_clicks_total Clicks on partner links (per partner; per day in partner_clicks).\n",
+    );
+    page.push_str("# TYPE voisinage_partner_clicks_total counter\n");
+    for (partner, n) in clicks {
+        page.push_str(&format!(
+            "voisinage_partner_clicks_total{{partner=\"{partner}\"}} {n}\n"
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], page)
 }
 
 /// Serves until `shutdown`.

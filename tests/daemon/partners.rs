@@ -239,6 +239,19 @@ async fn partner_links_count_clicks_and_redirect_and_anything_else_is_a_404() {
     }
     assert_eq!(clicks().await, 2);
     assert_eq!(count(&db.pool, "partner_clicks").await, 1);
+    // The figure for the municipality, without anything about the people who clicked.
+    let metrics = client
+        .get(format!("{http}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("voisinage_partner_clicks_total{partner=\"exemple-outiltheque\"} 2"),
+        "{metrics}"
+    );
     db.finish().await;
 }
 
