@@ -296,6 +296,11 @@ impl Areas {
         self.by_slug.get(slug).map(|&index| &self.areas[index])
     }
 
+    /// The time zone of area `slug` (Europe/Paris for an unknown slug).
+    pub fn timezone(&self, slug: &str) -> Tz {
+        self.get(slug).map_or(chrono_tz::Europe::Paris, |a| a.timezone)
+    }
+
     /// The area containing the point (WGS84 degrees; note the order: latitude first, as
     /// people and phones say it). A point on a border shared by several areas belongs to the
     /// one that comes first in the file, so the answer never depends on R-tree internals.

@@ -185,7 +185,7 @@ pub async fn answer(
             }
         }
         "fini" | "done" => {
-            let number = cmd.args.trim_start_matches(['n', 'N', '°', '#', ' ']).trim();
+            let number = post_number(cmd);
             // "/fini" in reply to the post's message (or to the bot's copy or notice of it).
             if number.is_empty()
                 && let Some(replied) = &m.reply_to
@@ -207,7 +207,7 @@ pub async fn answer(
             }
         }
         "garder" | "keep" => {
-            let number = cmd.args.trim_start_matches(['n', 'N', '°', '#', ' ']).trim();
+            let number = post_number(cmd);
             let ids = if number.is_empty()
                 && let Some(replied) = &m.reply_to
             {
@@ -222,26 +222,24 @@ pub async fn answer(
             }
             let mut lines = Vec::new();
             for id in ids {
-                lines.push(
-                    match super::expiry::keep(&core.pool, id, member, core.post_life).await? {
-                        Ok((item, until)) => {
-                            let tz = area_tz(core, area);
-                            let day = until.with_timezone(&tz).date_naive();
-                            t.get(
-                                lang,
-                                "kept-ok",
-                                &[
-                                    ("number", Arg::from(id)),
-                                    ("item", Arg::from(item)),
-                                    ("date", Arg::from(format_dates(day, day))),
-                                ],
-                            )
-                        }
-                        Err(Close::NotYours) => t.get(lang, "closed-not-yours", &[("number", Arg::from(id))]),
-                        Err(Close::AlreadyClosed) => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
-                        Err(_) => t.get(lang, "closed-not-found", &[("number", Arg::from(id))]),
-                    },
-                );
+                lines.push(match posts::keep(&core.pool, id, member).await? {
+                    Ok((item, renewed)) => {
+                        let tz = area.map_or(chrono_tz::Europe::Paris, |a| core.areas.timezone(a));
+                        let day = (renewed + core.post_life.after()).with_timezone(&tz).date_naive();
+                        t.get(
+                            lang,
+                            "kept-ok",
+                            &[
+                                ("number", Arg::from(id)),
+                                ("item", Arg::from(item)),
+                                ("date", Arg::from(format_dates(day, day))),
+                            ],
+                        )
+                    }
+                    Err(Close::NotYours) => t.get(lang, "closed-not-yours", &[("number", Arg::from(id))]),
+                    Err(Close::AlreadyClosed) => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
+                    Err(_) => t.get(lang, "closed-not-found", &[("number", Arg::from(id))]),
+                });
             }
             lines.join("\n")
         }
@@ -249,11 +247,9 @@ pub async fn answer(
     })
 }
 
-/// The time zone of the chat's area (Paris when it has none).
-fn area_tz(core: &Core, area: Option<&str>) -> chrono_tz::Tz {
-    area.and_then(|a| core.areas.get(a))
-        .map(|a| a.timezone)
-        .unwrap_or(chrono_tz::Europe::Paris)
+/// The post number given to /fini or /garder ("12", "n°12", "#12"); empty when none.
+fn post_number(cmd: &Command) -> &str {
+    cmd.args.trim_start_matches(['n', 'N', '°', '#', ' ']).trim()
 }
 
 /// Closes the member's posts made in the message `replied` refers to.

@@ -146,12 +146,9 @@ impl Core {
         let life = self.post_life;
         let mut queue = Vec::with_capacity(places.len());
         for (p, (_, renewed)) in places.iter().zip(&rows) {
-            let area_tz = self
-                .areas
-                .get(&p.area_slug)
-                .map(|a| a.timezone)
-                .unwrap_or(chrono_tz::Europe::Paris);
-            let end = (*renewed + life.after()).with_timezone(&area_tz).date_naive();
+            let end = (*renewed + life.after())
+                .with_timezone(&self.areas.timezone(&p.area_slug))
+                .date_naive();
             let text = self.texts.get(
                 Lang::Fr,
                 "post-expiry-reminder",
@@ -191,32 +188,4 @@ impl Core {
             cause: Some(p.message_id),
         })
     }
-}
-
-/// Keeps post `id` open for a new life if `member` wrote it; the day it now expires.
-pub async fn keep(
-    pool: &sqlx::PgPool,
-    id: i64,
-    member: i64,
-    life: PostLife,
-) -> anyhow::Result<Result<(String, DateTime<Utc>), posts::Close>> {
-    let row: Option<(i64, String, String)> = sqlx::query_as("SELECT member_id, status, item FROM posts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(match row {
-        None => Err(posts::Close::NotFound),
-        Some((owner, _, _)) if owner != member => Err(posts::Close::NotYours),
-        Some((_, status, _)) if status == "closed" => Err(posts::Close::AlreadyClosed),
-        Some((_, _, item)) => {
-            let renewed: DateTime<Utc> = sqlx::query_scalar(
-                "UPDATE posts SET renewed_at = now(), reminded_at = NULL WHERE id = $1 AND status = 'open'
-                 RETURNING renewed_at",
-            )
-            .bind(id)
-            .fetch_one(pool)
-            .await?;
-            Ok((item, renewed + life.after()))
-        }
-    })
 }

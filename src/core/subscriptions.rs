@@ -129,6 +129,24 @@ pub fn normalize_address(s: &str) -> Option<String> {
     .then_some(s)
 }
 
+/// The address in a mailbox written "Name <local@domain>" or "local@domain", as written.
+pub fn bare_address(mailbox: &str) -> Option<&str> {
+    let addr = match (mailbox.rfind('<'), mailbox.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &mailbox[a + 1..b],
+        _ => mailbox,
+    }
+    .trim();
+    let (local, domain) = addr.rsplit_once('@')?;
+    (!local.is_empty() && !domain.is_empty() && !local.contains(char::is_whitespace)).then_some(addr)
+}
+
+/// The bot's plus-address carrying `token` ("local+token@domain"): mail to it reaches the
+/// bot's mailbox, and the token says what it answers.
+pub fn plus_address(address: &str, token: &str) -> Option<String> {
+    let (local, domain) = address.rsplit_once('@')?;
+    Some(format!("{local}+{token}@{domain}"))
+}
+
 fn rhythm_word(core: &Core, lang: Lang, r: Rhythm) -> String {
     core.texts.get(lang, &format!("rhythm-{}", r.as_str()), &[])
 }
@@ -288,6 +306,19 @@ pub async fn active_id(pool: &PgPool, address: &str) -> anyhow::Result<Option<i6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bot_plus_address_comes_from_its_mailbox() {
+        let bare = bare_address("Voisinage <voisinage@example.org>").unwrap();
+        assert_eq!(bare, "voisinage@example.org");
+        assert_eq!(bare_address("voisinage@example.org"), Some("voisinage@example.org"));
+        assert!(bare_address("pas une adresse").is_none());
+        assert!(bare_address("Voisinage <@example.org>").is_none());
+        assert_eq!(
+            plus_address(bare, "r12.0a1b").as_deref(),
+            Some("voisinage+r12.0a1b@example.org")
+        );
+    }
 
     fn links() -> Links {
         Links {

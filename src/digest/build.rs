@@ -187,7 +187,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn input(new_posts: Vec<PostLine>) -> DigestInput {
+    pub fn input(new_posts: Vec<PostLine>) -> DigestInput {
         DigestInput {
             area: "dinard".into(),
             area_name: "Dinard".into(),

@@ -17,6 +17,7 @@ use tracing::{info, instrument};
 use crate::config::{RoomDigests, Settings};
 use crate::core::ingest::Core;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
+use crate::core::subscriptions;
 use crate::store::deliveries::{self, NewDelivery};
 use build::{Digest, PostLine};
 use render::Renderer;
@@ -65,8 +66,8 @@ pub struct Digester {
     schedules: Schedules,
     renderer: Renderer,
     rooms: RoomDigests,
-    /// The bot's address as (local part, domain), for "Répondre" links; None without email.
-    reply_address: Option<(String, String)>,
+    /// The bot's address, for "Répondre" links; None without email.
+    reply_address: Option<String>,
 }
 
 impl Digester {
@@ -83,9 +84,8 @@ impl Digester {
         let email = &settings.channels.email;
         let reply_address = email
             .enabled
-            .then(|| email.from.parse::<address::Mailbox>().ok())
-            .flatten()
-            .map(|m| (m.local, m.domain));
+            .then(|| subscriptions::bare_address(&email.from).map(str::to_owned))
+            .flatten();
         Ok(Digester {
             renderer: Renderer::new(core.texts),
             core,
@@ -95,6 +95,11 @@ impl Digester {
         })
     }
 
+    fn area(&self, slug: &str) -> anyhow::Result<&crate::areas::Area> {
+        self.core.areas.get(slug).with_context(|| format!("no area `{slug}`"))
+    }
+
+    /// Whether the rooms get a summary of the `period` digest.
     fn rooms_get(&self, period: Period) -> bool {
         matches!(
             (self.rooms, period),
@@ -117,13 +122,11 @@ impl Digester {
         if due.is_empty() {
             return Ok(Round::default());
         }
-        let done = store::existing(&self.core.pool, &due).await?;
+        let done: std::collections::HashSet<(String, String, DateTime<Utc>)> =
+            store::existing(&self.core.pool, &due).await?.into_iter().collect();
         let mut round = Round::default();
         for (area, period, slot) in due {
-            if done
-                .iter()
-                .any(|(a, p, s)| *a == area && p == period.as_str() && *s == slot)
-            {
+            if done.contains(&(area.clone(), period.as_str().to_owned(), slot)) {
                 continue;
             }
             match self.make(&area, period, slot, false).await? {
@@ -212,16 +215,15 @@ impl Digester {
     /// The address that reaches a post's author by email: the bot's plus-address with the
     /// signed token of the post's message (as for relayed messages).
     fn reply_for(&self, p: &PostLine) -> Option<String> {
-        let (local, domain) = self.reply_address.as_ref()?;
         let token = self.core.links.signer.sign_short(&format!("r{}", p.message_id));
-        Some(format!("{local}+{token}@{domain}"))
+        subscriptions::plus_address(self.reply_address.as_deref()?, &token)
     }
 
     /// Makes the digest (area, period, slot) once: claims its row, builds, renders and queues
     /// it in one transaction. `manual`: asked for by hand (`voisinage digest`).
     #[instrument(skip(self), fields(%slot))]
     pub async fn make(&self, area: &str, period: Period, slot: DateTime<Utc>, manual: bool) -> anyhow::Result<Made> {
-        let a = self.core.areas.get(area).with_context(|| format!("no area `{area}`"))?;
+        let a = self.area(area)?;
         let mut tx = self.core.pool.begin().await?;
         let since = self.since(&mut tx, a, period, slot).await?;
         let Some(id) = store::claim(&mut tx, area, period, slot, since, manual).await? else {
@@ -286,7 +288,7 @@ impl Digester {
 
     /// The digest of `area` for the period ending at `now`, rendered, nothing stored or sent.
     pub async fn preview(&self, area: &str, period: Period, now: DateTime<Utc>) -> anyhow::Result<Preview> {
-        let a = self.core.areas.get(area).with_context(|| format!("no area `{area}`"))?;
+        let a = self.area(area)?;
         let mut tx = self.core.pool.begin().await?;
         let since = self.since(&mut tx, a, period, now).await?;
         let rooms = crate::store::chats::rooms_of(&mut *tx, area).await?.len();
@@ -322,44 +324,5 @@ impl Digester {
                     .filter_map(move |p| self.schedules.next_after(a.slug.as_str(), a.timezone, p, now))
             })
             .min()
-    }
-}
-
-/// The tick a caller may use when it has no better idea.
-pub fn tick(settings: &Settings) -> std::time::Duration {
-    std::time::Duration::from_secs(settings.digest.tick_secs)
-}
-
-/// A tiny address reader (the core does not import lettre).
-mod address {
-    pub struct Mailbox {
-        pub local: String,
-        pub domain: String,
-    }
-
-    impl std::str::FromStr for Mailbox {
-        type Err = ();
-        /// "Name <local@domain>" or "local@domain".
-        fn from_str(s: &str) -> Result<Mailbox, ()> {
-            let addr = match (s.rfind('<'), s.rfind('>')) {
-                (Some(a), Some(b)) if a < b => &s[a + 1..b],
-                _ => s,
-            };
-            let (local, domain) = addr.trim().rsplit_once('@').ok_or(())?;
-            if local.is_empty() || domain.is_empty() || local.contains(char::is_whitespace) {
-                return Err(());
-            }
-            Ok(Mailbox {
-                local: local.to_owned(),
-                domain: domain.to_owned(),
-            })
-        }
-    }
-
-    #[test]
-    fn reads_addresses() {
-        let m: Mailbox = "Voisinage <voisinage@example.org>".parse().unwrap();
-        assert_eq!((m.local.as_str(), m.domain.as_str()), ("voisinage", "example.org"));
-        assert!("pas une adresse".parse::<Mailbox>().is_err());
     }
 }

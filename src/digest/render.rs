@@ -229,9 +229,8 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::build::tests::t;
+    use crate::digest::build::tests::input;
     use crate::digest::build::{DigestInput, build};
-    use crate::digest::schedule::Period;
     use chrono::NaiveDate;
 
     /// A post of the build tests, by `author`, made in message 100 + id.
@@ -249,15 +248,6 @@ mod tests {
         dated.when_to = NaiveDate::from_ymd_opt(2026, 12, 2);
         build(
             DigestInput {
-                area: "dinard".into(),
-                area_name: "Dinard".into(),
-                period: Period::Week,
-                since: t("2026-11-21T08:00:00Z"),
-                until: t("2026-11-28T08:00:00Z"),
-                new_posts: vec![
-                    post(1, "offer", "perceuse", "bricolage", "Jeanne"),
-                    post(2, "request", "<script>alert(1)</script>", "bricolage", "Paul & fils"),
-                ],
                 unanswered: vec![post(3, "request", "échelle", "bricolage", "Marc")],
                 coming: vec![dated],
                 figures: Figures {
@@ -273,6 +263,10 @@ mod tests {
                     paid: true,
                     for_item: "échelle".into(),
                 }),
+                ..input(vec![
+                    post(1, "offer", "perceuse", "bricolage", "Jeanne"),
+                    post(2, "request", "<script>alert(1)</script>", "bricolage", "Paul & fils"),
+                ])
             },
             15,
         )

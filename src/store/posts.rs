@@ -1,6 +1,6 @@
 //! Posts and matches.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
@@ -303,25 +303,53 @@ pub async fn of_replied_message(pool: &PgPool, channel: &str, chat: &str, replie
     .await?)
 }
 
-/// Closes post `id` if `member` wrote it.
-pub async fn close(pool: &PgPool, id: i64, member: i64) -> anyhow::Result<Close> {
-    let mut tx = pool.begin().await?;
+/// Locks post `id` for a change by `member`: its item when `member` wrote it and it is open.
+async fn lock_own_open(tx: &mut Tx<'_>, id: i64, member: i64) -> anyhow::Result<Result<String, Close>> {
     let row: Option<(i64, String, String)> =
         sqlx::query_as("SELECT member_id, status, item FROM posts WHERE id = $1 FOR UPDATE")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
-    let out = match row {
-        None => Close::NotFound,
-        Some((owner, _, _)) if owner != member => Close::NotYours,
-        Some((_, status, _)) if status == "closed" => Close::AlreadyClosed,
-        Some((_, _, item)) => {
+    Ok(match row {
+        None => Err(Close::NotFound),
+        Some((owner, _, _)) if owner != member => Err(Close::NotYours),
+        Some((_, status, _)) if status == "closed" => Err(Close::AlreadyClosed),
+        Some((_, _, item)) => Ok(item),
+    })
+}
+
+/// Closes post `id` if `member` wrote it.
+pub async fn close(pool: &PgPool, id: i64, member: i64) -> anyhow::Result<Close> {
+    let mut tx = pool.begin().await?;
+    let out = match lock_own_open(&mut tx, id, member).await? {
+        Ok(item) => {
             sqlx::query("UPDATE posts SET status = 'closed', closed_at = now(), closed_reason = 'done' WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
             Close::Closed { item }
         }
+        Err(refused) => refused,
+    };
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Keeps post `id` open for a new life if `member` wrote it (its expiry counts from now and it
+/// will be reminded again): its item and the moment its new life started.
+pub async fn keep(pool: &PgPool, id: i64, member: i64) -> anyhow::Result<Result<(String, DateTime<Utc>), Close>> {
+    let mut tx = pool.begin().await?;
+    let out = match lock_own_open(&mut tx, id, member).await? {
+        Ok(item) => {
+            let renewed: DateTime<Utc> = sqlx::query_scalar(
+                "UPDATE posts SET renewed_at = now(), reminded_at = NULL WHERE id = $1 RETURNING renewed_at",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            Ok((item, renewed))
+        }
+        Err(refused) => Err(refused),
     };
     tx.commit().await?;
     Ok(out)

@@ -118,11 +118,10 @@ impl Email {
         };
         // Answering this email reaches the author of the relayed message: Reply-To and a link
         // go to the bot's plus-address carrying the message's token.
-        let reply_to: Option<Mailbox> = msg.reply_token.as_ref().and_then(|t| {
-            let from = self.from.email.to_string();
-            let (local, domain) = from.split_once('@')?;
-            format!("{local}+{t}@{domain}").parse().ok()
-        });
+        let reply_to: Option<Mailbox> = msg
+            .reply_token
+            .as_ref()
+            .and_then(|t| subscriptions::plus_address(self.from.email.as_ref(), t)?.parse().ok());
         let (reply_line, reply_html) = match &reply_to {
             Some(r) => {
                 let line = self
