@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::Utc;
 use voisinage::areas::Areas;
 use voisinage::config::Settings;
-use voisinage::core::ingest::Core;
+use voisinage::core::Core;
 use voisinage::digest::Digester;
 
 const WEEKLY: &str = "0 0 9 * * Sat";
@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
     ];
     let settings = Settings::from_parts("bench", voisinage::config::DEFAULT_TOML, &env)?;
     let core = Arc::new(Core::with_defaults(pool.clone(), Arc::new(areas)));
-    let digester = Digester::new(core, &settings)?;
+    let digester = Digester::new(core, Arc::new(voisinage::partners::Partners::example()), &settings)?;
     let slot = cron::Schedule::from_str(WEEKLY)?
         .after(&Utc::now().with_timezone(&chrono_tz::Europe::Paris))
         .next()

@@ -22,11 +22,11 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use voisinage::areas::Areas;
-use voisinage::channels::Channel;
 use voisinage::channels::matrix::{Matrix, Syncer};
 use voisinage::channels::telegram::{Poller, Telegram};
 use voisinage::config::{MatrixSettings, TelegramMode, TelegramSettings};
-use voisinage::core::ingest::Core;
+use voisinage::core::Channel;
+use voisinage::core::Core;
 use voisinage::core::model::ChannelKind;
 use voisinage::core::outbox::{Outbox, OutboxConfig};
 

@@ -25,11 +25,11 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 use voisinage::areas::Areas;
 use voisinage::channels::telegram::{Poller, Telegram};
-use voisinage::channels::{Channel, SendError};
 use voisinage::config::{TelegramMode, TelegramSettings};
-use voisinage::core::ingest::Core;
+use voisinage::core::Core;
 use voisinage::core::model::{ChannelKind, OutKind, Outgoing};
 use voisinage::core::outbox::{Outbox, OutboxConfig};
+use voisinage::core::{Channel, SendError};
 
 const TOKEN: &str = "4242:bench-token";
 const CHATS: i64 = 100;

@@ -10,11 +10,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
 use crate::areas::Areas;
-use crate::channels::Channel;
 use crate::channels::matrix::{Matrix, Syncer};
 use crate::channels::telegram::{Poller, Telegram};
 use crate::config::Settings;
-use crate::core::ingest::Core;
+use crate::core::Channel;
+use crate::core::Core;
 use crate::core::outbox::Outbox;
 use crate::i18n::Texts;
 use crate::parse::Parser;
@@ -32,6 +32,8 @@ pub struct Daemon {
     pub matrix: Option<Arc<Matrix>>,
     /// The scheduled digests.
     pub digester: Arc<crate::digest::Digester>,
+    /// The partner services suggested when neighbours cannot help.
+    pub partners: Arc<crate::partners::Partners>,
 }
 
 /// The parser the settings ask for (the built-in lexicon, or a directory's).
@@ -78,7 +80,7 @@ impl Daemon {
             Some(k) => k.expose_secret().as_bytes().to_vec(),
             None => crate::tokens::shared_key(&pool, "link-signing").await?,
         };
-        let links = crate::core::subscriptions::Links {
+        let links = crate::core::links::Links {
             public_url: settings.http.public_url.trim_end_matches('/').to_owned(),
             signer: crate::tokens::Signer::new(&key),
         };
@@ -104,10 +106,9 @@ impl Daemon {
             ack: settings.acknowledge.policy(),
             outbox_wake: Default::default(),
             links,
-            partners,
-            post_life: (&settings.posts).into(),
+            post_life: settings.posts.life(),
         });
-        let digester = Arc::new(crate::digest::Digester::new(core.clone(), &settings)?);
+        let digester = Arc::new(crate::digest::Digester::new(core.clone(), partners.clone(), &settings)?);
         let outbox =
             Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics).wake_on(core.outbox_wake.clone()));
         Ok(Daemon {
@@ -117,6 +118,7 @@ impl Daemon {
             telegram,
             matrix,
             digester,
+            partners,
         })
     }
 
@@ -129,7 +131,7 @@ impl Daemon {
             let sd = shutdown.clone();
             tasks.spawn(async move { (format!("outbox worker {n}"), ob.run(sd).await) });
         }
-        let mut app = crate::http::router(self.core.clone());
+        let mut app = crate::http::router(self.core.clone(), self.partners.clone());
         if let Some(tg) = &self.telegram {
             let (tg, core, sd) = (tg.clone(), self.core.clone(), shutdown.clone());
             if tg.uses_webhook() {
@@ -150,7 +152,12 @@ impl Daemon {
             tasks.spawn(async move { ("Matrix sync".to_owned(), Syncer::new(mx, core).run(sd).await) });
         }
         {
-            let scheduler = crate::scheduler::Scheduler::new(self.core.clone(), self.digester.clone(), &self.settings);
+            let scheduler = crate::scheduler::Scheduler::new(
+                self.core.clone(),
+                self.digester.clone(),
+                self.partners.clone(),
+                &self.settings,
+            );
             let sd = shutdown.clone();
             tasks.spawn(async move { ("scheduler".to_owned(), scheduler.run(sd).await) });
         }

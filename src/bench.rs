@@ -9,7 +9,7 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::areas::Areas;
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::core::model::{ChannelKind, Inbound};
 use crate::pgcluster::PrivateCluster;
 

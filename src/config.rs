@@ -78,6 +78,15 @@ pub struct PostsSettings {
     pub remind_before_days: u32,
 }
 
+impl PostsSettings {
+    pub fn life(&self) -> crate::core::model::PostLife {
+        crate::core::model::PostLife {
+            after_days: self.expire_after_days,
+            remind_before_days: self.remind_before_days,
+        }
+    }
+}
+
 /// Partner services suggested when neighbours cannot help.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

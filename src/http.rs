@@ -14,9 +14,11 @@ use axum::routing::get;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::core::ingest::Core;
-use crate::core::subscriptions::{self, Rhythm};
+use crate::core::Core;
+use crate::core::links::Rhythm;
+use crate::core::subscriptions;
 use crate::i18n::{Arg, Lang, escape_html};
+use crate::partners::Partners;
 use crate::store::deliveries;
 use crate::telemetry::Metrics;
 
@@ -27,7 +29,7 @@ struct AppState {
 }
 
 /// The routes.
-pub fn router(core: Arc<Core>) -> Router {
+pub fn router(core: Arc<Core>, partners: Arc<Partners>) -> Router {
     let state = AppState {
         pool: core.pool.clone(),
         metrics: core.metrics.clone(),
@@ -40,8 +42,12 @@ pub fn router(core: Arc<Core>) -> Router {
             Router::new()
                 .route("/email/confirm", get(confirm_page).post(confirm_post))
                 .route("/email/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
+                .with_state(core.clone()),
+        )
+        .merge(
+            Router::new()
                 .route("/p/{partner}/{token}", get(partner_link))
-                .with_state(core),
+                .with_state((core, partners)),
         )
 }
 
@@ -220,8 +226,11 @@ async fn unsubscribe_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQu
 
 /// A partner link: counted for the partner and the day (nothing about who follows it), then
 /// redirected to the partner. A link this daemon did not sign for this partner is a 404.
-async fn partner_link(State(core): State<Arc<Core>>, Path((id, token)): Path<(String, String)>) -> Response {
-    let Some(f) = core.partners.follow(&core.links, &id, &token) else {
+async fn partner_link(
+    State((core, partners)): State<(Arc<Core>, Arc<Partners>)>,
+    Path((id, token)): Path<(String, String)>,
+) -> Response {
+    let Some(f) = partners.follow(&core.links, &id, &token) else {
         let t = core.texts;
         return page(
             StatusCode::NOT_FOUND,

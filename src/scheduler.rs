@@ -11,25 +11,28 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::config::{PartnersSettings, Settings};
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::digest::Digester;
+use crate::partners::Partners;
 
 /// The scheduler task.
 pub struct Scheduler {
     core: Arc<Core>,
     digester: Arc<Digester>,
     digests: bool,
-    partners: PartnersSettings,
+    partners: Arc<Partners>,
+    partner_settings: PartnersSettings,
     tick: Duration,
 }
 
 impl Scheduler {
-    pub fn new(core: Arc<Core>, digester: Arc<Digester>, settings: &Settings) -> Scheduler {
+    pub fn new(core: Arc<Core>, digester: Arc<Digester>, partners: Arc<Partners>, settings: &Settings) -> Scheduler {
         Scheduler {
             core,
             digester,
             digests: settings.digest.enabled,
-            partners: settings.partners.clone(),
+            partners,
+            partner_settings: settings.partners.clone(),
             tick: Duration::from_secs(settings.digest.tick_secs),
         }
     }
@@ -48,8 +51,8 @@ impl Scheduler {
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "expiry round failed"),
         }
-        if self.partners.enabled {
-            match crate::partners::suggest_once(&self.core, &self.partners, now).await {
+        if self.partner_settings.enabled {
+            match crate::partners::suggest_once(&self.core, &self.partners, &self.partner_settings, now).await {
                 Ok(n) if n > 0 => info!(suggested = n, "partner suggestions"),
                 Ok(_) => {}
                 Err(e) => warn!(error = %format!("{e:#}"), "partner round failed"),

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use super::{Channel, SendError};
 use crate::core::model::{ChannelKind, Outgoing};
+use crate::core::{Channel, SendError};
 
 /// Prints what the bot says; keeps a copy for tests and scripts.
 pub struct Console {

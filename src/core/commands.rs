@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::ingest::Core;
+use super::Core;
 use super::model::Inbound;
 use crate::i18n::{Arg, Lang};
 use crate::parse::Category;

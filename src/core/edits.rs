@@ -4,7 +4,7 @@
 
 use tracing::instrument;
 
-use super::ingest::Core;
+use super::Core;
 use super::model::{Address, ChannelKind, Edit, Op, OutKind, Outgoing};
 use crate::i18n::Lang;
 use crate::store::deliveries::{self, NewDelivery};
@@ -176,32 +176,5 @@ impl Core {
             self.outbox_wake.notify_one();
         }
         Ok(Changed::Applied { queued })
-    }
-
-    /// Queues something the bot says on its own in a chat (a greeting when added to a group),
-    /// once per `dedupe_key`. Returns whether it was queued now.
-    pub async fn notify(&self, to: Address, text: String, dedupe_key: String) -> anyhow::Result<bool> {
-        self.queue_one(to, Outgoing::new(OutKind::Notice, text), dedupe_key)
-            .await
-    }
-
-    /// Queues one message, once per `dedupe_key`. Returns whether it was queued now.
-    pub async fn queue_one(&self, to: Address, msg: Outgoing, dedupe_key: String) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let n = deliveries::enqueue_many(
-            &mut tx,
-            &[NewDelivery {
-                to,
-                msg,
-                dedupe_key,
-                cause: None,
-            }],
-        )
-        .await?;
-        tx.commit().await?;
-        if n == 1 {
-            self.outbox_wake.notify_one();
-        }
-        Ok(n == 1)
     }
 }

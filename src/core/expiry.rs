@@ -3,10 +3,10 @@
 //! /fini closes it). Each reminder and each closing is a delivery with a dedupe key, written
 //! in the transaction that marks the post, so it happens once across restarts and daemons.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use tracing::instrument;
 
-use super::ingest::Core;
+use super::Core;
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
 use crate::store::deliveries::{self, NewDelivery};
@@ -14,41 +14,6 @@ use crate::store::posts::{self, AuthorPlace};
 
 /// Posts marked per transaction.
 const BATCH: i64 = 500;
-
-/// How long posts stay open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PostLife {
-    pub after_days: u32,
-    pub remind_before_days: u32,
-}
-
-impl Default for PostLife {
-    fn default() -> Self {
-        PostLife {
-            after_days: 30,
-            remind_before_days: 3,
-        }
-    }
-}
-
-impl PostLife {
-    pub fn after(&self) -> Duration {
-        Duration::days(self.after_days.into())
-    }
-
-    fn remind_at(&self) -> Duration {
-        Duration::days(i64::from(self.after_days) - i64::from(self.remind_before_days))
-    }
-}
-
-impl From<&crate::config::PostsSettings> for PostLife {
-    fn from(s: &crate::config::PostsSettings) -> PostLife {
-        PostLife {
-            after_days: s.expire_after_days,
-            remind_before_days: s.remind_before_days,
-        }
-    }
-}
 
 /// What a round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

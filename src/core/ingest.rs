@@ -2,62 +2,16 @@
 //! author is resolved; commands are answered, posts stored and matched; relays, notices and
 //! answers are queued in the outbox — all or nothing.
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use sqlx::PgPool;
 use tracing::instrument;
 
-use super::model::{AckPolicy, Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
+use super::Core;
+use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
 use super::{commands, onboarding, rooms, router, subscriptions};
-use crate::areas::Areas;
-use crate::i18n::{Arg, Lang, Texts};
-use crate::parse::{Direction, ParseInput, Parser};
+use crate::i18n::{Arg, Lang};
+use crate::parse::{Direction, ParseInput};
 use crate::store::deliveries::NewDelivery;
 use crate::store::{Tx, chats, deliveries, posts};
-use crate::telemetry::Metrics;
-
-/// The core: what ingest and the commands need.
-pub struct Core {
-    pub pool: PgPool,
-    pub parser: &'static Parser,
-    pub texts: &'static Texts,
-    pub areas: Arc<Areas>,
-    pub metrics: Arc<Metrics>,
-    /// How posts are acknowledged in each area's rooms.
-    pub ack: AckPolicy,
-    /// Rung when something was queued, so this daemon's outbox sends it at once instead of
-    /// at its next idle round (other daemons find it at theirs).
-    pub outbox_wake: Arc<tokio::sync::Notify>,
-    /// The daemon's public address and link-signing key (email confirmations, unsubscribe).
-    pub links: subscriptions::Links,
-    /// The partner services suggested when neighbours cannot help.
-    pub partners: Arc<crate::partners::Partners>,
-    /// How long posts stay open.
-    pub post_life: super::expiry::PostLife,
-}
-
-impl Core {
-    /// A core on `pool` with the built-in parser and texts, replies as acknowledgements and
-    /// fresh metrics (tests and benches; the daemon builds its own from the settings).
-    pub fn with_defaults(pool: PgPool, areas: Arc<Areas>) -> Core {
-        Core {
-            pool,
-            parser: Parser::embedded(),
-            texts: Texts::embedded(),
-            areas,
-            metrics: Arc::new(Metrics::default()),
-            ack: AckPolicy::default(),
-            outbox_wake: Default::default(),
-            links: subscriptions::Links {
-                public_url: "http://127.0.0.1:8080".into(),
-                signer: crate::tokens::Signer::new(&rand::random::<[u8; 32]>()),
-            },
-            partners: Arc::new(crate::partners::Partners::example()),
-            post_life: Default::default(),
-        }
-    }
-}
 
 /// What ingesting a message did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,101 @@
 //! The channel-neutral heart: adapters give it `Inbound` messages and implement `Channel`;
-//! it decides what is stored and what is sent. It never imports a channel's library.
+//! it decides what is stored and what is sent. It never imports a channel's library, nor
+//! channels/, partners/, config.rs or http.rs: what it needs comes in as plain values.
+//!
+//! `Core` is the narrow context every part of the daemon shares. Its modules form a tree
+//! (scripts/check-modules.py checks it): `model`, `channel` and `links` are leaves; `commands`
+//! and the rest answer members; `ingest` runs the stages of one inbound message.
 
+pub mod channel;
 pub mod commands;
 pub mod edits;
 pub mod expiry;
 pub mod ingest;
+pub mod links;
 pub mod model;
 pub mod onboarding;
 pub mod outbox;
 pub mod rooms;
 pub mod router;
 pub mod subscriptions;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+pub use channel::{Channel, SendError};
+use links::Links;
+use model::{AckPolicy, Address, OutKind, Outgoing, PostLife};
+
+use crate::areas::Areas;
+use crate::i18n::Texts;
+use crate::parse::Parser;
+use crate::store::deliveries::{self, NewDelivery};
+use crate::telemetry::Metrics;
+
+/// What the core needs to decide: the store, the areas, the bot's words, the parser and the few
+/// settings it reads. Built once by `app::Daemon::build` (or `Core::with_defaults` in tests).
+pub struct Core {
+    pub pool: PgPool,
+    pub parser: &'static Parser,
+    pub texts: &'static Texts,
+    pub areas: Arc<Areas>,
+    pub metrics: Arc<Metrics>,
+    /// Rung when something was queued, so this daemon's outbox sends it at once instead of
+    /// at its next idle round (other daemons find it at theirs).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The daemon's public address and link-signing key (email confirmations, unsubscribe).
+    pub links: Links,
+    /// How posts are acknowledged in each area's rooms.
+    pub ack: AckPolicy,
+    /// How long posts stay open.
+    pub post_life: PostLife,
+}
+
+impl Core {
+    /// A core on `pool` with the built-in parser and texts, replies as acknowledgements and
+    /// fresh metrics (tests and benches; the daemon builds its own from the settings).
+    pub fn with_defaults(pool: PgPool, areas: Arc<Areas>) -> Core {
+        Core {
+            pool,
+            parser: Parser::embedded(),
+            texts: Texts::embedded(),
+            areas,
+            metrics: Arc::new(Metrics::default()),
+            outbox_wake: Default::default(),
+            links: Links {
+                public_url: "http://127.0.0.1:8080".into(),
+                signer: crate::tokens::Signer::new(&rand::random::<[u8; 32]>()),
+            },
+            ack: AckPolicy::default(),
+            post_life: PostLife::default(),
+        }
+    }
+
+    /// Queues something the bot says on its own in a chat (a greeting when added to a group),
+    /// once per `dedupe_key`. Returns whether it was queued now.
+    pub async fn notify(&self, to: Address, text: String, dedupe_key: String) -> anyhow::Result<bool> {
+        self.queue_one(to, Outgoing::new(OutKind::Notice, text), dedupe_key)
+            .await
+    }
+
+    /// Queues one message, once per `dedupe_key`. Returns whether it was queued now.
+    pub async fn queue_one(&self, to: Address, msg: Outgoing, dedupe_key: String) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let n = deliveries::enqueue_many(
+            &mut tx,
+            &[NewDelivery {
+                to,
+                msg,
+                dedupe_key,
+                cause: None,
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        if n == 1 {
+            self.outbox_wake.notify_one();
+        }
+        Ok(n == 1)
+    }
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The chat tools voisinage speaks.
@@ -241,6 +241,32 @@ impl Outgoing {
     pub fn replying(mut self, remote_id: Option<String>) -> Outgoing {
         self.reply_to = remote_id;
         self
+    }
+}
+
+/// How long posts stay open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostLife {
+    pub after_days: u32,
+    pub remind_before_days: u32,
+}
+
+impl Default for PostLife {
+    fn default() -> Self {
+        PostLife {
+            after_days: 30,
+            remind_before_days: 3,
+        }
+    }
+}
+
+impl PostLife {
+    pub fn after(&self) -> Duration {
+        Duration::days(self.after_days.into())
+    }
+
+    pub fn remind_at(&self) -> Duration {
+        Duration::days(i64::from(self.after_days) - i64::from(self.remind_before_days))
     }
 }
 

@@ -2,8 +2,8 @@
 //! (several areas for one code: the bot asks which) or a deep link, then the links to the
 //! area's rooms. Commands work here too, for the member's area.
 
+use super::Core;
 use super::commands::{self, Command};
-use super::ingest::Core;
 use super::model::{Choice, Inbound, OutKind, Outgoing};
 use super::rooms;
 use crate::areas::{Area, PostalCode};

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument, warn};
 
 use super::model::{ChannelKind, Op, Outgoing};
-use crate::channels::{Channel, SendError};
+use super::{Channel, SendError};
 use crate::store::deliveries::{self, Claimed};
 use crate::telemetry::Metrics;
 

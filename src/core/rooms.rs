@@ -1,8 +1,8 @@
 //! Rooms: `/relier QUARTIER` and `/delier` in a group (by an administrator the adapter has
 //! checked), and the links to an area's rooms that onboarding gives.
 
+use super::Core;
 use super::commands::Command;
-use super::ingest::Core;
 use super::model::{ChannelKind, Inbound};
 use crate::i18n::{Arg, Lang};
 use crate::store::{Tx, chats};

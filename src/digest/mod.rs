@@ -15,9 +15,10 @@ use chrono::{DateTime, Utc};
 use tracing::{info, instrument};
 
 use crate::config::{RoomDigests, Settings};
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::core::subscriptions;
+use crate::partners::Partners;
 use crate::store::deliveries::{self, NewDelivery};
 use build::{Digest, PostLine};
 use render::Renderer;
@@ -63,6 +64,7 @@ pub struct Preview {
 /// Makes the digests.
 pub struct Digester {
     core: Arc<Core>,
+    partners: Arc<Partners>,
     schedules: Schedules,
     renderer: Renderer,
     rooms: RoomDigests,
@@ -72,7 +74,7 @@ pub struct Digester {
 
 impl Digester {
     /// The digester of the settings; an area given its own times must exist.
-    pub fn new(core: Arc<Core>, settings: &Settings) -> anyhow::Result<Digester> {
+    pub fn new(core: Arc<Core>, partners: Arc<Partners>, settings: &Settings) -> anyhow::Result<Digester> {
         let schedules = Schedules::from_settings(&settings.digest)?;
         for slug in schedules.area_slugs() {
             anyhow::ensure!(
@@ -89,6 +91,7 @@ impl Digester {
         Ok(Digester {
             renderer: Renderer::new(core.texts),
             core,
+            partners,
             schedules,
             rooms: settings.digest.rooms,
             reply_address,
@@ -198,7 +201,7 @@ impl Digester {
             .rev()
             .chain(input.new_posts.iter().filter(|p| p.direction == "request"));
         for p in waiting {
-            if let Some(partner) = self.core.partners.best_for(&input.area, &p.category, &p.item) {
+            if let Some(partner) = self.partners.best_for(&input.area, &p.category, &p.item) {
                 input.partner = Some(build::PartnerLine {
                     name: partner.name.clone(),
                     description: partner.description.clone(),

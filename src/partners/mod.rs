@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::areas::{Area, Areas};
 use crate::config::PartnersSettings;
-use crate::core::subscriptions::Links;
+use crate::core::links::Links;
 use crate::parse::Category;
 use crate::parse::token::fold;
 

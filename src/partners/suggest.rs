@@ -5,9 +5,9 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
-use super::Partner;
+use super::{Partner, Partners};
 use crate::config::PartnersSettings;
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
 use crate::store::deliveries::{self, NewDelivery};
@@ -21,8 +21,13 @@ const BATCH: i64 = 200;
 /// Returns how many suggestions were queued. A request whose member reached the daily cap is
 /// left for a later round; one that no partner fits is recorded as such and never asked again.
 #[tracing::instrument(skip_all)]
-pub async fn suggest_once(core: &Core, cfg: &PartnersSettings, now: DateTime<Utc>) -> anyhow::Result<usize> {
-    if !cfg.enabled || core.partners.all().is_empty() {
+pub async fn suggest_once(
+    core: &Core,
+    partners: &Partners,
+    cfg: &PartnersSettings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    if !cfg.enabled || partners.all().is_empty() {
         return Ok(0);
     }
     let before = now - chrono::Duration::hours(i64::from(cfg.delay_hours));
@@ -36,7 +41,7 @@ pub async fn suggest_once(core: &Core, cfg: &PartnersSettings, now: DateTime<Utc
         after = last;
         for (request, member) in due {
             // One request's trouble does not hold back the others; the next round retries it.
-            match suggest(core, cfg, now, request, member).await {
+            match suggest(core, partners, cfg, now, request, member).await {
                 Ok(true) => queued += 1,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(request, error = %format!("{e:#}"), "cannot suggest a partner"),
@@ -53,6 +58,7 @@ pub async fn suggest_once(core: &Core, cfg: &PartnersSettings, now: DateTime<Utc
 /// One request, in one transaction; true when a suggestion was queued.
 async fn suggest(
     core: &Core,
+    partners: &Partners,
     cfg: &PartnersSettings,
     now: DateTime<Utc>,
     request: i64,
@@ -65,7 +71,7 @@ async fn suggest(
     let Some(place) = posts::author_places(&mut *tx, &[request]).await?.pop() else {
         return Ok(false);
     };
-    let partner = core.partners.best_for(&place.area_slug, &place.category, &place.item);
+    let partner = partners.best_for(&place.area_slug, &place.category, &place.item);
     if partner.is_some() && store::suggested_in_day(&mut tx, member, now).await? >= i64::from(cfg.daily_cap) {
         // At the cap: nothing recorded, so a later round tries again.
         return Ok(false);

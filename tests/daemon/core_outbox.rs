@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use voisinage::channels::{Channel, SendError};
 use voisinage::core::model::{Address, ChannelKind, OutKind, Outgoing};
+use voisinage::core::{Channel, SendError};
 use voisinage::store::deliveries;
 
 use crate::helpers::{Recorder, TestDb, core, inbound, outbox};

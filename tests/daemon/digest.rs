@@ -9,15 +9,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mail_parser::MessageParser;
-use voisinage::channels::Channel;
 use voisinage::channels::email::Email;
 use voisinage::channels::telegram::Telegram;
 use voisinage::config::Settings;
-use voisinage::core::ingest::Core;
+use voisinage::core::Channel;
+use voisinage::core::Core;
 use voisinage::core::model::ChannelKind;
 use voisinage::core::outbox::Outbox;
 use voisinage::digest::{Digester, Made, Period};
 use voisinage::i18n::Texts;
+use voisinage::partners::Partners;
 
 use crate::botapi::FakeBotApi;
 use crate::email::{Sink, smtp_settings};
@@ -90,7 +91,7 @@ impl World {
         let console = Recorder::new(ChannelKind::Console);
         let channels: Vec<Arc<dyn Channel>> = vec![email, tg, console.clone()];
         let outbox = outbox(&db.pool, channels);
-        let digester = Digester::new(core.clone(), &settings()).unwrap();
+        let digester = Digester::new(core.clone(), Arc::new(Partners::example()), &settings()).unwrap();
         World {
             sink,
             fake,
@@ -104,7 +105,7 @@ impl World {
 
     /// Another daemon on the same database (its own core and digester).
     fn second_daemon(&self) -> Digester {
-        Digester::new(core(&self.db.pool), &settings()).unwrap()
+        Digester::new(core(&self.db.pool), Arc::new(Partners::example()), &settings()).unwrap()
     }
 
     async fn subscribe(&self, address: &str, area: &str, rhythm: &str, status: &str) {

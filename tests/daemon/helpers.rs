@@ -38,10 +38,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use sqlx::PgPool;
 use voisinage::areas::Areas;
-use voisinage::channels::{Channel, SendError};
-use voisinage::core::ingest::Core;
+use voisinage::core::Core;
 use voisinage::core::model::{ChannelKind, Inbound, Outgoing};
 use voisinage::core::outbox::{Outbox, OutboxConfig};
+use voisinage::core::{Channel, SendError};
 use voisinage::telemetry::Metrics;
 
 /// The PostgreSQL server the tests use: DATABASE_URL's server, or the local one.

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use voisinage::channels::Channel;
 use voisinage::config::PartnersSettings;
-use voisinage::core::ingest::Core;
+use voisinage::core::Channel;
+use voisinage::core::Core;
 use voisinage::core::model::ChannelKind;
-use voisinage::partners::suggest_once;
+use voisinage::partners::{Partners, suggest_once};
 use voisinage::store::link_room;
 
 use crate::helpers::{Recorder, TestDb, core, count, drain, inbound, outbox};
@@ -76,9 +76,19 @@ async fn a_request_nobody_answered_gets_one_partner_suggestion_after_the_delay()
         .unwrap();
     let now = Utc::now();
 
-    assert_eq!(suggest_once(&core, &settings(), now + hours(1)).await.unwrap(), 0);
+    assert_eq!(
+        suggest_once(&core, &Partners::example(), &settings(), now + hours(1))
+            .await
+            .unwrap(),
+        0
+    );
     assert!(suggestions(&db).await.is_empty(), "too early: nothing recorded");
-    assert_eq!(suggest_once(&core, &settings(), now + hours(25)).await.unwrap(), 1);
+    assert_eq!(
+        suggest_once(&core, &Partners::example(), &settings(), now + hours(25))
+            .await
+            .unwrap(),
+        1
+    );
     drain(&db.pool, &ob, Duration::from_secs(10)).await;
     let sent = console.sent_to(ROOM);
     assert_eq!(sent.len(), before + 1, "{sent:#?}");
@@ -99,9 +109,19 @@ async fn a_request_nobody_answered_gets_one_partner_suggestion_after_the_delay()
     );
 
     // Again, later, and from a second daemon: nothing more.
-    assert_eq!(suggest_once(&core, &settings(), now + hours(26)).await.unwrap(), 0);
+    assert_eq!(
+        suggest_once(&core, &Partners::example(), &settings(), now + hours(26))
+            .await
+            .unwrap(),
+        0
+    );
     let second = crate::helpers::core(&db.pool);
-    assert_eq!(suggest_once(&second, &settings(), now + hours(30)).await.unwrap(), 0);
+    assert_eq!(
+        suggest_once(&second, &Partners::example(), &settings(), now + hours(30))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(
         suggestions(&db).await,
         [(request, Some("exemple-outiltheque".to_owned()))]
@@ -127,11 +147,21 @@ async fn a_matched_request_gets_no_suggestion_and_an_unfitting_one_is_recorded_w
             .unwrap();
     let deliveries = count(&db.pool, "deliveries").await;
     let later = Utc::now() + hours(25);
-    assert_eq!(suggest_once(&core, &settings(), later).await.unwrap(), 0);
+    assert_eq!(
+        suggest_once(&core, &Partners::example(), &settings(), later)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(suggestions(&db).await, [(pets, None)]);
     assert_eq!(count(&db.pool, "deliveries").await, deliveries);
     // Recorded: not looked at again.
-    assert_eq!(suggest_once(&core, &settings(), later + hours(1)).await.unwrap(), 0);
+    assert_eq!(
+        suggest_once(&core, &Partners::example(), &settings(), later + hours(1))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(suggestions(&db).await.len(), 1);
     db.finish().await;
 }
@@ -153,14 +183,28 @@ async fn the_daily_cap_holds_even_with_two_daemons_and_the_rest_comes_later() {
     let t: DateTime<Utc> = Utc::now() + hours(25);
     let second = crate::helpers::core(&db.pool);
     let cfg = settings();
-    let (a, b) = tokio::join!(suggest_once(&core, &cfg, t), suggest_once(&second, &cfg, t));
+    let partners = Partners::example();
+    let (a, b) = tokio::join!(
+        suggest_once(&core, &partners, &cfg, t),
+        suggest_once(&second, &partners, &cfg, t)
+    );
     assert_eq!(a.unwrap() + b.unwrap(), 2, "the cap is 2 a day");
     assert_eq!(suggestions(&db).await.len(), 2);
-    assert_eq!(suggest_once(&core, &settings(), t + hours(23)).await.unwrap(), 0);
     assert_eq!(
-        suggest_once(&core, &settings(), t + hours(24) + chrono::Duration::minutes(1))
+        suggest_once(&core, &Partners::example(), &settings(), t + hours(23))
             .await
             .unwrap(),
+        0
+    );
+    assert_eq!(
+        suggest_once(
+            &core,
+            &Partners::example(),
+            &settings(),
+            t + hours(24) + chrono::Duration::minutes(1)
+        )
+        .await
+        .unwrap(),
         1
     );
     assert_eq!(suggestions(&db).await.len(), 3);
@@ -174,12 +218,20 @@ async fn partner_links_count_clicks_and_redirect_and_anything_else_is_a_404() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http = format!("http://{}", listener.local_addr().unwrap());
     Arc::get_mut(&mut core).unwrap().links.public_url = http.clone();
-    tokio::spawn(axum::serve(listener, voisinage::http::router(core.clone())).into_future());
+    tokio::spawn(
+        axum::serve(
+            listener,
+            voisinage::http::router(core.clone(), Arc::new(Partners::example())),
+        )
+        .into_future(),
+    );
     let console = Recorder::new(ChannelKind::Console);
     let ob = outbox(&db.pool, vec![console.clone() as Arc<dyn Channel>]);
     say(&core, "r1", "Jeanne", DRILL).await;
     assert_eq!(
-        suggest_once(&core, &settings(), Utc::now() + hours(25)).await.unwrap(),
+        suggest_once(&core, &Partners::example(), &settings(), Utc::now() + hours(25))
+            .await
+            .unwrap(),
         1
     );
     drain(&db.pool, &ob, Duration::from_secs(10)).await;
@@ -260,7 +312,9 @@ async fn a_paid_partner_is_marked_as_such() {
     let (db, core) = setup().await;
     say(&core, "r1", "Jeanne", "Je cherche une camionnette pour samedi").await;
     assert_eq!(
-        suggest_once(&core, &settings(), Utc::now() + hours(25)).await.unwrap(),
+        suggest_once(&core, &Partners::example(), &settings(), Utc::now() + hours(25))
+            .await
+            .unwrap(),
         1
     );
     let text: String = sqlx::query_scalar("SELECT payload->>'text' FROM deliveries WHERE dedupe_key LIKE 'partner:%'")
@@ -278,10 +332,17 @@ async fn a_request_older_than_a_week_past_the_delay_gets_no_late_suggestion() {
     say(&core, "r1", "Jeanne", DRILL).await;
     let now = chrono::Utc::now();
     // Eight days and a day's delay later (partners switched on late, or a daemon long down).
-    let n = suggest_once(&core, &settings(), now + hours(24 * 9)).await.unwrap();
+    let n = suggest_once(&core, &Partners::example(), &settings(), now + hours(24 * 9))
+        .await
+        .unwrap();
     assert_eq!(n, 0);
     assert!(suggestions(&db).await.is_empty());
     // Within the week it would have had one.
-    assert_eq!(suggest_once(&core, &settings(), now + hours(25)).await.unwrap(), 1);
+    assert_eq!(
+        suggest_once(&core, &Partners::example(), &settings(), now + hours(25))
+            .await
+            .unwrap(),
+        1
+    );
     db.finish().await;
 }

@@ -19,7 +19,7 @@ use tracing::{info, warn};
 
 use super::clean::{clean_text, html_to_text};
 use crate::config::{EmailSettings, SmtpSecurity};
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, Inbound};
 use crate::i18n::Lang;
 use crate::store::chats;

@@ -23,10 +23,11 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 
-use crate::channels::{Channel, SendError};
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
+use crate::core::links::Links;
 use crate::core::model::{ChannelKind, Outgoing};
-use crate::core::subscriptions::{self, Links};
+use crate::core::subscriptions;
+use crate::core::{Channel, SendError};
 use crate::i18n::{Arg, Lang, Texts, escape_html};
 
 /// The HTML layout, built in (edited in bot-scripts/email/).

@@ -7,8 +7,8 @@ use serde_json::Value;
 use tracing::{debug, info};
 
 use super::Matrix;
+use crate::core::Core;
 use crate::core::commands::Command;
-use crate::core::ingest::Core;
 use crate::core::model::{ChannelKind, Edit, Inbound};
 use crate::core::rooms;
 use crate::store::chats;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tracing::info;
 
 use super::Matrix;
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::core::model::ChannelKind;
 use crate::i18n::{Arg, Lang};
 use crate::store::{chats, link_room};

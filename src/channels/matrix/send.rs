@@ -15,8 +15,8 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedTransactionId};
 use serde_json::{Value, json};
 
 use super::Matrix;
-use crate::channels::{Channel, SendError};
 use crate::core::model::{ChannelKind, OutKind, Outgoing};
+use crate::core::{Channel, SendError};
 
 /// The content of a message: neighbours' words as m.text, the bot's own as m.notice.
 fn message_content(msg: &Outgoing) -> Value {

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::Matrix;
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::core::model::ChannelKind;
 use crate::store::chats;
 use crate::store::locks::{Hold, ReaderLock};

@@ -18,7 +18,7 @@ use tracing::{info, warn};
 
 use super::Telegram;
 use super::updates::ALLOWED;
-use crate::core::ingest::Core;
+use crate::core::Core;
 use crate::store::chats;
 use crate::store::locks::{Hold, ReaderLock};
 

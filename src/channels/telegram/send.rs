@@ -15,8 +15,8 @@ use teloxide::{ApiError, RequestError};
 use tracing::{debug, info};
 
 use super::Telegram;
-use crate::channels::{Channel, SendError};
 use crate::core::model::{ChannelKind, Choice, OutKind, Outgoing};
+use crate::core::{Channel, SendError};
 
 /// Telegram's limit on a message's text, in UTF-16 code units after entities are parsed.
 const MAX_UNITS: usize = 4096;

@@ -12,8 +12,8 @@ use teloxide::types::{ChatId, UserId};
 use tracing::{debug, info, warn};
 
 use super::Telegram;
+use crate::core::Core;
 use crate::core::commands::Command;
-use crate::core::ingest::Core;
 use crate::core::model::{Address, ChannelKind, Edit, Inbound};
 use crate::core::rooms;
 use crate::i18n::{Arg, Lang};

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use voisinage::channels::Channel;
 use voisinage::channels::email::Email;
 use voisinage::config::{EmailSettings, EmailTransport, SmtpSecurity};
-use voisinage::core::ingest::Core;
+use voisinage::core::Channel;
+use voisinage::core::Core;
 use voisinage::core::model::ChannelKind;
 use voisinage::core::outbox::Outbox;
 use voisinage::i18n::Texts;
@@ -157,7 +157,7 @@ impl World {
         let console = Recorder::new(ChannelKind::Console);
         let channels: Vec<Arc<dyn Channel>> = vec![email, console.clone()];
         let outbox = outbox(&db.pool, channels);
-        let app = voisinage::http::router(core.clone());
+        let app = voisinage::http::router(core.clone(), Arc::new(voisinage::partners::Partners::example()));
         tokio::spawn(async move { axum::serve(listener, app).await });
         World {
             sink,

@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use voisinage::channels::Channel;
 use voisinage::channels::matrix::{Matrix, Syncer};
 use voisinage::config::MatrixSettings;
-use voisinage::core::ingest::Core;
+use voisinage::core::Channel;
+use voisinage::core::Core;
 use voisinage::core::model::ChannelKind;
 use voisinage::core::outbox::Outbox;
 

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use voisinage::channels::Channel;
 use voisinage::channels::telegram::{Poller, Telegram};
 use voisinage::config::{TelegramMode, TelegramSettings};
-use voisinage::core::ingest::Core;
+use voisinage::core::Channel;
+use voisinage::core::Core;
 use voisinage::core::model::ChannelKind;
 use voisinage::core::outbox::Outbox;
 

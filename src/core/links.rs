@@ -1,0 +1,149 @@
+//! The daemon's signed links: email confirmations and unsubscriptions (see `tokens`). A
+//! confirmation carries what was asked and expires after a week; an unsubscribe link names the
+//! subscription and does not expire.
+
+use crate::tokens::Signer;
+
+/// How often a subscriber hears from the area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rhythm {
+    /// Every message, as it comes.
+    Each,
+    Daily,
+    Weekly,
+}
+
+impl Rhythm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rhythm::Each => "each",
+            Rhythm::Daily => "daily",
+            Rhythm::Weekly => "weekly",
+        }
+    }
+
+    /// Reads the stored form or what people write ("chaque", "quotidien", "hebdo"…).
+    pub fn parse(s: &str) -> Option<Rhythm> {
+        match s.trim().to_lowercase().as_str() {
+            "each" | "chaque" | "chaque-message" | "tout" | "tous" | "direct" | "immediat" | "immédiat" => {
+                Some(Rhythm::Each)
+            }
+            "daily" | "quotidien" | "jour" | "journalier" | "chaque-jour" => Some(Rhythm::Daily),
+            "weekly" | "hebdo" | "hebdomadaire" | "semaine" | "chaque-semaine" => Some(Rhythm::Weekly),
+            _ => None,
+        }
+    }
+}
+
+/// How long a confirmation link stays valid.
+const CONFIRM_VALID_SECS: i64 = 7 * 24 * 3600;
+
+/// The daemon's public address and the key that signs its links.
+#[derive(Debug, Clone)]
+pub struct Links {
+    /// Where the daemon's HTTP server is reached from outside, without a trailing slash.
+    pub public_url: String,
+    pub signer: Signer,
+}
+
+/// What a confirmation link asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub address: String,
+    pub area: String,
+    pub rhythm: Rhythm,
+    pub member: Option<i64>,
+    pub issued: i64,
+}
+
+impl Links {
+    pub fn confirm_url(&self, r: &Request) -> String {
+        let payload = format!(
+            "c|{}|{}|{}|{}|{}",
+            r.issued,
+            r.area,
+            r.rhythm.as_str(),
+            r.member.map(|m| m.to_string()).unwrap_or_default(),
+            r.address
+        );
+        format!("{}/email/confirm?t={}", self.public_url, self.signer.sign(&payload))
+    }
+
+    pub fn unsubscribe_url(&self, subscription: i64) -> String {
+        format!(
+            "{}/email/unsubscribe?t={}",
+            self.public_url,
+            self.signer.sign(&format!("u|{subscription}"))
+        )
+    }
+
+    /// The request behind a confirmation token, if it is genuine and fresh.
+    pub fn read_confirm(&self, token: &str, now: i64) -> Option<Request> {
+        let payload = self.signer.verify(token)?;
+        let mut f = payload.splitn(6, '|');
+        if f.next()? != "c" {
+            return None;
+        }
+        let issued: i64 = f.next()?.parse().ok()?;
+        let area = f.next()?.to_owned();
+        let rhythm = Rhythm::parse(f.next()?)?;
+        let member = f.next()?.parse().ok();
+        let address = f.next()?.to_owned();
+        (now - issued <= CONFIRM_VALID_SECS && issued <= now + 300).then_some(Request {
+            address,
+            area,
+            rhythm,
+            member,
+            issued,
+        })
+    }
+
+    /// The subscription behind an unsubscribe token.
+    pub fn read_unsubscribe(&self, token: &str) -> Option<i64> {
+        self.signer.verify(token)?.strip_prefix("u|")?.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links() -> Links {
+        Links {
+            public_url: "https://v.example".into(),
+            signer: Signer::new(b"k"),
+        }
+    }
+
+    #[test]
+    fn confirmation_links_carry_the_request_and_expire() {
+        let l = links();
+        let r = Request {
+            address: "jeanne+x@exemple.fr".into(),
+            area: "saint-servan".into(),
+            rhythm: Rhythm::Each,
+            member: Some(7),
+            issued: 1_000_000,
+        };
+        let url = l.confirm_url(&r);
+        let token = url.split("t=").nth(1).unwrap();
+        assert_eq!(l.read_confirm(token, 1_000_100), Some(r.clone()));
+        assert_eq!(l.read_confirm(token, 1_000_000 + CONFIRM_VALID_SECS + 1), None);
+        let unsub = l.unsubscribe_url(42);
+        let token = unsub.split("t=").nth(1).unwrap();
+        assert_eq!(l.read_unsubscribe(token), Some(42));
+        assert_eq!(
+            l.read_confirm(token, 1_000_000),
+            None,
+            "an unsubscribe token confirms nothing"
+        );
+    }
+
+    #[test]
+    fn rhythms_are_read_leniently() {
+        assert_eq!(Rhythm::parse("Quotidien"), Some(Rhythm::Daily));
+        assert_eq!(Rhythm::parse("hebdo"), Some(Rhythm::Weekly));
+        assert_eq!(Rhythm::parse("chaque"), Some(Rhythm::Each));
+        assert_eq!(Rhythm::parse("jamais"), None);
+    }
+}
