@@ -4,7 +4,8 @@
 //! Areas are read from a GeoJSON `FeatureCollection` (see `config/areas.geojson` for the
 //! annotated example: quartiers of Saint-Malo drawn by hand). Each feature is one area: a
 //! Polygon or MultiPolygon plus the properties `slug`, `name`, `commune`, `postcodes` and the
-//! optional `timezone` (default `Europe/Paris`) and `holiday_zone` (default `B`). Properties
+//! optional `timezone` (default `Europe/Paris`), `holiday_zone` (default `B`) and `lang`, the
+//! language the bot speaks in the area's rooms (`fr` or `en`, default `fr`). Properties
 //! this module does not know are ignored, so a file exported from a GIS tool may keep its own.
 //!
 //! The file is written by people, often by hand, so loading validates everything a later
@@ -29,6 +30,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, RTreeObject};
 use serde_json::{Map, Value};
 
+use crate::i18n::Lang;
 use crate::parse::HolidayZone;
 
 /// The example areas shipped with the crate, used by `voisinage try`, the tests, and as a
@@ -178,6 +180,8 @@ pub struct Area {
     pub postcodes: Vec<PostalCode>,
     pub timezone: Tz,
     pub holiday_zone: HolidayZone,
+    /// The language of the area's rooms (members are answered in their own).
+    pub lang: Lang,
     /// WGS84, x = longitude, y = latitude; valid (OGC rules) and with a positive area.
     pub polygon: MultiPolygon<f64>,
 }
@@ -301,6 +305,11 @@ impl Areas {
         self.get(slug).map_or(chrono_tz::Europe::Paris, |a| a.timezone)
     }
 
+    /// The language of the area's rooms (French for an unknown area).
+    pub fn lang(&self, slug: &str) -> Lang {
+        self.get(slug).map_or(Lang::Fr, |a| a.lang)
+    }
+
     /// The area containing the point (WGS84 degrees; note the order: latitude first, as
     /// people and phones say it). A point on a border shared by several areas belongs to the
     /// one that comes first in the file, so the answer never depends on R-tree internals.
@@ -421,6 +430,8 @@ pub enum FeatureProblem {
     UnknownTimezone(String),
     #[error("property \"holiday_zone\": {0}")]
     BadHolidayZone(String),
+    #[error("property \"lang\": {0:?} is not a language the bot speaks (\"fr\" or \"en\")")]
+    BadLang(String),
     #[error("slug already used by features[{first_index}]")]
     DuplicateSlug { first_index: usize },
     #[error(
@@ -510,6 +521,10 @@ fn parse_feature(mut value: Value) -> Result<Area, FeatureProblem> {
         None => HolidayZone::default(),
         Some(zone) => zone.parse::<HolidayZone>().map_err(FeatureProblem::BadHolidayZone)?,
     };
+    let lang = match optional_str(properties, "lang")? {
+        None => Lang::Fr,
+        Some(code) => Lang::parse(code).ok_or_else(|| FeatureProblem::BadLang(code.to_owned()))?,
+    };
 
     let geometry = feature.geometry.as_ref().ok_or(FeatureProblem::MissingGeometry)?;
     let polygon = multi_polygon(&geometry.value)?;
@@ -521,6 +536,7 @@ fn parse_feature(mut value: Value) -> Result<Area, FeatureProblem> {
         postcodes,
         timezone,
         holiday_zone,
+        lang,
         polygon,
     })
 }

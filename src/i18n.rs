@@ -146,6 +146,18 @@ impl Lang {
         }
     }
 
+    /// Reads a language code or a language tag ("fr", "en-GB", "EN") and the words people
+    /// use ("français", "anglais", "english"); None for a language the bot does not speak.
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_lowercase();
+        let primary = s.split(['-', '_']).next().unwrap_or("");
+        match primary {
+            "fr" | "fra" | "fre" | "francais" | "français" | "french" => Some(Lang::Fr),
+            "en" | "eng" | "anglais" | "english" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
     fn langid(self) -> LanguageIdentifier {
         match self {
             Lang::Fr => langid!("fr"),

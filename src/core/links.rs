@@ -2,6 +2,7 @@
 //! confirmation carries what was asked and expires after a week; an unsubscribe link names the
 //! subscription and does not expire.
 
+use crate::i18n::Lang;
 use crate::tokens::Signer;
 
 /// How often a subscriber hears from the area.
@@ -53,17 +54,20 @@ pub struct Request {
     pub area: String,
     pub rhythm: Rhythm,
     pub member: Option<i64>,
+    /// The language the subscriber reads (their emails and digests).
+    pub lang: Lang,
     pub issued: i64,
 }
 
 impl Links {
     pub fn confirm_url(&self, r: &Request) -> String {
         let payload = format!(
-            "c|{}|{}|{}|{}|{}",
+            "c2|{}|{}|{}|{}|{}|{}",
             r.issued,
             r.area,
             r.rhythm.as_str(),
             r.member.map(|m| m.to_string()).unwrap_or_default(),
+            r.lang,
             r.address
         );
         format!("{}/email/confirm?t={}", self.public_url, self.signer.sign(&payload))
@@ -80,20 +84,25 @@ impl Links {
     /// The request behind a confirmation token, if it is genuine and fresh.
     pub fn read_confirm(&self, token: &str, now: i64) -> Option<Request> {
         let payload = self.signer.verify(token)?;
-        let mut f = payload.splitn(6, '|');
-        if f.next()? != "c" {
-            return None;
-        }
+        // "c|…" links (before languages) are still honoured for their week: in French.
+        let (with_lang, rest) = match payload.split_once('|')? {
+            ("c2", rest) => (true, rest),
+            ("c", rest) => (false, rest),
+            _ => return None,
+        };
+        let mut f = rest.splitn(if with_lang { 6 } else { 5 }, '|');
         let issued: i64 = f.next()?.parse().ok()?;
         let area = f.next()?.to_owned();
         let rhythm = Rhythm::parse(f.next()?)?;
         let member = f.next()?.parse().ok();
+        let lang = if with_lang { Lang::parse(f.next()?)? } else { Lang::Fr };
         let address = f.next()?.to_owned();
         (now - issued <= CONFIRM_VALID_SECS && issued <= now + 300).then_some(Request {
             address,
             area,
             rhythm,
             member,
+            lang,
             issued,
         })
     }
@@ -123,6 +132,7 @@ mod tests {
             area: "saint-servan".into(),
             rhythm: Rhythm::Each,
             member: Some(7),
+            lang: Lang::En,
             issued: 1_000_000,
         };
         let url = l.confirm_url(&r);

@@ -111,6 +111,7 @@ pub fn confirmation(
         area: area.to_owned(),
         rhythm,
         member,
+        lang,
         issued: Utc::now().timestamp(),
     };
     let url = core.links.confirm_url(&req);
