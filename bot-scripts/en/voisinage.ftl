@@ -50,6 +50,7 @@ help =
     /fini N — close your post #N (returned, found, given…)
     /garder N — keep your post #N open longer
     /courriel ADDRESS — get the posts by email (in Matrix, start commands with !)
+    /langue fr|en — the language I answer you in (Langue : /langue fr)
 
 # When a neighbour joins an area's room or opens the console. $area: the area's name.
 welcome = Welcome to the { $area } neighbours! 👋 Here we lend, give and help each other out. Just write what you're offering or looking for, and I'll take care of the rest. Send /aide to learn more.
@@ -219,6 +220,15 @@ closed-not-yours = Post #{ $number } isn't yours: only the person who posted it 
 closed-already = Post #{ $number } is already closed.
 closed-usage = Please give the post number, for example: /fini 12 (/mes-annonces shows your numbers).
 closed-reply-none = I find no post in the message you are replying to. /my-posts shows your posts and their numbers.
+
+## Language
+
+# Answer to /langue en. Written in the new language.
+language-set = Noted: I'll answer you in English.
+# /langue without a language.
+language-usage = I speak French (/langue fr) and English (/langue en).
+# A language the bot does not speak. $code: what was written.
+language-unknown = I don't know the language "{ $code }". I speak French (/langue fr) and English (/langue en).
 
 ## Command errors
 

@@ -49,6 +49,7 @@ help =
     /fini N — clore votre annonce n°N (objet rendu, trouvé, donné…)
     /garder N — garder votre annonce n°N ouverte plus longtemps
     /courriel ADRESSE — recevoir les annonces par courriel (dans Matrix, commencez les commandes par !)
+    /langue fr|en — la langue dans laquelle je vous réponds (Language: /langue en)
 
 # Quand un voisin rejoint le groupe d'un quartier ou ouvre la console. $area : nom du quartier.
 welcome = Bienvenue chez les voisins de { $area } ! 👋 Ici on se prête, on se donne et on se rend service. Écrivez simplement ce que vous proposez ou cherchez, je m'occupe du reste. /aide pour en savoir plus.
@@ -233,6 +234,15 @@ closed-not-yours = L'annonce n°{ $number } n'est pas la vôtre : seule la perso
 closed-already = L'annonce n°{ $number } est déjà close.
 closed-usage = Indiquez le numéro de l'annonce, par exemple : /fini 12 (/mes-annonces affiche vos numéros).
 closed-reply-none = Je ne trouve pas d'annonce dans le message auquel vous répondez. /mes-annonces affiche vos annonces et leurs numéros.
+
+## Langue
+
+# Réponse à /langue fr. Écrite dans la nouvelle langue.
+language-set = C'est noté : je vous répondrai en français.
+# /langue sans langue.
+language-usage = Je parle français (/langue fr) et anglais (/langue en).
+# Une langue que le bot ne parle pas. $code : ce qui a été écrit.
+language-unknown = Je ne connais pas la langue « { $code } ». Je parle français (/langue fr) et anglais (/langue en).
 
 ## Erreurs de commande
 

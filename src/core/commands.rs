@@ -1,40 +1,34 @@
-//! The channel-neutral commands: /aide, /annonces [catégorie], /chercher MOT, /mes-annonces,
-//! /fini N. Their words come from bot-scripts/ (Fluent).
+//! Answers to the channel-neutral commands: /aide, /annonces [catégorie], /chercher MOT,
+//! /mes-annonces, /fini N, /garder N, /langue fr|en. Their words come from bot-scripts/
+//! (Fluent), in the member's language.
 
 use chrono::{Datelike, NaiveDate};
 
 use super::Core;
-use super::model::Inbound;
+use super::command::Command;
+use super::model::{Address, Inbound};
 use crate::i18n::{Arg, Lang};
 use crate::parse::Category;
 use crate::store::posts::{self, Close, Listed};
+use crate::store::{Tx, members};
 
 /// Posts listed by one answer: enough to be useful, short enough for a chat.
 const LIST_LIMIT: i64 = 10;
 
-/// A command typed by a member.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
-    /// The name without the slash nor the "@BotName" suffix, lower case.
-    pub name: String,
-    pub args: String,
-}
-
-impl Command {
-    /// Reads a command at the start of a message (`/annonces@VoisinageBot bricolage`).
-    pub fn parse(text: &str) -> Option<Command> {
-        let t = text.trim_start();
-        let rest = t.strip_prefix('/')?;
-        let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        let name = head.split('@').next().unwrap_or("").to_lowercase();
-        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
-            return None;
-        }
-        Some(Command {
-            name,
-            args: args.trim().to_owned(),
-        })
-    }
+/// Who asked, where, and in which language they are answered.
+#[derive(Clone)]
+pub struct Asker<'a> {
+    /// What they said.
+    pub m: &'a Inbound,
+    /// Their stored message.
+    pub message_id: i64,
+    pub member: i64,
+    /// The area the chat (or, in a direct chat, the member) belongs to.
+    pub area: Option<String>,
+    /// The member's language.
+    pub lang: Lang,
+    /// Where the bot answers them.
+    pub here: Address,
 }
 
 /// French dates for people: "13 juin", "du 3 au 10 août", "du 19 décembre au 3 janvier".
@@ -98,207 +92,204 @@ fn lines(core: &Core, lang: Lang, rows: &[Listed]) -> String {
         .join("\n")
 }
 
-/// The answer to `cmd` (said in `m`) from `member`, for `area` (None: no area known).
-pub async fn answer(
-    core: &Core,
-    cmd: &Command,
-    area: Option<&str>,
-    member: i64,
-    lang: Lang,
-    m: &Inbound,
-) -> anyhow::Result<String> {
-    let t = core.texts;
+/// A header line and the posts under it, or the "none" answer.
+fn listing(core: &Core, lang: Lang, rows: &[Listed], head: String, none: String) -> String {
+    if rows.is_empty() {
+        none
+    } else {
+        format!("{head}\n{}", lines(core, lang, rows))
+    }
+}
+
+/// The answer to `cmd`, said by `who`. `tx` is the ingest transaction (a language change is
+/// part of it).
+pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command) -> anyhow::Result<String> {
+    let (t, lang) = (core.texts, who.lang);
+    let area = who.area.as_deref();
     let need_area = || t.get(lang, "ask-postcode", &[]);
-    Ok(match cmd.name.as_str() {
-        "aide" | "help" | "start" => t.get(lang, "help", &[]),
-        "annonces" | "posts" => {
-            let Some(area) = area else { return Ok(need_area()) };
-            let category = if cmd.args.is_empty() {
-                None
-            } else {
-                match Category::parse(&cmd.args) {
-                    Some(c) => Some(c),
-                    None => {
-                        let all: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-                        return Ok(t.get(
-                            lang,
-                            "unknown-category",
-                            &[
-                                ("category", Arg::from(cmd.args.as_str())),
-                                ("categories", Arg::from(all.join(", "))),
-                            ],
-                        ));
-                    }
-                }
-            };
-            let rows = posts::open_in_area(&core.pool, area, category.map(|c| c.as_str()), LIST_LIMIT).await?;
-            let shown = category
-                .map(|c| t.get(lang, &format!("category-{c}"), &[]))
-                .unwrap_or_default();
-            let has = if category.is_some() { "yes" } else { "no" };
-            if rows.is_empty() {
-                t.get(
-                    lang,
-                    "posts-none",
-                    &[("has_category", Arg::from(has)), ("category", Arg::from(shown))],
-                )
-            } else {
-                let head = t.get(
-                    lang,
-                    "posts-header",
-                    &[
-                        ("count", Arg::from(rows.len())),
-                        ("has_category", Arg::from(has)),
-                        ("category", Arg::from(shown)),
-                    ],
-                );
-                format!("{head}\n{}", lines(core, lang, &rows))
-            }
+    Ok(match cmd {
+        Command::Help | Command::Start { .. } | Command::Area { .. } => t.get(lang, "help", &[]),
+        Command::Posts { category } => match area {
+            Some(area) => list_posts(core, lang, area, category).await?,
+            None => need_area(),
+        },
+        Command::Search { query } => match area {
+            Some(area) => search(core, lang, area, query).await?,
+            None => need_area(),
+        },
+        Command::MyPosts => {
+            let rows = posts::of_member(&core.pool, who.member, LIST_LIMIT).await?;
+            let head = t.get(lang, "my-posts-header", &[("count", Arg::from(rows.len()))]);
+            listing(core, lang, &rows, head, t.get(lang, "my-posts-none", &[]))
         }
-        "chercher" | "search" => {
-            let Some(area) = area else { return Ok(need_area()) };
-            if cmd.args.is_empty() {
-                return Ok(t.get(lang, "search-usage", &[]));
-            }
-            let rows = posts::search(&core.pool, area, &cmd.args, LIST_LIMIT).await?;
-            if rows.is_empty() {
-                t.get(lang, "search-none", &[("query", Arg::from(cmd.args.as_str()))])
-            } else {
-                let head = t.get(
-                    lang,
-                    "search-header",
-                    &[
-                        ("query", Arg::from(cmd.args.as_str())),
-                        ("count", Arg::from(rows.len())),
-                    ],
-                );
-                format!("{head}\n{}", lines(core, lang, &rows))
-            }
-        }
-        "mes-annonces" | "mesannonces" | "my-posts" => {
-            let rows = posts::of_member(&core.pool, member, LIST_LIMIT).await?;
-            if rows.is_empty() {
-                t.get(lang, "my-posts-none", &[])
-            } else {
-                let head = t.get(lang, "my-posts-header", &[("count", Arg::from(rows.len()))]);
-                format!("{head}\n{}", lines(core, lang, &rows))
-            }
-        }
-        "fini" | "done" => {
-            let number = post_number(cmd);
-            // "/fini" in reply to the post's message (or to the bot's copy or notice of it).
-            if number.is_empty()
-                && let Some(replied) = &m.reply_to
-            {
-                return close_replied(core, m, replied, member, lang).await;
-            }
-            let Ok(id) = number.parse::<i64>() else {
-                return Ok(t.get(lang, "closed-usage", &[]));
-            };
-            match posts::close(&core.pool, id, member).await? {
-                Close::Closed { item } => t.get(
-                    lang,
-                    "closed-ok",
-                    &[("number", Arg::from(id)), ("item", Arg::from(item))],
-                ),
-                Close::NotFound => t.get(lang, "closed-not-found", &[("number", Arg::from(id))]),
-                Close::NotYours => t.get(lang, "closed-not-yours", &[("number", Arg::from(id))]),
-                Close::AlreadyClosed => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
-            }
-        }
-        "garder" | "keep" => {
-            let number = post_number(cmd);
-            let ids = if number.is_empty()
-                && let Some(replied) = &m.reply_to
-            {
-                posts::of_replied_message(&core.pool, m.channel.as_str(), &m.chat, replied).await?
-            } else if let Ok(id) = number.parse::<i64>() {
-                vec![id]
-            } else {
-                return Ok(t.get(lang, "keep-usage", &[]));
-            };
-            if ids.is_empty() {
-                return Ok(t.get(lang, "closed-reply-none", &[]));
-            }
-            let mut lines = Vec::new();
-            for id in ids {
-                lines.push(match posts::keep(&core.pool, id, member).await? {
-                    Ok((item, renewed)) => {
-                        let tz = area.map_or(chrono_tz::Europe::Paris, |a| core.areas.timezone(a));
-                        let day = (renewed + core.post_life.after()).with_timezone(&tz).date_naive();
-                        t.get(
-                            lang,
-                            "kept-ok",
-                            &[
-                                ("number", Arg::from(id)),
-                                ("item", Arg::from(item)),
-                                ("date", Arg::from(format_dates(day, day))),
-                            ],
-                        )
-                    }
-                    Err(Close::NotYours) => t.get(lang, "closed-not-yours", &[("number", Arg::from(id))]),
-                    Err(Close::AlreadyClosed) => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
-                    Err(_) => t.get(lang, "closed-not-found", &[("number", Arg::from(id))]),
-                });
-            }
-            lines.join("\n")
-        }
-        other => t.get(lang, "unknown-command", &[("command", Arg::from(format!("/{other}")))]),
+        Command::Done { number } => close(core, who, number).await?,
+        Command::Keep { number } => keep(core, who, number).await?,
+        Command::Language { code } => language(core, tx, who, code).await?,
+        // Said where they do not apply (the adapters route them elsewhere when they do).
+        Command::Email { .. } | Command::Link { .. } | Command::Unlink | Command::Unknown { .. } => t.get(
+            lang,
+            "unknown-command",
+            &[("command", Arg::from(cmd.shown(who.m.channel)))],
+        ),
     })
 }
 
-/// The post number given to /fini or /garder ("12", "n°12", "#12"); empty when none.
-fn post_number(cmd: &Command) -> &str {
-    cmd.args.trim_start_matches(['n', 'N', '°', '#', ' ']).trim()
+/// `/annonces [catégorie]`.
+async fn list_posts(core: &Core, lang: Lang, area: &str, asked: &str) -> anyhow::Result<String> {
+    let t = core.texts;
+    let category = if asked.is_empty() {
+        None
+    } else {
+        let Some(c) = Category::parse(asked) else {
+            let all: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+            return Ok(t.get(
+                lang,
+                "unknown-category",
+                &[
+                    ("category", Arg::from(asked)),
+                    ("categories", Arg::from(all.join(", "))),
+                ],
+            ));
+        };
+        Some(c)
+    };
+    let rows = posts::open_in_area(&core.pool, area, category.map(|c| c.as_str()), LIST_LIMIT).await?;
+    let shown = category
+        .map(|c| t.get(lang, &format!("category-{c}"), &[]))
+        .unwrap_or_default();
+    let has = if category.is_some() { "yes" } else { "no" };
+    let head = t.get(
+        lang,
+        "posts-header",
+        &[
+            ("count", Arg::from(rows.len())),
+            ("has_category", Arg::from(has)),
+            ("category", Arg::from(shown.as_str())),
+        ],
+    );
+    let none = t.get(
+        lang,
+        "posts-none",
+        &[("has_category", Arg::from(has)), ("category", Arg::from(shown))],
+    );
+    Ok(listing(core, lang, &rows, head, none))
 }
 
-/// Closes the member's posts made in the message `replied` refers to.
-async fn close_replied(core: &Core, m: &Inbound, replied: &str, member: i64, lang: Lang) -> anyhow::Result<String> {
+/// `/chercher MOTS`.
+async fn search(core: &Core, lang: Lang, area: &str, query: &str) -> anyhow::Result<String> {
     let t = core.texts;
-    let ids = posts::of_replied_message(&core.pool, m.channel.as_str(), &m.chat, replied).await?;
+    if query.is_empty() {
+        return Ok(t.get(lang, "search-usage", &[]));
+    }
+    let rows = posts::search(&core.pool, area, query, LIST_LIMIT).await?;
+    let head = t.get(
+        lang,
+        "search-header",
+        &[("query", Arg::from(query)), ("count", Arg::from(rows.len()))],
+    );
+    let none = t.get(lang, "search-none", &[("query", Arg::from(query))]);
+    Ok(listing(core, lang, &rows, head, none))
+}
+
+/// The posts a /fini or /garder is about: the number given, or the posts of the message it
+/// answers (the post itself, the bot's copy or notice of it). None: neither was given.
+async fn posts_meant(core: &Core, who: &Asker<'_>, number: &str) -> anyhow::Result<Option<Vec<i64>>> {
+    if number.is_empty()
+        && let Some(replied) = &who.m.reply_to
+    {
+        let ids = posts::of_replied_message(&core.pool, who.m.channel.as_str(), &who.m.chat, replied).await?;
+        return Ok(Some(ids));
+    }
+    Ok(number.parse::<i64>().ok().map(|id| vec![id]))
+}
+
+/// The answer to a refused /fini or /garder of post `id`.
+fn refusal(core: &Core, lang: Lang, why: Close, id: i64) -> String {
+    let id_text = match why {
+        Close::NotYours => "closed-not-yours",
+        Close::AlreadyClosed => "closed-already",
+        Close::NotFound | Close::Closed { .. } => "closed-not-found",
+    };
+    core.texts.get(lang, id_text, &[("number", Arg::from(id))])
+}
+
+/// `/fini [N]`.
+async fn close(core: &Core, who: &Asker<'_>, number: &str) -> anyhow::Result<String> {
+    let (t, lang) = (core.texts, who.lang);
+    let by_reply = number.is_empty() && who.m.reply_to.is_some();
+    let Some(ids) = posts_meant(core, who, number).await? else {
+        return Ok(t.get(lang, "closed-usage", &[]));
+    };
     if ids.is_empty() {
         return Ok(t.get(lang, "closed-reply-none", &[]));
     }
     let mut lines = Vec::new();
     for id in ids {
-        lines.push(match posts::close(&core.pool, id, member).await? {
+        lines.push(match posts::close(&core.pool, id, who.member).await? {
             Close::Closed { item } => t.get(
                 lang,
                 "closed-ok",
                 &[("number", Arg::from(id)), ("item", Arg::from(item))],
             ),
-            Close::NotFound => continue,
-            Close::NotYours => t.get(lang, "closed-not-yours", &[("number", Arg::from(id))]),
-            Close::AlreadyClosed => t.get(lang, "closed-already", &[("number", Arg::from(id))]),
+            // A message's post that is gone meanwhile: nothing to say about it.
+            Close::NotFound if by_reply => continue,
+            why => refusal(core, lang, why, id),
         });
     }
     Ok(lines.join("\n"))
 }
 
+/// `/garder [N]`.
+async fn keep(core: &Core, who: &Asker<'_>, number: &str) -> anyhow::Result<String> {
+    let (t, lang) = (core.texts, who.lang);
+    let Some(ids) = posts_meant(core, who, number).await? else {
+        return Ok(t.get(lang, "keep-usage", &[]));
+    };
+    if ids.is_empty() {
+        return Ok(t.get(lang, "closed-reply-none", &[]));
+    }
+    let tz = who
+        .area
+        .as_deref()
+        .map_or(chrono_tz::Europe::Paris, |a| core.areas.timezone(a));
+    let mut lines = Vec::new();
+    for id in ids {
+        lines.push(match posts::keep(&core.pool, id, who.member).await? {
+            Ok((item, renewed)) => {
+                let day = (renewed + core.post_life.after()).with_timezone(&tz).date_naive();
+                t.get(
+                    lang,
+                    "kept-ok",
+                    &[
+                        ("number", Arg::from(id)),
+                        ("item", Arg::from(item)),
+                        ("date", Arg::from(format_dates(day, day))),
+                    ],
+                )
+            }
+            Err(why) => refusal(core, lang, why, id),
+        });
+    }
+    Ok(lines.join("\n"))
+}
+
+/// `/langue fr|en`: the member's language, for every answer, notice, reminder and email from
+/// now on. The confirmation is said in the new language.
+async fn language(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, code: &str) -> anyhow::Result<String> {
+    let t = core.texts;
+    if code.is_empty() {
+        return Ok(t.get(who.lang, "language-usage", &[]));
+    }
+    let Some(lang) = Lang::parse(code) else {
+        return Ok(t.get(who.lang, "language-unknown", &[("code", Arg::from(code))]));
+    };
+    members::set_lang(tx, who.member, lang).await?;
+    Ok(t.get(lang, "language-set", &[]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_commands() {
-        assert_eq!(
-            Command::parse("/annonces@VoisinageBot bricolage"),
-            Some(Command {
-                name: "annonces".into(),
-                args: "bricolage".into()
-            })
-        );
-        assert_eq!(
-            Command::parse("/fini 12"),
-            Some(Command {
-                name: "fini".into(),
-                args: "12".into()
-            })
-        );
-        assert_eq!(Command::parse("je prête /ma perceuse"), None);
-        assert_eq!(Command::parse("/ "), None);
-        assert_eq!(Command::parse("/../etc"), None);
-    }
 
     #[test]
     fn formats_dates_in_french() {

@@ -3,6 +3,8 @@
 //! /fini closes it). Each reminder and each closing is a delivery with a dedupe key, written
 //! in the transaction that marks the post, so it happens once across restarts and daemons.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
@@ -10,6 +12,7 @@ use super::Core;
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
 use crate::store::deliveries::{self, NewDelivery};
+use crate::store::members;
 use crate::store::posts::{self, AuthorPlace};
 
 /// Posts marked per transaction.
@@ -51,34 +54,24 @@ impl Core {
 
     async fn close_expired(&self, renewed_before: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE posts SET status = 'closed', closed_at = $2, closed_reason = 'expired'
-             WHERE id IN (SELECT id FROM posts WHERE status = 'open' AND renewed_at <= $1
-                          ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-             RETURNING id",
-        )
-        .bind(renewed_before)
-        .bind(now)
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        let ids = posts::close_expired(&mut tx, renewed_before, now, BATCH).await?;
         let places = posts::author_places(&mut *tx, &ids).await?;
+        let langs = members::langs_of_post_authors(&mut *tx, &ids).await?;
         let days = i64::from(self.post_life.after_days);
-        let queue: Vec<NewDelivery> = places
-            .iter()
-            .filter_map(|p| {
-                let text = self.texts.get(
-                    Lang::Fr,
-                    "post-expired",
-                    &[
-                        ("number", Arg::from(p.post_id)),
-                        ("item", Arg::from(p.item.as_str())),
-                        ("days", Arg::from(days)),
-                    ],
-                );
-                self.to_author(p, text, format!("expired:{}", p.post_id))
-            })
-            .collect();
+        let mut queue = Vec::with_capacity(places.len());
+        for p in &places {
+            let lang = lang_of(&langs, p.post_id);
+            let text = self.texts.get(
+                lang,
+                "post-expired",
+                &[
+                    ("number", Arg::from(p.post_id)),
+                    ("item", Arg::from(p.item.as_str())),
+                    ("days", Arg::from(days)),
+                ],
+            );
+            queue.push(self.to_author(p, lang, text, format!("expired:{}", p.post_id))?);
+        }
         deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await?;
         Ok(ids.len())
@@ -92,30 +85,19 @@ impl Core {
         now: DateTime<Utc>,
     ) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
-            "UPDATE posts SET reminded_at = $3
-             WHERE id IN (SELECT id FROM posts
-                          WHERE status = 'open' AND renewed_at <= $1 AND renewed_at > $2
-                            AND (reminded_at IS NULL OR reminded_at < renewed_at)
-                          ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-             RETURNING id, renewed_at",
-        )
-        .bind(renewed_before)
-        .bind(not_expired_since)
-        .bind(now)
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = posts::mark_reminded(&mut tx, renewed_before, not_expired_since, now, BATCH).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         let places = posts::author_places(&mut *tx, &ids).await?;
+        let langs = members::langs_of_post_authors(&mut *tx, &ids).await?;
         let life = self.post_life;
         let mut queue = Vec::with_capacity(places.len());
         for (p, (_, renewed)) in places.iter().zip(&rows) {
+            let lang = lang_of(&langs, p.post_id);
             let end = (*renewed + life.after())
                 .with_timezone(&self.areas.timezone(&p.area_slug))
                 .date_naive();
             let text = self.texts.get(
-                Lang::Fr,
+                lang,
                 "post-expiry-reminder",
                 &[
                     ("number", Arg::from(p.post_id)),
@@ -124,9 +106,8 @@ impl Core {
                     ("days", Arg::from(i64::from(life.after_days))),
                 ],
             );
-            if let Some(d) = self.to_author(p, text, format!("remind:{}:{}", p.post_id, renewed.timestamp_micros())) {
-                queue.push(d);
-            }
+            let key = format!("remind:{}:{}", p.post_id, renewed.timestamp_micros());
+            queue.push(self.to_author(p, lang, text, key)?);
         }
         deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await?;
@@ -135,15 +116,18 @@ impl Core {
 
     /// A message to a post's author where they made it, as a reply; its cause is the post's
     /// message, so /fini or /garder in reply to it finds the post.
-    fn to_author(&self, p: &AuthorPlace, text: String, dedupe_key: String) -> Option<NewDelivery> {
-        let channel: ChannelKind = p.channel.parse().ok()?;
+    fn to_author(&self, p: &AuthorPlace, lang: Lang, text: String, dedupe_key: String) -> anyhow::Result<NewDelivery> {
+        let channel: ChannelKind = p
+            .channel
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the place of post {}: {e}", p.post_id))?;
         let mut msg = Outgoing::new(OutKind::Reminder, text);
         if channel == ChannelKind::Email {
-            msg.subject = Some(self.texts.get(Lang::Fr, "email-notice-subject", &[]));
+            msg.subject = Some(self.texts.get(lang, "email-notice-subject", &[]));
         } else {
             msg.reply_to = Some(p.native_id.clone());
         }
-        Some(NewDelivery {
+        Ok(NewDelivery {
             to: Address {
                 channel,
                 target: p.target.clone(),
@@ -153,4 +137,9 @@ impl Core {
             cause: Some(p.message_id),
         })
     }
+}
+
+/// The language of post `id`'s author (French when unknown).
+fn lang_of(langs: &HashMap<i64, Lang>, id: i64) -> Lang {
+    langs.get(&id).copied().unwrap_or_default()
 }

@@ -7,11 +7,13 @@
 //! and the rest answer members; `ingest` runs the stages of one inbound message.
 
 pub mod channel;
+pub mod command;
 pub mod commands;
 pub mod edits;
 pub mod expiry;
 pub mod ingest;
 pub mod links;
+pub mod mail;
 pub mod model;
 pub mod onboarding;
 pub mod outbox;
@@ -21,6 +23,7 @@ pub mod subscriptions;
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use sqlx::PgPool;
 
 pub use channel::{Channel, SendError};
@@ -30,6 +33,7 @@ use model::{AckPolicy, Address, OutKind, Outgoing, PostLife};
 use crate::areas::Areas;
 use crate::i18n::Texts;
 use crate::parse::Parser;
+use crate::store::Tx;
 use crate::store::deliveries::{self, NewDelivery};
 use crate::telemetry::Metrics;
 
@@ -81,21 +85,24 @@ impl Core {
 
     /// Queues one message, once per `dedupe_key`. Returns whether it was queued now.
     pub async fn queue_one(&self, to: Address, msg: Outgoing, dedupe_key: String) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let n = deliveries::enqueue_many(
-            &mut tx,
-            &[NewDelivery {
-                to,
-                msg,
-                dedupe_key,
-                cause: None,
-            }],
-        )
-        .await?;
-        tx.commit().await?;
-        if n == 1 {
+        let tx = self.pool.begin().await?;
+        let d = NewDelivery {
+            to,
+            msg,
+            dedupe_key,
+            cause: None,
+        };
+        Ok(self.commit_queue(tx, &[d]).await? == 1)
+    }
+
+    /// Queues `queue` in `tx`, commits, and wakes this daemon's outbox when something was
+    /// queued. Returns how many deliveries were queued (dedupe keys already used are skipped).
+    pub async fn commit_queue(&self, mut tx: Tx<'_>, queue: &[NewDelivery]) -> anyhow::Result<u64> {
+        let n = deliveries::enqueue_many(&mut tx, queue).await?;
+        tx.commit().await.context("committing what was queued")?;
+        if n > 0 {
             self.outbox_wake.notify_one();
         }
-        Ok(n == 1)
+        Ok(n)
     }
 }

@@ -46,6 +46,15 @@ impl ChannelKind {
         }
     }
 
+    /// What starts a command here: "!" on Matrix, whose clients keep "/" for their own
+    /// commands; "/" elsewhere ("/" is always understood too).
+    pub fn command_prefix(self) -> char {
+        match self {
+            ChannelKind::Matrix => '!',
+            _ => '/',
+        }
+    }
+
     /// The longest text one message may hold on this channel, in UTF-16 code units (how
     /// Telegram counts); longer texts are queued as several messages.
     pub fn max_text_units(self) -> usize {
@@ -96,6 +105,9 @@ pub struct Inbound {
     /// The channel checked (not trusted from the message) that the sender administers the
     /// chat: only then may they link it to an area or unlink it.
     pub sender_is_admin: bool,
+    /// The language the sender's client or mail says they use ("fr", "en-GB"), read at first
+    /// contact only: afterwards the member's own choice (`/langue`) counts.
+    pub lang_hint: Option<String>,
 }
 
 /// A message edited on its channel.

@@ -3,24 +3,18 @@
 //! area's rooms. Commands work here too, for the member's area.
 
 use super::Core;
-use super::commands::{self, Command};
-use super::model::{Choice, Inbound, OutKind, Outgoing};
+use super::command::Command;
+use super::commands::{self, Asker};
+use super::model::{Choice, OutKind, Outgoing};
 use super::rooms;
 use crate::areas::{Area, PostalCode};
 use crate::i18n::{Arg, Lang};
-use crate::store::{Tx, chats};
+use crate::store::{Tx, members};
 
-/// The answer to `m`, said to the bot directly by `member`.
-pub async fn answer(
-    core: &Core,
-    tx: &mut Tx<'_>,
-    m: &Inbound,
-    member: i64,
-    cmd: Option<&Command>,
-    lang: Lang,
-) -> anyhow::Result<Outgoing> {
-    let t = core.texts;
-    let member_area = chats::member_area(tx, member).await?;
+/// The answer to what `who` said to the bot directly (`cmd` if it is a command).
+pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: Option<&Command>) -> anyhow::Result<Outgoing> {
+    let (t, m, member, lang) = (core.texts, who.m, who.member, who.lang);
+    let member_area = members::area(tx, member).await?;
     let location_button = || Choice::Location {
         label: t.get(lang, "share-location-button", &[]),
     };
@@ -30,9 +24,9 @@ pub async fn answer(
         o
     };
     if let Some(cmd) = cmd {
-        return Ok(match cmd.name.as_str() {
-            "start" | "quartier" | "area" => {
-                let wanted = cmd.args.split_whitespace().next().unwrap_or("");
+        return Ok(match cmd {
+            Command::Start { args: wanted } | Command::Area { wanted } => {
+                let wanted = wanted.split_whitespace().next().unwrap_or("");
                 if wanted.is_empty() {
                     match &member_area {
                         Some(area) => Outgoing::new(OutKind::Answer, rooms::area_links(core, tx, area, lang).await?),
@@ -45,13 +39,16 @@ pub async fn answer(
                     }
                 }
             }
-            _ if rooms::is_room_command(cmd) => {
-                Outgoing::new(OutKind::Answer, rooms::room_command(core, tx, m, cmd, lang).await?)
+            _ if cmd.is_room_command() => {
+                Outgoing::new(OutKind::Answer, rooms::room_command(core, tx, who, cmd).await?)
             }
-            _ => Outgoing::new(
-                OutKind::Answer,
-                commands::answer(core, cmd, member_area.as_deref(), member, lang, m).await?,
-            ),
+            _ => {
+                let here = Asker {
+                    area: member_area,
+                    ..who.clone()
+                };
+                Outgoing::new(OutKind::Answer, commands::answer(core, tx, &here, cmd).await?)
+            }
         });
     }
     if let Some((lat, lon)) = m.location {
@@ -137,7 +134,7 @@ fn fold(s: &str) -> String {
 
 /// The member lives in `area`: remember it and give the links.
 async fn settle(core: &Core, tx: &mut Tx<'_>, member: i64, area: &Area, lang: Lang) -> anyhow::Result<Outgoing> {
-    chats::set_member_area(tx, member, area.slug.as_str()).await?;
+    members::set_area(tx, member, area.slug.as_str()).await?;
     Ok(Outgoing::new(
         OutKind::Answer,
         rooms::area_links(core, tx, area.slug.as_str(), lang).await?,

@@ -2,15 +2,11 @@
 //! checked), and the links to an area's rooms that onboarding gives.
 
 use super::Core;
-use super::commands::Command;
-use super::model::{ChannelKind, Inbound};
+use super::command::Command;
+use super::commands::Asker;
+use super::model::ChannelKind;
 use crate::i18n::{Arg, Lang};
 use crate::store::{Tx, chats};
-
-/// Whether `cmd` is one of the room commands.
-pub fn is_room_command(cmd: &Command) -> bool {
-    matches!(cmd.name.as_str(), "relier" | "link" | "delier" | "unlink")
-}
 
 /// The areas, as "slug (Name)", for usage texts.
 fn area_list(core: &Core) -> String {
@@ -22,15 +18,9 @@ fn area_list(core: &Core) -> String {
         .join(", ")
 }
 
-/// Answers `/relier SLUG` or `/delier` said in `m`'s chat.
-pub async fn room_command(
-    core: &Core,
-    tx: &mut Tx<'_>,
-    m: &Inbound,
-    cmd: &Command,
-    lang: Lang,
-) -> anyhow::Result<String> {
-    let t = core.texts;
+/// Answers `/relier SLUG` or `/delier` said in `who`'s chat.
+pub async fn room_command(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command) -> anyhow::Result<String> {
+    let (t, m, lang) = (core.texts, who.m, who.lang);
     if m.direct {
         return Ok(t.get(lang, "link-in-group-only", &[]));
     }
@@ -38,7 +28,11 @@ pub async fn room_command(
         return Ok(t.get(lang, "link-refused", &[]));
     }
     let example = core.areas.all().first().map(|a| a.slug.as_str()).unwrap_or("quartier");
-    if matches!(cmd.name.as_str(), "delier" | "unlink") {
+    let slug = match cmd {
+        Command::Link { slug } => slug.as_str(),
+        _ => "",
+    };
+    if *cmd == Command::Unlink {
         return Ok(match chats::unlink_room(tx, m.channel, &m.chat).await? {
             Some(slug) => {
                 let name = core.areas.get(&slug).map(|a| a.name.clone()).unwrap_or(slug);
@@ -47,7 +41,6 @@ pub async fn room_command(
             None => t.get(lang, "unlink-not-linked", &[]),
         });
     }
-    let slug = cmd.args.split_whitespace().next().unwrap_or("").to_lowercase();
     if slug.is_empty() {
         return Ok(t.get(
             lang,
@@ -55,7 +48,7 @@ pub async fn room_command(
             &[("example", Arg::from(example)), ("areas", Arg::from(area_list(core)))],
         ));
     }
-    let Some(area) = core.areas.get(&slug) else {
+    let Some(area) = core.areas.get(slug) else {
         return Ok(t.get(
             lang,
             "link-unknown-area",

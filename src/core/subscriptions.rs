@@ -7,7 +7,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 use super::Core;
-use super::commands::Command;
+use super::commands::Asker;
 use super::links::{Request, Rhythm};
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
@@ -51,17 +51,10 @@ fn rhythm_word(core: &Core, lang: Lang, r: Rhythm) -> String {
     core.texts.get(lang, &format!("rhythm-{}", r.as_str()), &[])
 }
 
-/// Answers `/courriel ADRESSE [rythme]` said by `member` for `area`; queues the confirmation.
-pub fn request(
-    core: &Core,
-    cmd: &Command,
-    area: Option<&str>,
-    member: i64,
-    lang: Lang,
-    queue: &mut Vec<NewDelivery>,
-) -> String {
-    let t = core.texts;
-    let mut words = cmd.args.split_whitespace();
+/// Answers `/courriel ADRESSE [rythme]` said by `who` for `area`; queues the confirmation.
+pub fn request(core: &Core, who: &Asker<'_>, args: &str, area: Option<&str>, queue: &mut Vec<NewDelivery>) -> String {
+    let (t, lang, member) = (core.texts, who.lang, who.member);
+    let mut words = args.split_whitespace();
     let (Some(address), rhythm) = (words.next().and_then(normalize_address), words.next()) else {
         return t.get(lang, "email-usage", &[]);
     };
@@ -164,6 +157,17 @@ pub fn read_email_request(core: &Core, text: &str) -> Option<Result<(String, Rhy
         [one] => Some(Ok((one.slug.as_str().to_owned(), rhythm))),
         several => Some(Err(several.iter().map(|a| a.slug.as_str().to_owned()).collect())),
     }
+}
+
+/// The language of a stranger's request: English keywords ("subscribe", "weekly"…) mean
+/// English; None when nothing says.
+pub fn language_of_request(text: &str) -> Option<Lang> {
+    let lower = text.to_lowercase();
+    let english = ["subscribe", "subscription", "weekly", "daily", "hello", "please"];
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| english.contains(&w))
+        .then_some(Lang::En)
 }
 
 /// Applies a confirmed request: the subscription is created or moved to this area and rhythm.

@@ -263,22 +263,3 @@ pub async fn dead_letter(pool: &PgPool, channel: ChannelKind, raw: &str, error: 
         .await?;
     Ok(())
 }
-
-/// Sets the area a member lives in (onboarding).
-pub async fn set_member_area(tx: &mut Tx<'_>, member: i64, area: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE members SET area_slug = $2 WHERE id = $1")
-        .bind(member)
-        .bind(area)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// The area a member lives in, if known.
-pub async fn member_area(tx: &mut Tx<'_>, member: i64) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT area_slug FROM members WHERE id = $1")
-        .bind(member)
-        .fetch_optional(&mut **tx)
-        .await?
-        .flatten())
-}

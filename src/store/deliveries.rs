@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
-use crate::core::model::{Address, Op, Outgoing, split_text};
+use crate::core::model::{Address, ChannelKind, Op, Outgoing, split_text};
 
 /// A claimed delivery.
 #[derive(Debug, Clone, FromRow)]
@@ -250,4 +250,76 @@ pub async fn enqueue_many(tx: &mut Tx<'_>, items: &[NewDelivery]) -> anyhow::Res
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected())
+}
+
+/// A copy of a neighbour's message that the bridge queued or sent.
+#[derive(Debug)]
+pub struct RelayCopy {
+    pub id: i64,
+    pub channel: ChannelKind,
+    pub target: String,
+    /// Not sent yet: it can still be changed or cancelled in place.
+    pub pending: bool,
+    pub payload: serde_json::Value,
+}
+
+/// The relayed copies of `message` (not its edits or deletions, not failed ones), in order.
+pub async fn relay_copies(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Vec<RelayCopy>> {
+    let rows: Vec<(i64, String, String, bool, serde_json::Value)> = sqlx::query_as(
+        "SELECT id, channel, target, status = 'pending', payload FROM deliveries
+         WHERE cause_message_id = $1 AND payload->>'kind' = 'relay' AND payload->'op' IS NULL AND status <> 'failed'
+         ORDER BY id",
+    )
+    .bind(message)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|(id, channel, target, pending, payload)| {
+            let channel = channel
+                .parse::<ChannelKind>()
+                .map_err(|e| anyhow::anyhow!("deliveries.channel of delivery {id}: {e}"))?;
+            Ok(RelayCopy {
+                id,
+                channel,
+                target,
+                pending,
+                payload,
+            })
+        })
+        .collect()
+}
+
+/// Replaces the payload of a delivery not sent yet. Returns whether it was still pending.
+pub async fn rewrite_pending(tx: &mut Tx<'_>, id: i64, msg: &Outgoing) -> anyhow::Result<bool> {
+    let r = sqlx::query("UPDATE deliveries SET payload = $2 WHERE id = $1 AND status = 'pending'")
+        .bind(id)
+        .bind(serde_json::to_value(msg)?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Cancels a delivery not sent yet, with the reason. Returns whether it was still pending.
+pub async fn cancel_pending(tx: &mut Tx<'_>, id: i64, reason: &str) -> anyhow::Result<bool> {
+    let r =
+        sqlx::query("UPDATE deliveries SET status = 'failed', last_error = $2 WHERE id = $1 AND status = 'pending'")
+            .bind(id)
+            .bind(reason)
+            .execute(&mut **tx)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The remote id of the copy of `message` sent to `to`, if one was sent.
+pub async fn relayed_remote_id(tx: &mut Tx<'_>, message: i64, to: &Address) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT remote_id FROM deliveries WHERE cause_message_id = $1 AND channel = $2 AND target = $3
+           AND status = 'sent' AND payload->>'kind' = 'relay' ORDER BY id LIMIT 1",
+    )
+    .bind(message)
+    .bind(to.channel.as_str())
+    .bind(&to.target)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten())
 }

@@ -4,8 +4,11 @@
 pub mod chats;
 pub mod deliveries;
 pub mod locks;
+pub mod members;
+pub mod messages;
 pub mod partners;
 pub mod posts;
+pub mod subscriptions;
 
 use std::time::Duration;
 

@@ -384,3 +384,61 @@ pub async fn author_places(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow
     .fetch_all(db)
     .await?)
 }
+
+/// Closes the open posts of a deleted message.
+pub async fn close_for_deleted_message(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE posts SET status = 'closed', closed_at = now(), closed_reason = 'deleted'
+         WHERE message_id = $1 AND status = 'open'",
+    )
+    .bind(message)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Closes up to `limit` open posts last renewed at or before `renewed_before` (expiry), skipping
+/// posts another daemon holds. Returns their ids.
+pub async fn close_expired(
+    tx: &mut Tx<'_>,
+    renewed_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE posts SET status = 'closed', closed_at = $2, closed_reason = 'expired'
+         WHERE id IN (SELECT id FROM posts WHERE status = 'open' AND renewed_at <= $1
+                      ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING id",
+    )
+    .bind(renewed_before)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Marks as reminded up to `limit` open posts renewed in (`not_expired_since`,
+/// `renewed_before`] and not reminded since: once per life of a post. Returns (id, renewed_at).
+pub async fn mark_reminded(
+    tx: &mut Tx<'_>,
+    renewed_before: DateTime<Utc>,
+    not_expired_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> anyhow::Result<Vec<(i64, DateTime<Utc>)>> {
+    Ok(sqlx::query_as(
+        "UPDATE posts SET reminded_at = $3
+         WHERE id IN (SELECT id FROM posts
+                      WHERE status = 'open' AND renewed_at <= $1 AND renewed_at > $2
+                        AND (reminded_at IS NULL OR reminded_at < renewed_at)
+                      ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+         RETURNING id, renewed_at",
+    )
+    .bind(renewed_before)
+    .bind(not_expired_since)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -1,8 +1,8 @@
 //! Reading the bot's mailbox over IMAP. One daemon reads (an advisory lock); each message not
 //! yet marked `$VoisinageDone` is handled, then marked, so a restart does not handle it again
-//! (and a replay would change nothing: messages are keyed by Message-ID). Mail from a confirmed
-//! subscriber enters the core as a message of their area; anyone else gets one polite answer a
-//! day on how to subscribe, and never reaches a room.
+//! (and a replay would change nothing: messages are keyed by Message-ID). Each mail is read
+//! into a `core::mail::Mail`; what it means (a subscriber's post, an answer to a copy, a
+//! stranger) is the core's decision.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -15,13 +15,13 @@ use secrecy::ExposeSecret;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::clean::{clean_text, html_to_text};
 use crate::config::{EmailSettings, SmtpSecurity};
 use crate::core::Core;
-use crate::core::model::{Address, ChannelKind, Inbound};
-use crate::i18n::Lang;
+use crate::core::mail::Mail;
+use crate::core::model::ChannelKind;
 use crate::store::chats;
 use crate::store::locks::{Hold, ReaderLock};
 
@@ -162,38 +162,20 @@ impl MailReader {
         Ok(Some(handled))
     }
 
-    /// One email.
+    /// One email: read into a [`Mail`] for the core, which decides (bounces aside, which
+    /// are the mail system's own messages).
     async fn handle(&self, raw: &[u8]) -> anyhow::Result<()> {
         let core = &self.core;
         let Some(mail) = MessageParser::default().parse(raw) else {
-            chats::dead_letter(
-                &core.pool,
-                ChannelKind::Email,
-                &String::from_utf8_lossy(raw),
-                "not an email",
-            )
-            .await?;
-            return Ok(());
+            let raw = String::from_utf8_lossy(raw);
+            return chats::dead_letter(&core.pool, ChannelKind::Email, &raw, "not an email").await;
         };
         let Some(from) = mail.from().and_then(|f| f.first()) else {
-            chats::dead_letter(
-                &core.pool,
-                ChannelKind::Email,
-                &String::from_utf8_lossy(raw),
-                "no sender",
-            )
-            .await?;
-            return Ok(());
+            let raw = String::from_utf8_lossy(raw);
+            return chats::dead_letter(&core.pool, ChannelKind::Email, &raw, "no sender").await;
         };
         if let Some((recipient, status)) = delivery_status(raw) {
-            info!(%recipient, %status, "bounce");
-            let reason = format!("bounce {status}");
-            if status.starts_with('5') {
-                crate::store::deliveries::suspend_address(&core.pool, &recipient, &reason).await?;
-            } else if status.starts_with('4') {
-                crate::store::deliveries::soft_bounce(&core.pool, &recipient, &reason).await?;
-            }
-            return Ok(());
+            return core.bounce(&recipient, &status).await;
         }
         let address = from.address().unwrap_or_default().to_lowercase();
         let name = from
@@ -208,134 +190,36 @@ impl MailReader {
             Some(t) => clean_text(&t),
             None => clean_text(&mail.body_html(0).map(|h| html_to_text(&h)).unwrap_or_default()),
         };
-        let subscription: Option<String> =
-            sqlx::query_scalar("SELECT area_slug FROM email_subscriptions WHERE address = $1 AND status = 'active'")
-                .bind(&address)
-                .fetch_optional(&core.pool)
-                .await?;
-        // An answer to a relayed message, through the bot's plus-address.
-        let answered = mail
+        // The bot's plus-addresses it was sent to ("voisinage+TOKEN@…"): answers to a copy.
+        let plus_tokens = mail
             .to()
             .into_iter()
             .flat_map(|l| l.iter())
             .filter_map(|a| a.address())
             .chain(mail.header_values("Delivered-To").filter_map(|v| v.as_text()))
             .chain(mail.header_values("X-Original-To").filter_map(|v| v.as_text()))
-            .find_map(|to| {
+            .filter_map(|to| {
                 let local = to.trim().trim_matches(['<', '>']).split('@').next()?;
-                let token = local.split_once('+')?.1;
-                core.links
-                    .signer
-                    .verify_short(token)?
-                    .strip_prefix('r')?
-                    .parse::<i64>()
-                    .ok()
-            });
-        if let (Some(message), Some(_)) = (answered, &subscription) {
-            return self.answer(message, &address, &name, &native_id, &text).await;
-        }
-        let Some(area) = subscription else {
-            info!(from = %address, "mail from someone who is not a subscriber: answered, not relayed");
-            // "inscription 35400": a confirmation link to this address (a forged From cannot
-            // subscribe anyone: only the address's owner can follow the link).
-            let asked = format!("{} {text}", mail.subject().unwrap_or(""));
-            match crate::core::subscriptions::read_email_request(core, &asked) {
-                Some(Ok((area, rhythm))) => {
-                    let d = crate::core::subscriptions::confirmation(core, &address, &area, rhythm, None, Lang::Fr);
-                    core.queue_one(d.to, d.msg, d.dedupe_key).await?;
-                    return Ok(());
-                }
-                Some(Err(slugs)) => {
-                    let text = core.texts.get(
-                        Lang::Fr,
-                        "email-which-area",
-                        &[("areas", crate::i18n::Arg::from(slugs.join(", ")))],
-                    );
-                    let key = format!("email-which:{address}:{}", chrono::Utc::now().date_naive());
-                    let to = Address {
-                        channel: ChannelKind::Email,
-                        target: address.clone(),
-                    };
-                    core.notify(to, text, key).await?;
-                    return Ok(());
-                }
-                None => {}
-            }
-            let text = core.texts.get(Lang::Fr, "email-not-subscribed", &[]);
-            core.notify(
-                Address {
-                    channel: ChannelKind::Email,
-                    target: address.clone(),
-                },
-                text,
-                format!("email-unknown:{address}:{}", chrono::Utc::now().date_naive()),
-            )
-            .await?;
-            return Ok(());
-        };
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        let chat = chats::ensure_list(&core.pool, &area).await?;
+                Some(local.split_once('+')?.1.to_owned())
+            })
+            .collect();
         let sent_at = mail
             .date()
             .and_then(|d| chrono::DateTime::from_timestamp(d.to_timestamp(), 0))
             .unwrap_or_else(chrono::Utc::now);
-        core.ingest(&Inbound {
-            channel: ChannelKind::Email,
-            chat,
+        let lang_hint = mail
+            .header_values("Content-Language")
+            .find_map(|v| v.as_text().map(str::to_owned));
+        core.receive_mail(&Mail {
+            from: address,
+            name,
             native_id,
-            sender: address,
-            sender_name: name,
+            subject: mail.subject().unwrap_or("").to_owned(),
             text,
             sent_at,
-            ..Default::default()
+            plus_tokens,
+            lang_hint,
         })
-        .await?;
-        Ok(())
-    }
-
-    /// Passes an email answer to the author of message `message`, in their own chat, as a reply.
-    async fn answer(&self, message: i64, from: &str, name: &str, native_id: &str, text: &str) -> anyhow::Result<()> {
-        let core = &self.core;
-        let original: Option<(String, String, String, String)> = sqlx::query_as(
-            "SELECT channel, chat_external_id, native_id, coalesce((SELECT external_id FROM identities i
-                 WHERE i.member_id = m.member_id AND i.channel = m.channel), '')
-             FROM messages m WHERE id = $1",
-        )
-        .bind(message)
-        .fetch_optional(&core.pool)
-        .await?;
-        // Kept like every message (in no room: the answer is for the author alone).
-        core.ingest(&Inbound {
-            channel: ChannelKind::Email,
-            chat: format!("reply:{message}"),
-            native_id: native_id.to_owned(),
-            sender: from.to_owned(),
-            sender_name: name.to_owned(),
-            text: text.to_owned(),
-            sent_at: chrono::Utc::now(),
-            ..Default::default()
-        })
-        .await?;
-        let Some((channel, chat, replied, author)) = original else {
-            return Ok(());
-        };
-        let Ok(channel) = channel.parse::<ChannelKind>() else {
-            return Ok(());
-        };
-        let mut msg = core.relay_text(ChannelKind::Email, name, text, Lang::Fr);
-        let to = if channel == ChannelKind::Email {
-            author
-        } else {
-            msg.reply_to = Some(replied);
-            chat
-        };
-        core.queue_one(
-            Address { channel, target: to },
-            msg,
-            format!("email-answer:{native_id}"),
-        )
         .await?;
         Ok(())
     }

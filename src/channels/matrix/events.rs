@@ -8,9 +8,8 @@ use tracing::{debug, info};
 
 use super::Matrix;
 use crate::core::Core;
-use crate::core::commands::Command;
+use crate::core::command::Command;
 use crate::core::model::{ChannelKind, Edit, Inbound};
-use crate::core::rooms;
 use crate::store::chats;
 
 /// The longest body read from one event (a Matrix event is at most 64 KiB, JSON included).
@@ -139,20 +138,14 @@ impl Matrix {
             return Ok(());
         };
         let reply_to = relates["m.in_reply_to"]["event_id"].as_str().map(str::to_owned);
-        let mut text = if reply_to.is_some() {
+        let text = if reply_to.is_some() {
             strip_reply_fallback(&text).to_owned()
         } else {
             text
         };
-        // Matrix clients keep "/" for their own commands: the bot's answer to "!".
-        if let Some(rest) = text.strip_prefix('!')
-            && rest.starts_with(|c: char| c.is_alphabetic())
-        {
-            text = format!("/{rest}");
-        }
         let direct = chats::is_direct(&core.pool, ChannelKind::Matrix, room).await?;
-        let cmd = Command::parse(&text);
-        let sender_is_admin = if !direct && cmd.as_ref().is_some_and(rooms::is_room_command) {
+        let cmd = Command::parse(&text, ChannelKind::Matrix);
+        let sender_is_admin = if !direct && cmd.as_ref().is_some_and(Command::is_room_command) {
             self.is_room_admin(room, sender).await?
         } else {
             false
@@ -169,6 +162,8 @@ impl Matrix {
             direct,
             location,
             sender_is_admin,
+            // Matrix events carry no language: French until the member says /langue.
+            lang_hint: None,
         };
         core.ingest(&inbound).await?;
         Ok(())

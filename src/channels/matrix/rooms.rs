@@ -15,7 +15,7 @@ use tracing::info;
 use super::Matrix;
 use crate::core::Core;
 use crate::core::model::ChannelKind;
-use crate::i18n::{Arg, Lang};
+use crate::i18n::Arg;
 use crate::store::{chats, link_room};
 
 impl Matrix {
@@ -71,8 +71,9 @@ impl Matrix {
         let t = core.texts;
         let mut req = create_room::v3::Request::new();
         req.room_alias_name = Some(alias.alias().to_owned());
-        req.name = Some(t.get(Lang::Fr, "matrix-room-name", &[("area", Arg::from(name))]));
-        req.topic = Some(t.get(Lang::Fr, "matrix-room-topic", &[("area", Arg::from(name))]));
+        let lang = core.areas.lang(slug);
+        req.name = Some(t.get(lang, "matrix-room-name", &[("area", Arg::from(name))]));
+        req.topic = Some(t.get(lang, "matrix-room-topic", &[("area", Arg::from(name))]));
         // Anyone may join through the alias; the room is not published in the directory
         // (many homeservers refuse that to ordinary users). History is visible to members.
         req.preset = Some(create_room::v3::RoomPreset::PublicChat);

@@ -13,9 +13,8 @@ use tracing::{debug, info, warn};
 
 use super::Telegram;
 use crate::core::Core;
-use crate::core::commands::Command;
+use crate::core::command::Command;
 use crate::core::model::{Address, ChannelKind, Edit, Inbound};
-use crate::core::rooms;
 use crate::i18n::{Arg, Lang};
 use crate::store::chats;
 
@@ -56,6 +55,8 @@ struct RawUser {
     first_name: Option<String>,
     last_name: Option<String>,
     username: Option<String>,
+    /// The user's interface language (IETF tag), a hint for their first contact.
+    language_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -221,21 +222,15 @@ impl Telegram {
             return Ok(());
         };
         let direct = chat_kind == "private";
-        let cmd = Command::parse(&text);
-        if let Some(addressee) = text
-            .split_whitespace()
-            .next()
-            .and_then(|w| w.split_once('@'))
-            .map(|(_, b)| b)
-            && cmd.is_some()
-        {
+        let cmd = Command::parse(&text, ChannelKind::Telegram);
+        if let Some(addressee) = Command::addressee(&text, ChannelKind::Telegram) {
             let me = self.identity().await?;
             if !addressee.eq_ignore_ascii_case(&me.username) {
                 debug!(chat, addressee, "command for another bot");
                 return Ok(());
             }
         }
-        let room_command = cmd.as_ref().is_some_and(rooms::is_room_command);
+        let room_command = cmd.as_ref().is_some_and(Command::is_room_command);
         let sender_is_admin = if room_command && !direct {
             anonymous_admin || self.is_admin(chat, &sender).await?
         } else {
@@ -257,6 +252,7 @@ impl Telegram {
             direct,
             location: m.location.as_ref().and_then(|l| Some((l.latitude?, l.longitude?))),
             sender_is_admin,
+            lang_hint: m.from.as_ref().and_then(|u| u.language_code.clone()),
         };
         core.ingest(&inbound).await?;
         if room_command && sender_is_admin {

@@ -1,0 +1,169 @@
+//! The commands members type, read once into one enum with their arguments. Every form is
+//! handled here: `/annonces` (Telegram, console, email), `!annonces` (Matrix, whose clients
+//! keep "/" for themselves; "/" works there too), and `/annonces@VoisinageBot` (a command
+//! addressed to one bot in a group with several).
+
+use super::model::ChannelKind;
+
+/// A command and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/aide`, `/help`.
+    Help,
+    /// `/start [DEEP-LINK]`: onboarding in a direct chat, the help elsewhere.
+    Start { args: String },
+    /// `/quartier [NOM]`: which area, or settle in one (direct chats).
+    Area { wanted: String },
+    /// `/annonces [CATÉGORIE]`.
+    Posts { category: String },
+    /// `/chercher MOTS`.
+    Search { query: String },
+    /// `/mes-annonces`.
+    MyPosts,
+    /// `/fini [N]` (or in reply to the post).
+    Done { number: String },
+    /// `/garder [N]` (or in reply to the reminder).
+    Keep { number: String },
+    /// `/courriel ADRESSE [RYTHME]`.
+    Email { args: String },
+    /// `/relier QUARTIER` (a group's administrator).
+    Link { slug: String },
+    /// `/delier`.
+    Unlink,
+    /// `/langue fr|en`.
+    Language { code: String },
+    /// Anything else that looks like a command.
+    Unknown { name: String },
+}
+
+impl Command {
+    /// Reads a command at the start of a message said on `channel`; None for ordinary text.
+    pub fn parse(text: &str, channel: ChannelKind) -> Option<Command> {
+        let (name, args) = split(text, channel)?;
+        let args = args.trim().to_owned();
+        let first_word = || args.split_whitespace().next().unwrap_or("").to_owned();
+        Some(match name.as_str() {
+            "aide" | "help" => Command::Help,
+            "start" => Command::Start { args },
+            "quartier" | "area" => Command::Area { wanted: first_word() },
+            "annonces" | "posts" => Command::Posts { category: args },
+            "chercher" | "search" => Command::Search { query: args },
+            "mes-annonces" | "mesannonces" | "my-posts" => Command::MyPosts,
+            "fini" | "done" => Command::Done {
+                number: post_number(&args),
+            },
+            "garder" | "keep" => Command::Keep {
+                number: post_number(&args),
+            },
+            "courriel" | "email" => Command::Email { args },
+            "relier" | "link" => Command::Link {
+                slug: first_word().to_lowercase(),
+            },
+            "delier" | "unlink" => Command::Unlink,
+            "langue" | "language" | "lang" => Command::Language { code: first_word() },
+            _ => Command::Unknown { name },
+        })
+    }
+
+    /// The bot a command is addressed to (`/annonces@VoisinageBot`), if it names one.
+    pub fn addressee(text: &str, channel: ChannelKind) -> Option<&str> {
+        split(text, channel)?;
+        let head = text.split_whitespace().next()?;
+        head.split_once('@').map(|(_, bot)| bot)
+    }
+
+    /// Linking and unlinking rooms: only a chat's administrator may, which the adapter checks.
+    pub fn is_room_command(&self) -> bool {
+        matches!(self, Command::Link { .. } | Command::Unlink)
+    }
+
+    /// How the member typed it, for "unknown command" answers.
+    pub fn shown(&self, channel: ChannelKind) -> String {
+        let name = match self {
+            Command::Unknown { name } => name.as_str(),
+            _ => "",
+        };
+        format!("{}{name}", channel.command_prefix())
+    }
+}
+
+/// The lower-case name and the rest of a command line.
+fn split(text: &str, channel: ChannelKind) -> Option<(String, &str)> {
+    let t = text.trim_start();
+    let rest = t
+        .strip_prefix('/')
+        .or_else(|| t.strip_prefix(channel.command_prefix()))?;
+    let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let name = head.split('@').next().unwrap_or("").to_lowercase();
+    let word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    if !name.starts_with(char::is_alphabetic) || !name.chars().all(word) {
+        return None;
+    }
+    Some((name, args))
+}
+
+/// The post number given to /fini or /garder ("12", "n°12", "#12"); empty when none.
+fn post_number(args: &str) -> String {
+    args.trim_start_matches(['n', 'N', '°', '#', ' ']).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ChannelKind::{Matrix, Telegram};
+
+    #[test]
+    fn reads_commands_with_their_arguments() {
+        assert_eq!(
+            Command::parse("/annonces@VoisinageBot bricolage", Telegram),
+            Some(Command::Posts {
+                category: "bricolage".into()
+            })
+        );
+        assert_eq!(
+            Command::parse("/fini n°12", Telegram),
+            Some(Command::Done { number: "12".into() })
+        );
+        assert_eq!(
+            Command::parse("/relier Saint-Servan", Telegram),
+            Some(Command::Link {
+                slug: "saint-servan".into()
+            })
+        );
+        assert_eq!(
+            Command::parse("/langue EN", Telegram),
+            Some(Command::Language { code: "EN".into() })
+        );
+        assert_eq!(
+            Command::parse("/truc", Telegram),
+            Some(Command::Unknown { name: "truc".into() })
+        );
+        assert_eq!(Command::parse("je prête /ma perceuse", Telegram), None);
+        assert_eq!(Command::parse("/ ", Telegram), None);
+        assert_eq!(Command::parse("/../etc", Telegram), None);
+    }
+
+    #[test]
+    fn matrix_takes_the_bang_form_and_the_others_do_not() {
+        assert_eq!(
+            Command::parse("!annonces", Matrix),
+            Some(Command::Posts { category: "".into() })
+        );
+        assert_eq!(
+            Command::parse("/annonces", Matrix),
+            Some(Command::Posts { category: "".into() })
+        );
+        assert_eq!(Command::parse("!annonces", Telegram), None);
+        assert_eq!(Command::parse("!!! urgent", Matrix), None);
+        assert_eq!(Command::parse("!123", Matrix), None);
+    }
+
+    #[test]
+    fn knows_who_a_command_is_for() {
+        assert_eq!(Command::addressee("/aide@AutreBot", Telegram), Some("AutreBot"));
+        assert_eq!(Command::addressee("/aide", Telegram), None);
+        assert_eq!(Command::addressee("salut @Jeanne", Telegram), None);
+        assert!(Command::parse("/delier", Telegram).unwrap().is_room_command());
+        assert_eq!(Command::parse("!truc", Matrix).unwrap().shown(Matrix), "!truc");
+    }
+}

@@ -1,0 +1,171 @@
+//! What the bot does with an email: the email adapter reads the mailbox and hands each mail
+//! over as a [`Mail`]; the decisions are here, as for the other channels. Mail from a
+//! confirmed subscriber enters ingest as a message of their area's list; an answer to a
+//! relayed message (through the bot's plus-address) reaches the message's author; anyone else
+//! gets one polite answer a day on how to subscribe, and never reaches a room.
+
+use chrono::{DateTime, Utc};
+use tracing::info;
+
+use super::Core;
+use super::model::{Address, ChannelKind, Inbound};
+use crate::i18n::{Arg, Lang};
+use crate::store::{chats, deliveries, messages, subscriptions};
+
+/// An email as the adapter read it.
+#[derive(Debug, Clone, Default)]
+pub struct Mail {
+    /// The sender's address, lower-cased.
+    pub from: String,
+    pub name: String,
+    /// The Message-ID (or a fingerprint of the raw mail).
+    pub native_id: String,
+    pub subject: String,
+    /// The cleaned text (quotes and signature removed).
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
+    /// The tokens after "+" in the addresses it was sent to (the bot's plus-addresses).
+    pub plus_tokens: Vec<String>,
+    /// The mail's Content-Language, if any.
+    pub lang_hint: Option<String>,
+}
+
+/// What happened to an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A subscriber's message, ingested into their area's list.
+    Posted,
+    /// A subscriber's answer, passed to the author of the message it answers.
+    Answered,
+    /// Someone who is not a subscriber: they were told how to subscribe (once a day).
+    Stranger,
+    /// Nothing to read.
+    Empty,
+}
+
+impl Core {
+    /// Decides what an email is and does it.
+    pub async fn receive_mail(&self, mail: &Mail) -> anyhow::Result<Received> {
+        let area = subscriptions::active_area(&self.pool, &mail.from).await?;
+        let Some(area) = area else {
+            info!(from = %mail.from, "mail from someone who is not a subscriber: answered, not relayed");
+            self.answer_stranger(mail).await?;
+            return Ok(Received::Stranger);
+        };
+        if let Some(message) = self.answered_message(mail) {
+            self.pass_answer(message, mail).await?;
+            return Ok(Received::Answered);
+        }
+        if mail.text.trim().is_empty() {
+            return Ok(Received::Empty);
+        }
+        let chat = chats::ensure_list(&self.pool, &area).await?;
+        self.ingest(&Inbound {
+            channel: ChannelKind::Email,
+            chat,
+            native_id: mail.native_id.clone(),
+            sender: mail.from.clone(),
+            sender_name: mail.name.clone(),
+            text: mail.text.clone(),
+            sent_at: mail.sent_at,
+            lang_hint: mail.lang_hint.clone(),
+            ..Default::default()
+        })
+        .await?;
+        Ok(Received::Posted)
+    }
+
+    /// A delivery status notification for `recipient`: a permanent failure (5.x.x) suspends
+    /// the subscription, a temporary one (4.x.x) counts towards suspending it.
+    pub async fn bounce(&self, recipient: &str, status: &str) -> anyhow::Result<()> {
+        info!(%recipient, %status, "bounce");
+        let reason = format!("bounce {status}");
+        if status.starts_with('5') {
+            deliveries::suspend_address(&self.pool, recipient, &reason).await?;
+        } else if status.starts_with('4') {
+            deliveries::soft_bounce(&self.pool, recipient, &reason).await?;
+        }
+        Ok(())
+    }
+
+    /// The message an email answers, from a genuine reply token in the bot's plus-address.
+    fn answered_message(&self, mail: &Mail) -> Option<i64> {
+        mail.plus_tokens.iter().find_map(|token| {
+            self.links
+                .signer
+                .verify_short(token)?
+                .strip_prefix('r')?
+                .parse::<i64>()
+                .ok()
+        })
+    }
+
+    /// "inscription 35400": a confirmation link to this address (a forged From cannot subscribe
+    /// anyone: only the address's owner can follow the link); otherwise how to subscribe.
+    async fn answer_stranger(&self, mail: &Mail) -> anyhow::Result<()> {
+        let asked = format!("{} {}", mail.subject, mail.text);
+        let lang = mail
+            .lang_hint
+            .as_deref()
+            .and_then(Lang::parse)
+            .or_else(|| super::subscriptions::language_of_request(&asked))
+            .unwrap_or_default();
+        let to = Address {
+            channel: ChannelKind::Email,
+            target: mail.from.clone(),
+        };
+        let today = Utc::now().date_naive();
+        match super::subscriptions::read_email_request(self, &asked) {
+            Some(Ok((area, rhythm))) => {
+                let d = super::subscriptions::confirmation(self, &mail.from, &area, rhythm, None, lang);
+                self.queue_one(d.to, d.msg, d.dedupe_key).await?;
+            }
+            Some(Err(slugs)) => {
+                let text = self
+                    .texts
+                    .get(lang, "email-which-area", &[("areas", Arg::from(slugs.join(", ")))]);
+                self.notify(to, text, format!("email-which:{}:{today}", mail.from))
+                    .await?;
+            }
+            None => {
+                let text = self.texts.get(lang, "email-not-subscribed", &[]);
+                self.notify(to, text, format!("email-unknown:{}:{today}", mail.from))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Passes an email answer to the author of message `message`, in their own chat, as a
+    /// reply (by email when they wrote by email).
+    async fn pass_answer(&self, message: i64, mail: &Mail) -> anyhow::Result<()> {
+        let origin = messages::origin(&self.pool, message).await?;
+        // Kept like every message (in no room: the answer is for the author alone).
+        self.ingest(&Inbound {
+            channel: ChannelKind::Email,
+            chat: format!("reply:{message}"),
+            native_id: mail.native_id.clone(),
+            sender: mail.from.clone(),
+            sender_name: mail.name.clone(),
+            text: mail.text.clone(),
+            sent_at: Utc::now(),
+            lang_hint: mail.lang_hint.clone(),
+            ..Default::default()
+        })
+        .await?;
+        let Some((channel, chat, replied, author)) = origin else {
+            return Ok(());
+        };
+        let lang = messages::author_lang(&self.pool, message).await?;
+        let mut msg = self.relay_text(ChannelKind::Email, &mail.name, &mail.text, lang);
+        let to = if channel == ChannelKind::Email {
+            author
+        } else {
+            msg.reply_to = Some(replied);
+            chat
+        };
+        let key = format!("email-answer:{}", mail.native_id);
+        self.queue_one(Address { channel, target: to }, msg, key).await?;
+        Ok(())
+    }
+}

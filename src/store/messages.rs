@@ -1,0 +1,250 @@
+//! Inbound messages and their edits: the owner of `messages` and `message_edits`.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+use super::Tx;
+use super::members::lang_from_db;
+use crate::core::model::{ChannelKind, Inbound};
+use crate::i18n::Lang;
+
+/// A message just stored, with what ingest needs next.
+#[derive(Debug)]
+pub struct Stored {
+    pub id: i64,
+    /// The area whose room the chat is.
+    pub area: Option<String>,
+    /// The sender's member and language, when the account is known.
+    pub member: Option<(i64, Lang)>,
+    /// The area's other rooms (not gone) to relay to, in order.
+    pub rooms: Vec<(i64, ChannelKind, String)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: i64,
+    area_slug: Option<String>,
+    member_id: Option<i64>,
+    member_lang: Option<String>,
+    room_ids: Vec<i64>,
+    room_channels: Vec<String>,
+    room_targets: Vec<String>,
+}
+
+/// One statement: finds the chat and the sender, stores the message once, lists the area's
+/// other rooms. None: already stored (a redelivery).
+pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Option<Stored>> {
+    let row: Option<StoredRow> = sqlx::query_as(
+        "WITH chat AS (SELECT id, area_slug FROM chats WHERE channel = $1 AND external_id = $2 AND kind <> 'direct'),
+              who AS (SELECT i.member_id, mb.lang FROM identities i JOIN members mb ON mb.id = i.member_id
+                      WHERE i.channel = $1 AND i.external_id = $4),
+              -- A chat that speaks again has the bot back (re-added, unblocked).
+              back AS (UPDATE chats SET gone_at = NULL, gone_reason = NULL
+                       WHERE channel = $1 AND external_id = $2 AND gone_at IS NOT NULL),
+              ins AS (
+                INSERT INTO messages (channel, chat_external_id, native_id, chat_id, area_slug, member_id, body,
+                                      sent_at, reply_to_native_id)
+                VALUES ($1, $2, $3, (SELECT id FROM chat), (SELECT area_slug FROM chat),
+                        (SELECT member_id FROM who), $5, $6, $7)
+                ON CONFLICT (channel, chat_external_id, native_id) DO NOTHING
+                RETURNING id, chat_id, area_slug, member_id)
+         SELECT ins.id, ins.area_slug, ins.member_id, (SELECT lang FROM who) AS member_lang,
+                coalesce(array_agg(c.id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_ids,
+                coalesce(array_agg(c.channel ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_channels,
+                coalesce(array_agg(c.external_id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_targets
+         FROM ins LEFT JOIN chats c
+           ON c.area_slug = ins.area_slug AND c.kind = 'room' AND c.id <> ins.chat_id AND c.gone_at IS NULL
+         GROUP BY ins.id, ins.chat_id, ins.area_slug, ins.member_id",
+    )
+    .bind(m.channel.as_str())
+    .bind(&m.chat)
+    .bind(&m.native_id)
+    .bind(&m.sender)
+    .bind(&m.text)
+    .bind(m.sent_at)
+    .bind(&m.reply_to)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let member = match (r.member_id, r.member_lang) {
+        (Some(id), Some(lang)) => Some((id, lang_from_db(&lang)?)),
+        _ => None,
+    };
+    let mut rooms = Vec::with_capacity(r.room_ids.len());
+    for ((id, channel), target) in r.room_ids.into_iter().zip(r.room_channels).zip(r.room_targets) {
+        let channel = channel
+            .parse::<ChannelKind>()
+            .map_err(|e| anyhow::anyhow!("chats.channel of chat {id}: {e}"))?;
+        rooms.push((id, channel, target));
+    }
+    Ok(Some(Stored {
+        id: r.id,
+        area: r.area_slug,
+        member,
+        rooms,
+    }))
+}
+
+/// Records who sent a message (a new member) or which direct chat it was said in.
+pub async fn set_member_and_chat(
+    tx: &mut Tx<'_>,
+    message: i64,
+    member: Option<i64>,
+    chat: Option<i64>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET member_id = coalesce($2, member_id), chat_id = coalesce($3, chat_id) WHERE id = $1",
+    )
+    .bind(message)
+    .bind(member)
+    .bind(chat)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The message a reply refers to, in the chat it was said in: a neighbour's message there, or
+/// a copy the bridge posted there (then the original, said elsewhere).
+/// Returns (channel, chat, native id, message id).
+pub async fn replied_original(
+    tx: &mut Tx<'_>,
+    channel: ChannelKind,
+    chat: &str,
+    reply_to: &str,
+) -> anyhow::Result<Option<(String, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT m.channel, m.chat_external_id, m.native_id, m.id FROM messages m
+         WHERE m.channel = $1 AND m.chat_external_id = $2 AND m.native_id = $3
+         UNION ALL
+         SELECT m.channel, m.chat_external_id, m.native_id, m.id FROM deliveries d JOIN messages m ON m.id = d.cause_message_id
+         WHERE d.channel = $1 AND d.target = $2 AND d.remote_id = $3
+         LIMIT 1",
+    )
+    .bind(channel.as_str())
+    .bind(chat)
+    .bind(reply_to)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Where a message was said and who said it, to pass an answer back to its author:
+/// (channel, chat, native id, the author's account on that channel).
+pub async fn origin(
+    db: impl PgExecutor<'_>,
+    message: i64,
+) -> anyhow::Result<Option<(ChannelKind, String, String, String)>> {
+    let row: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT channel, chat_external_id, native_id, coalesce((SELECT external_id FROM identities i
+             WHERE i.member_id = m.member_id AND i.channel = m.channel), '')
+         FROM messages m WHERE id = $1",
+    )
+    .bind(message)
+    .fetch_optional(db)
+    .await?;
+    row.map(|(channel, chat, native, author)| {
+        let channel = channel
+            .parse::<ChannelKind>()
+            .map_err(|e| anyhow::anyhow!("messages.channel of message {message}: {e}"))?;
+        Ok((channel, chat, native, author))
+    })
+    .transpose()
+}
+
+/// A message being edited, locked.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Editable {
+    pub id: i64,
+    pub body: String,
+    /// The author's name.
+    pub name: String,
+    pub area_slug: Option<String>,
+}
+
+/// A message being edited, locked. None when unknown or deleted.
+pub async fn lock_for_edit(
+    tx: &mut Tx<'_>,
+    channel: ChannelKind,
+    chat: &str,
+    native_id: &str,
+) -> anyhow::Result<Option<Editable>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.body, coalesce(mb.display_name, '') AS name, m.area_slug FROM messages m LEFT JOIN members mb ON mb.id = m.member_id
+         WHERE m.channel = $1 AND m.chat_external_id = $2 AND m.native_id = $3 AND m.deleted_at IS NULL
+         FOR UPDATE OF m",
+    )
+    .bind(channel.as_str())
+    .bind(chat)
+    .bind(native_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Records an edit (once per `edit_key`) and the new body. Returns the edit's id, or None for
+/// an edit already recorded.
+pub async fn record_edit(
+    tx: &mut Tx<'_>,
+    message: i64,
+    edit_key: &str,
+    previous: &str,
+    body: &str,
+    edited_at: DateTime<Utc>,
+) -> anyhow::Result<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO message_edits (message_id, edit_key, previous_body, body, edited_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (message_id, edit_key) DO NOTHING RETURNING id",
+    )
+    .bind(message)
+    .bind(edit_key)
+    .bind(previous)
+    .bind(body)
+    .bind(edited_at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if id.is_some() && previous != body {
+        sqlx::query("UPDATE messages SET body = $2 WHERE id = $1")
+            .bind(message)
+            .bind(body)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Marks a message deleted (its body is kept) and closes its open posts. Returns the message
+/// id, or None when unknown; `Some((id, false))` when it was already deleted.
+pub async fn mark_deleted(
+    tx: &mut Tx<'_>,
+    channel: ChannelKind,
+    chat: &str,
+    native_id: &str,
+) -> anyhow::Result<Option<(i64, bool)>> {
+    let found: Option<(i64, bool)> = sqlx::query_as(
+        "SELECT id, deleted_at IS NOT NULL FROM messages WHERE channel = $1 AND chat_external_id = $2 AND native_id = $3
+         FOR UPDATE",
+    )
+    .bind(channel.as_str())
+    .bind(chat)
+    .bind(native_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((id, already)) = found else { return Ok(None) };
+    if already {
+        return Ok(Some((id, false)));
+    }
+    sqlx::query("UPDATE messages SET deleted_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    super::posts::close_for_deleted_message(tx, id).await?;
+    Ok(Some((id, true)))
+}
+
+/// The language of the member who wrote `message` (French when unknown).
+pub async fn author_lang(db: impl PgExecutor<'_>, message: i64) -> anyhow::Result<Lang> {
+    let code: Option<String> =
+        sqlx::query_scalar("SELECT mb.lang FROM messages m JOIN members mb ON mb.id = m.member_id WHERE m.id = $1")
+            .bind(message)
+            .fetch_optional(db)
+            .await?;
+    code.map_or(Ok(Lang::Fr), |c| lang_from_db(&c))
+}
