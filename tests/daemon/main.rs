@@ -6,6 +6,7 @@ mod daemon_cli;
 mod digest;
 mod email;
 mod helpers;
+mod languages;
 mod matches;
 mod matrix;
 mod parse_constructions;
