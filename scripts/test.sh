@@ -55,6 +55,8 @@ tests/peers/smtp.sh install
 tests/peers/dovecot.sh install
 
 cargo fmt --all -- --check
+# The module graph and function sizes ARCHITECTURE.md promises.
+python3 scripts/check-layout.py
 cargo clippy --all-targets --locked -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

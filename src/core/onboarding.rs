@@ -11,92 +11,103 @@ use crate::areas::{Area, PostalCode};
 use crate::i18n::{Arg, Lang};
 use crate::store::{Tx, members};
 
+/// A question with the "share my position" button.
+fn ask(core: &Core, lang: Lang, id: &str, args: &[(&str, Arg)]) -> Outgoing {
+    let mut o = Outgoing::new(OutKind::Answer, core.texts.get(lang, id, args));
+    o.choices.push(location_button(core, lang));
+    o
+}
+
+fn location_button(core: &Core, lang: Lang) -> Choice {
+    Choice::Location {
+        label: core.texts.get(lang, "share-location-button", &[]),
+    }
+}
+
 /// The answer to what `who` said to the bot directly (`cmd` if it is a command).
 pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: Option<&Command>) -> anyhow::Result<Outgoing> {
-    let (t, m, member, lang) = (core.texts, who.m, who.member, who.lang);
+    let (m, member, lang) = (who.m, who.member, who.lang);
     let member_area = members::area(tx, member).await?;
-    let location_button = || Choice::Location {
-        label: t.get(lang, "share-location-button", &[]),
-    };
-    let ask = |id: &str, args: &[(&str, Arg)]| {
-        let mut o = Outgoing::new(OutKind::Answer, t.get(lang, id, args));
-        o.choices.push(location_button());
-        o
-    };
     if let Some(cmd) = cmd {
-        return Ok(match cmd {
-            Command::Start { args: wanted } | Command::Area { wanted } => {
-                let wanted = wanted.split_whitespace().next().unwrap_or("");
-                if wanted.is_empty() {
-                    match &member_area {
-                        Some(area) => Outgoing::new(OutKind::Answer, rooms::area_links(core, tx, area, lang).await?),
-                        None => ask("onboarding-welcome", &[]),
-                    }
-                } else {
-                    match find_area(core, wanted) {
-                        Some(area) => settle(core, tx, member, area, lang).await?,
-                        None => ask("area-unknown", &[("slug", Arg::from(wanted))]),
-                    }
-                }
-            }
-            _ if cmd.is_room_command() => {
-                Outgoing::new(OutKind::Answer, rooms::room_command(core, tx, who, cmd).await?)
-            }
-            _ => {
-                let here = Asker {
-                    area: member_area,
-                    ..who.clone()
-                };
-                Outgoing::new(OutKind::Answer, commands::answer(core, tx, &here, cmd).await?)
-            }
-        });
+        return command(core, tx, who, cmd, member_area).await;
     }
     if let Some((lat, lon)) = m.location {
         return Ok(match core.areas.locate(lat, lon) {
             Some(area) => settle(core, tx, member, area, lang).await?,
-            None => ask("location-outside", &[]),
+            None => ask(core, lang, "location-outside", &[]),
         });
     }
     let text = m.text.trim();
     if PostalCode::parse_lenient(text).is_ok() {
-        let found = core.areas.by_postcode(text);
-        return Ok(match found.as_slice() {
-            [] => ask("postcode-unknown", &[("code", Arg::from(text))]),
-            [area] => settle(core, tx, member, area, lang).await?,
-            several => {
-                let names = several
-                    .iter()
-                    .map(|a| format!("{} ({})", a.name, a.slug.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let mut o = Outgoing::new(
-                    OutKind::Answer,
-                    t.get(
-                        lang,
-                        "postcode-several",
-                        &[("code", Arg::from(text)), ("areas", Arg::from(names))],
-                    ),
-                );
-                o.choices = several
-                    .iter()
-                    .map(|a| Choice::Reply { label: a.name.clone() })
-                    .collect();
-                o.choices.push(location_button());
-                o
-            }
-        });
+        return postcode(core, tx, who, text).await;
     }
     if let Some(area) = find_area(core, text) {
         return settle(core, tx, member, area, lang).await;
     }
     Ok(match member_area {
-        None => ask("ask-postcode", &[]),
+        None => ask(core, lang, "ask-postcode", &[]),
         Some(area) => {
             let name = core.areas.get(&area).map(|a| a.name.clone()).unwrap_or(area);
-            Outgoing::new(
-                OutKind::Answer,
-                t.get(lang, "direct-hint", &[("area", Arg::from(name))]),
-            )
+            let text = core.texts.get(lang, "direct-hint", &[("area", Arg::from(name))]);
+            Outgoing::new(OutKind::Answer, text)
+        }
+    })
+}
+
+/// A command in a direct chat: `/start [deep link]` and `/quartier [nom]` settle the member;
+/// the others are answered for the member's area.
+async fn command(
+    core: &Core,
+    tx: &mut Tx<'_>,
+    who: &Asker<'_>,
+    cmd: &Command,
+    member_area: Option<String>,
+) -> anyhow::Result<Outgoing> {
+    let lang = who.lang;
+    Ok(match cmd {
+        Command::Start { args: wanted } | Command::Area { wanted } => {
+            let wanted = wanted.split_whitespace().next().unwrap_or("");
+            match (wanted.is_empty(), &member_area) {
+                (true, Some(area)) => Outgoing::new(OutKind::Answer, rooms::area_links(core, tx, area, lang).await?),
+                (true, None) => ask(core, lang, "onboarding-welcome", &[]),
+                (false, _) => match find_area(core, wanted) {
+                    Some(area) => settle(core, tx, who.member, area, lang).await?,
+                    None => ask(core, lang, "area-unknown", &[("slug", Arg::from(wanted))]),
+                },
+            }
+        }
+        _ if cmd.is_room_command() => Outgoing::new(OutKind::Answer, rooms::room_command(core, tx, who, cmd).await?),
+        _ => {
+            let here = Asker {
+                area: member_area,
+                ..who.clone()
+            };
+            Outgoing::new(OutKind::Answer, commands::answer(core, tx, &here, cmd).await?)
+        }
+    })
+}
+
+/// A postcode: its one area settles the member; several areas are offered as buttons.
+async fn postcode(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, code: &str) -> anyhow::Result<Outgoing> {
+    let lang = who.lang;
+    let found = core.areas.by_postcode(code);
+    Ok(match found.as_slice() {
+        [] => ask(core, lang, "postcode-unknown", &[("code", Arg::from(code))]),
+        [area] => settle(core, tx, who.member, area, lang).await?,
+        several => {
+            let names = several
+                .iter()
+                .map(|a| format!("{} ({})", a.name, a.slug.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let args = [("code", Arg::from(code)), ("areas", Arg::from(names))];
+            let mut o = Outgoing::new(OutKind::Answer, core.texts.get(lang, "postcode-several", &args));
+            o.choices = several
+                .iter()
+                .map(|a| Choice::Reply { label: a.name.clone() })
+                .collect();
+            o.choices.push(location_button(core, lang));
+            o
         }
     })
 }
