@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod digest;
+pub mod hash;
 pub mod http;
 pub mod i18n;
 pub mod parse;

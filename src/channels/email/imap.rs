@@ -21,6 +21,7 @@ use super::clean::{clean_text, html_to_text};
 use crate::config::{EmailSettings, SmtpSecurity};
 use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, Inbound};
+use crate::hash::fnv1a64 as fingerprint;
 use crate::i18n::Lang;
 use crate::store::chats;
 use crate::store::locks::{Hold, ReaderLock};
@@ -403,12 +404,6 @@ fn delivery_status(raw: &[u8]) -> Option<(String, String)> {
         .to_lowercase();
     let status = field("status:")?;
     Some((recipient, status.split_whitespace().next()?.to_owned()))
-}
-
-fn fingerprint(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
-        (h ^ x as u64).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
