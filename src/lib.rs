@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod parse;
 pub mod partners;
 pub mod pgcluster;
+pub mod readers;
 pub mod scheduler;
 pub mod store;
 pub mod telemetry;
