@@ -7,7 +7,7 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::areas::Areas;
 use crate::channels::matrix::{Matrix, Syncer};
@@ -19,6 +19,7 @@ use crate::core::outbox::Outbox;
 use crate::i18n::Texts;
 use crate::parse::Parser;
 use crate::parse::lexicon::Lexicon;
+use crate::readers::{Backoff, Pace, shut_down_during};
 use crate::telemetry::Metrics;
 
 /// A built daemon: the core, its outbox and its channels.
@@ -191,27 +192,15 @@ impl Daemon {
 /// Registers the webhook with Telegram (retrying while Telegram is unreachable), then waits
 /// for the shutdown like the other tasks.
 async fn webhook_setup(tg: Arc<Telegram>, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let mut delay = std::time::Duration::from_secs(1);
-    loop {
-        let attempt = async {
-            tg.identity().await?;
-            tg.configure_delivery().await
-        };
-        match attempt.await {
-            Ok(()) => {
-                info!("Telegram webhook registered");
-                break;
-            }
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), retry_in = ?delay, "cannot register the Telegram webhook");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return Ok(()),
-                    _ = tokio::time::sleep(delay) => {}
-                }
-                delay = (delay * 2).min(std::time::Duration::from_secs(60));
-            }
+    let mut backoff = Backoff::new(Pace::default());
+    while let Err(e) = tg.configure_delivery().await {
+        let pause = backoff.failed();
+        warn!(error = %format!("{e:#}"), retry_in = ?pause, "cannot register the Telegram webhook");
+        if shut_down_during(&shutdown, pause).await {
+            return Ok(());
         }
     }
+    info!("Telegram webhook registered");
     shutdown.cancelled().await;
     Ok(())
 }

@@ -57,7 +57,7 @@ impl ChannelKind {
 
     /// The longest text one message may hold on this channel, in UTF-16 code units (how
     /// Telegram counts); longer texts are queued as several messages.
-    pub fn max_text_units(self) -> usize {
+    pub const fn max_text_units(self) -> usize {
         match self {
             ChannelKind::Telegram => 4096,
             // Matrix events are limited to 64 KiB of JSON: leave room for the HTML body.

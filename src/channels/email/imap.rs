@@ -22,8 +22,11 @@ use crate::config::{EmailSettings, SmtpSecurity};
 use crate::core::Core;
 use crate::core::mail::Mail;
 use crate::core::model::ChannelKind;
+use crate::hash::fnv1a64;
+use crate::readers::{Pace, Reader, Round, run_reader};
 use crate::store::chats;
 use crate::store::locks::{Hold, ReaderLock};
+use crate::telemetry::Metrics;
 
 /// The keyword marking handled mail.
 const DONE: &str = "$VoisinageDone";
@@ -106,14 +109,18 @@ impl MailReader {
         Ok(session)
     }
 
+    /// How often the mailbox is read without IDLE.
+    fn every(&self) -> Duration {
+        Duration::from_secs(self.settings.imap_poll_secs.max(1))
+    }
+
     /// Waits for new mail: with IDLE where the server offers it (until something happens, or
     /// `max`), otherwise `imap_poll_secs`.
     pub async fn wait_for_mail(&self, max: Duration) -> anyhow::Result<()> {
-        let every = Duration::from_secs(self.settings.imap_poll_secs.max(1));
         let mut session = self.session().await?;
         if !session.capabilities().await?.has_str("IDLE") {
             let _ = session.logout().await;
-            tokio::time::sleep(every).await;
+            tokio::time::sleep(self.every()).await;
             return Ok(());
         }
         let mut idle = session.idle();
@@ -185,7 +192,7 @@ impl MailReader {
         let native_id = mail
             .message_id()
             .map(str::to_owned)
-            .unwrap_or_else(|| format!("sha:{:016x}", fingerprint(raw)));
+            .unwrap_or_else(|| format!("sha:{:016x}", fnv1a64(raw)));
         let text = match mail.body_text(0) {
             Some(t) => clean_text(&t),
             None => clean_text(&mail.body_html(0).map(|h| html_to_text(&h)).unwrap_or_default()),
@@ -224,44 +231,48 @@ impl MailReader {
         Ok(())
     }
 
-    /// Reads the mailbox every `imap_poll_secs` until `shutdown`.
-    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let every = Duration::from_secs(self.settings.imap_poll_secs.max(1));
-        let mut delay = every;
-        loop {
-            let outcome = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                r = self.poll_once() => r,
-            };
-            match outcome {
-                // The mailbox is ours: wait for news (IDLE), at most ten rounds' time.
-                Ok(Some(_)) => {
-                    delay = every;
-                    let waited = tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        r = self.wait_for_mail(every * 10) => r,
-                    };
-                    if let Err(e) = waited {
-                        warn!(error = %format!("{e:#}"), "waiting for mail failed; polling instead");
-                    } else {
-                        continue;
-                    }
-                }
-                // Another daemon reads it.
-                Ok(None) => delay = every,
-                Err(e) => {
-                    warn!(error = %format!("{e:#}"), retry_in = ?delay, "reading the mailbox failed");
-                    self.core.metrics.channel_error(ChannelKind::Email);
-                    delay = (delay * 2).min(Duration::from_secs(600));
-                }
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(delay) => {}
-            }
-        }
-        self.release().await;
+    /// Reads the mailbox until `shutdown`: at once when IDLE tells of new mail, otherwise
+    /// every `imap_poll_secs`.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        run_reader(self, shutdown).await;
         Ok(())
+    }
+}
+
+impl Reader for MailReader {
+    const NAME: &'static str = "reading the mailbox";
+    const CHANNEL: ChannelKind = ChannelKind::Email;
+
+    /// Mail is not chat: a round every `imap_poll_secs` at most, ten minutes apart at worst.
+    fn pace(&self) -> Pace {
+        Pace {
+            retry: self.every(),
+            max_retry: Duration::from_secs(600),
+            standby: self.every(),
+        }
+    }
+
+    async fn round(&mut self) -> anyhow::Result<Round> {
+        Ok(match self.poll_once().await? {
+            Some(_) => Round::Done,
+            None => Round::Standby,
+        })
+    }
+
+    /// The mailbox is ours: wait for news (IDLE), at most ten rounds' time.
+    async fn wait(&mut self) {
+        if let Err(e) = self.wait_for_mail(self.every() * 10).await {
+            warn!(error = %format!("{e:#}"), "waiting for mail failed; polling instead");
+            tokio::time::sleep(self.every()).await;
+        }
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.core.metrics
+    }
+
+    fn reader_lock(&mut self) -> &mut ReaderLock {
+        &mut self.lock
     }
 }
 
@@ -287,12 +298,6 @@ fn delivery_status(raw: &[u8]) -> Option<(String, String)> {
         .to_lowercase();
     let status = field("status:")?;
     Some((recipient, status.split_whitespace().next()?.to_owned()))
-}
-
-fn fingerprint(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
-        (h ^ x as u64).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::Matrix;
 use crate::core::model::{ChannelKind, OutKind, Outgoing};
 use crate::core::{Channel, SendError};
+use crate::hash::fnv1a64;
 
 /// The content of a message: neighbours' words as m.text, the bot's own as m.notice.
 fn message_content(msg: &Outgoing) -> Value {
@@ -65,13 +66,6 @@ fn room_of(target: &str) -> Result<OwnedRoomId, SendError> {
 
 fn event_of(remote_id: &str) -> Option<OwnedEventId> {
     OwnedEventId::try_from(remote_id).ok()
-}
-
-/// A short stable fingerprint, for transaction ids of edits.
-fn fingerprint(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 impl Matrix {
@@ -131,8 +125,8 @@ impl Channel for Matrix {
         // The same edit retried is the same transaction.
         let txn = format!(
             "voisinage-edit-{}-{:016x}",
-            fingerprint(remote_id),
-            fingerprint(&msg.text)
+            fnv1a64(remote_id.as_bytes()),
+            fnv1a64(msg.text.as_bytes())
         );
         self.put(room, txn, "m.room.message", content).await?;
         // The copy keeps its id: later edits and replies still point at the original event.
@@ -147,7 +141,7 @@ impl Channel for Matrix {
         let client = self
             .ready()
             .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
-        let txn = OwnedTransactionId::from(format!("voisinage-redact-{:016x}", fingerprint(remote_id)));
+        let txn = OwnedTransactionId::from(format!("voisinage-redact-{:016x}", fnv1a64(remote_id.as_bytes())));
         match client.send(redact_event::v3::Request::new(room, event, txn)).await {
             Ok(_) => Ok(()),
             Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::NotFound)) => Ok(()),

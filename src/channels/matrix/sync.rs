@@ -19,8 +19,10 @@ use tracing::{info, warn};
 use super::Matrix;
 use crate::core::Core;
 use crate::core::model::ChannelKind;
+use crate::readers::{Reader, Round, run_reader};
 use crate::store::chats;
 use crate::store::locks::{Hold, ReaderLock};
+use crate::telemetry::Metrics;
 
 /// What one sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,42 +162,27 @@ impl Syncer {
     }
 
     /// Syncs until `shutdown`, reconnecting with backoff while the homeserver is away.
-    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let timeout = Duration::from_secs(self.mx.settings.sync_timeout_secs);
-        let mut delay = Duration::from_secs(1);
-        let mut failing = false;
-        loop {
-            let outcome = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                r = self.sync_once(timeout) => r,
-            };
-            let pause = match outcome {
-                Ok(s) if s.standby => Some(Duration::from_secs(10)),
-                Ok(_) => {
-                    if failing {
-                        info!("Matrix homeserver reachable again: syncing");
-                        failing = false;
-                    }
-                    delay = Duration::from_secs(1);
-                    None
-                }
-                Err(e) => {
-                    failing = true;
-                    warn!(error = %format!("{e:#}"), retry_in = ?delay, "Matrix sync failed; reconnecting");
-                    self.core.metrics.channel_error(ChannelKind::Matrix);
-                    let d = delay;
-                    delay = (delay * 2).min(Duration::from_secs(60));
-                    Some(d)
-                }
-            };
-            if let Some(p) = pause {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(p) => {}
-                }
-            }
-        }
-        self.release().await;
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        run_reader(self, shutdown).await;
         Ok(())
+    }
+}
+
+impl Reader for Syncer {
+    const NAME: &'static str = "Matrix sync";
+    const CHANNEL: ChannelKind = ChannelKind::Matrix;
+
+    async fn round(&mut self) -> anyhow::Result<Round> {
+        let timeout = Duration::from_secs(self.mx.settings.sync_timeout_secs);
+        let stats = self.sync_once(timeout).await?;
+        Ok(if stats.standby { Round::Standby } else { Round::Done })
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.core.metrics
+    }
+
+    fn reader_lock(&mut self) -> &mut ReaderLock {
+        &mut self.lock
     }
 }

@@ -100,8 +100,10 @@ impl Telegram {
     }
 
     /// Tells Telegram where updates go: the webhook (with its secret), or nowhere (polling:
-    /// getUpdates fails while a webhook is set).
+    /// getUpdates fails while a webhook is set). Checks the token first (getMe): a wrong one is
+    /// then reported as such.
     pub async fn configure_delivery(&self) -> anyhow::Result<()> {
+        self.identity().await?;
         let mut body = serde_json::json!({});
         let method = if self.uses_webhook() {
             body["url"] = self.settings.webhook_url.clone().unwrap_or_default().into();

@@ -19,8 +19,11 @@ use tracing::{info, warn};
 use super::Telegram;
 use super::updates::ALLOWED;
 use crate::core::Core;
+use crate::core::model::ChannelKind;
+use crate::readers::{Reader, Round, run_reader};
 use crate::store::chats;
 use crate::store::locks::{Hold, ReaderLock};
+use crate::telemetry::Metrics;
 
 /// What one poll did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +41,8 @@ pub struct Poller {
     /// Held while this daemon is the one polling.
     lock: ReaderLock,
     offset: Option<i64>,
+    /// Whether Telegram was told this daemon polls (no webhook).
+    configured: bool,
 }
 
 impl Poller {
@@ -47,6 +52,7 @@ impl Poller {
             core,
             lock: ReaderLock::new("telegram"),
             offset: None,
+            configured: false,
         }
     }
 
@@ -96,7 +102,7 @@ impl Poller {
             let Some(id) = raw.get("update_id").and_then(|v| v.as_i64()) else {
                 chats::dead_letter(
                     &self.core.pool,
-                    crate::core::model::ChannelKind::Telegram,
+                    ChannelKind::Telegram,
                     &raw.to_string(),
                     "update without update_id",
                 )
@@ -116,48 +122,32 @@ impl Poller {
     }
 
     /// Polls until `shutdown`, backing off while Telegram or the database fail.
-    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let timeout = self.tg.settings.poll_timeout_secs;
-        let mut delay = Duration::from_secs(1);
-        let mut configured = false;
-        loop {
-            let step = async {
-                if !configured {
-                    self.tg.identity().await?;
-                    self.tg.configure_delivery().await?;
-                    configured = true;
-                }
-                self.poll_once(timeout).await
-            };
-            let outcome = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                r = step => r,
-            };
-            let pause = match outcome {
-                Ok(s) if s.standby => Some(Duration::from_secs(10)),
-                Ok(_) => {
-                    delay = Duration::from_secs(1);
-                    None
-                }
-                Err(e) => {
-                    warn!(error = %format!("{e:#}"), retry_in = ?delay, "Telegram polling failed");
-                    self.core
-                        .metrics
-                        .channel_error(crate::core::model::ChannelKind::Telegram);
-                    let d = delay;
-                    delay = (delay * 2).min(Duration::from_secs(60));
-                    Some(d)
-                }
-            };
-            if let Some(p) = pause {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(p) => {}
-                }
-            }
-        }
-        self.release().await;
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        run_reader(self, shutdown).await;
         Ok(())
+    }
+}
+
+impl Reader for Poller {
+    const NAME: &'static str = "Telegram polling";
+    const CHANNEL: ChannelKind = ChannelKind::Telegram;
+
+    async fn round(&mut self) -> anyhow::Result<Round> {
+        if !self.configured {
+            // getUpdates fails while a webhook is set: remove it once.
+            self.tg.configure_delivery().await?;
+            self.configured = true;
+        }
+        let stats = self.poll_once(self.tg.settings.poll_timeout_secs).await?;
+        Ok(if stats.standby { Round::Standby } else { Round::Done })
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.core.metrics
+    }
+
+    fn reader_lock(&mut self) -> &mut ReaderLock {
+        &mut self.lock
     }
 }
 
@@ -199,7 +189,7 @@ async fn webhook(State(h): State<Hook>, headers: HeaderMap, body: Bytes) -> Stat
             let text = String::from_utf8_lossy(&body);
             let _ = chats::dead_letter(
                 &h.core.pool,
-                crate::core::model::ChannelKind::Telegram,
+                ChannelKind::Telegram,
                 &text,
                 &format!("webhook body is not JSON: {e}"),
             )

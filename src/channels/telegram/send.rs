@@ -18,8 +18,9 @@ use super::Telegram;
 use crate::core::model::{ChannelKind, Choice, OutKind, Outgoing};
 use crate::core::{Channel, SendError};
 
-/// Telegram's limit on a message's text, in UTF-16 code units after entities are parsed.
-const MAX_UNITS: usize = 4096;
+/// Telegram's limit on a message's text, in UTF-16 code units after entities are parsed (the
+/// same limit the outbox splits long texts by).
+const MAX_UNITS: usize = ChannelKind::Telegram.max_text_units();
 /// Waits shorter than this are slept through inside a send (the overall limit); longer ones
 /// pause the chat in the outbox.
 const SHORT_WAIT: Duration = Duration::from_millis(250);

@@ -15,6 +15,7 @@ use super::Telegram;
 use crate::core::Core;
 use crate::core::command::Command;
 use crate::core::model::{Address, ChannelKind, Edit, Inbound};
+use crate::hash::fnv1a64;
 use crate::i18n::{Arg, Lang};
 use crate::store::chats;
 
@@ -135,13 +136,6 @@ impl RawMessage {
         }
         self.caption.clone()
     }
-}
-
-/// A hash of an edit's text, so that two edits within one second stay distinct.
-fn text_key(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 impl Telegram {
@@ -305,7 +299,8 @@ impl Telegram {
             channel: ChannelKind::Telegram,
             chat: chat.to_string(),
             native_id: message_id.to_string(),
-            edit_key: format!("{}:{:016x}", m.edit_date.unwrap_or_default(), text_key(&text)),
+            // The text's hash keeps two edits within one second distinct.
+            edit_key: format!("{}:{:016x}", m.edit_date.unwrap_or_default(), fnv1a64(text.as_bytes())),
             text,
             edited_at: time(m.edit_date),
         };

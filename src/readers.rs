@@ -1,0 +1,170 @@
+//! The loop every singleton reader runs (Telegram getUpdates, Matrix sync, IMAP): rounds
+//! while this daemon holds the reader's lock, a look at the lock now and then while another
+//! daemon holds it (taking over when that daemon dies), a growing pause while the service or
+//! the database fails, and the lock let go on shutdown so another daemon takes over at once.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::core::model::ChannelKind;
+use crate::store::locks::ReaderLock;
+use crate::telemetry::Metrics;
+
+/// What a round did, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// It read what there was.
+    Done,
+    /// Another daemon holds the lock: this one stands by.
+    Standby,
+}
+
+/// How a reader paces itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// The pause after a first failure; it doubles with each failure in a row.
+    pub retry: Duration,
+    /// The longest pause between failures.
+    pub max_retry: Duration,
+    /// How often a daemon standing by looks whether the lock is free.
+    pub standby: Duration,
+}
+
+impl Default for Pace {
+    /// For chat services: back within a minute once they are.
+    fn default() -> Pace {
+        Pace {
+            retry: Duration::from_secs(1),
+            max_retry: Duration::from_secs(60),
+            standby: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A singleton reader, driven by [`run_reader`].
+pub trait Reader: Send {
+    /// What it does, for logs ("Telegram polling").
+    const NAME: &'static str;
+    /// The channel whose error count a failed round adds to.
+    const CHANNEL: ChannelKind;
+
+    /// Its pace; [`Pace::default`] unless it says otherwise.
+    fn pace(&self) -> Pace {
+        Pace::default()
+    }
+
+    /// Takes or checks the lock, then reads once (a long poll waits for news inside).
+    fn round(&mut self) -> impl Future<Output = anyhow::Result<Round>> + Send;
+
+    /// Waits for news after a round that read, for readers whose round does not wait.
+    fn wait(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
+    /// Where failed rounds are counted.
+    fn metrics(&self) -> &Metrics;
+
+    /// The lock the rounds take, let go on shutdown.
+    fn reader_lock(&mut self) -> &mut ReaderLock;
+}
+
+/// Runs rounds of `reader` until `shutdown`, then lets its lock go.
+pub async fn run_reader<R: Reader>(mut reader: R, shutdown: CancellationToken) {
+    let pace = reader.pace();
+    let mut backoff = Backoff::new(pace);
+    loop {
+        let outcome = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = reader.round() => r,
+        };
+        let pause = match outcome {
+            Ok(round) => {
+                if backoff.succeeded() {
+                    info!("{}: working again", R::NAME);
+                }
+                if round == Round::Standby {
+                    pace.standby
+                } else {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = reader.wait() => continue,
+                    }
+                }
+            }
+            Err(e) => {
+                let pause = backoff.failed();
+                warn!(error = %format!("{e:#}"), retry_in = ?pause, "{} failed", R::NAME);
+                reader.metrics().channel_error(R::CHANNEL);
+                pause
+            }
+        };
+        if shut_down_during(&shutdown, pause).await {
+            break;
+        }
+    }
+    reader.reader_lock().release().await;
+}
+
+/// Sleeps `pause`; true when `shutdown` came first.
+pub async fn shut_down_during(shutdown: &CancellationToken, pause: Duration) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(pause) => false,
+    }
+}
+
+/// Exponential backoff: each failure in a row doubles the pause, up to a cap.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    pace: Pace,
+    next: Duration,
+    failing: bool,
+}
+
+impl Backoff {
+    /// From `pace.retry` up to `pace.max_retry`.
+    pub fn new(pace: Pace) -> Backoff {
+        Backoff {
+            pace,
+            next: pace.retry,
+            failing: false,
+        }
+    }
+
+    /// Another failure: the pause before the next try.
+    pub fn failed(&mut self) -> Duration {
+        let pause = self.next;
+        self.next = (pause * 2).min(self.pace.max_retry);
+        self.failing = true;
+        pause
+    }
+
+    /// A success: starts over. True when it ends a run of failures.
+    pub fn succeeded(&mut self) -> bool {
+        self.next = self.pace.retry;
+        std::mem::take(&mut self.failing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_starts_over() {
+        let mut b = Backoff::new(Pace {
+            retry: Duration::from_secs(5),
+            max_retry: Duration::from_secs(30),
+            standby: Duration::ZERO,
+        });
+        assert!(!b.succeeded());
+        let pauses: Vec<u64> = (0..5).map(|_| b.failed().as_secs()).collect();
+        assert_eq!(pauses, [5, 10, 20, 30, 30]);
+        assert!(b.succeeded());
+        assert!(!b.succeeded());
+        assert_eq!(b.failed(), Duration::from_secs(5));
+    }
+}
