@@ -3,6 +3,7 @@
 
 pub mod chats;
 pub mod deliveries;
+pub mod enums;
 pub mod locks;
 pub mod partners;
 pub mod posts;
