@@ -16,10 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::core::Core;
 use crate::core::links::Rhythm;
-use crate::core::subscriptions;
 use crate::i18n::{Arg, Lang, escape_html};
 use crate::partners::Partners;
-use crate::store::deliveries;
+use crate::store::{deliveries, subscriptions};
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
@@ -162,12 +161,7 @@ async fn unsubscribe_page(State(core): State<Arc<Core>>, Query(q): Query<TokenQu
     let Some(id) = core.links.read_unsubscribe(&q.t) else {
         return bad_link(&core);
     };
-    let address: Option<String> = sqlx::query_scalar("SELECT address FROM email_subscriptions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&core.pool)
-        .await
-        .ok()
-        .flatten();
+    let address = subscriptions::address(&core.pool, id).await.ok().flatten();
     let Some(address) = address else {
         return bad_link(&core);
     };
@@ -191,16 +185,8 @@ async fn unsubscribe_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQu
     };
     let t = core.texts;
     match subscriptions::unsubscribe(&core.pool, id).await {
-        Ok(Some(address)) => {
-            let area: Option<String> = sqlx::query_scalar("SELECT area_slug FROM email_subscriptions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&core.pool)
-                .await
-                .ok()
-                .flatten();
-            let area = area
-                .and_then(|a| core.areas.get(&a).map(|a| a.name.clone()))
-                .unwrap_or_default();
+        Ok(Some(subscriptions::Unsubscribed { address, area_slug })) => {
+            let area = core.areas.get(&area_slug).map(|a| a.name.clone()).unwrap_or_default();
             let text = t.get(
                 Lang::Fr,
                 "web-unsubscribed",

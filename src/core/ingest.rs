@@ -300,13 +300,11 @@ impl Core {
         lang: Lang,
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<()> {
-        let subs: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, address FROM email_subscriptions WHERE area_slug = $1 AND status = 'active' AND rhythm = 'each'
-             ORDER BY id",
-        )
-        .bind(area)
-        .fetch_all(&mut **tx)
-        .await?;
+        let subs: Vec<(i64, String)> = crate::store::subscriptions::each_message_subscribers(tx, area)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.address))
+            .collect();
         let area_name = self
             .areas
             .get(area)

@@ -129,37 +129,9 @@ pub async fn mark_target_gone(pool: &PgPool, id: i64, channel: &str, target: &st
     let channel: crate::core::model::ChannelKind = channel.parse().map_err(anyhow::Error::msg)?;
     if channel == crate::core::model::ChannelKind::Email {
         // An address refused for good is a hard bounce: its subscription is suspended.
-        suspend_address(pool, target, reason).await?;
+        super::subscriptions::suspend_address(pool, target, reason).await?;
     }
     super::chats::mark_gone(pool, channel, target, reason).await
-}
-
-/// Suspends the email subscription of `address` (hard bounce), with the reason.
-pub async fn suspend_address(pool: &PgPool, address: &str, reason: &str) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE email_subscriptions SET status = 'suspended', suspended_reason = $2
-         WHERE address = $1 AND status = 'active'",
-    )
-    .bind(address.to_lowercase())
-    .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Counts a soft bounce for `address`; the third in a row suspends it.
-pub async fn soft_bounce(pool: &PgPool, address: &str, reason: &str) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE email_subscriptions SET soft_bounces = soft_bounces + 1,
-           status = CASE WHEN soft_bounces + 1 >= 3 THEN 'suspended' ELSE status END,
-           suspended_reason = CASE WHEN soft_bounces + 1 >= 3 THEN $2 ELSE suspended_reason END
-         WHERE address = $1 AND status = 'active'",
-    )
-    .bind(address.to_lowercase())
-    .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 /// Deliveries by status, for /metrics.

@@ -7,6 +7,7 @@ pub mod enums;
 pub mod locks;
 pub mod partners;
 pub mod posts;
+pub mod subscriptions;
 
 use std::time::Duration;
 

@@ -189,9 +189,9 @@ impl MailReader {
             info!(%recipient, %status, "bounce");
             let reason = format!("bounce {status}");
             if status.starts_with('5') {
-                crate::store::deliveries::suspend_address(&core.pool, &recipient, &reason).await?;
+                crate::store::subscriptions::suspend_address(&core.pool, &recipient, &reason).await?;
             } else if status.starts_with('4') {
-                crate::store::deliveries::soft_bounce(&core.pool, &recipient, &reason).await?;
+                crate::store::subscriptions::soft_bounce(&core.pool, &recipient, &reason).await?;
             }
             return Ok(());
         }
@@ -208,11 +208,7 @@ impl MailReader {
             Some(t) => clean_text(&t),
             None => clean_text(&mail.body_html(0).map(|h| html_to_text(&h)).unwrap_or_default()),
         };
-        let subscription: Option<String> =
-            sqlx::query_scalar("SELECT area_slug FROM email_subscriptions WHERE address = $1 AND status = 'active'")
-                .bind(&address)
-                .fetch_optional(&core.pool)
-                .await?;
+        let subscription = crate::store::subscriptions::active_area(&core.pool, &address).await?;
         // An answer to a relayed message, through the bot's plus-address.
         let answered = mail
             .to()
