@@ -7,7 +7,7 @@ use tracing::instrument;
 use super::Core;
 use super::model::{Address, ChannelKind, Edit, Op, OutKind, Outgoing};
 use crate::i18n::Lang;
-use crate::store::deliveries::{self, NewDelivery};
+use crate::store::deliveries::{self, DeliveryStatus, NewDelivery};
 
 /// What an edit or a deletion did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +24,9 @@ pub enum Changed {
 #[derive(sqlx::FromRow)]
 struct Copy {
     id: i64,
-    channel: String,
+    channel: ChannelKind,
     target: String,
-    status: String,
+    status: DeliveryStatus,
     payload: serde_json::Value,
 }
 
@@ -79,11 +79,9 @@ impl Core {
         let copies: Vec<Copy> = sqlx::query_as(COPIES).bind(message_id).fetch_all(&mut *tx).await?;
         let mut queue = Vec::new();
         for c in copies {
-            let Ok(channel) = c.channel.parse::<ChannelKind>() else {
-                continue;
-            };
+            let channel = c.channel;
             let mut msg = self.relay_text(e.channel, &name, &e.text, Lang::Fr);
-            if c.status == "pending" {
+            if c.status == DeliveryStatus::Pending {
                 // Not sent yet: send the new text instead.
                 let old: Outgoing = serde_json::from_value(c.payload).unwrap_or_else(|_| msg.clone());
                 msg.reply_to = old.reply_to;
@@ -143,10 +141,8 @@ impl Core {
         let copies: Vec<Copy> = sqlx::query_as(COPIES).bind(message_id).fetch_all(&mut *tx).await?;
         let mut queue = Vec::new();
         for c in copies {
-            let Ok(to_channel) = c.channel.parse::<ChannelKind>() else {
-                continue;
-            };
-            if c.status == "pending" {
+            let to_channel = c.channel;
+            if c.status == DeliveryStatus::Pending {
                 let cancelled = sqlx::query(
                     "UPDATE deliveries SET status = 'failed', last_error = 'the message was deleted before it was sent'
                      WHERE id = $1 AND status = 'pending'",

@@ -136,7 +136,7 @@ impl Core {
     /// A message to a post's author where they made it, as a reply; its cause is the post's
     /// message, so /fini or /garder in reply to it finds the post.
     fn to_author(&self, p: &AuthorPlace, text: String, dedupe_key: String) -> Option<NewDelivery> {
-        let channel: ChannelKind = p.channel.parse().ok()?;
+        let channel = p.channel;
         let mut msg = Outgoing::new(OutKind::Reminder, text);
         if channel == ChannelKind::Email {
             msg.subject = Some(self.texts.get(Lang::Fr, "email-notice-subject", &[]));

@@ -370,10 +370,7 @@ impl Core {
         match_id: i64,
     ) {
         let lang = Lang::Fr;
-        let channel_name = |c: &str| {
-            let kind: ChannelKind = c.parse().unwrap_or(ChannelKind::Console);
-            self.texts.get(lang, kind.text_id(), &[])
-        };
+        let channel_name = |kind: ChannelKind| self.texts.get(lang, kind.text_id(), &[]);
         let (to_author, to_other) = match dir {
             Direction::Request => ("match-for-requester", "match-for-offerer"),
             Direction::Offer => ("match-for-offerer", "match-for-requester"),
@@ -384,7 +381,7 @@ impl Core {
             &[
                 ("item", Arg::from(other.item.as_str())),
                 ("name", Arg::from(other.author.as_str())),
-                ("channel", Arg::from(channel_name(&other.channel))),
+                ("channel", Arg::from(channel_name(other.channel))),
                 ("number", Arg::from(other.id)),
             ],
         );
@@ -408,16 +405,15 @@ impl Core {
             cause: Some(message_id),
         });
         // In a room both people share, the first notice names them both: one is enough.
-        if let Ok(channel) = other.channel.parse::<ChannelKind>()
-            && (channel != here.channel || other.chat != here.target)
-        {
+        let channel = other.channel;
+        if channel != here.channel || other.chat != here.target {
             let there_text = self.texts.get(
                 lang,
                 to_other,
                 &[
                     ("item", Arg::from(item)),
                     ("name", Arg::from(m.sender_name.as_str())),
-                    ("channel", Arg::from(channel_name(m.channel.as_str()))),
+                    ("channel", Arg::from(channel_name(m.channel))),
                     ("number", Arg::from(post_id)),
                 ],
             );

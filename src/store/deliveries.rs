@@ -5,13 +5,14 @@ use std::time::Duration;
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
-use crate::core::model::{Address, Op, Outgoing, split_text};
+pub use super::enums::DeliveryStatus;
+use crate::core::model::{Address, ChannelKind, Op, Outgoing, split_text};
 
 /// A claimed delivery.
 #[derive(Debug, Clone, FromRow)]
 pub struct Claimed {
     pub id: i64,
-    pub channel: String,
+    pub channel: ChannelKind,
     pub target: String,
     pub payload: serde_json::Value,
     pub attempts: i32,
@@ -124,10 +125,15 @@ pub async fn set_remote_id(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::R
 
 /// The target of delivery `id` is gone for the bot: this delivery fails with the reason, the
 /// chat is marked, and what else was queued for it fails too.
-pub async fn mark_target_gone(pool: &PgPool, id: i64, channel: &str, target: &str, reason: &str) -> anyhow::Result<()> {
+pub async fn mark_target_gone(
+    pool: &PgPool,
+    id: i64,
+    channel: ChannelKind,
+    target: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
     mark_failed(pool, id, reason).await?;
-    let channel: crate::core::model::ChannelKind = channel.parse().map_err(anyhow::Error::msg)?;
-    if channel == crate::core::model::ChannelKind::Email {
+    if channel == ChannelKind::Email {
         // An address refused for good is a hard bounce: its subscription is suspended.
         super::subscriptions::suspend_address(pool, target, reason).await?;
     }
@@ -135,7 +141,7 @@ pub async fn mark_target_gone(pool: &PgPool, id: i64, channel: &str, target: &st
 }
 
 /// Deliveries by status, for /metrics.
-pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
+pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(DeliveryStatus, i64)>> {
     Ok(
         sqlx::query_as("SELECT status, count(*) FROM deliveries GROUP BY status ORDER BY status")
             .fetch_all(pool)

@@ -4,7 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
-use crate::parse::Post;
+pub use super::enums::PostStatus;
+use crate::core::model::ChannelKind;
+use crate::parse::{Direction, Post};
 
 /// Where the author of post `p` (its message `msg`) hears about it: the chat, or for a post
 /// made by email their address (an email list is not somewhere to write to).
@@ -29,7 +31,7 @@ pub async fn insert_and_match(
         return Ok(Vec::new());
     }
     let ordinals: Vec<i32> = (0..found.len() as i32).collect();
-    let dirs: Vec<String> = found.iter().map(|p| p.direction.to_string()).collect();
+    let dirs: Vec<&str> = found.iter().map(|p| p.direction.as_str()).collect();
     let kinds: Vec<&str> = found
         .iter()
         .map(|p| {
@@ -139,7 +141,7 @@ struct MatchRow {
     message_id: Option<i64>,
     item: Option<String>,
     author: Option<String>,
-    channel: Option<String>,
+    channel: Option<ChannelKind>,
     chat: Option<String>,
     native_id: Option<String>,
     rank: Option<f32>,
@@ -179,7 +181,7 @@ pub struct Candidate {
     pub message_id: i64,
     pub item: String,
     pub author: String,
-    pub channel: String,
+    pub channel: ChannelKind,
     /// Where its author hears about it: the chat, or their address for a post made by email.
     pub chat: String,
     pub native_id: String,
@@ -191,7 +193,7 @@ pub struct Candidate {
 pub async fn candidates(
     tx: &mut Tx<'_>,
     area: &str,
-    direction: &str,
+    direction: Direction,
     member: i64,
     item: &str,
     category: &str,
@@ -220,13 +222,13 @@ pub async fn candidates(
 #[derive(Debug, Clone, FromRow)]
 pub struct Listed {
     pub id: i64,
-    pub direction: String,
+    pub direction: Direction,
     pub item: String,
     pub category: String,
     pub author: String,
     pub when_from: Option<NaiveDate>,
     pub when_to: Option<NaiveDate>,
-    pub status: String,
+    pub status: PostStatus,
 }
 
 const LISTED: &str = "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
@@ -305,7 +307,7 @@ pub async fn of_replied_message(pool: &PgPool, channel: &str, chat: &str, replie
 
 /// Locks post `id` for a change by `member`: its item when `member` wrote it and it is open.
 async fn lock_own_open(tx: &mut Tx<'_>, id: i64, member: i64) -> anyhow::Result<Result<String, Close>> {
-    let row: Option<(i64, String, String)> =
+    let row: Option<(i64, PostStatus, String)> =
         sqlx::query_as("SELECT member_id, status, item FROM posts WHERE id = $1 FOR UPDATE")
             .bind(id)
             .fetch_optional(&mut **tx)
@@ -313,7 +315,7 @@ async fn lock_own_open(tx: &mut Tx<'_>, id: i64, member: i64) -> anyhow::Result<
     Ok(match row {
         None => Err(Close::NotFound),
         Some((owner, _, _)) if owner != member => Err(Close::NotYours),
-        Some((_, status, _)) if status == "closed" => Err(Close::AlreadyClosed),
+        Some((_, PostStatus::Closed, _)) => Err(Close::AlreadyClosed),
         Some((_, _, item)) => Ok(item),
     })
 }
@@ -363,10 +365,10 @@ pub struct AuthorPlace {
     pub member_id: i64,
     pub message_id: i64,
     pub area_slug: String,
-    pub direction: String,
+    pub direction: Direction,
     pub item: String,
     pub category: String,
-    pub channel: String,
+    pub channel: ChannelKind,
     pub target: String,
     pub native_id: String,
 }
