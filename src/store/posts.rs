@@ -15,6 +15,53 @@ const AUTHOR_TARGET: &str = "CASE WHEN msg.channel = 'email'
                    msg.chat_external_id)
      ELSE msg.chat_external_id END";
 
+/// The candidates of one post: up to `limit` open posts of `area` in `direction`, by someone
+/// other than `member`, whose thing matches `item` (French full-text search on the item
+/// alone); same category first, then best rank, newest first. The arguments are SQL
+/// expressions (parameters or columns), so [`insert_and_match`] runs it per new post and
+/// [`candidates`] for one post, with the same text.
+fn candidates_sql(area: &str, direction: &str, member: &str, item: &str, category: &str, limit: &str) -> String {
+    format!(
+        "SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
+                msg.native_id, ts_rank(p.item_search, q) AS rank
+         FROM posts p, plainto_tsquery('french', {item}) q, members m, messages msg
+         WHERE p.area_slug = {area} AND p.direction = {direction} AND p.status = 'open' AND p.member_id <> {member}
+           AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
+         ORDER BY (p.category = {category}) DESC, rank DESC, p.id DESC
+         LIMIT {limit}"
+    )
+}
+
+/// The statement of [`insert_and_match`]. The candidates are read in the statement's
+/// snapshot: the new posts never match themselves.
+static INSERT_AND_MATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let candidates = candidates_sql(
+        "$1",
+        "CASE WHEN ins.direction = 'offer' THEN 'request' ELSE 'offer' END",
+        "$2",
+        "ins.item",
+        "ins.category",
+        "$15",
+    );
+    format!(
+        "WITH ins AS (
+             INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
+                                when_from, when_to, price_cents, confidence, source_text)
+             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
+             FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
+                         $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
+             ORDER BY o
+             RETURNING id, ordinal, direction, item, category)
+         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
+         FROM ins LEFT JOIN LATERAL ({candidates}) c ON true
+         ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
+    )
+});
+
+/// The statement of [`candidates`].
+static CANDIDATES: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| candidates_sql("$1", "$2", "$3", "$4", "$5", "$6"));
+
 /// Stores the parsed posts of message `message_id` and finds, for each, up to `limit` open
 /// posts of the other direction that fit it (see [`candidates`]), in one statement. Returns,
 /// in order, each new post's id with its candidates.
@@ -50,81 +97,33 @@ pub async fn insert_and_match(
     let prices: Vec<Option<i64>> = found.iter().map(|p| p.price.map(|x| x.cents as i64)).collect();
     let confs: Vec<f32> = found.iter().map(|p| p.confidence).collect();
     let sources: Vec<&str> = found.iter().map(|p| text.get(p.span.clone()).unwrap_or(text)).collect();
-    // The candidates are read in the statement's snapshot: the new posts never match themselves.
-    let rows: Vec<MatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH ins AS (
-             INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
-                                when_from, when_to, price_cents, confidence, source_text)
-             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
-             FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
-                         $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
-             ORDER BY o
-             RETURNING id, ordinal, direction, item, category)
-         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
-         FROM ins LEFT JOIN LATERAL (
-             SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
-                    msg.native_id, ts_rank(p.item_search, q) AS rank
-             FROM posts p, plainto_tsquery('french', ins.item) q, members m, messages msg
-             WHERE p.area_slug = $1 AND p.status = 'open' AND p.member_id <> $2
-               AND p.direction = CASE WHEN ins.direction = 'offer' THEN 'request' ELSE 'offer' END
-               AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
-             ORDER BY (p.category = ins.category) DESC, rank DESC, p.id DESC
-             LIMIT $15) c ON true
-         ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
-    )))
-    .bind(area)
-    .bind(member)
-    .bind(message_id)
-    .bind(&ordinals)
-    .bind(&dirs)
-    .bind(&kinds)
-    .bind(&modes)
-    .bind(&items)
-    .bind(&cats)
-    .bind(&froms)
-    .bind(&tos)
-    .bind(&prices)
-    .bind(&confs)
-    .bind(&sources)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows: Vec<MatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(INSERT_AND_MATCH.as_str()))
+        .bind(area)
+        .bind(member)
+        .bind(message_id)
+        .bind(&ordinals)
+        .bind(&dirs)
+        .bind(&kinds)
+        .bind(&modes)
+        .bind(&items)
+        .bind(&cats)
+        .bind(&froms)
+        .bind(&tos)
+        .bind(&prices)
+        .bind(&confs)
+        .bind(&sources)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?;
     let mut out: Vec<(i64, Vec<Candidate>)> = Vec::with_capacity(found.len());
     for r in rows {
         if out.last().is_none_or(|(id, _)| *id != r.post_id) {
             out.push((r.post_id, Vec::new()));
         }
-        if let (
-            Some(id),
-            Some(member_id),
-            Some(message_id),
-            Some(item),
-            Some(author),
-            Some(channel),
-            Some(chat),
-            Some(native_id),
-        ) = (
-            r.id,
-            r.member_id,
-            r.message_id,
-            r.item,
-            r.author,
-            r.channel,
-            r.chat,
-            r.native_id,
-        ) && let Some(last) = out.last_mut()
+        if let Some(c) = r.candidate()
+            && let Some(last) = out.last_mut()
         {
-            last.1.push(Candidate {
-                id,
-                member_id,
-                message_id,
-                item,
-                author,
-                channel,
-                chat,
-                native_id,
-                rank: r.rank.unwrap_or(0.0),
-            });
+            last.1.push(c);
         }
     }
     Ok(out)
@@ -145,6 +144,23 @@ struct MatchRow {
     chat: Option<String>,
     native_id: Option<String>,
     rank: Option<f32>,
+}
+
+impl MatchRow {
+    /// Its candidate, if the new post has one.
+    fn candidate(self) -> Option<Candidate> {
+        Some(Candidate {
+            id: self.id?,
+            member_id: self.member_id?,
+            message_id: self.message_id?,
+            item: self.item?,
+            author: self.author?,
+            channel: self.channel?,
+            chat: self.chat?,
+            native_id: self.native_id?,
+            rank: self.rank.unwrap_or(0.0),
+        })
+    }
 }
 
 /// Records matches (request, offer, score) in one statement, skipping pairs matched before;
@@ -188,8 +204,8 @@ pub struct Candidate {
     pub rank: f32,
 }
 
-/// Open posts of `area` in `direction`, by someone other than `member`, whose thing matches
-/// `item` (French full-text search on the item alone); same category first, then best rank, newest first.
+/// The candidates of one post by `member` about `item` in `category`: up to `limit` open posts
+/// of `area` in `direction` (the other one), chosen and ordered as [`insert_and_match`] does.
 pub async fn candidates(
     tx: &mut Tx<'_>,
     area: &str,
@@ -199,23 +215,15 @@ pub async fn candidates(
     category: &str,
     limit: i64,
 ) -> anyhow::Result<Vec<Candidate>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
-                msg.native_id, ts_rank(p.item_search, q) AS rank
-         FROM posts p, plainto_tsquery('french', $4) q, members m, messages msg
-         WHERE p.area_slug = $1 AND p.direction = $2 AND p.status = 'open' AND p.member_id <> $3
-           AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
-         ORDER BY (p.category = $5) DESC, rank DESC, p.id DESC
-         LIMIT $6"
-    )))
-    .bind(area)
-    .bind(direction)
-    .bind(member)
-    .bind(item)
-    .bind(category)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(CANDIDATES.as_str()))
+        .bind(area)
+        .bind(direction)
+        .bind(member)
+        .bind(item)
+        .bind(category)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
 }
 
 /// A post as listed by the commands.
