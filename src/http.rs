@@ -18,7 +18,7 @@ use crate::core::Core;
 use crate::core::links::Rhythm;
 use crate::i18n::{Arg, Lang, escape_html};
 use crate::partners::Partners;
-use crate::store::{deliveries, subscriptions};
+use crate::store::{self, deliveries, subscriptions};
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
@@ -234,7 +234,7 @@ async fn partner_link(
 }
 
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&s.pool).await {
+    match store::ping(&s.pool).await {
         Ok(_) => (StatusCode::OK, "ok\n".to_owned()),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e}\n")),
     }
@@ -256,11 +256,7 @@ async fn metrics_page(State(s): State<AppState>) -> impl IntoResponse {
             "voisinage_digests_total{{period=\"{period}\",status=\"{status}\"}} {n}\n"
         ));
     }
-    let clicks: Vec<(String, i64)> =
-        sqlx::query_as("SELECT partner_id, sum(clicks)::bigint FROM partner_clicks GROUP BY 1 ORDER BY 1")
-            .fetch_all(&s.pool)
-            .await
-            .unwrap_or_default();
+    let clicks = store::partners::click_totals(&s.pool).await.unwrap_or_default();
     page.push_str(
         "# HELP voisinage_partner_clicks_total Clicks on partner links (per partner; per day in partner_clicks).\n",
     );

@@ -294,14 +294,7 @@ impl MailReader {
     /// Passes an email answer to the author of message `message`, in their own chat, as a reply.
     async fn answer(&self, message: i64, from: &str, name: &str, native_id: &str, text: &str) -> anyhow::Result<()> {
         let core = &self.core;
-        let original: Option<(String, String, String, String)> = sqlx::query_as(
-            "SELECT channel, chat_external_id, native_id, coalesce((SELECT external_id FROM identities i
-                 WHERE i.member_id = m.member_id AND i.channel = m.channel), '')
-             FROM messages m WHERE id = $1",
-        )
-        .bind(message)
-        .fetch_optional(&core.pool)
-        .await?;
+        let original = crate::store::messages::origin(&core.pool, message).await?;
         // Kept like every message (in no room: the answer is for the author alone).
         core.ingest(&Inbound {
             channel: ChannelKind::Email,
@@ -314,10 +307,13 @@ impl MailReader {
             ..Default::default()
         })
         .await?;
-        let Some((channel, chat, replied, author)) = original else {
-            return Ok(());
-        };
-        let Ok(channel) = channel.parse::<ChannelKind>() else {
+        let Some(crate::store::messages::Origin {
+            channel,
+            chat,
+            native_id: replied,
+            author,
+        }) = original
+        else {
             return Ok(());
         };
         let mut msg = core.relay_text(ChannelKind::Email, name, text, Lang::Fr);
