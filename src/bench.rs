@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::areas::Areas;
 use crate::core::Core;
 use crate::core::model::{ChannelKind, Inbound};
+use crate::parse::Direction;
 use crate::pgcluster::PrivateCluster;
 
 #[derive(Debug, clap::Args)]
@@ -184,7 +185,11 @@ pub async fn run(settings: crate::config::Settings, args: &BenchArgs) -> anyhow:
     for q in 0..args.queries {
         let area = format!("bench-{:03}", (q * 7919) % args.areas as usize);
         let (item, category) = ITEMS[(q * 31) % ITEMS.len()];
-        let dir = if q % 2 == 0 { "offer" } else { "request" };
+        let dir = if q % 2 == 0 {
+            Direction::Offer
+        } else {
+            Direction::Request
+        };
         let mut tx = pool.begin().await?;
         let t = Instant::now();
         let c = crate::store::posts::candidates(&mut tx, &area, dir, -1, item, category, 3).await?;

@@ -16,10 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::core::Core;
 use crate::core::links::Rhythm;
-use crate::core::subscriptions;
 use crate::i18n::{Arg, Lang, escape_html};
 use crate::partners::Partners;
-use crate::store::deliveries;
+use crate::store::{self, deliveries, subscriptions};
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
@@ -162,12 +161,7 @@ async fn unsubscribe_page(State(core): State<Arc<Core>>, Query(q): Query<TokenQu
     let Some(id) = core.links.read_unsubscribe(&q.t) else {
         return bad_link(&core);
     };
-    let address: Option<String> = sqlx::query_scalar("SELECT address FROM email_subscriptions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&core.pool)
-        .await
-        .ok()
-        .flatten();
+    let address = subscriptions::address(&core.pool, id).await.ok().flatten();
     let Some(address) = address else {
         return bad_link(&core);
     };
@@ -191,16 +185,8 @@ async fn unsubscribe_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQu
     };
     let t = core.texts;
     match subscriptions::unsubscribe(&core.pool, id).await {
-        Ok(Some(address)) => {
-            let area: Option<String> = sqlx::query_scalar("SELECT area_slug FROM email_subscriptions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&core.pool)
-                .await
-                .ok()
-                .flatten();
-            let area = area
-                .and_then(|a| core.areas.get(&a).map(|a| a.name.clone()))
-                .unwrap_or_default();
+        Ok(Some(subscriptions::Unsubscribed { address, area_slug })) => {
+            let area = core.areas.get(&area_slug).map(|a| a.name.clone()).unwrap_or_default();
             let text = t.get(
                 Lang::Fr,
                 "web-unsubscribed",
@@ -248,7 +234,7 @@ async fn partner_link(
 }
 
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&s.pool).await {
+    match store::ping(&s.pool).await {
         Ok(_) => (StatusCode::OK, "ok\n".to_owned()),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e}\n")),
     }
@@ -270,11 +256,7 @@ async fn metrics_page(State(s): State<AppState>) -> impl IntoResponse {
             "voisinage_digests_total{{period=\"{period}\",status=\"{status}\"}} {n}\n"
         ));
     }
-    let clicks: Vec<(String, i64)> =
-        sqlx::query_as("SELECT partner_id, sum(clicks)::bigint FROM partner_clicks GROUP BY 1 ORDER BY 1")
-            .fetch_all(&s.pool)
-            .await
-            .unwrap_or_default();
+    let clicks = store::partners::click_totals(&s.pool).await.unwrap_or_default();
     page.push_str(
         "# HELP voisinage_partner_clicks_total Clicks on partner links (per partner; per day in partner_clicks).\n",
     );

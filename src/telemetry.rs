@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::core::model::ChannelKind;
 use crate::parse::{Category, Direction};
+use crate::store::deliveries::DeliveryStatus;
 
 /// Starts logging to stderr at `level` (overridden by RUST_LOG).
 pub fn init(level: &str) {
@@ -76,7 +77,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition; `deliveries` are the outbox counts by status.
-    pub fn render(&self, deliveries: &[(String, i64)]) -> String {
+    pub fn render(&self, deliveries: &[(DeliveryStatus, i64)]) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -113,9 +114,9 @@ impl Metrics {
             "# HELP voisinage_deliveries Outbox rows by status (all daemons on this database)."
         );
         let _ = writeln!(out, "# TYPE voisinage_deliveries gauge");
-        for status in ["pending", "sending", "sent", "failed"] {
-            let n = deliveries.iter().find(|(s, _)| s == status).map(|x| x.1).unwrap_or(0);
-            let _ = writeln!(out, "voisinage_deliveries{{status=\"{status}\"}} {n}");
+        for status in DeliveryStatus::ALL {
+            let n = deliveries.iter().find(|(s, _)| *s == status).map(|x| x.1).unwrap_or(0);
+            let _ = writeln!(out, "voisinage_deliveries{{status=\"{}\"}} {n}", status.as_str());
         }
         let _ = writeln!(out, "# HELP voisinage_sends_total Sends by this daemon, by outcome.");
         let _ = writeln!(out, "# TYPE voisinage_sends_total counter");

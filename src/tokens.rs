@@ -84,15 +84,7 @@ pub async fn shared_key(pool: &sqlx::PgPool, name: &str) -> anyhow::Result<Vec<u
     use rand::RngCore;
     let mut fresh = vec![0u8; 32];
     rand::rng().fill_bytes(&mut fresh);
-    sqlx::query("INSERT INTO daemon_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .bind(&fresh)
-        .execute(pool)
-        .await?;
-    Ok(sqlx::query_scalar("SELECT value FROM daemon_secrets WHERE name = $1")
-        .bind(name)
-        .fetch_one(pool)
-        .await?)
+    crate::store::secrets::shared_key(pool, name, &fresh).await
 }
 
 #[cfg(test)]

@@ -117,10 +117,7 @@ impl Core {
     /// A message to a post's author where they made it, as a reply; its cause is the post's
     /// message, so /fini or /garder in reply to it finds the post.
     fn to_author(&self, p: &AuthorPlace, lang: Lang, text: String, dedupe_key: String) -> anyhow::Result<NewDelivery> {
-        let channel: ChannelKind = p
-            .channel
-            .parse()
-            .map_err(|e| anyhow::anyhow!("the place of post {}: {e}", p.post_id))?;
+        let channel = p.channel;
         let mut msg = Outgoing::new(OutKind::Reminder, text);
         if channel == ChannelKind::Email {
             msg.subject = Some(self.texts.get(lang, "email-notice-subject", &[]));

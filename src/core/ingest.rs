@@ -332,10 +332,7 @@ impl Core {
         match_id: i64,
     ) -> anyhow::Result<()> {
         let m = who.m;
-        let other_channel: ChannelKind = other
-            .channel
-            .parse()
-            .map_err(|e| anyhow::anyhow!("the channel of post {}: {e}", other.id))?;
+        let other_channel = other.channel;
         let (to_author, to_other) = match new.direction {
             Direction::Request => ("match-for-requester", "match-for-offerer"),
             Direction::Offer => ("match-for-offerer", "match-for-requester"),

@@ -10,7 +10,7 @@ use tracing::info;
 use super::Core;
 use super::model::{Address, ChannelKind, Inbound};
 use crate::i18n::{Arg, Lang};
-use crate::store::{chats, deliveries, messages, subscriptions};
+use crate::store::{chats, messages, subscriptions};
 
 /// An email as the adapter read it.
 #[derive(Debug, Clone, Default)]
@@ -81,9 +81,9 @@ impl Core {
         info!(%recipient, %status, "bounce");
         let reason = format!("bounce {status}");
         if status.starts_with('5') {
-            deliveries::suspend_address(&self.pool, recipient, &reason).await?;
+            subscriptions::suspend_address(&self.pool, recipient, &reason).await?;
         } else if status.starts_with('4') {
-            deliveries::soft_bounce(&self.pool, recipient, &reason).await?;
+            subscriptions::soft_bounce(&self.pool, recipient, &reason).await?;
         }
         Ok(())
     }
@@ -153,19 +153,23 @@ impl Core {
             ..Default::default()
         })
         .await?;
-        let Some((channel, chat, replied, author)) = origin else {
+        let Some(origin) = origin else {
             return Ok(());
         };
         let lang = messages::author_lang(&self.pool, message).await?;
         let mut msg = self.relay_text(ChannelKind::Email, &mail.name, &mail.text, lang);
-        let to = if channel == ChannelKind::Email {
-            author
+        let to = if origin.channel == ChannelKind::Email {
+            origin.author
         } else {
-            msg.reply_to = Some(replied);
-            chat
+            msg.reply_to = Some(origin.native_id);
+            origin.chat
         };
         let key = format!("email-answer:{}", mail.native_id);
-        self.queue_one(Address { channel, target: to }, msg, key).await?;
+        let to = Address {
+            channel: origin.channel,
+            target: to,
+        };
+        self.queue_one(to, msg, key).await?;
         Ok(())
     }
 }

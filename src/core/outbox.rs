@@ -130,12 +130,7 @@ impl Outbox {
     }
 
     async fn deliver(&self, d: Claimed) -> anyhow::Result<Outcome> {
-        let Some(channel) = d
-            .channel
-            .parse::<ChannelKind>()
-            .ok()
-            .and_then(|k| self.channels.get(&k))
-        else {
+        let Some(channel) = self.channels.get(&d.channel) else {
             deliveries::mark_failed(&self.pool, d.id, &format!("no channel `{}` in this daemon", d.channel)).await?;
             return Ok(Outcome::Failed);
         };
@@ -203,7 +198,7 @@ impl Outbox {
             }
             Err(SendError::Gone(reason)) => {
                 warn!(delivery = d.id, target = %d.target, %reason, "chat gone: nothing more is sent there");
-                deliveries::mark_target_gone(&self.pool, d.id, &d.channel, &d.target, &reason).await?;
+                deliveries::mark_target_gone(&self.pool, d.id, d.channel, &d.target, &reason).await?;
                 self.metrics.sent(false);
                 Outcome::Failed
             }

@@ -65,7 +65,7 @@ pub async fn area_links(core: &Core, tx: &mut Tx<'_>, area: &str, lang: Lang) ->
     let link = |kind: ChannelKind| {
         rooms
             .iter()
-            .find(|r| r.channel == kind.as_str())
+            .find(|r| r.channel == kind)
             .and_then(|r| match kind {
                 // A Matrix room can always be reached through matrix.to.
                 ChannelKind::Matrix => Some(

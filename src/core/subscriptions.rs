@@ -4,7 +4,6 @@
 //! unsubscribe link names the subscription and does not expire.
 
 use chrono::Utc;
-use sqlx::PgPool;
 
 use super::Core;
 use super::commands::Asker;
@@ -168,44 +167,6 @@ pub fn language_of_request(text: &str) -> Option<Lang> {
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| english.contains(&w))
         .then_some(Lang::En)
-}
-
-/// Applies a confirmed request: the subscription is created or moved to this area and rhythm.
-pub async fn confirm(pool: &PgPool, r: &Request) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO email_subscriptions (address, area_slug, member_id, rhythm) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (address) DO UPDATE SET area_slug = $2, member_id = coalesce($3, email_subscriptions.member_id),
-           rhythm = $4, status = 'active', confirmed_at = now(), unsubscribed_at = NULL, suspended_reason = NULL,
-           soft_bounces = 0
-         RETURNING id",
-    )
-    .bind(&r.address)
-    .bind(&r.area)
-    .bind(r.member)
-    .bind(r.rhythm.as_str())
-    .fetch_one(pool)
-    .await?)
-}
-
-/// Unsubscribes; returns the address, or None for an unknown subscription.
-pub async fn unsubscribe(pool: &PgPool, id: i64) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "UPDATE email_subscriptions SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now())
-         WHERE id = $1 RETURNING address",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?)
-}
-
-/// The active subscription of an address, if any.
-pub async fn active_id(pool: &PgPool, address: &str) -> anyhow::Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM email_subscriptions WHERE address = $1 AND status = 'active'")
-            .bind(address.to_lowercase())
-            .fetch_optional(pool)
-            .await?,
-    )
 }
 
 #[cfg(test)]

@@ -260,9 +260,7 @@ impl Digester {
         let mut queued = store::queue_subscribers(&mut tx, id, area, period, &email.subject).await?;
         let mut summaries = Vec::new();
         for room in rooms {
-            let Ok(channel) = room.channel.parse::<ChannelKind>() else {
-                continue;
-            };
+            let channel = room.channel;
             let (text, html) = self.renderer.summary(&digest, channel);
             let mut msg = Outgoing::new(OutKind::Digest, text);
             msg.html = Some(html);

@@ -107,12 +107,21 @@ impl fmt::Display for Category {
     }
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Direction {
+    pub const ALL: [Direction; 2] = [Direction::Offer, Direction::Request];
+
+    /// The stored form: "offer" or "request".
+    pub fn as_str(self) -> &'static str {
+        match self {
             Direction::Offer => "offer",
             Direction::Request => "request",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

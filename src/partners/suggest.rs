@@ -89,7 +89,7 @@ async fn suggest(
 /// The suggestion for `place`'s author, as a reply to the request.
 fn suggestion(core: &Core, place: &AuthorPlace, partner: &Partner) -> anyhow::Result<NewDelivery> {
     let lang = Lang::Fr;
-    let channel: ChannelKind = place.channel.parse().map_err(anyhow::Error::msg)?;
+    let channel = place.channel;
     let link = partner.link(&core.links, &place.area_slug, &place.item);
     let args = [
         ("item", Arg::from(place.item.as_str())),

@@ -62,7 +62,7 @@ pub async fn upsert_direct(tx: &mut Tx<'_>, channel: ChannelKind, external_id: &
 /// A room of an area, as onboarding shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoomLink {
-    pub channel: String,
+    pub channel: ChannelKind,
     pub external_id: String,
     pub invite_link: Option<String>,
 }

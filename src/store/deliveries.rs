@@ -5,13 +5,14 @@ use std::time::Duration;
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
+pub use super::enums::DeliveryStatus;
 use crate::core::model::{Address, ChannelKind, Op, Outgoing, split_text};
 
 /// A claimed delivery.
 #[derive(Debug, Clone, FromRow)]
 pub struct Claimed {
     pub id: i64,
-    pub channel: String,
+    pub channel: ChannelKind,
     pub target: String,
     pub payload: serde_json::Value,
     pub attempts: i32,
@@ -124,46 +125,23 @@ pub async fn set_remote_id(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::R
 
 /// The target of delivery `id` is gone for the bot: this delivery fails with the reason, the
 /// chat is marked, and what else was queued for it fails too.
-pub async fn mark_target_gone(pool: &PgPool, id: i64, channel: &str, target: &str, reason: &str) -> anyhow::Result<()> {
+pub async fn mark_target_gone(
+    pool: &PgPool,
+    id: i64,
+    channel: ChannelKind,
+    target: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
     mark_failed(pool, id, reason).await?;
-    let channel: crate::core::model::ChannelKind = channel.parse().map_err(anyhow::Error::msg)?;
-    if channel == crate::core::model::ChannelKind::Email {
+    if channel == ChannelKind::Email {
         // An address refused for good is a hard bounce: its subscription is suspended.
-        suspend_address(pool, target, reason).await?;
+        super::subscriptions::suspend_address(pool, target, reason).await?;
     }
     super::chats::mark_gone(pool, channel, target, reason).await
 }
 
-/// Suspends the email subscription of `address` (hard bounce), with the reason.
-pub async fn suspend_address(pool: &PgPool, address: &str, reason: &str) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE email_subscriptions SET status = 'suspended', suspended_reason = $2
-         WHERE address = $1 AND status = 'active'",
-    )
-    .bind(address.to_lowercase())
-    .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Counts a soft bounce for `address`; the third in a row suspends it.
-pub async fn soft_bounce(pool: &PgPool, address: &str, reason: &str) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE email_subscriptions SET soft_bounces = soft_bounces + 1,
-           status = CASE WHEN soft_bounces + 1 >= 3 THEN 'suspended' ELSE status END,
-           suspended_reason = CASE WHEN soft_bounces + 1 >= 3 THEN $2 ELSE suspended_reason END
-         WHERE address = $1 AND status = 'active'",
-    )
-    .bind(address.to_lowercase())
-    .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 /// Deliveries by status, for /metrics.
-pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
+pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(DeliveryStatus, i64)>> {
     Ok(
         sqlx::query_as("SELECT status, count(*) FROM deliveries GROUP BY status ORDER BY status")
             .fetch_all(pool)
@@ -253,7 +231,7 @@ pub async fn enqueue_many(tx: &mut Tx<'_>, items: &[NewDelivery]) -> anyhow::Res
 }
 
 /// A copy of a neighbour's message that the bridge queued or sent.
-#[derive(Debug)]
+#[derive(Debug, FromRow)]
 pub struct RelayCopy {
     pub id: i64,
     pub channel: ChannelKind,
@@ -265,28 +243,14 @@ pub struct RelayCopy {
 
 /// The relayed copies of `message` (not its edits or deletions, not failed ones), in order.
 pub async fn relay_copies(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Vec<RelayCopy>> {
-    let rows: Vec<(i64, String, String, bool, serde_json::Value)> = sqlx::query_as(
-        "SELECT id, channel, target, status = 'pending', payload FROM deliveries
+    Ok(sqlx::query_as(
+        "SELECT id, channel, target, status = 'pending' AS pending, payload FROM deliveries
          WHERE cause_message_id = $1 AND payload->>'kind' = 'relay' AND payload->'op' IS NULL AND status <> 'failed'
          ORDER BY id",
     )
     .bind(message)
     .fetch_all(&mut **tx)
-    .await?;
-    rows.into_iter()
-        .map(|(id, channel, target, pending, payload)| {
-            let channel = channel
-                .parse::<ChannelKind>()
-                .map_err(|e| anyhow::anyhow!("deliveries.channel of delivery {id}: {e}"))?;
-            Ok(RelayCopy {
-                id,
-                channel,
-                target,
-                pending,
-                payload,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// Replaces the payload of a delivery not sent yet. Returns whether it was still pending.

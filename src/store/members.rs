@@ -16,16 +16,6 @@ pub struct Member {
     pub lang: Lang,
 }
 
-/// Reads a stored language code: an unknown one is an error naming it (the column's CHECK
-/// constraint keeps them out, so this means the schema and the code disagree).
-pub fn lang_from_db(code: &str) -> anyhow::Result<Lang> {
-    match code {
-        "fr" => Ok(Lang::Fr),
-        "en" => Ok(Lang::En),
-        other => anyhow::bail!("members.lang: unknown language `{other}` in the database"),
-    }
-}
-
 /// The member behind `sender`'s account on `channel`, created on first contact with `name`,
 /// `lang` (the channel's hint, or French) and `area` (the chat's, if any). A known member
 /// without an area gets this one.
@@ -37,7 +27,7 @@ pub async fn resolve(
     lang: Lang,
     area: Option<&str>,
 ) -> anyhow::Result<Member> {
-    let known: Option<(i64, String)> = sqlx::query_as(
+    let known: Option<(i64, Lang)> = sqlx::query_as(
         "UPDATE members m SET area_slug = coalesce(m.area_slug, $3) FROM identities i
          WHERE i.member_id = m.id AND i.channel = $1 AND i.external_id = $2
          RETURNING m.id, m.lang",
@@ -48,10 +38,7 @@ pub async fn resolve(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some((id, lang)) = known {
-        return Ok(Member {
-            id,
-            lang: lang_from_db(&lang)?,
-        });
+        return Ok(Member { id, lang });
     }
     let id: i64 =
         sqlx::query_scalar("INSERT INTO members (display_name, area_slug, lang) VALUES ($1, $2, $3) RETURNING id")
@@ -72,30 +59,28 @@ pub async fn resolve(
 
 /// The language of a known member.
 pub async fn lang(db: impl PgExecutor<'_>, member: i64) -> anyhow::Result<Lang> {
-    let code: Option<String> = sqlx::query_scalar("SELECT lang FROM members WHERE id = $1")
+    let lang: Option<Lang> = sqlx::query_scalar("SELECT lang FROM members WHERE id = $1")
         .bind(member)
         .fetch_optional(db)
         .await?;
-    code.map_or(Ok(Lang::Fr), |c| lang_from_db(&c))
+    Ok(lang.unwrap_or_default())
 }
 
 /// The languages of the authors of `posts` (post id → language), for what the bot tells them.
 pub async fn langs_of_post_authors(db: impl PgExecutor<'_>, posts: &[i64]) -> anyhow::Result<HashMap<i64, Lang>> {
-    let rows: Vec<(i64, String)> =
+    let rows: Vec<(i64, Lang)> =
         sqlx::query_as("SELECT p.id, m.lang FROM posts p JOIN members m ON m.id = p.member_id WHERE p.id = ANY($1)")
             .bind(posts)
             .fetch_all(db)
             .await?;
-    rows.into_iter()
-        .map(|(id, code)| Ok((id, lang_from_db(&code)?)))
-        .collect()
+    Ok(rows.into_iter().collect())
 }
 
 /// Changes a member's language (`/langue`).
 pub async fn set_lang(tx: &mut Tx<'_>, member: i64, lang: Lang) -> anyhow::Result<()> {
     sqlx::query("UPDATE members SET lang = $2 WHERE id = $1")
         .bind(member)
-        .bind(lang.as_str())
+        .bind(lang)
         .execute(&mut **tx)
         .await?;
     Ok(())

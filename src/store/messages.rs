@@ -1,10 +1,9 @@
 //! Inbound messages and their edits: the owner of `messages` and `message_edits`.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{FromRow, PgExecutor, PgPool};
 
 use super::Tx;
-use super::members::lang_from_db;
 use crate::core::model::{ChannelKind, Inbound};
 use crate::i18n::Lang;
 
@@ -25,7 +24,7 @@ struct StoredRow {
     id: i64,
     area_slug: Option<String>,
     member_id: Option<i64>,
-    member_lang: Option<String>,
+    member_lang: Option<Lang>,
     room_ids: Vec<i64>,
     room_channels: Vec<String>,
     room_targets: Vec<String>,
@@ -66,10 +65,7 @@ pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Optio
     .fetch_optional(&mut **tx)
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let member = match (r.member_id, r.member_lang) {
-        (Some(id), Some(lang)) => Some((id, lang_from_db(&lang)?)),
-        _ => None,
-    };
+    let member = r.member_id.zip(r.member_lang);
     let mut rooms = Vec::with_capacity(r.room_ids.len());
     for ((id, channel), target) in r.room_ids.into_iter().zip(r.room_channels).zip(r.room_targets) {
         let channel = channel
@@ -125,29 +121,6 @@ pub async fn replied_original(
     .bind(reply_to)
     .fetch_optional(&mut **tx)
     .await?)
-}
-
-/// Where a message was said and who said it, to pass an answer back to its author:
-/// (channel, chat, native id, the author's account on that channel).
-pub async fn origin(
-    db: impl PgExecutor<'_>,
-    message: i64,
-) -> anyhow::Result<Option<(ChannelKind, String, String, String)>> {
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT channel, chat_external_id, native_id, coalesce((SELECT external_id FROM identities i
-             WHERE i.member_id = m.member_id AND i.channel = m.channel), '')
-         FROM messages m WHERE id = $1",
-    )
-    .bind(message)
-    .fetch_optional(db)
-    .await?;
-    row.map(|(channel, chat, native, author)| {
-        let channel = channel
-            .parse::<ChannelKind>()
-            .map_err(|e| anyhow::anyhow!("messages.channel of message {message}: {e}"))?;
-        Ok((channel, chat, native, author))
-    })
-    .transpose()
 }
 
 /// A message being edited, locked.
@@ -241,10 +214,32 @@ pub async fn mark_deleted(
 
 /// The language of the member who wrote `message` (French when unknown).
 pub async fn author_lang(db: impl PgExecutor<'_>, message: i64) -> anyhow::Result<Lang> {
-    let code: Option<String> =
+    let lang: Option<Lang> =
         sqlx::query_scalar("SELECT mb.lang FROM messages m JOIN members mb ON mb.id = m.member_id WHERE m.id = $1")
             .bind(message)
             .fetch_optional(db)
             .await?;
-    code.map_or(Ok(Lang::Fr), |c| lang_from_db(&c))
+    Ok(lang.unwrap_or_default())
+}
+
+/// Where a stored message was said, and who said it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Origin {
+    pub channel: ChannelKind,
+    pub chat: String,
+    pub native_id: String,
+    /// The author's account on that channel ("" when unknown).
+    pub author: String,
+}
+
+/// The [`Origin`] of message `id`, if stored.
+pub async fn origin(pool: &PgPool, id: i64) -> anyhow::Result<Option<Origin>> {
+    Ok(sqlx::query_as(
+        "SELECT channel, chat_external_id AS chat, native_id, coalesce((SELECT external_id FROM identities i
+             WHERE i.member_id = m.member_id AND i.channel = m.channel), '') AS author
+         FROM messages m WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
 }

@@ -3,11 +3,13 @@
 
 pub mod chats;
 pub mod deliveries;
+pub mod enums;
 pub mod locks;
 pub mod members;
 pub mod messages;
 pub mod partners;
 pub mod posts;
+pub mod secrets;
 pub mod subscriptions;
 
 use std::time::Duration;
@@ -31,6 +33,12 @@ pub async fn connect(url: &str, max: u32) -> anyhow::Result<PgPool> {
         .connect_with(opts)
         .await
         .context("cannot connect to PostgreSQL")
+}
+
+/// Whether the database answers (the health check).
+pub async fn ping(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
 }
 
 /// Applies pending migrations.

@@ -108,3 +108,12 @@ pub async fn clicks(pool: &PgPool, partner: &str, day: NaiveDate) -> anyhow::Res
             .unwrap_or(0),
     )
 }
+
+/// Every partner's clicks, all days together, by partner id (for /metrics).
+pub async fn click_totals(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT partner_id, sum(clicks)::bigint FROM partner_clicks GROUP BY 1 ORDER BY 1")
+            .fetch_all(pool)
+            .await?,
+    )
+}

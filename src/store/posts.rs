@@ -4,7 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
-use crate::parse::Post;
+pub use super::enums::PostStatus;
+use crate::core::model::ChannelKind;
+use crate::parse::{Direction, Post};
 
 /// Where the author of post `p` (its message `msg`) hears about it: the chat, or for a post
 /// made by email their address (an email list is not somewhere to write to).
@@ -12,6 +14,53 @@ const AUTHOR_TARGET: &str = "CASE WHEN msg.channel = 'email'
      THEN coalesce((SELECT i.external_id FROM identities i WHERE i.member_id = p.member_id AND i.channel = 'email'),
                    msg.chat_external_id)
      ELSE msg.chat_external_id END";
+
+/// The candidates of one post: up to `limit` open posts of `area` in `direction`, by someone
+/// other than `member`, whose thing matches `item` (French full-text search on the item
+/// alone); same category first, then best rank, newest first. The arguments are SQL
+/// expressions (parameters or columns), so [`insert_and_match`] runs it per new post and
+/// [`candidates`] for one post, with the same text.
+fn candidates_sql(area: &str, direction: &str, member: &str, item: &str, category: &str, limit: &str) -> String {
+    format!(
+        "SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
+                msg.native_id, ts_rank(p.item_search, q) AS rank
+         FROM posts p, plainto_tsquery('french', {item}) q, members m, messages msg
+         WHERE p.area_slug = {area} AND p.direction = {direction} AND p.status = 'open' AND p.member_id <> {member}
+           AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
+         ORDER BY (p.category = {category}) DESC, rank DESC, p.id DESC
+         LIMIT {limit}"
+    )
+}
+
+/// The statement of [`insert_and_match`]. The candidates are read in the statement's
+/// snapshot: the new posts never match themselves.
+static INSERT_AND_MATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let candidates = candidates_sql(
+        "$1",
+        "CASE WHEN ins.direction = 'offer' THEN 'request' ELSE 'offer' END",
+        "$2",
+        "ins.item",
+        "ins.category",
+        "$15",
+    );
+    format!(
+        "WITH ins AS (
+             INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
+                                when_from, when_to, price_cents, confidence, source_text)
+             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
+             FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
+                         $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
+             ORDER BY o
+             RETURNING id, ordinal, direction, item, category)
+         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
+         FROM ins LEFT JOIN LATERAL ({candidates}) c ON true
+         ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
+    )
+});
+
+/// The statement of [`candidates`].
+static CANDIDATES: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| candidates_sql("$1", "$2", "$3", "$4", "$5", "$6"));
 
 /// Stores the parsed posts of message `message_id` and finds, for each, up to `limit` open
 /// posts of the other direction that fit it (see [`candidates`]), in one statement. Returns,
@@ -29,7 +78,7 @@ pub async fn insert_and_match(
         return Ok(Vec::new());
     }
     let ordinals: Vec<i32> = (0..found.len() as i32).collect();
-    let dirs: Vec<String> = found.iter().map(|p| p.direction.to_string()).collect();
+    let dirs: Vec<&str> = found.iter().map(|p| p.direction.as_str()).collect();
     let kinds: Vec<&str> = found
         .iter()
         .map(|p| {
@@ -48,81 +97,33 @@ pub async fn insert_and_match(
     let prices: Vec<Option<i64>> = found.iter().map(|p| p.price.map(|x| x.cents as i64)).collect();
     let confs: Vec<f32> = found.iter().map(|p| p.confidence).collect();
     let sources: Vec<&str> = found.iter().map(|p| text.get(p.span.clone()).unwrap_or(text)).collect();
-    // The candidates are read in the statement's snapshot: the new posts never match themselves.
-    let rows: Vec<MatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH ins AS (
-             INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
-                                when_from, when_to, price_cents, confidence, source_text)
-             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
-             FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
-                         $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
-             ORDER BY o
-             RETURNING id, ordinal, direction, item, category)
-         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
-         FROM ins LEFT JOIN LATERAL (
-             SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
-                    msg.native_id, ts_rank(p.item_search, q) AS rank
-             FROM posts p, plainto_tsquery('french', ins.item) q, members m, messages msg
-             WHERE p.area_slug = $1 AND p.status = 'open' AND p.member_id <> $2
-               AND p.direction = CASE WHEN ins.direction = 'offer' THEN 'request' ELSE 'offer' END
-               AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
-             ORDER BY (p.category = ins.category) DESC, rank DESC, p.id DESC
-             LIMIT $15) c ON true
-         ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
-    )))
-    .bind(area)
-    .bind(member)
-    .bind(message_id)
-    .bind(&ordinals)
-    .bind(&dirs)
-    .bind(&kinds)
-    .bind(&modes)
-    .bind(&items)
-    .bind(&cats)
-    .bind(&froms)
-    .bind(&tos)
-    .bind(&prices)
-    .bind(&confs)
-    .bind(&sources)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows: Vec<MatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(INSERT_AND_MATCH.as_str()))
+        .bind(area)
+        .bind(member)
+        .bind(message_id)
+        .bind(&ordinals)
+        .bind(&dirs)
+        .bind(&kinds)
+        .bind(&modes)
+        .bind(&items)
+        .bind(&cats)
+        .bind(&froms)
+        .bind(&tos)
+        .bind(&prices)
+        .bind(&confs)
+        .bind(&sources)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?;
     let mut out: Vec<(i64, Vec<Candidate>)> = Vec::with_capacity(found.len());
     for r in rows {
         if out.last().is_none_or(|(id, _)| *id != r.post_id) {
             out.push((r.post_id, Vec::new()));
         }
-        if let (
-            Some(id),
-            Some(member_id),
-            Some(message_id),
-            Some(item),
-            Some(author),
-            Some(channel),
-            Some(chat),
-            Some(native_id),
-        ) = (
-            r.id,
-            r.member_id,
-            r.message_id,
-            r.item,
-            r.author,
-            r.channel,
-            r.chat,
-            r.native_id,
-        ) && let Some(last) = out.last_mut()
+        if let Some(c) = r.candidate()
+            && let Some(last) = out.last_mut()
         {
-            last.1.push(Candidate {
-                id,
-                member_id,
-                message_id,
-                item,
-                author,
-                channel,
-                chat,
-                native_id,
-                rank: r.rank.unwrap_or(0.0),
-            });
+            last.1.push(c);
         }
     }
     Ok(out)
@@ -139,10 +140,27 @@ struct MatchRow {
     message_id: Option<i64>,
     item: Option<String>,
     author: Option<String>,
-    channel: Option<String>,
+    channel: Option<ChannelKind>,
     chat: Option<String>,
     native_id: Option<String>,
     rank: Option<f32>,
+}
+
+impl MatchRow {
+    /// Its candidate, if the new post has one.
+    fn candidate(self) -> Option<Candidate> {
+        Some(Candidate {
+            id: self.id?,
+            member_id: self.member_id?,
+            message_id: self.message_id?,
+            item: self.item?,
+            author: self.author?,
+            channel: self.channel?,
+            chat: self.chat?,
+            native_id: self.native_id?,
+            rank: self.rank.unwrap_or(0.0),
+        })
+    }
 }
 
 /// Records matches (request, offer, score) in one statement, skipping pairs matched before;
@@ -179,54 +197,46 @@ pub struct Candidate {
     pub message_id: i64,
     pub item: String,
     pub author: String,
-    pub channel: String,
+    pub channel: ChannelKind,
     /// Where its author hears about it: the chat, or their address for a post made by email.
     pub chat: String,
     pub native_id: String,
     pub rank: f32,
 }
 
-/// Open posts of `area` in `direction`, by someone other than `member`, whose thing matches
-/// `item` (French full-text search on the item alone); same category first, then best rank, newest first.
+/// The candidates of one post by `member` about `item` in `category`: up to `limit` open posts
+/// of `area` in `direction` (the other one), chosen and ordered as [`insert_and_match`] does.
 pub async fn candidates(
     tx: &mut Tx<'_>,
     area: &str,
-    direction: &str,
+    direction: Direction,
     member: i64,
     item: &str,
     category: &str,
     limit: i64,
 ) -> anyhow::Result<Vec<Candidate>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
-                msg.native_id, ts_rank(p.item_search, q) AS rank
-         FROM posts p, plainto_tsquery('french', $4) q, members m, messages msg
-         WHERE p.area_slug = $1 AND p.direction = $2 AND p.status = 'open' AND p.member_id <> $3
-           AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
-         ORDER BY (p.category = $5) DESC, rank DESC, p.id DESC
-         LIMIT $6"
-    )))
-    .bind(area)
-    .bind(direction)
-    .bind(member)
-    .bind(item)
-    .bind(category)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(CANDIDATES.as_str()))
+        .bind(area)
+        .bind(direction)
+        .bind(member)
+        .bind(item)
+        .bind(category)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
 }
 
 /// A post as listed by the commands.
 #[derive(Debug, Clone, FromRow)]
 pub struct Listed {
     pub id: i64,
-    pub direction: String,
+    pub direction: Direction,
     pub item: String,
     pub category: String,
     pub author: String,
     pub when_from: Option<NaiveDate>,
     pub when_to: Option<NaiveDate>,
-    pub status: String,
+    pub status: PostStatus,
 }
 
 const LISTED: &str = "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
@@ -305,7 +315,7 @@ pub async fn of_replied_message(pool: &PgPool, channel: &str, chat: &str, replie
 
 /// Locks post `id` for a change by `member`: its item when `member` wrote it and it is open.
 async fn lock_own_open(tx: &mut Tx<'_>, id: i64, member: i64) -> anyhow::Result<Result<String, Close>> {
-    let row: Option<(i64, String, String)> =
+    let row: Option<(i64, PostStatus, String)> =
         sqlx::query_as("SELECT member_id, status, item FROM posts WHERE id = $1 FOR UPDATE")
             .bind(id)
             .fetch_optional(&mut **tx)
@@ -313,7 +323,7 @@ async fn lock_own_open(tx: &mut Tx<'_>, id: i64, member: i64) -> anyhow::Result<
     Ok(match row {
         None => Err(Close::NotFound),
         Some((owner, _, _)) if owner != member => Err(Close::NotYours),
-        Some((_, status, _)) if status == "closed" => Err(Close::AlreadyClosed),
+        Some((_, PostStatus::Closed, _)) => Err(Close::AlreadyClosed),
         Some((_, _, item)) => Ok(item),
     })
 }
@@ -363,10 +373,10 @@ pub struct AuthorPlace {
     pub member_id: i64,
     pub message_id: i64,
     pub area_slug: String,
-    pub direction: String,
+    pub direction: Direction,
     pub item: String,
     pub category: String,
-    pub channel: String,
+    pub channel: ChannelKind,
     pub target: String,
     pub native_id: String,
 }

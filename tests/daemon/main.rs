@@ -13,6 +13,7 @@ mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;
 mod partners;
+mod store_enums;
 mod telegram;
 
 #[path = "../peers/botapi.rs"]

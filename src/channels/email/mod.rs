@@ -26,9 +26,10 @@ use sqlx::PgPool;
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
 use crate::core::links::Links;
 use crate::core::model::{ChannelKind, Outgoing};
-use crate::core::subscriptions;
+use crate::core::subscriptions::plus_address;
 use crate::core::{Channel, SendError};
 use crate::i18n::{Arg, Lang, Texts, escape_html};
+use crate::store;
 
 /// The HTML layout, built in (edited in bot-scripts/email/).
 const LAYOUT: &str = include_str!("../../../bot-scripts/email/layout.html");
@@ -94,20 +95,16 @@ impl Email {
             .parse()
             .map_err(|e| SendError::Gone(format!("`{to}` is not an email address: {e}")))?;
         let lang = Lang::Fr;
-        let subscription = subscriptions::active_id(&self.pool, to.email.as_ref())
+        let subscription = store::subscriptions::active_id(&self.pool, to.email.as_ref())
             .await
             .map_err(|e| SendError::Transient(e.to_string()))?;
         let subject = msg.subject.clone().unwrap_or_else(|| "Voisinage".to_owned());
         let (footer_text, footer_html, unsubscribe) = match subscription {
             Some(id) => {
                 let link = self.links.unsubscribe_url(id);
-                let area: String = sqlx::query_scalar(
-                    "SELECT a.name FROM email_subscriptions s JOIN areas a ON a.slug = s.area_slug WHERE s.id = $1",
-                )
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|e| SendError::Transient(e.to_string()))?;
+                let area = store::subscriptions::area_name(&self.pool, id)
+                    .await
+                    .map_err(|e| SendError::Transient(e.to_string()))?;
                 let args = [("area", Arg::from(area)), ("link", Arg::from(link.as_str()))];
                 (
                     self.texts.get(lang, "email-footer", &args),
@@ -122,7 +119,7 @@ impl Email {
         let reply_to: Option<Mailbox> = msg
             .reply_token
             .as_ref()
-            .and_then(|t| subscriptions::plus_address(self.from.email.as_ref(), t)?.parse().ok());
+            .and_then(|t| plus_address(self.from.email.as_ref(), t)?.parse().ok());
         let (reply_line, reply_html) = match &reply_to {
             Some(r) => {
                 let line = self
