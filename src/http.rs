@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use sqlx::PgPool;
@@ -57,11 +57,11 @@ struct TokenQuery {
 }
 
 /// A page for people: large type, high contrast, readable on a phone.
-fn page(status: StatusCode, title: &str, body: &str) -> (StatusCode, Html<String>) {
+fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> (StatusCode, Html<String>) {
     (
         status,
         Html(format!(
-            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{title}</title><style>body{{font:1.4rem/1.5 system-ui,sans-serif;max-width:36rem;\
              margin:2rem auto;padding:0 1rem;color:#111;background:#fff}}h1{{font-size:1.8rem}}\
@@ -80,35 +80,60 @@ fn button_form(action: &str, token: &str, label: &str) -> String {
     )
 }
 
-fn bad_link(core: &Core) -> (StatusCode, Html<String>) {
+/// The language a browser asks for (Accept-Language), for pages that know no subscriber.
+fn browser_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .find_map(|tag| Lang::parse(tag.split(';').next().unwrap_or("")))
+        })
+        .unwrap_or_default()
+}
+
+fn bad_link(core: &Core, lang: Lang) -> (StatusCode, Html<String>) {
     let t = core.texts;
     page(
         StatusCode::BAD_REQUEST,
-        &t.get(Lang::Fr, "web-confirm-title", &[]),
-        &format!("<p>{}</p>", escape_html(&t.get(Lang::Fr, "web-bad-link", &[]))),
+        lang,
+        &t.get(lang, "web-confirm-title", &[]),
+        &format!("<p>{}</p>", escape_html(&t.get(lang, "web-bad-link", &[]))),
     )
 }
 
-fn area_and_rhythm(core: &Core, area: &str, rhythm: Rhythm) -> (String, String) {
+/// The database failed: try again later (details are in the log).
+fn try_again(core: &Core, lang: Lang) -> (StatusCode, Html<String>) {
+    let t = core.texts;
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        &t.get(lang, "web-try-again-title", &[]),
+        &format!("<p>{}</p>", escape_html(&t.get(lang, "web-try-again", &[]))),
+    )
+}
+
+fn area_and_rhythm(core: &Core, lang: Lang, area: &str, rhythm: Rhythm) -> (String, String) {
     let name = core
         .areas
         .get(area)
         .map(|a| a.name.clone())
         .unwrap_or_else(|| area.to_owned());
-    (
-        name,
-        core.texts.get(Lang::Fr, &format!("rhythm-{}", rhythm.as_str()), &[]),
-    )
+    (name, core.texts.get(lang, &format!("rhythm-{}", rhythm.as_str()), &[]))
 }
 
-async fn confirm_page(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+async fn confirm_page(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
     let Some(r) = core.links.read_confirm(&q.t, chrono::Utc::now().timestamp()) else {
-        return bad_link(&core);
+        return bad_link(&core, browser_lang(&headers));
     };
-    let t = core.texts;
-    let (area, rhythm) = area_and_rhythm(&core, &r.area, r.rhythm);
+    let (t, lang) = (core.texts, r.lang);
+    let (area, rhythm) = area_and_rhythm(&core, lang, &r.area, r.rhythm);
     let text = t.get(
-        Lang::Fr,
+        lang,
         "web-confirm-text",
         &[
             ("address", Arg::from(r.address.as_str())),
@@ -119,30 +144,30 @@ async fn confirm_page(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>
     let body = format!(
         "<p>{}</p>{}",
         escape_html(&text),
-        button_form("/email/confirm", &q.t, &t.get(Lang::Fr, "web-confirm-button", &[]))
+        button_form("/email/confirm", &q.t, &t.get(lang, "web-confirm-button", &[]))
     );
-    page(StatusCode::OK, &t.get(Lang::Fr, "web-confirm-title", &[]), &body)
+    page(StatusCode::OK, lang, &t.get(lang, "web-confirm-title", &[]), &body)
 }
 
-async fn confirm_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+async fn confirm_post(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
     let Some(r) = core.links.read_confirm(&q.t, chrono::Utc::now().timestamp()) else {
-        return bad_link(&core);
+        return bad_link(&core, browser_lang(&headers));
     };
+    let (t, lang) = (core.texts, r.lang);
     if core.areas.get(&r.area).is_none() {
-        return bad_link(&core);
+        return bad_link(&core, lang);
     }
     if let Err(e) = subscriptions::confirm(&core.pool, &r).await {
-        tracing::warn!(error = %e, "confirming a subscription failed");
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Oups",
-            "<p>Réessayez dans un instant.</p>",
-        );
+        tracing::warn!(error = %format!("{e:#}"), "confirming a subscription failed");
+        return try_again(&core, lang);
     }
-    let t = core.texts;
-    let (area, rhythm) = area_and_rhythm(&core, &r.area, r.rhythm);
+    let (area, rhythm) = area_and_rhythm(&core, lang, &r.area, r.rhythm);
     let text = t.get(
-        Lang::Fr,
+        lang,
         "web-confirmed",
         &[
             ("address", Arg::from(r.address.as_str())),
@@ -152,60 +177,72 @@ async fn confirm_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>
     );
     page(
         StatusCode::OK,
-        &t.get(Lang::Fr, "web-confirm-title", &[]),
+        lang,
+        &t.get(lang, "web-confirm-title", &[]),
         &format!("<p>{}</p>", escape_html(&text)),
     )
 }
 
-async fn unsubscribe_page(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+async fn unsubscribe_page(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
+    let asked = browser_lang(&headers);
     let Some(id) = core.links.read_unsubscribe(&q.t) else {
-        return bad_link(&core);
+        return bad_link(&core, asked);
     };
-    let address = subscriptions::address(&core.pool, id).await.ok().flatten();
-    let Some(address) = address else {
-        return bad_link(&core);
+    let (address, lang) = match subscriptions::address(&core.pool, id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return bad_link(&core, asked),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "reading a subscription failed");
+            return try_again(&core, asked);
+        }
     };
     let t = core.texts;
     let body = format!(
         "<p>{}</p>{}",
-        escape_html(&t.get(Lang::Fr, "web-unsubscribe-text", &[("address", Arg::from(address))])),
-        button_form(
-            "/email/unsubscribe",
-            &q.t,
-            &t.get(Lang::Fr, "web-unsubscribe-button", &[])
-        )
+        escape_html(&t.get(lang, "web-unsubscribe-text", &[("address", Arg::from(address))])),
+        button_form("/email/unsubscribe", &q.t, &t.get(lang, "web-unsubscribe-button", &[]))
     );
-    page(StatusCode::OK, &t.get(Lang::Fr, "web-unsubscribe-title", &[]), &body)
+    page(StatusCode::OK, lang, &t.get(lang, "web-unsubscribe-title", &[]), &body)
 }
 
 /// RFC 8058 one-click: a POST to the List-Unsubscribe URL unsubscribes at once.
-async fn unsubscribe_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQuery>) -> (StatusCode, Html<String>) {
+async fn unsubscribe_post(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
+    let asked = browser_lang(&headers);
     let Some(id) = core.links.read_unsubscribe(&q.t) else {
-        return bad_link(&core);
+        return bad_link(&core, asked);
     };
     let t = core.texts;
     match subscriptions::unsubscribe(&core.pool, id).await {
-        Ok(Some(subscriptions::Unsubscribed { address, area_slug })) => {
+        Ok(Some(subscriptions::Unsubscribed {
+            address,
+            area_slug,
+            lang,
+        })) => {
             let area = core.areas.get(&area_slug).map(|a| a.name.clone()).unwrap_or_default();
             let text = t.get(
-                Lang::Fr,
+                lang,
                 "web-unsubscribed",
                 &[("address", Arg::from(address)), ("area", Arg::from(area))],
             );
             page(
                 StatusCode::OK,
-                &t.get(Lang::Fr, "web-unsubscribe-title", &[]),
+                lang,
+                &t.get(lang, "web-unsubscribe-title", &[]),
                 &format!("<p>{}</p>", escape_html(&text)),
             )
         }
-        Ok(None) => bad_link(&core),
+        Ok(None) => bad_link(&core, asked),
         Err(e) => {
-            tracing::warn!(error = %e, "unsubscribing failed");
-            page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Oups",
-                "<p>Réessayez dans un instant.</p>",
-            )
+            tracing::warn!(error = %format!("{e:#}"), "unsubscribing failed");
+            try_again(&core, asked)
         }
     }
 }
@@ -214,14 +251,16 @@ async fn unsubscribe_post(State(core): State<Arc<Core>>, Query(q): Query<TokenQu
 /// redirected to the partner. A link this daemon did not sign for this partner is a 404.
 async fn partner_link(
     State((core, partners)): State<(Arc<Core>, Arc<Partners>)>,
+    headers: HeaderMap,
     Path((id, token)): Path<(String, String)>,
 ) -> Response {
     let Some(f) = partners.follow(&core.links, &id, &token) else {
-        let t = core.texts;
+        let (t, lang) = (core.texts, browser_lang(&headers));
         return page(
             StatusCode::NOT_FOUND,
-            &t.get(Lang::Fr, "web-partner-link-title", &[]),
-            &format!("<p>{}</p>", escape_html(&t.get(Lang::Fr, "web-partner-link-bad", &[]))),
+            lang,
+            &t.get(lang, "web-partner-link-title", &[]),
+            &format!("<p>{}</p>", escape_html(&t.get(lang, "web-partner-link-bad", &[]))),
         )
         .into_response();
     };

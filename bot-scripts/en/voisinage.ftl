@@ -129,6 +129,9 @@ web-unsubscribe-text = Stop receiving the posts at { $address }?
 web-unsubscribe-button = Unsubscribe me
 web-unsubscribed = Done: { $address } will no longer receive { $area }'s posts.
 web-bad-link = This link is not (or no longer) valid. For a subscription, ask again from your area's group with /courriel.
+# The database failed while a page was asked for (details in the log).
+web-try-again-title = Just a moment
+web-try-again = The service is briefly unavailable. Please try again in a moment.
 email-which-area = This postcode covers several areas. Answer "inscription" followed by your area's identifier: { $areas }.
 email-reply-line = To answer this neighbour, just reply to this email (or write to { $address }).
 email-reply-button = ✉️ Reply to this neighbour

@@ -140,6 +140,9 @@ web-unsubscribe-text = Ne plus recevoir les annonces à l'adresse { $address } ?
 web-unsubscribe-button = Me désinscrire
 web-unsubscribed = C'est fait : { $address } ne recevra plus les annonces de { $area }.
 web-bad-link = Ce lien n'est pas (ou plus) valable. S'il s'agit d'une inscription, redemandez-la depuis votre groupe de quartier avec /courriel.
+# La base de données n'a pas répondu pendant l'affichage d'une page (détails dans le journal).
+web-try-again-title = Un instant
+web-try-again = Le service est momentanément indisponible. Réessayez dans un instant.
 # Par courriel, « inscription 35400 » alors que plusieurs quartiers ont ce code. $areas : leurs identifiants.
 email-which-area = Ce code postal couvre plusieurs quartiers. Répondez « inscription » suivi de l'identifiant du vôtre : { $areas }.
 # Sous un message relayé par courriel : comment répondre à son auteur. $address : l'adresse de réponse.

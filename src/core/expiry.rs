@@ -70,7 +70,7 @@ impl Core {
                     ("days", Arg::from(days)),
                 ],
             );
-            queue.push(self.to_author(p, lang, text, format!("expired:{}", p.post_id))?);
+            queue.push(self.to_author(p, lang, text, format!("expired:{}", p.post_id)));
         }
         deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await?;
@@ -107,7 +107,7 @@ impl Core {
                 ],
             );
             let key = format!("remind:{}:{}", p.post_id, renewed.timestamp_micros());
-            queue.push(self.to_author(p, lang, text, key)?);
+            queue.push(self.to_author(p, lang, text, key));
         }
         deliveries::enqueue_many(&mut tx, &queue).await?;
         tx.commit().await?;
@@ -116,7 +116,7 @@ impl Core {
 
     /// A message to a post's author where they made it, as a reply; its cause is the post's
     /// message, so /fini or /garder in reply to it finds the post.
-    fn to_author(&self, p: &AuthorPlace, lang: Lang, text: String, dedupe_key: String) -> anyhow::Result<NewDelivery> {
+    fn to_author(&self, p: &AuthorPlace, lang: Lang, text: String, dedupe_key: String) -> NewDelivery {
         let channel = p.channel;
         let mut msg = Outgoing::new(OutKind::Reminder, text);
         if channel == ChannelKind::Email {
@@ -124,7 +124,7 @@ impl Core {
         } else {
             msg.reply_to = Some(p.native_id.clone());
         }
-        Ok(NewDelivery {
+        NewDelivery {
             to: Address {
                 channel,
                 target: p.target.clone(),
@@ -132,7 +132,7 @@ impl Core {
             msg,
             dedupe_key,
             cause: Some(p.message_id),
-        })
+        }
     }
 }
 

@@ -266,7 +266,7 @@ impl Core {
                 item: &p.item,
                 id,
             };
-            self.match_notices(queue, who, new, &c, their_lang, match_id)?;
+            self.match_notices(queue, who, new, &c, their_lang, match_id);
         }
         Ok(made)
     }
@@ -330,7 +330,7 @@ impl Core {
         other: &posts::Candidate,
         their_lang: Lang,
         match_id: i64,
-    ) -> anyhow::Result<()> {
+    ) {
         let m = who.m;
         let other_channel = other.channel;
         let (to_author, to_other) = match new.direction {
@@ -362,7 +362,7 @@ impl Core {
         });
         // In a room both people share, the first notice names them both: one is enough.
         if other_channel == who.here.channel && other.chat == who.here.target {
-            return Ok(());
+            return;
         }
         let to = Address {
             channel: other_channel,
@@ -380,7 +380,6 @@ impl Core {
             dedupe_key: format!("match:{match_id}:other"),
             cause: Some(other.message_id),
         });
-        Ok(())
     }
 
     /// A notice sent by email gets a subject and a reply token naming `answered_message`, so

@@ -11,6 +11,7 @@ use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
 use crate::store::deliveries::{self, NewDelivery};
+use crate::store::members;
 use crate::store::partners as store;
 use crate::store::posts::{self, AuthorPlace};
 
@@ -79,16 +80,16 @@ async fn suggest(
     let recorded = store::record(&mut tx, request, member, partner.map(|p| p.id.as_str()), now).await?;
     let mut queued = false;
     if recorded && let Some(partner) = partner {
-        let delivery = suggestion(core, &place, partner)?;
+        let lang = members::lang(&mut *tx, member).await?;
+        let delivery = suggestion(core, &place, partner, lang)?;
         queued = deliveries::enqueue_many(&mut tx, &[delivery]).await? > 0;
     }
     tx.commit().await?;
     Ok(queued)
 }
 
-/// The suggestion for `place`'s author, as a reply to the request.
-fn suggestion(core: &Core, place: &AuthorPlace, partner: &Partner) -> anyhow::Result<NewDelivery> {
-    let lang = Lang::Fr;
+/// The suggestion for `place`'s author, in their language, as a reply to the request.
+fn suggestion(core: &Core, place: &AuthorPlace, partner: &Partner, lang: Lang) -> anyhow::Result<NewDelivery> {
     let channel = place.channel;
     let link = partner.link(&core.links, &place.area_slug, &place.item);
     let args = [

@@ -32,23 +32,25 @@ pub struct Unsubscribed {
     pub address: String,
     /// The area it followed.
     pub area_slug: String,
+    /// The subscriber's language.
+    pub lang: Lang,
 }
 
 /// Unsubscribes subscription `id` (again is fine); None for an unknown subscription.
 pub async fn unsubscribe(pool: &PgPool, id: i64) -> anyhow::Result<Option<Unsubscribed>> {
     Ok(sqlx::query_as(
         "UPDATE email_subscriptions SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now())
-         WHERE id = $1 RETURNING address, area_slug",
+         WHERE id = $1 RETURNING address, area_slug, lang",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?)
 }
 
-/// The address of subscription `id`, whatever its status.
-pub async fn address(pool: &PgPool, id: i64) -> anyhow::Result<Option<String>> {
+/// The address and language of subscription `id`, whatever its status.
+pub async fn address(pool: &PgPool, id: i64) -> anyhow::Result<Option<(String, Lang)>> {
     Ok(
-        sqlx::query_scalar("SELECT address FROM email_subscriptions WHERE id = $1")
+        sqlx::query_as("SELECT address, lang FROM email_subscriptions WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await?,
