@@ -6,7 +6,6 @@
 pub mod build;
 pub mod render;
 pub mod schedule;
-mod store;
 
 use std::sync::Arc;
 
@@ -20,6 +19,7 @@ use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::core::subscriptions;
 use crate::partners::Partners;
 use crate::store::deliveries::{self, NewDelivery};
+use crate::store::digests;
 use build::{Digest, PostLine};
 use render::Renderer;
 pub use schedule::{Period, Schedules};
@@ -126,7 +126,7 @@ impl Digester {
             return Ok(Round::default());
         }
         let done: std::collections::HashSet<(String, String, DateTime<Utc>)> =
-            store::existing(&self.core.pool, &due).await?.into_iter().collect();
+            digests::existing(&self.core.pool, &due).await?.into_iter().collect();
         let mut round = Round::default();
         for (area, period, slot) in due {
             if done.contains(&(area.clone(), period.as_str().to_owned(), slot)) {
@@ -158,7 +158,7 @@ impl Digester {
         slot: DateTime<Utc>,
     ) -> anyhow::Result<DateTime<Utc>> {
         let slug = area.slug.as_str();
-        let since = match store::last_slot(tx, slug, period, slot).await? {
+        let since = match digests::last_slot(tx, slug, period, slot).await? {
             Some(s) => s,
             None => self
                 .schedules
@@ -178,7 +178,7 @@ impl Digester {
         until: DateTime<Utc>,
     ) -> anyhow::Result<Option<Digest>> {
         let today = until.with_timezone(&area.timezone).date_naive();
-        let input = store::input(
+        let input = digests::input(
             tx,
             area.slug.as_str(),
             &area.name,
@@ -229,7 +229,7 @@ impl Digester {
         let a = self.area(area)?;
         let mut tx = self.core.pool.begin().await?;
         let since = self.since(&mut tx, a, period, slot).await?;
-        let Some(id) = store::claim(&mut tx, area, period, slot, since, manual).await? else {
+        let Some(id) = digests::claim(&mut tx, area, period, slot, since, manual).await? else {
             return Ok(Made::Done);
         };
         let rooms = if self.rooms_get(period) {
@@ -237,7 +237,7 @@ impl Digester {
         } else {
             Vec::new()
         };
-        let subscribers = store::subscribers(&mut tx, area, period).await?;
+        let subscribers = digests::subscribers(&mut tx, area, period).await?;
         let digest = if subscribers == 0 && rooms.is_empty() {
             None
         } else {
@@ -248,7 +248,7 @@ impl Digester {
             return Ok(Made::Empty { id });
         };
         let email = self.renderer.email(&digest, a.timezone, &|p| self.reply_for(p))?;
-        store::set_body(
+        digests::set_body(
             &mut tx,
             id,
             &email.subject,
@@ -257,7 +257,7 @@ impl Digester {
             digest.post_count() as i64,
         )
         .await?;
-        let mut queued = store::queue_subscribers(&mut tx, id, area, period, &email.subject).await?;
+        let mut queued = digests::queue_subscribers(&mut tx, id, area, period, &email.subject).await?;
         let mut summaries = Vec::new();
         for room in rooms {
             let Ok(channel) = room.channel.parse::<ChannelKind>() else {
@@ -277,7 +277,7 @@ impl Digester {
             });
         }
         queued += deliveries::enqueue_many(&mut tx, &summaries).await?;
-        store::set_recipients(&mut tx, id, queued).await?;
+        digests::set_recipients(&mut tx, id, queued).await?;
         tx.commit().await.context("committing the digest")?;
         Ok(Made::Queued { id, deliveries: queued })
     }
@@ -295,7 +295,7 @@ impl Digester {
         let mut tx = self.core.pool.begin().await?;
         let since = self.since(&mut tx, a, period, now).await?;
         let rooms = crate::store::chats::rooms_of(&mut *tx, area).await?.len();
-        let subscribers = store::subscribers(&mut tx, area, period).await?;
+        let subscribers = digests::subscribers(&mut tx, area, period).await?;
         let digest = self.content(&mut tx, a, period, since, now).await?;
         tx.rollback().await?;
         let (email, summary) = match &digest {

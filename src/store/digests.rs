@@ -1,11 +1,12 @@
-//! The digest's reads and writes: what happened in an area's period, the `digests` row that
-//! makes each digest happen once, and the deliveries it queues.
+//! The `digests` table: what happened in an area's period, the row that makes each digest
+//! happen once, its email, and the deliveries it queues (one per subscriber, read from
+//! `email_subscriptions`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::build::{DigestInput, Figures, PostLine};
-use super::schedule::Period;
-use crate::store::Tx;
+use super::Tx;
+use crate::digest::build::{DigestInput, Figures, PostLine};
+use crate::digest::schedule::Period;
 
 const POST_LINE: &str =
     "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
