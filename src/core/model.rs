@@ -218,6 +218,11 @@ pub struct Outgoing {
     /// digest is stored once, not once per subscriber.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<i64>,
+    /// The reader's language, where the sender knows it: which body of `digest` to fill in,
+    /// and the language of the words a channel adds (an email's footer). None (payloads from
+    /// before languages): French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 impl Outgoing {
@@ -234,6 +239,7 @@ impl Outgoing {
             subject: None,
             reply_token: None,
             digest: None,
+            lang: None,
         }
     }
 

@@ -17,6 +17,7 @@ use crate::config::{RoomDigests, Settings};
 use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::core::subscriptions;
+use crate::i18n::Lang;
 use crate::partners::Partners;
 use crate::store::deliveries::{self, NewDelivery};
 use crate::store::digests;
@@ -55,7 +56,10 @@ pub struct Round {
 pub struct Preview {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
-    pub email: Option<render::Email>,
+    /// The email in each language its subscribers read (in the area's language when it has
+    /// none); empty when nothing happened.
+    pub emails: Vec<(Lang, render::Email)>,
+    /// The rooms' summary, in the area's language.
     pub summary: Option<String>,
     pub subscribers: i64,
     pub rooms: usize,
@@ -238,7 +242,7 @@ impl Digester {
             Vec::new()
         };
         let subscribers = digests::subscribers(&mut tx, area, period).await?;
-        let digest = if subscribers == 0 && rooms.is_empty() {
+        let digest = if subscribers.is_empty() && rooms.is_empty() {
             None
         } else {
             self.content(&mut tx, a, period, since, slot).await?
@@ -247,23 +251,35 @@ impl Digester {
             tx.commit().await?;
             return Ok(Made::Empty { id });
         };
-        let email = self.renderer.email(&digest, a.timezone, &|p| self.reply_for(p))?;
-        digests::set_body(
-            &mut tx,
-            id,
-            &email.subject,
-            &email.text,
-            &email.html,
-            digest.post_count() as i64,
-        )
-        .await?;
-        let mut queued = digests::queue_subscribers(&mut tx, id, area, period, &email.subject).await?;
+        // One email per language its subscribers read, stored once; each delivery points at it.
+        for (lang, _) in &subscribers {
+            let email = self
+                .renderer
+                .email(&digest, *lang, a.timezone, &|p| self.reply_for(p))?;
+            digests::add_body(&mut tx, id, *lang, &email).await?;
+        }
+        let mut queued = digests::queue_subscribers(&mut tx, id, area, period).await?;
+        let summaries = self.summaries(&digest, a.lang, id, rooms);
+        queued += deliveries::enqueue_many(&mut tx, &summaries).await?;
+        digests::set_queued(&mut tx, id, digest.post_count() as i64, queued).await?;
+        tx.commit().await.context("committing the digest")?;
+        Ok(Made::Queued { id, deliveries: queued })
+    }
+
+    /// The summary of digest `id` for each of the area's `rooms`, in the rooms' language.
+    fn summaries(
+        &self,
+        digest: &Digest,
+        lang: Lang,
+        id: i64,
+        rooms: Vec<crate::store::chats::RoomLink>,
+    ) -> Vec<NewDelivery> {
         let mut summaries = Vec::new();
         for room in rooms {
             let Ok(channel) = room.channel.parse::<ChannelKind>() else {
                 continue;
             };
-            let (text, html) = self.renderer.summary(&digest, channel);
+            let (text, html) = self.renderer.summary(digest, lang, channel);
             let mut msg = Outgoing::new(OutKind::Digest, text);
             msg.html = Some(html);
             summaries.push(NewDelivery {
@@ -276,10 +292,7 @@ impl Digester {
                 cause: None,
             });
         }
-        queued += deliveries::enqueue_many(&mut tx, &summaries).await?;
-        digests::set_recipients(&mut tx, id, queued).await?;
-        tx.commit().await.context("committing the digest")?;
-        Ok(Made::Queued { id, deliveries: queued })
+        summaries
     }
 
     /// Sends the digest of `area` for the period ending now, by hand.
@@ -298,19 +311,24 @@ impl Digester {
         let subscribers = digests::subscribers(&mut tx, area, period).await?;
         let digest = self.content(&mut tx, a, period, since, now).await?;
         tx.rollback().await?;
-        let (email, summary) = match &digest {
-            Some(d) => (
-                Some(self.renderer.email(d, a.timezone, &|p| self.reply_for(p))?),
-                Some(self.renderer.summary(d, ChannelKind::Telegram).0),
-            ),
-            None => (None, None),
-        };
+        let mut langs: Vec<Lang> = subscribers.iter().map(|(lang, _)| *lang).collect();
+        if langs.is_empty() {
+            langs.push(a.lang);
+        }
+        let mut emails = Vec::new();
+        let mut summary = None;
+        if let Some(d) = &digest {
+            for lang in langs {
+                emails.push((lang, self.renderer.email(d, lang, a.timezone, &|p| self.reply_for(p))?));
+            }
+            summary = Some(self.renderer.summary(d, a.lang, ChannelKind::Telegram).0);
+        }
         Ok(Preview {
             since,
             until: now,
-            email,
+            emails,
             summary,
-            subscribers,
+            subscribers: subscribers.iter().map(|(_, n)| n).sum(),
             rooms,
         })
     }

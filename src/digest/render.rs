@@ -1,18 +1,18 @@
 //! A digest in words: the email (subject, plain text, HTML) from the minijinja templates in
 //! bot-scripts/email/digest.{txt,html}.j2, and the short summary for the rooms. The words
 //! themselves are Fluent texts (bot-scripts/*/voisinage.ftl), reached from the templates
-//! through `t("id", name=value…)`, so the community team edits them in one place.
+//! through `t("id", name=value…)`, so the community team edits them in one place. One
+//! environment serves every language: `t` reads the language from the view it renders.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minijinja::value::{Kwargs, Value};
-use minijinja::{AutoEscape, Environment};
+use minijinja::{AutoEscape, Environment, State};
 use serde::Serialize;
 
 use super::build::{Digest, Figures, PartnerLine, PostLine};
-use crate::core::commands::format_dates;
 use crate::core::model::ChannelKind;
-use crate::i18n::{Arg, Lang, Texts};
+use crate::i18n::{Arg, Lang, Texts, format_dates};
 
 const TXT: &str = include_str!("../../bot-scripts/email/digest.txt.j2");
 const HTML: &str = include_str!("../../bot-scripts/email/digest.html.j2");
@@ -23,8 +23,8 @@ pub struct Renderer {
     texts: &'static Texts,
 }
 
-/// A rendered digest email.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rendered digest email (stored as is: a row of `digest_bodies`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Email {
     pub subject: String,
     pub text: String,
@@ -50,6 +50,8 @@ struct GroupView {
 /// What the templates get.
 #[derive(Debug, Serialize)]
 struct View {
+    /// The reader's language: `t` says its words in it.
+    lang: Lang,
     period: &'static str,
     area_name: String,
     dates: String,
@@ -96,10 +98,10 @@ impl Renderer {
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.add_function(
             "t",
-            move |id: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+            move |state: &State, id: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
                 let args = fluent_args(&kwargs)?;
                 let borrowed: Vec<(&str, Arg)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-                Ok(texts.get(Lang::Fr, id, &borrowed))
+                Ok(texts.get(view_lang(state), id, &borrowed))
             },
         );
         env.add_template("digest.txt.j2", txt)?;
@@ -107,10 +109,10 @@ impl Renderer {
         Ok(Renderer { env, texts })
     }
 
-    fn post(&self, p: &PostLine, reply: &dyn Fn(&PostLine) -> Option<String>) -> PostView {
+    fn post(&self, p: &PostLine, lang: Lang, reply: &dyn Fn(&PostLine) -> Option<String>) -> PostView {
         let when = match (p.when_from, p.when_to) {
-            (Some(f), Some(t)) => format_dates(f, t),
-            (Some(f), None) => format_dates(f, f),
+            (Some(f), Some(t)) => format_dates(lang, f, t),
+            (Some(f), None) => format_dates(lang, f, f),
             _ => String::new(),
         };
         PostView {
@@ -121,8 +123,8 @@ impl Renderer {
         }
     }
 
-    fn category(&self, c: &str) -> String {
-        let label = self.texts.get(Lang::Fr, &format!("category-{c}"), &[]);
+    fn category(&self, c: &str, lang: Lang) -> String {
+        let label = self.texts.get(lang, &format!("category-{c}"), &[]);
         let mut chars = label.chars();
         chars
             .next()
@@ -130,24 +132,31 @@ impl Renderer {
             .unwrap_or_default()
     }
 
-    /// The digest email; `reply` gives the address that reaches a post's author.
-    pub fn email(&self, d: &Digest, tz: Tz, reply: &dyn Fn(&PostLine) -> Option<String>) -> anyhow::Result<Email> {
+    /// The digest email in `lang`; `reply` gives the address that reaches a post's author.
+    pub fn email(
+        &self,
+        d: &Digest,
+        lang: Lang,
+        tz: Tz,
+        reply: &dyn Fn(&PostLine) -> Option<String>,
+    ) -> anyhow::Result<Email> {
         let groups = |gs: &[super::build::Group]| -> Vec<GroupView> {
             gs.iter()
                 .map(|g| GroupView {
-                    label: self.category(&g.category),
-                    posts: g.posts.iter().map(|p| self.post(p, reply)).collect(),
+                    label: self.category(&g.category, lang),
+                    posts: g.posts.iter().map(|p| self.post(p, lang, reply)).collect(),
                 })
                 .collect()
         };
         let view = View {
+            lang,
             period: d.period,
             area_name: d.area_name.clone(),
-            dates: local_dates(d.since, d.until, tz),
+            dates: local_dates(lang, d.since, d.until, tz),
             offers: groups(&d.offers),
             requests: groups(&d.requests),
-            unanswered: d.unanswered.iter().map(|p| self.post(p, reply)).collect(),
-            coming: d.coming.iter().map(|p| self.post(p, reply)).collect(),
+            unanswered: d.unanswered.iter().map(|p| self.post(p, lang, reply)).collect(),
+            coming: d.coming.iter().map(|p| self.post(p, lang, reply)).collect(),
             figures: d.figures,
             partner: d.partner.clone(),
             more: d.more,
@@ -155,12 +164,12 @@ impl Renderer {
         let text = self.env.get_template("digest.txt.j2")?.render(&view)?;
         let html = self.env.get_template("digest.html.j2")?.render(&view)?;
         let subject = self.texts.get(
-            Lang::Fr,
+            lang,
             "digest-subject",
             &[
                 ("period", Arg::from(d.period)),
                 ("area", Arg::from(d.area_name.as_str())),
-                ("date", Arg::from(local_dates(d.until, d.until, tz))),
+                ("date", Arg::from(local_dates(lang, d.until, d.until, tz))),
             ],
         );
         Ok(Email {
@@ -170,9 +179,9 @@ impl Renderer {
         })
     }
 
-    /// The short summary posted in a room of `channel`: the figures, a few new items, and the
-    /// command that lists everything.
-    pub fn summary(&self, d: &Digest, channel: ChannelKind) -> (String, String) {
+    /// The short summary posted in a room of `channel`, in the room's language `lang`: the
+    /// figures, a few new items, and the command that lists everything.
+    pub fn summary(&self, d: &Digest, lang: Lang, channel: ChannelKind) -> (String, String) {
         const SHOWN: usize = 5;
         let mut items: Vec<&str> = d.new_items().take(SHOWN).collect();
         items.dedup();
@@ -191,17 +200,27 @@ impl Renderer {
             ("items", Arg::from(list)),
             ("command", Arg::from(format!("{prefix}annonces"))),
         ];
-        let text = self.texts.get(Lang::Fr, "digest-room-summary", &args);
+        let text = self.texts.get(lang, "digest-room-summary", &args);
         let html = self
             .texts
-            .get_html(Lang::Fr, "digest-room-summary", &args, &["area", "items"], &["area"]);
+            .get_html(lang, "digest-room-summary", &args, &["area", "items"], &["area"]);
         (text, html)
     }
 }
 
-/// "du 21 au 28 novembre" in the area's time zone.
-fn local_dates(since: DateTime<Utc>, until: DateTime<Utc>, tz: Tz) -> String {
+/// The language of the view being rendered (French if it says none: a template rendered
+/// outside [`Renderer::email`]).
+fn view_lang(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or_default()
+}
+
+/// "du 21 au 28 novembre" (or "from 21 to 28 November") in the area's time zone.
+fn local_dates(lang: Lang, since: DateTime<Utc>, until: DateTime<Utc>, tz: Tz) -> String {
     format_dates(
+        lang,
         since.with_timezone(&tz).date_naive(),
         until.with_timezone(&tz).date_naive(),
     )
@@ -273,11 +292,16 @@ mod tests {
         .unwrap()
     }
 
+    /// The test digest's email in `lang`, with reply addresses.
+    fn email_in(lang: Lang) -> Email {
+        let reply = |p: &PostLine| Some(format!("voisinage+r{}.x@example.org", p.message_id));
+        let r = Renderer::new(Texts::embedded());
+        r.email(&digest(), lang, chrono_tz::Europe::Paris, &reply).unwrap()
+    }
+
     #[test]
     fn the_email_lists_everything_with_reply_addresses() {
-        let r = Renderer::new(Texts::embedded());
-        let reply = |p: &PostLine| Some(format!("voisinage+r{}.x@example.org", p.message_id));
-        let e = r.email(&digest(), chrono_tz::Europe::Paris, &reply).unwrap();
+        let e = email_in(Lang::Fr);
         assert_eq!(e.subject, "Voisinage Dinard : la semaine jusqu'au 28 novembre");
         for needle in [
             "Voici la semaine du quartier Dinard (du 21 au 28 novembre)",
@@ -306,7 +330,9 @@ mod tests {
     #[test]
     fn without_email_there_are_no_reply_lines() {
         let r = Renderer::new(Texts::embedded());
-        let e = r.email(&digest(), chrono_tz::Europe::Paris, &|_| None).unwrap();
+        let e = r
+            .email(&digest(), Lang::Fr, chrono_tz::Europe::Paris, &|_| None)
+            .unwrap();
         assert!(!e.text.contains("Pour répondre"));
         assert!(!e.html.contains("mailto:"));
     }
@@ -314,7 +340,7 @@ mod tests {
     #[test]
     fn the_room_summary_is_short_and_channel_aware() {
         let r = Renderer::new(Texts::embedded());
-        let (text, html) = r.summary(&digest(), ChannelKind::Matrix);
+        let (text, html) = r.summary(&digest(), Lang::Fr, ChannelKind::Matrix);
         assert!(
             text.starts_with("📰 Cette semaine à Dinard : 1 offre(s), 1 demande(s)"),
             "{text}"
@@ -325,9 +351,40 @@ mod tests {
         );
         assert!(text.ends_with("!annonces"), "{text}");
         assert!(html.contains("<b>Dinard</b>") && !html.contains("<script>"), "{html}");
-        let (tg, _) = r.summary(&digest(), ChannelKind::Telegram);
+        let (tg, _) = r.summary(&digest(), Lang::Fr, ChannelKind::Telegram);
         assert!(tg.ends_with("/annonces"));
         assert!(tg.chars().count() < 400);
+    }
+
+    #[test]
+    fn in_english_every_fixed_word_is_english() {
+        let e = email_in(Lang::En);
+        assert_eq!(e.subject, "Voisinage Dinard: the week to 28 November");
+        for needle in [
+            "Here is the week in the Dinard neighbourhood (from 21 to 28 November)",
+            "Offered by your neighbours",
+            "DIY:",
+            "• from 30 November to 2 December: tente — Léa",
+            "To answer: write to voisinage+r101.x@example.org",
+            "2 new neighbours, 1 offer(s), 1 request(s), 0 match(es)",
+            "(paid partner link)",
+        ] {
+            assert!(e.text.contains(needle), "missing {needle:?} in:\n{}", e.text);
+        }
+        assert!(e.html.contains("Reply to this neighbour") && e.html.contains("30 November to 2 December:"));
+        for french in ["Bonjour", "voisins", "Bricolage", " :", "novembre", "Répondre"] {
+            assert!(
+                !e.text.contains(french) && !e.html.contains(french),
+                "{french:?} in:\n{}",
+                e.text
+            );
+        }
+        let r = Renderer::new(Texts::embedded());
+        let (text, _) = r.summary(&digest(), Lang::En, ChannelKind::Telegram);
+        assert!(
+            text.starts_with("📰 This week in Dinard: 1 offer(s), 1 request(s)"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -335,6 +392,10 @@ mod tests {
         let bad = Renderer::with_templates(Texts::embedded(), "{% for %}", "");
         assert!(bad.is_err());
         let undefined = Renderer::with_templates(Texts::embedded(), "{{ nothing.here }}", "").unwrap();
-        assert!(undefined.email(&digest(), chrono_tz::Europe::Paris, &|_| None).is_err());
+        assert!(
+            undefined
+                .email(&digest(), Lang::Fr, chrono_tz::Europe::Paris, &|_| None)
+                .is_err()
+        );
     }
 }
