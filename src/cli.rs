@@ -193,14 +193,17 @@ async fn digest_command(settings: crate::config::Settings, args: &DigestArgs) ->
             "# {} digest of {} for {} → {} ({} subscriber(s), {} room(s)); dry run: nothing stored or sent",
             period, args.area, p.since, p.until, p.subscribers, p.rooms
         );
-        match (p.email, p.summary) {
-            (Some(email), Some(summary)) => {
-                println!(
-                    "\n## Subject\n{}\n\n## Email\n{}\n\n## Room summary\n{summary}",
-                    email.subject, email.text
-                );
+        match p.summary {
+            Some(summary) => {
+                for (lang, email) in p.emails {
+                    println!(
+                        "\n## Subject ({lang})\n{}\n\n## Email ({lang})\n{}",
+                        email.subject, email.text
+                    );
+                }
+                println!("\n## Room summary\n{summary}");
             }
-            _ => println!("\nNothing happened in this period: no digest would be sent."),
+            None => println!("\nNothing happened in this period: no digest would be sent."),
         }
         return Ok(ExitCode::SUCCESS);
     }

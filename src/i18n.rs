@@ -13,6 +13,9 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentError, FluentResource, FluentValue};
 use unic_langid::{LanguageIdentifier, langid};
 
+mod dates;
+pub use dates::format_dates;
+
 const EMBEDDED_FR: &str = include_str!("../bot-scripts/fr/voisinage.ftl");
 const EMBEDDED_EN: &str = include_str!("../bot-scripts/en/voisinage.ftl");
 
@@ -32,6 +35,7 @@ pub const IDS: &[&str] = &[
     "digest-partner-line",
     "digest-partner-paid",
     "digest-room-summary",
+    "digest-label",
     "post-expiry-reminder",
     "post-expired",
     "kept-ok",
@@ -127,8 +131,10 @@ pub const IDS: &[&str] = &[
     "web-partner-link-bad",
 ];
 
-/// A language the bot speaks. French is the default and the fallback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// A language the bot speaks. French is the default and the fallback. In payloads and in the
+/// database it is its code ("fr", "en").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
     Fr,
@@ -608,6 +614,7 @@ mod tests {
             ],
             "digest-reply-text" => vec![s("address", "voisinage+r12.ab@example.org")],
             "digest-more" => vec![n("count", 4)],
+            "digest-label" => vec![s("label", "Bricolage")],
             "digest-figures" => vec![n("members", 1), n("offers", 5), n("requests", 3), n("matches", 2)],
             "digest-partner-line" => vec![
                 s("item", "scie"),

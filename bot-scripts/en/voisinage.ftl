@@ -311,6 +311,7 @@ digest-figures = In figures: { $members ->
 digest-partner-heading = A partner can help
 digest-partner-line = For "{ $item }", until a neighbour offers it: { $name } — { $description }.
 digest-partner-paid = paid partner link
+digest-label = { $label }:
 digest-room-summary = 📰 { $period ->
         [day] Today
        *[week] This week

@@ -327,6 +327,8 @@ digest-figures = En chiffres : { $members ->
 digest-partner-heading = Un partenaire peut aider
 digest-partner-line = Pour « { $item } », en attendant un voisin : { $name } — { $description }.
 digest-partner-paid = lien partenaire rémunéré
+# A category heading or a date before what it introduces (French puts a space before ":").
+digest-label = { $label } :
 # The one message posted in each room. $items: a few new items; $command: /annonces or !annonces.
 digest-room-summary = 📰 { $period ->
         [day] Aujourd'hui

@@ -2,12 +2,10 @@
 //! /mes-annonces, /fini N, /garder N, /langue fr|en. Their words come from bot-scripts/
 //! (Fluent), in the member's language.
 
-use chrono::{Datelike, NaiveDate};
-
 use super::Core;
 use super::command::Command;
 use super::model::{Address, Inbound};
-use crate::i18n::{Arg, Lang};
+use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::Category;
 use crate::store::posts::{self, Close, Listed};
 use crate::store::{Tx, members};
@@ -31,44 +29,11 @@ pub struct Asker<'a> {
     pub here: Address,
 }
 
-/// French dates for people: "13 juin", "du 3 au 10 août", "du 19 décembre au 3 janvier".
-pub fn format_dates(from: NaiveDate, to: NaiveDate) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let day = |d: NaiveDate| {
-        if d.day() == 1 {
-            "1er".to_owned()
-        } else {
-            d.day().to_string()
-        }
-    };
-    let month = |d: NaiveDate| MONTHS[d.month0() as usize];
-    if from == to {
-        format!("{} {}", day(from), month(from))
-    } else if from.month() == to.month() && from.year() == to.year() {
-        format!("du {} au {} {}", day(from), day(to), month(to))
-    } else {
-        format!("du {} {} au {} {}", day(from), month(from), day(to), month(to))
-    }
-}
-
 fn lines(core: &Core, lang: Lang, rows: &[Listed]) -> String {
     rows.iter()
         .map(|r| {
             let when = match (r.when_from, r.when_to) {
-                (Some(a), Some(b)) => format_dates(a, b),
+                (Some(a), Some(b)) => format_dates(lang, a, b),
                 _ => String::new(),
             };
             core.texts.get(
@@ -263,7 +228,7 @@ async fn keep(core: &Core, who: &Asker<'_>, number: &str) -> anyhow::Result<Stri
                     &[
                         ("number", Arg::from(id)),
                         ("item", Arg::from(item)),
-                        ("date", Arg::from(format_dates(day, day))),
+                        ("date", Arg::from(format_dates(lang, day, day))),
                     ],
                 )
             }
@@ -285,17 +250,4 @@ async fn language(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, code: &str) -> 
     };
     members::set_lang(tx, who.member, lang).await?;
     Ok(t.get(lang, "language-set", &[]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_dates_in_french() {
-        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-        assert_eq!(format_dates(d(6, 13), d(6, 13)), "13 juin");
-        assert_eq!(format_dates(d(8, 3), d(8, 10)), "du 3 au 10 août");
-        assert_eq!(format_dates(d(8, 1), d(9, 2)), "du 1er août au 2 septembre");
-    }
 }

@@ -10,7 +10,7 @@ use tracing::instrument;
 
 use super::Core;
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
-use crate::i18n::{Arg, Lang};
+use crate::i18n::{Arg, Lang, format_dates};
 use crate::store::deliveries::{self, NewDelivery};
 use crate::store::members;
 use crate::store::posts::{self, AuthorPlace};
@@ -102,7 +102,7 @@ impl Core {
                 &[
                     ("number", Arg::from(p.post_id)),
                     ("item", Arg::from(p.item.as_str())),
-                    ("date", Arg::from(super::commands::format_dates(end, end))),
+                    ("date", Arg::from(format_dates(lang, end, end))),
                     ("days", Arg::from(i64::from(life.after_days))),
                 ],
             );
@@ -118,7 +118,7 @@ impl Core {
     /// message, so /fini or /garder in reply to it finds the post.
     fn to_author(&self, p: &AuthorPlace, lang: Lang, text: String, dedupe_key: String) -> NewDelivery {
         let channel = p.channel;
-        let mut msg = Outgoing::new(OutKind::Reminder, text);
+        let mut msg = Outgoing::new(OutKind::Reminder, text).in_lang(lang);
         if channel == ChannelKind::Email {
             msg.subject = Some(self.texts.get(lang, "email-notice-subject", &[]));
         } else {

@@ -17,7 +17,7 @@ use super::command::Command;
 use super::commands::{self, Asker};
 use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
 use super::{onboarding, rooms, router, subscriptions};
-use crate::i18n::{Arg, Lang};
+use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
 use crate::store::deliveries::NewDelivery;
 use crate::store::messages::{self, Stored};
@@ -139,7 +139,7 @@ impl Core {
         };
         Ok(Some(NewDelivery {
             to: who.here.clone(),
-            msg: text.replying(Some(m.native_id.clone())),
+            msg: text.replying(Some(m.native_id.clone())).in_lang(who.lang),
             dedupe_key: format!("answer:{}", who.message_id),
             cause: Some(who.message_id),
         }))
@@ -193,7 +193,9 @@ impl Core {
             if m.channel == ChannelKind::Email && m.sender.eq_ignore_ascii_case(&s.address) {
                 continue;
             }
-            let mut msg = self.relay_text(m.channel, &m.sender_name, &m.text, s.lang);
+            let mut msg = self
+                .relay_text(m.channel, &m.sender_name, &m.text, s.lang)
+                .in_lang(s.lang);
             msg.reply_token = Some(self.links.signer.sign_short(&format!("r{}", who.message_id)));
             msg.subject = Some(self.texts.get(
                 s.lang,
@@ -275,7 +277,7 @@ impl Core {
     /// message in areas that acknowledge with a reaction).
     fn post_notice(&self, who: &Asker<'_>, area: &str, p: &Post, id: i64, ordinal: usize) -> Option<NewDelivery> {
         let (t, lang) = (self.texts, who.lang);
-        let when = p.when.map(|w| commands::format_dates(w.from, w.to)).unwrap_or_default();
+        let when = p.when.map(|w| format_dates(lang, w.from, w.to)).unwrap_or_default();
         let category = t.get(lang, &format!("category-{}", p.category), &[]);
         let notice = t.get(
             lang,
@@ -289,7 +291,9 @@ impl Core {
                 ("number", Arg::from(id)),
             ],
         );
-        let mut msg = Outgoing::new(OutKind::Notice, notice).replying(Some(who.m.native_id.clone()));
+        let mut msg = Outgoing::new(OutKind::Notice, notice)
+            .replying(Some(who.m.native_id.clone()))
+            .in_lang(lang);
         if self.ack.of(area) == Acknowledge::Reaction {
             if ordinal > 0 {
                 return None;
@@ -384,7 +388,8 @@ impl Core {
 
     /// A notice sent by email gets a subject and a reply token naming `answered_message`, so
     /// answering it reaches that message's author.
-    fn by_email(&self, mut msg: Outgoing, to: &Address, answered_message: i64, lang: Lang) -> Outgoing {
+    fn by_email(&self, msg: Outgoing, to: &Address, answered_message: i64, lang: Lang) -> Outgoing {
+        let mut msg = msg.in_lang(lang);
         if to.channel == ChannelKind::Email {
             msg.subject = Some(self.texts.get(lang, "email-notice-subject", &[]));
             msg.reply_token = Some(self.links.signer.sign_short(&format!("r{answered_message}")));

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use tracing::info;
 
 use super::Core;
-use super::model::{Address, ChannelKind, Inbound};
+use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
 use crate::store::{chats, messages, subscriptions};
 
@@ -124,12 +124,14 @@ impl Core {
                 let text = self
                     .texts
                     .get(lang, "email-which-area", &[("areas", Arg::from(slugs.join(", ")))]);
-                self.notify(to, text, format!("email-which:{}:{today}", mail.from))
+                let msg = Outgoing::new(OutKind::Notice, text).in_lang(lang);
+                self.queue_one(to, msg, format!("email-which:{}:{today}", mail.from))
                     .await?;
             }
             None => {
                 let text = self.texts.get(lang, "email-not-subscribed", &[]);
-                self.notify(to, text, format!("email-unknown:{}:{today}", mail.from))
+                let msg = Outgoing::new(OutKind::Notice, text).in_lang(lang);
+                self.queue_one(to, msg, format!("email-unknown:{}:{today}", mail.from))
                     .await?;
             }
         }
@@ -157,7 +159,9 @@ impl Core {
             return Ok(());
         };
         let lang = messages::author_lang(&self.pool, message).await?;
-        let mut msg = self.relay_text(ChannelKind::Email, &mail.name, &mail.text, lang);
+        let mut msg = self
+            .relay_text(ChannelKind::Email, &mail.name, &mail.text, lang)
+            .in_lang(lang);
         let to = if origin.channel == ChannelKind::Email {
             origin.author
         } else {

@@ -230,6 +230,11 @@ pub struct Outgoing {
     /// digest is stored once, not once per subscriber.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<i64>,
+    /// The reader's language, where the sender knows it: which body of `digest` to fill in,
+    /// and the language of the words a channel adds (an email's footer). None (payloads from
+    /// before languages): French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 impl Outgoing {
@@ -246,7 +251,14 @@ impl Outgoing {
             subject: None,
             reply_token: None,
             digest: None,
+            lang: None,
         }
+    }
+
+    /// The same, for a reader of `lang` (the words a channel adds, e.g. an email's footer).
+    pub fn in_lang(mut self, lang: crate::i18n::Lang) -> Outgoing {
+        self.lang = Some(lang);
+        self
     }
 
     /// The same, in reply to `remote_id`.

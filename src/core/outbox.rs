@@ -13,7 +13,9 @@ use tracing::{debug, instrument, warn};
 
 use super::model::{ChannelKind, Op, Outgoing};
 use super::{Channel, SendError};
+use crate::i18n::Lang;
 use crate::store::deliveries::{self, Claimed};
+use crate::store::digests::{self, Body};
 use crate::telemetry::Metrics;
 
 /// How the outbox retries and claims.
@@ -65,16 +67,8 @@ pub struct Outbox {
     cfg: OutboxConfig,
     metrics: Arc<Metrics>,
     wake: Arc<tokio::sync::Notify>,
-    /// Digest bodies by id: one digest goes to many subscribers in a row.
-    digests: std::sync::Mutex<HashMap<i64, Arc<DigestBody>>>,
-}
-
-/// The stored body of a digest email.
-#[derive(Debug, sqlx::FromRow)]
-struct DigestBody {
-    subject: Option<String>,
-    body_text: Option<String>,
-    body_html: Option<String>,
+    /// Digest bodies by digest and language: one digest goes to many subscribers in a row.
+    digests: std::sync::Mutex<HashMap<(i64, Lang), Arc<Body>>>,
 }
 
 /// The delay before retry number `attempts` (1-based): exponential, capped, with jitter so
@@ -142,13 +136,13 @@ impl Outbox {
             }
         };
         if let Some(digest) = msg.digest {
-            let Some(body) = self.digest_body(digest).await? else {
+            let Some(body) = self.digest_body(digest, msg.lang.unwrap_or_default()).await? else {
                 deliveries::mark_failed(&self.pool, d.id, &format!("digest {digest} has no body")).await?;
                 return Ok(Outcome::Failed);
             };
-            msg.subject = body.subject.clone().or(msg.subject);
-            msg.text = body.body_text.clone().unwrap_or_default();
-            msg.html = body.body_html.clone();
+            msg.subject = Some(body.subject.clone());
+            msg.text = body.text.clone();
+            msg.html = Some(body.html.clone());
         }
         let start = Instant::now();
         let result = match msg.op {
@@ -174,6 +168,11 @@ impl Outbox {
             }
         };
         self.metrics.send_latency(start.elapsed());
+        self.settle(&d, result).await
+    }
+
+    /// Records what a send did: sent, paused (rate limit, outage), retried later, or failed.
+    async fn settle(&self, d: &Claimed, result: Result<String, SendError>) -> anyhow::Result<Outcome> {
         Ok(match result {
             Ok(remote_id) => {
                 deliveries::mark_sent(&self.pool, d.id, &remote_id).await?;
@@ -211,24 +210,19 @@ impl Outbox {
         })
     }
 
-    /// The body of digest `id` (None when it has none), from a small cache.
-    async fn digest_body(&self, id: i64) -> anyhow::Result<Option<Arc<DigestBody>>> {
-        if let Some(b) = self.digests.lock().expect("digest cache").get(&id) {
+    /// The body of digest `id` in `lang` (None when it has none), from a small cache.
+    async fn digest_body(&self, id: i64, lang: Lang) -> anyhow::Result<Option<Arc<Body>>> {
+        if let Some(b) = self.digests.lock().expect("digest cache").get(&(id, lang)) {
             return Ok(Some(b.clone()));
         }
-        let body: Option<DigestBody> =
-            sqlx::query_as("SELECT subject, body_text, body_html FROM digests WHERE id = $1 AND body_text IS NOT NULL")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(body) = body.map(Arc::new) else {
+        let Some(body) = digests::body(&self.pool, id, lang).await?.map(Arc::new) else {
             return Ok(None);
         };
         let mut cache = self.digests.lock().expect("digest cache");
         if cache.len() >= 256 {
             cache.clear();
         }
-        cache.insert(id, body.clone());
+        cache.insert((id, lang), body.clone());
         Ok(Some(body))
     }
 

@@ -112,7 +112,7 @@ pub fn confirmation(
         ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
         ("link", Arg::from(url.as_str())),
     ];
-    let mut mail = Outgoing::new(OutKind::Answer, t.get(lang, "email-confirm-body", &args));
+    let mut mail = Outgoing::new(OutKind::Answer, t.get(lang, "email-confirm-body", &args)).in_lang(lang);
     mail.html = Some(t.get_html(lang, "email-confirm-body", &args, &["area", "rhythm", "link"], &[]));
     mail.subject = Some(t.get(lang, "email-confirm-subject", &[("area", Arg::from(name.as_str()))]));
     NewDelivery {

@@ -6,7 +6,6 @@
 pub mod build;
 pub mod render;
 pub mod schedule;
-mod store;
 
 use std::sync::Arc;
 
@@ -18,8 +17,10 @@ use crate::config::{RoomDigests, Settings};
 use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::core::subscriptions;
+use crate::i18n::Lang;
 use crate::partners::Partners;
 use crate::store::deliveries::{self, NewDelivery};
+use crate::store::digests;
 use build::{Digest, PostLine};
 use render::Renderer;
 pub use schedule::{Period, Schedules};
@@ -55,7 +56,10 @@ pub struct Round {
 pub struct Preview {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
-    pub email: Option<render::Email>,
+    /// The email in each language its subscribers read (in the area's language when it has
+    /// none); empty when nothing happened.
+    pub emails: Vec<(Lang, render::Email)>,
+    /// The rooms' summary, in the area's language.
     pub summary: Option<String>,
     pub subscribers: i64,
     pub rooms: usize,
@@ -126,7 +130,7 @@ impl Digester {
             return Ok(Round::default());
         }
         let done: std::collections::HashSet<(String, String, DateTime<Utc>)> =
-            store::existing(&self.core.pool, &due).await?.into_iter().collect();
+            digests::existing(&self.core.pool, &due).await?.into_iter().collect();
         let mut round = Round::default();
         for (area, period, slot) in due {
             if done.contains(&(area.clone(), period.as_str().to_owned(), slot)) {
@@ -158,7 +162,7 @@ impl Digester {
         slot: DateTime<Utc>,
     ) -> anyhow::Result<DateTime<Utc>> {
         let slug = area.slug.as_str();
-        let since = match store::last_slot(tx, slug, period, slot).await? {
+        let since = match digests::last_slot(tx, slug, period, slot).await? {
             Some(s) => s,
             None => self
                 .schedules
@@ -178,7 +182,7 @@ impl Digester {
         until: DateTime<Utc>,
     ) -> anyhow::Result<Option<Digest>> {
         let today = until.with_timezone(&area.timezone).date_naive();
-        let input = store::input(
+        let input = digests::input(
             tx,
             area.slug.as_str(),
             &area.name,
@@ -229,7 +233,7 @@ impl Digester {
         let a = self.area(area)?;
         let mut tx = self.core.pool.begin().await?;
         let since = self.since(&mut tx, a, period, slot).await?;
-        let Some(id) = store::claim(&mut tx, area, period, slot, since, manual).await? else {
+        let Some(id) = digests::claim(&mut tx, area, period, slot, since, manual).await? else {
             return Ok(Made::Done);
         };
         let rooms = if self.rooms_get(period) {
@@ -237,8 +241,8 @@ impl Digester {
         } else {
             Vec::new()
         };
-        let subscribers = store::subscribers(&mut tx, area, period).await?;
-        let digest = if subscribers == 0 && rooms.is_empty() {
+        let subscribers = digests::subscribers(&mut tx, area, period).await?;
+        let digest = if subscribers.is_empty() && rooms.is_empty() {
             None
         } else {
             self.content(&mut tx, a, period, since, slot).await?
@@ -247,21 +251,33 @@ impl Digester {
             tx.commit().await?;
             return Ok(Made::Empty { id });
         };
-        let email = self.renderer.email(&digest, a.timezone, &|p| self.reply_for(p))?;
-        store::set_body(
-            &mut tx,
-            id,
-            &email.subject,
-            &email.text,
-            &email.html,
-            digest.post_count() as i64,
-        )
-        .await?;
-        let mut queued = store::queue_subscribers(&mut tx, id, area, period, &email.subject).await?;
+        // One email per language its subscribers read, stored once; each delivery points at it.
+        for (lang, _) in &subscribers {
+            let email = self
+                .renderer
+                .email(&digest, *lang, a.timezone, &|p| self.reply_for(p))?;
+            digests::add_body(&mut tx, id, *lang, &email).await?;
+        }
+        let mut queued = digests::queue_subscribers(&mut tx, id, area, period).await?;
+        let summaries = self.summaries(&digest, a.lang, id, rooms);
+        queued += deliveries::enqueue_many(&mut tx, &summaries).await?;
+        digests::set_queued(&mut tx, id, digest.post_count() as i64, queued).await?;
+        tx.commit().await.context("committing the digest")?;
+        Ok(Made::Queued { id, deliveries: queued })
+    }
+
+    /// The summary of digest `id` for each of the area's `rooms`, in the rooms' language.
+    fn summaries(
+        &self,
+        digest: &Digest,
+        lang: Lang,
+        id: i64,
+        rooms: Vec<crate::store::chats::RoomLink>,
+    ) -> Vec<NewDelivery> {
         let mut summaries = Vec::new();
         for room in rooms {
             let channel = room.channel;
-            let (text, html) = self.renderer.summary(&digest, channel);
+            let (text, html) = self.renderer.summary(digest, lang, channel);
             let mut msg = Outgoing::new(OutKind::Digest, text);
             msg.html = Some(html);
             summaries.push(NewDelivery {
@@ -274,10 +290,7 @@ impl Digester {
                 cause: None,
             });
         }
-        queued += deliveries::enqueue_many(&mut tx, &summaries).await?;
-        store::set_recipients(&mut tx, id, queued).await?;
-        tx.commit().await.context("committing the digest")?;
-        Ok(Made::Queued { id, deliveries: queued })
+        summaries
     }
 
     /// Sends the digest of `area` for the period ending now, by hand.
@@ -293,22 +306,27 @@ impl Digester {
         let mut tx = self.core.pool.begin().await?;
         let since = self.since(&mut tx, a, period, now).await?;
         let rooms = crate::store::chats::rooms_of(&mut *tx, area).await?.len();
-        let subscribers = store::subscribers(&mut tx, area, period).await?;
+        let subscribers = digests::subscribers(&mut tx, area, period).await?;
         let digest = self.content(&mut tx, a, period, since, now).await?;
         tx.rollback().await?;
-        let (email, summary) = match &digest {
-            Some(d) => (
-                Some(self.renderer.email(d, a.timezone, &|p| self.reply_for(p))?),
-                Some(self.renderer.summary(d, ChannelKind::Telegram).0),
-            ),
-            None => (None, None),
-        };
+        let mut langs: Vec<Lang> = subscribers.iter().map(|(lang, _)| *lang).collect();
+        if langs.is_empty() {
+            langs.push(a.lang);
+        }
+        let mut emails = Vec::new();
+        let mut summary = None;
+        if let Some(d) = &digest {
+            for lang in langs {
+                emails.push((lang, self.renderer.email(d, lang, a.timezone, &|p| self.reply_for(p))?));
+            }
+            summary = Some(self.renderer.summary(d, a.lang, ChannelKind::Telegram).0);
+        }
         Ok(Preview {
             since,
             until: now,
-            email,
+            emails,
             summary,
-            subscribers,
+            subscribers: subscribers.iter().map(|(_, n)| n).sum(),
             rooms,
         })
     }

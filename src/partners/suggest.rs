@@ -101,7 +101,8 @@ fn suggestion(core: &Core, place: &AuthorPlace, partner: &Partner, lang: Lang) -
     ];
     let texts = core.texts;
     let mut msg = Outgoing::new(OutKind::Partner, texts.get(lang, "partner-suggestion", &args))
-        .replying(Some(place.native_id.clone()));
+        .replying(Some(place.native_id.clone()))
+        .in_lang(lang);
     msg.html = Some(texts.get_html(
         lang,
         "partner-suggestion",

@@ -3,6 +3,7 @@
 
 pub mod chats;
 pub mod deliveries;
+pub mod digests;
 pub mod enums;
 pub mod locks;
 pub mod members;

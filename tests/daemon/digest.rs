@@ -24,6 +24,8 @@ use crate::botapi::FakeBotApi;
 use crate::email::{Sink, smtp_settings};
 use crate::helpers::{Recorder, TestDb, core, count, drain, inbound, outbox, root};
 
+mod languages;
+
 const CONSOLE_ROOM: &str = "console:saint-servan";
 const GROUP: i64 = -1001;
 const WEEKLY: &str = "0 0 9 * * Sat";
@@ -254,7 +256,7 @@ async fn a_weekly_digest_at_its_time_reaches_subscribers_and_rooms_once() {
     let queued: Vec<_> = w.digests().await.into_iter().filter(|d| d.2 == "queued").collect();
     assert_eq!(queued, vec![("saint-servan".into(), "week".into(), "queued".into(), 4)]);
     // One body stored, not one per subscriber.
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM digests WHERE body_html IS NOT NULL")
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM digest_bodies")
         .fetch_one(&w.db.pool)
         .await
         .unwrap();
@@ -363,7 +365,8 @@ async fn an_empty_week_sends_nothing_and_by_hand_is_once_too() {
         .preview("saint-servan", Period::Week, Utc::now())
         .await
         .unwrap();
-    assert!(preview.email.unwrap().text.contains("poussette — Jeanne"));
+    assert_eq!(preview.emails.len(), 1, "one language: French");
+    assert!(preview.emails[0].1.text.contains("poussette — Jeanne"));
     assert_eq!(count(&w.db.pool, "digests").await, 9, "a preview stores nothing");
     let now = Utc::now();
     let made = w.digester.send_now("saint-servan", Period::Week, now).await.unwrap();

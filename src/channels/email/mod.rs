@@ -28,7 +28,7 @@ use crate::core::links::Links;
 use crate::core::model::{ChannelKind, Outgoing};
 use crate::core::subscriptions::plus_address;
 use crate::core::{Channel, SendError};
-use crate::i18n::{Arg, Lang, Texts, escape_html};
+use crate::i18n::{Arg, Texts, escape_html};
 use crate::store;
 
 /// The HTML layout, built in (edited in bot-scripts/email/).
@@ -94,7 +94,9 @@ impl Email {
         let to: Mailbox = to
             .parse()
             .map_err(|e| SendError::Gone(format!("`{to}` is not an email address: {e}")))?;
-        let lang = Lang::Fr;
+        // The words added here (footer, reply line) in the reader's language: the message
+        // names it (the core sets it on what it sends by email).
+        let lang = msg.lang.unwrap_or_default();
         let subscription = store::subscriptions::active_id(&self.pool, to.email.as_ref())
             .await
             .map_err(|e| SendError::Transient(e.to_string()))?;

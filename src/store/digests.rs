@@ -1,11 +1,15 @@
-//! The digest's reads and writes: what happened in an area's period, the `digests` row that
-//! makes each digest happen once, and the deliveries it queues.
+//! The `digests` table and its `digest_bodies`: what happened in an area's period, the row
+//! that makes each digest happen once, its email in each language, and the deliveries it
+//! queues (one per subscriber, read from `email_subscriptions`, pointing at the body in the
+//! subscriber's language).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
 
-use super::build::{DigestInput, Figures, PostLine};
-use super::schedule::Period;
-use crate::store::Tx;
+use super::Tx;
+use crate::digest::build::{DigestInput, Figures, PostLine};
+use crate::digest::schedule::Period;
+use crate::i18n::Lang;
 
 const POST_LINE: &str =
     "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
@@ -147,42 +151,49 @@ pub async fn input(
     })
 }
 
-/// Stores the rendered email on the digest row.
-pub async fn set_body(
-    tx: &mut Tx<'_>,
-    id: i64,
-    subject: &str,
-    text: &str,
-    html: &str,
-    posts: i64,
-) -> anyhow::Result<()> {
+/// A digest's email in one language, as stored once for all its readers.
+pub type Body = crate::digest::render::Email;
+
+/// Stores the email of digest `id` in `lang`.
+pub async fn add_body(tx: &mut Tx<'_>, id: i64, lang: Lang, body: &Body) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE digests SET status = 'queued', subject = $2, body_text = $3, body_html = $4, posts = $5 WHERE id = $1",
+        "INSERT INTO digest_bodies (digest_id, lang, subject, body_text, body_html) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
-    .bind(subject)
-    .bind(text)
-    .bind(html)
-    .bind(posts as i32)
+    .bind(lang.as_str())
+    .bind(&body.subject)
+    .bind(&body.text)
+    .bind(&body.html)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
+/// The email of digest `id` in `lang`; in French when there is none in `lang` (the outbox
+/// sends what it can rather than nothing); None when the digest has no email at all.
+pub async fn body(pool: &PgPool, id: i64, lang: Lang) -> anyhow::Result<Option<Body>> {
+    Ok(sqlx::query_as(
+        "SELECT subject, body_text AS text, body_html AS html FROM digest_bodies WHERE digest_id = $1
+         ORDER BY lang = $2 DESC, lang = 'fr' DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(lang.as_str())
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Queues digest `id` for every active subscriber of the area with the period's rhythm, in
-/// one statement (the body is the digest row's: each delivery only points at it).
-pub async fn queue_subscribers(
-    tx: &mut Tx<'_>,
-    id: i64,
-    area: &str,
-    period: Period,
-    subject: &str,
-) -> anyhow::Result<u64> {
-    let payload = serde_json::json!({ "kind": "digest", "text": "", "subject": subject, "digest": id });
+/// one statement: each delivery only points at the digest and names the subscriber's
+/// language (its body is in `digest_bodies`, stored before).
+pub async fn queue_subscribers(tx: &mut Tx<'_>, id: i64, area: &str, period: Period) -> anyhow::Result<u64> {
     Ok(sqlx::query(
         "INSERT INTO deliveries (channel, target, payload, dedupe_key)
-         SELECT 'email', s.address, $4, 'digest:' || $1 || ':email:' || s.id
+         SELECT 'email', s.address,
+                jsonb_build_object('kind', 'digest', 'text', '', 'subject', b.subject, 'digest', $1::bigint,
+                                   'lang', s.lang),
+                'digest:' || $1 || ':email:' || s.id
          FROM email_subscriptions s
+         LEFT JOIN digest_bodies b ON b.digest_id = $1 AND b.lang = s.lang
          WHERE s.area_slug = $2 AND s.status = 'active' AND s.rhythm = $3
          ORDER BY s.id
          ON CONFLICT (dedupe_key) DO NOTHING",
@@ -190,29 +201,37 @@ pub async fn queue_subscribers(
     .bind(id)
     .bind(area)
     .bind(period.rhythm())
-    .bind(payload)
     .execute(&mut **tx)
     .await?
     .rows_affected())
 }
 
-/// Records how many deliveries the digest queued.
-pub async fn set_recipients(tx: &mut Tx<'_>, id: i64, n: u64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE digests SET recipients = $2 WHERE id = $1")
+/// Marks digest `id` as sent out: it lists `posts` posts and queued `recipients` deliveries.
+pub async fn set_queued(tx: &mut Tx<'_>, id: i64, posts: i64, recipients: u64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE digests SET status = 'queued', posts = $2, recipients = $3 WHERE id = $1")
         .bind(id)
-        .bind(n as i32)
+        .bind(posts as i32)
+        .bind(recipients as i32)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-/// How many active subscribers of the rhythm the area has.
-pub async fn subscribers(tx: &mut Tx<'_>, area: &str, period: Period) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM email_subscriptions WHERE area_slug = $1 AND status = 'active' AND rhythm = $2",
+/// How many active subscribers of the rhythm the area has in each language they read (the
+/// languages with none left out), French first.
+pub async fn subscribers(tx: &mut Tx<'_>, area: &str, period: Period) -> anyhow::Result<Vec<(Lang, i64)>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT lang, count(*) FROM email_subscriptions WHERE area_slug = $1 AND status = 'active' AND rhythm = $2
+         GROUP BY lang",
     )
     .bind(area)
     .bind(period.rhythm())
-    .fetch_one(&mut **tx)
-    .await?)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out: Vec<(Lang, i64)> = rows
+        .into_iter()
+        .map(|(lang, n)| (Lang::parse(&lang).unwrap_or_default(), n))
+        .collect();
+    out.sort_by_key(|(lang, _)| *lang != Lang::Fr);
+    Ok(out)
 }
