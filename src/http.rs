@@ -283,11 +283,7 @@ async fn metrics_page(State(s): State<AppState>) -> impl IntoResponse {
     let counts = deliveries::counts(&s.pool).await.unwrap_or_default();
     let mut page = s.metrics.render(&counts);
     // Figures kept in the database (shared by every daemon): digests made, partner clicks.
-    let digests: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT period, status, count(*) FROM digests GROUP BY 1, 2 ORDER BY 1, 2")
-            .fetch_all(&s.pool)
-            .await
-            .unwrap_or_default();
+    let digests = store::digests::counts(&s.pool).await.unwrap_or_default();
     page.push_str("# HELP voisinage_digests_total Digests made, by period and status (empty: nothing sent).\n");
     page.push_str("# TYPE voisinage_digests_total counter\n");
     for (period, status, n) in digests {

@@ -235,3 +235,12 @@ pub async fn subscribers(tx: &mut Tx<'_>, area: &str, period: Period) -> anyhow:
     out.sort_by_key(|(lang, _)| *lang != Lang::Fr);
     Ok(out)
 }
+
+/// How many digests were made, by period and status (`/metrics`).
+pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT period, status, count(*) FROM digests GROUP BY 1, 2 ORDER BY 1, 2")
+            .fetch_all(pool)
+            .await?,
+    )
+}

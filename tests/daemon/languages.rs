@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use serde_json::json;
 use voisinage::core::Channel;
+use voisinage::core::mail::{Mail, Received};
 use voisinage::core::model::{ChannelKind, Inbound};
 use voisinage::store::link_room;
 
@@ -174,4 +175,47 @@ async fn a_telegram_users_language_code_sets_their_language_and_the_room_copy_st
         vec!["Mary (Telegram) : Je donne une poussette".to_owned()]
     );
     w.finish().await;
+}
+
+#[tokio::test]
+async fn a_stranger_writing_in_english_is_answered_in_english() {
+    let (db, core, _, _) = setup().await;
+    let mail = |native_id: &str, subject: &str, lang_hint: Option<&str>| Mail {
+        from: format!("{native_id}@example.org"),
+        name: "Someone".into(),
+        native_id: native_id.into(),
+        subject: subject.into(),
+        text: "Hello".into(),
+        sent_at: Utc::now(),
+        plus_tokens: vec![],
+        lang_hint: lang_hint.map(str::to_owned),
+    };
+    let got = core
+        .receive_mail(&mail("a", "subscribe saint-servan weekly", None))
+        .await
+        .unwrap();
+    assert_eq!(got, Received::Stranger);
+    core.receive_mail(&mail("b", "Bonjour", Some("en-US"))).await.unwrap();
+    core.receive_mail(&mail("c", "inscription saint-servan", Some("fr")))
+        .await
+        .unwrap();
+    let queued: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT target, payload FROM deliveries WHERE channel = 'email' ORDER BY target")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(queued.len(), 3, "{queued:?}");
+    assert_eq!(queued[0].1["lang"], "en");
+    assert!(
+        queued[0].1["subject"].as_str().unwrap().starts_with("Please confirm"),
+        "{queued:?}"
+    );
+    assert_eq!(queued[1].1["lang"], "en");
+    assert!(!queued[1].1["text"].as_str().unwrap().contains("Bonjour"), "{queued:?}");
+    assert_eq!(queued[2].1["lang"], "fr");
+    assert!(
+        queued[2].1["subject"].as_str().unwrap().starts_with("Confirm"),
+        "{queued:?}"
+    );
+    db.finish().await;
 }
