@@ -321,44 +321,16 @@ impl Settings {
     }
 
     /// Parses `src` (named `file` in errors) with the overrides found in `env`.
+    ///
+    /// No error quotes a setting's value, since it may be a secret: errors name the file, the
+    /// key (and the variable that set it) and the problem.
     pub fn from_parts(file: &str, src: &str, env: &[(String, String)]) -> Result<Settings, ConfigError> {
         let mut table: toml::Table = src.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
             file: file.to_owned(),
-            message: e.to_string(),
+            message: syntax_message(src, &e),
         })?;
-        let mut applied = Vec::new();
-        for (var, value) in env {
-            let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
-            if path.iter().any(|p| p.is_empty()) {
-                return Err(ConfigError::Env {
-                    var: var.clone(),
-                    message: "empty section or key in the name".into(),
-                });
-            }
-            set_path(&mut table, &path, scalar(value)).map_err(|message| ConfigError::Env {
-                var: var.clone(),
-                message,
-            })?;
-            applied.push(var.clone());
-        }
-        // The conventional variable, for tools and tests that already set it.
-        if let Some((_, url)) = env.iter().find(|(k, _)| k == "DATABASE_URL")
-            && !applied.iter().any(|v| v == "VOISINAGE__DATABASE__URL")
-        {
-            set_path(
-                &mut table,
-                &["database".into(), "url".into()],
-                toml::Value::String(url.clone()),
-            )
-            .map_err(|message| ConfigError::Env {
-                var: "DATABASE_URL".into(),
-                message,
-            })?;
-        }
-        let s: Settings = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let applied = apply_env(&mut table, env)?;
+        let s: Settings = serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
             let key = e.path().to_string();
             let env_hint = applied
                 .iter()
@@ -370,11 +342,12 @@ impl Settings {
                 })
                 .map(|v| format!(" (set by {v})"))
                 .unwrap_or_default();
+            let message = without_value(&e.inner().to_string(), lookup(&table, &key));
             ConfigError::Invalid {
                 file: file.to_owned(),
                 env: env_hint,
                 key,
-                message: e.into_inner().to_string(),
+                message,
             }
         })?;
         s.validate(file)?;
@@ -578,14 +551,124 @@ impl Settings {
     }
 }
 
-/// An environment value as TOML: booleans and numbers when they read as such, else a string.
-fn scalar(v: &str) -> toml::Value {
-    if let Ok(b) = v.parse::<bool>() {
-        toml::Value::Boolean(b)
-    } else if let Ok(i) = v.parse::<i64>() {
-        toml::Value::Integer(i)
-    } else {
-        toml::Value::String(v.to_owned())
+/// Writes the `VOISINAGE__SECTION__KEY` variables (and `DATABASE_URL`) into `table`; returns
+/// the variables applied.
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<Vec<String>, ConfigError> {
+    let defaults: toml::Table = DEFAULT_TOML.parse().unwrap_or_default();
+    let mut applied = Vec::new();
+    for (var, value) in env {
+        let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let env_err = |message: String| ConfigError::Env {
+            var: var.clone(),
+            message,
+        };
+        let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(env_err("empty section or key in the name".into()));
+        }
+        let key = path.join(".");
+        // The type the setting has in the built-in defaults (else in the file) decides: a
+        // digit-only password must stay a string, `WORKERS=4` must be a number.
+        let expected = lookup(&defaults, &key).or_else(|| lookup(table, &key));
+        let typed = typed_env_value(value, expected).map_err(|m| env_err(format!("key `{key}`: {m}")))?;
+        set_path(table, &path, typed).map_err(env_err)?;
+        applied.push(var.clone());
+    }
+    // The conventional variable, for tools and tests that already set it.
+    if let Some((_, url)) = env.iter().find(|(k, _)| k == "DATABASE_URL")
+        && !applied.iter().any(|v| v == "VOISINAGE__DATABASE__URL")
+    {
+        set_path(
+            table,
+            &["database".into(), "url".into()],
+            toml::Value::String(url.clone()),
+        )
+        .map_err(|message| ConfigError::Env {
+            var: "DATABASE_URL".into(),
+            message,
+        })?;
+    }
+    Ok(applied)
+}
+
+/// An environment value as the TOML type of `expected` (the setting's current value): a
+/// boolean or a number only where the setting is one, a string everywhere else. Errors never
+/// quote the value (it may be a secret).
+fn typed_env_value(v: &str, expected: Option<&toml::Value>) -> Result<toml::Value, String> {
+    match expected {
+        Some(toml::Value::Boolean(_)) => v
+            .trim()
+            .parse::<bool>()
+            .map(toml::Value::Boolean)
+            .map_err(|_| "expects true or false".to_owned()),
+        Some(toml::Value::Integer(_)) => v
+            .trim()
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| "expects a whole number".to_owned()),
+        Some(toml::Value::Float(_)) => v
+            .trim()
+            .parse::<f64>()
+            .map(toml::Value::Float)
+            .map_err(|_| "expects a number".to_owned()),
+        Some(toml::Value::Table(_)) => Err("is a section, not a setting".to_owned()),
+        Some(toml::Value::Array(_)) => Err("is a list: set it in the file".to_owned()),
+        Some(toml::Value::String(_) | toml::Value::Datetime(_)) | None => Ok(toml::Value::String(v.to_owned())),
+    }
+}
+
+/// The value at a dotted `key` (as serde_path_to_error writes paths), if any.
+fn lookup<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
+    let mut parts = key.split('.');
+    let mut value = table.get(parts.next()?)?;
+    for p in parts {
+        value = match value {
+            toml::Value::Table(t) => t.get(p)?,
+            toml::Value::Array(a) => a.get(p.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// A serde message with the offending value taken out: "invalid type: integer `42`, expected
+/// a string" becomes "invalid type: integer (value not shown), expected a string".
+fn without_value(message: &str, value: Option<&toml::Value>) -> String {
+    // serde_path_to_error repeats the path on a second line; the key is given separately.
+    let mut out = message.lines().next().unwrap_or_default().to_owned();
+    let mut shown = Vec::new();
+    let mut collect = |v: &toml::Value| match v {
+        toml::Value::String(s) => {
+            shown.push(format!("{s:?}"));
+            shown.push(format!("`{s}`"));
+        }
+        other => shown.push(format!("`{other}`")),
+    };
+    match value {
+        Some(toml::Value::Array(items)) => items.iter().for_each(&mut collect),
+        Some(v) => collect(v),
+        None => {}
+    }
+    for s in shown {
+        out = out.replace(&s, "(value not shown)");
+    }
+    out
+}
+
+/// A TOML syntax error as "line L, column C: problem", without the quoted source line (it may
+/// hold a secret).
+fn syntax_message(src: &str, e: &toml::de::Error) -> String {
+    let problem = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let before = &src[..span.start.min(src.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {problem}")
+        }
+        None => problem.to_owned(),
     }
 }
 
@@ -671,6 +754,79 @@ mod tests {
             !format!("{s:?}").contains("secret@"),
             "secrets never appear in Debug output"
         );
+    }
+
+    /// Env values take the type the setting has: secrets stay strings whatever they look like.
+    #[test]
+    fn digit_only_and_boolean_looking_secrets_stay_strings() {
+        let env = vec![
+            ("VOISINAGE__HTTP__LINK_KEY".to_owned(), "271828182845".to_owned()),
+            (
+                "VOISINAGE__CHANNELS__MATRIX__PASSWORD".to_owned(),
+                "31415926".to_owned(),
+            ),
+            (
+                "VOISINAGE__CHANNELS__EMAIL__SMTP_PASSWORD".to_owned(),
+                "true".to_owned(),
+            ),
+            ("VOISINAGE__CHANNELS__EMAIL__IMAP_PASSWORD".to_owned(), "1.5".to_owned()),
+            (
+                "VOISINAGE__CHANNELS__TELEGRAM__WEBHOOK_SECRET".to_owned(),
+                "0042".to_owned(),
+            ),
+            ("VOISINAGE__OUTBOX__WORKERS".to_owned(), "3".to_owned()),
+            ("VOISINAGE__DIGEST__ENABLED".to_owned(), "false".to_owned()),
+        ];
+        let s = Settings::from_parts("voisinage.toml", DEFAULT_TOML, &env).unwrap();
+        let secret = |v: &Option<SecretString>| v.as_ref().unwrap().expose_secret().to_owned();
+        assert_eq!(secret(&s.http.link_key), "271828182845");
+        assert_eq!(secret(&s.channels.matrix.password), "31415926");
+        assert_eq!(secret(&s.channels.email.smtp_password), "true");
+        assert_eq!(secret(&s.channels.email.imap_password), "1.5");
+        assert_eq!(secret(&s.channels.telegram.webhook_secret), "0042");
+        assert_eq!(s.outbox.workers, 3);
+        assert!(!s.digest.enabled);
+    }
+
+    /// A wrong number names the variable and the key; no config error shows a secret's value.
+    #[test]
+    fn config_errors_name_the_key_and_never_show_a_secret() {
+        let err = |src: &str, env: &[(&str, &str)]| {
+            let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Settings::from_parts("my.toml", src, &env).unwrap_err().to_string()
+        };
+        let e = err(DEFAULT_TOML, &[("VOISINAGE__OUTBOX__WORKERS", "four")]);
+        assert!(
+            e.contains("VOISINAGE__OUTBOX__WORKERS") && e.contains("outbox.workers") && e.contains("whole number"),
+            "{e}"
+        );
+        let e = err(
+            DEFAULT_TOML,
+            &[
+                ("VOISINAGE__CHANNELS__EMAIL__SMTP_PASSWORD", "hunter2-s3cr3t"),
+                ("VOISINAGE__OUTBOX__WORKERS", "-1"),
+            ],
+        );
+        assert!(e.contains("outbox.workers") && !e.contains("hunter2"), "{e}");
+        // A secret of the wrong type in the file: the key, not the value.
+        let file = DEFAULT_TOML.replace("# link_key = \"\"", "link_key = 271828182845");
+        let e = err(&file, &[]);
+        assert!(e.contains("http.link_key") && !e.contains("271828182845"), "{e}");
+        let file = DEFAULT_TOML.replace("# password = \"\"", "password = [\"hunter2-s3cr3t\"]");
+        let e = err(&file, &[]);
+        assert!(e.contains("channels.matrix.password") && !e.contains("hunter2"), "{e}");
+        // A syntax error on a secret's line says where, without quoting the line.
+        let file = DEFAULT_TOML.replace("# password = \"\"", "password = \"hunter2-s3cr3t");
+        let e = err(&file, &[]);
+        assert!(
+            e.contains("my.toml") && e.contains("line") && !e.contains("hunter2"),
+            "{e}"
+        );
+        // A secret set where a section is expected, and a value of an unknown variant.
+        let e = err(DEFAULT_TOML, &[("VOISINAGE__HTTP", "hunter2-s3cr3t")]);
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = err(DEFAULT_TOML, &[("VOISINAGE__DIGEST__ROOMS", "hunter2-s3cr3t")]);
+        assert!(e.contains("digest.rooms") && !e.contains("hunter2"), "{e}");
     }
 
     #[test]
