@@ -81,7 +81,7 @@ pub async fn run(settings: crate::config::Settings, args: &BenchArgs) -> anyhow:
     let server = match &settings.database.url {
         Some(u) => u.expose_secret().to_owned(),
         None => {
-            let c = PrivateCluster::start(&settings.general.data_dir.join("bench-postgres"))?;
+            let c = PrivateCluster::start(&settings.general.data_dir.join("bench-postgres"), "voisinage bench")?;
             c.ensure_database().await?;
             let u = c.url.clone();
             _cluster = Some(c);

@@ -1,6 +1,7 @@
 //! A private PostgreSQL cluster for `voisinage try` (and the benches): initdb + pg_ctl from the
 //! system's PostgreSQL binaries, in the data directory, reachable only through a Unix socket,
-//! stopped when dropped.
+//! stopped when dropped. One process at a time owns a cluster's directory (a lock file): a
+//! second `voisinage try` there must not start, nor stop, the first one's server.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +17,55 @@ pub struct PrivateCluster {
     run_as: Option<String>,
     /// The URL to connect to the `voisinage` database.
     pub url: String,
+    /// Held while this process owns the cluster (released when the file is closed).
+    _lock: std::fs::File,
+    /// Whether this process started the server, so that only then does it stop it.
+    started: bool,
+}
+
+/// Name of the lock file in the cluster's directory; it holds the owner's pid and command.
+const LOCK_FILE: &str = "owner.lock";
+
+/// Takes the cluster directory for this process, or says who already has it.
+fn lock_dir(dir: &Path, command: &str) -> anyhow::Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut owner = String::new();
+            let _ = file.read_to_string(&mut owner);
+            let mut words = owner.split_whitespace();
+            let pid = words.next().map(|p| format!(" (pid {p})")).unwrap_or_default();
+            let holder = words.collect::<Vec<_>>().join(" ");
+            let holder = if holder.is_empty() {
+                "voisinage try".to_owned()
+            } else {
+                holder
+            };
+            bail!(
+                "a `{holder}` is already running in this data directory{pid}, with its PostgreSQL under {}; \
+                 it is left alone: use that one, or give this one another data directory \
+                 (VOISINAGE__GENERAL__DATA_DIR)",
+                dir.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("locking {}", path.display()));
+        }
+    }
+    // Who holds it, for the message of the next one; the lock is what counts, not this text.
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "{} {command}", std::process::id())?;
+    Ok(file)
 }
 
 fn find_bin() -> anyhow::Result<PathBuf> {
@@ -52,11 +102,13 @@ fn is_root() -> bool {
 }
 
 impl PrivateCluster {
-    /// Starts (creating if needed) the cluster under `dir`.
-    pub fn start(dir: &Path) -> anyhow::Result<PrivateCluster> {
+    /// Starts (creating if needed) the cluster under `dir`. `command` ("voisinage try") is
+    /// what a second process, finding the directory taken, is told runs there.
+    pub fn start(dir: &Path, command: &str) -> anyhow::Result<PrivateCluster> {
         let bin = find_bin()?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize()?;
+        let lock = lock_dir(&dir, command)?;
         let data = dir.join("pgdata");
         let sock = dir.join("run");
         std::fs::create_dir_all(&sock)?;
@@ -80,6 +132,8 @@ impl PrivateCluster {
             data,
             run_as,
             url: String::new(),
+            _lock: lock,
+            started: false,
         };
         if !c.data.join("PG_VERSION").is_file() {
             c.run(
@@ -98,29 +152,29 @@ impl PrivateCluster {
             )
             .context("initdb failed")?;
         }
+        c.start_server(&dir, &sock)?;
+        c.started = true;
+        c.url = format!("postgres://postgres@localhost/voisinage?host={}", sock.display());
+        Ok(c)
+    }
+
+    /// Starts the server, or adopts one left running here by a process that died: we hold
+    /// the lock, so a running server cannot belong to a live `try`.
+    fn start_server(&self, dir: &Path, sock: &Path) -> anyhow::Result<()> {
+        let data = self.data.display().to_string();
+        if self.run("pg_ctl", &["-D", &data, "status"]).is_ok() {
+            return Ok(());
+        }
         let opts = format!(
             "-c listen_addresses='' -k {} -c fsync=off -c synchronous_commit=off",
             sock.display()
         );
         let log = dir.join("postgres.log").display().to_string();
-        c.run(
+        self.run(
             "pg_ctl",
-            &[
-                "-D",
-                &c.data.display().to_string(),
-                "-l",
-                &log,
-                "-o",
-                &opts,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
+            &["-D", &data, "-l", &log, "-o", &opts, "-w", "-t", "60", "start"],
         )
-        .with_context(|| format!("pg_ctl start failed (see {log})"))?;
-        c.url = format!("postgres://postgres@localhost/voisinage?host={}", sock.display());
-        Ok(c)
+        .with_context(|| format!("pg_ctl start failed (see {log})"))
     }
 
     /// The URL of the maintenance database, to create `voisinage` in.
@@ -163,8 +217,12 @@ impl PrivateCluster {
         Ok(())
     }
 
-    /// Stops the server (also done on drop).
+    /// Stops the server (also done on drop), if this process started it: a failed start must
+    /// not stop a server that is someone else's.
     pub fn stop(&self) {
+        if !self.started {
+            return;
+        }
         let _ = self.run(
             "pg_ctl",
             &["-D", &self.data.display().to_string(), "-m", "fast", "-w", "stop"],

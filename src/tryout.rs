@@ -51,7 +51,7 @@ pub async fn run(mut settings: Settings, opts: TryOptions) -> anyhow::Result<()>
     let cluster = if settings.database.url.is_none() {
         let dir = settings.general.data_dir.join("try-postgres");
         eprintln!("Starting a private PostgreSQL under {} …", dir.display());
-        let c = PrivateCluster::start(&dir)?;
+        let c = PrivateCluster::start(&dir, "voisinage try")?;
         c.ensure_database().await?;
         settings.database.url = Some(SecretString::from(c.url.clone()));
         Some(c)

@@ -13,19 +13,19 @@ fn voisinage() -> Command {
     c
 }
 
-fn run_try(url: Option<&str>, data_dir: &std::path::Path, args: &[&str], input: &str) -> (String, String, bool) {
-    let mut c = voisinage();
-    c.arg("try").args(args).env("VOISINAGE__GENERAL__DATA_DIR", data_dir);
-    if let Some(u) = url {
-        c.env("VOISINAGE__DATABASE__URL", u);
-    }
-    let mut child = c
+fn run_try(
+    url: Option<&str>,
+    data_dir: &std::path::Path,
+    args: &[&str],
+    input: impl AsRef<[u8]>,
+) -> (String, String, bool) {
+    let mut child = try_command(url, data_dir, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn try");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.stdin.take().unwrap().write_all(input.as_ref()).unwrap();
     let out = child.wait_with_output().unwrap();
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -90,6 +90,69 @@ fn try_starts_and_stops_a_private_postgresql() {
     assert!(
         !dir.join("try-postgres/pgdata/postmaster.pid").exists(),
         "the cluster is stopped on exit"
+    );
+}
+
+/// `voisinage try` with its data directory and, when given, its database.
+fn try_command(url: Option<&str>, data_dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = voisinage();
+    c.arg("try").args(args).env("VOISINAGE__GENERAL__DATA_DIR", data_dir);
+    if let Some(u) = url {
+        c.env("VOISINAGE__DATABASE__URL", u);
+    }
+    c
+}
+
+/// A second `try` in the same data directory says one is running there and leaves the first
+/// one's PostgreSQL alone.
+#[test]
+fn a_second_try_in_the_same_directory_leaves_the_first_alone() {
+    use std::io::BufRead;
+    let dir = tempdir("try-twice");
+    let mut first = try_command(None, &dir, &["--area", "rotheneuf"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the first try");
+    let mut stdin = first.stdin.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = first.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let welcomed = std::iter::from_fn(|| rx.recv_timeout(std::time::Duration::from_secs(120)).ok())
+        .any(|l| l.contains("Bienvenue"));
+    if !welcomed {
+        unsafe_kill(first.id());
+        let _ = first.wait();
+        panic!("the first try did not welcome within two minutes");
+    }
+
+    let (out, err, ok) = run_try(None, &dir, &["--area", "rotheneuf"], "je donne un canapé\n");
+    let first_pid = first.id().to_string();
+    let first_answers = stdin.write_all(b"/annonces\n").and_then(|_| stdin.flush()).is_ok()
+        && rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok_and(|l| l.contains("/annonces"))
+        && rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok_and(|l| l.contains("annonce"));
+    drop(stdin);
+    let status = first.wait().unwrap();
+    let _ = reader.join();
+    assert!(!ok, "the second try fails:\n{out}\n{err}");
+    assert!(
+        err.contains("already running") && err.contains(&first_pid),
+        "and says a try (pid {first_pid}) runs there:\n{err}"
+    );
+    assert!(first_answers, "the first try still answers after the second one failed");
+    assert!(status.success(), "the first try ends cleanly");
+    assert!(
+        !dir.join("try-postgres/pgdata/postmaster.pid").exists(),
+        "its cluster is stopped when it ends"
     );
 }
 
