@@ -8,14 +8,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::{Duration as ChronoDuration, Utc};
 use secrecy::SecretString;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader, Stdin};
 
 use crate::app::Daemon;
 use crate::channels::console::Console;
 use crate::config::Settings;
 use crate::core::ingest::Ingested;
 use crate::core::model::{ChannelKind, Inbound};
-use crate::i18n::{Arg, Lang};
+use crate::i18n::{Arg, Lang, Texts};
 use crate::pgcluster::PrivateCluster;
 
 /// Options of `voisinage try`.
@@ -72,7 +72,7 @@ async fn session(settings: Settings, opts: TryOptions) -> anyhow::Result<()> {
     let texts = core.texts;
     let lang = Lang::Fr;
     let interactive = std::io::stdin().is_terminal();
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut lines = Input::new(texts, lang);
 
     let area = match opts.area {
         Some(slug) => {
@@ -184,6 +184,49 @@ async fn session(settings: Settings, opts: TryOptions) -> anyhow::Result<()> {
         flush(&daemon).await?;
     }
     Ok(())
+}
+
+/// Standard input, line by line. A line that is not UTF-8 (a file saved in Latin-1, a stray
+/// byte) is named by its number and skipped, instead of ending the whole session.
+struct Input {
+    reader: BufReader<Stdin>,
+    /// Lines read so far, the skipped ones included, so numbers match the input file's.
+    number: usize,
+    texts: &'static Texts,
+    lang: Lang,
+}
+
+impl Input {
+    fn new(texts: &'static Texts, lang: Lang) -> Input {
+        Input {
+            reader: BufReader::new(tokio::io::stdin()),
+            number: 0,
+            texts,
+            lang,
+        }
+    }
+
+    /// The next UTF-8 line without its line ending; None at end of input.
+    async fn next_line(&mut self) -> std::io::Result<Option<String>> {
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            if self.reader.read_until(b'\n', &mut buf).await? == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            let end = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let end = end.strip_suffix(b"\r").unwrap_or(end);
+            match std::str::from_utf8(end) {
+                Ok(line) => return Ok(Some(line.to_owned())),
+                Err(_) => eprintln!(
+                    "⚠️ {}",
+                    self.texts
+                        .get(self.lang, "try-line-not-utf8", &[("line", Arg::from(self.number))])
+                ),
+            }
+        }
+    }
 }
 
 /// Sends everything due now, so answers appear right after each line.

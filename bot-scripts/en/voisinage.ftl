@@ -284,6 +284,8 @@ category-autre = other
 ## Technical problem
 
 error-internal = Oops, something went wrong on my side. Your message is safely kept: please try again a bit later.
+# voisinage try, when a line it reads is not UTF-8. $line: its number.
+try-line-not-utf8 = Line { $line } skipped: it is not UTF-8 text (save the file as UTF-8). Going on with the next one.
 
 ## Digests (the email's words; its layout is bot-scripts/email/digest.*.j2)
 

@@ -298,6 +298,8 @@ category-autre = autre
 ## Problème technique
 
 error-internal = Oups, un souci technique de mon côté. Votre message est bien gardé : réessayez un peu plus tard.
+# voisinage try, quand une ligne lue n'est pas de l'UTF-8. $line : son numéro.
+try-line-not-utf8 = Ligne { $line } ignorée : ce n'est pas du texte UTF-8 (enregistrez le fichier en UTF-8). Je continue avec la suivante.
 
 ## Digests (the email's words; its layout is bot-scripts/email/digest.*.j2)
 

@@ -156,6 +156,28 @@ fn a_second_try_in_the_same_directory_leaves_the_first_alone() {
     );
 }
 
+/// A line that is not UTF-8 is named by its number and skipped; the next lines are answered.
+#[tokio::test]
+async fn a_line_that_is_not_utf8_is_skipped_and_named() {
+    let db = TestDb::new().await;
+    let dir = tempdir("try-not-utf8");
+    let (out, err, ok) = run_try(
+        Some(&db.url),
+        &dir,
+        &["--area", "saint-servan", "--name", "Alex"],
+        b"je prete ma perceuse\n\xff\xfe bad\n/annonces\n",
+    );
+    assert!(ok, "exit code 0:\nstdout:\n{out}\nstderr:\n{err}");
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains("Ligne 2 ignorée"),
+        "line 2 is named, and said skipped:\n{all}"
+    );
+    assert!(out.contains("Alex > /annonces"), "the next line is read:\n{out}");
+    assert!(out.contains("annonces en cours"), "and answered:\n{out}");
+    db.finish().await;
+}
+
 #[test]
 fn areas_commands() {
     let out = voisinage()
