@@ -108,6 +108,8 @@ impl Daemon {
             outbox_wake: Default::default(),
             links,
             post_life: settings.posts.life(),
+            parse_max_chars: settings.parser.max_chars,
+            parse_slots: Core::parse_slots(),
         });
         let digester = Arc::new(crate::digest::Digester::new(core.clone(), partners.clone(), &settings)?);
         let outbox =

@@ -161,6 +161,15 @@ pub struct ParserSettings {
     /// Empty: the lexicon built into the binary.
     #[serde(default)]
     pub lexicon_dir: Option<PathBuf>,
+    /// Only the first `max_chars` characters of a message are read for posts (the message is
+    /// still stored and relayed whole): a neighbour's post fits in far less, and a huge paste
+    /// must not cost seconds of parsing.
+    #[serde(default = "default_parse_max_chars")]
+    pub max_chars: usize,
+}
+
+fn default_parse_max_chars() -> usize {
+    crate::core::DEFAULT_PARSE_MAX_CHARS
 }
 
 #[derive(Debug, Clone, Deserialize)]

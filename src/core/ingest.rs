@@ -218,6 +218,38 @@ impl Core {
         Ok(())
     }
 
+    /// The posts of the head of a message (`parse_max_chars`), parsed on the blocking pool
+    /// with a parse slot held: a huge message costs a blocking thread, not a runtime worker.
+    async fn parse_posts(&self, m: &Inbound, area: &str) -> anyhow::Result<Vec<Post>> {
+        let a = self.areas.get(area);
+        let (tz, zone) = (
+            a.map(|a| a.timezone).unwrap_or(chrono_tz::Europe::Paris),
+            a.map(|a| a.holiday_zone).unwrap_or_default(),
+        );
+        let head = crate::parse::head(&m.text, self.parse_max_chars);
+        if head.len() < m.text.len() {
+            tracing::debug!(
+                chars = self.parse_max_chars,
+                "only the head of a long message is parsed"
+            );
+        }
+        let text = head.to_owned();
+        let sent_at = m.sent_at.fixed_offset();
+        let parser = self.parser;
+        let _slot = self.parse_slots.acquire().await.context("parse slots closed")?;
+        let posts = tokio::task::spawn_blocking(move || {
+            parser.parse(&ParseInput {
+                text: &text,
+                sent_at,
+                tz,
+                zone,
+            })
+        })
+        .await
+        .context("the parser panicked")?;
+        Ok(posts)
+    }
+
     /// Stages 4 and 5: the parser's posts, stored and matched, then the notices.
     async fn posts(
         &self,
@@ -227,14 +259,7 @@ impl Core {
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<Made> {
         let m = who.m;
-        let a = self.areas.get(area);
-        let input = ParseInput {
-            text: &m.text,
-            sent_at: m.sent_at.fixed_offset(),
-            tz: a.map(|a| a.timezone).unwrap_or(chrono_tz::Europe::Paris),
-            zone: a.map(|a| a.holiday_zone).unwrap_or_default(),
-        };
-        let found = self.parser.parse(&input);
+        let found = self.parse_posts(m, area).await?;
         let stored = posts::insert_and_match(tx, area, who.member, who.message_id, &found, &m.text, 3).await?;
         let mut made = Made::default();
         let mut pairs = Vec::new();

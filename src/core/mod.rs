@@ -54,7 +54,16 @@ pub struct Core {
     pub ack: AckPolicy,
     /// How long posts stay open.
     pub post_life: PostLife,
+    /// Only the first this many characters of a message are parsed for posts.
+    pub parse_max_chars: usize,
+    /// Parses (and mail cleaning) run on the blocking pool, at most this many at once (one per
+    /// core), so that a burst of huge messages neither stalls the runtime's workers nor takes
+    /// every blocking thread.
+    pub parse_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// `parser.max_chars` when the settings do not say.
+pub const DEFAULT_PARSE_MAX_CHARS: usize = 4000;
 
 impl Core {
     /// A core on `pool` with the built-in parser and texts, replies as acknowledgements and
@@ -73,7 +82,15 @@ impl Core {
             },
             ack: AckPolicy::default(),
             post_life: PostLife::default(),
+            parse_max_chars: DEFAULT_PARSE_MAX_CHARS,
+            parse_slots: Core::parse_slots(),
         }
+    }
+
+    /// One parse slot per core.
+    pub fn parse_slots() -> Arc<tokio::sync::Semaphore> {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Arc::new(tokio::sync::Semaphore::new(cores))
     }
 
     /// Queues something the bot says on its own in a chat (a greeting when added to a group),

@@ -389,6 +389,40 @@ fn between(s: &Stream, lex: &Lexicon, a: usize, b: usize) -> Between {
     Between::Nothing
 }
 
+/// What lies between the end of a kept thing and the things after it, read incrementally:
+/// `separated(b)` answers `between(from, b)` is a separator, each word read at most once.
+struct Gap {
+    /// Words before this one were read and hold neither separator nor alternative.
+    scanned: usize,
+    /// An alternative ("ou") came first: nothing after it can be a separator any more.
+    alternative: bool,
+}
+
+impl Gap {
+    fn from(end: usize) -> Gap {
+        Gap {
+            scanned: end,
+            alternative: false,
+        }
+    }
+
+    fn separated(&mut self, s: &Stream, lex: &Lexicon, b: usize) -> bool {
+        if self.alternative || b <= self.scanned {
+            return false;
+        }
+        let found = between(s, lex, self.scanned, b);
+        self.scanned = b;
+        match found {
+            Between::Separator => true,
+            Between::Alternative => {
+                self.alternative = true;
+                false
+            }
+            Between::Nothing => false,
+        }
+    }
+}
+
 /// The things of a clause that are posts of their own.
 fn kept_items(
     s: &Stream,
@@ -463,18 +497,25 @@ fn kept_items(
     // Things written side by side without a separator are one thing with its details
     // ("lit parapluie Chicco", "manette PS5", "batterie de voiture"); "ou" gives alternatives
     // of one post ("une cage ou un enclos").
+    //
+    // What lies between the last kept thing and the next one is read once: a run of things
+    // side by side ("lit bébé lit bébé …") would otherwise rescan the whole run for each of
+    // its things, quadratic in the length of the message.
     let mut merged: Vec<ItemHit> = Vec::with_capacity(hits.len());
+    let mut gap = Gap::from(0);
     for h in hits {
         if let Some(prev) = merged.last_mut()
-            && !matches!(between(s, lex, prev.end, h.start), Between::Separator)
+            && !gap.separated(s, lex, h.start)
         {
             // A broad word gives way to the specific thing it introduces: "mon aide pour vos
             // soucis d'ordi", "aider ma fille à faire ses devoirs".
             if entry(prev).generic && !entry(&h).generic {
                 *prev = h;
+                gap = Gap::from(h.end);
             }
             continue;
         }
+        gap = Gap::from(h.end);
         merged.push(h);
     }
     let mut hits = merged;

@@ -590,6 +590,22 @@ fn confidence(strength: u8, sureness: u8, has_mode: bool, borrowed: bool) -> f32
     c.clamp(0.05, 0.99)
 }
 
+/// The part of `text` read for posts: all of it up to `max_chars` characters, else its first
+/// `max_chars` characters cut after the last sentence end (if it leaves at least half) or at
+/// the last space. A prefix, so byte spans found in it hold for the whole text.
+pub fn head(text: &str, max_chars: usize) -> &str {
+    let Some((cap, _)) = text.char_indices().nth(max_chars) else {
+        return text;
+    };
+    let within = &text[..cap];
+    let sentence = within.rfind(['.', '!', '?', '\n']).map(|i| i + 1);
+    let cut = match sentence {
+        Some(i) if i >= cap / 2 => i,
+        _ => within.rfind(char::is_whitespace).unwrap_or(cap),
+    };
+    &text[..cut]
+}
+
 /// Byte ranges of quoted text: lines starting with `>`, and everything after an email's
 /// "Le … a écrit :" / "On … wrote:" line or a "-----Original Message-----" line.
 pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
@@ -619,4 +635,21 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::head;
+
+    #[test]
+    fn head_keeps_short_texts_and_cuts_long_ones_at_a_boundary() {
+        assert_eq!(head("je prête ma perceuse", 100), "je prête ma perceuse");
+        assert_eq!(head("je prête ma perceuse", 20), "je prête ma perceuse");
+        // After the last sentence end when it keeps at least half.
+        assert_eq!(head("Je prête ma perceuse. Et aussi", 27), "Je prête ma perceuse.");
+        // Else at the last space, never inside a word or a character.
+        assert_eq!(head("Bonjour je prête ma perceuse", 22), "Bonjour je prête ma");
+        assert_eq!(head("éééé", 2), "éé");
+        assert_eq!(head("", 0), "");
+    }
 }

@@ -255,3 +255,93 @@ async fn commands_are_answered_and_only_authors_close_their_posts() {
     assert_eq!(count(&db.pool, "posts").await, 1, "commands are not posts");
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_long_message_is_stored_and_relayed_whole_but_parsed_up_to_the_cap() {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    link_room(&db.pool, ChannelKind::Console, "room", "rocabey")
+        .await
+        .unwrap();
+    link_room(&db.pool, ChannelKind::Matrix, "!x:example.org", "rocabey")
+        .await
+        .unwrap();
+    // Chatter up to the cap, then a post phrase the parser never reads.
+    let chatter = "Il fait beau aujourd'hui dans le quartier. ".repeat(core.parse_max_chars / 40);
+    let text = format!("{chatter}Je prête ma perceuse ce week-end.");
+    assert!(text.chars().count() > core.parse_max_chars);
+    let (message_id, posts, _) = stored(core.ingest(&inbound("room", "1", "Jeanne", &text)).await.unwrap()).await;
+    assert!(posts.is_empty(), "the post phrase lies after the cap");
+    let body: String = sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
+        .bind(message_id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(body, text);
+    let relay: String = sqlx::query_scalar("SELECT payload->>'text' FROM deliveries WHERE payload->>'kind' = 'relay'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(relay.ends_with("Je prête ma perceuse ce week-end."), "relayed whole");
+    // The same phrase before the cap is a post.
+    let (_, posts, _) = stored(
+        core.ingest(&inbound("room", "2", "Jeanne", "Je prête ma perceuse ce week-end."))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(posts.len(), 1);
+    db.finish().await;
+}
+
+/// Huge messages are parsed off the runtime's workers: a ticker on the same runtime keeps
+/// ticking while they are ingested. The parser reads the whole text here (a cap as large as
+/// the messages), so each parse is long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parsing_huge_messages_does_not_stall_the_runtime() {
+    let db = TestDb::new().await;
+    let mut core =
+        voisinage::core::Core::with_defaults(db.pool.clone(), std::sync::Arc::new(voisinage::areas::Areas::example()));
+    core.parse_max_chars = usize::MAX;
+    let core = std::sync::Arc::new(core);
+    link_room(&db.pool, ChannelKind::Console, "room", "rocabey")
+        .await
+        .unwrap();
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ticker = tokio::spawn({
+        let (ticks, stop) = (ticks.clone(), stop.clone());
+        async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(10));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !stop.is_cancelled() {
+                every.tick().await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    let phrase = "lit bébé samedi 12 juin, je prête ma perceuse ";
+    let huge = phrase.repeat((512 << 10) / phrase.len());
+    let mut jobs = tokio::task::JoinSet::new();
+    // Four senders: one new sender's concurrent first messages would race to create them.
+    for n in 0..4 {
+        let (core, text) = (core.clone(), huge.clone());
+        jobs.spawn(async move {
+            core.ingest(&inbound("room", &n.to_string(), &format!("Voisin {n}"), &text))
+                .await
+        });
+    }
+    while let Some(r) = jobs.join_next().await {
+        r.unwrap().unwrap();
+    }
+    stop.cancel();
+    ticker.await.unwrap();
+    let elapsed = started.elapsed();
+    let ticked = ticks.load(std::sync::atomic::Ordering::Relaxed);
+    // At most one tick per 10 ms. Parses on both workers would stall the ticker for most of
+    // the run (four long parses, two workers); ask for half the ticks the time allows.
+    let expected = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX) / 10;
+    assert!(ticked * 2 >= expected, "{ticked} ticks in {elapsed:?}");
+    db.finish().await;
+}

@@ -52,3 +52,49 @@ fn one_mebibyte_message_returns() {
             .is_empty()
     );
 }
+
+/// `phrase` repeated up to `bytes` bytes (whole phrases only).
+fn repeated(phrase: &str, bytes: usize) -> String {
+    phrase.repeat(bytes / phrase.len())
+}
+
+/// The best of two parse times, in seconds (the least disturbed by other work).
+fn parse_seconds(text: &str) -> f64 {
+    let parser = Parser::embedded();
+    let input = ParseInput::new(text, at("2026-06-10T18:30:00+02:00"));
+    (0..2)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            std::hint::black_box(parser.parse(&input));
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Long messages made of one lexicon phrase repeated (a thing, a date, a cue) are read in time
+/// linear in their length: quadrupling the text must not come near multiplying the time by 16.
+/// Ratios only, so a slow or busy machine does not fail it.
+#[test]
+fn parse_time_grows_linearly_on_repeated_phrases() {
+    let phrases = [
+        "lit bébé ",
+        "ma perceuse ",
+        "samedi 12 juin ",
+        "je prête ",
+        "qqn aurait ",
+        "perceuse ou ",
+    ];
+    for phrase in phrases {
+        let times: Vec<f64> = [256 << 10, 512 << 10, 1 << 20]
+            .iter()
+            .map(|&n| parse_seconds(&repeated(phrase, n)))
+            .collect();
+        // A floor keeps timer noise on very fast parses from making a ratio.
+        let ratio = times[2] / times[0].max(1e-3);
+        eprintln!("{phrase:?}: {times:?}, ratio {ratio:.1}");
+        assert!(
+            ratio < 8.0,
+            "{phrase:?}: 256 KiB → 1 MiB took {ratio:.1}× longer ({times:?})"
+        );
+    }
+}

@@ -1,6 +1,50 @@
 //! Turning an email into what its author said: the quoted message they answer, their
 //! signature and the disclaimers mail programs add are removed; HTML becomes text.
 
+/// The longest body kept from one email, in bytes (as a Matrix event's): a longer one is cut,
+/// and its stored text says so with [`CUT_NOTE`].
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The most of a part read before cleaning: far more than [`MAX_BODY`], for HTML markup and the
+/// quoted lines that cleaning removes, but bounded, so a huge mail costs little.
+const MAX_PART: usize = 1 << 20;
+
+/// What ends the stored text of a body that was cut.
+pub const CUT_NOTE: &str = "\n[…]";
+
+/// What the author of a mail wrote: its text part, else its HTML part as text, cleaned and cut
+/// to [`MAX_BODY`] (at a line or a space when there is one, with [`CUT_NOTE`] after it).
+/// Returns the text and whether it was cut. CPU work: run it off the async runtime.
+pub fn body(text: Option<String>, html: Option<String>) -> (String, bool) {
+    let (part_cut, mut out) = match (text, html) {
+        (Some(t), _) => (t.len() > MAX_PART, clean_text(prefix(&t, MAX_PART))),
+        (None, Some(h)) => (h.len() > MAX_PART, clean_text(&html_to_text(prefix(&h, MAX_PART)))),
+        (None, None) => (false, String::new()),
+    };
+    let cut = part_cut || out.len() > MAX_BODY;
+    if out.len() > MAX_BODY {
+        let head = prefix(&out, MAX_BODY);
+        let end = head
+            .rfind(char::is_whitespace)
+            .filter(|&i| i >= MAX_BODY / 2)
+            .unwrap_or(head.len());
+        out.truncate(end);
+    }
+    if cut {
+        out.push_str(CUT_NOTE);
+    }
+    (out, cut)
+}
+
+/// The first `max` bytes of `s`, or fewer to end on a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Lines that end what the author wrote.
 fn ends_the_message(line: &str) -> bool {
     let l = line.trim();
@@ -98,6 +142,20 @@ pub fn html_to_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_bodies_are_cut_and_say_so() {
+        let (short, cut) = body(Some("Je prête ma tondeuse.".into()), None);
+        assert_eq!((short.as_str(), cut), ("Je prête ma tondeuse.", false));
+        let long = "é ".repeat(MAX_BODY);
+        let (text, cut) = body(Some(long.clone()), None);
+        assert!(cut && text.ends_with(CUT_NOTE), "{}", &text[text.len() - 20..]);
+        assert!(text.len() <= MAX_BODY + CUT_NOTE.len());
+        assert!(long.starts_with(text.trim_end_matches(CUT_NOTE)));
+        let html = format!("<p>{}</p>", "lit bébé ".repeat(MAX_PART / 8));
+        let (text, cut) = body(None, Some(html));
+        assert!(cut && text.starts_with("lit bébé lit") && text.ends_with(CUT_NOTE));
+    }
 
     #[test]
     fn keeps_what_the_author_wrote() {

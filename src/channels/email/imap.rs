@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::clean::{clean_text, html_to_text};
+use super::clean::MAX_BODY;
 use crate::config::{EmailSettings, SmtpSecurity};
 use crate::core::Core;
 use crate::core::mail::Mail;
@@ -171,6 +171,24 @@ impl MailReader {
 
     /// One email: read into a [`Mail`] for the core, which decides (bounces aside, which
     /// are the mail system's own messages).
+    /// The cleaned body of a mail, made on the blocking pool with a parse slot held (a huge
+    /// HTML body is seconds of CPU); a body over the limit is cut, noted in the text and here.
+    async fn body(core: &Core, mail: &mail_parser::Message<'_>, native_id: &str) -> anyhow::Result<String> {
+        let text = mail.body_text(0).map(std::borrow::Cow::into_owned);
+        let html = match text {
+            Some(_) => None,
+            None => mail.body_html(0).map(std::borrow::Cow::into_owned),
+        };
+        let _slot = core.parse_slots.acquire().await.context("parse slots closed")?;
+        let (text, cut) = tokio::task::spawn_blocking(move || super::clean::body(text, html))
+            .await
+            .context("cleaning a mail body panicked")?;
+        if cut {
+            warn!(native_id, max_bytes = MAX_BODY, "email body too long: cut");
+        }
+        Ok(text)
+    }
+
     async fn handle(&self, raw: &[u8]) -> anyhow::Result<()> {
         let core = &self.core;
         let Some(mail) = MessageParser::default().parse(raw) else {
@@ -193,10 +211,7 @@ impl MailReader {
             .message_id()
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sha:{:016x}", fnv1a64(raw)));
-        let text = match mail.body_text(0) {
-            Some(t) => clean_text(&t),
-            None => clean_text(&mail.body_html(0).map(|h| html_to_text(&h)).unwrap_or_default()),
-        };
+        let text = Self::body(core, &mail, &native_id).await?;
         // The bot's plus-addresses it was sent to ("voisinage+TOKEN@…"): answers to a copy.
         let plus_tokens = mail
             .to()
