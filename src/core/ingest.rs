@@ -125,7 +125,7 @@ impl Core {
                 };
                 Outgoing::new(
                     OutKind::Answer,
-                    subscriptions::request(self, who, args, area.as_deref(), queue),
+                    subscriptions::request(self, tx, who, args, area.as_deref(), queue).await?,
                 )
             }
             _ if m.direct => onboarding::answer(self, tx, who, cmd.as_ref()).await?,

@@ -209,3 +209,29 @@ async fn smtp_refusing_then_back_loses_and_doubles_nothing() {
     );
     w.finish().await;
 }
+
+#[tokio::test]
+async fn asking_twice_the_same_day_says_it_was_sent_and_sends_one() {
+    let w = World::new("twice").await;
+    for (id, text) in [("1", "/courriel rose@exemple.fr"), ("2", "/courriel Rose@Exemple.fr")] {
+        w.core.ingest(&inbound(CONSOLE_ROOM, id, "Rose", text)).await.unwrap();
+    }
+    w.drain().await;
+    let said = w.console.sent_to(CONSOLE_ROOM);
+    assert!(
+        said[0].contains("Un courriel de confirmation part vers rose@exemple.fr"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("📧 Une confirmation a déjà été envoyée à rose@exemple.fr aujourd'hui à ")
+            && said[1].ends_with(" : regardez aussi vos indésirables."),
+        "{said:?}"
+    );
+    let time = said[1].split(" à ").last().unwrap().split(' ').next().unwrap();
+    assert!(
+        time.len() == 5 && time.as_bytes()[2] == b':',
+        "HH:MM: {time:?} in {said:?}"
+    );
+    assert_eq!(w.sink.messages().len(), 1, "one confirmation email");
+    w.finish().await;
+}
