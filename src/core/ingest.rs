@@ -137,9 +137,11 @@ impl Core {
             }
             _ => return Ok(None),
         };
+        let mut msg = text.replying(Some(m.native_id.clone())).in_lang(who.lang);
+        msg.subject = m.re_subject().or(msg.subject);
         Ok(Some(NewDelivery {
             to: who.here.clone(),
-            msg: text.replying(Some(m.native_id.clone())).in_lang(who.lang),
+            msg,
             dedupe_key: format!("answer:{}", who.message_id),
             cause: Some(who.message_id),
         }))
@@ -294,6 +296,7 @@ impl Core {
         let mut msg = Outgoing::new(OutKind::Notice, notice)
             .replying(Some(who.m.native_id.clone()))
             .in_lang(lang);
+        msg.subject = who.m.re_subject();
         if self.ack.of(area) == Acknowledge::Reaction {
             if ordinal > 0 {
                 return None;
