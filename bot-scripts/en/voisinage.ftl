@@ -115,6 +115,7 @@ email-confirm-body =
 
     If it was not you, just ignore this message: you will receive nothing.
 email-confirm-sent = 📧 A confirmation email is on its way to { $address }. Follow its link to receive { $area }'s posts { $rhythm }. Without confirmation, nothing is sent.
+email-confirm-already = 📧 A confirmation was already sent to { $address } today at { $time }: please look in your spam folder too.
 email-relay-subject = { $name } — neighbours of { $area }
 email-footer = You receive this email because you subscribed to { $area }'s posts. Unsubscribe: { $link }
 

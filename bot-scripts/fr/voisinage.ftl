@@ -124,6 +124,7 @@ email-confirm-body =
 
     Si ce n'est pas vous, ignorez simplement ce message : vous ne recevrez rien.
 email-confirm-sent = 📧 Un courriel de confirmation part vers { $address }. Suivez le lien qu'il contient pour recevoir les annonces de { $area }, { $rhythm }. Sans confirmation, rien ne sera envoyé.
+email-confirm-already = 📧 Une confirmation a déjà été envoyée à { $address } aujourd'hui à { $time } : regardez aussi vos indésirables.
 # Le sujet d'un message relayé par courriel.
 email-relay-subject = { $name } — voisins de { $area }
 # Le bas de chaque courriel d'annonces. $link : le lien de désinscription.

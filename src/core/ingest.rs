@@ -125,7 +125,7 @@ impl Core {
                 };
                 Outgoing::new(
                     OutKind::Answer,
-                    subscriptions::request(self, who, args, area.as_deref(), queue),
+                    subscriptions::request(self, tx, who, args, area.as_deref(), queue).await?,
                 )
             }
             _ if m.direct => onboarding::answer(self, tx, who, cmd.as_ref()).await?,
@@ -137,9 +137,11 @@ impl Core {
             }
             _ => return Ok(None),
         };
+        let mut msg = text.replying(Some(m.native_id.clone())).in_lang(who.lang);
+        msg.subject = m.re_subject().or(msg.subject);
         Ok(Some(NewDelivery {
             to: who.here.clone(),
-            msg: text.replying(Some(m.native_id.clone())).in_lang(who.lang),
+            msg,
             dedupe_key: format!("answer:{}", who.message_id),
             cause: Some(who.message_id),
         }))
@@ -319,6 +321,7 @@ impl Core {
         let mut msg = Outgoing::new(OutKind::Notice, notice)
             .replying(Some(who.m.native_id.clone()))
             .in_lang(lang);
+        msg.subject = who.m.re_subject();
         if self.ack.of(area) == Acknowledge::Reaction {
             if ordinal > 0 {
                 return None;

@@ -2,13 +2,15 @@
 //! over as a [`Mail`]; the decisions are here, as for the other channels. Mail from a
 //! confirmed subscriber enters ingest as a message of their area's list; an answer to a
 //! relayed message (through the bot's plus-address) reaches the message's author; anyone else
-//! gets one polite answer a day on how to subscribe, and never reaches a room.
+//! gets one polite answer a day on how to subscribe, and never reaches a room. Mail sent by a
+//! machine (vacation replies, lists, anything auto-submitted) is kept aside: answering it
+//! could start a loop between two robots (RFC 3834).
 
 use chrono::{DateTime, Utc};
 use tracing::info;
 
 use super::Core;
-use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing};
+use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing, re_subject};
 use crate::i18n::{Arg, Lang};
 use crate::store::{chats, messages, subscriptions};
 
@@ -28,6 +30,9 @@ pub struct Mail {
     pub plus_tokens: Vec<String>,
     /// The mail's Content-Language, if any.
     pub lang_hint: Option<String>,
+    /// Why a machine sent it, when its headers say so (`Auto-Submitted: auto-replied`,
+    /// `List-Id`, `Precedence: bulk`, `X-Autoreply`…): such mail is neither relayed nor answered.
+    pub automatic: Option<String>,
 }
 
 /// What happened to an email.
@@ -41,11 +46,18 @@ pub enum Received {
     Stranger,
     /// Nothing to read.
     Empty,
+    /// Sent by a machine (a vacation reply, a list…): kept aside, neither relayed nor answered.
+    Automatic,
 }
 
 impl Core {
     /// Decides what an email is and does it.
     pub async fn receive_mail(&self, mail: &Mail) -> anyhow::Result<Received> {
+        if let Some(why) = &mail.automatic {
+            // Bounces are not here: the adapter hands them to `bounce`.
+            info!(from = %mail.from, native_id = %mail.native_id, %why, "automatic mail kept aside: not relayed, not answered");
+            return Ok(Received::Automatic);
+        }
         let area = subscriptions::active_area(&self.pool, &mail.from).await?;
         let Some(area) = area else {
             info!(from = %mail.from, "mail from someone who is not a subscriber: answered, not relayed");
@@ -69,6 +81,7 @@ impl Core {
             text: mail.text.clone(),
             sent_at: mail.sent_at,
             lang_hint: mail.lang_hint.clone(),
+            subject: Some(mail.subject.clone()),
             ..Default::default()
         })
         .await?;
@@ -115,23 +128,30 @@ impl Core {
             target: mail.from.clone(),
         };
         let today = Utc::now().date_naive();
+        // Every answer threads with the mail it answers (In-Reply-To, References).
+        let answer = |text: String| {
+            let mut msg = Outgoing::new(OutKind::Notice, text)
+                .in_lang(lang)
+                .replying(Some(mail.native_id.clone()));
+            msg.subject = re_subject(&mail.subject);
+            msg
+        };
         match super::subscriptions::read_email_request(self, &asked) {
             Some(Ok((area, rhythm))) => {
-                let d = super::subscriptions::confirmation(self, &mail.from, &area, rhythm, None, lang);
+                let mut d = super::subscriptions::confirmation(self, &mail.from, &area, rhythm, None, lang);
+                d.msg.reply_to = Some(mail.native_id.clone());
                 self.queue_one(d.to, d.msg, d.dedupe_key).await?;
             }
             Some(Err(slugs)) => {
                 let text = self
                     .texts
                     .get(lang, "email-which-area", &[("areas", Arg::from(slugs.join(", ")))]);
-                let msg = Outgoing::new(OutKind::Notice, text).in_lang(lang);
-                self.queue_one(to, msg, format!("email-which:{}:{today}", mail.from))
+                self.queue_one(to, answer(text), format!("email-which:{}:{today}", mail.from))
                     .await?;
             }
             None => {
                 let text = self.texts.get(lang, "email-not-subscribed", &[]);
-                let msg = Outgoing::new(OutKind::Notice, text).in_lang(lang);
-                self.queue_one(to, msg, format!("email-unknown:{}:{today}", mail.from))
+                self.queue_one(to, answer(text), format!("email-unknown:{}:{today}", mail.from))
                     .await?;
             }
         }
@@ -152,6 +172,7 @@ impl Core {
             text: mail.text.clone(),
             sent_at: Utc::now(),
             lang_hint: mail.lang_hint.clone(),
+            subject: Some(mail.subject.clone()),
             ..Default::default()
         })
         .await?;
@@ -162,10 +183,11 @@ impl Core {
         let mut msg = self
             .relay_text(ChannelKind::Email, &mail.name, &mail.text, lang)
             .in_lang(lang);
+        // As a reply to the author's message: in their chat, or in the thread of their mail.
+        msg.reply_to = Some(origin.native_id);
         let to = if origin.channel == ChannelKind::Email {
             origin.author
         } else {
-            msg.reply_to = Some(origin.native_id);
             origin.chat
         };
         let key = format!("email-answer:{}", mail.native_id);

@@ -108,6 +108,31 @@ pub struct Inbound {
     /// The language the sender's client or mail says they use ("fr", "en-GB"), read at first
     /// contact only: afterwards the member's own choice (`/langue`) counts.
     pub lang_hint: Option<String>,
+    /// The subject, on channels that have one (email): the bot's answer by email says
+    /// "Re: " it, so that mail programs show the answer with the mail it answers.
+    pub subject: Option<String>,
+}
+
+impl Inbound {
+    /// The subject of the bot's answer to this message: "Re: " its subject, if it has one.
+    pub fn re_subject(&self) -> Option<String> {
+        self.subject.as_deref().and_then(re_subject)
+    }
+}
+
+/// The subject of an answer to a mail whose subject is `theirs`: "Re: theirs", once (a subject
+/// already starting with "Re:" stays as it is, as mail programs do); None for an empty subject.
+pub fn re_subject(theirs: &str) -> Option<String> {
+    let theirs = theirs.trim();
+    if theirs.is_empty() {
+        return None;
+    }
+    let already = theirs.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("re:"));
+    Some(if already {
+        theirs.to_owned()
+    } else {
+        format!("Re: {theirs}")
+    })
 }
 
 /// A message edited on its channel.
@@ -208,7 +233,9 @@ pub struct Outgoing {
     /// The same text as HTML (user content escaped, names in bold), for channels that format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
-    /// The remote id (on the target channel) of the message this one answers, if any.
+    /// The remote id (on the target channel) of the message this one answers, if any. By
+    /// email that is the Message-ID of the mail answered (an email Inbound's native id), which
+    /// the email channel renders as `In-Reply-To` and `References`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
     #[serde(default, skip_serializing_if = "Op::is_send")]
@@ -363,6 +390,13 @@ mod tests {
         assert_eq!(parts[0].chars().count(), 2048);
         assert_eq!(parts.concat(), text);
         assert_eq!(split_text("court", 4096), vec!["court".to_owned()]);
+    }
+
+    #[test]
+    fn answers_say_re_once() {
+        assert_eq!(re_subject("tondeuse").as_deref(), Some("Re: tondeuse"));
+        assert_eq!(re_subject("RE: tondeuse").as_deref(), Some("RE: tondeuse"));
+        assert_eq!(re_subject("  "), None);
     }
 
     #[test]

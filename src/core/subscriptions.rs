@@ -10,7 +10,8 @@ use super::commands::Asker;
 use super::links::{Request, Rhythm};
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
-use crate::store::deliveries::NewDelivery;
+use crate::store::Tx;
+use crate::store::deliveries::{self, NewDelivery};
 
 /// A plausible email address, lower-cased: one @, a dotted domain, no spaces or brackets.
 pub fn normalize_address(s: &str) -> Option<String> {
@@ -50,28 +51,42 @@ fn rhythm_word(core: &Core, lang: Lang, r: Rhythm) -> String {
     core.texts.get(lang, &format!("rhythm-{}", r.as_str()), &[])
 }
 
-/// Answers `/courriel ADRESSE [rythme]` said by `who` for `area`; queues the confirmation.
-pub fn request(core: &Core, who: &Asker<'_>, args: &str, area: Option<&str>, queue: &mut Vec<NewDelivery>) -> String {
+/// Answers `/courriel ADRESSE [rythme]` said by `who` for `area`; queues the confirmation,
+/// or says when it went if the same request already sent one today (it is queued once a day).
+pub async fn request(
+    core: &Core,
+    tx: &mut Tx<'_>,
+    who: &Asker<'_>,
+    args: &str,
+    area: Option<&str>,
+    queue: &mut Vec<NewDelivery>,
+) -> anyhow::Result<String> {
     let (t, lang, member) = (core.texts, who.lang, who.member);
     let mut words = args.split_whitespace();
     let (Some(address), rhythm) = (words.next().and_then(normalize_address), words.next()) else {
-        return t.get(lang, "email-usage", &[]);
+        return Ok(t.get(lang, "email-usage", &[]));
     };
     let rhythm = match rhythm.map(Rhythm::parse) {
         None => Rhythm::Weekly,
         Some(Some(r)) => r,
-        Some(None) => return t.get(lang, "email-usage", &[]),
+        Some(None) => return Ok(t.get(lang, "email-usage", &[])),
     };
     let Some(area) = area else {
-        return t.get(lang, "ask-postcode", &[]);
+        return Ok(t.get(lang, "ask-postcode", &[]));
     };
+    let confirm = confirmation(core, &address, area, rhythm, Some(member), lang);
+    if let Some(at) = deliveries::queued_at(tx, &confirm.dedupe_key).await? {
+        let time = at.with_timezone(&core.areas.timezone(area)).format("%H:%M").to_string();
+        let args = [("address", Arg::from(address.as_str())), ("time", Arg::from(time))];
+        return Ok(t.get(lang, "email-confirm-already", &args));
+    }
+    queue.push(confirm);
     let name = core
         .areas
         .get(area)
         .map(|a| a.name.clone())
         .unwrap_or_else(|| area.to_owned());
-    queue.push(confirmation(core, &address, area, rhythm, Some(member), lang));
-    t.get(
+    Ok(t.get(
         lang,
         "email-confirm-sent",
         &[
@@ -79,7 +94,7 @@ pub fn request(core: &Core, who: &Asker<'_>, args: &str, area: Option<&str>, que
             ("area", Arg::from(name.as_str())),
             ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
         ],
-    )
+    ))
 }
 
 /// The email asking `address` to confirm that it wants `area`'s news at `rhythm`. Queued at

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
@@ -228,6 +229,17 @@ pub async fn enqueue_many(tx: &mut Tx<'_>, items: &[NewDelivery]) -> anyhow::Res
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected())
+}
+
+/// When the delivery with `dedupe_key` was queued, if one was: asking twice for something
+/// queued once a day can say when it went.
+pub async fn queued_at(tx: &mut Tx<'_>, dedupe_key: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    Ok(
+        sqlx::query_scalar("SELECT created_at FROM deliveries WHERE dedupe_key = $1")
+            .bind(dedupe_key)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
 }
 
 /// A copy of a neighbour's message that the bridge queued or sent.

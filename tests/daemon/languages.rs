@@ -189,6 +189,7 @@ async fn a_stranger_writing_in_english_is_answered_in_english() {
         sent_at: Utc::now(),
         plus_tokens: vec![],
         lang_hint: lang_hint.map(str::to_owned),
+        ..Default::default()
     };
     let got = core
         .receive_mail(&mail("a", "subscribe saint-servan weekly", None))

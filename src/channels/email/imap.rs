@@ -232,6 +232,7 @@ impl MailReader {
         let lang_hint = mail
             .header_values("Content-Language")
             .find_map(|v| v.as_text().map(str::to_owned));
+        let automatic = automatic(&mail);
         core.receive_mail(&Mail {
             from: address,
             name,
@@ -241,6 +242,7 @@ impl MailReader {
             sent_at,
             plus_tokens,
             lang_hint,
+            automatic,
         })
         .await?;
         Ok(())
@@ -291,6 +293,29 @@ impl Reader for MailReader {
     }
 }
 
+/// Why a machine sent this mail, if its headers say so: auto-submitted (RFC 3834; anything but
+/// `no`), a list's (`List-Id`, `List-Unsubscribe`, `Precedence: bulk|list|junk`) or a vacation
+/// reply (`X-Autoreply`, `X-Autorespond`). Answering such mail could loop between robots.
+fn automatic(mail: &mail_parser::Message<'_>) -> Option<String> {
+    let header = |name: &str| mail.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
+    if let Some(v) = header("Auto-Submitted") {
+        // "auto-replied; owner-email=…": the keyword is before any parameter.
+        let keyword = v.split(';').next().unwrap_or("").trim().to_owned();
+        if keyword != "no" {
+            return Some(format!("Auto-Submitted: {keyword}"));
+        }
+    }
+    if let Some(v) = header("Precedence")
+        && ["bulk", "list", "junk"].contains(&v.as_str())
+    {
+        return Some(format!("Precedence: {v}"));
+    }
+    ["List-Id", "List-Unsubscribe", "X-Autoreply", "X-Autorespond"]
+        .into_iter()
+        .find(|name| mail.header_raw(*name).is_some())
+        .map(|name| format!("{name} header"))
+}
+
 /// The recipient and status of a delivery status notification (a bounce), if this is one.
 fn delivery_status(raw: &[u8]) -> Option<(String, String)> {
     let text = String::from_utf8_lossy(raw);
@@ -317,7 +342,34 @@ fn delivery_status(raw: &[u8]) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::delivery_status;
+    use super::{automatic, delivery_status};
+
+    fn why(headers: &str) -> Option<String> {
+        let raw = format!("From: a@b.fr\r\nSubject: s\r\n{headers}\r\n\r\nbody\r\n");
+        automatic(&mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn mail_from_machines_is_recognised() {
+        assert_eq!(why("X-Mailer: Thunderbird"), None);
+        assert_eq!(why("Auto-Submitted: no"), None);
+        assert_eq!(why("Precedence: first-class"), None);
+        assert_eq!(
+            why("Auto-Submitted: Auto-Replied; owner-email=\"a@b.fr\"").as_deref(),
+            Some("Auto-Submitted: auto-replied")
+        );
+        assert_eq!(why("Precedence: bulk").as_deref(), Some("Precedence: bulk"));
+        assert_eq!(
+            why("List-Id: <voisins.lists.example>").as_deref(),
+            Some("List-Id header")
+        );
+        assert_eq!(
+            why("List-Unsubscribe: <mailto:u@l.example>").as_deref(),
+            Some("List-Unsubscribe header")
+        );
+        assert_eq!(why("X-Autoreply: yes").as_deref(), Some("X-Autoreply header"));
+        assert_eq!(why("X-Autorespond: vacances").as_deref(), Some("X-Autorespond header"));
+    }
 
     #[test]
     fn reads_bounces() {

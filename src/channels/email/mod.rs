@@ -1,8 +1,10 @@
 //! The email channel (lettre): every email has a plain-text part and an HTML part (the layout
-//! in bot-scripts/email/layout.html: large type, high contrast), and, for subscribers, a
+//! in bot-scripts/email/layout.html, a minijinja template: large type, high contrast), and, for subscribers, a
 //! `List-Unsubscribe` link with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
 //! Email leaves through an SMTP server (a connection pool) or as .eml files (`voisinage try`,
 //! tests). The Message-ID is made from the delivery id, so a resent email is recognisable.
+//! Everything the bot sends is marked `Auto-Submitted` (RFC 3834), so that vacation responders
+//! do not answer it; an answer to a received mail threads with it (`In-Reply-To`, `References`).
 
 mod clean;
 mod imap;
@@ -10,7 +12,7 @@ mod imap;
 pub use imap::MailReader;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,19 +22,52 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use minijinja::{Environment, Value, context};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
 use crate::core::links::Links;
-use crate::core::model::{ChannelKind, Outgoing};
+use crate::core::model::{ChannelKind, OutKind, Outgoing};
 use crate::core::subscriptions::plus_address;
 use crate::core::{Channel, SendError};
 use crate::i18n::{Arg, Texts, escape_html};
 use crate::store;
 
-/// The HTML layout, built in (edited in bot-scripts/email/).
-const LAYOUT: &str = include_str!("../../../bot-scripts/email/layout.html");
+/// The HTML layout, built in (edited in bot-scripts/email/): a minijinja template, rendered in
+/// one pass (a neighbour writing "{{footer}}" stays text) and with its notes in `{# #}`
+/// comments, which do not reach the email.
+static LAYOUT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template("layout.html", include_str!("../../../bot-scripts/email/layout.html"))
+        .expect("the built-in email layout compiles");
+    env
+});
+
+/// The layout filled in with `title`, `body` and `footer`, each already escaped HTML.
+fn layout(title: &str, body: &str, footer: &str) -> Result<String, minijinja::Error> {
+    LAYOUT.get_template("layout.html")?.render(context! {
+        title => Value::from_safe_string(title.to_owned()),
+        body => Value::from_safe_string(body.to_owned()),
+        footer => Value::from_safe_string(footer.to_owned()),
+    })
+}
+
+/// The Message-ID (with its angle brackets) of the message `reply_to` names, for `In-Reply-To`:
+/// a received mail's Message-ID, or one of the bot's own emails (`voisinage-N`, the remote id
+/// `send` returns); None for a mail that had no Message-ID (its fingerprint, `sha:…`).
+fn message_ref(reply_to: &str, domain: &str) -> Option<String> {
+    let id = reply_to.trim().trim_matches(['<', '>']);
+    let bare_ok = |s: &str| !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || "<>\"".contains(c));
+    if id.contains('@') && bare_ok(id) {
+        return Some(format!("<{id}>"));
+    }
+    let ours = id
+        .strip_prefix("voisinage-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    ours.then(|| format!("<{id}@{domain}>"))
+}
 
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -144,16 +179,29 @@ impl Email {
             format!("{}{reply_line}\n\n-- \n{footer_text}", msg.text)
         };
         let body_html = msg.html.clone().unwrap_or_else(|| escape_html(&msg.text));
-        let html = LAYOUT
-            .replace("{{title}}", &escape_html(&subject))
-            .replace("{{body}}", &format!("{}{reply_html}", linkify(&body_html)))
-            .replace("{{footer}}", &linkify(&footer_html));
+        let html = layout(
+            &escape_html(&subject),
+            &format!("{}{reply_html}", linkify(&body_html)),
+            &linkify(&footer_html),
+        )
+        .map_err(|e| SendError::Permanent(format!("cannot lay the email out: {e}")))?;
         let domain = self.from.email.domain().to_owned();
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
             .message_id(Some(format!("<voisinage-{delivery_id}@{domain}>")));
+        // RFC 3834: what the bot sends is automatic, so vacation responders leave it alone;
+        // an answer or notice about a received mail is a reply to it, in its thread.
+        let answered = msg.reply_to.as_deref().and_then(|r| message_ref(r, &domain));
+        let replied = answered.is_some() && matches!(msg.kind, OutKind::Answer | OutKind::Notice);
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            if replied { "auto-replied" } else { "auto-generated" }.to_owned(),
+        ));
+        if let Some(id) = answered {
+            builder = builder.in_reply_to(id.clone()).references(id);
+        }
         if let Some(r) = reply_to {
             builder = builder.reply_to(r);
         }
@@ -229,7 +277,36 @@ impl Channel for Email {
 
 #[cfg(test)]
 mod tests {
-    use super::linkify;
+    use super::{layout, linkify, message_ref};
+
+    #[test]
+    fn the_layout_carries_its_content_once_and_no_comment() {
+        let html = layout("Sujet", "Corps {{footer}}", "Pied").unwrap();
+        assert_eq!(html.matches("Sujet").count(), 2, "the <title> and the heading: {html}");
+        assert_eq!(html.matches("Corps").count(), 1, "{html}");
+        assert_eq!(html.matches("Pied").count(), 1, "{html}");
+        assert!(html.contains("Corps {{footer}}"), "one pass: {html}");
+        assert!(!html.contains("<!--") && !html.contains("{#"), "{html}");
+        assert!(html.starts_with("<!doctype html>"), "{html}");
+    }
+
+    #[test]
+    fn answers_name_the_mail_they_answer() {
+        assert_eq!(
+            message_ref("m1@exemple.fr", "v.test").as_deref(),
+            Some("<m1@exemple.fr>")
+        );
+        assert_eq!(
+            message_ref("<m1@exemple.fr>", "v.test").as_deref(),
+            Some("<m1@exemple.fr>")
+        );
+        assert_eq!(
+            message_ref("voisinage-12", "v.test").as_deref(),
+            Some("<voisinage-12@v.test>")
+        );
+        assert_eq!(message_ref("sha:0123456789abcdef", "v.test"), None);
+        assert_eq!(message_ref("12", "v.test"), None);
+    }
 
     #[test]
     fn links_become_clickable() {

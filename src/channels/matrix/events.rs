@@ -164,6 +164,7 @@ impl Matrix {
             sender_is_admin,
             // Matrix events carry no language: French until the member says /langue.
             lang_hint: None,
+            subject: None,
         };
         core.ingest(&inbound).await?;
         Ok(())

@@ -247,6 +247,7 @@ impl Telegram {
             location: m.location.as_ref().and_then(|l| Some((l.latitude?, l.longitude?))),
             sender_is_admin,
             lang_hint: m.from.as_ref().and_then(|u| u.language_code.clone()),
+            subject: None,
         };
         core.ingest(&inbound).await?;
         if room_command && sender_is_admin {

@@ -282,3 +282,70 @@ async fn the_reader_waits_with_idle_instead_of_polling() {
     assert!(arrived, "IDLE woke the reader for the new mail");
     w.finish().await;
 }
+
+#[tokio::test]
+async fn mail_from_machines_is_kept_aside_and_answers_thread_with_the_mail() {
+    let w = World::new("auto-in").await;
+    let imap = Dovecot::start();
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let with = |headers: &str, m: String| m.replacen("\n\n", &format!("\n{headers}\n\n"), 1);
+    // Machines: a vacation reply from a subscriber, a list, a bulk sender, a responder.
+    imap.deliver(&with(
+        "Auto-Submitted: auto-replied",
+        mail("marie@exemple.fr", "v1", "Je suis en congés, je prête ma tondeuse"),
+    ));
+    imap.deliver(&with(
+        "List-Id: <voisins.lists.example>",
+        mail("liste@ailleurs.example", "l1", "Nouvelles"),
+    ));
+    imap.deliver(&with(
+        "Precedence: bulk",
+        mail("pub@ailleurs.example", "b1", "Promotions"),
+    ));
+    imap.deliver(&with(
+        "X-Autoreply: yes",
+        mail("absent@ailleurs.example", "x1", "Absent"),
+    ));
+    // People: Marie's post and a stranger's question (Auto-Submitted: no is a person).
+    imap.deliver(&mail("marie@exemple.fr", "m1", "Je prête ma perceuse samedi"));
+    imap.deliver(&with(
+        "Auto-Submitted: no",
+        mail("pierre@ailleurs.example", "s1", "Comment ça marche ?"),
+    ));
+    let mut reader = MailReader::new(&settings(&imap), w.core.clone());
+    assert_eq!(reader.poll_once().await.unwrap(), Some(6));
+    w.drain().await;
+    let relayed = w.console.sent_to(CONSOLE_ROOM);
+    assert_eq!(
+        relayed,
+        vec!["marie (courriel) : Je prête ma perceuse samedi".to_owned()]
+    );
+    let mails: Vec<_> = w.sink.messages();
+    let mut parsed: Vec<_> = mails
+        .iter()
+        .map(|m| mail_parser::MessageParser::default().parse(m).unwrap())
+        .collect();
+    // Two addresses, sent side by side: in any order.
+    parsed.sort_by_key(|m| m.to().unwrap().first().unwrap().address().unwrap().to_owned());
+    let to: Vec<&str> = parsed
+        .iter()
+        .map(|m| m.to().unwrap().first().unwrap().address().unwrap())
+        .collect();
+    assert_eq!(
+        to,
+        vec!["marie@exemple.fr", "pierre@ailleurs.example"],
+        "machines get no answer"
+    );
+    for (m, answered) in parsed.iter().zip(["m1@exemple.fr", "s1@exemple.fr"]) {
+        let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_owned());
+        assert_eq!(header("Auto-Submitted").as_deref(), Some("auto-replied"));
+        assert_eq!(header("In-Reply-To"), Some(format!("<{answered}>")));
+        assert_eq!(header("References"), Some(format!("<{answered}>")));
+        assert_eq!(m.subject(), Some("Re: tondeuse"));
+    }
+    reader.release().await;
+    w.finish().await;
+}

@@ -209,3 +209,78 @@ async fn smtp_refusing_then_back_loses_and_doubles_nothing() {
     );
     w.finish().await;
 }
+
+#[tokio::test]
+async fn asking_twice_the_same_day_says_it_was_sent_and_sends_one() {
+    let w = World::new("twice").await;
+    for (id, text) in [("1", "/courriel rose@exemple.fr"), ("2", "/courriel Rose@Exemple.fr")] {
+        w.core.ingest(&inbound(CONSOLE_ROOM, id, "Rose", text)).await.unwrap();
+    }
+    w.drain().await;
+    let said = w.console.sent_to(CONSOLE_ROOM);
+    assert!(
+        said[0].contains("Un courriel de confirmation part vers rose@exemple.fr"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("📧 Une confirmation a déjà été envoyée à rose@exemple.fr aujourd'hui à ")
+            && said[1].ends_with(" : regardez aussi vos indésirables."),
+        "{said:?}"
+    );
+    let time = said[1].split(" à ").last().unwrap().split(' ').next().unwrap();
+    assert!(
+        time.len() == 5 && time.as_bytes()[2] == b':',
+        "HH:MM: {time:?} in {said:?}"
+    );
+    assert_eq!(w.sink.messages().len(), 1, "one confirmation email");
+    w.finish().await;
+}
+
+/// A world with an every-message subscriber and Paul's message relayed to her (not sent yet).
+async fn with_a_relay(name: &str) -> World {
+    let w = World::new(name).await;
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('rose@exemple.fr', 'saint-servan', 'each')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    w.core
+        .ingest(&inbound(CONSOLE_ROOM, "1", "Paul", "Je prête ma tondeuse samedi"))
+        .await
+        .unwrap();
+    w
+}
+
+#[tokio::test]
+async fn what_the_bot_sends_is_marked_automatic() {
+    let w = with_a_relay("auto").await;
+    w.core
+        .ingest(&inbound(CONSOLE_ROOM, "2", "Luc", "/courriel luc@exemple.fr"))
+        .await
+        .unwrap();
+    w.drain().await;
+    let mails = w.sink.messages();
+    assert_eq!(mails.len(), 2, "a relay and a confirmation");
+    for raw in &mails {
+        let m = parse(raw);
+        assert_eq!(header(&m, "Auto-Submitted").as_deref(), Some("auto-generated"));
+        assert_eq!(header(&m, "In-Reply-To"), None, "they answer no mail");
+    }
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn the_html_part_says_its_text_once_and_carries_no_comment() {
+    let w = with_a_relay("html").await;
+    w.drain().await;
+    let mails = w.sink.messages();
+    let relay = parse(&mails[0]);
+    let html = relay.body_html(0).unwrap();
+    assert!(!html.contains("<!--"), "{html}");
+    assert_eq!(html.matches("Je prête ma tondeuse samedi").count(), 1, "{html}");
+    assert_eq!(
+        html.matches("Vous recevez ce courriel").count(),
+        1,
+        "the footer once: {html}"
+    );
+    w.finish().await;
+}
