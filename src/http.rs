@@ -19,7 +19,7 @@ use crate::core::links::Rhythm;
 use crate::i18n::{Arg, Lang, escape_html};
 use crate::partners::Partners;
 use crate::store::{self, deliveries, subscriptions};
-use crate::telemetry::Metrics;
+use crate::telemetry::{ChannelState, Metrics};
 
 #[derive(Clone)]
 struct AppState {
@@ -272,11 +272,40 @@ async fn partner_link(
     Redirect::to(&f.partner.target(core.areas.get(&f.area), &f.item)).into_response()
 }
 
+/// How long /healthz waits for the database: a probe must get an answer even when it is gone.
+const HEALTH_DB_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The database, then each channel's receiving side ("matrix: failing" during a homeserver
+/// outage). 503 when the database or a channel is failing. Details are in the logs only: the
+/// page is public.
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    match store::ping(&s.pool).await {
-        Ok(_) => (StatusCode::OK, "ok\n".to_owned()),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e}\n")),
+    let db_ok = match tokio::time::timeout(HEALTH_DB_WAIT, store::ping(&s.pool)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %format!("{e:#}"), "/healthz: the database does not answer");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(wait = ?HEALTH_DB_WAIT, "/healthz: the database did not answer in time");
+            false
+        }
+    };
+    let states = s.metrics.channel_states();
+    let failing = states.iter().any(|(_, st)| *st == ChannelState::Failing);
+    let mut body = format!(
+        "{}\ndatabase: {}\n",
+        if db_ok && !failing { "ok" } else { "unhealthy" },
+        if db_ok { "ok" } else { "unavailable" }
+    );
+    for (channel, state) in states {
+        body.push_str(&format!("{channel}: {}\n", state.as_str()));
     }
+    let status = if db_ok && !failing {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body)
 }
 
 async fn metrics_page(State(s): State<AppState>) -> impl IntoResponse {

@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use crate::core::model::ChannelKind;
 use crate::store::locks::ReaderLock;
-use crate::telemetry::Metrics;
+use crate::telemetry::{ChannelState, Metrics};
 
 /// What a round did, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,11 +75,18 @@ pub trait Reader: Send {
 pub async fn run_reader<R: Reader>(mut reader: R, shutdown: CancellationToken) {
     let pace = reader.pace();
     let mut backoff = Backoff::new(pace);
+    reader.metrics().set_channel_state(R::CHANNEL, ChannelState::Waiting);
     loop {
         let outcome = tokio::select! {
             _ = shutdown.cancelled() => break,
             r = reader.round() => r,
         };
+        let state = match &outcome {
+            Ok(Round::Done) => ChannelState::Connected,
+            Ok(Round::Standby) => ChannelState::Waiting,
+            Err(_) => ChannelState::Failing,
+        };
+        reader.metrics().set_channel_state(R::CHANNEL, state);
         let pause = match outcome {
             Ok(round) => {
                 if backoff.succeeded() {
@@ -166,5 +173,73 @@ mod tests {
         assert!(b.succeeded());
         assert!(!b.succeeded());
         assert_eq!(b.failed(), Duration::from_secs(5));
+    }
+
+    /// What a scripted reader saw before each round.
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<Option<ChannelState>>>>;
+
+    /// A reader whose rounds follow a script, recording its channel's state before each round.
+    struct Scripted {
+        rounds: Vec<anyhow::Result<Round>>,
+        seen: Seen,
+        metrics: Metrics,
+        lock: ReaderLock,
+        shutdown: CancellationToken,
+    }
+
+    impl Reader for Scripted {
+        const NAME: &'static str = "scripted";
+        const CHANNEL: ChannelKind = ChannelKind::Matrix;
+
+        fn pace(&self) -> Pace {
+            Pace {
+                retry: Duration::from_millis(1),
+                max_retry: Duration::from_millis(1),
+                standby: Duration::from_millis(1),
+            }
+        }
+
+        fn round(&mut self) -> impl Future<Output = anyhow::Result<Round>> + Send {
+            let state = self.metrics.channel_states().first().map(|(_, s)| *s);
+            self.seen.lock().unwrap().push(state);
+            let next = if self.rounds.is_empty() {
+                self.shutdown.cancel();
+                Ok(Round::Standby)
+            } else {
+                self.rounds.remove(0)
+            };
+            async move { next }
+        }
+
+        fn metrics(&self) -> &Metrics {
+            &self.metrics
+        }
+
+        fn reader_lock(&mut self) -> &mut ReaderLock {
+            &mut self.lock
+        }
+    }
+
+    #[tokio::test]
+    async fn the_loop_reports_waiting_failing_and_connected() {
+        let shutdown = CancellationToken::new();
+        let seen = Seen::default();
+        let reader = Scripted {
+            rounds: vec![
+                Err(anyhow::anyhow!("homeserver down")),
+                Ok(Round::Standby),
+                Ok(Round::Done),
+            ],
+            seen: seen.clone(),
+            metrics: Metrics::default(),
+            lock: ReaderLock::new("test"),
+            shutdown: shutdown.clone(),
+        };
+        run_reader(reader, shutdown).await;
+        use ChannelState::*;
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [Some(Waiting), Some(Failing), Some(Waiting), Some(Connected)]
+        );
     }
 }

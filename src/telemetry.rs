@@ -23,9 +23,31 @@ pub fn init(level: &str) {
 /// Upper bounds of the send-latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
+/// Where a channel's receiving side stands, as /healthz reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelState {
+    /// Its last round read (or it holds the lock and waits for news).
+    Connected,
+    /// Not started yet, or another daemon reads this channel (standby).
+    Waiting,
+    /// Its last round failed (an outage): it retries with backoff.
+    Failing,
+}
+
+impl ChannelState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelState::Connected => "connected",
+            ChannelState::Waiting => "waiting",
+            ChannelState::Failing => "failing",
+        }
+    }
+}
+
 /// In-process counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
+    channel_states: Mutex<BTreeMap<&'static str, ChannelState>>,
     messages_in: Mutex<BTreeMap<&'static str, u64>>,
     channel_errors: Mutex<BTreeMap<&'static str, u64>>,
     posts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
@@ -49,6 +71,21 @@ impl Metrics {
         if let Ok(mut m) = self.channel_errors.lock() {
             *m.entry(c.as_str()).or_default() += 1;
         }
+    }
+
+    /// Records where a channel's receiving side stands.
+    pub fn set_channel_state(&self, c: ChannelKind, state: ChannelState) {
+        if let Ok(mut m) = self.channel_states.lock() {
+            m.insert(c.as_str(), state);
+        }
+    }
+
+    /// Each channel's receiving side that reported a state, by name.
+    pub fn channel_states(&self) -> Vec<(&'static str, ChannelState)> {
+        self.channel_states
+            .lock()
+            .map(|m| m.iter().map(|(c, s)| (*c, *s)).collect())
+            .unwrap_or_default()
     }
 
     pub fn post(&self, d: Direction, c: Category) {
