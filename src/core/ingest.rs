@@ -281,21 +281,15 @@ impl Core {
             }
         }
         let match_ids = posts::insert_matches(tx, &pairs).await?;
-        let ids: Vec<i64> = pending.iter().map(|(_, _, c)| c.id).collect();
-        let langs = match ids.is_empty() {
-            true => Default::default(),
-            false => members::langs_of_post_authors(&mut **tx, &ids).await?,
-        };
         for (match_id, (p, id, c)) in match_ids.into_iter().zip(pending) {
             let Some(match_id) = match_id else { continue };
             made.matches.push(match_id);
-            let their_lang = langs.get(&c.id).copied().unwrap_or_default();
             let new = NewPost {
                 direction: p.direction,
                 item: &p.item,
                 id,
             };
-            self.match_notices(queue, who, new, &c, their_lang, match_id);
+            self.match_notices(queue, who, new, &c, match_id);
         }
         Ok(made)
     }
@@ -360,7 +354,6 @@ impl Core {
         who: &Asker<'_>,
         new: NewPost<'_>,
         other: &posts::Candidate,
-        their_lang: Lang,
         match_id: i64,
     ) {
         let m = who.m;
@@ -400,6 +393,7 @@ impl Core {
             channel: other_channel,
             target: other.chat.clone(),
         };
+        let their_lang = other.lang;
         let there = told(their_lang, to_other, new.item, &m.sender_name, m.channel, new.id);
         queue.push(NewDelivery {
             msg: self.by_email(

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgExecutor, PgPool};
 
 use super::Tx;
+use super::enums::TextEnum;
 use crate::core::model::{ChannelKind, Inbound};
 use crate::i18n::Lang;
 
@@ -68,9 +69,7 @@ pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Optio
     let member = r.member_id.zip(r.member_lang);
     let mut rooms = Vec::with_capacity(r.room_ids.len());
     for ((id, channel), target) in r.room_ids.into_iter().zip(r.room_channels).zip(r.room_targets) {
-        let channel = channel
-            .parse::<ChannelKind>()
-            .map_err(|e| anyhow::anyhow!("chats.channel of chat {id}: {e}"))?;
+        let channel = ChannelKind::from_stored(&channel).map_err(|e| anyhow::anyhow!("chat {id}: {e}"))?;
         rooms.push((id, channel, target));
     }
     Ok(Some(Stored {

@@ -6,6 +6,7 @@ use sqlx::{FromRow, PgPool};
 use super::Tx;
 pub use super::enums::PostStatus;
 use crate::core::model::ChannelKind;
+use crate::i18n::Lang;
 use crate::parse::{Direction, Post};
 
 /// Where the author of post `p` (its message `msg`) hears about it: the chat, or for a post
@@ -22,7 +23,7 @@ const AUTHOR_TARGET: &str = "CASE WHEN msg.channel = 'email'
 /// [`candidates`] for one post, with the same text.
 fn candidates_sql(area: &str, direction: &str, member: &str, item: &str, category: &str, limit: &str) -> String {
     format!(
-        "SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, msg.channel, {AUTHOR_TARGET} AS chat,
+        "SELECT p.id, p.member_id, p.message_id, p.item, m.display_name AS author, m.lang, msg.channel, {AUTHOR_TARGET} AS chat,
                 msg.native_id, ts_rank(p.item_search, q) AS rank
          FROM posts p, plainto_tsquery('french', {item}) q, members m, messages msg
          WHERE p.area_slug = {area} AND p.direction = {direction} AND p.status = 'open' AND p.member_id <> {member}
@@ -52,7 +53,7 @@ static INSERT_AND_MATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(
                          $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
              ORDER BY o
              RETURNING id, ordinal, direction, item, category)
-         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.channel, c.chat, c.native_id, c.rank
+         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.lang, c.channel, c.chat, c.native_id, c.rank
          FROM ins LEFT JOIN LATERAL ({candidates}) c ON true
          ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
     )
@@ -140,6 +141,7 @@ struct MatchRow {
     message_id: Option<i64>,
     item: Option<String>,
     author: Option<String>,
+    lang: Option<Lang>,
     channel: Option<ChannelKind>,
     chat: Option<String>,
     native_id: Option<String>,
@@ -155,6 +157,7 @@ impl MatchRow {
             message_id: self.message_id?,
             item: self.item?,
             author: self.author?,
+            lang: self.lang?,
             channel: self.channel?,
             chat: self.chat?,
             native_id: self.native_id?,
@@ -197,6 +200,8 @@ pub struct Candidate {
     pub message_id: i64,
     pub item: String,
     pub author: String,
+    /// Its author's language (what the bot tells them about the match).
+    pub lang: Lang,
     pub channel: ChannelKind,
     /// Where its author hears about it: the chat, or their address for a post made by email.
     pub chat: String,
