@@ -12,7 +12,6 @@ use super::Core;
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::store::deliveries::{self, NewDelivery};
-use crate::store::members;
 use crate::store::posts::{self, AuthorPlace};
 
 /// Posts marked per transaction.
@@ -56,11 +55,10 @@ impl Core {
         let mut tx = self.pool.begin().await?;
         let ids = posts::close_expired(&mut tx, renewed_before, now, BATCH).await?;
         let places = posts::author_places(&mut *tx, &ids).await?;
-        let langs = members::langs_of_post_authors(&mut *tx, &ids).await?;
         let days = i64::from(self.post_life.after_days);
         let mut queue = Vec::with_capacity(places.len());
         for p in &places {
-            let lang = lang_of(&langs, p.post_id);
+            let lang = p.lang;
             let text = self.texts.get(
                 lang,
                 "post-expired",
@@ -87,12 +85,13 @@ impl Core {
         let mut tx = self.pool.begin().await?;
         let rows = posts::mark_reminded(&mut tx, renewed_before, not_expired_since, now, BATCH).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        // RETURNING gives no order: each post's renewal is looked up by its id.
+        let renewed_of: HashMap<i64, DateTime<Utc>> = rows.iter().copied().collect();
         let places = posts::author_places(&mut *tx, &ids).await?;
-        let langs = members::langs_of_post_authors(&mut *tx, &ids).await?;
         let life = self.post_life;
         let mut queue = Vec::with_capacity(places.len());
-        for (p, (_, renewed)) in places.iter().zip(&rows) {
-            let lang = lang_of(&langs, p.post_id);
+        for p in &places {
+            let (lang, renewed) = (p.lang, &renewed_of[&p.post_id]);
             let end = (*renewed + life.after())
                 .with_timezone(&self.areas.timezone(&p.area_slug))
                 .date_naive();
@@ -134,9 +133,4 @@ impl Core {
             cause: Some(p.message_id),
         }
     }
-}
-
-/// The language of post `id`'s author (French when unknown).
-fn lang_of(langs: &HashMap<i64, Lang>, id: i64) -> Lang {
-    langs.get(&id).copied().unwrap_or_default()
 }

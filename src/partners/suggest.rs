@@ -11,7 +11,6 @@ use crate::core::Core;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
 use crate::store::deliveries::{self, NewDelivery};
-use crate::store::members;
 use crate::store::partners as store;
 use crate::store::posts::{self, AuthorPlace};
 
@@ -80,8 +79,7 @@ async fn suggest(
     let recorded = store::record(&mut tx, request, member, partner.map(|p| p.id.as_str()), now).await?;
     let mut queued = false;
     if recorded && let Some(partner) = partner {
-        let lang = members::lang(&mut *tx, member).await?;
-        let delivery = suggestion(core, &place, partner, lang)?;
+        let delivery = suggestion(core, &place, partner, place.lang)?;
         queued = deliveries::enqueue_many(&mut tx, &[delivery]).await? > 0;
     }
     tx.commit().await?;

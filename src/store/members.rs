@@ -1,10 +1,6 @@
 //! Members and their identities (one account per channel): the owner of `members` and
 //! `identities`.
 
-use std::collections::HashMap;
-
-use sqlx::PgExecutor;
-
 use super::Tx;
 use crate::core::model::ChannelKind;
 use crate::i18n::Lang;
@@ -55,25 +51,6 @@ pub async fn resolve(
         .execute(&mut **tx)
         .await?;
     Ok(Member { id, lang })
-}
-
-/// The language of a known member.
-pub async fn lang(db: impl PgExecutor<'_>, member: i64) -> anyhow::Result<Lang> {
-    let lang: Option<Lang> = sqlx::query_scalar("SELECT lang FROM members WHERE id = $1")
-        .bind(member)
-        .fetch_optional(db)
-        .await?;
-    Ok(lang.unwrap_or_default())
-}
-
-/// The languages of the authors of `posts` (post id → language), for what the bot tells them.
-pub async fn langs_of_post_authors(db: impl PgExecutor<'_>, posts: &[i64]) -> anyhow::Result<HashMap<i64, Lang>> {
-    let rows: Vec<(i64, Lang)> =
-        sqlx::query_as("SELECT p.id, m.lang FROM posts p JOIN members m ON m.id = p.member_id WHERE p.id = ANY($1)")
-            .bind(posts)
-            .fetch_all(db)
-            .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Changes a member's language (`/langue`).

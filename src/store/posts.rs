@@ -384,15 +384,17 @@ pub struct AuthorPlace {
     pub channel: ChannelKind,
     pub target: String,
     pub native_id: String,
+    /// The author's language (what the bot tells them).
+    pub lang: Lang,
 }
 
 /// The [`AuthorPlace`] of each post of `ids` (in id order; unknown ids are left out).
 pub async fn author_places(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow::Result<Vec<AuthorPlace>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT p.id AS post_id, p.member_id, p.message_id, p.area_slug, p.direction, p.item, p.category,
-                msg.channel, msg.native_id,
+                msg.channel, msg.native_id, mb.lang,
                 {AUTHOR_TARGET} AS target
-         FROM posts p JOIN messages msg ON msg.id = p.message_id
+         FROM posts p JOIN messages msg ON msg.id = p.message_id JOIN members mb ON mb.id = p.member_id
          WHERE p.id = ANY($1) ORDER BY p.id"
     )))
     .bind(ids)
