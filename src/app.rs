@@ -112,8 +112,11 @@ impl Daemon {
             parse_slots: Core::parse_slots(),
         });
         let digester = Arc::new(crate::digest::Digester::new(core.clone(), partners.clone(), &settings)?);
-        let outbox =
-            Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics).wake_on(core.outbox_wake.clone()));
+        let outbox = Arc::new(
+            Outbox::new(pool, channels, settings.outbox_config(), metrics)
+                .wake_on(core.outbox_wake.clone())
+                .with_texts(core.texts),
+        );
         Ok(Daemon {
             settings,
             core,

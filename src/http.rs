@@ -330,6 +330,17 @@ async fn metrics_page(State(s): State<AppState>) -> impl IntoResponse {
             "voisinage_partner_clicks_total{{partner=\"{partner}\"}} {n}\n"
         ));
     }
+    let notices = store::failures::counts(&s.pool).await.unwrap_or_default();
+    page.push_str(
+        "# HELP voisinage_failure_notices_total Authors told that a copy of their message failed for good, by the copy's channel and cause.\n",
+    );
+    page.push_str("# TYPE voisinage_failure_notices_total counter\n");
+    for (channel, cause, n) in notices {
+        page.push_str(&format!(
+            "voisinage_failure_notices_total{{channel=\"{channel}\",cause=\"{}\"}} {n}\n",
+            cause.as_str()
+        ));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], page)
 }
 

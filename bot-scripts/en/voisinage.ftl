@@ -327,3 +327,28 @@ post-expired = 📦 Your post no. { $number } ({ $item }) was removed after { $d
 kept-ok = ✅ Post no. { $number } ({ $item }) kept until { $date }.
 keep-usage = To keep a post, answer /garder to the reminder, or send /garder followed by its number.
 email-notice-subject = Your post on Voisinage
+
+## Failure notices (issue 14): a copy of a neighbour's message failed for good
+
+# To the author, in reply to their message. $excerpt: the start of the message; $to:
+# room-telegram, room-matrix, room-email (an area's room), person (an email subscriber, $name:
+# their name) or someone (no name); $name: the room's or subscriber's name; $cause: gone (the
+# bot lost access), refused or exhausted (kept failing); $room: yes for a room.
+failure-notice = ⚠️ Your message “{ $excerpt }” could not be passed on ({ $to ->
+        [room-telegram] Telegram group “{ $name }”
+        [room-matrix] Matrix room “{ $name }”
+        [room-email] email list “{ $name }”
+        [person] email to { $name }
+       *[someone] an email subscriber
+    }: { $cause ->
+        [gone] { $room ->
+            [yes] the bot no longer has access
+           *[no] address refused
+        }
+        [refused] { $room ->
+            [yes] message refused
+           *[no] address refused
+        }
+       *[exhausted] still failing after several attempts
+    }).
+failure-notice-subject = Your message could not be passed on everywhere

@@ -345,3 +345,28 @@ post-expired = 📦 Votre annonce n°{ $number } ({ $item }) a été retirée ap
 kept-ok = ✅ Annonce n°{ $number } ({ $item }) gardée jusqu'au { $date }.
 keep-usage = Pour garder une annonce, répondez /garder au rappel, ou envoyez /garder suivi de son numéro.
 email-notice-subject = Votre annonce sur Voisinage
+
+## Avis d'échec (issue 14) : une copie du message d'un voisin n'a pas pu partir, pour de bon
+
+# À l'auteur, en réponse à son message. $excerpt : le début du message ; $to : room-telegram,
+# room-matrix, room-email (le salon d'un quartier), person (un abonné par courriel, $name : son
+# nom) ou someone (sans nom) ; $name : le nom du salon ou de l'abonné ; $cause : gone (le bot n'y
+# a plus accès), refused (refusé) ou exhausted (échecs répétés) ; $room : yes pour un salon.
+failure-notice = ⚠️ Votre message « { $excerpt } » n'a pas pu être transmis ({ $to ->
+        [room-telegram] groupe Telegram « { $name } »
+        [room-matrix] salon Matrix « { $name } »
+        [room-email] liste de courriel « { $name } »
+        [person] courriel de { $name }
+       *[someone] un abonné par courriel
+    } : { $cause ->
+        [gone] { $room ->
+            [yes] le bot n'y a plus accès
+           *[no] adresse refusée
+        }
+        [refused] { $room ->
+            [yes] message refusé
+           *[no] adresse refusée
+        }
+       *[exhausted] toujours en échec après plusieurs essais
+    }).
+failure-notice-subject = Votre message n'a pas pu être transmis partout

@@ -11,6 +11,7 @@ pub mod command;
 pub mod commands;
 pub mod edits;
 pub mod expiry;
+pub mod failures;
 pub mod ingest;
 pub mod links;
 pub mod mail;
@@ -28,7 +29,7 @@ use sqlx::PgPool;
 
 pub use channel::{Channel, SendError};
 use links::Links;
-use model::{AckPolicy, Address, OutKind, Outgoing, PostLife};
+use model::{AckPolicy, Address, FailureCause, OutKind, Outgoing, PostLife};
 
 use crate::areas::Areas;
 use crate::i18n::Texts;
@@ -110,6 +111,16 @@ impl Core {
             cause: None,
         };
         Ok(self.commit_queue(tx, &[d]).await? == 1)
+    }
+
+    /// Copies among `failed` (deliveries marked failed) failed for good for `cause`: their
+    /// authors are told, once per message and cause (a chat found gone by its adapter).
+    pub async fn copies_failed(&self, failed: &[i64], cause: FailureCause) -> anyhow::Result<u64> {
+        let n = failures::tell_authors(&self.pool, self.texts, failed, cause).await?;
+        if n > 0 {
+            self.outbox_wake.notify_one();
+        }
+        Ok(n)
     }
 
     /// Queues `queue` in `tx`, commits, and wakes this daemon's outbox when something was

@@ -360,6 +360,31 @@ pub fn split_text(text: &str, max_units: usize) -> Vec<String> {
     parts
 }
 
+/// Why a copy of a member's message failed for good, as its author is told
+/// (`failure_notices.cause`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FailureCause {
+    /// The chat is gone for the bot (kicked, blocked, no such chat).
+    Gone,
+    /// The channel refused this message for good (an address refused, a bad request).
+    Refused,
+    /// It kept failing until the outbox's attempts were spent.
+    Exhausted,
+}
+
+impl FailureCause {
+    pub const ALL: [FailureCause; 3] = [FailureCause::Gone, FailureCause::Refused, FailureCause::Exhausted];
+
+    /// The stored form (and the `cause` label in /metrics).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCause::Gone => "gone",
+            FailureCause::Refused => "refused",
+            FailureCause::Exhausted => "exhausted",
+        }
+    }
+}
+
 /// Where a delivery goes: a chat on a channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Address {

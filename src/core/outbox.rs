@@ -11,9 +11,9 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument, warn};
 
-use super::model::{ChannelKind, Op, Outgoing};
+use super::model::{ChannelKind, FailureCause, Op, Outgoing};
 use super::{Channel, SendError};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Texts};
 use crate::store::deliveries::{self, Claimed};
 use crate::store::digests::{self, Body};
 use crate::telemetry::Metrics;
@@ -69,6 +69,8 @@ pub struct Outbox {
     wake: Arc<tokio::sync::Notify>,
     /// Digest bodies by digest and language: one digest goes to many subscribers in a row.
     digests: std::sync::Mutex<HashMap<(i64, Lang), Arc<Body>>>,
+    /// The words of the notices telling an author that a copy failed.
+    texts: &'static Texts,
 }
 
 /// The delay before retry number `attempts` (1-based): exponential, capped, with jitter so
@@ -92,7 +94,14 @@ impl Outbox {
             metrics,
             wake: Arc::new(tokio::sync::Notify::new()),
             digests: Default::default(),
+            texts: Texts::embedded(),
         }
+    }
+
+    /// The notices of failed copies use these words (the daemon's own texts).
+    pub fn with_texts(mut self, texts: &'static Texts) -> Self {
+        self.texts = texts;
+        self
     }
 
     /// Idle workers also wake when `wake` is rung (the core rings it when it queues).
@@ -197,17 +206,33 @@ impl Outbox {
             }
             Err(SendError::Gone(reason)) => {
                 warn!(delivery = d.id, target = %d.target, %reason, "chat gone: nothing more is sent there");
-                deliveries::mark_target_gone(&self.pool, d.id, d.channel, &d.target, &reason).await?;
+                let failed = deliveries::mark_target_gone(&self.pool, d.id, d.channel, &d.target, &reason).await?;
                 self.metrics.sent(false);
+                self.tell_authors(&failed, FailureCause::Gone).await;
                 Outcome::Failed
             }
             Err(e) => {
                 warn!(delivery = d.id, target = %d.target, error = %e, "send failed for good");
                 deliveries::mark_failed(&self.pool, d.id, &e.to_string()).await?;
                 self.metrics.sent(false);
+                let cause = match e {
+                    SendError::Transient(_) => FailureCause::Exhausted,
+                    _ => FailureCause::Refused,
+                };
+                self.tell_authors(&[d.id], cause).await;
                 Outcome::Failed
             }
         })
+    }
+
+    /// Tells the authors of failed copies (their notices are sent by a next round). A failure
+    /// here is logged, not returned: the delivery's own outcome is already recorded.
+    async fn tell_authors(&self, failed: &[i64], cause: FailureCause) {
+        match super::failures::tell_authors(&self.pool, self.texts, failed, cause).await {
+            Ok(n) if n > 0 => self.wake.notify_one(),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, cause = cause.as_str(), "could not tell the authors of failed copies"),
+        }
     }
 
     /// The body of digest `id` in `lang` (None when it has none), from a small cache.

@@ -102,7 +102,12 @@ pub async fn set_invite_link(pool: &PgPool, channel: ChannelKind, external_id: &
 
 /// The chat is gone for the bot (kicked, left, blocked): nothing more is queued there, and
 /// what was queued fails with the reason. Idempotent.
-pub async fn mark_gone(pool: &PgPool, channel: ChannelKind, external_id: &str, reason: &str) -> anyhow::Result<()> {
+pub async fn mark_gone(
+    pool: &PgPool,
+    channel: ChannelKind,
+    external_id: &str,
+    reason: &str,
+) -> anyhow::Result<Vec<i64>> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE chats SET gone_at = coalesce(gone_at, now()), gone_reason = $3 WHERE channel = $1 AND external_id = $2",
@@ -112,17 +117,17 @@ pub async fn mark_gone(pool: &PgPool, channel: ChannelKind, external_id: &str, r
     .bind(reason)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    let failed = sqlx::query_scalar(
         "UPDATE deliveries SET status = 'failed', claimed_until = NULL, last_error = 'chat gone: ' || $3
-         WHERE channel = $1 AND target = $2 AND status IN ('pending', 'sending')",
+         WHERE channel = $1 AND target = $2 AND status IN ('pending', 'sending') RETURNING id",
     )
     .bind(channel.as_str())
     .bind(external_id)
     .bind(reason)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(failed)
 }
 
 /// The bot is back in the chat.

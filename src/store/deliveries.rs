@@ -125,20 +125,23 @@ pub async fn set_remote_id(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::R
 }
 
 /// The target of delivery `id` is gone for the bot: this delivery fails with the reason, the
-/// chat is marked, and what else was queued for it fails too.
+/// chat is marked, and what else was queued for it fails too. Returns the deliveries that
+/// failed (this one first), so that their authors can be told.
 pub async fn mark_target_gone(
     pool: &PgPool,
     id: i64,
     channel: ChannelKind,
     target: &str,
     reason: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<i64>> {
     mark_failed(pool, id, reason).await?;
     if channel == ChannelKind::Email {
         // An address refused for good is a hard bounce: its subscription is suspended.
         super::subscriptions::suspend_address(pool, target, reason).await?;
     }
-    super::chats::mark_gone(pool, channel, target, reason).await
+    let mut failed = vec![id];
+    failed.extend(super::chats::mark_gone(pool, channel, target, reason).await?);
+    Ok(failed)
 }
 
 /// Deliveries by status, for /metrics.

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::core::links::Rhythm;
-use crate::core::model::ChannelKind;
+use crate::core::model::{ChannelKind, FailureCause};
 use crate::i18n::Lang;
 use crate::parse::Direction;
 
@@ -99,6 +99,7 @@ text_enum!(
     "email_subscriptions.rhythm",
     [Rhythm::Each, Rhythm::Daily, Rhythm::Weekly]
 );
+text_enum!(FailureCause, "failure_notices.cause", FailureCause::ALL);
 text_enum!(PostStatus, "posts.status", [PostStatus::Open, PostStatus::Closed]);
 text_enum!(
     DeliveryStatus,

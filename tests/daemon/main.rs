@@ -5,6 +5,7 @@ mod core_outbox;
 mod daemon_cli;
 mod digest;
 mod email;
+mod failure_notices;
 mod health;
 mod helpers;
 mod languages;

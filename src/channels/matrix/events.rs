@@ -9,7 +9,7 @@ use tracing::{debug, info};
 use super::Matrix;
 use crate::core::Core;
 use crate::core::command::Command;
-use crate::core::model::{ChannelKind, Edit, Inbound};
+use crate::core::model::{ChannelKind, Edit, FailureCause, Inbound};
 use crate::store::chats;
 
 /// The longest body read from one event (a Matrix event is at most 64 KiB, JSON included).
@@ -77,13 +77,14 @@ impl Matrix {
                 match ev["content"]["membership"].as_str() {
                     Some("leave" | "ban") => {
                         info!(room, "the bot left or was removed from the room");
-                        chats::mark_gone(
+                        let failed = chats::mark_gone(
                             &core.pool,
                             ChannelKind::Matrix,
                             room,
                             "the bot left or was removed from the room",
                         )
                         .await?;
+                        core.copies_failed(&failed, FailureCause::Gone).await?;
                     }
                     Some("join") => chats::clear_gone(&core.pool, ChannelKind::Matrix, room).await?,
                     _ => {}

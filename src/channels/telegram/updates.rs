@@ -14,7 +14,7 @@ use tracing::{debug, info, warn};
 use super::Telegram;
 use crate::core::Core;
 use crate::core::command::Command;
-use crate::core::model::{Address, ChannelKind, Edit, Inbound};
+use crate::core::model::{Address, ChannelKind, Edit, FailureCause, Inbound};
 use crate::hash::fnv1a64;
 use crate::i18n::{Arg, Lang};
 use crate::store::chats;
@@ -354,7 +354,8 @@ impl Telegram {
                 "the bot was removed from the group"
             };
             info!(chat, reason, "chat gone");
-            chats::mark_gone(&core.pool, ChannelKind::Telegram, &target, reason).await?;
+            let failed = chats::mark_gone(&core.pool, ChannelKind::Telegram, &target, reason).await?;
+            core.copies_failed(&failed, FailureCause::Gone).await?;
         }
         Ok(())
     }
