@@ -117,7 +117,9 @@ email-confirm-body =
 email-confirm-sent = 📧 A confirmation email is on its way to { $address }. Follow its link to receive { $area }'s posts { $rhythm }. Without confirmation, nothing is sent.
 email-confirm-already = 📧 A confirmation was already sent to { $address } today at { $time }: please look in your spam folder too.
 email-relay-subject = { $name } — neighbours of { $area }
-email-footer = You receive this email because you subscribed to { $area }'s posts. Unsubscribe: { $link }
+email-footer = You receive this email because you subscribed to { $area }'s posts.
+email-unsubscribe = Unsubscribe
+email-unsubscribe-text = To unsubscribe, open this link:
 
 ## Web pages (confirmation, unsubscribe)
 
@@ -308,9 +310,22 @@ digest-more = And { $count ->
        *[other] { $count } more posts
     }: send /annonces in the neighbourhood group to see them all.
 digest-figures = In figures: { $members ->
+        [0] no new neighbours
         [one] one new neighbour
        *[other] { $members } new neighbours
-    }, { $offers } offer(s), { $requests } request(s), { $matches } match(es).
+    }, { $offers ->
+        [0] no offers
+        [one] 1 offer
+       *[other] { $offers } offers
+    }, { $requests ->
+        [0] no requests
+        [one] 1 request
+       *[other] { $requests } requests
+    }, { $matches ->
+        [0] no matches
+        [one] 1 match
+       *[other] { $matches } matches
+    }.
 digest-partner-heading = A partner can help
 digest-partner-line = For "{ $item }", until a neighbour offers it: { $name } — { $description }.
 digest-partner-paid = paid partner link
@@ -318,7 +333,19 @@ digest-label = { $label }:
 digest-room-summary = 📰 { $period ->
         [day] Today
        *[week] This week
-    } in { $area }: { $offers } offer(s), { $requests } request(s), { $matches } match(es). New: { $items }. To see everything: { $command }
+    } in { $area }: { $offers ->
+        [0] no offers
+        [one] 1 offer
+       *[other] { $offers } offers
+    }, { $requests ->
+        [0] no requests
+        [one] 1 request
+       *[other] { $requests } requests
+    }, { $matches ->
+        [0] no matches
+        [one] 1 match
+       *[other] { $matches } matches
+    }. New: { $items }. To see everything: { $command }
 
 ## Expiry of posts
 

@@ -127,8 +127,12 @@ email-confirm-sent = 📧 Un courriel de confirmation part vers { $address }. Su
 email-confirm-already = 📧 Une confirmation a déjà été envoyée à { $address } aujourd'hui à { $time } : regardez aussi vos indésirables.
 # Le sujet d'un message relayé par courriel.
 email-relay-subject = { $name } — voisins de { $area }
-# Le bas de chaque courriel d'annonces. $link : le lien de désinscription.
-email-footer = Vous recevez ce courriel car vous êtes inscrit aux annonces de { $area }. Se désinscrire : { $link }
+# Le bas de chaque courriel d'annonces, suivi du lien de désinscription : en HTML, les mots
+# de email-unsubscribe portent le lien ; en texte brut, email-unsubscribe-text puis l'adresse
+# du lien sur sa propre ligne.
+email-footer = Vous recevez ce courriel car vous êtes inscrit aux annonces de { $area }.
+email-unsubscribe = Se désinscrire
+email-unsubscribe-text = Pour vous désinscrire, ouvrez ce lien :
 
 ## Pages web (confirmation, désinscription)
 
@@ -324,19 +328,46 @@ digest-more = Et { $count ->
        *[other] { $count } autres annonces
     } : envoyez /annonces dans le groupe du quartier pour tout voir.
 digest-figures = En chiffres : { $members ->
+        [0] aucun nouveau voisin
         [one] un nouveau voisin
        *[other] { $members } nouveaux voisins
-    }, { $offers } offre(s), { $requests } demande(s), { $matches } mise(s) en relation.
+    }, { $offers ->
+        [0] aucune offre
+        [one] 1 offre
+       *[other] { $offers } offres
+    }, { $requests ->
+        [0] aucune demande
+        [one] 1 demande
+       *[other] { $requests } demandes
+    }, { $matches ->
+        [0] aucune mise en relation
+        [one] 1 mise en relation
+       *[other] { $matches } mises en relation
+    }.
 digest-partner-heading = Un partenaire peut aider
 digest-partner-line = Pour « { $item } », en attendant un voisin : { $name } — { $description }.
 digest-partner-paid = lien partenaire rémunéré
+# Counts use Fluent's plural forms, never "(s)": in French the "one" form also covers 0, so
+# [0] comes first ("aucune offre"). The same in digest-room-summary.
 # A category heading or a date before what it introduces (French puts a space before ":").
 digest-label = { $label } :
 # The one message posted in each room. $items: a few new items; $command: /annonces or !annonces.
 digest-room-summary = 📰 { $period ->
         [day] Aujourd'hui
        *[week] Cette semaine
-    } à { $area } : { $offers } offre(s), { $requests } demande(s), { $matches } mise(s) en relation. Nouveau : { $items }. Pour tout voir : { $command }
+    } à { $area } : { $offers ->
+        [0] aucune offre
+        [one] 1 offre
+       *[other] { $offers } offres
+    }, { $requests ->
+        [0] aucune demande
+        [one] 1 demande
+       *[other] { $requests } demandes
+    }, { $matches ->
+        [0] aucune mise en relation
+        [one] 1 mise en relation
+       *[other] { $matches } mises en relation
+    }. Nouveau : { $items }. Pour tout voir : { $command }
 
 ## Expiry of posts
 

@@ -246,7 +246,7 @@ async fn a_weekly_digest_at_its_time_reaches_subscribers_and_rooms_once() {
     let group = summaries(&w.fake);
     assert_eq!(group.len(), 1, "{group:?}");
     assert!(
-        group[0].starts_with("📰 Cette semaine à Saint-Servan : 1 offre(s), 1 demande(s)"),
+        group[0].starts_with("📰 Cette semaine à Saint-Servan : 1 offre, 1 demande"),
         "{}",
         group[0]
     );

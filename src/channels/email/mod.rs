@@ -142,12 +142,21 @@ impl Email {
                 let area = store::subscriptions::area_name(&self.pool, id)
                     .await
                     .map_err(|e| SendError::Transient(e.to_string()))?;
-                let args = [("area", Arg::from(area)), ("link", Arg::from(link.as_str()))];
-                (
+                let args = [("area", Arg::from(area))];
+                // Words with the link behind them in HTML; plain text has no links, so the
+                // URL follows the words on its own line there.
+                let text = format!(
+                    "{}\n{}\n{link}",
                     self.texts.get(lang, "email-footer", &args),
-                    self.texts.get_html(lang, "email-footer", &args, &["area", "link"], &[]),
-                    Some(link),
-                )
+                    self.texts.get(lang, "email-unsubscribe-text", &[])
+                );
+                let html = format!(
+                    "{}<br><a href=\"{}\">{}</a>",
+                    self.texts.get_html(lang, "email-footer", &args, &["area"], &[]),
+                    escape_html(&link),
+                    escape_html(&self.texts.get(lang, "email-unsubscribe", &[]))
+                );
+                (text, html, Some(link))
             }
             None => (String::new(), String::new(), None),
         };
@@ -182,7 +191,7 @@ impl Email {
         let html = layout(
             &escape_html(&subject),
             &format!("{}{reply_html}", linkify(&body_html)),
-            &linkify(&footer_html),
+            &footer_html,
         )
         .map_err(|e| SendError::Permanent(format!("cannot lay the email out: {e}")))?;
         let domain = self.from.email.domain().to_owned();

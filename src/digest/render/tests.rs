@@ -66,7 +66,7 @@ fn the_email_lists_everything_with_reply_addresses() {
         "• échelle — Marc",
         "Dans les prochains jours",
         "• du 30 novembre au 2 décembre : tente — Léa",
-        "2 nouveaux voisins, 1 offre(s), 1 demande(s), 0 mise(s) en relation",
+        "2 nouveaux voisins, 1 offre, 1 demande, aucune mise en relation.",
         "https://v.example/p/exemple-outiltheque/abc (lien partenaire rémunéré)",
     ] {
         assert!(e.text.contains(needle), "missing {needle:?} in:\n{}", e.text);
@@ -95,7 +95,7 @@ fn the_room_summary_is_short_and_channel_aware() {
     let r = Renderer::new(Texts::embedded());
     let (text, html) = r.summary(&digest(), Lang::Fr, ChannelKind::Matrix);
     assert!(
-        text.starts_with("📰 Cette semaine à Dinard : 1 offre(s), 1 demande(s)"),
+        text.starts_with("📰 Cette semaine à Dinard : 1 offre, 1 demande, aucune mise en relation."),
         "{text}"
     );
     assert!(
@@ -119,7 +119,7 @@ fn in_english_every_fixed_word_is_english() {
         "DIY:",
         "• from 30 November to 2 December: tente — Léa",
         "To answer: write to voisinage+r101.x@example.org",
-        "2 new neighbours, 1 offer(s), 1 request(s), 0 match(es)",
+        "2 new neighbours, 1 offer, 1 request, no matches.",
         "(paid partner link)",
     ] {
         assert!(e.text.contains(needle), "missing {needle:?} in:\n{}", e.text);
@@ -135,7 +135,7 @@ fn in_english_every_fixed_word_is_english() {
     let r = Renderer::new(Texts::embedded());
     let (text, _) = r.summary(&digest(), Lang::En, ChannelKind::Telegram);
     assert!(
-        text.starts_with("📰 This week in Dinard: 1 offer(s), 1 request(s)"),
+        text.starts_with("📰 This week in Dinard: 1 offer, 1 request, no matches."),
         "{text}"
     );
 }
@@ -150,4 +150,39 @@ fn a_broken_template_is_an_error_not_a_panic() {
             .email(&digest(), Lang::Fr, chrono_tz::Europe::Paris, &|_| None)
             .is_err()
     );
+}
+
+#[test]
+fn counts_use_plural_forms_never_parentheses() {
+    let t = Texts::embedded();
+    let figures = |lang, members: i64, offers: i64, requests: i64, matches: i64| {
+        t.get(
+            lang,
+            "digest-figures",
+            &[
+                ("members", members.into()),
+                ("offers", offers.into()),
+                ("requests", requests.into()),
+                ("matches", matches.into()),
+            ],
+        )
+    };
+    assert_eq!(
+        figures(Lang::Fr, 0, 1, 1, 0),
+        "En chiffres : aucun nouveau voisin, 1 offre, 1 demande, aucune mise en relation."
+    );
+    assert_eq!(
+        figures(Lang::Fr, 1, 2, 0, 3),
+        "En chiffres : un nouveau voisin, 2 offres, aucune demande, 3 mises en relation."
+    );
+    assert_eq!(
+        figures(Lang::En, 2, 1, 0, 0),
+        "In figures: 2 new neighbours, 1 offer, no requests, no matches."
+    );
+    for lang in [Lang::Fr, Lang::En] {
+        for id in t.ids(lang) {
+            let text = t.get(lang, &id, &[]);
+            assert!(!text.contains("(s)") && !text.contains("(es)"), "{id}: {text}");
+        }
+    }
 }

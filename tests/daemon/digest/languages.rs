@@ -79,7 +79,7 @@ async fn each_subscriber_gets_the_digest_once_in_their_language() {
         "Sought by your neighbours",
         "perceuse — Jeanne",
         "To answer: write to voisinage+r",
-        "Unsubscribe:",
+        "To unsubscribe, open this link:",
     ] {
         assert!(en.contains(needle), "{needle:?} missing in:\n{en}");
     }
@@ -148,7 +148,7 @@ async fn the_room_summary_is_in_the_area_language() {
     let group = summaries(&w.fake);
     assert_eq!(group.len(), 1, "{group:?}");
     assert!(
-        group[0].starts_with("📰 This week in Saint-Servan: 1 offer(s), 1 request(s)"),
+        group[0].starts_with("📰 This week in Saint-Servan: 1 offer, 1 request"),
         "{}",
         group[0]
     );

@@ -144,6 +144,16 @@ async fn subscribe_with_confirmation_receive_every_message_and_unsubscribe_in_on
     );
     let url = unsubscribe.trim_matches(['<', '>']).to_owned();
     assert!(url.starts_with(&format!("{}/email/unsubscribe?t=", w.http)), "{url}");
+    // The footer shows words with the link behind them, never the raw URL as its text; the
+    // plain part puts the URL on its own line after the words.
+    let href = format!("<a href=\"{}\">Se désinscrire</a>", url.replace('&', "&amp;"));
+    assert!(html.contains(&href), "{html}");
+    assert!(!html.contains(&format!(">{url}<")), "no raw URL shown: {html}");
+    let text = relay.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(
+        text.contains(&format!("Pour vous désinscrire, ouvrez ce lien :\n{url}")),
+        "{text}"
+    );
 
     // GET shows a button and changes nothing; the one-click POST unsubscribes.
     assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
