@@ -86,13 +86,19 @@ impl Daemon {
             signer: crate::tokens::Signer::new(&key),
         };
         if settings.channels.email.enabled {
-            channels.push(crate::channels::email::Email::new(
+            let email = crate::channels::email::Email::new(
                 &settings.channels.email,
                 &settings.general.data_dir,
                 pool.clone(),
                 links.clone(),
                 Texts::embedded(),
-            )?);
+            )?;
+            // Operators see at start whether the SMTP server answers (one line).
+            tokio::spawn({
+                let email = email.clone();
+                async move { email.log_connection().await }
+            });
+            channels.push(email);
         }
         let areas = Arc::new(areas_for(&settings)?);
         crate::store::sync_areas(&pool, &areas).await?;

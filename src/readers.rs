@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::core::model::ChannelKind;
 use crate::store::locks::ReaderLock;
@@ -75,6 +75,7 @@ pub trait Reader: Send {
 pub async fn run_reader<R: Reader>(mut reader: R, shutdown: CancellationToken) {
     let pace = reader.pace();
     let mut backoff = Backoff::new(pace);
+    let mut log = StateLog::default();
     reader.metrics().set_channel_state(R::CHANNEL, ChannelState::Waiting);
     loop {
         let outcome = tokio::select! {
@@ -87,11 +88,12 @@ pub async fn run_reader<R: Reader>(mut reader: R, shutdown: CancellationToken) {
             Err(_) => ChannelState::Failing,
         };
         reader.metrics().set_channel_state(R::CHANNEL, state);
+        if let Some(line) = log.round(state, outcome.as_ref().err()) {
+            line.log(R::NAME);
+        }
         let pause = match outcome {
             Ok(round) => {
-                if backoff.succeeded() {
-                    info!("{}: working again", R::NAME);
-                }
+                backoff.succeeded();
                 if round == Round::Standby {
                     pace.standby
                 } else {
@@ -103,7 +105,7 @@ pub async fn run_reader<R: Reader>(mut reader: R, shutdown: CancellationToken) {
             }
             Err(e) => {
                 let pause = backoff.failed();
-                warn!(error = %format!("{e:#}"), retry_in = ?pause, "{} failed", R::NAME);
+                debug!(error = %format!("{e:#}"), retry_in = ?pause, "{} failed again", R::NAME);
                 reader.metrics().channel_error(R::CHANNEL);
                 pause
             }
@@ -113,6 +115,65 @@ pub async fn run_reader<R: Reader>(mut reader: R, shutdown: CancellationToken) {
         }
     }
     reader.reader_lock().release().await;
+}
+
+/// What operators read about a reader: one line when its state changes (connected, standing
+/// by, failing, working again), never one per round or per retry.
+#[derive(Debug, Default)]
+struct StateLog {
+    last: Option<ChannelState>,
+    /// When the current run of failures began, and how many rounds failed in it.
+    outage: Option<(std::time::Instant, u32)>,
+}
+
+/// A line for the operators' log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LogLine {
+    Connected,
+    StandingBy,
+    Failing(String),
+    WorkingAgain { failed_rounds: u32 },
+}
+
+impl StateLog {
+    /// The line a round in `state` logs, if any.
+    fn round(&mut self, state: ChannelState, error: Option<&anyhow::Error>) -> Option<LogLine> {
+        if let Some((_, n)) = &mut self.outage
+            && state == ChannelState::Failing
+        {
+            *n += 1;
+            return None;
+        }
+        if self.last == Some(state) {
+            return None;
+        }
+        self.last = Some(state);
+        Some(match (state, self.outage.take()) {
+            (ChannelState::Failing, _) => {
+                self.outage = Some((std::time::Instant::now(), 1));
+                LogLine::Failing(error.map(|e| format!("{e:#}")).unwrap_or_default())
+            }
+            (_, Some((since, failed))) => {
+                debug!(lasted = ?since.elapsed(), "outage over");
+                LogLine::WorkingAgain { failed_rounds: failed }
+            }
+            (ChannelState::Connected, None) => LogLine::Connected,
+            (ChannelState::Waiting, None) => LogLine::StandingBy,
+        })
+    }
+}
+
+impl LogLine {
+    fn log(&self, name: &str) {
+        match self {
+            LogLine::Connected => info!("{name}: connected"),
+            LogLine::StandingBy => info!("{name}: standing by (another daemon holds this channel)"),
+            LogLine::Failing(error) => {
+                warn!(%error, "{name}: failing; retrying with backoff (one line when it works again)")
+            }
+            LogLine::WorkingAgain { failed_rounds } => info!(failed_rounds, "{name}: working again"),
+        }
+    }
 }
 
 /// Sleeps `pause`; true when `shutdown` came first.
@@ -240,6 +301,30 @@ mod tests {
         assert_eq!(
             *seen.lock().unwrap(),
             [Some(Waiting), Some(Failing), Some(Waiting), Some(Connected)]
+        );
+    }
+
+    #[test]
+    fn an_outage_logs_one_line_when_it_starts_and_one_when_it_ends() {
+        use ChannelState::*;
+        let mut log = StateLog::default();
+        let down = anyhow::anyhow!("homeserver down");
+        let rounds = [
+            Waiting, Waiting, Connected, Connected, Failing, Failing, Failing, Failing, Connected, Connected, Waiting,
+        ];
+        let lines: Vec<LogLine> = rounds
+            .into_iter()
+            .filter_map(|s| log.round(s, (s == Failing).then_some(&down)))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                LogLine::StandingBy,
+                LogLine::Connected,
+                LogLine::Failing("homeserver down".into()),
+                LogLine::WorkingAgain { failed_rounds: 4 },
+                LogLine::StandingBy,
+            ]
         );
     }
 }

@@ -10,14 +10,25 @@ use crate::core::model::ChannelKind;
 use crate::parse::{Category, Direction};
 use crate::store::deliveries::DeliveryStatus;
 
-/// Starts logging to stderr at `level` (overridden by RUST_LOG).
+/// Starts logging to stderr at `level` (overridden by RUST_LOG), in colour only when stderr
+/// is a terminal: a journal, a pipe or a file gets plain lines.
 pub fn init(level: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},sqlx=warn")));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter(level)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The log filter when RUST_LOG says nothing. matrix-sdk logs every failed request at ERROR
+/// (an alias not found yet at first start, each retry during an outage); the Matrix adapter
+/// reports the failures that matter itself (readers.rs: one line when an outage starts and
+/// one when it ends), so those lines are left out.
+pub fn default_filter(level: &str) -> String {
+    format!("{level},sqlx=warn,matrix_sdk::http_client=off")
 }
 
 /// Upper bounds of the send-latency histogram, in seconds.
@@ -182,5 +193,43 @@ impl Metrics {
         let _ = writeln!(out, "voisinage_send_seconds_sum {sum}");
         let _ = writeln!(out, "voisinage_send_seconds_count {count}");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_filter_drops_matrix_sdk_request_errors_only() {
+        #[derive(Clone, Default)]
+        struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(default_filter("info")))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(target: "matrix_sdk::http_client", "Error while sending request: M_NOT_FOUND");
+            tracing::error!(target: "voisinage::channels::matrix", "a real failure");
+            tracing::info!(target: "voisinage::readers", "Matrix sync: connected");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("M_NOT_FOUND"), "{text}");
+        assert!(
+            text.contains("a real failure") && text.contains("Matrix sync: connected"),
+            "{text}"
+        );
     }
 }

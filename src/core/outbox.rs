@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, instrument, warn};
+use tracing::{debug, info, instrument, warn};
 
 use super::model::{ChannelKind, FailureCause, Op, Outgoing};
 use super::{Channel, SendError};
@@ -71,6 +71,9 @@ pub struct Outbox {
     digests: std::sync::Mutex<HashMap<(i64, Lang), Arc<Body>>>,
     /// The words of the notices telling an author that a copy failed.
     texts: &'static Texts,
+    /// Channels whose sends are failing (an outage): since when and how many sends failed, so
+    /// that an outage logs one line when it starts and one when it ends.
+    outages: std::sync::Mutex<HashMap<ChannelKind, (Instant, u32)>>,
 }
 
 /// The delay before retry number `attempts` (1-based): exponential, capped, with jitter so
@@ -95,6 +98,7 @@ impl Outbox {
             wake: Arc::new(tokio::sync::Notify::new()),
             digests: Default::default(),
             texts: Texts::embedded(),
+            outages: Default::default(),
         }
     }
 
@@ -186,6 +190,7 @@ impl Outbox {
             Ok(remote_id) => {
                 deliveries::mark_sent(&self.pool, d.id, &remote_id).await?;
                 self.metrics.sent(true);
+                self.outage_over(d.channel);
                 Outcome::Sent
             }
             Err(SendError::RateLimited { retry_after }) => {
@@ -195,12 +200,14 @@ impl Outbox {
             }
             Err(SendError::Unavailable(e)) => {
                 debug!(delivery = d.id, target = %d.target, error = %e, "channel unavailable: waiting");
+                self.outage_goes_on(d.channel, &e);
                 deliveries::retry_later(&self.pool, d.id, self.cfg.unavailable_pause, &e, true).await?;
                 Outcome::Retried
             }
             Err(SendError::Transient(e)) if d.attempts < self.cfg.max_attempts => {
                 let delay = backoff(&self.cfg, d.attempts);
-                warn!(delivery = d.id, target = %d.target, attempts = d.attempts, ?delay, error = %e, "send failed; will retry");
+                debug!(delivery = d.id, target = %d.target, attempts = d.attempts, ?delay, error = %e, "send failed; will retry");
+                self.outage_goes_on(d.channel, &e);
                 deliveries::retry_later(&self.pool, d.id, delay, &e, false).await?;
                 Outcome::Retried
             }
@@ -223,6 +230,26 @@ impl Outbox {
                 Outcome::Failed
             }
         })
+    }
+
+    /// A send on `channel` failed and will be retried: the first failure of an outage is
+    /// logged (WARN), the others only at debug level.
+    fn outage_goes_on(&self, channel: ChannelKind, error: &str) {
+        let mut outages = self.outages.lock().expect("outages");
+        match outages.get_mut(&channel) {
+            Some((_, failed)) => *failed += 1,
+            None => {
+                warn!(%channel, %error, "sends failing; retrying (one line when they work again)");
+                outages.insert(channel, (Instant::now(), 1));
+            }
+        }
+    }
+
+    /// A send on `channel` went: an outage in progress ends, with one line.
+    fn outage_over(&self, channel: ChannelKind) {
+        if let Some((since, failed)) = self.outages.lock().expect("outages").remove(&channel) {
+            info!(%channel, failed_sends = failed, lasted = ?since.elapsed(), "sends working again");
+        }
     }
 
     /// Tells the authors of failed copies (their notices are sent by a next round). A failure

@@ -229,7 +229,7 @@ async fn the_daemon_serves_healthz_and_metrics() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut child = voisinage()
+    let child = voisinage()
         .arg("run")
         .env("VOISINAGE__DATABASE__URL", &db.url)
         .env("VOISINAGE__HTTP__LISTEN", format!("127.0.0.1:{port}"))
@@ -256,10 +256,21 @@ async fn the_daemon_serves_healthz_and_metrics() {
         "{metrics}"
     );
     assert!(metrics.contains("voisinage_send_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE voisinage_failure_notices_total counter"),
+        "{metrics}"
+    );
     // SIGTERM: a clean stop.
     unsafe_kill(child.id());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "stops cleanly on SIGTERM");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "stops cleanly on SIGTERM");
+    // Its logs went to a pipe, not a terminal: plain lines, no colour codes.
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("INFO") && logs.contains("HTTP server listening"),
+        "{logs}"
+    );
+    assert!(!logs.contains('\u{1b}'), "no ANSI escape in piped logs:\n{logs:?}");
     db.finish().await;
 }
 

@@ -11,6 +11,7 @@ mod helpers;
 mod languages;
 mod matches;
 mod matrix;
+mod operator_logs;
 mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;

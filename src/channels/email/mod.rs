@@ -70,7 +70,8 @@ fn message_ref(reply_to: &str, domain: &str) -> Option<String> {
 }
 
 enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The pool, and the server ("host:port") for logs.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>, String),
     Files(PathBuf),
 }
 
@@ -112,7 +113,7 @@ impl Email {
                 if let (Some(user), Some(password)) = (&settings.smtp_user, &settings.smtp_password) {
                     builder = builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_owned()));
                 }
-                Transport::Smtp(builder.build())
+                Transport::Smtp(builder.build(), format!("{host}:{}", settings.smtp_port))
             }
         };
         Ok(Arc::new(Email {
@@ -122,6 +123,19 @@ impl Email {
             links,
             texts,
         }))
+    }
+
+    /// Logs once whether the SMTP server answers: INFO when it does; a WARN when it does not
+    /// (emails wait in the outbox meanwhile, and the outbox logs when sends work again).
+    pub async fn log_connection(&self) {
+        let Transport::Smtp(smtp, server) = &self.transport else {
+            return;
+        };
+        match smtp.test_connection().await {
+            Ok(true) => tracing::info!(%server, "SMTP: connected"),
+            Ok(false) => tracing::warn!(%server, "SMTP: the server did not answer; emails wait in the outbox"),
+            Err(e) => tracing::warn!(%server, error = %e, "SMTP: cannot connect; emails wait in the outbox"),
+        }
     }
 
     /// The message for `to`: both parts, the unsubscribe headers for a subscriber.
@@ -274,7 +288,7 @@ impl Channel for Email {
                 write().map_err(|e| SendError::Unavailable(format!("writing to {}: {e}", dir.display())))?;
                 Ok(id)
             }
-            Transport::Smtp(smtp) => match smtp.send(email).await {
+            Transport::Smtp(smtp, _) => match smtp.send(email).await {
                 Ok(_) => Ok(id),
                 // The recipient refused for good (unknown mailbox…): this address is gone.
                 Err(e) if e.is_permanent() => Err(SendError::Gone(e.to_string())),
