@@ -75,6 +75,8 @@ pub const IDS: &[&str] = &[
     "email-unsubscribe-text",
     "failure-notice",
     "failure-notice-subject",
+    "email-confirm-sent-public",
+    "email-confirm-already-public",
     "web-confirm-title",
     "web-confirm-text",
     "web-confirm-button",
@@ -696,13 +698,14 @@ mod tests {
                 s("rhythm", "chaque semaine"),
                 s("link", "https://v.example/email/confirm?t=x"),
             ],
-            "email-confirm-sent" | "web-confirm-text" | "web-confirmed" => vec![
+            "email-confirm-sent" | "email-confirm-sent-public" | "web-confirm-text" | "web-confirmed" => vec![
                 s("address", "a@b.fr"),
                 s("area", "Saint-Servan"),
                 s("rhythm", "chaque semaine"),
             ],
             "email-relay-subject" => vec![s("name", "Jeanne"), s("area", "Saint-Servan")],
             "email-footer" => vec![s("area", "Saint-Servan")],
+            "email-confirm-already-public" => vec![s("time", "18:30")],
             "failure-notice" => vec![
                 s("excerpt", "Je prête ma perceuse"),
                 s("to", "person"),

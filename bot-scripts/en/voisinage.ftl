@@ -379,3 +379,10 @@ failure-notice = ⚠️ Your message “{ $excerpt }” could not be passed on (
        *[exhausted] still failing after several attempts
     }).
 failure-notice-subject = Your message could not be passed on everywhere
+
+## /courriel in a group (issue 14, defect 9): the answer, read by everyone, does not repeat the address
+
+# As email-confirm-sent / email-confirm-already, said in a group or a room ($address is left out
+# on purpose).
+email-confirm-sent-public = 📧 Noted: a confirmation email is on its way to the address you gave. Follow its link to receive { $area }'s posts { $rhythm }. To keep your address from the whole group, send /courriel to the bot in a private chat instead.
+email-confirm-already-public = 📧 A confirmation was already sent to that address today at { $time }: please look in your spam folder too. To keep your address from the whole group, write to the bot in a private chat instead.

@@ -401,3 +401,10 @@ failure-notice = ⚠️ Votre message « { $excerpt } » n'a pas pu être transm
        *[exhausted] toujours en échec après plusieurs essais
     }).
 failure-notice-subject = Votre message n'a pas pu être transmis partout
+
+## /courriel dans un groupe (issue 14, défaut 9) : la réponse, lue par tous, ne répète pas l'adresse
+
+# Comme email-confirm-sent / email-confirm-already, dit dans un groupe ou un salon ($address n'y
+# figure pas exprès).
+email-confirm-sent-public = 📧 C'est noté : un courriel de confirmation part vers l'adresse indiquée. Suivez le lien qu'il contient pour recevoir les annonces de { $area }, { $rhythm }. Pour ne pas montrer votre adresse à tout le groupe, écrivez plutôt /courriel au bot en message privé.
+email-confirm-already-public = 📧 Une confirmation a déjà été envoyée à cette adresse aujourd'hui à { $time } : regardez aussi vos indésirables. Pour ne pas montrer votre adresse à tout le groupe, écrivez plutôt au bot en message privé.

@@ -74,11 +74,20 @@ pub async fn request(
     let Some(area) = area else {
         return Ok(t.get(lang, "ask-postcode", &[]));
     };
+    // Said in a Telegram group or a Matrix room, the answer is read by everyone there: it does
+    // not repeat the address, and suggests a private chat with the bot instead. (The console
+    // of `voisinage try` has one reader; by email, the answer goes to the sender alone.)
+    let public = !who.m.direct && matches!(who.m.channel, ChannelKind::Telegram | ChannelKind::Matrix);
     let confirm = confirmation(core, &address, area, rhythm, Some(member), lang);
     if let Some(at) = deliveries::queued_at(tx, &confirm.dedupe_key).await? {
         let time = at.with_timezone(&core.areas.timezone(area)).format("%H:%M").to_string();
         let args = [("address", Arg::from(address.as_str())), ("time", Arg::from(time))];
-        return Ok(t.get(lang, "email-confirm-already", &args));
+        let id = if public {
+            "email-confirm-already-public"
+        } else {
+            "email-confirm-already"
+        };
+        return Ok(t.get(lang, id, &args));
     }
     queue.push(confirm);
     let name = core
@@ -88,7 +97,11 @@ pub async fn request(
         .unwrap_or_else(|| area.to_owned());
     Ok(t.get(
         lang,
-        "email-confirm-sent",
+        if public {
+            "email-confirm-sent-public"
+        } else {
+            "email-confirm-sent"
+        },
         &[
             ("address", Arg::from(address.as_str())),
             ("area", Arg::from(name.as_str())),

@@ -4,6 +4,7 @@ use mail_parser::MessageParser;
 
 use super::{CONSOLE_ROOM, World};
 use crate::helpers::inbound;
+use voisinage::core::model::ChannelKind;
 
 fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
     MessageParser::default().parse(raw).expect("an email")
@@ -294,5 +295,42 @@ async fn the_html_part_says_its_text_once_and_carries_no_comment() {
         1,
         "the footer once: {html}"
     );
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn courriel_in_a_group_does_not_repeat_the_address_to_everyone() {
+    let w = World::new("public").await;
+    voisinage::store::link_room(&w.db.pool, ChannelKind::Telegram, "-1001", "saint-servan")
+        .await
+        .unwrap();
+    for (id, text) in [("1", "/courriel rose@exemple.fr"), ("2", "/courriel rose@exemple.fr")] {
+        let mut m = inbound("-1001", id, "Rose", text);
+        m.channel = ChannelKind::Telegram;
+        w.core.ingest(&m).await.unwrap();
+    }
+    let said: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->>'text' FROM deliveries WHERE channel = 'telegram' AND target = '-1001' ORDER BY id",
+    )
+    .fetch_all(&w.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said.iter().all(|s| !s.contains("rose@")), "{said:?}");
+    assert!(
+        said[0].contains("vers l'adresse indiquée") && said[0].contains("en message privé"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].contains("déjà été envoyée à cette adresse") && said[1].contains("en message privé"),
+        "{said:?}"
+    );
+    // The confirmation itself still goes to the address, once.
+    let confirmations: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE channel = 'email' AND target = 'rose@exemple.fr'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(confirmations, 1);
     w.finish().await;
 }
