@@ -13,3 +13,19 @@ CREATE TABLE failure_notices (
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (message_id, cause)
 );
+
+-- A subscription asked for and not confirmed yet (issue 14, defect 9; in this file because each
+-- change of that issue has one migration number). The confirmation link signs only this row's
+-- id and the time it was issued, so the address and the area never appear in clear in a link
+-- (mail scanners, proxies and browser histories keep links). Links issued before (`c2|…`)
+-- carried the request and stay valid for their week.
+CREATE TABLE pending_subscriptions (
+    id         bigserial PRIMARY KEY,
+    address    text NOT NULL,
+    area_slug  text NOT NULL REFERENCES areas (slug),
+    rhythm     text NOT NULL CHECK (rhythm IN ('each', 'daily', 'weekly')),
+    member_id  bigint REFERENCES members (id),
+    lang       text NOT NULL,
+    issued     bigint NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);

@@ -122,13 +122,28 @@ fn area_and_rhythm(core: &Core, lang: Lang, area: &str, rhythm: Rhythm) -> (Stri
     (name, core.texts.get(lang, &format!("rhythm-{}", rhythm.as_str()), &[]))
 }
 
+/// The request a confirmation link names: None for a link that is not (or no longer) valid,
+/// Err when the database did not answer (logged).
+async fn confirmation_of(core: &Core, token: &str) -> Result<Option<crate::core::links::Request>, ()> {
+    use crate::core::links::Confirmation;
+    match core.links.read_confirmation(token, chrono::Utc::now().timestamp()) {
+        None => Ok(None),
+        Some(Confirmation::Inline(r)) => Ok(Some(r)),
+        Some(Confirmation::Pending(id)) => subscriptions::pending(&core.pool, id).await.map_err(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "reading a pending subscription failed");
+        }),
+    }
+}
+
 async fn confirm_page(
     State(core): State<Arc<Core>>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> (StatusCode, Html<String>) {
-    let Some(r) = core.links.read_confirm(&q.t, chrono::Utc::now().timestamp()) else {
-        return bad_link(&core, browser_lang(&headers));
+    let r = match confirmation_of(&core, &q.t).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return bad_link(&core, browser_lang(&headers)),
+        Err(()) => return try_again(&core, browser_lang(&headers)),
     };
     let (t, lang) = (core.texts, r.lang);
     let (area, rhythm) = area_and_rhythm(&core, lang, &r.area, r.rhythm);
@@ -154,8 +169,10 @@ async fn confirm_post(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> (StatusCode, Html<String>) {
-    let Some(r) = core.links.read_confirm(&q.t, chrono::Utc::now().timestamp()) else {
-        return bad_link(&core, browser_lang(&headers));
+    let r = match confirmation_of(&core, &q.t).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return bad_link(&core, browser_lang(&headers)),
+        Err(()) => return try_again(&core, browser_lang(&headers)),
     };
     let (t, lang) = (core.texts, r.lang);
     if core.areas.get(&r.area).is_none() {

@@ -59,6 +59,15 @@ pub struct Request {
     pub issued: i64,
 }
 
+/// What a confirmation link names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// A row of `pending_subscriptions` (links issued now: opaque).
+    Pending(i64),
+    /// The request itself, carried in clear (links issued before, valid for their week).
+    Inline(Request),
+}
+
 impl Links {
     pub fn confirm_url(&self, r: &Request) -> String {
         let payload = format!(
@@ -71,6 +80,28 @@ impl Links {
             r.address
         );
         format!("{}/email/confirm?t={}", self.public_url, self.signer.sign(&payload))
+    }
+
+    /// The confirmation link of the pending request `id` issued at `issued`: opaque (only the
+    /// id and the time are signed; the request is in `pending_subscriptions`).
+    pub fn confirm_url_of(&self, id: i64, issued: i64) -> String {
+        format!(
+            "{}/email/confirm?t={}",
+            self.public_url,
+            self.signer.sign(&format!("c3|{issued}|{id}"))
+        )
+    }
+
+    /// What a confirmation link names, if it is genuine and less than a week old: a pending
+    /// request's id, or (links issued before) the request itself.
+    pub fn read_confirmation(&self, token: &str, now: i64) -> Option<Confirmation> {
+        let payload = self.signer.verify(token)?;
+        if let Some(rest) = payload.strip_prefix("c3|") {
+            let (issued, id) = rest.split_once('|')?;
+            let (issued, id): (i64, i64) = (issued.parse().ok()?, id.parse().ok()?);
+            return (now - issued <= CONFIRM_VALID_SECS && issued <= now + 300).then_some(Confirmation::Pending(id));
+        }
+        self.read_confirm(token, now).map(Confirmation::Inline)
     }
 
     pub fn unsubscribe_url(&self, subscription: i64) -> String {
@@ -139,6 +170,13 @@ mod tests {
         let token = url.split("t=").nth(1).unwrap();
         assert_eq!(l.read_confirm(token, 1_000_100), Some(r.clone()));
         assert_eq!(l.read_confirm(token, 1_000_000 + CONFIRM_VALID_SECS + 1), None);
+        // Links issued now carry an id only: no address, no area.
+        let opaque = l.confirm_url_of(17, 1_000_000);
+        assert!(!opaque.contains("jeanne") && !opaque.contains("servan"), "{opaque}");
+        let token = opaque.split("t=").nth(1).unwrap();
+        assert_eq!(l.read_confirmation(token, 1_000_100), Some(Confirmation::Pending(17)));
+        assert_eq!(l.read_confirmation(token, 1_000_000 + CONFIRM_VALID_SECS + 1), None);
+        assert_eq!(l.read_confirm(token, 1_000_100), None);
         let unsub = l.unsubscribe_url(42);
         let token = unsub.split("t=").nth(1).unwrap();
         assert_eq!(l.read_unsubscribe(token), Some(42));

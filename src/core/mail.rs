@@ -138,9 +138,11 @@ impl Core {
         };
         match super::subscriptions::read_email_request(self, &asked) {
             Some(Ok((area, rhythm))) => {
-                let mut d = super::subscriptions::confirmation(self, &mail.from, &area, rhythm, None, lang);
+                let mut tx = self.pool.begin().await?;
+                let mut d =
+                    super::subscriptions::confirmation(self, &mut tx, &mail.from, &area, rhythm, None, lang).await?;
                 d.msg.reply_to = Some(mail.native_id.clone());
-                self.queue_one(d.to, d.msg, d.dedupe_key).await?;
+                self.commit_queue(tx, &[d]).await?;
             }
             Some(Err(slugs)) => {
                 let text = self

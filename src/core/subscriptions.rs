@@ -78,8 +78,7 @@ pub async fn request(
     // not repeat the address, and suggests a private chat with the bot instead. (The console
     // of `voisinage try` has one reader; by email, the answer goes to the sender alone.)
     let public = !who.m.direct && matches!(who.m.channel, ChannelKind::Telegram | ChannelKind::Matrix);
-    let confirm = confirmation(core, &address, area, rhythm, Some(member), lang);
-    if let Some(at) = deliveries::queued_at(tx, &confirm.dedupe_key).await? {
+    if let Some(at) = deliveries::queued_at(tx, &confirmation_key(&address, area, rhythm)).await? {
         let time = at.with_timezone(&core.areas.timezone(area)).format("%H:%M").to_string();
         let args = [("address", Arg::from(address.as_str())), ("time", Arg::from(time))];
         let id = if public {
@@ -89,7 +88,7 @@ pub async fn request(
         };
         return Ok(t.get(lang, id, &args));
     }
-    queue.push(confirm);
+    queue.push(confirmation(core, tx, &address, area, rhythm, Some(member), lang).await?);
     let name = core
         .areas
         .get(area)
@@ -110,16 +109,28 @@ pub async fn request(
     ))
 }
 
+/// The dedupe key of the confirmation of a request: one a day for the same request.
+fn confirmation_key(address: &str, area: &str, rhythm: Rhythm) -> String {
+    format!(
+        "email-confirm:{address}:{area}:{}:{}",
+        rhythm.as_str(),
+        Utc::now().date_naive()
+    )
+}
+
 /// The email asking `address` to confirm that it wants `area`'s news at `rhythm`. Queued at
-/// most once a day for the same request, so asking again does not flood the address.
-pub fn confirmation(
+/// most once a day for the same request, so asking again does not flood the address. The
+/// request is kept as a pending row (in `tx`) whose id the link signs: the link shows neither
+/// the address nor the area.
+pub async fn confirmation(
     core: &Core,
+    tx: &mut Tx<'_>,
     address: &str,
     area: &str,
     rhythm: Rhythm,
     member: Option<i64>,
     lang: Lang,
-) -> NewDelivery {
+) -> anyhow::Result<NewDelivery> {
     let t = core.texts;
     let name = core
         .areas
@@ -134,7 +145,8 @@ pub fn confirmation(
         lang,
         issued: Utc::now().timestamp(),
     };
-    let url = core.links.confirm_url(&req);
+    let pending = crate::store::subscriptions::add_pending(tx, &req).await?;
+    let url = core.links.confirm_url_of(pending, req.issued);
     let args = [
         ("area", Arg::from(name.as_str())),
         ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
@@ -143,19 +155,15 @@ pub fn confirmation(
     let mut mail = Outgoing::new(OutKind::Answer, t.get(lang, "email-confirm-body", &args)).in_lang(lang);
     mail.html = Some(t.get_html(lang, "email-confirm-body", &args, &["area", "rhythm", "link"], &[]));
     mail.subject = Some(t.get(lang, "email-confirm-subject", &[("area", Arg::from(name.as_str()))]));
-    NewDelivery {
+    Ok(NewDelivery {
         to: Address {
             channel: ChannelKind::Email,
             target: address.to_owned(),
         },
         msg: mail,
-        dedupe_key: format!(
-            "email-confirm:{address}:{area}:{}:{}",
-            rhythm.as_str(),
-            Utc::now().date_naive()
-        ),
+        dedupe_key: confirmation_key(address, area, rhythm),
         cause: None,
-    }
+    })
 }
 
 /// What someone who is not subscribed asks by email: "inscription 35400", "inscription

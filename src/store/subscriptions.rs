@@ -4,7 +4,7 @@
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
-use crate::core::links::Request;
+use crate::core::links::{Request, Rhythm};
 use crate::i18n::Lang;
 
 /// Applies a confirmed request: the subscription is created or moved to this area, rhythm and
@@ -141,4 +141,39 @@ async fn bounce(pool: &PgPool, update: &'static str, address: &str, reason: &str
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// Keeps a subscription asked for, until its owner confirms it; returns its id (what the
+/// confirmation link signs).
+pub async fn add_pending(tx: &mut Tx<'_>, r: &Request) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO pending_subscriptions (address, area_slug, rhythm, member_id, lang, issued)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(&r.address)
+    .bind(&r.area)
+    .bind(r.rhythm)
+    .bind(r.member)
+    .bind(r.lang)
+    .bind(r.issued)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The subscription asked for as pending request `id`, if there is one.
+pub async fn pending(pool: &PgPool, id: i64) -> anyhow::Result<Option<Request>> {
+    let row: Option<(String, String, Rhythm, Option<i64>, Lang, i64)> = sqlx::query_as(
+        "SELECT address, area_slug, rhythm, member_id, lang, issued FROM pending_subscriptions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(address, area, rhythm, member, lang, issued)| Request {
+        address,
+        area,
+        rhythm,
+        member,
+        lang,
+        issued,
+    }))
 }
