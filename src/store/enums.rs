@@ -99,7 +99,11 @@ text_enum!(
     "email_subscriptions.rhythm",
     [Rhythm::Each, Rhythm::Daily, Rhythm::Weekly]
 );
-text_enum!(PostStatus, "posts.status", [PostStatus::Open, PostStatus::Closed]);
+text_enum!(
+    PostStatus,
+    "posts.status",
+    [PostStatus::Open, PostStatus::Closed, PostStatus::Pending]
+);
 text_enum!(
     DeliveryStatus,
     "deliveries.status",
@@ -125,6 +129,8 @@ text_enum!(
 pub enum PostStatus {
     Open,
     Closed,
+    /// An unsure reading waiting for its author's answer (core/questions.rs).
+    Pending,
 }
 
 impl PostStatus {
@@ -133,6 +139,7 @@ impl PostStatus {
         match self {
             PostStatus::Open => "open",
             PostStatus::Closed => "closed",
+            PostStatus::Pending => "pending",
         }
     }
 }
