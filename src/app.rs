@@ -116,6 +116,7 @@ impl Daemon {
             post_life: settings.posts.life(),
             parse_max_chars: settings.parser.max_chars,
             parse_slots: Core::parse_slots(),
+            questions: settings.question_policy(),
         });
         let digester = Arc::new(crate::digest::Digester::new(core.clone(), partners.clone(), &settings)?);
         let outbox = Arc::new(

@@ -54,6 +54,22 @@ pub enum Command {
     /// Make an area's digest now, by hand: queue it for its subscribers and rooms (a running
     /// daemon sends it), or with --dry-run print it without storing or sending anything.
     Digest(DigestArgs),
+    /// The labelled examples from authors' answers and corrections (issue 13).
+    Corpus {
+        #[command(subcommand)]
+        command: CorpusCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CorpusCommand {
+    /// Write the corrections in the corpus format (../shared/corpus/SCHEMA.md), anonymised:
+    /// names, phone numbers, street addresses and emails replaced by placeholders.
+    Export {
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -172,10 +188,34 @@ fn run_with_settings(config: Option<&std::path::Path>, cmd: &Command) -> anyhow:
             }
             Command::Bench(args) => crate::bench::run(settings, args).await?,
             Command::Digest(args) => return digest_command(settings, args).await,
+            Command::Corpus {
+                command: CorpusCommand::Export { out },
+            } => corpus_export(settings, out.as_deref()).await?,
             Command::Parse(_) | Command::Areas { .. } => unreachable!("handled above"),
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `voisinage corpus export [--out FILE]`.
+async fn corpus_export(settings: crate::config::Settings, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let url = settings
+        .database
+        .url
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no database configured: set VOISINAGE__DATABASE__URL"))?;
+    let pool = crate::store::connect(url.expose_secret(), 2).await?;
+    crate::store::migrate(&pool).await?;
+    let mut sink: Box<dyn std::io::Write> = match out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let n = crate::corpus::export(&pool, &mut *sink).await?;
+    eprintln!("{n} labelled example(s) exported");
+    Ok(())
 }
 
 async fn digest_command(settings: crate::config::Settings, args: &DigestArgs) -> anyhow::Result<ExitCode> {

@@ -27,6 +27,8 @@ pub struct Settings {
     pub digest: DigestSettings,
     pub posts: PostsSettings,
     pub partners: PartnersSettings,
+    #[serde(default)]
+    pub questions: QuestionsSettings,
 }
 
 /// When digests are sent (cron expressions in each area's local time).
@@ -166,6 +168,45 @@ pub struct ParserSettings {
     /// must not cost seconds of parsing.
     #[serde(default = "default_parse_max_chars")]
     pub max_chars: usize,
+    /// Posts read with at least this confidence (0..1) are announced and matched at once;
+    /// below it, the author is asked first (issue 13: ask when unsure).
+    #[serde(default = "default_sure_threshold")]
+    pub sure_threshold: f32,
+}
+
+fn default_sure_threshold() -> f32 {
+    crate::core::questions::DEFAULT_SURE_THRESHOLD
+}
+
+/// Questions asked of authors whose message was read unsure (issue 13).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionsSettings {
+    /// An unanswered question expires after this many hours, without a post.
+    #[serde(default = "default_question_hours")]
+    pub expire_hours: u32,
+}
+
+impl Default for QuestionsSettings {
+    fn default() -> Self {
+        QuestionsSettings {
+            expire_hours: default_question_hours(),
+        }
+    }
+}
+
+fn default_question_hours() -> u32 {
+    crate::core::questions::DEFAULT_QUESTION_HOURS
+}
+
+impl Settings {
+    /// When the core asks authors about their posts, and for how long.
+    pub fn question_policy(&self) -> crate::core::questions::QuestionPolicy {
+        crate::core::questions::QuestionPolicy {
+            sure_threshold: self.parser.sure_threshold,
+            expire_after: chrono::Duration::hours(self.questions.expire_hours.into()),
+        }
+    }
 }
 
 fn default_parse_max_chars() -> usize {
@@ -378,6 +419,12 @@ impl Settings {
         }
         if self.outbox.max_attempts < 1 {
             return Err(bad("outbox.max_attempts", "must be at least 1"));
+        }
+        if !(0.0..=1.0).contains(&self.parser.sure_threshold) {
+            return Err(bad("parser.sure_threshold", "must be between 0 and 1"));
+        }
+        if self.questions.expire_hours == 0 {
+            return Err(bad("questions.expire_hours", "must be at least 1"));
         }
         if self.database.max_connections < 2 {
             return Err(bad(

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod corpus;
 pub mod digest;
 pub mod hash;
 pub mod http;

@@ -51,6 +51,11 @@ impl Scheduler {
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "expiry round failed"),
         }
+        match self.core.expire_questions_once(now).await {
+            Ok(n) if n > 0 => info!(expired = n, "unanswered questions expired"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "question expiry failed"),
+        }
         if self.partner_settings.enabled {
             match crate::partners::suggest_once(&self.core, &self.partners, &self.partner_settings, now).await {
                 Ok(n) if n > 0 => info!(suggested = n, "partner suggestions"),

@@ -386,3 +386,32 @@ failure-notice-subject = Your message could not be passed on everywhere
 # on purpose).
 email-confirm-sent-public = 📧 Noted: a confirmation email is on its way to the address you gave. Follow its link to receive { $area }'s posts { $rhythm }. To keep your address from the whole group, send /courriel to the bot in a private chat instead.
 email-confirm-already-public = 📧 A confirmation was already sent to that address today at { $time }: please look in your spam folder too. To keep your address from the whole group, write to the bot in a private chat instead.
+## Questions when the bot is unsure, and corrections (issue 13)
+
+reading =
+    { $direction ->
+        [request] a request for { $item }
+       *[offer] an offer of { $item }
+    }
+question-unsure =
+    🤔 { $name }, did I understand: { $readings }?
+    Until you answer, I neither announce it nor look for anyone.
+    Answer { $yes } if that is right, { $no } if it is not a post, or { $correct } followed by what it is, for example "{ $correct } demande échelle" or "{ $correct } offre don vélo".
+question-button-yes = Yes, it is { $reading }
+question-button-no = No
+question-button-correct = Correct
+question-answered-yes = ✅ Thank you { $name }, noted.
+question-answered-no = 👌 Understood, it is not a post: I leave it.
+question-expired = ⌛ Without an answer from you, I announced nothing.
+answer-yes = ✅ Thank you, noted and announced to the neighbourhood.
+answer-no = 👌 Understood: this message is not a post, I leave it.
+answer-nothing-asked = I have no question waiting for you. To correct a post, answer my "recorded" message with { $correct } followed by what it is.
+answer-not-yours = Only the person who wrote this message (or an area moderator) may answer or correct it.
+correct-how = Answer my question with { $correct } followed by what it is, for example "{ $correct } demande échelle".
+corrected = ✏️ Corrected: { $readings }.
+corrected-none = ✏️ Corrected: it is not a post. I removed it.
+corrected-notice = ✏️ Corrected by its author: { $readings }.
+corrected-notice-none = ✏️ Removed by its author: it was not a post.
+correct-usage = Say what it is: { $correct } followed by "offer" or "request", optionally "loan", "gift", "swap" or "sale", then the thing. For example "{ $correct } request ladder", "{ $correct } offer loan drill", or "{ $correct } not a post".
+correct-nothing = I find no message to correct. Answer my "recorded" message (or my question) with { $correct } followed by what it is.
+match-void = ↩️ { $name } corrected their post: it no longer fits yours ({ $item }). Your post stays open.

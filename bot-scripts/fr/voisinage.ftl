@@ -408,3 +408,42 @@ failure-notice-subject = Votre message n'a pas pu être transmis partout
 # figure pas exprès).
 email-confirm-sent-public = 📧 C'est noté : un courriel de confirmation part vers l'adresse indiquée. Suivez le lien qu'il contient pour recevoir les annonces de { $area }, { $rhythm }. Pour ne pas montrer votre adresse à tout le groupe, écrivez plutôt /courriel au bot en message privé.
 email-confirm-already-public = 📧 Une confirmation a déjà été envoyée à cette adresse aujourd'hui à { $time } : regardez aussi vos indésirables. Pour ne pas montrer votre adresse à tout le groupe, écrivez plutôt au bot en message privé.
+## Questions quand le bot n'est pas sûr, et corrections (issue 13)
+
+# Une lecture : « une offre de perceuse ». $direction : offer ou request.
+reading =
+    { $direction ->
+        [request] une demande de { $item }
+       *[offer] une offre de { $item }
+    }
+# La question posée à l'auteur d'un message que le bot n'a pas su lire avec certitude.
+# $readings : une ou plusieurs lectures (« une offre de perceuse et une demande d'échelle ») ;
+# $yes, $no, $correct : comment répondre sur ce canal (/oui, !oui, ou « oui » par courriel).
+question-unsure =
+    🤔 { $name }, ai-je bien compris : { $readings } ?
+    Tant que vous n'avez pas répondu, je ne l'annonce pas et je ne cherche personne.
+    Répondez { $yes } si c'est bien ça, { $no } si ce n'est pas une annonce, ou { $correct } suivi de ce que c'est, par exemple « { $correct } demande échelle » ou « { $correct } offre don vélo ».
+# Les boutons sous la question (Telegram).
+question-button-yes = Oui, c'est { $reading }
+question-button-no = Non
+question-button-correct = Corriger
+# Ce que devient la question une fois répondue.
+question-answered-yes = ✅ Merci { $name }, c'est noté.
+question-answered-no = 👌 Compris, ce n'est pas une annonce : je n'en fais rien.
+question-expired = ⌛ Sans réponse de votre part, je n'ai rien annoncé.
+# Réponses à /oui, /non.
+answer-yes = ✅ Merci, c'est noté et annoncé au quartier.
+answer-no = 👌 Compris : ce message n'est pas une annonce, je n'en fais rien.
+answer-nothing-asked = Je n'ai pas de question en attente pour vous. Pour corriger une annonce, répondez à mon message « notée » par { $correct } suivi de ce que c'est.
+answer-not-yours = Seule la personne qui a écrit ce message (ou un modérateur du quartier) peut répondre ou le corriger.
+# Le bouton « Corriger » : comment faire.
+correct-how = Répondez à ma question par { $correct } suivi de ce que c'est, par exemple « { $correct } demande échelle ».
+# Corrections. $readings comme plus haut.
+corrected = ✏️ Corrigé : { $readings }.
+corrected-none = ✏️ Corrigé : ce n'est pas une annonce. Je l'ai retirée.
+corrected-notice = ✏️ Corrigé par son auteur : { $readings }.
+corrected-notice-none = ✏️ Retiré par son auteur : ce n'était pas une annonce.
+correct-usage = Dites ce que c'est : { $correct } suivi de « offre » ou « demande », éventuellement « prêt », « don », « échange » ou « vente », puis la chose. Par exemple « { $correct } demande échelle », « { $correct } offre prêt perceuse », ou « { $correct } pas une annonce ».
+correct-nothing = Je ne trouve pas de message à corriger. Répondez à mon message « notée » (ou à ma question) par { $correct } suivi de ce que c'est.
+# À l'autre personne d'une mise en relation qui ne tient plus. $item : sa propre annonce.
+match-void = ↩️ { $name } a corrigé son annonce : elle ne correspond plus à la vôtre ({ $item }). Votre annonce reste ouverte.

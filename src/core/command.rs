@@ -32,6 +32,13 @@ pub enum Command {
     Unlink,
     /// `/langue fr|en`.
     Language { code: String },
+    // Answers about the bot's reading of a message (core/questions.rs).
+    /// `/oui`: the unsure reading is right.
+    Yes,
+    /// `/non`: the message is not a post.
+    No,
+    /// `/corriger WHAT` ("demande échelle", "offre don vélo", "pas une annonce").
+    Correct { what: String },
     /// Anything else that looks like a command.
     Unknown { name: String },
 }
@@ -61,6 +68,9 @@ impl Command {
             },
             "delier" | "unlink" => Command::Unlink,
             "langue" | "language" | "lang" => Command::Language { code: first_word() },
+            "oui" | "yes" => Command::Yes,
+            "non" | "no" => Command::No,
+            "corriger" | "correct" => Command::Correct { what: args },
             _ => Command::Unknown { name },
         })
     }
@@ -75,6 +85,11 @@ impl Command {
     /// Linking and unlinking rooms: only a chat's administrator may, which the adapter checks.
     pub fn is_room_command(&self) -> bool {
         matches!(self, Command::Link { .. } | Command::Unlink)
+    }
+
+    /// An answer about the bot's reading of a message (a question, a correction).
+    pub fn is_reading_answer(&self) -> bool {
+        matches!(self, Command::Yes | Command::No | Command::Correct { .. })
     }
 
     /// How the member typed it, for "unknown command" answers.

@@ -21,6 +21,7 @@ use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
 use crate::store::deliveries::NewDelivery;
 use crate::store::messages::{self, Stored};
+use crate::store::posts::PostStatus;
 use crate::store::{Tx, chats, members, posts};
 
 /// What ingesting a message did.
@@ -35,16 +36,22 @@ pub enum Ingested {
         member_id: i64,
         posts: Vec<i64>,
         matches: Vec<i64>,
+        /// Posts read unsure: their author was asked first (core/questions.rs).
+        pending: Vec<i64>,
         queued: u32,
     },
 }
 
 /// The posts and matches stage 4 made.
 #[derive(Default)]
-struct Made {
+pub(super) struct Made {
     posts: Vec<i64>,
     matches: Vec<i64>,
+    pending: Vec<i64>,
 }
+
+/// A stored open post to announce: the post, its id, its ordinal and its match candidates.
+pub(super) type Announced = (Post, i64, usize, Vec<posts::Candidate>);
 
 impl Core {
     /// Ingests one inbound message in one transaction. The common case takes four round trips
@@ -74,6 +81,7 @@ impl Core {
             member_id: who.member,
             posts: made.posts,
             matches: made.matches,
+            pending: made.pending,
             queued: queued as u32,
         })
     }
@@ -116,8 +124,14 @@ impl Core {
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<Option<NewDelivery>> {
         let m = who.m;
-        let cmd = Command::parse(&m.text, m.channel);
+        let cmd = match Command::parse(&m.text, m.channel) {
+            None if m.reply_to.is_some() => self.bare_answer(tx, who).await?,
+            cmd => cmd,
+        };
         let text = match &cmd {
+            Some(c) if c.is_reading_answer() => {
+                Outgoing::new(OutKind::Answer, self.on_reading_command(tx, who, c, queue).await?)
+            }
             Some(Command::Email { args }) if m.direct || who.area.is_some() => {
                 let area = match &who.area {
                     Some(a) => Some(a.clone()),
@@ -262,17 +276,61 @@ impl Core {
     ) -> anyhow::Result<Made> {
         let m = who.m;
         let found = self.parse_posts(m, area).await?;
-        let stored = posts::insert_and_match(tx, area, who.member, who.message_id, &found, &m.text, 3).await?;
+        let statuses: Vec<PostStatus> = found
+            .iter()
+            .map(|p| match self.questions.is_sure(p) {
+                true => PostStatus::Open,
+                false => PostStatus::Pending,
+            })
+            .collect();
+        let new = posts::NewPosts {
+            area,
+            member: who.member,
+            message_id: who.message_id,
+            text: &m.text,
+            first_ordinal: 0,
+        };
+        let stored = posts::insert_and_match(tx, new, &found, &statuses, 3).await?;
+        let (mut sure, mut unsure, mut pending) = (Vec::new(), Vec::new(), Vec::new());
+        for (ordinal, ((p, status), (id, cands))) in found.into_iter().zip(statuses).zip(stored).enumerate() {
+            match status {
+                PostStatus::Pending => {
+                    unsure.push(p);
+                    pending.push(id);
+                }
+                _ => sure.push((p, id, ordinal, cands)),
+            }
+        }
+        let mut made = self.announce(tx, who, area, sure, queue).await?;
+        if !unsure.is_empty() {
+            self.ask_author(tx, who, &unsure, queue).await?;
+        }
+        made.pending = pending;
+        Ok(made)
+    }
+
+    /// The notices of stored open posts ("offer recorded") and their new matches, recorded
+    /// and told to both sides. Used by ingest, and when a question is answered or a reading
+    /// corrected (core/questions.rs).
+    pub(super) async fn announce(
+        &self,
+        tx: &mut Tx<'_>,
+        who: &Asker<'_>,
+        area: &str,
+        stored: Vec<Announced>,
+        queue: &mut Vec<NewDelivery>,
+    ) -> anyhow::Result<Made> {
         let mut made = Made::default();
         let mut pairs = Vec::new();
         let mut pending = Vec::new();
-        for (ordinal, (p, (id, cands))) in found.iter().zip(stored).enumerate() {
+        for (p, id, ordinal, cands) in &stored {
+            let (id, ordinal) = (*id, *ordinal);
             made.posts.push(id);
             self.metrics.post(p.direction, p.category);
             if let Some(notice) = self.post_notice(who, area, p, id, ordinal) {
                 queue.push(notice);
             }
-            for c in cands {
+            for c in cands.iter().cloned() {
                 pairs.push(match p.direction {
                     Direction::Request => (id, c.id, c.rank),
                     Direction::Offer => (c.id, id, c.rank),

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod model;
 pub mod onboarding;
 pub mod outbox;
+pub mod questions;
 pub mod rooms;
 pub mod router;
 pub mod subscriptions;
@@ -61,6 +62,8 @@ pub struct Core {
     /// core), so that a burst of huge messages neither stalls the runtime's workers nor takes
     /// every blocking thread.
     pub parse_slots: Arc<tokio::sync::Semaphore>,
+    /// When a reading is unsure enough to ask its author, and how long the question stands.
+    pub questions: questions::QuestionPolicy,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -85,6 +88,7 @@ impl Core {
             post_life: PostLife::default(),
             parse_max_chars: DEFAULT_PARSE_MAX_CHARS,
             parse_slots: Core::parse_slots(),
+            questions: questions::QuestionPolicy::default(),
         }
     }
 

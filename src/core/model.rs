@@ -222,6 +222,9 @@ pub enum Choice {
     Reply { label: String },
     /// Asks the device for its position.
     Location { label: String },
+    /// Sends `data` back to the bot without a message (an inline button on Telegram): the
+    /// answers to a question about an unsure reading.
+    Callback { label: String, data: String },
 }
 
 /// A message to send: the payload of a delivery.

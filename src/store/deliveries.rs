@@ -302,3 +302,48 @@ pub async fn relayed_remote_id(tx: &mut Tx<'_>, message: i64, to: &Address) -> a
     .await?
     .flatten())
 }
+
+/// What the bot said about `message`'s reading: its acknowledgements ("offer recorded",
+/// dedupe keys `notice:M:N`) and its question (`question:M`), not failed ones, in order. They
+/// are [`RelayCopy`]-shaped so a correction edits them as edits.rs edits copies.
+pub async fn reading_notices(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Vec<RelayCopy>> {
+    Ok(sqlx::query_as(
+        "SELECT id, channel, target, status = 'pending' AS pending, payload FROM deliveries
+         WHERE cause_message_id = $1 AND (dedupe_key LIKE 'notice:' || $1::bigint || ':%' OR dedupe_key = 'question:' || $1::bigint)
+           AND payload->'op' IS NULL AND status <> 'failed'
+         ORDER BY id",
+    )
+    .bind(message)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The message whose question is the delivery sent to `chat` on `channel` as `remote_id`.
+pub async fn question_at(
+    tx: &mut Tx<'_>,
+    channel: ChannelKind,
+    chat: &str,
+    remote_id: &str,
+) -> anyhow::Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT cause_message_id FROM deliveries
+         WHERE channel = $1 AND target = $2 AND remote_id = $3 AND dedupe_key LIKE 'question:%' LIMIT 1",
+    )
+    .bind(channel.as_str())
+    .bind(chat)
+    .bind(remote_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten())
+}
+
+/// The question asked about `message`, if one was queued (and did not fail).
+pub async fn question_of(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Option<RelayCopy>> {
+    Ok(sqlx::query_as(
+        "SELECT id, channel, target, status = 'pending' AS pending, payload FROM deliveries
+         WHERE dedupe_key = 'question:' || $1::bigint AND status <> 'failed'",
+    )
+    .bind(message)
+    .fetch_optional(&mut **tx)
+    .await?)
+}

@@ -100,7 +100,11 @@ text_enum!(
     [Rhythm::Each, Rhythm::Daily, Rhythm::Weekly]
 );
 text_enum!(FailureCause, "failure_notices.cause", FailureCause::ALL);
-text_enum!(PostStatus, "posts.status", [PostStatus::Open, PostStatus::Closed]);
+text_enum!(
+    PostStatus,
+    "posts.status",
+    [PostStatus::Open, PostStatus::Closed, PostStatus::Pending]
+);
 text_enum!(
     DeliveryStatus,
     "deliveries.status",
@@ -126,6 +130,8 @@ text_enum!(
 pub enum PostStatus {
     Open,
     Closed,
+    /// An unsure reading waiting for its author's answer (core/questions.rs).
+    Pending,
 }
 
 impl PostStatus {
@@ -134,6 +140,7 @@ impl PostStatus {
         match self {
             PostStatus::Open => "open",
             PostStatus::Closed => "closed",
+            PostStatus::Pending => "pending",
         }
     }
 }

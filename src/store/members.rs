@@ -81,3 +81,14 @@ pub async fn area(tx: &mut Tx<'_>, member: i64) -> anyhow::Result<Option<String>
         .await?
         .flatten())
 }
+
+/// The member behind `external_id`'s account on `channel`, if known.
+pub async fn of_identity(tx: &mut Tx<'_>, channel: ChannelKind, external_id: &str) -> anyhow::Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT member_id FROM identities WHERE channel = $1 AND external_id = $2")
+            .bind(channel.as_str())
+            .bind(external_id)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}

@@ -242,3 +242,66 @@ pub async fn origin(pool: &PgPool, id: i64) -> anyhow::Result<Option<Origin>> {
     .fetch_optional(pool)
     .await?)
 }
+
+/// A message read back to act on it later (a question answered, a correction): what was said,
+/// where, by whom, and the author's language and name.
+#[derive(Debug, Clone, FromRow)]
+pub struct Authored {
+    pub id: i64,
+    pub channel: ChannelKind,
+    pub chat: String,
+    pub native_id: String,
+    pub area_slug: Option<String>,
+    pub member_id: Option<i64>,
+    /// The author's account on that channel ("" when unknown).
+    pub sender: String,
+    pub name: String,
+    pub lang: Lang,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+    /// In a direct chat with the bot.
+    pub direct: bool,
+}
+
+/// The [`Authored`] message `id`, if stored and not deleted.
+pub async fn authored(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<Option<Authored>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.channel, m.chat_external_id AS chat, m.native_id, m.area_slug, m.member_id,
+                coalesce((SELECT external_id FROM identities i WHERE i.member_id = m.member_id AND i.channel = m.channel), '') AS sender,
+                coalesce(mb.display_name, '') AS name, coalesce(mb.lang, 'fr') AS lang, m.body, m.sent_at,
+                coalesce((SELECT c.kind = 'direct' FROM chats c WHERE c.id = m.chat_id), false) AS direct
+         FROM messages m LEFT JOIN members mb ON mb.id = m.member_id
+         WHERE m.id = $1 AND m.deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The latest message of `member` that has posts standing (open or pending): what a
+/// correction without a reply is about.
+pub async fn latest_with_posts(tx: &mut Tx<'_>, member: i64) -> anyhow::Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT m.id FROM messages m
+         WHERE m.member_id = $1 AND m.deleted_at IS NULL
+           AND EXISTS (SELECT 1 FROM posts p WHERE p.message_id = m.id AND p.status IN ('open', 'pending'))
+         ORDER BY m.id DESC LIMIT 1",
+    )
+    .bind(member)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Where `member` talks with the bot directly on `channel` (the direct chat they last wrote
+/// in, not gone): a question is asked there rather than in front of the room.
+pub async fn direct_chat_of(tx: &mut Tx<'_>, member: i64, channel: ChannelKind) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.external_id FROM messages m JOIN chats c ON c.id = m.chat_id
+         WHERE m.member_id = $1 AND m.channel = $2 AND c.kind = 'direct' AND c.gone_at IS NULL
+         ORDER BY m.id DESC LIMIT 1",
+    )
+    .bind(member)
+    .bind(channel.as_str())
+    .fetch_optional(&mut **tx)
+    .await?)
+}

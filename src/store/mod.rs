@@ -2,6 +2,7 @@
 //! compile-time database needed to build).
 
 pub mod chats;
+pub mod corrections;
 pub mod deliveries;
 pub mod digests;
 pub mod enums;
@@ -11,6 +12,7 @@ pub mod members;
 pub mod messages;
 pub mod partners;
 pub mod posts;
+pub mod questions;
 pub mod secrets;
 pub mod subscriptions;
 

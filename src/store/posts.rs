@@ -47,14 +47,15 @@ static INSERT_AND_MATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(
     format!(
         "WITH ins AS (
              INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
-                                when_from, when_to, price_cents, confidence, source_text)
-             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src
+                                when_from, when_to, price_cents, confidence, source_text, status)
+             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src, st
              FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
-                         $11::date[], $12::bigint[], $13::real[], $14::text[]) AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src)
+                         $11::date[], $12::bigint[], $13::real[], $14::text[], $16::text[])
+                  AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src, st)
              ORDER BY o
-             RETURNING id, ordinal, direction, item, category)
+             RETURNING id, ordinal, direction, item, category, status)
          SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.lang, c.channel, c.chat, c.native_id, c.rank
-         FROM ins LEFT JOIN LATERAL ({candidates}) c ON true
+         FROM ins LEFT JOIN LATERAL ({candidates}) c ON ins.status = 'open'
          ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
     )
 });
@@ -63,22 +64,42 @@ static INSERT_AND_MATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(
 static CANDIDATES: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| candidates_sql("$1", "$2", "$3", "$4", "$5", "$6"));
 
-/// Stores the parsed posts of message `message_id` and finds, for each, up to `limit` open
+/// The message new posts come from, and how they are numbered and stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPosts<'a> {
+    pub area: &'a str,
+    pub member: i64,
+    pub message_id: i64,
+    /// The message's text (each post keeps the words it came from).
+    pub text: &'a str,
+    /// The ordinal of the first post (posts of a correction come after the message's others).
+    pub first_ordinal: i32,
+}
+
+/// Stores the parsed posts of a message, each with its status (`pending` posts wait for their
+/// author's answer and are not matched), and finds, for each open one, up to `limit` open
 /// posts of the other direction that fit it (see [`candidates`]), in one statement. Returns,
 /// in order, each new post's id with its candidates.
 pub async fn insert_and_match(
     tx: &mut Tx<'_>,
-    area: &str,
-    member: i64,
-    message_id: i64,
+    new: NewPosts<'_>,
     found: &[Post],
-    text: &str,
+    statuses: &[PostStatus],
     limit: i64,
 ) -> anyhow::Result<Vec<(i64, Vec<Candidate>)>> {
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    let ordinals: Vec<i32> = (0..found.len() as i32).collect();
+    anyhow::ensure!(statuses.len() == found.len(), "one status per new post");
+    let NewPosts {
+        area,
+        member,
+        message_id,
+        text,
+        first_ordinal,
+    } = new;
+    let ordinals: Vec<i32> = (first_ordinal..first_ordinal + found.len() as i32).collect();
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
     let dirs: Vec<&str> = found.iter().map(|p| p.direction.as_str()).collect();
     let kinds: Vec<&str> = found
         .iter()
@@ -114,6 +135,7 @@ pub async fn insert_and_match(
         .bind(&confs)
         .bind(&sources)
         .bind(limit)
+        .bind(&statuses)
         .fetch_all(&mut **tx)
         .await?;
     let mut out: Vec<(i64, Vec<Candidate>)> = Vec::with_capacity(found.len());
@@ -281,7 +303,7 @@ pub async fn search(pool: &PgPool, area: &str, words: &str, limit: i64) -> anyho
 /// A member's posts, open ones first.
 pub async fn of_member(pool: &PgPool, member: i64, limit: i64) -> anyhow::Result<Vec<Listed>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{LISTED} WHERE p.member_id = $1 ORDER BY (p.status = 'open') DESC, p.id DESC LIMIT $2"
+        "{LISTED} WHERE p.member_id = $1 AND p.status <> 'pending' ORDER BY (p.status = 'open') DESC, p.id DESC LIMIT $2"
     )))
     .bind(member)
     .bind(limit)
@@ -329,6 +351,8 @@ async fn lock_own_open(tx: &mut Tx<'_>, id: i64, member: i64) -> anyhow::Result<
         None => Err(Close::NotFound),
         Some((owner, _, _)) if owner != member => Err(Close::NotYours),
         Some((_, PostStatus::Closed, _)) => Err(Close::AlreadyClosed),
+        // Not a post yet: its author has not said the reading is right.
+        Some((_, PostStatus::Pending, _)) => Err(Close::NotFound),
         Some((_, _, item)) => Ok(item),
     })
 }
@@ -458,4 +482,159 @@ pub async fn mark_reminded(
     .bind(limit)
     .fetch_all(&mut **tx)
     .await?)
+}
+
+/// A post of a message, as a question or a correction reads it back.
+#[derive(Debug, Clone, FromRow)]
+pub struct OfMessage {
+    pub id: i64,
+    pub member_id: i64,
+    pub ordinal: i32,
+    pub direction: Direction,
+    pub kind: String,
+    pub mode: Option<String>,
+    pub item: String,
+    pub category: String,
+    pub when_from: Option<NaiveDate>,
+    pub when_to: Option<NaiveDate>,
+    pub price_cents: Option<i64>,
+    pub confidence: f32,
+    pub status: PostStatus,
+}
+
+/// The posts of message `message` that are open or pending (a reading still standing), locked
+/// for a change, in order.
+pub async fn standing_of_message(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Vec<OfMessage>> {
+    Ok(sqlx::query_as(
+        "SELECT id, member_id, ordinal, direction, kind, mode, item, category, when_from, when_to, price_cents,
+                confidence, status
+         FROM posts WHERE message_id = $1 AND status IN ('open', 'pending') ORDER BY ordinal FOR UPDATE",
+    )
+    .bind(message)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The ordinal a new post of message `message` takes: after every post it ever had.
+pub async fn next_ordinal(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<i32> {
+    Ok(
+        sqlx::query_scalar("SELECT coalesce(max(ordinal) + 1, 0) FROM posts WHERE message_id = $1")
+            .bind(message)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+/// Makes the pending posts of `ids` open posts from `now` on (their author said the reading
+/// is right): they count from then for digests and expiry. Returns the ids opened.
+pub async fn open_pending(tx: &mut Tx<'_>, ids: &[i64], now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE posts SET status = 'open', created_at = $2, renewed_at = $2
+         WHERE id = ANY($1) AND status = 'pending' RETURNING id",
+    )
+    .bind(ids)
+    .bind(now)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Why a reading stops standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawn {
+    /// Its author said it is not what they meant.
+    Rejected,
+    /// Nobody answered the question in time.
+    Unanswered,
+    /// A correction replaced it.
+    Corrected,
+}
+
+impl Withdrawn {
+    fn as_str(self) -> &'static str {
+        match self {
+            Withdrawn::Rejected => "rejected",
+            Withdrawn::Unanswered => "unanswered",
+            Withdrawn::Corrected => "corrected",
+        }
+    }
+}
+
+/// Closes the open or pending posts of `ids` for `why`.
+pub async fn withdraw(tx: &mut Tx<'_>, ids: &[i64], why: Withdrawn, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE posts SET status = 'closed', closed_at = $3, closed_reason = $2
+         WHERE id = ANY($1) AND status IN ('open', 'pending')",
+    )
+    .bind(ids)
+    .bind(why.as_str())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// Closes the pending posts of the messages `messages` for `why`; returns how many.
+pub async fn withdraw_pending_of(
+    tx: &mut Tx<'_>,
+    messages: &[i64],
+    why: Withdrawn,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE posts SET status = 'closed', closed_at = $3, closed_reason = $2
+         WHERE message_id = ANY($1) AND status = 'pending'",
+    )
+    .bind(messages)
+    .bind(why.as_str())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// The other side of a match of one of `ids`: the match, the post of `ids`, and where the
+/// other post's author hears (as [`author_places`] says).
+#[derive(Debug, Clone, FromRow)]
+pub struct MatchedOther {
+    pub match_id: i64,
+    /// The post of `ids` the match is about.
+    pub post_id: i64,
+    pub post_item: String,
+    pub other_id: i64,
+    pub other_member: i64,
+    pub other_item: String,
+    pub other_message: i64,
+    pub channel: ChannelKind,
+    pub target: String,
+    pub native_id: String,
+    pub lang: Lang,
+}
+
+/// Every match of the posts `ids`, with the other side's place.
+pub async fn matched_others(tx: &mut Tx<'_>, ids: &[i64]) -> anyhow::Result<Vec<MatchedOther>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT mt.id AS match_id, mine.id AS post_id, mine.item AS post_item, p.id AS other_id,
+                p.member_id AS other_member, p.item AS other_item, p.message_id AS other_message,
+                msg.channel, msg.native_id, mb.lang, {AUTHOR_TARGET} AS target
+         FROM matches mt
+         JOIN posts mine ON mine.id IN (mt.request_id, mt.offer_id) AND mine.id = ANY($1)
+         JOIN posts p ON p.id = CASE WHEN mt.request_id = mine.id THEN mt.offer_id ELSE mt.request_id END
+         JOIN messages msg ON msg.id = p.message_id JOIN members mb ON mb.id = p.member_id
+         ORDER BY mt.id"
+    )))
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Forgets matches that no longer hold (one side was corrected away).
+pub async fn forget_matches(tx: &mut Tx<'_>, ids: &[i64]) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM matches WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

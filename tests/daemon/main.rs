@@ -16,6 +16,7 @@ mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;
 mod partners;
+mod questions;
 mod store_enums;
 mod telegram;
 

@@ -61,7 +61,7 @@ pub const ALLOWED_REACTIONS: &[&str] = &[
 #[rustfmt::skip]
 const METHODS: &[&str] = &[
     "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-    "sendPhoto", "editMessageText", "deleteMessage", "setMessageReaction", "getChatMember",
+    "sendPhoto", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMessageReaction", "getChatMember",
     "createChatInviteLink", "exportChatInviteLink", "answerCallbackQuery", "getChat",
     "sendChatAction", "setMyCommands", "deleteMyCommands", "getMyCommands",
 ];
@@ -698,6 +698,26 @@ impl FakeBotApi {
             })),
             "sendMessage" | "sendPhoto" => st.send(bot_id, method == "sendPhoto", p),
             "editMessageText" => st.edit_text(bot_id, p),
+            "editMessageReplyMarkup" => {
+                let chat_id = st.known_chat(p)?;
+                let markup = param_json(p, "reply_markup");
+                let chat = st.chats.get_mut(&chat_id).expect("known");
+                let m = chat
+                    .live_message(param_i64(p, "message_id"))
+                    .ok_or_else(|| bad("message to edit not found"))?;
+                if !m.from_bot {
+                    return Err(bad("message can't be edited"));
+                }
+                if m.reply_markup == markup {
+                    return Err(bad(
+                        "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+                    ));
+                }
+                m.reply_markup = markup;
+                m.edit_count += 1;
+                let id = m.message_id;
+                Ok(st.message_json(bot_id, chat_id, id).expect("just edited"))
+            }
             "deleteMessage" => {
                 let (chat_id, message_id) = (st.known_chat(p)?, param_i64(p, "message_id"));
                 let chat = st.chats.get_mut(&chat_id).expect("known");

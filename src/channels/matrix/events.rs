@@ -101,6 +101,19 @@ impl Matrix {
                 Ok(())
             }
             "m.room.message" => self.on_message(core, room, sender, event_id, ev).await,
+            // 👍 / 👎 on the bot's question about an unsure reading answers it.
+            "m.reaction" => {
+                let relates = &ev["content"]["m.relates_to"];
+                if let (Some("m.annotation"), Some(on), Some(key)) = (
+                    relates["rel_type"].as_str(),
+                    relates["event_id"].as_str(),
+                    relates["key"].as_str(),
+                ) && let Some(a) = core.answer_reaction(ChannelKind::Matrix, room, on, sender, key).await?
+                {
+                    debug!(room, answer = %a.text, "question answered by a reaction");
+                }
+                Ok(())
+            }
             other => {
                 debug!(room, kind = other, "event not used: skipped");
                 Ok(())

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters};
 use teloxide::requests::Requester;
 use teloxide::types::{
-    ButtonRequest, ChatId, KeyboardButton, KeyboardMarkup, KeyboardRemove, MessageId, ParseMode, ReactionType,
-    ReplyMarkup, ReplyParameters,
+    ButtonRequest, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, KeyboardRemove,
+    MessageId, ParseMode, ReactionType, ReplyMarkup, ReplyParameters,
 };
 use teloxide::{ApiError, RequestError};
 use tracing::{debug, info};
@@ -84,14 +84,27 @@ fn keyboard(msg: &Outgoing, chat: i64) -> Option<ReplyMarkup> {
         // A private answer without buttons takes away the previous question's buttons.
         return (chat > 0 && msg.kind == OutKind::Answer).then(|| ReplyMarkup::KeyboardRemove(KeyboardRemove::new()));
     }
+    // Answers that go back without a message (a question's buttons): an inline keyboard.
+    let inline: Vec<Vec<InlineKeyboardButton>> = msg
+        .choices
+        .iter()
+        .filter_map(|c| match c {
+            Choice::Callback { label, data } => Some(vec![InlineKeyboardButton::callback(label.clone(), data.clone())]),
+            _ => None,
+        })
+        .collect();
+    if !inline.is_empty() {
+        return Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(inline)));
+    }
     let rows: Vec<Vec<KeyboardButton>> = msg
         .choices
         .iter()
-        .map(|c| {
-            vec![match c {
-                Choice::Reply { label } => KeyboardButton::new(label.clone()),
-                Choice::Location { label } => KeyboardButton::new(label.clone()).request(ButtonRequest::Location),
-            }]
+        .filter_map(|c| match c {
+            Choice::Reply { label } => Some(vec![KeyboardButton::new(label.clone())]),
+            Choice::Location { label } => Some(vec![
+                KeyboardButton::new(label.clone()).request(ButtonRequest::Location),
+            ]),
+            Choice::Callback { .. } => None,
         })
         .collect();
     Some(ReplyMarkup::Keyboard(

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
-use teloxide::payloads::CreateChatInviteLinkSetters;
+use teloxide::payloads::{AnswerCallbackQuerySetters, CreateChatInviteLinkSetters};
 use teloxide::requests::Requester;
 use teloxide::types::{ChatId, UserId};
 use tracing::{debug, info, warn};
@@ -95,6 +95,9 @@ struct RawStatus {
 #[serde(default)]
 struct RawCallback {
     id: Option<String>,
+    from: Option<RawUser>,
+    message: Option<RawMessage>,
+    data: Option<String>,
 }
 
 fn time(secs: Option<i64>) -> DateTime<Utc> {
@@ -156,11 +159,7 @@ impl Telegram {
             return self.on_membership(core, raw, m).await;
         }
         if let Some(q) = &update.callback_query {
-            // The bot offers no inline buttons; stop the client's spinner all the same.
-            if let Some(id) = &q.id {
-                let _ = self.bot.answer_callback_query(id.clone().into()).await;
-            }
-            return Ok(());
+            return self.on_callback(core, q).await;
         }
         let kinds: Vec<&str> = raw
             .as_object()
@@ -252,6 +251,42 @@ impl Telegram {
         core.ingest(&inbound).await?;
         if room_command && sender_is_admin {
             self.ensure_invite_link(core, chat).await?;
+        }
+        Ok(())
+    }
+
+    /// A button of a question pressed: the core decides (only the author's answer counts),
+    /// Telegram shows its words as a notification, and the buttons go once it is answered.
+    async fn on_callback(&self, core: &Core, q: &RawCallback) -> anyhow::Result<()> {
+        let Some(id) = &q.id else {
+            debug!("callback query without id: skipped");
+            return Ok(());
+        };
+        let sender = q
+            .from
+            .as_ref()
+            .and_then(|u| u.id)
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        let data = q.data.as_deref().unwrap_or("");
+        let answered = core.answer_button(ChannelKind::Telegram, &sender, data).await?;
+        let _ = self
+            .bot
+            .answer_callback_query(id.clone().into())
+            .text(answered.text.clone())
+            .await;
+        let at = q
+            .message
+            .as_ref()
+            .and_then(|m| Some((m.chat.as_ref()?.id?, m.message_id?)));
+        if let (true, Some((chat, message))) = (answered.done, at) {
+            let body = serde_json::json!({ "chat_id": chat, "message_id": message });
+            if let Err(e) = self
+                .raw_call("editMessageReplyMarkup", &body, std::time::Duration::from_secs(30))
+                .await
+            {
+                debug!(chat, message, error = %e, "the question's buttons could not be removed");
+            }
         }
         Ok(())
     }
