@@ -32,6 +32,21 @@ pub enum Command {
     Unlink,
     /// `/langue fr|en`.
     Language { code: String },
+    // Moderation and privacy (issue 14).
+    /// `/supprimer` in reply to a message (a moderator): it and every copy go.
+    Remove,
+    /// `/bannir` in reply to a message (a moderator): its author is no longer read.
+    Ban,
+    /// `/debannir` in reply to a message of a banned member (a moderator).
+    Unban,
+    /// `/signaler [RAISON]` in reply to a message (anyone): the moderators are told privately.
+    Report,
+    /// `/moderation`, `/journal`: the area's moderation log (a moderator).
+    ModerationLog,
+    /// `/mes-donnees`: everything held about the member, sent privately as JSON.
+    MyData,
+    /// `/oublier [confirmer]`: erases the member, after a confirmation.
+    Forget { confirmed: bool },
     /// Anything else that looks like a command.
     Unknown { name: String },
 }
@@ -61,6 +76,15 @@ impl Command {
             },
             "delier" | "unlink" => Command::Unlink,
             "langue" | "language" | "lang" => Command::Language { code: first_word() },
+            "supprimer" | "remove" => Command::Remove,
+            "bannir" | "ban" => Command::Ban,
+            "debannir" | "débannir" | "unban" => Command::Unban,
+            "signaler" | "report" => Command::Report,
+            "moderation" | "modération" | "journal" | "modlog" => Command::ModerationLog,
+            "mes-donnees" | "mes-données" | "mesdonnees" | "my-data" => Command::MyData,
+            "oublier" | "forget" => Command::Forget {
+                confirmed: matches!(first_word().to_lowercase().as_str(), "confirmer" | "confirm"),
+            },
             _ => Command::Unknown { name },
         })
     }
@@ -75,6 +99,21 @@ impl Command {
     /// Linking and unlinking rooms: only a chat's administrator may, which the adapter checks.
     pub fn is_room_command(&self) -> bool {
         matches!(self, Command::Link { .. } | Command::Unlink)
+    }
+
+    /// Moderation and privacy commands, answered by core/moderation.rs and core/privacy.rs
+    /// (in rooms and direct chats alike).
+    pub fn is_trust_command(&self) -> bool {
+        matches!(
+            self,
+            Command::Remove
+                | Command::Ban
+                | Command::Unban
+                | Command::Report
+                | Command::ModerationLog
+                | Command::MyData
+                | Command::Forget { .. }
+        )
     }
 
     /// How the member typed it, for "unknown command" answers.
@@ -165,5 +204,25 @@ mod tests {
         assert_eq!(Command::addressee("salut @Jeanne", Telegram), None);
         assert!(Command::parse("/delier", Telegram).unwrap().is_room_command());
         assert_eq!(Command::parse("!truc", Matrix).unwrap().shown(Matrix), "!truc");
+    }
+
+    #[test]
+    fn reads_moderation_and_privacy_commands() {
+        assert_eq!(Command::parse("/supprimer", Telegram), Some(Command::Remove));
+        assert_eq!(Command::parse("!bannir", Matrix), Some(Command::Ban));
+        assert_eq!(Command::parse("/débannir", Telegram), Some(Command::Unban));
+        assert_eq!(Command::parse("/signaler arnaque", Telegram), Some(Command::Report));
+        assert_eq!(Command::parse("/journal", Telegram), Some(Command::ModerationLog));
+        assert_eq!(Command::parse("/mes-données", Telegram), Some(Command::MyData));
+        assert_eq!(
+            Command::parse("/oublier", Telegram),
+            Some(Command::Forget { confirmed: false })
+        );
+        assert_eq!(
+            Command::parse("/oublier Confirmer", Telegram),
+            Some(Command::Forget { confirmed: true })
+        );
+        assert!(Command::parse("/oublier", Telegram).unwrap().is_trust_command());
+        assert!(!Command::parse("/aide", Telegram).unwrap().is_trust_command());
     }
 }

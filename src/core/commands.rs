@@ -91,7 +91,17 @@ pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command
         Command::Keep { number } => keep(core, who, number).await?,
         Command::Language { code } => language(core, tx, who, code).await?,
         // Said where they do not apply (the adapters route them elsewhere when they do).
-        Command::Email { .. } | Command::Link { .. } | Command::Unlink | Command::Unknown { .. } => t.get(
+        Command::Email { .. }
+        | Command::Link { .. }
+        | Command::Unlink
+        | Command::Unknown { .. }
+        | Command::Remove
+        | Command::Ban
+        | Command::Unban
+        | Command::Report
+        | Command::ModerationLog
+        | Command::MyData
+        | Command::Forget { .. } => t.get(
             lang,
             "unknown-command",
             &[("command", Arg::from(cmd.shown(who.m.channel)))],

@@ -15,8 +15,10 @@ pub mod ingest;
 pub mod links;
 pub mod mail;
 pub mod model;
+pub mod moderation;
 pub mod onboarding;
 pub mod outbox;
+pub mod privacy;
 pub mod rooms;
 pub mod router;
 pub mod subscriptions;
@@ -26,9 +28,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use sqlx::PgPool;
 
-pub use channel::{Channel, SendError};
+pub use channel::{Admins, Channel, SendError};
 use links::Links;
-use model::{AckPolicy, Address, OutKind, Outgoing, PostLife};
+use model::{AckPolicy, Address, OutKind, Outgoing, PostLife, TrustPolicy};
 
 use crate::areas::Areas;
 use crate::i18n::Texts;
@@ -60,6 +62,10 @@ pub struct Core {
     /// core), so that a burst of huge messages neither stalls the runtime's workers nor takes
     /// every blocking thread.
     pub parse_slots: Arc<tokio::sync::Semaphore>,
+    /// Moderators named in the configuration, retention (issue 14).
+    pub trust: TrustPolicy,
+    /// Who administers each room, asked of its channel and cached.
+    pub admins: Arc<Admins>,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -84,6 +90,8 @@ impl Core {
             post_life: PostLife::default(),
             parse_max_chars: DEFAULT_PARSE_MAX_CHARS,
             parse_slots: Core::parse_slots(),
+            trust: TrustPolicy::default(),
+            admins: Arc::default(),
         }
     }
 

@@ -8,8 +8,10 @@ pub mod enums;
 pub mod locks;
 pub mod members;
 pub mod messages;
+pub mod moderation;
 pub mod partners;
 pub mod posts;
+pub mod privacy;
 pub mod secrets;
 pub mod subscriptions;
 

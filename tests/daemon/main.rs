@@ -10,6 +10,7 @@ mod helpers;
 mod languages;
 mod matches;
 mod matrix;
+mod moderation;
 mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;
