@@ -81,13 +81,16 @@ pub trait Channel: Send + Sync {
     }
 }
 
+/// A chat's moderators and when they were asked.
+type Listed = (Instant, Arc<Vec<String>>);
+
 /// Who moderates each chat, asked of its channel and kept for a short while, so that a
 /// moderator's command or a check does not cost a request each time. The channels are
 /// registered once built (the core is made before them).
 pub struct Admins {
     ttl: Duration,
     channels: RwLock<HashMap<ChannelKind, Arc<dyn Channel>>>,
-    cache: Mutex<HashMap<(ChannelKind, String), (Instant, Arc<Vec<String>>)>>,
+    cache: Mutex<HashMap<(ChannelKind, String), Listed>>,
 }
 
 impl Default for Admins {

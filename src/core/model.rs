@@ -446,6 +446,26 @@ mod tests {
     }
 
     #[test]
+    fn moderators_are_named_per_area_and_channel() {
+        let mut p = TrustPolicy::default();
+        p.moderators.insert(
+            "saint-servan".into(),
+            vec![
+                "Anne@Example.org".into(),
+                "telegram:42".into(),
+                "@bob:example.org".into(),
+            ],
+        );
+        assert!(p.lists("saint-servan", ChannelKind::Email, "anne@example.org"));
+        assert!(p.lists("saint-servan", ChannelKind::Telegram, "42"));
+        assert!(p.lists("saint-servan", ChannelKind::Matrix, "@bob:example.org"));
+        assert!(!p.lists("saint-servan", ChannelKind::Email, "@bob:example.org"));
+        assert!(!p.lists("saint-servan", ChannelKind::Telegram, "43"));
+        assert!(!p.lists("rocabey", ChannelKind::Telegram, "42"));
+        assert_eq!(p.retention_days, 365);
+    }
+
+    #[test]
     fn answers_say_re_once() {
         assert_eq!(re_subject("tondeuse").as_deref(), Some("Re: tondeuse"));
         assert_eq!(re_subject("RE: tondeuse").as_deref(), Some("RE: tondeuse"));

@@ -57,7 +57,7 @@ async fn accounts_moderate(
 async fn asker_moderates(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, area: &str) -> anyhow::Result<bool> {
     let mut ids = store::identities(&mut **tx, who.member).await?;
     ids.push((who.m.channel, who.m.sender.clone()));
-    accounts_moderate(core, &mut **tx, area, &ids).await
+    accounts_moderate(core, tx, area, &ids).await
 }
 
 /// Where the bot can write to account `external_id` of `channel` privately: an email address,

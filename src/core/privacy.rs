@@ -80,7 +80,7 @@ async fn forget(
     let now = Utc::now();
     let window = Duration::minutes(core.trust.forget_confirm_minutes.into());
     let asked = privacy::erasure_asked(tx, who.member).await?;
-    if !confirmed || !asked.is_some_and(|at| now - at <= window) {
+    if !confirmed || asked.is_none_or(|at| now - at > window) {
         privacy::ask_erasure(tx, who.member, now).await?;
         let text = t.get(
             lang,
