@@ -117,7 +117,14 @@ impl Daemon {
             parse_max_chars: settings.parser.max_chars,
             parse_slots: Core::parse_slots(),
             questions: settings.question_policy(),
+            trust: settings.trust_policy(),
+            admins: Arc::new(crate::core::Admins::new(std::time::Duration::from_secs(
+                settings.moderation.admin_cache_secs,
+            ))),
         });
+        for c in &channels {
+            core.admins.register(c.clone());
+        }
         let digester = Arc::new(crate::digest::Digester::new(core.clone(), partners.clone(), &settings)?);
         let outbox = Arc::new(
             Outbox::new(pool, channels, settings.outbox_config(), metrics)

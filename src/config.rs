@@ -29,6 +29,51 @@ pub struct Settings {
     pub partners: PartnersSettings,
     #[serde(default)]
     pub questions: QuestionsSettings,
+    /// Area moderators (issue 14).
+    #[serde(default)]
+    pub moderation: ModerationSettings,
+    /// Data retention and erasure (issue 14).
+    #[serde(default)]
+    pub privacy: PrivacySettings,
+}
+
+/// Area moderators: the rooms' administrators, and those named here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModerationSettings {
+    /// How long a room's list of administrators is kept before it is asked again, in seconds.
+    pub admin_cache_secs: u64,
+    /// Per area (slug): moderator identities (email addresses, "telegram:USER_ID", Matrix ids).
+    pub moderators: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Default for ModerationSettings {
+    fn default() -> Self {
+        ModerationSettings {
+            admin_cache_secs: 300,
+            moderators: Default::default(),
+        }
+    }
+}
+
+/// How long personal data is kept, and how erasure is confirmed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacySettings {
+    /// Messages older than this many days lose their text (0: never).
+    pub retention_days: u32,
+    /// `/oublier confirmer` must follow `/oublier` within this many minutes.
+    pub forget_confirm_minutes: u32,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        let d = crate::core::model::TrustPolicy::default();
+        PrivacySettings {
+            retention_days: d.retention_days,
+            forget_confirm_minutes: d.forget_confirm_minutes,
+        }
+    }
 }
 
 /// When digests are sent (cron expressions in each area's local time).
@@ -432,6 +477,14 @@ impl Settings {
                 "must be at least 2 (ingest and the outbox run side by side)",
             ));
         }
+        for slug in self.moderation.moderators.keys() {
+            if crate::areas::AreaSlug::parse(slug).is_err() {
+                return Err(bad(&format!("moderation.moderators.{slug}"), "not an area slug"));
+            }
+        }
+        if self.privacy.forget_confirm_minutes == 0 {
+            return Err(bad("privacy.forget_confirm_minutes", "must be at least 1"));
+        }
         for slug in self.acknowledge.areas.keys() {
             if crate::areas::AreaSlug::parse(slug).is_err() {
                 return Err(bad(&format!("acknowledge.areas.{slug}"), "not an area slug"));
@@ -592,6 +645,15 @@ impl Settings {
     }
 
     /// The outbox's settings.
+    /// The moderation and privacy settings the core reads.
+    pub fn trust_policy(&self) -> crate::core::model::TrustPolicy {
+        crate::core::model::TrustPolicy {
+            moderators: self.moderation.moderators.clone(),
+            retention_days: self.privacy.retention_days,
+            forget_confirm_minutes: self.privacy.forget_confirm_minutes,
+        }
+    }
+
     pub fn outbox_config(&self) -> crate::core::outbox::OutboxConfig {
         use std::time::Duration;
         let o = &self.outbox;

@@ -1,5 +1,5 @@
-//! The daemon's clock: on each tick, the digests that are due, the posts that expire, and the
-//! partner suggestions whose delay has passed. Each step is idempotent and safe with several
+//! The daemon's clock: on each tick, the digests that are due, the posts that expire, the
+//! partner suggestions whose delay has passed, and the texts past their retention. Each step is idempotent and safe with several
 //! daemons (unique digests, row locks, dedupe keys), so every daemon runs a scheduler and a
 //! missed tick is caught up by the next one. Tests call the steps with a time of their own.
 
@@ -55,6 +55,10 @@ impl Scheduler {
             Ok(n) if n > 0 => info!(expired = n, "unanswered questions expired"),
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "question expiry failed"),
+        match self.core.retention_once(now).await {
+            Ok(n) if n > 0 => info!(messages = n, "old messages lost their text (retention)"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "retention round failed"),
         }
         if self.partner_settings.enabled {
             match crate::partners::suggest_once(&self.core, &self.partners, &self.partner_settings, now).await {

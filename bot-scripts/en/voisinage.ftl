@@ -415,3 +415,41 @@ corrected-notice-none = ✏️ Removed by its author: it was not a post.
 correct-usage = Say what it is: { $correct } followed by "offer" or "request", optionally "loan", "gift", "swap" or "sale", then the thing. For example "{ $correct } request ladder", "{ $correct } offer loan drill", or "{ $correct } not a post".
 correct-nothing = I find no message to correct. Answer my "recorded" message (or my question) with { $correct } followed by what it is.
 match-void = ↩️ { $name } corrected their post: it no longer fits yours ({ $item }). Your post stays open.
+## Moderation and personal data (issue 14)
+moderation-reply-needed = Reply to the message concerned (or one of its copies) with this command.
+moderation-not-found = I cannot find this message in an area I know.
+moderation-refused = Sorry, only the area's moderators (the administrators of its groups and rooms, and the people named) can use this command.
+moderation-already-removed = This message is already removed.
+moderation-removed = 🗑 { $name }'s message removed ({ $copies ->
+        [0] no copy to take down
+        [one] { $copies } copy taken down
+       *[other] { $copies } copies taken down
+    }) and its posts closed. Emails already sent cannot be recalled: it will not appear in the digests any more.
+moderation-ban-moderator = { $name } cannot be banned: they moderate this area (or it is you).
+moderation-already-banned = { $name } is already banned from this area.
+moderation-banned = 🚫 { $name } is banned from the area: I no longer read or relay their messages, on any of their accounts. /unban in reply to one of their messages undoes it.
+moderation-not-banned = { $name } is not banned from this area.
+moderation-unbanned = ✅ { $name } is no longer banned: their messages are read and relayed again.
+moderation-log-empty = The area's moderation log is empty.
+moderation-log-header = 📒 Moderation log ({ $count ->
+        [one] the latest action
+       *[other] the latest { $count } actions
+    }):
+moderation-log-line = { $when } — { $action ->
+        [delete] { $actor } removed message #{ $message } by { $subject } ({ $copies } copies)
+        [ban] { $actor } banned { $subject }
+        [unban] { $actor } lifted the ban of { $subject }
+       *[report] { $actor } reported message #{ $message } by { $subject }
+    }
+report-reply-needed = To report a message, reply to it with /report. Only the moderators will know.
+report-thanks = Thank you, your report went privately to the area's moderators. Nobody else knows.
+report-subject = A report in your area
+report-notice = ⚠️ Report ({ $area }) by { $reporter } ({ $channel }): message by { $name }:
+    "{ $text }"
+    Reply to this message with /remove to take it down everywhere, or /ban to stop reading its author.
+my-data-subject = Your data on Voisinage
+my-data-intro = Here is everything I keep about you (your accounts, messages, posts, subscriptions, messages sent to you and moderation decisions about you), as JSON. /forget erases it all.
+my-data-sent-privately = I sent you your data privately. If nothing arrives, write to me privately first, then ask /my-data again.
+my-data-no-private = I cannot write to you privately here. Open a private conversation with me and send { $command } there: your data will arrive there.
+forget-ask = ⚠️ Do you really want me to forget you? I will erase your messages (and their copies where possible), your posts, your subscriptions and your accounts. This is final. To confirm, send { $command } within { $minutes } minutes.
+forget-done = Done: your messages, posts, subscriptions and accounts are erased. Goodbye, and thank you for helping your neighbours!

@@ -447,3 +447,44 @@ correct-usage = Dites ce que c'est : { $correct } suivi de « offre » ou « dem
 correct-nothing = Je ne trouve pas de message à corriger. Répondez à mon message « notée » (ou à ma question) par { $correct } suivi de ce que c'est.
 # À l'autre personne d'une mise en relation qui ne tient plus. $item : sa propre annonce.
 match-void = ↩️ { $name } a corrigé son annonce : elle ne correspond plus à la vôtre ({ $item }). Votre annonce reste ouverte.
+## Modération et données personnelles (issue 14)
+moderation-reply-needed = Répondez au message concerné (ou à l'une de ses copies) avec cette commande.
+moderation-not-found = Je ne trouve pas ce message dans un quartier que je connais.
+moderation-refused = Désolé, seuls les modérateurs du quartier (les administrateurs de ses groupes et salons, et les personnes désignées) peuvent utiliser cette commande.
+moderation-already-removed = Ce message est déjà supprimé.
+# $copies : le message d'origine et ses copies supprimées.
+moderation-removed = 🗑 Message de { $name } supprimé ({ $copies ->
+        [0] aucune copie à retirer
+        [one] { $copies } exemplaire retiré
+       *[other] { $copies } exemplaires retirés
+    }) et ses annonces closes. Les courriels déjà partis ne peuvent pas être repris : il n'apparaîtra plus dans les résumés.
+moderation-ban-moderator = Impossible de bannir { $name } : c'est un modérateur du quartier (ou vous-même).
+moderation-already-banned = { $name } est déjà banni(e) de ce quartier.
+moderation-banned = 🚫 { $name } est banni(e) du quartier : je ne lis ni ne relaie plus ses messages, sur aucun de ses comptes. /debannir en réponse à un de ses messages pour revenir en arrière.
+moderation-not-banned = { $name } n'est pas banni(e) de ce quartier.
+moderation-unbanned = ✅ { $name } n'est plus banni(e) : ses messages sont de nouveau lus et relayés.
+moderation-log-empty = Le journal de modération du quartier est vide.
+moderation-log-header = 📒 Journal de modération ({ $count ->
+        [one] la dernière action
+       *[other] les { $count } dernières actions
+    }) :
+# $action : delete, ban, unban ou report.
+moderation-log-line = { $when } — { $action ->
+        [delete] { $actor } a supprimé le message n°{ $message } de { $subject } ({ $copies } exemplaires)
+        [ban] { $actor } a banni { $subject }
+        [unban] { $actor } a levé le bannissement de { $subject }
+       *[report] { $actor } a signalé le message n°{ $message } de { $subject }
+    }
+report-reply-needed = Pour signaler un message, répondez-lui avec /signaler. Seuls les modérateurs en seront informés.
+report-thanks = Merci, votre signalement a été transmis en privé aux modérateurs du quartier. Personne d'autre n'en est informé.
+report-subject = Signalement dans votre quartier
+# $channel : la messagerie du signalement.
+report-notice = ⚠️ Signalement ({ $area }) par { $reporter } ({ $channel }) : message de { $name } :
+    « { $text } »
+    Répondez à ce message avec /supprimer pour le retirer partout, ou /bannir pour ne plus lire son auteur.
+my-data-subject = Vos données sur Voisinage
+my-data-intro = Voici tout ce que je garde sur vous (vos comptes, messages, annonces, abonnements, messages reçus et décisions de modération vous concernant), au format JSON. /oublier efface tout.
+my-data-sent-privately = Je vous ai envoyé vos données en privé. Si rien n'arrive, écrivez-moi d'abord en privé, puis redemandez /mes-donnees.
+my-data-no-private = Je ne peux pas vous écrire en privé ici. Ouvrez une conversation privée avec moi et envoyez-y { $command } : vos données y arriveront.
+forget-ask = ⚠️ Voulez-vous vraiment que je vous oublie ? J'effacerai vos messages (et leurs copies là où c'est possible), vos annonces, vos abonnements et vos comptes. C'est définitif. Pour confirmer, envoyez { $command } dans les { $minutes } minutes.
+forget-done = C'est fait : vos messages, annonces, abonnements et comptes sont effacés. Au revoir, et merci d'avoir aidé vos voisins !

@@ -1,6 +1,8 @@
 //! The port every channel adapter implements so the outbox can send through it.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -54,5 +56,104 @@ pub trait Channel: Send + Sync {
             "the {} channel cannot delete messages",
             self.kind()
         )))
+    }
+
+    /// The accounts that moderate `chat` on this channel: a Telegram group's administrators,
+    /// the users of a Matrix room with power level 50 or more. Channels without rooms: none.
+    async fn moderators(&self, chat: &str) -> Result<Vec<String>, SendError> {
+        let _ = chat;
+        Ok(Vec::new())
+    }
+
+    /// Bans `user` from `chat` (the bot must be allowed to). Already banned is not an error.
+    async fn ban(&self, chat: &str, user: &str) -> Result<(), SendError> {
+        let _ = (chat, user);
+        Err(SendError::Permanent(format!("the {} channel cannot ban", self.kind())))
+    }
+
+    /// Lifts a ban of `user` from `chat`. Not banned is not an error.
+    async fn unban(&self, chat: &str, user: &str) -> Result<(), SendError> {
+        let _ = (chat, user);
+        Err(SendError::Permanent(format!(
+            "the {} channel cannot unban",
+            self.kind()
+        )))
+    }
+}
+
+/// A chat's moderators and when they were asked.
+type Listed = (Instant, Arc<Vec<String>>);
+
+/// Who moderates each chat, asked of its channel and kept for a short while, so that a
+/// moderator's command or a check does not cost a request each time. The channels are
+/// registered once built (the core is made before them).
+pub struct Admins {
+    ttl: Duration,
+    channels: RwLock<HashMap<ChannelKind, Arc<dyn Channel>>>,
+    cache: Mutex<HashMap<(ChannelKind, String), Listed>>,
+}
+
+impl Default for Admins {
+    fn default() -> Self {
+        Admins::new(Duration::from_secs(300))
+    }
+}
+
+impl Admins {
+    pub fn new(ttl: Duration) -> Admins {
+        Admins {
+            ttl,
+            channels: RwLock::default(),
+            cache: Mutex::default(),
+        }
+    }
+
+    /// Makes `channel` answer for its chats.
+    pub fn register(&self, channel: Arc<dyn Channel>) {
+        self.channels
+            .write()
+            .expect("admins registry")
+            .insert(channel.kind(), channel);
+    }
+
+    /// The channel of `kind`, if registered (moderation queues through the outbox; this is for
+    /// questions only).
+    fn channel(&self, kind: ChannelKind) -> Option<Arc<dyn Channel>> {
+        self.channels.read().expect("admins registry").get(&kind).cloned()
+    }
+
+    /// The moderators of `chat` on `kind` (cached for the TTL; none when the channel is not
+    /// registered or cannot say).
+    pub async fn of(&self, kind: ChannelKind, chat: &str) -> Arc<Vec<String>> {
+        let key = (kind, chat.to_owned());
+        if let Some((at, list)) = self.cache.lock().expect("admins cache").get(&key)
+            && at.elapsed() < self.ttl
+        {
+            return list.clone();
+        }
+        let Some(channel) = self.channel(kind) else {
+            return Arc::default();
+        };
+        let list = match channel.moderators(chat).await {
+            Ok(l) => Arc::new(l),
+            Err(e) => {
+                tracing::warn!(channel = %kind, chat, error = %e, "cannot list the chat's administrators");
+                // Not cached: asked again next time.
+                return Arc::default();
+            }
+        };
+        self.cache
+            .lock()
+            .expect("admins cache")
+            .insert(key, (Instant::now(), list.clone()));
+        list
+    }
+
+    /// Forgets what is known of `chat` (tests; a membership change).
+    pub fn forget(&self, kind: ChannelKind, chat: &str) {
+        self.cache
+            .lock()
+            .expect("admins cache")
+            .remove(&(kind, chat.to_owned()));
     }
 }

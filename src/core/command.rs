@@ -39,6 +39,21 @@ pub enum Command {
     No,
     /// `/corriger WHAT` ("demande échelle", "offre don vélo", "pas une annonce").
     Correct { what: String },
+    // Moderation and privacy (issue 14).
+    /// `/supprimer` in reply to a message (a moderator): it and every copy go.
+    Remove,
+    /// `/bannir` in reply to a message (a moderator): its author is no longer read.
+    Ban,
+    /// `/debannir` in reply to a message of a banned member (a moderator).
+    Unban,
+    /// `/signaler [RAISON]` in reply to a message (anyone): the moderators are told privately.
+    Report,
+    /// `/moderation`, `/journal`: the area's moderation log (a moderator).
+    ModerationLog,
+    /// `/mes-donnees`: everything held about the member, sent privately as JSON.
+    MyData,
+    /// `/oublier [confirmer]`: erases the member, after a confirmation.
+    Forget { confirmed: bool },
     /// Anything else that looks like a command.
     Unknown { name: String },
 }
@@ -71,6 +86,15 @@ impl Command {
             "oui" | "yes" => Command::Yes,
             "non" | "no" => Command::No,
             "corriger" | "correct" => Command::Correct { what: args },
+            "supprimer" | "remove" => Command::Remove,
+            "bannir" | "ban" => Command::Ban,
+            "debannir" | "débannir" | "unban" => Command::Unban,
+            "signaler" | "report" => Command::Report,
+            "moderation" | "modération" | "journal" | "modlog" => Command::ModerationLog,
+            "mes-donnees" | "mes-données" | "mesdonnees" | "my-data" => Command::MyData,
+            "oublier" | "forget" => Command::Forget {
+                confirmed: matches!(first_word().to_lowercase().as_str(), "confirmer" | "confirm"),
+            },
             _ => Command::Unknown { name },
         })
     }
@@ -90,6 +114,21 @@ impl Command {
     /// An answer about the bot's reading of a message (a question, a correction).
     pub fn is_reading_answer(&self) -> bool {
         matches!(self, Command::Yes | Command::No | Command::Correct { .. })
+    }
+
+    /// Moderation and privacy commands, answered by core/moderation.rs and core/privacy.rs
+    /// (in rooms and direct chats alike).
+    pub fn is_trust_command(&self) -> bool {
+        matches!(
+            self,
+            Command::Remove
+                | Command::Ban
+                | Command::Unban
+                | Command::Report
+                | Command::ModerationLog
+                | Command::MyData
+                | Command::Forget { .. }
+        )
     }
 
     /// How the member typed it, for "unknown command" answers.
@@ -180,5 +219,25 @@ mod tests {
         assert_eq!(Command::addressee("salut @Jeanne", Telegram), None);
         assert!(Command::parse("/delier", Telegram).unwrap().is_room_command());
         assert_eq!(Command::parse("!truc", Matrix).unwrap().shown(Matrix), "!truc");
+    }
+
+    #[test]
+    fn reads_moderation_and_privacy_commands() {
+        assert_eq!(Command::parse("/supprimer", Telegram), Some(Command::Remove));
+        assert_eq!(Command::parse("!bannir", Matrix), Some(Command::Ban));
+        assert_eq!(Command::parse("/débannir", Telegram), Some(Command::Unban));
+        assert_eq!(Command::parse("/signaler arnaque", Telegram), Some(Command::Report));
+        assert_eq!(Command::parse("/journal", Telegram), Some(Command::ModerationLog));
+        assert_eq!(Command::parse("/mes-données", Telegram), Some(Command::MyData));
+        assert_eq!(
+            Command::parse("/oublier", Telegram),
+            Some(Command::Forget { confirmed: false })
+        );
+        assert_eq!(
+            Command::parse("/oublier Confirmer", Telegram),
+            Some(Command::Forget { confirmed: true })
+        );
+        assert!(Command::parse("/oublier", Telegram).unwrap().is_trust_command());
+        assert!(!Command::parse("/aide", Telegram).unwrap().is_trust_command());
     }
 }

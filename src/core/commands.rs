@@ -97,7 +97,14 @@ pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command
         | Command::Unknown { .. }
         | Command::Yes
         | Command::No
-        | Command::Correct { .. } => t.get(
+        | Command::Correct { .. }
+        | Command::Remove
+        | Command::Ban
+        | Command::Unban
+        | Command::Report
+        | Command::ModerationLog
+        | Command::MyData
+        | Command::Forget { .. } => t.get(
             lang,
             "unknown-command",
             &[("command", Arg::from(cmd.shown(who.m.channel)))],

@@ -8,7 +8,7 @@ use super::Core;
 use super::model::{Address, ChannelKind, Edit, Op, OutKind, Outgoing};
 use crate::i18n::Lang;
 use crate::store::deliveries::{self, NewDelivery};
-use crate::store::messages;
+use crate::store::{Tx, messages};
 
 /// What an edit or a deletion did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,28 +82,44 @@ impl Core {
             Some((_, false)) => return Ok(Changed::Duplicate),
             Some((id, true)) => id,
         };
-        let copies = deliveries::relay_copies(&mut tx, message_id).await?;
-        let mut queue = Vec::new();
+        let (queue, _) = self.copies_removal(&mut tx, message_id).await?;
+        self.commit_queue(tx, &queue)
+            .await
+            .map(|queued| Changed::Applied { queued })
+    }
+
+    /// What takes every copy of `message` away: a copy still pending is cancelled in place, a
+    /// copy sent gets a deletion queued behind it (email copies cannot be unsent: they stay).
+    /// Returns the deletions and the places of every copy taken away.
+    pub(super) async fn copies_removal(
+        &self,
+        tx: &mut Tx<'_>,
+        message_id: i64,
+    ) -> anyhow::Result<(Vec<NewDelivery>, Vec<Address>)> {
+        let copies = deliveries::relay_copies(tx, message_id).await?;
+        let (mut queue, mut places) = (Vec::new(), Vec::new());
         for c in copies {
-            if c.pending
-                && deliveries::cancel_pending(&mut tx, c.id, "the message was deleted before it was sent").await?
-            {
+            let to = Address {
+                channel: c.channel,
+                target: c.target,
+            };
+            if c.pending && deliveries::cancel_pending(tx, c.id, "the message was deleted before it was sent").await? {
+                places.push(to);
+                continue;
+            }
+            if to.channel == ChannelKind::Email {
                 continue;
             }
             let mut msg = Outgoing::new(OutKind::Relay, "");
             msg.op = Op::Delete { of: c.id };
+            places.push(to.clone());
             queue.push(NewDelivery {
-                to: Address {
-                    channel: c.channel,
-                    target: c.target,
-                },
+                to,
                 msg,
                 dedupe_key: format!("delete:{message_id}:{}", c.id),
                 cause: Some(message_id),
             });
         }
-        self.commit_queue(tx, &queue)
-            .await
-            .map(|queued| Changed::Applied { queued })
+        Ok((queue, places))
     }
 }

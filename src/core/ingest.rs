@@ -16,7 +16,7 @@ use super::Core;
 use super::command::Command;
 use super::commands::{self, Asker};
 use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
-use super::{onboarding, rooms, router, subscriptions};
+use super::{moderation, onboarding, privacy, rooms, router, subscriptions};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
 use crate::store::deliveries::NewDelivery;
@@ -67,7 +67,13 @@ impl Core {
         let who = self.author(&mut tx, m, &stored).await?;
         let mut queue = Vec::new();
         let mut made = Made::default();
-        if let Some(answer) = self.respond(&mut tx, &who, &mut queue).await? {
+        let trust = Command::parse(&m.text, m.channel).filter(Command::is_trust_command);
+        if stored.banned {
+            // Banned from this area: kept, not read.
+            tracing::debug!("message from a banned member: not read");
+        } else if let Some(cmd) = trust {
+            self.trust_command(&mut tx, &who, &cmd, &mut queue).await?;
+        } else if let Some(answer) = self.respond(&mut tx, &who, &mut queue).await? {
             queue.insert(0, answer);
         } else if let Some(area) = &stored.area {
             self.relays(&mut tx, &who, area, &stored.rooms, &mut queue).await?;
@@ -159,6 +165,21 @@ impl Core {
             dedupe_key: format!("answer:{}", who.message_id),
             cause: Some(who.message_id),
         }))
+    }
+
+    /// Stage 2, moderation and privacy: `/supprimer`, `/bannir`, `/signaler`, `/mes-donnees`,
+    /// `/oublier`… (core/moderation.rs, core/privacy.rs), which choose where they answer.
+    async fn trust_command(
+        &self,
+        tx: &mut Tx<'_>,
+        who: &Asker<'_>,
+        cmd: &Command,
+        queue: &mut Vec<NewDelivery>,
+    ) -> anyhow::Result<()> {
+        match cmd {
+            Command::MyData | Command::Forget { .. } => privacy::respond(self, tx, who, cmd, queue).await,
+            _ => moderation::respond(self, tx, who, cmd, queue).await,
+        }
     }
 
     /// Stage 3: the copies of the message, which go out before anything the bot says about it.

@@ -16,9 +16,11 @@ pub mod ingest;
 pub mod links;
 pub mod mail;
 pub mod model;
+pub mod moderation;
 pub mod onboarding;
 pub mod outbox;
 pub mod questions;
+pub mod privacy;
 pub mod rooms;
 pub mod router;
 pub mod subscriptions;
@@ -28,9 +30,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use sqlx::PgPool;
 
-pub use channel::{Channel, SendError};
+pub use channel::{Admins, Channel, SendError};
 use links::Links;
-use model::{AckPolicy, Address, FailureCause, OutKind, Outgoing, PostLife};
+use model::{AckPolicy, Address, FailureCause, OutKind, Outgoing, PostLife, TrustPolicy};
 
 use crate::areas::Areas;
 use crate::i18n::Texts;
@@ -64,6 +66,10 @@ pub struct Core {
     pub parse_slots: Arc<tokio::sync::Semaphore>,
     /// When a reading is unsure enough to ask its author, and how long the question stands.
     pub questions: questions::QuestionPolicy,
+    /// Moderators named in the configuration, retention (issue 14).
+    pub trust: TrustPolicy,
+    /// Who administers each room, asked of its channel and cached.
+    pub admins: Arc<Admins>,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -89,6 +95,8 @@ impl Core {
             parse_max_chars: DEFAULT_PARSE_MAX_CHARS,
             parse_slots: Core::parse_slots(),
             questions: questions::QuestionPolicy::default(),
+            trust: TrustPolicy::default(),
+            admins: Arc::default(),
         }
     }
 

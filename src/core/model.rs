@@ -195,7 +195,7 @@ pub enum OutKind {
 }
 
 /// What a delivery does on its channel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
     /// A new message.
@@ -205,6 +205,13 @@ pub enum Op {
     Edit { of: i64 },
     /// Deletes the copy that delivery `of` sent.
     Delete { of: i64 },
+    /// Deletes (redacts) a message a neighbour said in the target chat, by its native id
+    /// (moderation, erasure).
+    Remove { native: String },
+    /// Bans the account `user` from the target chat.
+    Ban { user: String },
+    /// Lifts the ban of `user` in the target chat.
+    Unban { user: String },
 }
 
 impl Op {
@@ -265,6 +272,10 @@ pub struct Outgoing {
     /// before languages): French.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<crate::i18n::Lang>,
+    /// Once sent (or given up), the delivery forgets its target and text: the last word to a
+    /// member who asked to be forgotten.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forget_after: bool,
 }
 
 impl Outgoing {
@@ -282,6 +293,7 @@ impl Outgoing {
             reply_token: None,
             digest: None,
             lang: None,
+            forget_after: false,
         }
     }
 
@@ -321,6 +333,47 @@ impl PostLife {
 
     pub fn remind_at(&self) -> Duration {
         Duration::days(i64::from(self.after_days) - i64::from(self.remind_before_days))
+    }
+}
+
+/// Who moderates areas besides their rooms' administrators, and how long personal data is
+/// kept (issue 14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustPolicy {
+    /// Per area slug, the identities named moderators in the configuration: email addresses,
+    /// Telegram user ids ("telegram:123" or "123"), Matrix ids ("@anne:example.org").
+    pub moderators: std::collections::HashMap<String, Vec<String>>,
+    /// Messages older than this many days lose their text (0: kept forever).
+    pub retention_days: u32,
+    /// How long after `/oublier` a `/oublier confirmer` erases.
+    pub forget_confirm_minutes: u32,
+}
+
+impl Default for TrustPolicy {
+    fn default() -> Self {
+        TrustPolicy {
+            moderators: Default::default(),
+            retention_days: 365,
+            forget_confirm_minutes: 30,
+        }
+    }
+}
+
+impl TrustPolicy {
+    /// Whether `channel`'s account `external_id` is listed as a moderator of `area`.
+    pub fn lists(&self, area: &str, channel: ChannelKind, external_id: &str) -> bool {
+        let Some(listed) = self.moderators.get(area) else {
+            return false;
+        };
+        listed.iter().any(|l| {
+            let l = l.trim();
+            match channel {
+                ChannelKind::Email => !l.starts_with('@') && l.contains('@') && l.eq_ignore_ascii_case(external_id),
+                ChannelKind::Matrix => l.starts_with('@') && l.contains(':') && l == external_id,
+                ChannelKind::Telegram => l.strip_prefix("telegram:").unwrap_or(l) == external_id,
+                ChannelKind::Console => l.strip_prefix("console:").is_some_and(|c| c == external_id),
+            }
+        })
     }
 }
 
@@ -418,6 +471,26 @@ mod tests {
         assert_eq!(parts[0].chars().count(), 2048);
         assert_eq!(parts.concat(), text);
         assert_eq!(split_text("court", 4096), vec!["court".to_owned()]);
+    }
+
+    #[test]
+    fn moderators_are_named_per_area_and_channel() {
+        let mut p = TrustPolicy::default();
+        p.moderators.insert(
+            "saint-servan".into(),
+            vec![
+                "Anne@Example.org".into(),
+                "telegram:42".into(),
+                "@bob:example.org".into(),
+            ],
+        );
+        assert!(p.lists("saint-servan", ChannelKind::Email, "anne@example.org"));
+        assert!(p.lists("saint-servan", ChannelKind::Telegram, "42"));
+        assert!(p.lists("saint-servan", ChannelKind::Matrix, "@bob:example.org"));
+        assert!(!p.lists("saint-servan", ChannelKind::Email, "@bob:example.org"));
+        assert!(!p.lists("saint-servan", ChannelKind::Telegram, "43"));
+        assert!(!p.lists("rocabey", ChannelKind::Telegram, "42"));
+        assert_eq!(p.retention_days, 365);
     }
 
     #[test]

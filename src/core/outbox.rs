@@ -158,9 +158,13 @@ impl Outbox {
             msg.html = Some(body.html.clone());
         }
         let start = Instant::now();
-        let result = match msg.op {
+        let result = match &msg.op {
             Op::Send => channel.send(d.id, &d.target, &msg).await,
-            Op::Edit { of } | Op::Delete { of } => {
+            // Moderation and erasure: nothing is kept of whom it was about (the remote id).
+            Op::Remove { native } => channel.delete(&d.target, native).await.map(|()| String::new()),
+            Op::Ban { user } => channel.ban(&d.target, user).await.map(|()| String::new()),
+            Op::Unban { user } => channel.unban(&d.target, user).await.map(|()| String::new()),
+            &Op::Edit { of } | &Op::Delete { of } => {
                 // The copy is an earlier delivery to the same target: it has been sent (or has
                 // failed) before this one became the head of the queue.
                 let Some(remote_id) = deliveries::remote_id(&self.pool, of).await? else {
@@ -181,7 +185,11 @@ impl Outbox {
             }
         };
         self.metrics.send_latency(start.elapsed());
-        self.settle(&d, result).await
+        let outcome = self.settle(&d, result).await?;
+        if msg.forget_after && matches!(outcome, Outcome::Sent | Outcome::Failed) {
+            deliveries::forget(&self.pool, d.id).await?;
+        }
+        Ok(outcome)
     }
 
     /// Records what a send did: sent, paused (rate limit, outage), retried later, or failed.

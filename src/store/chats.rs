@@ -268,3 +268,22 @@ pub async fn dead_letter(pool: &PgPool, channel: ChannelKind, raw: &str, error: 
         .await?;
     Ok(())
 }
+
+/// The latest direct chat on `channel` in which the owner of the account `external_id` spoke
+/// (where the bot can write to them privately), if any.
+pub async fn direct_chat_of(
+    db: impl PgExecutor<'_>,
+    channel: ChannelKind,
+    external_id: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.external_id FROM identities i JOIN messages m ON m.member_id = i.member_id
+           JOIN chats c ON c.id = m.chat_id
+         WHERE i.channel = $1 AND i.external_id = $2 AND c.kind = 'direct' AND c.channel = $1
+         ORDER BY m.id DESC LIMIT 1",
+    )
+    .bind(channel.as_str())
+    .bind(external_id)
+    .fetch_optional(db)
+    .await?)
+}

@@ -114,6 +114,18 @@ pub async fn remote_id(pool: &PgPool, id: i64) -> anyhow::Result<Option<String>>
     )
 }
 
+/// Forgets where delivery `id` went and what it said (the last answer to an erased member).
+pub async fn forget(pool: &PgPool, id: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET target = 'erased', payload = jsonb_build_object('kind', payload->'kind', 'text', ''),
+           last_error = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Records that the copy delivery `id` sent now has another remote id (an edit re-sent it).
 pub async fn set_remote_id(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::Result<()> {
     sqlx::query("UPDATE deliveries SET remote_id = $2 WHERE id = $1")

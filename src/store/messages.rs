@@ -18,6 +18,8 @@ pub struct Stored {
     pub member: Option<(i64, Lang)>,
     /// The area's other rooms (not gone) to relay to, in order.
     pub rooms: Vec<(i64, ChannelKind, String)>,
+    /// The sender is banned from the chat's area: the message is kept, nothing else happens.
+    pub banned: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -29,6 +31,7 @@ struct StoredRow {
     room_ids: Vec<i64>,
     room_channels: Vec<String>,
     room_targets: Vec<String>,
+    banned: bool,
 }
 
 /// One statement: finds the chat and the sender, stores the message once, lists the area's
@@ -49,6 +52,7 @@ pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Optio
                 ON CONFLICT (channel, chat_external_id, native_id) DO NOTHING
                 RETURNING id, chat_id, area_slug, member_id)
          SELECT ins.id, ins.area_slug, ins.member_id, (SELECT lang FROM who) AS member_lang,
+                EXISTS (SELECT 1 FROM bans b WHERE b.member_id = ins.member_id AND b.area_slug = ins.area_slug) AS banned,
                 coalesce(array_agg(c.id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_ids,
                 coalesce(array_agg(c.channel ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_channels,
                 coalesce(array_agg(c.external_id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_targets
@@ -77,6 +81,7 @@ pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Optio
         area: r.area_slug,
         member,
         rooms,
+        banned: r.banned,
     }))
 }
 

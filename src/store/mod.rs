@@ -10,9 +10,11 @@ pub mod failures;
 pub mod locks;
 pub mod members;
 pub mod messages;
+pub mod moderation;
 pub mod partners;
 pub mod posts;
 pub mod questions;
+pub mod privacy;
 pub mod secrets;
 pub mod subscriptions;
 

@@ -438,6 +438,19 @@ pub async fn close_for_deleted_message(tx: &mut Tx<'_>, message: i64) -> anyhow:
     Ok(())
 }
 
+/// Closes the open posts of `message` for `reason` ('moderated', 'erased'…).
+pub async fn close_of_message(tx: &mut Tx<'_>, message: i64, reason: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE posts SET status = 'closed', closed_at = now(), closed_reason = $2
+         WHERE message_id = $1 AND status = 'open'",
+    )
+    .bind(message)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Closes up to `limit` open posts last renewed at or before `renewed_before` (expiry), skipping
 /// posts another daemon holds. Returns their ids.
 pub async fn close_expired(

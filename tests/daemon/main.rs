@@ -12,6 +12,7 @@ mod languages;
 mod matches;
 mod matrix;
 mod operator_logs;
+mod moderation;
 mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;

@@ -64,6 +64,7 @@ const METHODS: &[&str] = &[
     "sendPhoto", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMessageReaction", "getChatMember",
     "createChatInviteLink", "exportChatInviteLink", "answerCallbackQuery", "getChat",
     "sendChatAction", "setMyCommands", "deleteMyCommands", "getMyCommands",
+    "getChatAdministrators", "banChatMember", "unbanChatMember",
 ];
 const STATUSES: &[&str] = &["creator", "administrator", "member", "restricted", "left", "kicked"];
 
@@ -364,6 +365,16 @@ impl FakeBotApi {
     }
 
     /// The user blocked the bot: sends to their private chat get 403.
+    /// A member's status in a chat ("member", "administrator", "kicked"…), if known.
+    pub fn member_status(&self, chat_id: i64, user_id: i64) -> Option<String> {
+        self.st()
+            .chats
+            .get(&chat_id)?
+            .members
+            .get(&user_id)
+            .map(|(_, s)| s.clone())
+    }
+
     pub fn block_bot(&self, user_id: i64) {
         self.st().blocked_by.insert(user_id);
     }
@@ -765,6 +776,45 @@ impl FakeBotApi {
                     .cloned()
                     .unwrap_or((format!("User{user_id}"), "member".into()));
                 Ok(member_json(user_json(user_id, &name), &status))
+            }
+            // Moderation (issue 14): administrators, bans.
+            "getChatAdministrators" => {
+                let chat_id = st.known_chat(p)?;
+                let chat = &st.chats[&chat_id];
+                if chat.kind == Kind::Private {
+                    return Err(bad("there are no administrators in the private chat"));
+                }
+                let mut admins: Vec<Value> = chat
+                    .members
+                    .iter()
+                    .filter(|(_, (_, s))| matches!(s.as_str(), "administrator" | "creator"))
+                    .map(|(id, (name, s))| member_json(user_json(*id, name), s))
+                    .collect();
+                if matches!(chat.bot_status.as_str(), "administrator" | "creator") {
+                    admins.push(member_json(bot_user(bot_id), &chat.bot_status));
+                }
+                Ok(json!(admins))
+            }
+            "banChatMember" | "unbanChatMember" => {
+                let chat_id = st.known_chat(p)?;
+                let user_id = param_i64(p, "user_id").ok_or_else(|| bad("invalid user_id specified"))?;
+                let chat = st.chats.get_mut(&chat_id).expect("known");
+                if !matches!(chat.bot_status.as_str(), "administrator" | "creator") {
+                    return Err(bad("not enough rights to restrict/unrestrict chat member"));
+                }
+                let entry = chat
+                    .members
+                    .entry(user_id)
+                    .or_insert_with(|| (format!("User{user_id}"), "left".into()));
+                if matches!(entry.1.as_str(), "administrator" | "creator") {
+                    return Err(bad("user is an administrator of the chat"));
+                }
+                if method == "banChatMember" {
+                    entry.1 = "kicked".into();
+                } else if entry.1 == "kicked" || !param_bool(p, "only_if_banned") {
+                    entry.1 = "left".into();
+                }
+                Ok(json!(true))
             }
             "createChatInviteLink" | "exportChatInviteLink" => {
                 let chat_id = st.known_chat(p)?;

@@ -97,9 +97,11 @@ impl Matrix {
         }
     }
 
-    /// Whether `user` administers `room`: power level 100, or, from room version 12 on, one
-    /// of the room's creators (who have no entry in the power levels: their power is infinite).
-    pub async fn is_room_admin(&self, room: &str, user: &str) -> anyhow::Result<bool> {
+    /// The power of each user of `room` that has one: the power levels' users, and from
+    /// room version 12 on the creators (who have no entry: their power is infinite, here
+    /// `i64::MAX`); before version 12 a room without power levels gives its creator 100.
+    /// Returns the levels and the default level.
+    async fn powers(&self, room: &str) -> anyhow::Result<(Vec<(String, i64)>, i64)> {
         let client = self.connect().await?;
         let room_id = OwnedRoomId::try_from(room)?;
         let state = client.send(get_state_events::v3::Request::new(room_id)).await?;
@@ -109,6 +111,8 @@ impl Matrix {
             .filter_map(|raw| serde_json::from_str(raw.json().get()).ok())
             .collect();
         let of_type = |t: &str| events.iter().find(|e| e["type"] == t && e["state_key"] == "");
+        let mut levels = Vec::new();
+        let pl = of_type("m.room.power_levels");
         if let Some(create) = of_type("m.room.create") {
             let version = create["content"]["room_version"].as_str().unwrap_or("1");
             let privileged_creators = version.parse::<u32>().is_ok_and(|v| v >= 12);
@@ -118,21 +122,42 @@ impl Matrix {
                     .into_iter()
                     .flatten(),
             );
-            if privileged_creators && creators.filter_map(Value::as_str).any(|c| c == user) {
-                return Ok(true);
-            }
-            // Before version 12, a room without power levels gives the creator 100.
-            if of_type("m.room.power_levels").is_none() {
-                return Ok(create["sender"] == user);
+            if privileged_creators {
+                levels.extend(creators.filter_map(Value::as_str).map(|c| (c.to_owned(), i64::MAX)));
+            } else if pl.is_none()
+                && let Some(c) = create["sender"].as_str()
+            {
+                levels.push((c.to_owned(), 100));
             }
         }
-        let Some(pl) = of_type("m.room.power_levels") else {
-            return Ok(false);
+        let Some(pl) = pl else {
+            return Ok((levels, 0));
         };
-        let level = pl["content"]["users"][user]
-            .as_i64()
-            .or_else(|| pl["content"]["users_default"].as_i64())
-            .unwrap_or(0);
+        if let Some(users) = pl["content"]["users"].as_object() {
+            for (u, l) in users {
+                if !levels.iter().any(|(x, _)| x == u) {
+                    levels.push((u.clone(), l.as_i64().unwrap_or(0)));
+                }
+            }
+        }
+        Ok((levels, pl["content"]["users_default"].as_i64().unwrap_or(0)))
+    }
+
+    /// Whether `user` administers `room`: power level 100, or, from room version 12 on, one
+    /// of the room's creators (who have no entry in the power levels: their power is infinite).
+    pub async fn is_room_admin(&self, room: &str, user: &str) -> anyhow::Result<bool> {
+        let (levels, default) = self.powers(room).await?;
+        let level = levels.iter().find(|(u, _)| u == user).map_or(default, |(_, l)| *l);
         Ok(level >= 100)
+    }
+
+    /// The room's moderators: users with power level 50 or more (the bot excepted).
+    pub async fn room_moderators(&self, room: &str) -> anyhow::Result<Vec<String>> {
+        let (levels, _) = self.powers(room).await?;
+        Ok(levels
+            .into_iter()
+            .filter(|(u, l)| *l >= 50 && u != self.user_id())
+            .map(|(u, _)| u)
+            .collect())
     }
 }

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use matrix_sdk::HttpError;
+use matrix_sdk::ruma::api::client::membership::{ban_user, unban_user};
 use matrix_sdk::ruma::api::client::message::send_message_event;
 use matrix_sdk::ruma::api::client::redact::redact_event;
 use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter};
 use matrix_sdk::ruma::events::MessageLikeEventType;
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedTransactionId};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId};
 use serde_json::{Value, json};
 
 use super::Matrix;
@@ -147,6 +148,52 @@ impl Channel for Matrix {
             Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::NotFound)) => Ok(()),
             Err(e) => Err(failure(&e)),
         }
+    }
+
+    async fn moderators(&self, chat: &str) -> Result<Vec<String>, SendError> {
+        room_of(chat)?;
+        self.room_moderators(chat)
+            .await
+            .map_err(|e| match e.downcast_ref::<HttpError>() {
+                Some(h) => failure(h),
+                None => SendError::Unavailable(format!("{e:#}")),
+            })
+    }
+
+    async fn ban(&self, chat: &str, user: &str) -> Result<(), SendError> {
+        let (room, user) = (room_of(chat)?, user_of(user)?);
+        let client = self
+            .ready()
+            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        client
+            .send(ban_user::v3::Request::new(room, user))
+            .await
+            .map(|_| ())
+            .map_err(|e| refused(&e))
+    }
+
+    async fn unban(&self, chat: &str, user: &str) -> Result<(), SendError> {
+        let (room, user) = (room_of(chat)?, user_of(user)?);
+        let client = self
+            .ready()
+            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        client
+            .send(unban_user::v3::Request::new(room, user))
+            .await
+            .map(|_| ())
+            .map_err(|e| refused(&e))
+    }
+}
+
+fn user_of(user: &str) -> Result<OwnedUserId, SendError> {
+    OwnedUserId::try_from(user).map_err(|_| SendError::Permanent(format!("`{user}` is not a Matrix user id")))
+}
+
+/// A ban the bot may not make (too low a power level) is refused for good, not a gone room.
+fn refused(e: &HttpError) -> SendError {
+    match e.client_api_error_kind() {
+        Some(ErrorKind::Forbidden) => SendError::Permanent(e.to_string()),
+        _ => failure(e),
     }
 }
 

@@ -5,11 +5,13 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters};
+use teloxide::payloads::{
+    EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters, UnbanChatMemberSetters,
+};
 use teloxide::requests::Requester;
 use teloxide::types::{
     ButtonRequest, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, KeyboardRemove,
-    MessageId, ParseMode, ReactionType, ReplyMarkup, ReplyParameters,
+    MessageId, ParseMode, ReactionType, ReplyMarkup, ReplyParameters, UserId,
 };
 use teloxide::{ApiError, RequestError};
 use tracing::{debug, info};
@@ -270,6 +272,74 @@ impl Channel for Telegram {
             }
             Err(e) => Err(self.failure(chat, e)),
         }
+    }
+
+    async fn moderators(&self, chat: &str) -> Result<Vec<String>, SendError> {
+        let chat = chat_of(chat)?;
+        if chat > 0 {
+            // A private chat has no administrators.
+            return Ok(Vec::new());
+        }
+        self.administrators(chat).await
+    }
+
+    async fn ban(&self, chat: &str, user: &str) -> Result<(), SendError> {
+        self.ban_user(chat_of(chat)?, user_of(user)?).await
+    }
+
+    async fn unban(&self, chat: &str, user: &str) -> Result<(), SendError> {
+        self.unban_user(chat_of(chat)?, user_of(user)?).await
+    }
+}
+
+fn user_of(user: &str) -> Result<UserId, SendError> {
+    user.parse()
+        .map(UserId)
+        .map_err(|_| SendError::Permanent(format!("`{user}` is not a Telegram user id")))
+}
+
+impl Telegram {
+    /// A ban or unban refused because the bot is no administrator (or the user is one) says
+    /// so and is not retried; other failures are the usual ones.
+    fn refused_or(&self, chat: i64, e: RequestError) -> SendError {
+        match e {
+            RequestError::Api(ApiError::Unknown(desc)) if desc.starts_with("Bad Request") => SendError::Permanent(desc),
+            RequestError::Api(ApiError::NotEnoughRightsToRestrict) => {
+                SendError::Permanent("the bot may not ban in this group".into())
+            }
+            e => self.failure(chat, e),
+        }
+    }
+
+    /// The group's administrators (user ids), moderators of its area.
+    async fn administrators(&self, chat: i64) -> Result<Vec<String>, SendError> {
+        match self.bot.get_chat_administrators(ChatId(chat)).await {
+            Ok(list) => Ok(list
+                .into_iter()
+                .filter(|m| !m.user.is_bot)
+                .map(|m| m.user.id.0.to_string())
+                .collect()),
+            Err(e) => Err(self.failure(chat, e)),
+        }
+    }
+
+    async fn ban_user(&self, chat: i64, user: UserId) -> Result<(), SendError> {
+        self.reserve(chat).await?;
+        self.bot
+            .ban_chat_member(ChatId(chat), user)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.refused_or(chat, e))
+    }
+
+    async fn unban_user(&self, chat: i64, user: UserId) -> Result<(), SendError> {
+        self.reserve(chat).await?;
+        self.bot
+            .unban_chat_member(ChatId(chat), user)
+            .only_if_banned(true)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.refused_or(chat, e))
     }
 }
 

@@ -243,6 +243,7 @@ impl World {
             .unwrap();
         let core = core(&db.pool);
         let mx = Matrix::new(&s, &data_dir).unwrap();
+        core.admins.register(mx.clone());
         let console = Recorder::new(ChannelKind::Console);
         let channels: Vec<Arc<dyn Channel>> = vec![mx.clone(), console.clone()];
         let outbox = outbox(&db.pool, channels);

@@ -70,6 +70,7 @@ impl World {
         let mut s = settings(&fake);
         adjust(&mut s, Arc::get_mut(&mut core).expect("a new core"));
         let tg = Telegram::new(&s).unwrap();
+        core.admins.register(tg.clone());
         let console = Recorder::new(ChannelKind::Console);
         let channels: Vec<Arc<dyn Channel>> = vec![tg.clone(), console.clone()];
         let outbox = outbox(&db.pool, channels);
