@@ -55,6 +55,7 @@ impl Scheduler {
             Ok(n) if n > 0 => info!(expired = n, "unanswered questions expired"),
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "question expiry failed"),
+        }
         match self.core.retention_once(now).await {
             Ok(n) if n > 0 => info!(messages = n, "old messages lost their text (retention)"),
             Ok(_) => {}
