@@ -110,7 +110,15 @@ impl Daemon {
             post_life: settings.posts.life(),
             parse_max_chars: settings.parser.max_chars,
             parse_slots: Core::parse_slots(),
+            mail_trust: settings.channels.email.mail_trust(),
         });
+        let em = &settings.channels.email;
+        if em.enabled && em.imap_enabled && em.sender_check == crate::core::model::SenderCheck::Off {
+            tracing::warn!(
+                "channels.email.sender_check = \"off\": anyone can write to the rooms under a subscriber's email address; \
+                 set authserv_id and sender_check = \"require\" (or \"confirm-every-mail\")"
+            );
+        }
         let digester = Arc::new(crate::digest::Digester::new(core.clone(), partners.clone(), &settings)?);
         let outbox =
             Arc::new(Outbox::new(pool, channels, settings.outbox_config(), metrics).wake_on(core.outbox_wake.clone()));

@@ -11,9 +11,11 @@ pub mod command;
 pub mod commands;
 pub mod edits;
 pub mod expiry;
+pub mod held;
 pub mod ingest;
 pub mod links;
 pub mod mail;
+pub mod mail_auth;
 pub mod model;
 pub mod onboarding;
 pub mod outbox;
@@ -28,7 +30,7 @@ use sqlx::PgPool;
 
 pub use channel::{Channel, SendError};
 use links::Links;
-use model::{AckPolicy, Address, OutKind, Outgoing, PostLife};
+use model::{AckPolicy, Address, MailTrust, OutKind, Outgoing, PostLife};
 
 use crate::areas::Areas;
 use crate::i18n::Texts;
@@ -60,6 +62,8 @@ pub struct Core {
     /// core), so that a burst of huge messages neither stalls the runtime's workers nor takes
     /// every blocking thread.
     pub parse_slots: Arc<tokio::sync::Semaphore>,
+    /// Which subscribers' emails are trusted (`channels.email.sender_check`, `authserv_id`).
+    pub mail_trust: MailTrust,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -84,6 +88,11 @@ impl Core {
             post_life: PostLife::default(),
             parse_max_chars: DEFAULT_PARSE_MAX_CHARS,
             parse_slots: Core::parse_slots(),
+            // No sender check: tests of the email path that need one set it.
+            mail_trust: MailTrust {
+                check: model::SenderCheck::Off,
+                authserv_id: None,
+            },
         }
     }
 

@@ -5,6 +5,7 @@ pub mod chats;
 pub mod deliveries;
 pub mod digests;
 pub mod enums;
+pub mod held_mails;
 pub mod locks;
 pub mod members;
 pub mod messages;
