@@ -779,6 +779,48 @@ mod tests {
     }
 
     #[test]
+    fn reading_mail_without_an_authserv_id_asks_the_operator_to_choose() {
+        let env = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+            [
+                ("VOISINAGE__CHANNELS__EMAIL__ENABLED", "true"),
+                ("VOISINAGE__CHANNELS__EMAIL__IMAP_ENABLED", "true"),
+                ("VOISINAGE__CHANNELS__EMAIL__IMAP_USER", "bot@example.org"),
+                ("VOISINAGE__CHANNELS__EMAIL__IMAP_PASSWORD", "pw"),
+            ]
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        let e = Settings::from_parts("v.toml", DEFAULT_TOML, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("channels.email.authserv_id") && e.contains("confirm-every-mail") && e.contains("\"off\""),
+            "{e}"
+        );
+        let s = Settings::from_parts(
+            "v.toml",
+            DEFAULT_TOML,
+            &env(&[("VOISINAGE__CHANNELS__EMAIL__AUTHSERV_ID", " mx.example.org ")]),
+        )
+        .unwrap();
+        let trust = s.channels.email.mail_trust();
+        assert_eq!(trust.authserv_id.as_deref(), Some("mx.example.org"));
+        assert_eq!(trust.check, crate::core::model::SenderCheck::Require);
+        let s = Settings::from_parts(
+            "v.toml",
+            DEFAULT_TOML,
+            &env(&[("VOISINAGE__CHANNELS__EMAIL__SENDER_CHECK", "confirm-every-mail")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.channels.email.sender_check,
+            crate::core::model::SenderCheck::ConfirmEveryMail
+        );
+    }
+
+    #[test]
     fn environment_overrides_the_file() {
         let env = vec![
             ("VOISINAGE__OUTBOX__WORKERS".to_owned(), "5".to_owned()),
