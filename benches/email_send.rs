@@ -84,6 +84,8 @@ async fn main() -> anyhow::Result<()> {
         imap_password: None,
         imap_mailbox: "INBOX".into(),
         imap_poll_secs: 30,
+        authserv_id: None,
+        sender_check: Default::default(),
     };
     let email = Email::new(&settings, &root, pool.clone(), core.links.clone(), Texts::embedded())?;
     let channels: Vec<Arc<dyn Channel>> = vec![email];

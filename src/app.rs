@@ -121,9 +121,17 @@ impl Daemon {
             admins: Arc::new(crate::core::Admins::new(std::time::Duration::from_secs(
                 settings.moderation.admin_cache_secs,
             ))),
+            mail_trust: settings.channels.email.mail_trust(),
         });
         for c in &channels {
             core.admins.register(c.clone());
+        }
+        let em = &settings.channels.email;
+        if em.enabled && em.imap_enabled && em.sender_check == crate::core::model::SenderCheck::Off {
+            tracing::warn!(
+                "channels.email.sender_check = \"off\": anyone can write to the rooms under a subscriber's email address; \
+                 set authserv_id and sender_check = \"require\" (or \"confirm-every-mail\")"
+            );
         }
         let digester = Arc::new(crate::digest::Digester::new(core.clone(), partners.clone(), &settings)?);
         let outbox = Arc::new(

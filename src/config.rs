@@ -329,6 +329,28 @@ pub struct EmailSettings {
     pub imap_password: Option<SecretString>,
     pub imap_mailbox: String,
     pub imap_poll_secs: u64,
+    // Authenticated email (issue 14): whose mail is relayed under a subscriber's name.
+    /// The authserv-id the mail server writes in `Authentication-Results` ("mx.example.org").
+    #[serde(default)]
+    pub authserv_id: Option<String>,
+    /// "require" (default), "confirm-every-mail" or "off".
+    #[serde(default)]
+    pub sender_check: crate::core::model::SenderCheck,
+}
+
+impl EmailSettings {
+    /// The core's view of the sender check.
+    pub fn mail_trust(&self) -> crate::core::model::MailTrust {
+        crate::core::model::MailTrust {
+            check: self.sender_check,
+            authserv_id: self
+                .authserv_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -562,6 +584,18 @@ impl Settings {
                 return Err(bad(
                     "channels.email.imap_security",
                     "use \"tls\" (port 993) or \"none\"",
+                ));
+            }
+            if em.imap_enabled
+                && em.sender_check == crate::core::model::SenderCheck::Require
+                && em.mail_trust().authserv_id.is_none()
+            {
+                return Err(bad(
+                    "channels.email.authserv_id",
+                    "sender_check = \"require\" relays a subscriber's email only when your mail server authenticated it: \
+                     set authserv_id to the id your server writes first in Authentication-Results (e.g. \"mx.example.org\"; \
+                     VOISINAGE__CHANNELS__EMAIL__AUTHSERV_ID). If it writes none, choose sender_check = \"confirm-every-mail\" \
+                     (every mail confirmed by its owner) or \"off\" (anyone can write under a subscriber's address)",
                 ));
             }
             if em.transport == EmailTransport::Smtp && em.smtp_user.is_some() && em.smtp_password.is_none() {
@@ -851,6 +885,48 @@ mod tests {
             Some("0 30 10 * * Sun")
         );
         assert_eq!(s.digest.rooms, RoomDigests::Week);
+    }
+
+    #[test]
+    fn reading_mail_without_an_authserv_id_asks_the_operator_to_choose() {
+        let env = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+            [
+                ("VOISINAGE__CHANNELS__EMAIL__ENABLED", "true"),
+                ("VOISINAGE__CHANNELS__EMAIL__IMAP_ENABLED", "true"),
+                ("VOISINAGE__CHANNELS__EMAIL__IMAP_USER", "bot@example.org"),
+                ("VOISINAGE__CHANNELS__EMAIL__IMAP_PASSWORD", "pw"),
+            ]
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        let e = Settings::from_parts("v.toml", DEFAULT_TOML, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("channels.email.authserv_id") && e.contains("confirm-every-mail") && e.contains("\"off\""),
+            "{e}"
+        );
+        let s = Settings::from_parts(
+            "v.toml",
+            DEFAULT_TOML,
+            &env(&[("VOISINAGE__CHANNELS__EMAIL__AUTHSERV_ID", " mx.example.org ")]),
+        )
+        .unwrap();
+        let trust = s.channels.email.mail_trust();
+        assert_eq!(trust.authserv_id.as_deref(), Some("mx.example.org"));
+        assert_eq!(trust.check, crate::core::model::SenderCheck::Require);
+        let s = Settings::from_parts(
+            "v.toml",
+            DEFAULT_TOML,
+            &env(&[("VOISINAGE__CHANNELS__EMAIL__SENDER_CHECK", "confirm-every-mail")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.channels.email.sender_check,
+            crate::core::model::SenderCheck::ConfirmEveryMail
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The daemon's HTTP server (axum): /healthz checks the database, /metrics exposes Prometheus
 //! figures, /email/confirm and /email/unsubscribe handle the links sent by email (a GET shows
-//! a page with a button, only a POST acts: mail scanners follow links), /p/PARTNER/TOKEN counts
+//! a page with a button, only a POST acts: mail scanners follow links), /email/held shows a
+//! held mail to its owner ("was this you?") and posts it on POST, /p/PARTNER/TOKEN counts
 //! a click on a partner link and redirects to the partner.
 
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ pub fn router(core: Arc<Core>, partners: Arc<Partners>) -> Router {
             Router::new()
                 .route("/email/confirm", get(confirm_page).post(confirm_post))
                 .route("/email/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
+                .route("/email/held", get(held_page).post(held_post))
                 .with_state(core.clone()),
         )
         .merge(
@@ -262,6 +264,97 @@ async fn unsubscribe_post(
             try_again(&core, asked)
         }
     }
+}
+
+/// "Was this you?": shows a held mail (and the others held under the same address), each
+/// with a button; only the POST posts (mail scanners follow links).
+async fn held_page(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
+    let asked = browser_lang(&headers);
+    let now = chrono::Utc::now();
+    let Some(id) = core.links.read_held(&q.t, now.timestamp()) else {
+        return bad_link(&core, asked);
+    };
+    let found = async {
+        let Some(h) = store::held_mails::get(&core.pool, id).await? else {
+            return anyhow::Ok(None);
+        };
+        let others = store::held_mails::others_held(&core.pool, &h.address, id).await?;
+        Ok(Some((core.held_lang(&h.address).await?, h, others)))
+    };
+    let (lang, held, others) = match found.await {
+        Ok(Some(found)) => found,
+        Ok(None) => return bad_link(&core, asked),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "reading a held mail failed");
+            return try_again(&core, asked);
+        }
+    };
+    let t = core.texts;
+    let title = t.get(lang, "web-held-title", &[]);
+    if held.posted {
+        let text = t.get(lang, "web-held-already", &[]);
+        return page(StatusCode::OK, lang, &title, &format!("<p>{}</p>", escape_html(&text)));
+    }
+    let field = |name: &str| held.mail.get(name).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let mut body = format!(
+        "<p>{}</p><section aria-label=\"{label}\" style=\"border-left:.4rem solid #0b5;padding:.2rem 1rem;margin:1rem 0\">\
+         <p><strong>{}</strong></p><p style=\"white-space:pre-wrap\">{}</p></section>{}<p>{}</p>",
+        escape_html(&t.get(lang, "web-held-intro", &[("address", Arg::from(held.address.as_str()))])),
+        escape_html(&t.get(lang, "web-held-subject", &[("subject", Arg::from(field("subject")))])),
+        escape_html(&field("text")),
+        button_form("/email/held", &q.t, &t.get(lang, "web-held-button", &[])),
+        escape_html(&t.get(lang, "web-held-not-me", &[])),
+        label = escape_html(&field("subject")),
+    );
+    if !others.is_empty() {
+        body.push_str(&format!(
+            "<h2>{}</h2><ul>",
+            escape_html(&t.get(lang, "web-held-others", &[]))
+        ));
+        for (other, subject) in others {
+            let url = core.links.held_url(other, now.timestamp());
+            body.push_str(&format!(
+                "<li><a href=\"{}\">{}</a></li>",
+                escape_html(&url),
+                escape_html(if subject.is_empty() { "…" } else { &subject })
+            ));
+        }
+        body.push_str("</ul>");
+    }
+    page(StatusCode::OK, lang, &title, &body)
+}
+
+async fn held_post(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
+    use crate::core::held::Released;
+    let asked = browser_lang(&headers);
+    let now = chrono::Utc::now();
+    let Some(id) = core.links.read_held(&q.t, now.timestamp()) else {
+        return bad_link(&core, asked);
+    };
+    let t = core.texts;
+    let (lang, text) = match core.release_held(id, now).await {
+        Ok(Released::Posted { area, lang }) => {
+            let name = core.areas.get(&area).map(|a| a.name.clone()).unwrap_or(area);
+            (lang, t.get(lang, "web-held-posted", &[("area", Arg::from(name))]))
+        }
+        Ok(Released::AlreadyPosted { lang }) => (lang, t.get(lang, "web-held-already", &[])),
+        Ok(Released::NotSubscribed) => (asked, t.get(asked, "web-held-not-subscribed", &[])),
+        Ok(Released::Gone) => return bad_link(&core, asked),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "posting a held mail failed");
+            return try_again(&core, asked);
+        }
+    };
+    let title = t.get(lang, "web-held-title", &[]);
+    page(StatusCode::OK, lang, &title, &format!("<p>{}</p>", escape_html(&text)))
 }
 
 /// A partner link: counted for the partner and the day (nothing about who follows it), then

@@ -61,6 +61,11 @@ impl Scheduler {
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "retention round failed"),
         }
+        match self.core.expire_held_once(now).await {
+            Ok(n) if n > 0 => info!(deleted = n, "held mails expired"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "held mail expiry failed"),
+        }
         if self.partner_settings.enabled {
             match crate::partners::suggest_once(&self.core, &self.partners, &self.partner_settings, now).await {
                 Ok(n) if n > 0 => info!(suggested = n, "partner suggestions"),

@@ -453,3 +453,29 @@ my-data-sent-privately = I sent you your data privately. If nothing arrives, wri
 my-data-no-private = I cannot write to you privately here. Open a private conversation with me and send { $command } there: your data will arrive there.
 forget-ask = ⚠️ Do you really want me to forget you? I will erase your messages (and their copies where possible), your posts, your subscriptions and your accounts. This is final. To confirm, send { $command } within { $minutes } minutes.
 forget-done = Done: your messages, posts, subscriptions and accounts are erased. Goodbye, and thank you for helping your neighbours!
+## Authenticated email (issue 14): mail under a subscriber's address that could not be
+## verified is held; its owner confirms it. Relayed emails come "via" the bot.
+email-from-via = { $name } via { $bot }
+email-held-subject = Did you write this message to your neighbours?
+email-held-body =
+    Hello,
+
+    { $every ->
+        [yes] An email in your name ({ $address }) arrived for the neighbours of { $area }. Here, every email must be confirmed by its author before it is passed on.
+       *[no] An email in your name ({ $address }) arrived for the neighbours of { $area }, but your mail provider does not let us check that it really comes from you. It was passed on to nobody.
+    }
+
+    Subject: “{ $subject }”
+
+    If it was you, open this link to see it and post it: { $link }
+
+    Otherwise, do nothing: it will be deleted in 7 days and nothing will be posted in your name.
+web-held-title = Did you write this message?
+web-held-intro = This email arrived in your name ({ $address }). It has not been passed on to anyone yet.
+web-held-subject = Subject: { $subject }
+web-held-button = Yes, it was me: post it
+web-held-not-me = Not you? Just close this page: nothing will be posted, and the message will be deleted in 7 days.
+web-held-others = Other messages waiting in your name:
+web-held-posted = Posted: your neighbours in { $area } will receive your message.
+web-held-already = This message was already posted.
+web-held-not-subscribed = This address no longer follows any area: the message was not posted. Subscribe again from your area's group with /courriel.

@@ -488,3 +488,29 @@ my-data-sent-privately = Je vous ai envoyé vos données en privé. Si rien n'ar
 my-data-no-private = Je ne peux pas vous écrire en privé ici. Ouvrez une conversation privée avec moi et envoyez-y { $command } : vos données y arriveront.
 forget-ask = ⚠️ Voulez-vous vraiment que je vous oublie ? J'effacerai vos messages (et leurs copies là où c'est possible), vos annonces, vos abonnements et vos comptes. C'est définitif. Pour confirmer, envoyez { $command } dans les { $minutes } minutes.
 forget-done = C'est fait : vos messages, annonces, abonnements et comptes sont effacés. Au revoir, et merci d'avoir aidé vos voisins !
+## Authenticated email (issue 14): mail under a subscriber's address that could not be
+## verified is held; its owner confirms it. Relayed emails come "via" the bot.
+email-from-via = { $name } via { $bot }
+email-held-subject = Avez-vous écrit ce message à vos voisins ?
+email-held-body =
+    Bonjour,
+
+    { $every ->
+        [yes] Un courriel à votre nom ({ $address }) est arrivé pour les voisins de { $area }. Ici, chaque courriel doit être confirmé par son auteur avant d'être transmis.
+       *[no] Un courriel à votre nom ({ $address }) est arrivé pour les voisins de { $area }, mais votre messagerie ne nous permet pas de vérifier qu'il vient bien de vous. Il n'a été transmis à personne.
+    }
+
+    Sujet : « { $subject } »
+
+    Si c'est bien vous, ouvrez ce lien pour le voir et le publier : { $link }
+
+    Sinon, ne faites rien : il sera effacé dans 7 jours et rien ne sera publié en votre nom.
+web-held-title = Avez-vous écrit ce message ?
+web-held-intro = Ce courriel est arrivé à votre nom ({ $address }). Il n'a encore été transmis à personne.
+web-held-subject = Sujet : { $subject }
+web-held-button = Oui, c'est moi : publier
+web-held-not-me = Ce n'est pas vous ? Fermez simplement cette page : rien ne sera publié, et le message sera effacé dans 7 jours.
+web-held-others = Autres messages en attente à votre nom :
+web-held-posted = C'est publié : vos voisins de { $area } vont recevoir votre message.
+web-held-already = Ce message a déjà été publié.
+web-held-not-subscribed = Cette adresse ne suit plus aucun quartier : le message n'a pas été publié. Réinscrivez-vous depuis votre groupe de quartier avec /courriel.

@@ -52,6 +52,7 @@ impl Core {
                 msg.reply_to = old.reply_to;
                 msg.reply_token = old.reply_token;
                 msg.subject = old.subject;
+                msg.from_name = old.from_name;
                 if deliveries::rewrite_pending(&mut tx, c.id, &msg).await? {
                     continue;
                 }

@@ -234,6 +234,7 @@ impl Core {
                 .relay_text(m.channel, &m.sender_name, &m.text, s.lang)
                 .in_lang(s.lang);
             msg.reply_token = Some(self.links.signer.sign_short(&format!("r{}", who.message_id)));
+            msg.from_name = Some(m.sender_name.clone());
             msg.subject = Some(self.texts.get(
                 s.lang,
                 "email-relay-subject",

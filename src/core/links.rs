@@ -39,6 +39,9 @@ impl Rhythm {
 /// How long a confirmation link stays valid.
 const CONFIRM_VALID_SECS: i64 = 7 * 24 * 3600;
 
+/// How long a held mail waits for its owner (and its link stays valid).
+pub const HELD_VALID_SECS: i64 = 7 * 24 * 3600;
+
 /// The daemon's public address and the key that signs its links.
 #[derive(Debug, Clone)]
 pub struct Links {
@@ -138,6 +141,24 @@ impl Links {
         })
     }
 
+    /// The "was this you?" link of held mail `id`, issued at `issued` (seconds).
+    pub fn held_url(&self, id: i64, issued: i64) -> String {
+        format!(
+            "{}/email/held?t={}",
+            self.public_url,
+            self.signer.sign(&format!("h|{id}|{issued}"))
+        )
+    }
+
+    /// The held mail behind a "was this you?" token, if it is genuine and fresh (as long as a
+    /// held mail is kept: `HELD_VALID_SECS`).
+    pub fn read_held(&self, token: &str, now: i64) -> Option<i64> {
+        let payload = self.signer.verify(token)?;
+        let (id, issued) = payload.strip_prefix("h|")?.split_once('|')?;
+        let issued: i64 = issued.parse().ok()?;
+        (now - issued <= HELD_VALID_SECS && issued <= now + 300).then_some(id.parse().ok()?)
+    }
+
     /// The subscription behind an unsubscribe token.
     pub fn read_unsubscribe(&self, token: &str) -> Option<i64> {
         self.signer.verify(token)?.strip_prefix("u|")?.parse().ok()
@@ -185,6 +206,24 @@ mod tests {
             None,
             "an unsubscribe token confirms nothing"
         );
+    }
+
+    #[test]
+    fn held_mail_links_name_the_mail_and_expire() {
+        let l = links();
+        let url = l.held_url(12, 1_000_000);
+        let token = url.split("t=").nth(1).unwrap();
+        assert!(url.starts_with("https://v.example/email/held?t="), "{url}");
+        assert_eq!(l.read_held(token, 1_000_100), Some(12));
+        assert_eq!(l.read_held(token, 1_000_000 + HELD_VALID_SECS + 1), None);
+        assert_eq!(l.read_held(token, 999_000), None, "issued in the future");
+        let other = Links {
+            signer: Signer::new(b"other"),
+            ..l.clone()
+        };
+        assert_eq!(other.read_held(token, 1_000_100), None);
+        let unsub = l.unsubscribe_url(12);
+        assert_eq!(l.read_held(unsub.split("t=").nth(1).unwrap(), 1_000_100), None);
     }
 
     #[test]

@@ -4,18 +4,22 @@
 //! relayed message (through the bot's plus-address) reaches the message's author; anyone else
 //! gets one polite answer a day on how to subscribe, and never reaches a room. Mail sent by a
 //! machine (vacation replies, lists, anything auto-submitted) is kept aside: answering it
-//! could start a loop between two robots (RFC 3834).
+//! could start a loop between two robots (RFC 3834). A subscriber's mail is relayed only
+//! when the bot's mail server authenticated its sender (`mail_auth`); otherwise it is held
+//! until the address's owner confirms it (`held`).
 
 use chrono::{DateTime, Utc};
-use tracing::info;
+use serde::{Deserialize, Serialize};
+use tracing::{debug, info};
 
 use super::Core;
-use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing, re_subject};
+use super::mail_auth::{Verdict, verdict};
+use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing, SenderCheck, re_subject};
 use crate::i18n::{Arg, Lang};
 use crate::store::{chats, messages, subscriptions};
 
-/// An email as the adapter read it.
-#[derive(Debug, Clone, Default)]
+/// An email as the adapter read it (stored as JSON while it is held).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Mail {
     /// The sender's address, lower-cased.
     pub from: String,
@@ -33,6 +37,9 @@ pub struct Mail {
     /// Why a machine sent it, when its headers say so (`Auto-Submitted: auto-replied`,
     /// `List-Id`, `Precedence: bulk`, `X-Autoreply`…): such mail is neither relayed nor answered.
     pub automatic: Option<String>,
+    /// The values of its `Authentication-Results` headers, top to bottom, as written.
+    #[serde(default)]
+    pub auth_results: Vec<String>,
 }
 
 /// What happened to an email.
@@ -48,30 +55,59 @@ pub enum Received {
     Empty,
     /// Sent by a machine (a vacation reply, a list…): kept aside, neither relayed nor answered.
     Automatic,
+    /// Under a subscriber's address but not authenticated: held until its owner confirms it.
+    Held,
 }
 
 impl Core {
     /// Decides what an email is and does it.
     pub async fn receive_mail(&self, mail: &Mail) -> anyhow::Result<Received> {
+        self.receive_mail_at(mail, Utc::now()).await
+    }
+
+    /// The same at `now` (the day its owner is asked about a held mail).
+    pub async fn receive_mail_at(&self, mail: &Mail, now: DateTime<Utc>) -> anyhow::Result<Received> {
         if let Some(why) = &mail.automatic {
             // Bounces are not here: the adapter hands them to `bounce`.
             info!(from = %mail.from, native_id = %mail.native_id, %why, "automatic mail kept aside: not relayed, not answered");
             return Ok(Received::Automatic);
         }
-        let area = subscriptions::active_area(&self.pool, &mail.from).await?;
-        let Some(area) = area else {
+        let Some((area, lang)) = subscriptions::active_of(&self.pool, &mail.from).await? else {
             info!(from = %mail.from, "mail from someone who is not a subscriber: answered, not relayed");
             self.answer_stranger(mail).await?;
             return Ok(Received::Stranger);
         };
+        if self.answered_message(mail).is_none() && mail.text.trim().is_empty() {
+            return Ok(Received::Empty);
+        }
+        match self.sender_trusted(mail) {
+            Ok(how) => debug!(from = %mail.from, how, "sender trusted"),
+            Err(reason) => return self.hold_mail(mail, &area, lang, &reason, now).await,
+        }
+        self.accept_mail(mail, &area).await
+    }
+
+    /// Whether a subscriber's mail may go out under their name (how), or why not.
+    fn sender_trusted(&self, mail: &Mail) -> Result<&'static str, String> {
+        match (self.mail_trust.check, &self.mail_trust.authserv_id) {
+            (SenderCheck::Off, _) => Ok("sender_check off"),
+            (SenderCheck::ConfirmEveryMail, _) => Err("confirm-every-mail".to_owned()),
+            (SenderCheck::Require, None) => Err("no authserv_id configured".to_owned()),
+            (SenderCheck::Require, Some(id)) => match verdict(&mail.auth_results, id, &mail.from) {
+                Verdict::Pass(how) => Ok(how),
+                Verdict::Fail(why) => Err(why),
+            },
+        }
+    }
+
+    /// A trusted subscriber's mail: an answer to a copy reaches its author, anything else is
+    /// a message of `area`'s list.
+    pub(super) async fn accept_mail(&self, mail: &Mail, area: &str) -> anyhow::Result<Received> {
         if let Some(message) = self.answered_message(mail) {
             self.pass_answer(message, mail).await?;
             return Ok(Received::Answered);
         }
-        if mail.text.trim().is_empty() {
-            return Ok(Received::Empty);
-        }
-        let chat = chats::ensure_list(&self.pool, &area).await?;
+        let chat = chats::ensure_list(&self.pool, area).await?;
         self.ingest(&Inbound {
             channel: ChannelKind::Email,
             chat,
@@ -89,14 +125,23 @@ impl Core {
     }
 
     /// A delivery status notification for `recipient`: a permanent failure (5.x.x) suspends
-    /// the subscription, a temporary one (4.x.x) counts towards suspending it.
+    /// the subscription, a temporary one (4.x.x) counts towards suspending it (once a day at
+    /// most; the count starts again after 30 days without one).
     pub async fn bounce(&self, recipient: &str, status: &str) -> anyhow::Result<()> {
-        info!(%recipient, %status, "bounce");
+        self.bounce_at(recipient, status, Utc::now()).await
+    }
+
+    /// The same at `now`.
+    pub async fn bounce_at(&self, recipient: &str, status: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
         let reason = format!("bounce {status}");
         if status.starts_with('5') {
+            info!(%recipient, %status, "hard bounce: subscription suspended");
             subscriptions::suspend_address(&self.pool, recipient, &reason).await?;
         } else if status.starts_with('4') {
-            subscriptions::soft_bounce(&self.pool, recipient, &reason).await?;
+            match subscriptions::soft_bounce(&self.pool, recipient, &reason, now).await? {
+                Some(n) => info!(%recipient, %status, count = n, "soft bounce counted"),
+                None => info!(%recipient, %status, "soft bounce not counted (one a day, or no active subscription)"),
+            }
         }
         Ok(())
     }
@@ -187,6 +232,7 @@ impl Core {
             .in_lang(lang);
         // As a reply to the author's message: in their chat, or in the thread of their mail.
         msg.reply_to = Some(origin.native_id);
+        msg.from_name = Some(mail.name.clone());
         let to = if origin.channel == ChannelKind::Email {
             origin.author
         } else {

@@ -12,9 +12,11 @@ pub mod commands;
 pub mod edits;
 pub mod expiry;
 pub mod failures;
+pub mod held;
 pub mod ingest;
 pub mod links;
 pub mod mail;
+pub mod mail_auth;
 pub mod model;
 pub mod moderation;
 pub mod onboarding;
@@ -32,7 +34,7 @@ use sqlx::PgPool;
 
 pub use channel::{Admins, Channel, SendError};
 use links::Links;
-use model::{AckPolicy, Address, FailureCause, OutKind, Outgoing, PostLife, TrustPolicy};
+use model::{AckPolicy, Address, FailureCause, MailTrust, OutKind, Outgoing, PostLife, TrustPolicy};
 
 use crate::areas::Areas;
 use crate::i18n::Texts;
@@ -70,6 +72,8 @@ pub struct Core {
     pub trust: TrustPolicy,
     /// Who administers each room, asked of its channel and cached.
     pub admins: Arc<Admins>,
+    /// Which subscribers' emails are trusted (`channels.email.sender_check`, `authserv_id`).
+    pub mail_trust: MailTrust,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -97,6 +101,11 @@ impl Core {
             questions: questions::QuestionPolicy::default(),
             trust: TrustPolicy::default(),
             admins: Arc::default(),
+            // No sender check: tests of the email path that need one set it.
+            mail_trust: MailTrust {
+                check: model::SenderCheck::Off,
+                authserv_id: None,
+            },
         }
     }
 

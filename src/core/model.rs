@@ -276,6 +276,11 @@ pub struct Outgoing {
     /// member who asked to be forgotten.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub forget_after: bool,
+    /// The neighbour whose words these are, for channels that name a sender: an email relaying
+    /// Marie's message comes from the bot's address as "Marie via Voisinage" (the bot's address,
+    /// so that her domain's DMARC policy does not reject it; Reply-To reaches her).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
 }
 
 impl Outgoing {
@@ -294,6 +299,7 @@ impl Outgoing {
             digest: None,
             lang: None,
             forget_after: false,
+            from_name: None,
         }
     }
 
@@ -511,4 +517,37 @@ mod tests {
         assert_eq!(old.op, Op::Send);
         assert_eq!(old.reply_to.as_deref(), Some("3"));
     }
+}
+
+/// Whose email is relayed under a subscriber's name (`channels.email.sender_check`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderCheck {
+    /// Only mail the configured server authenticated (DMARC, or aligned SPF or DKIM); the
+    /// rest is held until its owner confirms it.
+    #[default]
+    Require,
+    /// Every mail is held until its owner confirms it (a server that authenticates nothing).
+    ConfirmEveryMail,
+    /// No check: anyone can write under a subscriber's address.
+    Off,
+}
+
+impl SenderCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderCheck::Require => "require",
+            SenderCheck::ConfirmEveryMail => "confirm-every-mail",
+            SenderCheck::Off => "off",
+        }
+    }
+}
+
+/// How the core tells a subscriber's genuine email from a forged one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailTrust {
+    pub check: SenderCheck,
+    /// The authserv-id the bot's mail server writes in `Authentication-Results`; only its
+    /// headers are read.
+    pub authserv_id: Option<String>,
 }

@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod digests;
 pub mod enums;
 pub mod failures;
+pub mod held_mails;
 pub mod locks;
 pub mod members;
 pub mod messages;

@@ -1,9 +1,11 @@
 //! The `email_subscriptions` table: who follows which area by email, at what rhythm and in
 //! which language; bounces suspend a subscription.
 
+use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool};
 
 use super::Tx;
+use super::enums::SubscriptionStatus;
 use crate::core::links::{Request, Rhythm};
 use crate::i18n::Lang;
 
@@ -14,7 +16,7 @@ pub async fn confirm(pool: &PgPool, r: &Request) -> anyhow::Result<i64> {
         "INSERT INTO email_subscriptions (address, area_slug, member_id, rhythm, lang) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (address) DO UPDATE SET area_slug = $2, member_id = coalesce($3, email_subscriptions.member_id),
            rhythm = $4, lang = $5, status = 'active', confirmed_at = now(), unsubscribed_at = NULL,
-           suspended_reason = NULL, soft_bounces = 0
+           suspended_reason = NULL, soft_bounces = 0, last_soft_bounce_at = NULL
          RETURNING id",
     )
     .bind(&r.address)
@@ -77,6 +79,16 @@ pub async fn active_area(pool: &PgPool, address: &str) -> anyhow::Result<Option<
     )
 }
 
+/// The area and language of an address's active subscription, if any.
+pub async fn active_of(pool: &PgPool, address: &str) -> anyhow::Result<Option<(String, Lang)>> {
+    Ok(
+        sqlx::query_as("SELECT area_slug, lang FROM email_subscriptions WHERE address = $1 AND status = 'active'")
+            .bind(address.to_lowercase())
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
 /// The name of the area subscription `id` follows (for the footer of what it receives).
 pub async fn area_name(pool: &PgPool, id: i64) -> anyhow::Result<String> {
     Ok(sqlx::query_scalar(
@@ -119,18 +131,52 @@ pub async fn suspend_address(pool: &PgPool, address: &str, reason: &str) -> anyh
     .await
 }
 
-/// Counts a soft bounce for `address`; the third in a row suspends it.
-pub async fn soft_bounce(pool: &PgPool, address: &str, reason: &str) -> anyhow::Result<()> {
-    bounce(
-        pool,
-        "UPDATE email_subscriptions SET soft_bounces = soft_bounces + 1,
-           status = CASE WHEN soft_bounces + 1 >= 3 THEN 'suspended' ELSE status END,
-           suspended_reason = CASE WHEN soft_bounces + 1 >= 3 THEN $2 ELSE suspended_reason END
-         WHERE address = $1 AND status = 'active'",
-        address,
-        reason,
+/// Soft bounces this many days apart start counting again from one.
+pub const SOFT_BOUNCE_RESET_DAYS: i32 = 30;
+/// The soft bounce that suspends a subscription.
+pub const SOFT_BOUNCES_TO_SUSPEND: i32 = 3;
+
+/// Counts a soft bounce for `address` at `now`: at most one a day (a later one the same day is
+/// not counted), starting again from one after 30 days without any; the third suspends the
+/// subscription. Returns the count when this one was counted.
+pub async fn soft_bounce(
+    pool: &PgPool,
+    address: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<i32>> {
+    Ok(sqlx::query_scalar(
+        "WITH s AS (
+           SELECT id, CASE WHEN last_soft_bounce_at IS NULL
+                             OR last_soft_bounce_at < $3 - make_interval(days => $4) THEN 1
+                           ELSE soft_bounces + 1 END AS n
+           FROM email_subscriptions
+           WHERE address = $1 AND status = 'active'
+             AND (last_soft_bounce_at IS NULL OR last_soft_bounce_at <= $3 - interval '1 day')
+           FOR UPDATE)
+         UPDATE email_subscriptions e SET soft_bounces = s.n, last_soft_bounce_at = $3,
+           status = CASE WHEN s.n >= $5 THEN 'suspended' ELSE e.status END,
+           suspended_reason = CASE WHEN s.n >= $5 THEN $2 ELSE e.suspended_reason END
+         FROM s WHERE e.id = s.id
+         RETURNING s.n",
     )
-    .await
+    .bind(address.to_lowercase())
+    .bind(reason)
+    .bind(now)
+    .bind(SOFT_BOUNCE_RESET_DAYS)
+    .bind(SOFT_BOUNCES_TO_SUSPEND)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The status and soft-bounce count of `address`'s subscription (tests, `voisinage` tools).
+pub async fn bounce_state(pool: &PgPool, address: &str) -> anyhow::Result<Option<(SubscriptionStatus, i32)>> {
+    Ok(
+        sqlx::query_as("SELECT status, soft_bounces FROM email_subscriptions WHERE address = $1")
+            .bind(address.to_lowercase())
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// Runs `update` for a bounce: $1 is the address (as stored: lower-case), $2 the reason.

@@ -233,6 +233,12 @@ impl MailReader {
             .header_values("Content-Language")
             .find_map(|v| v.as_text().map(str::to_owned));
         let automatic = automatic(&mail);
+        // Top to bottom, as written: the core trusts only its mail server's (the topmost).
+        let auth_results = mail
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+            .map(|(_, value)| value.trim().to_owned())
+            .collect();
         core.receive_mail(&Mail {
             from: address,
             name,
@@ -243,6 +249,7 @@ impl MailReader {
             plus_tokens,
             lang_hint,
             automatic,
+            auth_results,
         })
         .await?;
         Ok(())
@@ -306,7 +313,7 @@ fn automatic(mail: &mail_parser::Message<'_>) -> Option<String> {
         }
     }
     if let Some(v) = header("Precedence")
-        && ["bulk", "list", "junk"].contains(&v.as_str())
+        && ["bulk", "list", "junk", "auto_reply"].contains(&v.as_str())
     {
         return Some(format!("Precedence: {v}"));
     }
@@ -336,6 +343,10 @@ fn delivery_status(raw: &[u8]) -> Option<(String, String)> {
         .trim()
         .trim_matches(['<', '>'])
         .to_lowercase();
+    // "delayed" (still trying), "delivered", "relayed", "expanded": not a failure.
+    if !field("action:")?.eq_ignore_ascii_case("failed") {
+        return None;
+    }
     let status = field("status:")?;
     Some((recipient, status.split_whitespace().next()?.to_owned()))
 }
@@ -359,6 +370,7 @@ mod tests {
             Some("Auto-Submitted: auto-replied")
         );
         assert_eq!(why("Precedence: bulk").as_deref(), Some("Precedence: bulk"));
+        assert_eq!(why("Precedence: auto_reply").as_deref(), Some("Precedence: auto_reply"));
         assert_eq!(
             why("List-Id: <voisins.lists.example>").as_deref(),
             Some("List-Id header")
@@ -379,5 +391,10 @@ mod tests {
             Some(("marie@exemple.fr".into(), "5.1.1".into()))
         );
         assert_eq!(delivery_status(b"From: a@b\r\n\r\nStatus: 5.1.1"), None);
+        // "Still trying" is not a bounce.
+        let delayed = dsn
+            .replace("Action: failed", "Action: delayed")
+            .replace("5.1.1", "4.4.7");
+        assert_eq!(delivery_status(delayed.as_bytes()), None);
     }
 }

@@ -209,8 +209,22 @@ impl Email {
         )
         .map_err(|e| SendError::Permanent(format!("cannot lay the email out: {e}")))?;
         let domain = self.from.email.domain().to_owned();
+        // A neighbour's words come from the bot's address under their name ("Marie via
+        // Voisinage"): her own address in From would fail her domain's DMARC here.
+        let from = match &msg.from_name {
+            Some(name) => {
+                let bot = self.from.name.clone().unwrap_or_else(|| "Voisinage".to_owned());
+                let name: String = name.chars().filter(|c| !c.is_control()).collect();
+                let args = [("name", Arg::from(name.trim())), ("bot", Arg::from(bot))];
+                Mailbox::new(
+                    Some(self.texts.get(lang, "email-from-via", &args)),
+                    self.from.email.clone(),
+                )
+            }
+            None => self.from.clone(),
+        };
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(subject)
             .message_id(Some(format!("<voisinage-{delivery_id}@{domain}>")));

@@ -4,6 +4,7 @@
 
 mod receive;
 mod subscribe;
+mod trust;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -120,6 +121,8 @@ pub fn smtp_settings(sink: &Sink) -> EmailSettings {
         imap_password: None,
         imap_mailbox: "INBOX".into(),
         imap_poll_secs: 30,
+        authserv_id: None,
+        sender_check: Default::default(),
     }
 }
 
@@ -136,6 +139,18 @@ pub struct World {
 
 impl World {
     pub async fn new(name: &str) -> World {
+        World::with_trust(
+            name,
+            voisinage::core::model::MailTrust {
+                check: voisinage::core::model::SenderCheck::Off,
+                authserv_id: None,
+            },
+        )
+        .await
+    }
+
+    /// The same with this sender check.
+    pub async fn with_trust(name: &str, trust: voisinage::core::model::MailTrust) -> World {
         let sink = Sink::start(name);
         let db = TestDb::new().await;
         voisinage::store::link_room(&db.pool, ChannelKind::Console, CONSOLE_ROOM, "saint-servan")
@@ -145,6 +160,7 @@ impl World {
         let http = format!("http://{}", listener.local_addr().unwrap());
         let mut core = core(&db.pool);
         Arc::get_mut(&mut core).unwrap().links.public_url = http.clone();
+        Arc::get_mut(&mut core).unwrap().mail_trust = trust;
         let settings = smtp_settings(&sink);
         let email = Email::new(
             &settings,

@@ -11,7 +11,7 @@ use voisinage::config::{EmailSettings, EmailTransport, SmtpSecurity};
 use super::{CONSOLE_ROOM, World};
 use crate::helpers::root;
 
-struct Dovecot {
+pub(super) struct Dovecot {
     dir: String,
     port: u16,
 }
@@ -32,7 +32,7 @@ fn dovecot(args: &[&str]) -> String {
 }
 
 impl Dovecot {
-    fn start() -> Dovecot {
+    pub(super) fn start() -> Dovecot {
         // Under /tmp: Dovecot reads mail as an unprivileged user, who must reach the directory.
         let dir = format!("/tmp/voisinage-imap-{}-{}", std::process::id(), rand_id());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -45,7 +45,7 @@ impl Dovecot {
         Dovecot { dir, port }
     }
 
-    fn deliver(&self, mail: &str) {
+    pub(super) fn deliver(&self, mail: &str) {
         let file = format!("{}/incoming-{}.eml", self.dir, rand_id());
         std::fs::write(&file, mail.replace('\n', "\r\n")).unwrap();
         dovecot(&["deliver", &self.dir, "bot@voisinage.test", &file]);
@@ -72,7 +72,7 @@ fn rand_id() -> u64 {
             % 1000)
 }
 
-fn settings(imap: &Dovecot) -> EmailSettings {
+pub(super) fn settings(imap: &Dovecot) -> EmailSettings {
     EmailSettings {
         enabled: true,
         from: "Voisinage <voisinage@voisinage.test>".into(),
@@ -92,6 +92,8 @@ fn settings(imap: &Dovecot) -> EmailSettings {
         imap_password: Some(SecretString::from("imap-pass".to_owned())),
         imap_mailbox: "INBOX".into(),
         imap_poll_secs: 1,
+        authserv_id: None,
+        sender_check: Default::default(),
     }
 }
 
