@@ -14,8 +14,8 @@ pub mod messages;
 pub mod moderation;
 pub mod partners;
 pub mod posts;
-pub mod questions;
 pub mod privacy;
+pub mod questions;
 pub mod secrets;
 pub mod subscriptions;
 
