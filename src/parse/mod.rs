@@ -201,6 +201,12 @@ impl Parser {
         };
 
         for r in &readings {
+            if r.retracts {
+                posts.clear();
+                pending.clear();
+                last.clear();
+                continue;
+            }
             if r.withdrawn {
                 pending.clear();
                 last.clear();
