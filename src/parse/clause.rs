@@ -179,14 +179,13 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
             let c = &lex.cues[m.entry];
             let misplaced = c.at_start && !at_clause_start(s, m.start, span.start);
             let asks_info = info && c.direction.is_some();
-            let denied = c.direction.is_some()
-                && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end));
+            let denied =
+                c.direction.is_some() && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end));
             // An event by others ("Troc de graines samedi à la médiathèque") offers nothing of
             // the author's own; an association may still ask ("recherche des bénévoles").
             let event_talk = event
                 && c.direction.is_some()
-                && (c.weight < 3
-                    || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
+                && (c.weight < 3 || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
             !(misplaced || asks_info || denied || event_talk)
         })
         .map(|m| CueHit {
@@ -499,9 +498,10 @@ fn kept_items(
         }
         // "Help !" is a cue, not a request for help in general; the words of a cue that
         // implies its thing are that thing ("2 places dans la voiture" is a lift, not a car).
-        if cues.iter().any(|c| {
-            c.start < h.end && h.start < c.end && (entry(&h).generic || lex.cues[c.entry].implies.is_some())
-        }) {
+        if cues
+            .iter()
+            .any(|c| c.start < h.end && h.start < c.end && (entry(&h).generic || lex.cues[c.entry].implies.is_some()))
+        {
             continue;
         }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
@@ -512,7 +512,8 @@ fn kept_items(
         // thing, the rest of the clause is what comes with it.
         if let Some(first) = hits.first() {
             while with_scan < h.start {
-                with_seen |= with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with");
+                with_seen |=
+                    with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with");
                 with_scan += 1;
             }
         }
@@ -578,7 +579,13 @@ fn kept_items(
     if hits.iter().any(|h| !h.in_parens) {
         hits.retain(|h| !h.in_parens);
     }
-    if hits.iter().any(|h| !entry(h).accessory) {
+    // An accessory beside a main thing goes with it, unless the clause is a list of three
+    // things or more separated by commas ("À donner : cintres, housse, portant").
+    let comma_list = hits.len() >= 3
+        && hits
+            .windows(2)
+            .all(|w| (w[0].end..w[1].start).any(|j| s.punct(j) == Some(',')));
+    if !comma_list && hits.iter().any(|h| !entry(h).accessory) {
         hits.retain(|h| !entry(h).accessory);
     }
     if hits.iter().any(|h| !entry(h).generic) {
@@ -621,11 +628,12 @@ fn kept_items(
         .filter(|c| lex.cues[c.entry].direction.is_some() && lex.cues[c.entry].weight >= 3)
         .map(|c| (c.start, c.end))
         .next();
-    if let Some((cs, ce)) = strong
-        && hits.iter().any(|h| h.start >= ce)
+    // A thing inside the cue counts as after it ("l'épicerie cherche des bénévoles").
+    if let Some((cs, _)) = strong
+        && hits.iter().any(|h| h.start >= cs)
         && hits.iter().any(|h| h.end <= cs)
     {
-        hits.retain(|h| h.start >= ce);
+        hits.retain(|h| h.start >= cs);
     }
     let mut out: Vec<ItemHit> = Vec::with_capacity(hits.len());
     for h in hits {

@@ -361,7 +361,11 @@ impl Parser {
                     has_mode: mode.is_some(),
                     borrowed,
                     long: text.len() > 200,
-                    distance: if borrowed { None } else { cue_distance(lex, &r.cues, dir, t.at, s) },
+                    distance: if borrowed {
+                        None
+                    } else {
+                        cue_distance(lex, &r.cues, dir, t.at, s)
+                    },
                     complement_of_noun: t.at != usize::MAX
                         && t.at > 0
                         && matches!(s.key(t.at - 1), "a" | "de" | "d" | "of")
@@ -568,7 +572,7 @@ impl Parser {
             span: (t.start, t.end),
             sureness: 0,
             implied: false,
-                            at: usize::MAX,
+            at: usize::MAX,
             minor: false,
             generic: false,
             dates: None,
@@ -709,14 +713,25 @@ fn cue_distance(lex: &Lexicon, cues: &[clause::CueHit], dir: Direction, at: usiz
     }
     cues.iter()
         .filter(|c| lex.cues[c.entry].direction == Some(dir))
-        .map(|c| if at >= c.end { at - c.end } else { c.start.saturating_sub(at + 1) })
+        .map(|c| {
+            if at >= c.end {
+                at - c.end
+            } else {
+                c.start.saturating_sub(at + 1)
+            }
+        })
         .min()
 }
 
 /// The weight of the cues of a clause that speak for the other direction.
 fn opposing_weight(lex: &Lexicon, cues: &[clause::CueHit], dir: Direction) -> u8 {
     cues.iter()
-        .filter_map(|c| lex.cues[c.entry].direction.filter(|d| *d != dir).map(|_| lex.cues[c.entry].weight))
+        .filter_map(|c| {
+            lex.cues[c.entry]
+                .direction
+                .filter(|d| *d != dir)
+                .map(|_| lex.cues[c.entry].weight)
+        })
         .fold(0u8, u8::saturating_add)
 }
 

@@ -300,7 +300,10 @@ fn who_gives_decides_the_direction() {
     );
     check(
         "Hi, I'm giving away a drill and a ladder, come and get them",
-        &["offer/item/gift/perceuse/bricolage/-", "offer/item/gift/échelle/bricolage/-"],
+        &[
+            "offer/item/gift/perceuse/bricolage/-",
+            "offer/item/gift/échelle/bricolage/-",
+        ],
     );
 }
 
@@ -325,7 +328,10 @@ fn a_head_thing_absorbs_its_accessories() {
         "Vends poussette avec habillage pluie et ombrelle 80€",
         &["offer/item/sale/poussette/enfants/-"],
     );
-    check("Donne table + 6 chaises, à venir chercher", &["offer/item/gift/table/maison/-"]);
+    check(
+        "Donne table + 6 chaises, à venir chercher",
+        &["offer/item/gift/table/maison/-"],
+    );
     check(
         "Donne table, chaises, étagères",
         &[

@@ -72,7 +72,10 @@ fn train2_corpus_meets_the_issue_13_targets() {
         .expect("python3 runs the scorer");
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
-    assert!(out.status.success(), "the parser falls short on train2.jsonl:\n{stdout}");
+    assert!(
+        out.status.success(),
+        "the parser falls short on train2.jsonl:\n{stdout}"
+    );
 }
 
 /// The confidence is calibrated: on dev + train2, the posts at or above
