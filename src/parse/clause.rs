@@ -305,7 +305,14 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
         for (pos, d) in events {
             match d {
                 Some(d) => {
-                    if dir.is_some_and(|x| x != d) && named && pos > start {
+                    // Only where a clause can start: after punctuation, "et", or at a subject
+                    // ("qqn que des plants intéresseraient" is one clause).
+                    let opens = pos == 0
+                        || !s.is_word(pos - 1)
+                        || word_in(s, pos - 1, &lex.separators)
+                        || word_in(s, pos, &lex.pronouns)
+                        || word_in(s, pos - 1, &lex.pronouns);
+                    if opens && dir.is_some_and(|x| x != d) && named && pos > start {
                         split.push(Span {
                             start,
                             end: pos,
@@ -465,8 +472,16 @@ fn kept_items(
     direction: Option<Direction>,
 ) -> Vec<ItemHit> {
     let marks = within(&f.markers, span);
-    if marks.iter().any(|m| lex.markers[m.entry] == Marker::InReturn) {
-        return Vec::new();
+    // "je peux offrir des gâteaux en échange": the clause's things are the counterpart; but
+    // "je cherche un déshumidificateur, en échange je peux…": what follows is.
+    let mut cut = usize::MAX;
+    for m in marks.iter().filter(|m| lex.markers[m.entry] == Marker::InReturn) {
+        let after_comma = m.start > span.start && s.punct(m.start - 1) == Some(',');
+        let named_before = within(&f.items, span).first().is_some_and(|h| h.end <= m.start);
+        if !(after_comma && named_before) {
+            return Vec::new();
+        }
+        cut = cut.min(m.start);
     }
     // What follows "contre" is asked in return.
     let cut = marks
@@ -474,7 +489,8 @@ fn kept_items(
         .filter(|m| lex.markers[m.entry] == Marker::Counterpart)
         .map(|m| m.start)
         .min()
-        .unwrap_or(usize::MAX);
+        .unwrap_or(usize::MAX)
+        .min(cut);
     let entry = |h: &ItemHit| &lex.items[h.entry];
     let mut hits: Vec<ItemHit> = Vec::new();
     let mut complements: Vec<ItemHit> = Vec::new();
