@@ -371,7 +371,8 @@ impl Parser {
                         && matches!(s.key(t.at - 1), "a" | "de" | "d" | "of")
                         && t.at >= 2
                         && s.is_word(t.at - 2)
-                        && !s.is_filler(t.at - 2),
+                        && !s.is_filler(t.at - 2)
+                        && !r.cues.iter().any(|c| c.end + 1 >= t.at && c.end <= t.at),
                 });
                 last.push(posts.len());
                 posts.push(Post {
