@@ -68,6 +68,8 @@ pub struct Reading {
     pub withdrawn: bool,
     pub thanks: bool,
     pub anaphora: bool,
+    /// "non je rigole": what the message said before is taken back.
+    pub retracts: bool,
 }
 
 const MODE_ORDER: [Mode; 4] = [Mode::Swap, Mode::Loan, Mode::Gift, Mode::Sale];
@@ -138,6 +140,31 @@ fn negated(s: &Stream, lex: &Lexicon, i: usize, clause_start: usize) -> bool {
     false
 }
 
+/// "je prête plus mes outils", "je donne pas": a negation right after the cue (spoken French
+/// drops the "ne"). "plus de", "pas cher", "pas mal de" are no negation.
+fn negated_after(s: &Stream, i: usize, clause_end: usize) -> bool {
+    if i >= clause_end || !s.is_word(i) {
+        return false;
+    }
+    let next = if i + 1 < clause_end && s.is_word(i + 1) {
+        s.key(i + 1)
+    } else {
+        ""
+    };
+    match s.key(i) {
+        "pas" => !matches!(next, "cher" | "chere" | "mal" | "trop" | "loin"),
+        "plu" => !matches!(next, "de" | "d" | "que" | "qu" | "tard" | "tot" | "ou"),
+        "jamai" | "not" | "never" => true,
+        _ => false,
+    }
+}
+
+/// Whether the author speaks in the first person up to word `end` of the clause ("j'organise",
+/// "we're giving"): an event by others has no such subject.
+fn first_person(s: &Stream, start: usize, end: usize) -> bool {
+    (start..end).any(|j| s.is_word(j) && matches!(s.key(j), "je" | "j" | "nou" | "i" | "we" | "me" | "m"))
+}
+
 /// Cues of the clause that count: at the start when they must be, not negated.
 fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
     let info = within(&f.markers, span)
@@ -152,8 +179,13 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
             let c = &lex.cues[m.entry];
             let misplaced = c.at_start && !at_clause_start(s, m.start, span.start);
             let asks_info = info && c.direction.is_some();
-            let denied = c.direction.is_some() && negated(s, lex, m.start, span.start);
-            let event_talk = event && c.direction.is_some() && c.weight < 3;
+            let denied =
+                c.direction.is_some() && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end));
+            // An event by others ("Troc de graines samedi à la médiathèque") offers nothing of
+            // the author's own; an association may still ask ("recherche des bénévoles").
+            let event_talk = event
+                && c.direction.is_some()
+                && (c.weight < 3 || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
             !(misplaced || asks_info || denied || event_talk)
         })
         .map(|m| CueHit {
@@ -273,7 +305,14 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
         for (pos, d) in events {
             match d {
                 Some(d) => {
-                    if dir.is_some_and(|x| x != d) && named && pos > start {
+                    // Only where a clause can start: after punctuation, "et", or at a subject
+                    // ("qqn que des plants intéresseraient" is one clause).
+                    let opens = pos == 0
+                        || !s.is_word(pos - 1)
+                        || word_in(s, pos - 1, &lex.separators)
+                        || word_in(s, pos, &lex.pronouns)
+                        || word_in(s, pos - 1, &lex.pronouns);
+                    if opens && dir.is_some_and(|x| x != d) && named && pos > start {
                         split.push(Span {
                             start,
                             end: pos,
@@ -433,8 +472,16 @@ fn kept_items(
     direction: Option<Direction>,
 ) -> Vec<ItemHit> {
     let marks = within(&f.markers, span);
-    if marks.iter().any(|m| lex.markers[m.entry] == Marker::InReturn) {
-        return Vec::new();
+    // "je peux offrir des gâteaux en échange": the clause's things are the counterpart; but
+    // "je cherche un déshumidificateur, en échange je peux…": what follows is.
+    let mut cut = usize::MAX;
+    for m in marks.iter().filter(|m| lex.markers[m.entry] == Marker::InReturn) {
+        let after_comma = m.start > span.start && s.punct(m.start - 1) == Some(',');
+        let named_before = within(&f.items, span).first().is_some_and(|h| h.end <= m.start);
+        if !(after_comma && named_before) {
+            return Vec::new();
+        }
+        cut = cut.min(m.start);
     }
     // What follows "contre" is asked in return.
     let cut = marks
@@ -442,13 +489,16 @@ fn kept_items(
         .filter(|m| lex.markers[m.entry] == Marker::Counterpart)
         .map(|m| m.start)
         .min()
-        .unwrap_or(usize::MAX);
+        .unwrap_or(usize::MAX)
+        .min(cut);
     let entry = |h: &ItemHit| &lex.items[h.entry];
     let mut hits: Vec<ItemHit> = Vec::new();
     let mut complements: Vec<ItemHit> = Vec::new();
     // The end of the last thing dropped as a complement: "pour vos confitures ou conserves"
     // drops both.
     let mut dropped_end: Option<usize> = None;
+    let mut with_scan = span.start;
+    let mut with_seen = false;
     for m in within(&f.items, span).iter().filter(|m| m.start < cut) {
         let h = ItemHit {
             entry: m.entry,
@@ -462,8 +512,29 @@ fn kept_items(
         if price_unit(s, h.start) || offered_after(s, lex, h.end, span.end) {
             continue;
         }
-        // "Help !" is a cue, not a request for help in general.
-        if entry(&h).generic && cues.iter().any(|c| c.start < h.end && h.start < c.end) {
+        // "Help !" is a cue, not a request for help in general; the words of a cue that
+        // implies its thing are that thing ("2 places dans la voiture" is a lift, not a car).
+        if cues
+            .iter()
+            .any(|c| c.start < h.end && h.start < c.end && (entry(&h).generic || lex.cues[c.entry].implies.is_some()))
+        {
+            continue;
+        }
+        // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
+        if included_after(s, h.end, span.end) {
+            continue;
+        }
+        // "nettoyeur haute pression avec la brosse et la rallonge": after "avec" following a
+        // thing, the rest of the clause is what comes with it.
+        if let Some(first) = hits.first() {
+            while with_scan < h.start {
+                with_seen |=
+                    with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with");
+                with_scan += 1;
+            }
+        }
+        if with_seen && entry(&h).kind == Kind::Item {
+            complements.push(h);
             continue;
         }
         let complement = entry(&h).kind == Kind::Item
@@ -485,8 +556,10 @@ fn kept_items(
     // "qui pourrait dépanner une maman avec un lit bébé ?", "je peux dépanner en tondeuse":
     // when every thing of a clause is a complement, the first one is what it is about, unless
     // a thing named before takes its place ("J'ai une plancha, je la prête pour vos barbecues").
+    let implied = cues.iter().any(|c| lex.cues[c.entry].implies.is_some());
     if hits.is_empty()
         && direction.is_some()
+        && !implied
         && let Some(first) = complements.first()
     {
         hits.push(ItemHit {
@@ -522,15 +595,47 @@ fn kept_items(
     if hits.iter().any(|h| !h.in_parens) {
         hits.retain(|h| !h.in_parens);
     }
-    if hits.iter().any(|h| !entry(h).accessory) {
+    // An accessory beside a main thing goes with it, unless the clause is a list of three
+    // things or more separated by commas ("À donner : cintres, housse, portant").
+    let comma_list = hits.len() >= 3
+        && hits
+            .windows(2)
+            .all(|w| (w[0].end..w[1].start).any(|j| s.punct(j) == Some(',')));
+    if !comma_list && hits.iter().any(|h| !entry(h).accessory) {
         hits.retain(|h| !entry(h).accessory);
     }
     if hits.iter().any(|h| !entry(h).generic) {
         hits.retain(|h| !entry(h).generic);
     }
+    // "table de jardin + 4 chaises": a thing that goes with a head named beside it.
+    // Only when it follows its head closely, without a comma ("table, chaises, étagères" is a
+    // list of three things).
+    if hits.iter().any(|h| !entry(h).accessory_of.is_empty()) {
+        let heads: Vec<(&str, usize)> = hits.iter().map(|h| (entry(h).name.as_str(), h.end)).collect();
+        hits.retain(|h| {
+            !entry(h).accessory_of.iter().any(|head| {
+                heads.iter().any(|&(name, end)| {
+                    name == head.as_str()
+                        && end <= h.start
+                        && h.start - end <= 8
+                        && (end..h.start).all(|j| s.punct(j) != Some(','))
+                })
+            })
+        });
+    }
+    // A service absorbs its object ("réparer une machine à laver"), not what a later cue asks
+    // ("amener le frigo chez le réparateur, qqn a un diable ?").
     if let Some(pos) = hits.iter().position(|h| entry(h).absorbs) {
         let keep = hits[pos];
-        hits.retain(|h| h.start <= keep.start || entry(h).kind == Kind::Service && !entry(h).generic);
+        let strong_after = cues
+            .iter()
+            .filter(|c| c.start >= keep.end && lex.cues[c.entry].direction.is_some() && lex.cues[c.entry].weight >= 3)
+            .map(|c| c.start)
+            .next()
+            .unwrap_or(usize::MAX);
+        hits.retain(|h| {
+            h.start <= keep.start || h.start >= strong_after || entry(h).kind == Kind::Service && !entry(h).generic
+        });
     }
     // Things named before a strong cue are context when the cue is followed by things of its
     // own: "je pose du parquet, qqn aurait une scie ?".
@@ -539,11 +644,12 @@ fn kept_items(
         .filter(|c| lex.cues[c.entry].direction.is_some() && lex.cues[c.entry].weight >= 3)
         .map(|c| (c.start, c.end))
         .next();
-    if let Some((cs, ce)) = strong
-        && hits.iter().any(|h| h.start >= ce)
+    // A thing inside the cue counts as after it ("l'épicerie cherche des bénévoles").
+    if let Some((cs, _)) = strong
+        && hits.iter().any(|h| h.start >= cs)
         && hits.iter().any(|h| h.end <= cs)
     {
-        hits.retain(|h| h.start >= ce);
+        hits.retain(|h| h.start >= cs);
     }
     let mut out: Vec<ItemHit> = Vec::with_capacity(hits.len());
     for h in hits {
@@ -577,6 +683,15 @@ fn offered_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
         j += 1;
     }
     false
+}
+
+/// Whether "inclus" / "compris" / "fourni" follows the thing ending at `end` (a word or two
+/// later): "habillage pluie inclus", "gants et sacs fournis".
+fn included_after(s: &Stream, end: usize, limit: usize) -> bool {
+    (end..limit.min(end + 2)).take_while(|&j| s.is_word(j)).any(|j| {
+        let k = s.key(j);
+        k.starts_with("inclu") || k.starts_with("fourni") || k == "compri" || k == "included" || k == "provided"
+    })
 }
 
 /// Whether word `i` follows a price and an article: "5€ le cageot", "2 euros la botte".
@@ -666,6 +781,7 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
         withdrawn: sentence_withdrawn,
         thanks,
         anaphora: has(Marker::Anaphora),
+        retracts: has(Marker::Retraction),
         cues,
         span,
     }

@@ -45,6 +45,21 @@ pub fn explain(parser: &Parser, input: &ParseInput) -> String {
                 .unwrap_or_else(|| "-".into()),
             p.confidence
         );
+        let sure = if p.confidence >= super::SURE_CONFIDENCE {
+            "sûr / sure"
+        } else {
+            "à confirmer / unsure"
+        };
+        let _ = writeln!(
+            out,
+            "  confiance / confidence {:.2} ({sure}, seuil / threshold {:.2}) = base {:.2}",
+            p.confidence,
+            super::SURE_CONFIDENCE,
+            super::BASE_CONFIDENCE
+        );
+        for f in &p.confidence_why {
+            let _ = writeln!(out, "    {:+.2}  {}", f.delta, f.why);
+        }
         for e in &p.evidence {
             let what = match e.role {
                 Role::Direction => "sens / direction",

@@ -55,6 +55,10 @@ pub struct ItemEntry {
     /// A service whose object follows it ("réparer une machine à laver"): one post, not two.
     #[serde(default)]
     pub absorbs: bool,
+    /// Names of head things this one goes with ("chaise" with "table"): when one of them is
+    /// named in the same clause, this is part of that post, not a post of its own.
+    #[serde(default)]
+    pub accessory_of: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +133,8 @@ struct Markers {
     clause_break: Vec<String>,
     thanks: Vec<String>,
     anaphora: Vec<String>,
+    #[serde(default)]
+    retraction: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +174,8 @@ pub enum Marker {
     Thanks,
     /// "one", "pareil": the thing of the previous post.
     Anaphora,
+    /// "non je rigole", "just kidding": everything said before in the message is taken back.
+    Retraction,
 }
 
 /// The compiled lexicon.
@@ -271,6 +279,16 @@ impl Lexicon {
             }
         }
 
+        for it in &items.item {
+            if let Some(head) = it.accessory_of.iter().find(|h| !by_name.contains_key(h.as_str())) {
+                return Err(LexiconError::Invalid {
+                    file: items_file.to_owned(),
+                    entry: format!("\"{}\"", it.name),
+                    message: format!("accessory_of \"{head}\", which is not an item"),
+                });
+            }
+        }
+
         let mut cue_set = PatternSet::default();
         for (i, c) in grammar.cue.iter().enumerate() {
             let label = format!(
@@ -322,6 +340,7 @@ impl Lexicon {
             (Marker::ClauseBreak, &m.clause_break),
             (Marker::Thanks, &m.thanks),
             (Marker::Anaphora, &m.anaphora),
+            (Marker::Retraction, &m.retraction),
         ] {
             for p in list {
                 let id = markers.len();

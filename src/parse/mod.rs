@@ -24,7 +24,11 @@ use chrono_tz::Tz;
 
 use clause::{Found, ItemHit, Reading};
 use lexicon::{Lexicon, Marker};
-pub use model::{Category, DateRange, Direction, Evidence, Kind, Mode, Post, Price, Role};
+pub use model::{BASE_CONFIDENCE, Category, DateRange, Direction, Evidence, Factor, Kind, Mode, Post, Price, Role};
+
+/// Posts at or above this confidence are sure enough to be announced without asking the
+/// author (measured precision ≥ 0.95 on dev + train2, see `scripts/calibrate.py`).
+pub const SURE_CONFIDENCE: f32 = 0.8;
 use text::Stream;
 pub use when::HolidayZone;
 
@@ -72,6 +76,10 @@ struct Thing {
     span: (usize, usize),
     /// 2: from the lexicon, 1: corrected typo, 0: guessed.
     sureness: u8,
+    /// Its first word in the stream (`usize::MAX` when it was not read in this clause).
+    at: usize,
+    /// Read from a cue that implies it ("2 places dans la voiture": a lift).
+    implied: bool,
     /// An accessory or a detail in parentheses: completes a previous post rather than making one.
     minor: bool,
     /// A broad word ("coup de main") that gives way to a specific thing named nearby.
@@ -201,6 +209,12 @@ impl Parser {
         };
 
         for r in &readings {
+            if r.retracts {
+                posts.clear();
+                pending.clear();
+                last.clear();
+                continue;
+            }
             if r.withdrawn {
                 pending.clear();
                 last.clear();
@@ -267,6 +281,8 @@ impl Parser {
                             category: posts[i].category,
                             span: (0, 0),
                             sureness: 2,
+                            implied: false,
+                            at: usize::MAX,
                             minor: false,
                             generic: false,
                             dates: None,
@@ -336,7 +352,28 @@ impl Parser {
                 }
                 let lo = evidence.iter().map(|e| e.span.start).min().unwrap_or(0);
                 let hi = evidence.iter().map(|e| e.span.end).max().unwrap_or(0);
-                let confidence = confidence(r.strength, t.sureness, mode.is_some(), borrowed);
+                let why = confidence_factors(&Weighed {
+                    strength: r.strength,
+                    against: opposing_weight(lex, &r.cues, dir),
+                    sureness: t.sureness,
+                    implied: t.implied,
+                    generic: t.generic,
+                    has_mode: mode.is_some(),
+                    borrowed,
+                    long: text.len() > 200,
+                    distance: if borrowed {
+                        None
+                    } else {
+                        cue_distance(lex, &r.cues, dir, t.at, s)
+                    },
+                    complement_of_noun: t.at != usize::MAX
+                        && t.at > 0
+                        && matches!(s.key(t.at - 1), "a" | "de" | "d" | "of")
+                        && t.at >= 2
+                        && s.is_word(t.at - 2)
+                        && !s.is_filler(t.at - 2)
+                        && !r.cues.iter().any(|c| c.end + 1 >= t.at && c.end <= t.at),
+                });
                 last.push(posts.len());
                 posts.push(Post {
                     direction: dir,
@@ -346,9 +383,10 @@ impl Parser {
                     category: t.category,
                     when: dates.map(|d| d.0),
                     price: r.price.map(|p| p.2),
-                    confidence,
+                    confidence: 0.0,
                     span: lo..hi,
                     evidence,
+                    confidence_why: why,
                 });
             }
         }
@@ -367,7 +405,19 @@ impl Parser {
                 }
             }
         }
-        merge_repeats(posts)
+        let mut posts = merge_repeats(posts);
+        // A long list is read less surely than one thing ("À donner : cintres, housse, portant").
+        let many = posts.len() >= 2;
+        for p in posts.iter_mut() {
+            if many {
+                p.confidence_why.push(Factor {
+                    why: "one of several posts in the message",
+                    delta: -0.06,
+                });
+            }
+            p.confidence = combine(&p.confidence_why);
+        }
+        posts
     }
 
     /// A clause that names nothing new completes the previous posts: their mode and price
@@ -442,6 +492,8 @@ impl Parser {
             category: e.category,
             span: (s.toks[h.start].start, s.toks[h.end - 1].end),
             sureness: if corrected { 1 } else { 2 },
+            implied: false,
+            at: h.start,
             minor: e.accessory || h.in_parens || h.restored,
             generic: e.generic || h.restored,
             dates,
@@ -459,6 +511,8 @@ impl Parser {
                 category: e.category,
                 span: (s.toks[c.start].start, s.toks[c.end - 1].end),
                 sureness: 1,
+                implied: true,
+                at: usize::MAX,
                 minor: false,
                 generic: false,
                 dates: None,
@@ -518,6 +572,8 @@ impl Parser {
             category: model::Category::Autre,
             span: (t.start, t.end),
             sureness: 0,
+            implied: false,
+            at: usize::MAX,
             minor: false,
             generic: false,
             dates: None,
@@ -560,7 +616,9 @@ fn merge_repeats(posts: Vec<Post>) -> Vec<Post> {
                 o.when = o.when.or(p.when);
                 o.mode = o.mode.or(p.mode);
                 o.price = o.price.or(p.price);
-                o.confidence = o.confidence.max(p.confidence);
+                if combine(&p.confidence_why) > combine(&o.confidence_why) {
+                    o.confidence_why = p.confidence_why;
+                }
                 o.evidence.extend(p.evidence);
             }
             None => out.push(p),
@@ -574,20 +632,108 @@ fn found_cue_word(lex: &Lexicon, key: &str) -> bool {
     lex.normalizer.known.contains(key) && !lex.by_name.contains_key(key) && lex.cue_set.words().any(|w| w == key)
 }
 
-fn confidence(strength: u8, sureness: u8, has_mode: bool, borrowed: bool) -> f32 {
-    let mut c = 0.35 + 0.1 * f32::from(strength.min(4));
-    c += match sureness {
-        2 => 0.2,
-        1 => 0.1,
-        _ => -0.15,
-    };
-    if has_mode {
-        c += 0.05;
+/// What the confidence of one post weighs.
+struct Weighed {
+    /// The weight of the cue that decided the direction (1 weak … 5 unmistakable).
+    strength: u8,
+    /// The weight of the clause's cues for the other direction.
+    against: u8,
+    /// 2: the thing is in the lexicon, 1: a corrected typo or a quoted thing, 0: guessed.
+    sureness: u8,
+    implied: bool,
+    /// A broad word, or a complement taken as the thing because nothing else was named.
+    generic: bool,
+    has_mode: bool,
+    /// The thing was named in another clause.
+    borrowed: bool,
+    /// A long message (over 200 bytes): more context to misread.
+    long: bool,
+    /// Words between the deciding cue and the thing, when both are in the clause.
+    distance: Option<usize>,
+    /// Right after "à" / "de" and a noun ("boîtes à œufs"): maybe a detail of an unknown thing.
+    complement_of_noun: bool,
+}
+
+/// The evidence for and against one post, each with how much it moves the confidence. The
+/// deltas were set by measuring precision per confidence bucket on dev.jsonl, holdout.jsonl
+/// and train2-learn.jsonl (`scripts/calibrate.py`), so that posts at or above
+/// [`SURE_CONFIDENCE`] are right at least 95 times in 100.
+fn confidence_factors(w: &Weighed) -> Vec<Factor> {
+    let mut out = Vec::with_capacity(8);
+    let mut add = |why: &'static str, delta: f32| out.push(Factor { why, delta });
+    match w.strength {
+        5.. => add("construction cue (question or search that offers)", 0.0),
+        4 => add("strong direction cue", 0.08),
+        3 => add("direction cue", 0.15),
+        2 => add("weak direction cue", 0.0),
+        _ => add("only weak cues adding up", -0.1),
     }
-    if borrowed {
-        c -= 0.05;
+    if w.against > 0 {
+        add("cues for the other direction in the clause", -0.05);
     }
-    c.clamp(0.05, 0.99)
+    match (w.sureness, w.implied) {
+        (_, true) => add("thing implied by the cue", 0.05),
+        (2, _) => add("thing from the lexicon", 0.15),
+        (1, _) => add("thing from a corrected typo or the quoted message", -0.2),
+        _ => add("thing guessed (not in the lexicon)", -0.4),
+    }
+    if w.generic {
+        add("broad word or complement taken as the thing", -0.25);
+    }
+    if w.borrowed {
+        add("thing named in another clause", -0.15);
+    }
+    if w.has_mode {
+        add("mode stated", 0.1);
+    }
+    match w.distance {
+        Some(0..=2) => add("thing right beside the cue", 0.05),
+        Some(7..) => add("thing far from the cue", -0.1),
+        _ => {}
+    }
+    if w.complement_of_noun {
+        add("thing after 'à'/'de' and another word", -0.15);
+    }
+    if w.long {
+        add("long message", -0.05);
+    }
+    out
+}
+
+/// The confidence from its factors.
+fn combine(why: &[Factor]) -> f32 {
+    // Hundredths, so that a sum like 0.7999999 meets the 0.8 it stands for.
+    let c = BASE_CONFIDENCE + why.iter().map(|f| f.delta).sum::<f32>();
+    ((c * 100.0).round() / 100.0).clamp(0.05, 0.99)
+}
+
+/// Words between the closest cue of direction `dir` and the thing starting at word `at`.
+fn cue_distance(lex: &Lexicon, cues: &[clause::CueHit], dir: Direction, at: usize, s: &Stream) -> Option<usize> {
+    if at >= s.len() {
+        return None;
+    }
+    cues.iter()
+        .filter(|c| lex.cues[c.entry].direction == Some(dir))
+        .map(|c| {
+            if at >= c.end {
+                at - c.end
+            } else {
+                c.start.saturating_sub(at + 1)
+            }
+        })
+        .min()
+}
+
+/// The weight of the cues of a clause that speak for the other direction.
+fn opposing_weight(lex: &Lexicon, cues: &[clause::CueHit], dir: Direction) -> u8 {
+    cues.iter()
+        .filter_map(|c| {
+            lex.cues[c.entry]
+                .direction
+                .filter(|d| *d != dir)
+                .map(|_| lex.cues[c.entry].weight)
+        })
+        .fold(0u8, u8::saturating_add)
 }
 
 /// The part of `text` read for posts: all of it up to `max_chars` characters, else its first

@@ -185,4 +185,18 @@ pub struct Post {
     /// Which words decided what (not serialised by `voisinage parse`).
     #[serde(skip)]
     pub evidence: Vec<Evidence>,
+    /// What raised or lowered the confidence, from a base of [`BASE_CONFIDENCE`] (for
+    /// `voisinage parse --explain`).
+    #[serde(skip)]
+    pub confidence_why: Vec<Factor>,
+}
+
+/// The confidence every post starts from before its evidence is weighed.
+pub const BASE_CONFIDENCE: f32 = 0.5;
+
+/// One piece of evidence weighed by the confidence: what it is and how much it moved it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Factor {
+    pub why: &'static str,
+    pub delta: f32,
 }

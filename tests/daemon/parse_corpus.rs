@@ -53,3 +53,55 @@ fn independent_holdout_does_not_regress() {
         "the parser regressed on the held-out set:\n{stdout}"
     );
 }
+
+/// Issue 13's target on ../shared/corpus/train2.jsonl (450 messages in many voices, including
+/// the blind third set aside by scripts/split-train2.py): post_f1 ≥ 0.93, silence ≥ 0.95,
+/// exact ≥ 0.80.
+#[test]
+#[ignore = "issue 13's train2 target is not met yet (post_f1 0.87, silence 0.95, exact 0.74); run with --ignored"]
+fn train2_corpus_meets_the_issue_13_targets() {
+    let dir = corpus_dir();
+    let bin = env!("CARGO_BIN_EXE_voisinage");
+    let out = Command::new("python3")
+        .arg(dir.join("score.py"))
+        .arg(dir.join("train2.jsonl"))
+        .arg("--run")
+        .arg(format!("'{bin}' parse"))
+        .args(["--min-f1", "0.93", "--min-silence", "0.95", "--min-exact", "0.80"])
+        .output()
+        .expect("python3 runs the scorer");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the parser falls short on train2.jsonl:\n{stdout}"
+    );
+}
+
+/// The confidence is calibrated: on dev + train2, the posts at or above
+/// `parse::SURE_CONFIDENCE` (announced without asking the author) are right at least 95 times
+/// in 100, "right" as the corpus scorer pairs posts (scripts/calibrate.py imports its `align`).
+#[test]
+fn sure_posts_are_right_at_least_95_times_in_100() {
+    let dir = corpus_dir();
+    let bin = env!("CARGO_BIN_EXE_voisinage");
+    let out = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/calibrate.py"))
+        .arg(dir.join("dev.jsonl"))
+        .arg(dir.join("train2.jsonl"))
+        .arg("--run")
+        .arg(format!("'{bin}' parse"))
+        .arg("--scorer-dir")
+        .arg(&dir)
+        .args(["--sure", &voisinage::parse::SURE_CONFIDENCE.to_string()])
+        .args(["--min-precision", "0.95"])
+        .output()
+        .expect("python3 runs scripts/calibrate.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "sure posts are not precise enough:\n{stdout}\n{stderr}"
+    );
+}
