@@ -26,7 +26,7 @@ use crate::store::questions::{self, Answer};
 use crate::store::{Tx, members};
 
 /// `parser.sure_threshold` when the settings do not say.
-pub const DEFAULT_SURE_THRESHOLD: f32 = 0.6;
+pub const DEFAULT_SURE_THRESHOLD: f32 = crate::parse::SURE_CONFIDENCE;
 /// `questions.expire_hours` when the settings do not say.
 pub const DEFAULT_QUESTION_HOURS: u32 = 48;
 
@@ -155,6 +155,7 @@ fn post_of(r: &OfMessage) -> Post {
         confidence: r.confidence,
         span: 0..0,
         evidence: Vec::new(),
+        confidence_why: Vec::new(),
     }
 }
 
@@ -564,6 +565,7 @@ impl Core {
                     confidence: 1.0,
                     span: 0..a.body.len(),
                     evidence: Vec::new(),
+                    confidence_why: Vec::new(),
                 }
             })
             .collect()
