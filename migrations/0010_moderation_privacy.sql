@@ -1,9 +1,11 @@
 -- Area moderators, erasure and export (issue 14).
 
+-- Keeps 0009's reasons (rejected, unanswered, corrected).
 -- A post can be closed by a moderator (/supprimer) or by its author's erasure (/oublier).
 ALTER TABLE posts DROP CONSTRAINT posts_closed_reason_check;
 ALTER TABLE posts ADD CONSTRAINT posts_closed_reason_check
-    CHECK (closed_reason IN ('done', 'expired', 'deleted', 'moderated', 'erased'));
+    CHECK (closed_reason IN ('done', 'expired', 'deleted', 'rejected', 'unanswered', 'corrected',
+                             'moderated', 'erased'));
 
 -- A member banned from an area: nothing they say there (on any of their identities) is read,
 -- relayed or answered until a moderator lifts the ban.
