@@ -386,6 +386,8 @@ failure-notice-subject = Your message could not be passed on everywhere
 # on purpose).
 email-confirm-sent-public = 📧 Noted: a confirmation email is on its way to the address you gave. Follow its link to receive { $area }'s posts { $rhythm }. To keep your address from the whole group, send /courriel to the bot in a private chat instead.
 email-confirm-already-public = 📧 A confirmation was already sent to that address today at { $time }: please look in your spam folder too. To keep your address from the whole group, write to the bot in a private chat instead.
+email-answered-privately = 📧 I answered you in a private message, so that your address does not stay in front of the whole group.
+private-chat-link = Private chat with the bot: { $link }
 ## Questions when the bot is unsure, and corrections (issue 13)
 
 reading =

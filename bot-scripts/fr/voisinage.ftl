@@ -408,6 +408,8 @@ failure-notice-subject = Votre message n'a pas pu être transmis partout
 # figure pas exprès).
 email-confirm-sent-public = 📧 C'est noté : un courriel de confirmation part vers l'adresse indiquée. Suivez le lien qu'il contient pour recevoir les annonces de { $area }, { $rhythm }. Pour ne pas montrer votre adresse à tout le groupe, écrivez plutôt /courriel au bot en message privé.
 email-confirm-already-public = 📧 Une confirmation a déjà été envoyée à cette adresse aujourd'hui à { $time } : regardez aussi vos indésirables. Pour ne pas montrer votre adresse à tout le groupe, écrivez plutôt au bot en message privé.
+email-answered-privately = 📧 Je vous ai répondu en message privé, pour que votre adresse ne reste pas sous les yeux de tout le groupe.
+private-chat-link = Message privé au bot : { $link }
 ## Questions quand le bot n'est pas sûr, et corrections (issue 13)
 
 # Une lecture : « une offre de perceuse ». $direction : offer ou request.

@@ -58,6 +58,12 @@ pub trait Channel: Send + Sync {
         )))
     }
 
+    /// A link that opens a private chat with the bot (t.me/…, matrix.to/…), for answers that
+    /// invite a member there; None where the channel has none or does not know it yet.
+    fn private_link(&self) -> Option<String> {
+        None
+    }
+
     /// The accounts that moderate `chat` on this channel: a Telegram group's administrators,
     /// the users of a Matrix room with power level 50 or more. Channels without rooms: none.
     async fn moderators(&self, chat: &str) -> Result<Vec<String>, SendError> {
@@ -120,6 +126,11 @@ impl Admins {
     /// questions only).
     fn channel(&self, kind: ChannelKind) -> Option<Arc<dyn Channel>> {
         self.channels.read().expect("admins registry").get(&kind).cloned()
+    }
+
+    /// The link to a private chat with the bot on `kind`, if its channel has one.
+    pub fn private_link(&self, kind: ChannelKind) -> Option<String> {
+        self.channel(kind).and_then(|c| c.private_link())
     }
 
     /// The moderators of `chat` on `kind` (cached for the TTL; none when the channel is not

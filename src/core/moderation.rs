@@ -119,6 +119,20 @@ pub(super) fn removal(channel: ChannelKind, chat: &str, native: &str, key: Strin
 }
 
 /// Whether a message said in chat kind `kind` on `channel` can be deleted there by the bot.
+/// Deletes the command `who` said in a room (a report, an address), where the channel can.
+pub(super) fn remove_command(who: &Asker<'_>, queue: &mut Vec<NewDelivery>) {
+    let m = who.m;
+    if !m.direct && deletable(m.channel, Some("room")) {
+        queue.push(removal(
+            m.channel,
+            &m.chat,
+            &m.native_id,
+            format!("remove:{}", who.message_id),
+            who.message_id,
+        ));
+    }
+}
+
 pub(super) fn deletable(channel: ChannelKind, kind: Option<&str>) -> bool {
     channel != ChannelKind::Email && matches!(kind, Some("room" | "group"))
 }
@@ -354,15 +368,7 @@ async fn moderator_addresses(core: &Core, tx: &mut Tx<'_>, area: &str) -> anyhow
 /// the message), the reporter is thanked privately, and the command leaves the room.
 async fn report(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, queue: &mut Vec<NewDelivery>) -> anyhow::Result<()> {
     let (t, m) = (core.texts, who.m);
-    if !m.direct && deletable(m.channel, Some("room")) {
-        queue.push(removal(
-            m.channel,
-            &m.chat,
-            &m.native_id,
-            format!("remove:{}", who.message_id),
-            who.message_id,
-        ));
-    }
+    remove_command(who, queue);
     let target = replied(tx, who).await?;
     let text = match target.as_ref().map(|t| (t, t.area_slug.clone())) {
         None => t.get(who.lang, "report-reply-needed", &[]),

@@ -9,9 +9,10 @@ use super::Core;
 use super::commands::Asker;
 use super::links::{Request, Rhythm};
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
+use super::moderation::{answer_at, remove_command};
 use crate::i18n::{Arg, Lang};
-use crate::store::Tx;
 use crate::store::deliveries::{self, NewDelivery};
+use crate::store::{Tx, chats};
 
 /// A plausible email address, lower-cased: one @, a dotted domain, no spaces or brackets.
 pub fn normalize_address(s: &str) -> Option<String> {
@@ -61,7 +62,7 @@ pub async fn request(
     area: Option<&str>,
     queue: &mut Vec<NewDelivery>,
 ) -> anyhow::Result<String> {
-    let (t, lang, member) = (core.texts, who.lang, who.member);
+    let (t, lang) = (core.texts, who.lang);
     let mut words = args.split_whitespace();
     let (Some(address), rhythm) = (words.next().and_then(normalize_address), words.next()) else {
         return Ok(t.get(lang, "email-usage", &[]));
@@ -74,13 +75,63 @@ pub async fn request(
     let Some(area) = area else {
         return Ok(t.get(lang, "ask-postcode", &[]));
     };
-    // Said in a Telegram group or a Matrix room, the answer is read by everyone there: it does
-    // not repeat the address, and suggests a private chat with the bot instead. (The console
-    // of `voisinage try` has one reader; by email, the answer goes to the sender alone.)
+    // Said in a Telegram group or a Matrix room, the answer is read by everyone there: the bot
+    // removes the command (which shows the address) where it may, answers in the member's
+    // private chat when it has one, and otherwise answers without the address and points to a
+    // private chat. (The console of `voisinage try` has one reader; by email, the answer goes
+    // to the sender alone.)
     let public = !who.m.direct && matches!(who.m.channel, ChannelKind::Telegram | ChannelKind::Matrix);
-    if let Some(at) = deliveries::queued_at(tx, &confirmation_key(&address, area, rhythm)).await? {
+    let private = if public {
+        remove_command(who, queue);
+        chats::direct_chat_of(&mut **tx, who.m.channel, &who.m.sender).await?
+    } else {
+        None
+    };
+    let answer = confirm_or_say_sent(
+        core,
+        tx,
+        who,
+        &address,
+        area,
+        rhythm,
+        public && private.is_none(),
+        queue,
+    )
+    .await?;
+    let Some(target) = private else {
+        return Ok(match core.admins.private_link(who.m.channel).filter(|_| public) {
+            Some(link) => format!(
+                "{answer}\n{}",
+                t.get(lang, "private-chat-link", &[("link", Arg::from(link))])
+            ),
+            None => answer,
+        });
+    };
+    let to = Address {
+        channel: who.m.channel,
+        target,
+    };
+    queue.push(answer_at(who, to, answer, "private-answer"));
+    Ok(t.get(lang, "email-answered-privately", &[]))
+}
+
+/// Queues the confirmation of a `/courriel` request (once a day for the same request) and
+/// says so; `public` answers name no address.
+#[allow(clippy::too_many_arguments)]
+async fn confirm_or_say_sent(
+    core: &Core,
+    tx: &mut Tx<'_>,
+    who: &Asker<'_>,
+    address: &str,
+    area: &str,
+    rhythm: Rhythm,
+    public: bool,
+    queue: &mut Vec<NewDelivery>,
+) -> anyhow::Result<String> {
+    let (t, lang) = (core.texts, who.lang);
+    if let Some(at) = deliveries::queued_at(tx, &confirmation_key(address, area, rhythm)).await? {
         let time = at.with_timezone(&core.areas.timezone(area)).format("%H:%M").to_string();
-        let args = [("address", Arg::from(address.as_str())), ("time", Arg::from(time))];
+        let args = [("address", Arg::from(address)), ("time", Arg::from(time))];
         let id = if public {
             "email-confirm-already-public"
         } else {
@@ -88,7 +139,7 @@ pub async fn request(
         };
         return Ok(t.get(lang, id, &args));
     }
-    queue.push(confirmation(core, tx, &address, area, rhythm, Some(member), lang).await?);
+    queue.push(confirmation(core, tx, address, area, rhythm, Some(who.member), lang).await?);
     let name = core
         .areas
         .get(area)
@@ -102,7 +153,7 @@ pub async fn request(
             "email-confirm-sent"
         },
         &[
-            ("address", Arg::from(address.as_str())),
+            ("address", Arg::from(address)),
             ("area", Arg::from(name.as_str())),
             ("rhythm", Arg::from(rhythm_word(core, lang, rhythm))),
         ],

@@ -96,6 +96,10 @@ impl Channel for Matrix {
         ChannelKind::Matrix
     }
 
+    fn private_link(&self) -> Option<String> {
+        Some(format!("https://matrix.to/#/{}", self.user_id()))
+    }
+
     async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
         let room = room_of(target)?;
         let txn = format!("voisinage-{delivery_id}");

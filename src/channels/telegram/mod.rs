@@ -94,6 +94,11 @@ impl Telegram {
         Ok(self.me.get_or_init(|| id))
     }
 
+    /// Who the bot is, when getMe already answered.
+    pub fn known_identity(&self) -> Option<&BotIdentity> {
+        self.me.get()
+    }
+
     /// Whether updates come by webhook.
     pub fn uses_webhook(&self) -> bool {
         self.settings.mode == TelegramMode::Webhook

@@ -184,6 +184,12 @@ impl Channel for Telegram {
         ChannelKind::Telegram
     }
 
+    fn private_link(&self) -> Option<String> {
+        self.known_identity()
+            .filter(|me| !me.username.is_empty())
+            .map(|me| format!("https://t.me/{}", me.username))
+    }
+
     async fn send(&self, _delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
         let chat = chat_of(target)?;
         self.reserve(chat).await?;

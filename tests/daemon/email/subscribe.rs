@@ -312,33 +312,83 @@ async fn courriel_in_a_group_does_not_repeat_the_address_to_everyone() {
     voisinage::store::link_room(&w.db.pool, ChannelKind::Telegram, "-1001", "saint-servan")
         .await
         .unwrap();
-    for (id, text) in [("1", "/courriel rose@exemple.fr"), ("2", "/courriel rose@exemple.fr")] {
+    let in_group = |id: &str, text: &str| {
         let mut m = inbound("-1001", id, "Rose", text);
         m.channel = ChannelKind::Telegram;
-        w.core.ingest(&m).await.unwrap();
+        m
+    };
+    for (id, text) in [("1", "/courriel rose@exemple.fr"), ("2", "/courriel rose@exemple.fr")] {
+        w.core.ingest(&in_group(id, text)).await.unwrap();
     }
-    let said: Vec<String> = sqlx::query_scalar(
-        "SELECT payload->>'text' FROM deliveries WHERE channel = 'telegram' AND target = '-1001' ORDER BY id",
+    let said = |target: &'static str| {
+        let pool = w.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT payload->>'text' FROM deliveries
+                 WHERE channel = 'telegram' AND target = $1 AND payload->'op' IS NULL ORDER BY id",
+            )
+            .bind(target)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let in_room = said("-1001").await;
+    assert_eq!(in_room.len(), 2, "{in_room:?}");
+    assert!(in_room.iter().all(|s| !s.contains("rose@")), "{in_room:?}");
+    assert!(
+        in_room[0].contains("vers l'adresse indiquée") && in_room[0].contains("en message privé"),
+        "{in_room:?}"
+    );
+    assert!(
+        in_room[1].contains("déjà été envoyée à cette adresse") && in_room[1].contains("en message privé"),
+        "{in_room:?}"
+    );
+    // The commands, which show the address, are removed from the group (where the bot may).
+    let removed: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->'op'->'remove'->>'native' FROM deliveries
+         WHERE channel = 'telegram' AND target = '-1001' AND payload->'op' IS NOT NULL ORDER BY id",
     )
     .fetch_all(&w.db.pool)
     .await
     .unwrap();
-    assert_eq!(said.len(), 2, "{said:?}");
-    assert!(said.iter().all(|s| !s.contains("rose@")), "{said:?}");
-    assert!(
-        said[0].contains("vers l'adresse indiquée") && said[0].contains("en message privé"),
-        "{said:?}"
-    );
-    assert!(
-        said[1].contains("déjà été envoyée à cette adresse") && said[1].contains("en message privé"),
-        "{said:?}"
-    );
+    assert_eq!(removed, ["1", "2"]);
     // The confirmation itself still goes to the address, once.
-    let confirmations: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE channel = 'email' AND target = 'rose@exemple.fr'")
-            .fetch_one(&w.db.pool)
-            .await
-            .unwrap();
-    assert_eq!(confirmations, 1);
+    let confirmations = |address: &'static str| {
+        let pool = w.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deliveries WHERE channel = 'email' AND target = $1")
+                .bind(address)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(confirmations("rose@exemple.fr").await, 1);
+
+    // Once Rose has a private chat with the bot, the answer (with the address) goes there and
+    // the group only hears that she was answered privately.
+    let mut private = inbound("rose", "3", "Rose", "bonjour");
+    private.channel = ChannelKind::Telegram;
+    private.direct = true;
+    w.core.ingest(&private).await.unwrap();
+    w.core
+        .ingest(&in_group("4", "/courriel rose.b@exemple.fr"))
+        .await
+        .unwrap();
+    let in_room = said("-1001").await;
+    assert_eq!(in_room.len(), 3, "{in_room:?}");
+    assert!(
+        in_room[2].contains("répondu en message privé") && !in_room[2].contains("rose.b@"),
+        "{in_room:?}"
+    );
+    let in_private = said("rose").await;
+    assert!(
+        in_private
+            .last()
+            .is_some_and(|s| s.contains("rose.b@exemple.fr") && s.contains("confirmation")),
+        "{in_private:?}"
+    );
+    assert_eq!(confirmations("rose.b@exemple.fr").await, 1);
     w.finish().await;
 }

@@ -53,6 +53,8 @@ pub struct World {
     pub core: Arc<Core>,
     pub tg: Arc<Telegram>,
     pub console: Arc<Recorder>,
+    /// Confirmation mails and other email the bot sends.
+    pub email: Arc<Recorder>,
     pub outbox: Outbox,
     pub poller: Poller,
 }
@@ -72,7 +74,8 @@ impl World {
         let tg = Telegram::new(&s).unwrap();
         core.admins.register(tg.clone());
         let console = Recorder::new(ChannelKind::Console);
-        let channels: Vec<Arc<dyn Channel>> = vec![tg.clone(), console.clone()];
+        let email = Recorder::new(ChannelKind::Email);
+        let channels: Vec<Arc<dyn Channel>> = vec![tg.clone(), console.clone(), email.clone()];
         let outbox = outbox(&db.pool, channels);
         let poller = Poller::new(tg.clone(), core.clone());
         World {
@@ -81,6 +84,7 @@ impl World {
             core,
             tg,
             console,
+            email,
             outbox,
             poller,
         }

@@ -103,3 +103,43 @@ async fn by_location_and_by_deep_link() {
     );
     w.finish().await;
 }
+
+/// `/courriel` said in the group: the command (which shows the address) is deleted, the group
+/// hears no address but a link to the bot's private chat; once the member has written to the
+/// bot privately, the answer with the address goes there.
+#[tokio::test]
+async fn courriel_in_the_group_is_deleted_and_answered_privately() {
+    use super::{GROUP, PAUL};
+    let mut w = World::new().await.linked().await;
+    let (_, said) = w.fake.user_message(GROUP, PAUL, "Paul", "/courriel paul@exemple.fr");
+    w.poll().await;
+    w.drain().await;
+    assert!(
+        w.fake.deleted_ids(GROUP).contains(&said),
+        "the command leaves the group"
+    );
+    let answer = w.bot_texts(GROUP).pop().unwrap();
+    assert!(!answer.contains("paul@"), "{answer}");
+    assert!(answer.contains("https://t.me/VoisinageTestBot"), "{answer}");
+
+    w.fake.add_chat(PAUL, "private", "Paul");
+    w.fake.user_message(PAUL, PAUL, "Paul", "bonjour");
+    w.poll().await;
+    w.drain().await;
+    let (_, said) = w.fake.user_message(GROUP, PAUL, "Paul", "/courriel paul@exemple.fr");
+    w.poll().await;
+    w.drain().await;
+    assert!(w.fake.deleted_ids(GROUP).contains(&said));
+    let answer = w.bot_texts(GROUP).pop().unwrap();
+    assert!(answer.contains("répondu en message privé"), "{answer}");
+    assert!(!answer.contains("paul@"), "{answer}");
+    let private = w.bot_texts(PAUL).pop().unwrap();
+    assert!(
+        private.contains("paul@exemple.fr") && private.contains("déjà été envoyée"),
+        "{private}"
+    );
+    let mails = w.email.sent.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1, "one confirmation: {mails:?}");
+    assert_eq!(mails[0].0, "paul@exemple.fr");
+    w.finish().await;
+}
