@@ -3,8 +3,10 @@
 //! test that stops and restarts it. Each test uses its own bot account and alias prefix.
 
 mod bridge;
+mod moderation;
 mod onboarding;
 mod outage;
+mod questions;
 mod rooms;
 
 use std::path::PathBuf;
@@ -232,6 +234,11 @@ pub fn settings(hs: &Synapse, bot: &str, prefix: &str) -> MatrixSettings {
 
 impl World {
     pub async fn new(hs: &Synapse) -> World {
+        World::with(hs, |_| {}).await
+    }
+
+    /// A world whose core is adjusted first.
+    pub async fn with(hs: &Synapse, adjust: impl FnOnce(&mut Core)) -> World {
         let bot = hs.register(&unique("bot"));
         let prefix = format!("{}-", unique("t"));
         let s = settings(hs, &bot, &prefix);
@@ -241,7 +248,8 @@ impl World {
         voisinage::store::link_room(&db.pool, ChannelKind::Console, CONSOLE_ROOM, "saint-servan")
             .await
             .unwrap();
-        let core = core(&db.pool);
+        let mut core = core(&db.pool);
+        adjust(Arc::get_mut(&mut core).expect("a new core"));
         let mx = Matrix::new(&s, &data_dir).unwrap();
         core.admins.register(mx.clone());
         let console = Recorder::new(ChannelKind::Console);
