@@ -40,6 +40,19 @@ pub struct Mail {
     /// The values of its `Authentication-Results` headers, top to bottom, as written.
     #[serde(default)]
     pub auth_results: Vec<String>,
+    /// The Message-IDs it answers (`In-Reply-To`, then `References`), without brackets.
+    #[serde(default)]
+    pub answers: Vec<String>,
+}
+
+/// The remote id (`voisinage-N`) of the bot's own email among the Message-IDs a mail answers:
+/// a reply to the bot's question or acknowledgement, read like a reply in a chat.
+fn answered_bot_mail(answers: &[String]) -> Option<String> {
+    answers.iter().find_map(|id| {
+        let local = id.trim().trim_matches(['<', '>']).split('@').next()?;
+        let n = local.strip_prefix("voisinage-")?;
+        (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then(|| local.to_owned())
+    })
 }
 
 /// What happened to an email.
@@ -118,6 +131,7 @@ impl Core {
             sent_at: mail.sent_at,
             lang_hint: mail.lang_hint.clone(),
             subject: Some(mail.subject.clone()),
+            reply_to: answered_bot_mail(&mail.answers),
             ..Default::default()
         })
         .await?;

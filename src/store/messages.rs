@@ -104,7 +104,8 @@ pub async fn set_member_and_chat(
 }
 
 /// The message a reply refers to, in the chat it was said in: a neighbour's message there, or
-/// a copy the bridge posted there (then the original, said elsewhere).
+/// a copy the bridge posted there (then the original, said elsewhere). By email, a mail
+/// answered from any of the member's addresses and lists: the bot's Message-IDs are unique.
 /// Returns (channel, chat, native id, message id).
 pub async fn replied_original(
     tx: &mut Tx<'_>,
@@ -117,7 +118,7 @@ pub async fn replied_original(
          WHERE m.channel = $1 AND m.chat_external_id = $2 AND m.native_id = $3
          UNION ALL
          SELECT m.channel, m.chat_external_id, m.native_id, m.id FROM deliveries d JOIN messages m ON m.id = d.cause_message_id
-         WHERE d.channel = $1 AND d.target = $2 AND d.remote_id = $3
+         WHERE d.channel = $1 AND (d.target = $2 OR d.channel = 'email') AND d.remote_id = $3
          LIMIT 1",
     )
     .bind(channel.as_str())

@@ -239,6 +239,14 @@ impl MailReader {
             .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
             .map(|(_, value)| value.trim().to_owned())
             .collect();
+        let answers = [mail.in_reply_to(), mail.references()]
+            .into_iter()
+            .flat_map(|v| match (v.as_text(), v.as_text_list()) {
+                (Some(one), _) => vec![one.to_owned()],
+                (None, Some(list)) => list.iter().map(|s| s.to_string()).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         core.receive_mail(&Mail {
             from: address,
             name,
@@ -250,6 +258,7 @@ impl MailReader {
             lang_hint,
             automatic,
             auth_results,
+            answers,
         })
         .await?;
         Ok(())

@@ -151,6 +151,11 @@ impl World {
 
     /// The same with this sender check.
     pub async fn with_trust(name: &str, trust: voisinage::core::model::MailTrust) -> World {
+        World::with(name, trust, |_| {}).await
+    }
+
+    /// The same with this sender check, and the core adjusted first.
+    pub async fn with(name: &str, trust: voisinage::core::model::MailTrust, adjust: impl FnOnce(&mut Core)) -> World {
         let sink = Sink::start(name);
         let db = TestDb::new().await;
         voisinage::store::link_room(&db.pool, ChannelKind::Console, CONSOLE_ROOM, "saint-servan")
@@ -161,6 +166,7 @@ impl World {
         let mut core = core(&db.pool);
         Arc::get_mut(&mut core).unwrap().links.public_url = http.clone();
         Arc::get_mut(&mut core).unwrap().mail_trust = trust;
+        adjust(Arc::get_mut(&mut core).unwrap());
         let settings = smtp_settings(&sink);
         let email = Email::new(
             &settings,

@@ -351,3 +351,71 @@ async fn mail_from_machines_is_kept_aside_and_answers_thread_with_the_mail() {
     reader.release().await;
     w.finish().await;
 }
+
+/// Asking when unsure, by email (issue 13): the acknowledgement says what was understood and
+/// how to answer; "oui" in reply confirms, "pas une annonce" in reply withdraws.
+#[tokio::test]
+async fn an_unsure_mail_is_answered_by_replying_oui_then_corrected() {
+    let off = voisinage::core::model::MailTrust {
+        check: voisinage::core::model::SenderCheck::Off,
+        authserv_id: None,
+    };
+    let w = World::with("ask-mail", off, |core| core.questions.sure_threshold = 1.01).await;
+    let imap = Dovecot::start();
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let status = || async {
+        sqlx::query_as::<_, (String, Option<String>)>("SELECT status, closed_reason FROM posts")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap()
+    };
+    imap.deliver(&mail("marie@exemple.fr", "m1", "Je prête ma perceuse samedi"));
+    let mut reader = MailReader::new(&settings(&imap), w.core.clone());
+    assert_eq!(reader.poll_once().await.unwrap(), Some(1));
+    w.drain().await;
+    assert_eq!(status().await, ("pending".to_owned(), None));
+    let parse = |raw: &[u8]| {
+        let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+        (m.message_id().unwrap().to_owned(), m.body_text(0).unwrap().into_owned())
+    };
+    let (asked_id, asked) = parse(w.sink.messages().last().unwrap());
+    assert!(
+        asked.contains("une offre de perceuse") && asked.contains("oui"),
+        "{asked}"
+    );
+
+    let answer = |id: &str, to: &str, body: &str| {
+        format!(
+            "From: marie@exemple.fr\nTo: bot@voisinage.test\nSubject: Re: tondeuse\nMessage-ID: <{id}@exemple.fr>\nIn-Reply-To: <{to}>\nReferences: <{to}>\nDate: Wed, 10 Jun 2026 18:40:00 +0200\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n"
+        )
+    };
+    imap.deliver(&answer(
+        "m2",
+        &asked_id,
+        &format!(
+            "Oui\n\nLe 10/06/2026, Voisinage a écrit :\n> {}",
+            asked.replace('\n', "\n> ")
+        ),
+    ));
+    assert_eq!(reader.poll_once().await.unwrap(), Some(1));
+    w.drain().await;
+    assert_eq!(status().await, ("open".to_owned(), None));
+    assert_eq!(
+        w.console.sent_to(CONSOLE_ROOM),
+        ["marie (courriel) : Je prête ma perceuse samedi"],
+        "the answer is not relayed"
+    );
+
+    let (noted_id, noted) = parse(w.sink.messages().last().unwrap());
+    assert!(noted.contains("noté"), "{noted}");
+    imap.deliver(&answer("m3", &noted_id, "pas une annonce"));
+    assert_eq!(reader.poll_once().await.unwrap(), Some(1));
+    w.drain().await;
+    assert_eq!(status().await, ("closed".to_owned(), Some("rejected".to_owned())));
+    assert_eq!(w.console.sent_to(CONSOLE_ROOM).len(), 1);
+    reader.release().await;
+    w.finish().await;
+}
