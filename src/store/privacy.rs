@@ -73,7 +73,17 @@ pub async fn export(db: impl PgExecutor<'_>, member: i64) -> anyhow::Result<Valu
                  'at', l.created_at) ORDER BY l.id)
                FROM moderation_log l WHERE l.subject_id = $1 OR l.actor_id = $1), '[]'),
            'bans', coalesce((SELECT jsonb_agg(jsonb_build_object('area', b.area_slug, 'since', b.banned_at))
-               FROM bans b WHERE b.member_id = $1), '[]'))",
+               FROM bans b WHERE b.member_id = $1), '[]'),
+           'pending_subscriptions', coalesce((SELECT jsonb_agg(jsonb_build_object('address', p.address,
+                 'area', p.area_slug, 'rhythm', p.rhythm, 'asked_at', p.created_at) ORDER BY p.id)
+               FROM pending_subscriptions p WHERE p.member_id = $1), '[]'),
+           'held_mails', coalesce((SELECT jsonb_agg(jsonb_build_object('address', h.address,
+                 'subject', h.mail->>'subject', 'text', h.mail->>'text', 'reason', h.reason,
+                 'held_at', h.held_at, 'status', h.status) ORDER BY h.id)
+               FROM held_mails h WHERE h.address IN (SELECT target FROM places)), '[]'),
+           'answers_and_corrections', coalesce((SELECT jsonb_agg(jsonb_build_object('message_id', c.message_id,
+                 'kind', c.kind, 'text', c.text, 'read_as', c.expect, 'at', c.created_at) ORDER BY c.id)
+               FROM corrections c WHERE c.by_member = $1), '[]'))",
     )
     .bind(member)
     .fetch_one(db)
@@ -278,6 +288,23 @@ async fn erase_member(
         .execute(&mut **tx)
         .await?
         .rows_affected() as i64;
+    // What else names them: unconfirmed subscriptions, mails held under their address, and
+    // their answers and corrections kept as labelled examples (texts).
+    sqlx::query("DELETE FROM pending_subscriptions WHERE member_id = $1 OR address = ANY($2)")
+        .bind(member)
+        .bind(addresses)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM held_mails WHERE address = ANY($1)")
+        .bind(addresses)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM corrections WHERE by_member = $1 OR message_id IN (SELECT id FROM messages WHERE member_id = $1)",
+    )
+    .bind(member)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("DELETE FROM erasure_requests WHERE member_id = $1")
         .bind(member)
         .execute(&mut **tx)
@@ -335,5 +362,10 @@ pub async fn expire_texts(
     .bind(ERASED)
     .execute(&mut **tx)
     .await?;
+    // The labelled examples made from them hold their text too.
+    sqlx::query("DELETE FROM corrections WHERE message_id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut **tx)
+        .await?;
     Ok(ids.len() as u64)
 }

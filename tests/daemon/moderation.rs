@@ -270,6 +270,35 @@ async fn forgetting_leaves_no_trace_and_takes_the_copies_down() {
         .await
         .unwrap();
 
+    // And what else can name her: a second address not confirmed yet, a mail held under her
+    // address, her post kept as a labelled example.
+    sqlx::query(
+        "INSERT INTO pending_subscriptions (address, area_slug, rhythm, member_id, lang, issued)
+         VALUES ($1, 'saint-servan', 'weekly', $2, 'fr', 1)",
+    )
+    .bind(format!("autre.{address}"))
+    .bind(member)
+    .execute(&mw.db.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO held_mails (address, native_id, mail, reason, held_at)
+         VALUES ($1, 'held-1', jsonb_build_object('text', $2::text), 'dmarc=fail', now())",
+    )
+    .bind(&address)
+    .bind(words)
+    .execute(&mw.db.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO corrections (message_id, by_member, kind, text, sent_at, expect)
+         SELECT id, member_id, 'confirmed', body, '2026-06-10T18:30:00+02:00', '[]' FROM messages WHERE native_id = $1",
+    )
+    .bind(&said)
+    .execute(&mw.db.pool)
+    .await
+    .unwrap();
+
     // Asked, then confirmed.
     zoe.say(&room, "!oublier").await;
     mw.sync().await;
@@ -331,6 +360,10 @@ async fn the_export_holds_everything_and_old_texts_expire() {
     core.ingest(&inbound(CONSOLE_ROOM, "c2", "Léa", "Qqn aurait un escabeau ?"))
         .await
         .unwrap();
+    // She withdraws the second in reply to it: a labelled example of hers.
+    let mut withdraw = inbound(CONSOLE_ROOM, "c2b", "Léa", "pas une annonce");
+    withdraw.reply_to = Some("c2".into());
+    core.ingest(&withdraw).await.unwrap();
     core.ingest(&inbound(CONSOLE_ROOM, "c3", "Léa", "/mes-donnees"))
         .await
         .unwrap();
@@ -348,6 +381,11 @@ async fn the_export_holds_everything_and_old_texts_expire() {
     assert_eq!(json["posts"].as_array().unwrap().len(), 2, "{json}");
     assert_eq!(json["identities"][0]["external_id"], "léa");
     assert!(json["deliveries_to_you"].as_array().is_some());
+    let corrections = json["answers_and_corrections"].as_array().unwrap();
+    assert_eq!(corrections.len(), 1, "{json}");
+    assert_eq!(corrections[0]["text"], "Qqn aurait un escabeau ?");
+    assert_eq!(corrections[0]["kind"], "rejected");
+    assert!(json["held_mails"].as_array().is_some() && json["pending_subscriptions"].as_array().is_some());
 
     // Retention at 365 days: the old message loses its text, once; the figures stay.
     let now = at("2026-06-10T20:00:00+02:00").to_utc();
