@@ -98,6 +98,30 @@ impl Core {
         message_id: i64,
     ) -> anyhow::Result<(Vec<NewDelivery>, Vec<Address>)> {
         let copies = deliveries::relay_copies(tx, message_id).await?;
+        Ok(self.deletions(tx, message_id, copies).await?)
+    }
+
+    /// Deletes what the bot said about `message_id` where it was said (its acknowledgement, a
+    /// question): a moderator's removal takes it too. Returns the deletions to queue.
+    pub(super) async fn notices_removal(
+        &self,
+        tx: &mut Tx<'_>,
+        message_id: i64,
+        channel: ChannelKind,
+        chat: &str,
+    ) -> anyhow::Result<Vec<NewDelivery>> {
+        let said = deliveries::said_about_in(tx, message_id, channel, chat).await?;
+        Ok(self.deletions(tx, message_id, said).await?.0)
+    }
+
+    /// Deletions of `copies` (sent ones: queued; pending ones: cancelled in place), and the
+    /// places they were in; emails cannot be unsent.
+    async fn deletions(
+        &self,
+        tx: &mut Tx<'_>,
+        message_id: i64,
+        copies: Vec<deliveries::RelayCopy>,
+    ) -> anyhow::Result<(Vec<NewDelivery>, Vec<Address>)> {
         let (mut queue, mut places) = (Vec::new(), Vec::new());
         for c in copies {
             let to = Address {

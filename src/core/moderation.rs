@@ -202,6 +202,10 @@ async fn remove(
     messages::mark_deleted(tx, target.channel, &target.chat, &target.native_id).await?;
     let (removals, copies) = core.copies_removal(tx, target.id).await?;
     queue.extend(removals);
+    queue.extend(
+        core.notices_removal(tx, target.id, target.channel, &target.chat)
+            .await?,
+    );
     let mut places: Vec<String> = copies.iter().map(|a| format!("{}:{}", a.channel, a.target)).collect();
     if deletable(target.channel, target.chat_kind.as_deref()) {
         let key = format!("remove:{}", target.id);

@@ -280,6 +280,27 @@ pub async fn relay_copies(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Vec<R
     .await?)
 }
 
+/// What the bot said about `message` in the chat where it was said (its acknowledgement, a
+/// question, an answer), not failed: these go with the message when a moderator removes it.
+pub async fn said_about_in(
+    tx: &mut Tx<'_>,
+    message: i64,
+    channel: ChannelKind,
+    chat: &str,
+) -> anyhow::Result<Vec<RelayCopy>> {
+    Ok(sqlx::query_as(
+        "SELECT id, channel, target, status = 'pending' AS pending, payload FROM deliveries
+         WHERE cause_message_id = $1 AND channel = $2 AND target = $3
+           AND payload->>'kind' IN ('notice', 'answer') AND payload->'op' IS NULL AND status <> 'failed'
+         ORDER BY id",
+    )
+    .bind(message)
+    .bind(channel.as_str())
+    .bind(chat)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 /// Replaces the payload of a delivery not sent yet. Returns whether it was still pending.
 pub async fn rewrite_pending(tx: &mut Tx<'_>, id: i64, msg: &Outgoing) -> anyhow::Result<bool> {
     let r = sqlx::query("UPDATE deliveries SET payload = $2 WHERE id = $1 AND status = 'pending'")

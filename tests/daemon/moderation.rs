@@ -62,12 +62,25 @@ async fn moderators_remove_ban_and_hear_reports_privately() {
     );
     assert!(w.bot_texts(MARIE)[0].contains("Merci"), "{:?}", w.bot_texts(MARIE));
 
+    assert!(
+        w.fake.bot_sent(GROUP).iter().any(|m| m.reply_to == Some(scam)),
+        "the bot acknowledged the post: {:?}",
+        w.bot_texts(GROUP)
+    );
     // Anne answers the report privately with /supprimer: the message goes everywhere.
     w.fake
         .user_reply(ADMIN, ADMIN, "Anne", "/supprimer", told[0].message_id);
     w.poll().await;
     w.drain().await;
     assert!(w.fake.deleted_ids(GROUP).contains(&scam), "deleted where it was said");
+    let about: Vec<String> = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .filter(|m| m.reply_to == Some(scam))
+        .map(|m| m.text)
+        .collect();
+    assert!(about.is_empty(), "the bot's notices about it go too: {about:?}");
     let console = w.console.sent_to(CONSOLE_ROOM);
     assert!(console.last().unwrap().starts_with("delete remote-"), "{console:?}");
     assert!(
