@@ -98,7 +98,7 @@ impl Core {
         message_id: i64,
     ) -> anyhow::Result<(Vec<NewDelivery>, Vec<Address>)> {
         let copies = deliveries::relay_copies(tx, message_id).await?;
-        Ok(self.deletions(tx, message_id, copies).await?)
+        self.deletions(tx, message_id, copies).await
     }
 
     /// Deletes what the bot said about `message_id` where it was said (its acknowledgement, a
