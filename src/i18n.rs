@@ -476,6 +476,13 @@ impl Texts {
 
 /// Escapes text for HTML (and Telegram's HTML subset): `&`, `<`, `>` and `"`. Private-use
 /// sentinels are not touched.
+/// `html` (from `get_html`) with the link `url` shown as `words`: older readers see "Confirmer
+/// mon inscription", not a 150-character address (the plain-text part keeps the address).
+pub fn link_words(html: &str, url: &str, words: &str) -> String {
+    let url = escape_html(url);
+    html.replacen(&url, &format!("<a href=\"{url}\">{}</a>", escape_html(words)), 1)
+}
+
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {

@@ -106,6 +106,7 @@ rhythm-daily = once a day
 rhythm-weekly = once a week
 email-usage = To get the area's posts by email: /courriel you@example.org (once a week), or add the rhythm: /courriel you@example.org daily, or each (every message).
 email-confirm-subject = Please confirm your subscription to { $area }'s posts
+email-confirm-link = Confirm my subscription
 email-confirm-body =
     Hello,
 
@@ -459,6 +460,7 @@ forget-done = Done: your messages, posts, subscriptions and accounts are erased.
 ## verified is held; its owner confirms it. Relayed emails come "via" the bot.
 email-from-via = { $name } via { $bot }
 email-held-subject = Did you write this message to your neighbours?
+email-held-link = See the message and post it
 email-held-body =
     Hello,
 

@@ -115,6 +115,7 @@ rhythm-weekly = une fois par semaine
 email-usage = Pour recevoir les annonces du quartier par courriel : /courriel votre@adresse.fr (une fois par semaine), ou ajoutez le rythme : /courriel votre@adresse.fr quotidien, ou chaque (à chaque message).
 # Le courriel de confirmation. $link : le lien à suivre.
 email-confirm-subject = Confirmez votre inscription aux annonces de { $area }
+email-confirm-link = Confirmer mon inscription
 email-confirm-body =
     Bonjour,
 
@@ -494,6 +495,7 @@ forget-done = C'est fait : vos messages, annonces, abonnements et comptes sont e
 ## verified is held; its owner confirms it. Relayed emails come "via" the bot.
 email-from-via = { $name } via { $bot }
 email-held-subject = Avez-vous écrit ce message à vos voisins ?
+email-held-link = Voir le message et le publier
 email-held-body =
     Bonjour,
 

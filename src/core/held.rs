@@ -11,7 +11,7 @@ use super::Core;
 use super::links::HELD_VALID_SECS;
 use super::mail::{Mail, Received};
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
-use crate::i18n::{Arg, Lang};
+use crate::i18n::{Arg, Lang, link_words};
 use crate::store::{held_mails, subscriptions};
 
 /// What following a "was this you?" link did.
@@ -56,13 +56,14 @@ impl Core {
         ];
         let t = self.texts;
         let mut msg = Outgoing::new(OutKind::Notice, t.get(lang, "email-held-body", &args)).in_lang(lang);
-        msg.html = Some(t.get_html(
+        let html = t.get_html(
             lang,
             "email-held-body",
             &args,
             &["address", "area", "subject", "link"],
             &[],
-        ));
+        );
+        msg.html = Some(link_words(&html, &link, &t.get(lang, "email-held-link", &[])));
         msg.subject = Some(t.get(lang, "email-held-subject", &[]));
         msg.reply_to = Some(mail.native_id.clone());
         let to = Address {

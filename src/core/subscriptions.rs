@@ -10,7 +10,7 @@ use super::commands::Asker;
 use super::links::{Request, Rhythm};
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
 use super::moderation::{answer_at, remove_command};
-use crate::i18n::{Arg, Lang};
+use crate::i18n::{Arg, Lang, link_words};
 use crate::store::deliveries::{self, NewDelivery};
 use crate::store::{Tx, chats};
 
@@ -204,7 +204,8 @@ pub async fn confirmation(
         ("link", Arg::from(url.as_str())),
     ];
     let mut mail = Outgoing::new(OutKind::Answer, t.get(lang, "email-confirm-body", &args)).in_lang(lang);
-    mail.html = Some(t.get_html(lang, "email-confirm-body", &args, &["area", "rhythm", "link"], &[]));
+    let html = t.get_html(lang, "email-confirm-body", &args, &["area", "rhythm", "link"], &[]);
+    mail.html = Some(link_words(&html, &url, &t.get(lang, "email-confirm-link", &[])));
     mail.subject = Some(t.get(lang, "email-confirm-subject", &[("area", Arg::from(name.as_str()))]));
     Ok(NewDelivery {
         to: Address {

@@ -259,7 +259,8 @@ impl Email {
     }
 }
 
-/// Makes the http(s) links of escaped HTML clickable.
+/// Makes the http(s) links of escaped HTML clickable (links already shown as words, in an
+/// `href`, stay as they are).
 fn linkify(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
@@ -275,7 +276,11 @@ fn linkify(html: &str) -> String {
             .find(|c: char| c.is_whitespace() || c == '<' || c == '"')
             .unwrap_or(from.len());
         let url = &from[..end];
-        out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
+        if out.ends_with("href=\"") {
+            out.push_str(url);
+        } else {
+            out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
+        }
         rest = &from[end..];
     }
     out.push_str(rest);
@@ -352,5 +357,7 @@ mod tests {
             "Voir <a href=\"https://v.example/email/confirm?t=ab.cd\">https://v.example/email/confirm?t=ab.cd</a> et fin"
         );
         assert_eq!(linkify("httpx pas un lien"), "httpx pas un lien");
+        let worded = "Suivez <a href=\"https://v.example/c?t=1\">Confirmer</a>";
+        assert_eq!(linkify(worded), worded);
     }
 }

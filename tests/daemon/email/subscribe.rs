@@ -70,6 +70,11 @@ async fn subscribe_with_confirmation_receive_every_message_and_unsubscribe_in_on
     );
     assert_eq!(header(&confirm, "List-Unsubscribe"), None, "not a subscriber yet");
     let token = token_in(&confirm.body_text(0).unwrap(), "/email/confirm");
+    let html = confirm.body_html(0).unwrap();
+    assert!(
+        html.contains("\">Confirmer mon inscription</a>") && !html.contains(&format!(">http")),
+        "the link is shown as words: {html}"
+    );
     // The link signs an opaque id: neither the address nor the area can be read from it.
     let payload = token.split('.').next().unwrap();
     let clear: String = (0..payload.len())
