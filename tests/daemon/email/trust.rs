@@ -132,7 +132,7 @@ async fn a_forged_sender_is_held_until_its_owner_confirms_and_the_genuine_one_is
         .to_owned();
     let html = ask.body_html(0).unwrap().into_owned();
     assert!(
-        html.contains(&format!("\">Voir le message et le publier</a>"))
+        html.contains("\">Voir le message et le publier</a>")
             && !html.contains(&format!(">{}", link.replace('&', "&amp;"))),
         "the link is shown as words: {html}"
     );
