@@ -451,7 +451,41 @@ async fn metrics_page(State(s): State<AppState>) -> impl IntoResponse {
             cause.as_str()
         ));
     }
+    trust_metrics(&s.pool, &mut page).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], page)
+}
+
+/// The trust-and-safety and question figures of /metrics, from the database: one label each.
+async fn trust_metrics(pool: &sqlx::PgPool, page: &mut String) {
+    let families = [
+        (
+            "voisinage_held_mails",
+            "Mails held under a subscriber's address until its owner confirms them, by status (held, posted).",
+            "gauge",
+            "status",
+            store::held_mails::counts(pool).await,
+        ),
+        (
+            "voisinage_moderation_actions_total",
+            "Moderation actions logged, by action.",
+            "counter",
+            "action",
+            store::moderation::counts(pool).await,
+        ),
+        (
+            "voisinage_questions_total",
+            "Questions asked about unsure readings, by answer (open while unanswered).",
+            "counter",
+            "answer",
+            store::questions::counts(pool).await,
+        ),
+    ];
+    for (name, help, kind, label, rows) in families {
+        page.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (value, n) in rows.unwrap_or_default() {
+            page.push_str(&format!("{name}{{{label}=\"{value}\"}} {n}\n"));
+        }
+    }
 }
 
 /// Serves until `shutdown`.

@@ -91,3 +91,12 @@ pub async fn others_held(pool: &PgPool, address: &str, except: i64) -> anyhow::R
     .fetch_all(pool)
     .await?)
 }
+
+/// Mails held and posted so far, by status (for /metrics).
+pub async fn counts(pool: &PgPool) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT status, count(*) FROM held_mails GROUP BY 1 ORDER BY 1")
+            .fetch_all(pool)
+            .await?,
+    )
+}

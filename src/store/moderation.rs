@@ -120,3 +120,12 @@ pub async fn recent(db: impl PgExecutor<'_>, area: &str, limit: i64) -> anyhow::
     .fetch_all(db)
     .await?)
 }
+
+/// Moderation actions logged, by action (for /metrics).
+pub async fn counts(db: impl PgExecutor<'_>) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT action, count(*) FROM moderation_log GROUP BY 1 ORDER BY 1")
+            .fetch_all(db)
+            .await?,
+    )
+}

@@ -106,3 +106,12 @@ pub async fn expire(tx: &mut Tx<'_>, now: DateTime<Utc>, limit: i64) -> anyhow::
     .fetch_all(&mut **tx)
     .await?)
 }
+
+/// Questions asked, by answer ("open" while unanswered), for /metrics.
+pub async fn counts(db: impl sqlx::PgExecutor<'_>) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT coalesce(answer, 'open'), count(*) FROM questions GROUP BY 1 ORDER BY 1")
+            .fetch_all(db)
+            .await?,
+    )
+}

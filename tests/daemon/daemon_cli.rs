@@ -260,6 +260,13 @@ async fn the_daemon_serves_healthz_and_metrics() {
         metrics.contains("# TYPE voisinage_failure_notices_total counter"),
         "{metrics}"
     );
+    for family in [
+        "# TYPE voisinage_held_mails gauge",
+        "# TYPE voisinage_moderation_actions_total counter",
+        "# TYPE voisinage_questions_total counter",
+    ] {
+        assert!(metrics.contains(family), "{family}: {metrics}");
+    }
     // SIGTERM: a clean stop.
     unsafe_kill(child.id());
     let out = child.wait_with_output().unwrap();

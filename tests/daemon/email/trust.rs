@@ -146,6 +146,15 @@ async fn a_forged_sender_is_held_until_its_owner_confirms_and_the_genuine_one_is
     .unwrap();
 
     let http = reqwest::Client::new();
+    let metrics = http
+        .get(format!("{}/metrics", w.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("voisinage_held_mails{status=\"held\"} 2"), "{metrics}");
     // GET shows the mail, the other one held, and a button; it posts nothing.
     let page = http.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
