@@ -53,11 +53,17 @@ impl QuestionPolicy {
     }
 }
 
-/// Whether `member` may correct `post` (or answer the question about it). Today its author
-/// only; an area moderator will be allowed here too.
-pub async fn may_correct(core: &Core, post: &OfMessage, member: i64) -> anyhow::Result<bool> {
-    let _ = core;
-    Ok(post.member_id == member)
+/// Whether `member` may give answer `cmd` about the reading of message `a`: its author
+/// always; a moderator of its area may correct or withdraw it ("/corriger", "/non"), but only
+/// the author confirms what they meant.
+pub async fn may_correct(core: &Core, a: &Authored, member: i64, cmd: &Command) -> anyhow::Result<bool> {
+    if a.member_id == Some(member) {
+        return Ok(true);
+    }
+    match (&a.area_slug, cmd) {
+        (_, Command::Yes) | (None, _) => Ok(false),
+        (Some(area), _) => super::moderation::is_moderator(core, area, member).await,
+    }
 }
 
 /// One post a correction names ("demande échelle", "offre prêt perceuse").
@@ -404,11 +410,7 @@ impl Core {
         };
         let forms = answer_forms(self, a.lang, channel);
         let standing = posts::standing_of_message(tx, message).await?;
-        let mut allowed = a.member_id == Some(member);
-        for p in &standing {
-            allowed &= may_correct(self, p, member).await?;
-        }
-        if !allowed {
+        if !may_correct(self, &a, member, cmd).await? {
             return Ok(self.refused("answer-not-yours", a.lang, &forms));
         }
         match cmd {

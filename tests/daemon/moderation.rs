@@ -433,3 +433,67 @@ async fn the_export_holds_everything_and_old_texts_expire() {
     assert_eq!(kept, "Qqn aurait un escabeau ?");
     db.finish().await;
 }
+
+/// A group administrator corrects a neighbour's misread post (issue 13: "the author or an area
+/// moderator"); another member may not, and only the author confirms.
+#[tokio::test]
+async fn a_moderator_corrects_a_reading_and_a_member_may_not() {
+    let mut w = World::new().await.linked().await;
+    w.fake.set_member(GROUP, MARIE, "Marie", "member");
+    let (_, said) = w
+        .fake
+        .user_message(GROUP, PAUL, "Paul", "Je prête mon échelle ce week-end");
+    w.poll().await;
+    w.drain().await;
+    let ack = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .find(|m| m.reply_to == Some(said) && m.text.contains("notée"))
+        .expect("acknowledged");
+    let pool = w.db.pool.clone();
+    let status = || async {
+        sqlx::query_as::<_, (String, Option<String>)>("SELECT status, closed_reason FROM posts")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    w.fake
+        .user_reply(GROUP, MARIE, "Marie", "/corriger pas une annonce", ack.message_id);
+    w.poll().await;
+    w.drain().await;
+    assert!(
+        w.bot_texts(GROUP).last().unwrap().contains("Seule la personne"),
+        "{:?}",
+        w.bot_texts(GROUP)
+    );
+    assert_eq!(status().await, ("open".to_owned(), None));
+    w.fake
+        .user_reply(GROUP, ADMIN, "Anne", "/corriger demande échelle", ack.message_id);
+    w.poll().await;
+    w.drain().await;
+    let posts: Vec<(String, String, String)> = sqlx::query_as("SELECT direction, item, status FROM posts ORDER BY id")
+        .fetch_all(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        posts,
+        [
+            ("offer".to_owned(), "échelle".to_owned(), "closed".to_owned()),
+            ("request".to_owned(), "échelle".to_owned(), "open".to_owned())
+        ],
+        "{:?}",
+        w.bot_texts(GROUP)
+    );
+    let by: i64 = sqlx::query_scalar("SELECT by_member FROM corrections")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    let anne: i64 = sqlx::query_scalar("SELECT member_id FROM identities WHERE external_id = $1")
+        .bind(ADMIN.to_string())
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(by, anne, "the example records who corrected it");
+    w.finish().await;
+}
