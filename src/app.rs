@@ -159,6 +159,10 @@ impl Daemon {
             let sd = shutdown.clone();
             tasks.spawn(async move { (format!("outbox worker {n}"), ob.run(sd).await) });
         }
+        {
+            let (pool, wake, sd) = (self.core.pool.clone(), self.core.outbox_wake.clone(), shutdown.clone());
+            tasks.spawn(async move { ("outbox notifications".to_owned(), Outbox::listen(pool, wake, sd).await) });
+        }
         let mut app = crate::http::router(self.core.clone(), self.partners.clone());
         if let Some(tg) = &self.telegram {
             let (tg, core, sd) = (tg.clone(), self.core.clone(), shutdown.clone());

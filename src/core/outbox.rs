@@ -44,7 +44,7 @@ impl Default for OutboxConfig {
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(600),
             max_attempts: 12,
-            idle: Duration::from_millis(200),
+            idle: Duration::from_secs(10),
             unavailable_pause: Duration::from_secs(5),
         }
     }
@@ -59,6 +59,9 @@ pub struct RunStats {
     pub rate_limited: usize,
     pub failed: usize,
 }
+
+/// The PostgreSQL notification channel rung by inserts into `deliveries`.
+pub const OUTBOX_CHANNEL: &str = "voisinage_outbox";
 
 /// The outbox worker.
 pub struct Outbox {
@@ -287,6 +290,9 @@ impl Outbox {
     }
 
     /// Runs rounds until `shutdown`; rounds follow each other at once while there is work.
+    /// Idle, a worker sleeps until the next retry is due, or at most `idle` (a safety poll),
+    /// and wakes at once when something is queued: by this daemon (the core rings `wake`) or
+    /// by another one (PostgreSQL's NOTIFY on `deliveries`, see `listen`).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) -> anyhow::Result<()> {
         loop {
             let busy = match self.run_once().await {
@@ -297,13 +303,61 @@ impl Outbox {
                 }
             };
             if !busy {
+                let wait = self.idle_wait().await;
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(()),
-                    _ = tokio::time::sleep(self.cfg.idle) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = self.wake.notified() => {}
                 }
             } else if shutdown.is_cancelled() {
                 return Ok(());
+            }
+        }
+    }
+
+    /// How long an idle worker may sleep: until the next queued delivery is due, between a
+    /// tenth of a second (a head another worker holds for a moment) and `idle`.
+    async fn idle_wait(&self) -> Duration {
+        let names: Vec<String> = self.channels.keys().map(|k| k.as_str().to_owned()).collect();
+        let floor = Duration::from_millis(100).min(self.cfg.idle);
+        match deliveries::next_due(&self.pool, &names).await {
+            Ok(Some(at)) => (at - chrono::Utc::now())
+                .to_std()
+                .unwrap_or(floor)
+                .clamp(floor, self.cfg.idle),
+            Ok(None) => self.cfg.idle,
+            Err(e) => {
+                warn!(error = %e, "cannot read when the next delivery is due");
+                self.cfg.idle
+            }
+        }
+    }
+
+    /// Rings `wake` whenever another daemon (or this one) queues a delivery: PostgreSQL
+    /// notifies `voisinage_outbox` on every insert into `deliveries` (migration 0015). A lost
+    /// connection is re-established by the listener; what was queued meanwhile is found by
+    /// the workers' safety poll.
+    pub async fn listen(
+        pool: PgPool,
+        wake: Arc<tokio::sync::Notify>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+        listener.listen(OUTBOX_CHANNEL).await?;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                n = listener.recv() => match n {
+                    Ok(_) => {
+                        // Every idle worker, and a permit for one between two rounds.
+                        wake.notify_waiters();
+                        wake.notify_one();
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "outbox notifications interrupted; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                },
             }
         }
     }

@@ -62,6 +62,24 @@ pub async fn claim(pool: &PgPool, channels: &[String], limit: i64, lease: Durati
         .collect())
 }
 
+/// When the next of `channels`' deliveries that a claim could take becomes due: the earliest
+/// retry time of a pending head of its target's queue, or lease end of one being sent. None
+/// when nothing is queued. Idle outbox workers sleep until then (or until woken).
+pub async fn next_due(pool: &PgPool, channels: &[String]) -> anyhow::Result<Option<DateTime<Utc>>> {
+    Ok(sqlx::query_scalar(
+        "WITH heads AS (
+             SELECT DISTINCT ON (channel, target) id FROM deliveries
+             WHERE status IN ('pending', 'sending') AND channel = ANY($1)
+             ORDER BY channel, target, id
+         )
+         SELECT min(CASE WHEN d.status = 'pending' THEN d.next_attempt_at ELSE d.claimed_until END)
+         FROM deliveries d JOIN heads h ON h.id = d.id",
+    )
+    .bind(channels)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// Records a successful send.
 pub async fn mark_sent(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::Result<()> {
     sqlx::query(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use voisinage::core::model::{Address, ChannelKind, OutKind, Outgoing};
+use voisinage::core::outbox::Outbox;
 use voisinage::core::{Channel, SendError};
 use voisinage::store::deliveries;
 
@@ -261,5 +262,55 @@ async fn several_workers_send_each_delivery_once() {
         let expected: Vec<String> = (0..5).map(|i| format!("t{t}-m{i}")).collect();
         assert_eq!(tg.sent_to(&format!("T{t}")), expected, "in order per target");
     }
+    db.finish().await;
+}
+
+/// An idle worker whose safety poll is far away still sends at once what another daemon queues
+/// (PostgreSQL NOTIFY), and a retry when it falls due (it sleeps until the next due time).
+#[tokio::test]
+async fn an_idle_worker_wakes_on_notify_and_when_a_retry_falls_due() {
+    let db = TestDb::new().await;
+    let tg = Recorder::new(ChannelKind::Telegram);
+    let cfg = voisinage::core::outbox::OutboxConfig {
+        idle: Duration::from_secs(600),
+        ..voisinage::core::outbox::OutboxConfig::default()
+    };
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let ob = Arc::new(
+        Outbox::new(
+            db.pool.clone(),
+            vec![tg.clone() as Arc<dyn Channel>],
+            cfg,
+            Arc::new(voisinage::telemetry::Metrics::default()),
+        )
+        .wake_on(wake.clone()),
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let listener = tokio::spawn(Outbox::listen(db.pool.clone(), wake, stop.clone()));
+    let worker = tokio::spawn(ob.clone().run(stop.clone()));
+    // Let the worker find nothing and go to sleep for its 600 s.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sent = |n: usize| {
+        let tg = tg.clone();
+        async move {
+            for _ in 0..300 {
+                if tg.sent_to("A").len() >= n {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    // Another daemon queues (through its own connection): this one wakes.
+    queue(&db, "A", &["a1"]).await;
+    assert!(sent(1).await, "woken by the notification, not the 600 s poll");
+    // A retry due in a second: the worker sleeps until then, not 600 s.
+    tg.script("A", vec![Err(SendError::Unavailable("down".into()))]);
+    queue(&db, "A", &["a2"]).await;
+    assert!(sent(2).await, "the retry went when it fell due: {:?}", tg.sent_to("A"));
+    stop.cancel();
+    worker.await.unwrap().unwrap();
+    listener.await.unwrap().unwrap();
     db.finish().await;
 }
