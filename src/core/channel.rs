@@ -39,6 +39,16 @@ pub trait Channel: Send + Sync {
     /// unique per delivery: channels that support idempotent sends use it as transaction id.
     async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError>;
 
+    /// Whether delivery `delivery_id` already reached `target` in an earlier claim whose
+    /// daemon died before recording it: its remote id if so. The outbox asks before sending a
+    /// delivery claimed before. Channels that can look answer (Matrix reads the room for the
+    /// delivery's mark, as its transaction ids are per session); the others cannot and send
+    /// again (at least once: see ARCHITECTURE.md).
+    async fn already_sent(&self, delivery_id: i64, target: &str) -> Result<Option<String>, SendError> {
+        let _ = (delivery_id, target);
+        Ok(None)
+    }
+
     /// Replaces the text of the copy `remote_id` in `target`; returns its (possibly new)
     /// remote id. A copy that no longer exists is not an error: there is nothing to edit.
     async fn edit(&self, target: &str, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {

@@ -162,6 +162,14 @@ impl Outbox {
         }
         let start = Instant::now();
         let result = match &msg.op {
+            Op::Send if d.attempts > 1 => match channel.already_sent(d.id, &d.target).await {
+                Ok(Some(remote_id)) => {
+                    info!(delivery = d.id, target = %d.target, "already sent by an earlier claim: not sent again");
+                    Ok(remote_id)
+                }
+                Ok(None) => channel.send(d.id, &d.target, &msg).await,
+                Err(e) => Err(e),
+            },
             Op::Send => channel.send(d.id, &d.target, &msg).await,
             // Moderation and erasure: nothing is kept of whom it was about (the remote id).
             Op::Remove { native } => channel.delete(&d.target, native).await.map(|()| String::new()),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use matrix_sdk::HttpError;
 use matrix_sdk::ruma::api::client::membership::{ban_user, unban_user};
-use matrix_sdk::ruma::api::client::message::send_message_event;
+use matrix_sdk::ruma::api::client::message::{get_message_events, send_message_event};
 use matrix_sdk::ruma::api::client::redact::redact_event;
 use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter};
 use matrix_sdk::ruma::events::MessageLikeEventType;
@@ -21,6 +21,15 @@ use crate::core::{Channel, SendError};
 use crate::hash::fnv1a64;
 
 /// The content of a message: neighbours' words as m.text, the bot's own as m.notice.
+/// The field of the content of each event the bot sends that names its delivery: a send
+/// retried by another daemon (another session, where the transaction id does not dedupe)
+/// looks for it in the room first.
+const DELIVERY_MARK: &str = "org.voisinage.delivery";
+
+/// How many of the bot's latest events in a room `already_sent` reads: a retry after a crash
+/// comes one lease later, and the bot says little in one room meanwhile.
+const RECENT_EVENTS: u32 = 100;
+
 fn message_content(msg: &Outgoing) -> Value {
     let msgtype = if msg.kind == OutKind::Relay {
         "m.text"
@@ -104,14 +113,33 @@ impl Channel for Matrix {
         let room = room_of(target)?;
         let txn = format!("voisinage-{delivery_id}");
         if let (Some(key), Some(on)) = (&msg.reaction, msg.reply_to.as_deref().and_then(event_of)) {
-            let content = json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": on, "key": key}});
+            let content = json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": on, "key": key},
+                                 DELIVERY_MARK: delivery_id});
             return self.put(room, txn, "m.reaction", content).await;
         }
         let mut content = message_content(msg);
+        content[DELIVERY_MARK] = delivery_id.into();
         if let Some(on) = msg.reply_to.as_deref().and_then(event_of) {
             content["m.relates_to"] = json!({"m.in_reply_to": {"event_id": on}});
         }
         self.put(room, txn, "m.room.message", content).await
+    }
+
+    async fn already_sent(&self, delivery_id: i64, target: &str) -> Result<Option<String>, SendError> {
+        let room = room_of(target)?;
+        let client = self
+            .ready()
+            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let mut req = get_message_events::v3::Request::backward(room);
+        req.limit = RECENT_EVENTS.into();
+        req.filter.senders = Some(vec![self.user_id.clone()]);
+        let events = client.send(req).await.map_err(|e| failure(&e))?.chunk;
+        Ok(events.iter().find_map(|raw| {
+            let ev: Value = serde_json::from_str(raw.json().get()).ok()?;
+            (ev["content"][DELIVERY_MARK].as_i64() == Some(delivery_id))
+                .then(|| ev["event_id"].as_str().map(str::to_owned))
+                .flatten()
+        }))
     }
 
     async fn edit(&self, target: &str, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {
