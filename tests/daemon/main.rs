@@ -1,5 +1,6 @@
 //! The integration test binary: one binary, a file per feature (see ../shared/DESIGN.md).
 
+mod chaos;
 mod core_ingest;
 mod core_outbox;
 mod daemon_cli;
