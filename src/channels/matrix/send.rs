@@ -79,10 +79,16 @@ fn event_of(remote_id: &str) -> Option<OwnedEventId> {
 }
 
 impl Matrix {
+    /// The client for sends: logged in on first use, so that a daemon whose sync stands by
+    /// (another daemon holds the lock) still sends its share of the outbox.
+    async fn sending_client(&self) -> Result<&matrix_sdk::Client, SendError> {
+        self.connect()
+            .await
+            .map_err(|e| SendError::Unavailable(format!("cannot log in to the Matrix homeserver: {e:#}")))
+    }
+
     async fn put(&self, room: OwnedRoomId, txn: String, kind: &str, content: Value) -> Result<String, SendError> {
-        let client = self
-            .ready()
-            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let client = self.sending_client().await?;
         let raw =
             Raw::from_json(serde_json::value::to_raw_value(&content).map_err(|e| SendError::Permanent(e.to_string()))?);
         let req = send_message_event::v3::Request::new_raw(
@@ -127,9 +133,7 @@ impl Channel for Matrix {
 
     async fn already_sent(&self, delivery_id: i64, target: &str) -> Result<Option<String>, SendError> {
         let room = room_of(target)?;
-        let client = self
-            .ready()
-            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let client = self.sending_client().await?;
         let mut req = get_message_events::v3::Request::backward(room);
         req.limit = RECENT_EVENTS.into();
         req.filter.senders = Some(vec![self.user_id.clone()]);
@@ -171,9 +175,7 @@ impl Channel for Matrix {
         let Some(event) = event_of(remote_id) else {
             return Ok(());
         };
-        let client = self
-            .ready()
-            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let client = self.sending_client().await?;
         let txn = OwnedTransactionId::from(format!("voisinage-redact-{:016x}", fnv1a64(remote_id.as_bytes())));
         match client.send(redact_event::v3::Request::new(room, event, txn)).await {
             Ok(_) => Ok(()),
@@ -194,9 +196,7 @@ impl Channel for Matrix {
 
     async fn ban(&self, chat: &str, user: &str) -> Result<(), SendError> {
         let (room, user) = (room_of(chat)?, user_of(user)?);
-        let client = self
-            .ready()
-            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let client = self.sending_client().await?;
         client
             .send(ban_user::v3::Request::new(room, user))
             .await
@@ -206,9 +206,7 @@ impl Channel for Matrix {
 
     async fn unban(&self, chat: &str, user: &str) -> Result<(), SendError> {
         let (room, user) = (room_of(chat)?, user_of(user)?);
-        let client = self
-            .ready()
-            .ok_or_else(|| SendError::Unavailable("not connected to the Matrix homeserver yet".into()))?;
+        let client = self.sending_client().await?;
         client
             .send(unban_user::v3::Request::new(room, user))
             .await
