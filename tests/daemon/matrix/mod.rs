@@ -194,6 +194,30 @@ impl Neighbour {
         events
     }
 
+    /// Every message event of the room, oldest first, page by page (long runs).
+    pub async fn all_messages(&self, room: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        let mut from: Option<String> = None;
+        loop {
+            let page = match &from {
+                Some(f) => format!("/rooms/{room}/messages?dir=b&limit=500&from={f}"),
+                None => format!("/rooms/{room}/messages?dir=b&limit=500"),
+            };
+            let v = self.call(reqwest::Method::GET, &page, None).await;
+            let chunk = v["chunk"].as_array().cloned().unwrap_or_default();
+            if chunk.is_empty() {
+                break;
+            }
+            events.extend(chunk);
+            match v["end"].as_str() {
+                Some(end) => from = Some(end.to_owned()),
+                None => break,
+            }
+        }
+        events.reverse();
+        events
+    }
+
     /// The bodies of what `sender` said in the room, oldest first (redacted ones as "").
     pub async fn bodies_from(&self, room: &str, sender: &str) -> Vec<String> {
         self.messages(room)
