@@ -52,6 +52,8 @@ pub struct CueHit {
     pub entry: usize,
     pub start: usize,
     pub end: usize,
+    /// Its mode is one of two alternatives ("à donner ou à vendre"): the text does not say.
+    pub mode_off: bool,
 }
 
 /// What one clause says.
@@ -173,7 +175,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
     let event = within(&f.markers, span)
         .iter()
         .any(|m| lex.markers[m.entry] == Marker::Event);
-    within(&f.cues, span)
+    let mut kept: Vec<CueHit> = within(&f.cues, span)
         .iter()
         .filter(|m| {
             let c = &lex.cues[m.entry];
@@ -186,14 +188,53 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
             let event_talk = event
                 && c.direction.is_some()
                 && (c.weight < 3 || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
-            !(misplaced || asks_info || denied || event_talk)
+            // "je ne peux pas payer": a negated mode word says no mode.
+            let mode_denied = c.direction.is_none() && m.start > span.start && word_before_negates(s, lex, m.start);
+            !(misplaced || asks_info || denied || event_talk || mode_denied)
         })
         .map(|m| CueHit {
             entry: m.entry,
             start: m.start,
             end: m.end,
+            mode_off: false,
         })
-        .collect()
+        .collect();
+    modes_in_alternative(s, lex, &mut kept);
+    kept
+}
+
+/// Whether the word right before `i` is a negator ("pas payer"; "en plus" is no negation).
+fn word_before_negates(s: &Stream, lex: &Lexicon, i: usize) -> bool {
+    let j = i - 1;
+    word_in(s, j, &lex.negators) && !(s.key(j) == "plu" && j > 0 && matches!(s.key(j - 1), "en" | "de"))
+}
+
+/// "à donner ou à vendre", "en prêt ou à acheter", "payer ou échanger": two modes offered as
+/// alternatives leave the mode open, so every cue of either mode is turned off in the clause.
+fn modes_in_alternative(s: &Stream, lex: &Lexicon, cues: &mut [CueHit]) {
+    let mut off = [false; 4];
+    let mut prev: Option<(Mode, usize)> = None;
+    for c in cues.iter() {
+        let Some(m) = lex.cues[c.entry].mode else {
+            continue;
+        };
+        if let Some((pm, end)) = prev
+            && pm != m
+            && c.start >= end
+            && c.start - end <= 3
+            && (end..c.start).any(|j| word_in(s, j, &lex.alternatives))
+            && (end..c.start).all(|j| s.is_word(j))
+        {
+            off[pm as usize] = true;
+            off[m as usize] = true;
+        }
+        prev = Some((m, c.end));
+    }
+    for c in cues.iter_mut() {
+        if lex.cues[c.entry].mode.is_some_and(|m| off[m as usize]) {
+            c.mode_off = true;
+        }
+    }
 }
 
 /// The direction of a set of cues: the heaviest wins, the first on a tie; weak cues must add
@@ -222,6 +263,7 @@ pub fn mode_of(lex: &Lexicon, cues: &[CueHit], kind: Kind, priced: bool) -> Opti
     for c in cues {
         let e = &lex.cues[c.entry];
         if let Some(m) = e.mode
+            && !c.mode_off
             && !(e.mode_items_only && kind == Kind::Service)
         {
             let w = e.mode_weight.unwrap_or(e.weight);
@@ -514,14 +556,15 @@ fn kept_items(
         }
         // "Help !" is a cue, not a request for help in general; the words of a cue that
         // implies its thing are that thing ("2 places dans la voiture" is a lift, not a car).
+        // A thing that reaches beyond the cue is named by it ("besoin de bras", "tente 2 places").
         if cues
             .iter()
-            .any(|c| c.start < h.end && h.start < c.end && (entry(&h).generic || lex.cues[c.entry].implies.is_some()))
+            .any(|c| c.start <= h.start && h.end <= c.end && (entry(&h).generic || lex.cues[c.entry].implies.is_some()))
         {
             continue;
         }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
-        if included_after(s, h.end, span.end) {
+        if included_after(s, lex, h.end, span.end) {
             continue;
         }
         // "nettoyeur haute pression avec la brosse et la rallonge": after "avec" following a
@@ -576,8 +619,22 @@ fn kept_items(
     // its things, quadratic in the length of the message.
     let mut merged: Vec<ItemHit> = Vec::with_capacity(hits.len());
     let mut gap = Gap::from(0);
+    // cue_starts[i - span.start]: how many direction cues start before word i of the clause.
+    let mut cue_starts = vec![0usize; span.end - span.start + 1];
+    for c in cues.iter().filter(|c| lex.cues[c.entry].direction.is_some()) {
+        if span.start <= c.start && c.start < span.end {
+            cue_starts[c.start + 1 - span.start] += 1;
+        }
+    }
+    for i in 1..cue_starts.len() {
+        cue_starts[i] += cue_starts[i - 1];
+    }
     for h in hits {
+        // A direction cue between two things separates them ("L'épicerie cherche des bénévoles").
+        let at = |i: usize| cue_starts[i.clamp(span.start, span.end) - span.start];
+        let cue_between = |a: usize, b: usize| at(b) > at(a);
         if let Some(prev) = merged.last_mut()
+            && !cue_between(prev.end, h.start)
             && !gap.separated(s, lex, h.start)
         {
             // A broad word gives way to the specific thing it introduces: "mon aide pour vos
@@ -594,6 +651,17 @@ fn kept_items(
     let mut hits = merged;
     if hits.iter().any(|h| !h.in_parens) {
         hits.retain(|h| !h.in_parens);
+    } else if let Some(first) = hits.first()
+        && let Some(head) = complements.iter().rev().find(|c| c.end <= first.start)
+        && (head.end..first.start).all(|j| s.is_filler(j) || s.punct(j) == Some('('))
+        && s.punct(first.start - 1) == Some('(')
+    {
+        // "servez-vous en légumes (tomates, haricots)": a head noun with examples in brackets
+        // is one post, even when the head stood after a preposition.
+        hits = vec![ItemHit {
+            in_parens: false,
+            ..*head
+        }];
     }
     // An accessory beside a main thing goes with it, unless the clause is a list of three
     // things or more separated by commas ("À donner : cintres, housse, portant").
@@ -686,12 +754,29 @@ fn offered_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
 }
 
 /// Whether "inclus" / "compris" / "fourni" follows the thing ending at `end` (a word or two
-/// later): "habillage pluie inclus", "gants et sacs fournis".
-fn included_after(s: &Stream, end: usize, limit: usize) -> bool {
-    (end..limit.min(end + 2)).take_while(|&j| s.is_word(j)).any(|j| {
+/// later, or after more things joined by "et"): "habillage pluie inclus", "gants et sacs
+/// fournis". A comma ends the search: "poussette, habillage pluie inclus" keeps the poussette.
+fn included_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
+    let mut words = 0;
+    let mut joined = false;
+    for j in end..limit.min(end + 6) {
+        if !s.is_word(j) {
+            return false;
+        }
         let k = s.key(j);
-        k.starts_with("inclu") || k.starts_with("fourni") || k == "compri" || k == "included" || k == "provided"
-    })
+        if k.starts_with("inclu") || matches!(k, "fourni" | "fournie" | "compri" | "included" | "provided") {
+            return true;
+        }
+        if word_in(s, j, &lex.separators) {
+            joined = true;
+        } else if !(s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers)) {
+            words += 1;
+            if (words > 1 && !joined) || words > 3 {
+                return false;
+            }
+        }
+    }
+    false
 }
 
 /// Whether word `i` follows a price and an article: "5€ le cageot", "2 euros la botte".

@@ -9,6 +9,10 @@ use super::token::{TokClass, Token, tokenize};
 /// from words longer than three letters). Crude, but applied identically to the text and to
 /// every pattern, so "échelles" meets "échelle" and "jeux" meets "jeu".
 pub fn key_of(norm: &str) -> String {
+    // Invariable nouns in -x whose s-form is another word ("prix" is not "pris").
+    if matches!(norm, "prix" | "choix" | "croix" | "noix" | "voix") {
+        return norm.to_owned();
+    }
     if norm.len() > 3 && (norm.ends_with('s') || norm.ends_with('x')) && !norm.ends_with("ss") {
         norm[..norm.len() - 1].to_owned()
     } else {

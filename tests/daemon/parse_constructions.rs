@@ -358,3 +358,83 @@ fn confidence_carries_its_reasons() {
     assert!(guessed[0].confidence < SURE_CONFIDENCE, "{:?}", guessed[0]);
     assert!(guessed[0].confidence_why.iter().any(|f| f.delta < 0.0));
 }
+
+#[test]
+fn two_modes_as_alternatives_or_negated_leave_the_mode_open() {
+    check(
+        "Qqn aurait une ponceuse à prêter ou à vendre ?",
+        &["request/item/-/ponceuse/bricolage/-"],
+    );
+    check(
+        "Je cherche un taille-haie, à louer ou à emprunter",
+        &["request/item/-/taille-haie/jardinage/-"],
+    );
+    check(
+        "Qqn aurait un lit parapluie pour le week-end ? Je ne peux pas payer malheureusement",
+        &["request/item/-/lit parapluie/enfants/2026-06-13..2026-06-14"],
+    );
+    // A small thank-you is no counterpart; "contre bons soins" gives.
+    check(
+        "Je donne mon vieux lecteur DVD contre un sourire",
+        &["offer/item/gift/lecteur dvd/high_tech/-"],
+    );
+    check(
+        "Aquarium 60 litres contre bons soins",
+        &["offer/item/gift/aquarium/animaux/-"],
+    );
+    check(
+        "Spare apples from my tree, free for anyone who wants them",
+        &["offer/item/gift/pomme/alimentation/-"],
+    );
+    // "pris" is not "prix".
+    check(
+        "Je donne des semis de tomates, j'en ai plein qui ont pris",
+        &["offer/item/gift/semis/jardinage/-"],
+    );
+}
+
+#[test]
+fn deadlines_lists_and_heads_with_examples() {
+    // "avant jeudi" is when to fetch it by, not when it is for.
+    check(
+        "À donner avant jeudi : une commode et deux tabourets",
+        &["offer/item/gift/commode/maison/-", "offer/item/gift/tabouret/maison/-"],
+    );
+    // A head noun after a preposition with examples in brackets is one post.
+    check(
+        "Servez-vous en fruits (pommes, poires) dans le jardin, je pars en vacances",
+        &["offer/item/-/fruit/alimentation/-"],
+    );
+    // Everything joined by "et" before "fournis" comes with the post.
+    check(
+        "Cherchons des bénévoles pour nettoyer le parc dimanche, pelles et seaux fournis",
+        &["request/service/-/bénévole/entraide/2026-06-14..2026-06-14"],
+    );
+    // The subject before the cue is context, even without a comma.
+    check(
+        "Le club de foot du quartier cherche des bénévoles pour le tournoi",
+        &["request/service/-/bénévole/entraide/-"],
+    );
+}
+
+#[test]
+fn requests_for_help_welcome_paid_or_for_arms() {
+    check(
+        "Un coup de main pour monter des meubles serait le bienvenu samedi",
+        &["request/service/-/aide au montage de meuble/maison/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Si un ado veut se faire de l'argent de poche pour laver ma voiture, 15€",
+        &["request/service/sale/lavage de voiture/mobilite/-"],
+    );
+    check(
+        "Besoin de bras samedi pour vider une cave",
+        &["request/service/-/débarras/maison/2026-06-13..2026-06-13"],
+    );
+    // A trip with seats is a lift; a tent's places are its size.
+    check(
+        "Je descends à Marseille vendredi, 2 places, 10€ par personne",
+        &["offer/service/sale/covoiturage/mobilite/2026-06-12..2026-06-12"],
+    );
+    check("Ma tente 3 places est à prêter", &["offer/item/loan/tente/loisirs/-"]);
+}
