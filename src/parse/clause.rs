@@ -580,8 +580,17 @@ fn kept_items(
             complements.push(h);
             continue;
         }
+        // "je donne des plants, mes semis ont trop bien marché": a possessed thing that is the
+        // subject of a verb after a post, with no cue after it, tells a story.
+        let subject = !hits.is_empty()
+            && entry(&h).kind == Kind::Item
+            && possessive_subject(s, h.start, h.end, span.end)
+            && !cues
+                .iter()
+                .any(|c| c.start >= h.end && lex.cues[c.entry].direction.is_some());
         let complement = entry(&h).kind == Kind::Item
-            && (after_preposition(s, lex, cues, span, h.start)
+            && (subject
+                || after_preposition(s, lex, cues, span, h.start)
                 || dropped_end.is_some_and(|e| only_links(s, lex, e, h.start)));
         // A service after "pour" next to a thing is its purpose: "je prête mon niveau laser,
         // pratique pour poser des étagères".
@@ -753,6 +762,29 @@ fn offered_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
     false
 }
 
+/// Whether the thing at words `start..end` follows a possessive ("mes 6 poules") and is
+/// followed by a conjugated verb ("ont", "sont", "pondent"): the subject of a sentence.
+fn possessive_subject(s: &Stream, start: usize, end: usize, limit: usize) -> bool {
+    let mut j = start;
+    let mut owned = false;
+    while j > 0 && start - j < 3 {
+        j -= 1;
+        if s.is_number(j) {
+            continue;
+        }
+        owned = s.is_word(j) && matches!(s.key(j), "mes" | "mon" | "ma" | "nos" | "notre" | "my" | "our");
+        break;
+    }
+    if !owned || end >= limit || !s.is_word(end) {
+        return false;
+    }
+    let k = s.key(end);
+    matches!(
+        k,
+        "a" | "ont" | "est" | "sont" | "va" | "vont" | "fait" | "font" | "etait" | "etaient" | "sera" | "seront"
+    ) || (k.len() > 5 && k.ends_with("ent") && !k.ends_with("ment"))
+}
+
 /// Whether "inclus" / "compris" / "fourni" follows the thing ending at `end` (a word or two
 /// later, or after more things joined by "et"): "habillage pluie inclus", "gants et sacs
 /// fournis". A comma ends the search: "poussette, habillage pluie inclus" keeps the poussette.
@@ -850,8 +882,17 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
     }
     let i = f.prices.partition_point(|p| p.0 < span.start);
     let price = f.prices.get(i).filter(|p| p.0 < span.end).copied();
-    // "vélo d'appartement 40€, machine à raclette 10€": things with prices are for sale.
-    if direction.is_none() && price.is_some() && !items.is_empty() && !thanks {
+    // "vélo d'appartement 40€, machine à raclette 10€": things with prices are for sale; a
+    // price said apart from them ("mes poules pondent trop, 2€ la boîte") completes what was
+    // offered before.
+    if direction.is_none()
+        && let Some((pa, pb, _)) = price
+        && items.iter().any(|h| {
+            lex.items[h.entry].kind == Kind::Service
+                || priced_thing(s, lex, h, pa, pb) && !possessive_subject(s, h.start, h.end, span.end)
+        })
+        && !thanks
+    {
         (direction, strength) = (Some(Direction::Offer), 2);
     }
     if direction == Some(Direction::Request) && has(Marker::NoLongerNeeded) {
@@ -870,6 +911,24 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
         cues,
         span,
     }
+}
+
+/// Whether the thing `h` stands beside the price at words `pa..pb` (a few words of details
+/// between them at most: "machine à raclette, très bon état, 10€").
+fn priced_thing(s: &Stream, lex: &Lexicon, h: &ItemHit, pa: usize, pb: usize) -> bool {
+    let (a, b) = if h.end <= pa {
+        (h.end, pa)
+    } else {
+        (pb, h.start.max(pb))
+    };
+    if b > a + 12 {
+        return false;
+    }
+    let content = (a..b)
+        .filter(|&j| s.is_word(j) && !(s.is_filler(j) || word_in(s, j, &lex.modifiers)))
+        .take(4)
+        .count();
+    content <= 3
 }
 
 /// Prices: a number followed by € / euros / balles, or € followed by a number.

@@ -165,7 +165,7 @@ impl Parser {
                     .any(|m| lex.markers[m.entry] == Marker::Withdrawal)
             })
             .collect();
-        spans
+        let mut readings: Vec<Reading> = spans
             .into_iter()
             .map(|sp| {
                 clause::read(
@@ -176,7 +176,34 @@ impl Parser {
                     withdrawn.get(sp.sentence).copied().unwrap_or(false),
                 )
             })
-            .collect()
+            .collect();
+        self.drop_own_activities(&mut readings);
+        readings
+    }
+
+    /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?": an activity the author
+    /// only wishes (a weak cue, services only) before a firm request for a tool is what the
+    /// tool is for, not a request of its own.
+    fn drop_own_activities(&self, readings: &mut [Reading]) {
+        let lex = &self.lex;
+        let mut tool_asked_later = false;
+        for r in readings.iter_mut().rev() {
+            let services_only = !r.items.is_empty() && r.items.iter().all(|h| lex.items[h.entry].kind == Kind::Service);
+            if tool_asked_later && r.direction == Some(Direction::Request) && r.strength < 3 && services_only {
+                r.items.clear();
+                r.direction = None;
+                r.strength = 0;
+            }
+            if r.direction == Some(Direction::Request)
+                && r.strength >= 3
+                && r.items.iter().any(|h| lex.items[h.entry].kind == Kind::Item)
+            {
+                tool_asked_later = true;
+            }
+            if r.retracts || r.withdrawn {
+                tool_asked_later = false;
+            }
+        }
     }
 
     fn assemble(&self, text: &str, s: &Stream, found: &Found) -> Vec<Post> {
@@ -235,6 +262,9 @@ impl Parser {
                     if !r.thanks {
                         pending.extend(things);
                         pending.truncate(6);
+                    }
+                    if r.price.is_some() {
+                        self.enrich(&mut posts, &last, r, false, s);
                     }
                 } else {
                     self.enrich(&mut posts, &last, r, false, s);

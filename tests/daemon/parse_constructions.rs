@@ -438,3 +438,39 @@ fn requests_for_help_welcome_paid_or_for_arms() {
     );
     check("Ma tente 3 places est à prêter", &["offer/item/loan/tente/loisirs/-"]);
 }
+
+#[test]
+fn context_is_not_a_post() {
+    // The activity the author wishes is what the tool asked for is for.
+    check(
+        "Je voudrais repeindre le volet de ma cuisine, qqn aurait un escabeau ?",
+        &["request/item/-/escabeau/bricolage/-"],
+    );
+    // A possessed thing that is the subject of a verb tells a story.
+    check(
+        "Je donne des boutures de menthe, mes pieds ont trop poussé cette année",
+        &["offer/item/gift/bouture/jardinage/-"],
+    );
+    // A price said apart from the story completes the post before it.
+    check(
+        "Qui veut de la rhubarbe ? Mes plants poussent trop, 2€ la botte",
+        &["offer/item/sale/rhubarbe/alimentation/-"],
+    );
+    // ...but a subject followed by its own cue is a post.
+    check(
+        "Je vends ma table, mes chaises sont aussi à vendre",
+        &["offer/item/sale/table/maison/-", "offer/item/sale/chaise/maison/-"],
+    );
+}
+
+#[test]
+fn swaps_and_errands_without_an_offer_verb() {
+    check(
+        "Mon vélo de route contre ta trottinette ?",
+        &["offer/item/swap/vélo/mobilite/-"],
+    );
+    check(
+        "Je passe chez Leclerc samedi, si qqn a besoin de quelque chose je peux ramener des trucs",
+        &["offer/service/-/courses/entraide/2026-06-13..2026-06-13"],
+    );
+}
