@@ -431,9 +431,9 @@ fn requests_for_help_welcome_paid_or_for_arms() {
         "Besoin de bras samedi pour vider une cave",
         &["request/service/-/débarras/maison/2026-06-13..2026-06-13"],
     );
-    // A trip with seats is a lift; a tent's places are its size.
+    // Seats left on a trip are a lift; a tent's places are its size.
     check(
-        "Je descends à Marseille vendredi, 2 places, 10€ par personne",
+        "Je descends à Marseille vendredi, il me reste 2 places, 10€ par personne",
         &["offer/service/sale/covoiturage/mobilite/2026-06-12..2026-06-12"],
     );
     check("Ma tente 3 places est à prêter", &["offer/item/loan/tente/loisirs/-"]);
@@ -472,5 +472,21 @@ fn swaps_and_errands_without_an_offer_verb() {
     check(
         "Je passe chez Leclerc samedi, si qqn a besoin de quelque chose je peux ramener des trucs",
         &["offer/service/-/courses/entraide/2026-06-13..2026-06-13"],
+    );
+}
+
+#[test]
+fn hypothetical_offers_and_idioms_post_nothing() {
+    check("Si j'avais une tondeuse je vous la prêterais volontiers", &[]);
+    check("J'aurais bien prêté ma remorque mais elle est chez le garagiste", &[]);
+    check("If I still had my old cot I'd give it to you", &[]);
+    // "rendre la pareille" is no loan.
+    check(
+        "Quelqu'un aurait des cartons pour mon déménagement ? Je rends la pareille avec un apéro",
+        &["request/item/-/carton/maison/-"],
+    );
+    check(
+        "2 places dans ma voiture pour aller à Nantes samedi",
+        &["offer/service/-/covoiturage/mobilite/2026-06-13..2026-06-13"],
     );
 }
