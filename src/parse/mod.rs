@@ -506,7 +506,9 @@ impl Parser {
                 };
                 let mut t = self.thing(&s, &h, None);
                 t.sureness = 1;
+                // Its words are in the quote's own stream, not in the message's.
                 t.span = (0, 0);
+                t.at = usize::MAX;
                 t
             })
             .into_iter()
