@@ -883,14 +883,11 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
     let i = f.prices.partition_point(|p| p.0 < span.start);
     let price = f.prices.get(i).filter(|p| p.0 < span.end).copied();
     // "vélo d'appartement 40€, machine à raclette 10€": things with prices are for sale; a
-    // price said apart from them ("mes poules pondent trop, 2€ la boîte") completes what was
-    // offered before.
+    // price beside a story ("mes poules pondent trop, 2€ la boîte") completes what was offered
+    // before.
     if direction.is_none()
-        && let Some((pa, pb, _)) = price
-        && items.iter().any(|h| {
-            lex.items[h.entry].kind == Kind::Service
-                || priced_thing(s, lex, h, pa, pb) && !possessive_subject(s, h.start, h.end, span.end)
-        })
+        && price.is_some()
+        && items.iter().any(|h| !possessive_subject(s, h.start, h.end, span.end))
         && !thanks
     {
         (direction, strength) = (Some(Direction::Offer), 2);
@@ -911,24 +908,6 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
         cues,
         span,
     }
-}
-
-/// Whether the thing `h` stands beside the price at words `pa..pb` (a few words of details
-/// between them at most: "machine à raclette, très bon état, 10€").
-fn priced_thing(s: &Stream, lex: &Lexicon, h: &ItemHit, pa: usize, pb: usize) -> bool {
-    let (a, b) = if h.end <= pa {
-        (h.end, pa)
-    } else {
-        (pb, h.start.max(pb))
-    };
-    if b > a + 12 {
-        return false;
-    }
-    let content = (a..b)
-        .filter(|&j| s.is_word(j) && !(s.is_filler(j) || word_in(s, j, &lex.modifiers)))
-        .take(4)
-        .count();
-    content <= 3
 }
 
 /// Prices: a number followed by € / euros / balles, or € followed by a number.

@@ -490,3 +490,29 @@ fn hypothetical_offers_and_idioms_post_nothing() {
         &["offer/service/-/covoiturage/mobilite/2026-06-13..2026-06-13"],
     );
 }
+
+#[test]
+fn looking_for_takers_and_free_things_are_offers() {
+    check(
+        "Des amateurs pour un piano droit ? À venir chercher",
+        &["offer/item/-/piano/loisirs/-"],
+    );
+    check(
+        "Qui prendrait mes cartons de déménagement ? Une vingtaine",
+        &["offer/item/-/carton/maison/-"],
+    );
+    check(
+        "Free firewood, come and take it",
+        &["offer/item/gift/bois de chauffage/maison/-"],
+    );
+    // The author taking it is still a request.
+    check(
+        "Je suis preneur d'un vélo d'enfant",
+        &["request/item/-/vélo enfant/mobilite/-"],
+    );
+    // A price after the accessories of a thing is its price.
+    check(
+        "Poussette avec nacelle, cosy et habillage pluie, 80€",
+        &["offer/item/sale/poussette/enfants/-"],
+    );
+}
