@@ -516,3 +516,28 @@ fn looking_for_takers_and_free_things_are_offers() {
         &["offer/item/sale/poussette/enfants/-"],
     );
 }
+
+#[test]
+fn self_descriptions_offer_and_nobody_would_have_asks() {
+    check(
+        "Étudiant sérieux propose soutien scolaire en maths et physique, niveau lycée",
+        &["offer/service/-/soutien scolaire/education/-"],
+    );
+    check(
+        "Je suis couturière, je fais vos ourlets pour pas cher",
+        &["offer/service/sale/retouche/vetements/-"],
+    );
+    check(
+        "Qqn propose des cours de yoga dans le quartier ?",
+        &["request/service/-/cours de yoga/loisirs/-"],
+    );
+    check(
+        "Personne n'aurait un tire-lait à prêter ? Le mien a lâché",
+        &["request/item/loan/tire-lait/enfants/-"],
+    );
+    // An offer made before and taken back.
+    check(
+        "J'avais proposé mon aide pour les devoirs mais je n'ai plus le temps",
+        &[],
+    );
+}
