@@ -401,6 +401,7 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
     let mut j = i;
     let floor = span.start.max(i.saturating_sub(8));
     let mut verb_seen = false;
+    let mut verb_at = usize::MAX;
     let mut alternative_seen = false;
     let mut other_seen = false;
     while j > floor {
@@ -419,8 +420,23 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
         // The object of an infinitive is not a post of its own: "nourrir mes poules et
         // ramasser les œufs", "m'aider à monter une étagère" (unless the verb is the cue:
         // "je propose de vous prêter mes raquettes").
+        // "je le prête à qui veut mettre sa voiture": a cue that ends before the infinitive
+        // ("qui veut") does not make its object a post.
         if verb_seen && INFINITIVE_LEADS.contains(&s.key(j)) {
-            return !cue_ends_here();
+            return !cues.iter().any(|c| c.end > verb_at && c.end <= i);
+        }
+        // "peut-être" is an adverb, not a modal and an infinitive.
+        if s.key(j) == "etre" && j > floor {
+            let hyphen = s.punct(j - 1) == Some('-');
+            let modal = if hyphen {
+                j - 1 > floor && s.key(j - 2) == "peut"
+            } else {
+                s.key(j - 1) == "peut"
+            };
+            if modal {
+                j -= if hyphen { 2 } else { 1 };
+                continue;
+            }
         }
         if s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) {
             continue;
@@ -438,6 +454,7 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
         let k = s.key(j);
         if !verb_seen && k.len() > 3 && (k.ends_with("er") || k.ends_with("ir") || k.ends_with("re")) {
             verb_seen = true;
+            verb_at = j;
             continue;
         }
         return false;

@@ -287,6 +287,15 @@ impl Parser {
             if !things.is_empty() && things.iter().all(|t| t.generic) && !pending.is_empty() {
                 things.clear();
             }
+            // "qqn peut me prêter la sienne le temps qu'on la fasse réparer": the pronoun stands
+            // for the thing named before; what it is borrowed for is no post.
+            let borrows = r.cues.iter().any(|c| {
+                let e = &lex.cues[c.entry];
+                e.direction == Some(Direction::Request) && e.mode == Some(Mode::Loan)
+            });
+            if r.anaphora && borrows && !pending.is_empty() && things.iter().all(|t| t.kind == Kind::Service) {
+                things.clear();
+            }
             if things.is_empty() && !pending.is_empty() {
                 things = std::mem::take(&mut pending);
                 borrowed = true;

@@ -541,3 +541,25 @@ fn self_descriptions_offer_and_nobody_would_have_asks() {
         &[],
     );
 }
+
+#[test]
+fn pronouns_and_infinitives_point_at_the_right_thing() {
+    // "la sienne" is the thing named before; what it is borrowed for is no post.
+    check(
+        "Ma perceuse a lâché. Qqn peut me prêter la sienne le temps que je la fasse réparer ?",
+        &["request/item/loan/perceuse/bricolage/-"],
+    );
+    // The object of an infinitive after "qui veut" is not what is lent.
+    check(
+        "Mon garage est libre tout le mois de juillet, je le prête à qui veut y ranger sa moto",
+        &["offer/item/loan/garage/mobilite/2026-07-01..2026-07-31"],
+    );
+    // "peut-être" is no modal: what follows is asked too.
+    check(
+        "Il lui faudrait des béquilles et peut-être aussi un déambulateur, on rendra tout",
+        &[
+            "request/item/loan/béquille/sante/-",
+            "request/item/loan/déambulateur/sante/-",
+        ],
+    );
+}
