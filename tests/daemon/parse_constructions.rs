@@ -563,3 +563,28 @@ fn pronouns_and_infinitives_point_at_the_right_thing() {
         ],
     );
 }
+
+#[test]
+fn sms_je_glued_to_verbs_and_english_offers() {
+    check(
+        "kk1 ora 1 diable pr demain ? jdemenage",
+        &["request/item/-/diable/maison/2026-06-11..2026-06-11"],
+    );
+    check(
+        "jdonne 1 canap, faut venir le chercher avt samedi",
+        &["offer/item/gift/canapé/maison/-"],
+    );
+    // Paying for pizzas is a thank-you, not a price.
+    check(
+        "qqn pr m aider a demenager samedi ? jpaie les pizzas",
+        &["request/service/-/aide au déménagement/maison/2026-06-13..2026-06-13"],
+    );
+    check(
+        "We've got loads of apples from our tree, help yourselves!",
+        &["offer/item/-/pomme/alimentation/-"],
+    );
+    check(
+        "I can drive people to the vaccination centre on Thursday",
+        &["offer/service/-/covoiturage/mobilite/2026-06-11..2026-06-11"],
+    );
+}
