@@ -698,7 +698,9 @@ fn kept_items(
     if !comma_list && hits.iter().any(|h| !entry(h).accessory) {
         hits.retain(|h| !entry(h).accessory);
     }
-    if hits.iter().any(|h| !entry(h).generic) {
+    // A broad word in a comma list is a thing of its own ("des meubles, de la vaisselle, des
+    // livres").
+    if !comma_list && hits.iter().any(|h| !entry(h).generic) {
         hits.retain(|h| !entry(h).generic);
     }
     // "table de jardin + 4 chaises": a thing that goes with a head named beside it.

@@ -588,3 +588,38 @@ fn sms_je_glued_to_verbs_and_english_offers() {
         &["offer/service/-/covoiturage/mobilite/2026-06-11..2026-06-11"],
     );
 }
+
+#[test]
+fn implicit_offers_free_lists_and_advice() {
+    check(
+        "Nos enfants sont partis, la maison est trop grande : 2 chambres libres pour des étudiants",
+        &["offer/service/-/hébergement/entraide/-"],
+    );
+    // A broad word in a comma list is a post of its own; "tout est gratuit" gives.
+    check(
+        "On vide l'appartement de ma mère, il y a des meubles, de la vaisselle, des livres. Tout est gratuit",
+        &[
+            "offer/item/gift/meuble/maison/-",
+            "offer/item/gift/vaisselle/cuisine/-",
+            "offer/item/gift/livre/loisirs/-",
+        ],
+    );
+    // "prêtes" is ready here, not lent.
+    check(
+        "Mes tomates sont prêtes, passez en prendre !",
+        &["offer/item/-/tomate/alimentation/-"],
+    );
+    check(
+        "Je serais ravie de garder vos plantes pendant vos vacances",
+        &["offer/service/-/arrosage des plantes/entraide/-"],
+    );
+    check(
+        "Avis aux bricoleurs : j'ai une scie sauteuse qui ne sert plus",
+        &["offer/item/-/scie sauteuse/bricolage/-"],
+    );
+    check(
+        "Possible de m'emprunter la tondeuse quand vous voulez",
+        &["offer/item/loan/tondeuse/jardinage/-"],
+    );
+    check("Besoin d'un avis : quel aspirateur acheter ?", &[]);
+}
