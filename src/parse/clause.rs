@@ -462,6 +462,11 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
     false
 }
 
+/// Things that hold other things: "un carton de livres" offers the books.
+const CONTAINERS: &[&str] = &[
+    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau",
+];
+
 /// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").
 const INFINITIVE_LEADS: &[&str] = &[
     "et", "m", "me", "nou", "vou", "te", "t", "peux", "peut", "pourrait", "pourriez", "pourrai", "veux", "veut",
@@ -574,10 +579,13 @@ fn kept_items(
         // "Help !" is a cue, not a request for help in general; the words of a cue that
         // implies its thing are that thing ("2 places dans la voiture" is a lift, not a car).
         // A thing that reaches beyond the cue is named by it ("besoin de bras", "tente 2 places").
-        if cues
-            .iter()
-            .any(|c| c.start <= h.start && h.end <= c.end && (entry(&h).generic || lex.cues[c.entry].implies.is_some()))
-        {
+        // A thing inside a direction cue is a word of the cue ("ça tente qqn ?" offers no tent).
+        if cues.iter().any(|c| {
+            let e = &lex.cues[c.entry];
+            c.start <= h.start
+                && h.end <= c.end
+                && (entry(&h).generic || e.implies.is_some() || (e.direction.is_some() && entry(&h).kind == Kind::Item))
+        }) {
             continue;
         }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
@@ -665,7 +673,13 @@ fn kept_items(
         {
             // A broad word gives way to the specific thing it introduces: "mon aide pour vos
             // soucis d'ordi", "aider ma fille à faire ses devoirs".
-            if entry(prev).generic && !entry(&h).generic {
+            // A container gives way to what it holds: "un carton de vieux vinyles".
+            let contents = CONTAINERS.contains(&entry(prev).name.as_str())
+                && h.start - prev.end <= 6
+                && (prev.end..h.start).all(|j| {
+                    s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) || s.punct(j) == Some('\'')
+                });
+            if (entry(prev).generic || contents) && !entry(&h).generic {
                 *prev = h;
                 gap = Gap::from(h.end);
             }

@@ -251,7 +251,10 @@ impl Parser {
             let Some(dir) = r.direction else {
                 // Dates said beside the request ("Nous partons du 19 décembre au 3 janvier.
                 // Qqn pourrait…"); a whole month is rather context ("naissance prévue en juin").
+                // "Sinon ça part au recyclage jeudi": what happens otherwise is no date of the post.
+                let otherwise = matches!(s.key(r.span.start), "sinon" | "otherwise");
                 if !r.thanks
+                    && !otherwise
                     && free_dates.is_none()
                     && let Some(d) = r.dates
                     && !whole_month(d.0)
@@ -263,7 +266,9 @@ impl Parser {
                         pending.extend(things);
                         pending.truncate(6);
                     }
-                    if r.price.is_some() {
+                    // "Qqn a une fontaine à chocolat ? Je la rends avec des chocolats": a price or a
+                    // mode said beside other things still completes the post before.
+                    if r.price.is_some() || r.cues.iter().any(|c| lex.cues[c.entry].mode.is_some()) {
                         self.enrich(&mut posts, &last, r, false, s);
                     }
                 } else {

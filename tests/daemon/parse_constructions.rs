@@ -623,3 +623,22 @@ fn implicit_offers_free_lists_and_advice() {
     );
     check("Besoin d'un avis : quel aspirateur acheter ?", &[]);
 }
+
+#[test]
+fn what_happens_otherwise_and_modes_said_apart() {
+    // "Sinon … lundi" is what happens if nobody takes it, not when the offer is for; "ça
+    // tente" offers no tent, and a box offers what it holds.
+    check(
+        "Ça tente quelqu'un, un carton de vieux vinyles ? Sinon je les jette lundi",
+        &["offer/item/-/vinyle/loisirs/-"],
+    );
+    // A loan said beside other things still completes the request before.
+    check(
+        "Qqn a une crêpière ? Je la rends avec des crêpes",
+        &["request/item/loan/crêpière/cuisine/-"],
+    );
+    check(
+        "Je suis dispo le samedi, si qqn a besoin d'aide pour son jardin",
+        &["offer/service/-/entretien de jardin/jardinage/-"],
+    );
+}
