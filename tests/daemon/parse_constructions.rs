@@ -642,3 +642,19 @@ fn what_happens_otherwise_and_modes_said_apart() {
         &["offer/service/-/entretien de jardin/jardinage/-"],
     );
 }
+
+#[test]
+fn requests_for_a_person_in_more_voices() {
+    check(
+        "Qui se sentirait de tondre ma pelouse pendant mon hospitalisation ?",
+        &["request/service/-/tonte de pelouse/jardinage/-"],
+    );
+    check(
+        "Y aurait-il un couturier pour raccourcir un pantalon ?",
+        &["request/service/-/retouche/vetements/-"],
+    );
+    check(
+        "Je cherche un partenaire de tennis le samedi matin",
+        &["request/service/-/partenaire de sport/loisirs/-"],
+    );
+}
