@@ -355,6 +355,7 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
                         || word_in(s, pos, &lex.pronouns)
                         || word_in(s, pos - 1, &lex.pronouns);
                     if opens && dir.is_some_and(|x| x != d) && named && pos > start {
+                        let pos = date_led(s, lex, f, start, pos);
                         split.push(Span {
                             start,
                             end: pos,
@@ -377,6 +378,22 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
         });
     }
     split
+}
+
+/// "je prête ma remorque samedi, et dimanche j'aurais besoin…": a new clause opened by a cue
+/// at `pos` takes the date said right before it after "et" or a comma.
+fn date_led(s: &Stream, lex: &Lexicon, f: &Found, start: usize, pos: usize) -> usize {
+    let i = f.dates.partition_point(|d| d.end < pos);
+    match f.dates.get(i) {
+        Some(d)
+            if d.end == pos
+                && d.start > start + 1
+                && (s.punct(d.start - 1) == Some(',') || word_in(s, d.start - 1, &lex.separators)) =>
+        {
+            d.start
+        }
+        _ => pos,
+    }
 }
 
 /// For each word, whether it stands inside parentheses (depth resets at sentence ends).

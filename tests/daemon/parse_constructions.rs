@@ -658,3 +658,14 @@ fn requests_for_a_person_in_more_voices() {
         &["request/service/-/partenaire de sport/loisirs/-"],
     );
 }
+
+#[test]
+fn a_date_before_a_new_cue_belongs_to_it() {
+    check(
+        "Je prête ma remorque samedi, et dimanche j'aurais besoin d'un diable",
+        &[
+            "offer/item/loan/remorque/mobilite/2026-06-13..2026-06-13",
+            "request/item/-/diable/maison/2026-06-14..2026-06-14",
+        ],
+    );
+}
