@@ -188,9 +188,11 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
             let event_talk = event
                 && c.direction.is_some()
                 && (c.weight < 3 || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
+            // "je cherche mes lunettes": looking for one's own thing asks nobody for anything.
+            let own_thing = c.direction == Some(Direction::Request) && searches_own(s, m.end, span.end);
             // "je ne peux pas payer": a negated mode word says no mode.
             let mode_denied = c.direction.is_none() && m.start > span.start && word_before_negates(s, lex, m.start);
-            !(misplaced || asks_info || denied || event_talk || mode_denied)
+            !(misplaced || asks_info || denied || event_talk || mode_denied || own_thing)
         })
         .map(|m| CueHit {
             entry: m.entry,
@@ -201,6 +203,19 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
         .collect();
     modes_in_alternative(s, lex, &mut kept);
     kept
+}
+
+/// Whether the search cue ending at `end` is followed by the author's own thing ("je cherche
+/// mes lunettes", "looking for my keys").
+fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
+    end > 0
+        && end < limit
+        && s.is_word(end)
+        && matches!(s.key(end), "mon" | "ma" | "mes" | "notre" | "nos" | "my" | "our")
+        && {
+            let k = s.key(end - 1);
+            k.starts_with("cherch") || k.starts_with("recherch") || k == "for"
+        }
 }
 
 /// Whether the word right before `i` is a negator ("pas payer"; "en plus" is no negation).

@@ -669,3 +669,10 @@ fn a_date_before_a_new_cue_belongs_to_it() {
         ],
     );
 }
+
+#[test]
+fn looking_for_ones_own_thing_asks_nothing() {
+    check("Je cherche mes lunettes, je crois que je les ai oubliées au parc", &[]);
+    check("Looking for my keys, lost near the bakery", &[]);
+    check("Je cherche un vélo pour mon fils", &["request/item/-/vélo/mobilite/-"]);
+}
