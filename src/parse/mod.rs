@@ -236,6 +236,10 @@ impl Parser {
         };
 
         for r in &readings {
+            // "…, sinon je loue chez Kiloutou": the author's plan B is no post.
+            if plan_b(s, &r.span) {
+                continue;
+            }
             if r.retracts {
                 posts.clear();
                 pending.clear();
@@ -629,6 +633,14 @@ impl Parser {
 
 /// Whether sentence `n` names a thing of the lexicon anywhere (then an unknown word is not
 /// guessed to be the thing: "je vide mon atelier et je vends mon établi").
+/// Whether the clause opens with "sinon" and the author as subject ("sinon je loue…",
+/// "otherwise I'll buy one").
+fn plan_b(s: &Stream, span: &clause::Span) -> bool {
+    let at = |i: usize| if i < span.end && s.is_word(i) { s.key(i) } else { "" };
+    matches!(at(span.start), "sinon" | "otherwise")
+        && matches!(at(span.start + 1), "je" | "j" | "on" | "nou" | "i" | "we")
+}
+
 fn sentence_names_things(sentences: &[(usize, usize)], found: &Found, n: usize) -> bool {
     sentences.get(n).is_some_and(|&(a, b)| {
         !clause::within(

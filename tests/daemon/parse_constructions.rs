@@ -676,3 +676,15 @@ fn looking_for_ones_own_thing_asks_nothing() {
     check("Looking for my keys, lost near the bakery", &[]);
     check("Je cherche un vélo pour mon fils", &["request/item/-/vélo/mobilite/-"]);
 }
+
+#[test]
+fn plan_b_and_what_the_tool_is_for_are_context() {
+    check(
+        "Je cherche un taille-haie, sinon j'en achète un chez Leroy Merlin",
+        &["request/item/-/taille-haie/jardinage/-"],
+    );
+    check(
+        "Je fais un gâteau pour l'anniversaire de ma fille, qqn aurait un moule à charnière ?",
+        &["request/item/-/moule/cuisine/-"],
+    );
+}
