@@ -688,3 +688,20 @@ fn plan_b_and_what_the_tool_is_for_are_context() {
         &["request/item/-/moule/cuisine/-"],
     );
 }
+
+#[test]
+fn english_requests_and_offers_in_more_words() {
+    check(
+        "My drill is available to borrow, just ask",
+        &["offer/item/loan/perceuse/bricolage/-"],
+    );
+    check(
+        "I could use a hand with my garden this weekend",
+        &["request/service/-/entretien de jardin/jardinage/2026-06-13..2026-06-14"],
+    );
+    check(
+        "Would anyone be able to help me carry a wardrobe upstairs?",
+        &["request/service/-/aide au déménagement/maison/-"],
+    );
+    check("Free to a good home: a desk lamp", &["offer/item/gift/lampe/maison/-"]);
+}
