@@ -705,3 +705,17 @@ fn english_requests_and_offers_in_more_words() {
     );
     check("Free to a good home: a desk lamp", &["offer/item/gift/lampe/maison/-"]);
 }
+
+#[test]
+fn free_trials_and_swaps_asked_of_others() {
+    // A free first lesson is a promotion of a paid one.
+    check(
+        "Cours de piano, 20€ la séance, premier cours gratuit",
+        &["offer/service/sale/cours de piano/education/-"],
+    );
+    // "m'échanger": someone else gives, the author asks.
+    check(
+        "Qqn voudrait m'échanger des tomates contre des courgettes ?",
+        &["request/item/swap/tomate/alimentation/-"],
+    );
+}
