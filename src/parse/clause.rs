@@ -236,9 +236,9 @@ fn modes_in_alternative(s: &Stream, lex: &Lexicon, cues: &mut [CueHit]) {
         if let Some((pm, end)) = prev
             && pm != m
             && c.start >= end
-            && c.start - end <= 3
+            && c.start - end <= 5
             && (end..c.start).any(|j| word_in(s, j, &lex.alternatives))
-            && (end..c.start).all(|j| s.is_word(j))
+            && (end..c.start).all(|j| s.is_word(j) || s.is_number(j) || s.punct(j) == Some('€'))
         {
             off[pm as usize] = true;
             off[m as usize] = true;
@@ -286,7 +286,11 @@ pub fn mode_of(lex: &Lexicon, cues: &[CueHit], kind: Kind, priced: bool) -> Opti
             weights[k] = weights[k].max(w);
         }
     }
-    if priced {
+    // "Vends 50€ ou échange": a price among alternative modes says no mode either.
+    let sale_open = cues
+        .iter()
+        .any(|c| c.mode_off && lex.cues[c.entry].mode == Some(Mode::Sale));
+    if priced && !sale_open {
         weights[3] = weights[3].max(2);
     }
     let max = *weights.iter().max()?;

@@ -369,6 +369,11 @@ fn two_modes_as_alternatives_or_negated_leave_the_mode_open() {
         "Je cherche un taille-haie, à louer ou à emprunter",
         &["request/item/-/taille-haie/jardinage/-"],
     );
+    // A price among the alternatives says no mode either.
+    check(
+        "Vends poussette 50€ ou échange contre un vélo enfant",
+        &["offer/item/-/poussette/enfants/-"],
+    );
     check(
         "Qqn aurait un lit parapluie pour le week-end ? Je ne peux pas payer malheureusement",
         &["request/item/-/lit parapluie/enfants/2026-06-13..2026-06-14"],
