@@ -52,6 +52,8 @@ pub struct CueHit {
     pub entry: usize,
     pub start: usize,
     pub end: usize,
+    /// Its mode is one of two alternatives ("à donner ou à vendre"): the text does not say.
+    pub mode_off: bool,
 }
 
 /// What one clause says.
@@ -173,7 +175,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
     let event = within(&f.markers, span)
         .iter()
         .any(|m| lex.markers[m.entry] == Marker::Event);
-    within(&f.cues, span)
+    let mut kept: Vec<CueHit> = within(&f.cues, span)
         .iter()
         .filter(|m| {
             let c = &lex.cues[m.entry];
@@ -186,14 +188,68 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
             let event_talk = event
                 && c.direction.is_some()
                 && (c.weight < 3 || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
-            !(misplaced || asks_info || denied || event_talk)
+            // "je cherche mes lunettes": looking for one's own thing asks nobody for anything.
+            let own_thing = c.direction == Some(Direction::Request) && searches_own(s, m.end, span.end);
+            // "je ne peux pas payer": a negated mode word says no mode.
+            let mode_denied = c.direction.is_none() && m.start > span.start && word_before_negates(s, lex, m.start);
+            !(misplaced || asks_info || denied || event_talk || mode_denied || own_thing)
         })
         .map(|m| CueHit {
             entry: m.entry,
             start: m.start,
             end: m.end,
+            mode_off: false,
         })
-        .collect()
+        .collect();
+    modes_in_alternative(s, lex, &mut kept);
+    kept
+}
+
+/// Whether the search cue ending at `end` is followed by the author's own thing ("je cherche
+/// mes lunettes", "looking for my keys").
+fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
+    end > 0
+        && end < limit
+        && s.is_word(end)
+        && matches!(s.key(end), "mon" | "ma" | "mes" | "notre" | "nos" | "my" | "our")
+        && {
+            let k = s.key(end - 1);
+            k.starts_with("cherch") || k.starts_with("recherch") || k == "for"
+        }
+}
+
+/// Whether the word right before `i` is a negator ("pas payer"; "en plus" is no negation).
+fn word_before_negates(s: &Stream, lex: &Lexicon, i: usize) -> bool {
+    let j = i - 1;
+    word_in(s, j, &lex.negators) && !(s.key(j) == "plu" && j > 0 && matches!(s.key(j - 1), "en" | "de"))
+}
+
+/// "à donner ou à vendre", "en prêt ou à acheter", "payer ou échanger": two modes offered as
+/// alternatives leave the mode open, so every cue of either mode is turned off in the clause.
+fn modes_in_alternative(s: &Stream, lex: &Lexicon, cues: &mut [CueHit]) {
+    let mut off = [false; 4];
+    let mut prev: Option<(Mode, usize)> = None;
+    for c in cues.iter() {
+        let Some(m) = lex.cues[c.entry].mode else {
+            continue;
+        };
+        if let Some((pm, end)) = prev
+            && pm != m
+            && c.start >= end
+            && c.start - end <= 5
+            && (end..c.start).any(|j| word_in(s, j, &lex.alternatives))
+            && (end..c.start).all(|j| s.is_word(j) || s.is_number(j) || s.punct(j) == Some('€'))
+        {
+            off[pm as usize] = true;
+            off[m as usize] = true;
+        }
+        prev = Some((m, c.end));
+    }
+    for c in cues.iter_mut() {
+        if lex.cues[c.entry].mode.is_some_and(|m| off[m as usize]) {
+            c.mode_off = true;
+        }
+    }
 }
 
 /// The direction of a set of cues: the heaviest wins, the first on a tie; weak cues must add
@@ -222,6 +278,7 @@ pub fn mode_of(lex: &Lexicon, cues: &[CueHit], kind: Kind, priced: bool) -> Opti
     for c in cues {
         let e = &lex.cues[c.entry];
         if let Some(m) = e.mode
+            && !c.mode_off
             && !(e.mode_items_only && kind == Kind::Service)
         {
             let w = e.mode_weight.unwrap_or(e.weight);
@@ -229,7 +286,11 @@ pub fn mode_of(lex: &Lexicon, cues: &[CueHit], kind: Kind, priced: bool) -> Opti
             weights[k] = weights[k].max(w);
         }
     }
-    if priced {
+    // "Vends 50€ ou échange": a price among alternative modes says no mode either.
+    let sale_open = cues
+        .iter()
+        .any(|c| c.mode_off && lex.cues[c.entry].mode == Some(Mode::Sale));
+    if priced && !sale_open {
         weights[3] = weights[3].max(2);
     }
     let max = *weights.iter().max()?;
@@ -313,6 +374,7 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
                         || word_in(s, pos, &lex.pronouns)
                         || word_in(s, pos - 1, &lex.pronouns);
                     if opens && dir.is_some_and(|x| x != d) && named && pos > start {
+                        let pos = date_led(s, lex, f, start, pos);
                         split.push(Span {
                             start,
                             end: pos,
@@ -337,6 +399,22 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
     split
 }
 
+/// "je prête ma remorque samedi, et dimanche j'aurais besoin…": a new clause opened by a cue
+/// at `pos` takes the date said right before it after "et" or a comma.
+fn date_led(s: &Stream, lex: &Lexicon, f: &Found, start: usize, pos: usize) -> usize {
+    let i = f.dates.partition_point(|d| d.end < pos);
+    match f.dates.get(i) {
+        Some(d)
+            if d.end == pos
+                && d.start > start + 1
+                && (s.punct(d.start - 1) == Some(',') || word_in(s, d.start - 1, &lex.separators)) =>
+        {
+            d.start
+        }
+        _ => pos,
+    }
+}
+
 /// For each word, whether it stands inside parentheses (depth resets at sentence ends).
 pub fn paren_depths(s: &Stream) -> Vec<bool> {
     let mut depth = 0u32;
@@ -359,6 +437,7 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
     let mut j = i;
     let floor = span.start.max(i.saturating_sub(8));
     let mut verb_seen = false;
+    let mut verb_at = usize::MAX;
     let mut alternative_seen = false;
     let mut other_seen = false;
     while j > floor {
@@ -377,8 +456,23 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
         // The object of an infinitive is not a post of its own: "nourrir mes poules et
         // ramasser les œufs", "m'aider à monter une étagère" (unless the verb is the cue:
         // "je propose de vous prêter mes raquettes").
+        // "je le prête à qui veut mettre sa voiture": a cue that ends before the infinitive
+        // ("qui veut") does not make its object a post.
         if verb_seen && INFINITIVE_LEADS.contains(&s.key(j)) {
-            return !cue_ends_here();
+            return !cues.iter().any(|c| c.end > verb_at && c.end <= i);
+        }
+        // "peut-être" is an adverb, not a modal and an infinitive.
+        if s.key(j) == "etre" && j > floor {
+            let hyphen = s.punct(j - 1) == Some('-');
+            let modal = if hyphen {
+                j - 1 > floor && s.key(j - 2) == "peut"
+            } else {
+                s.key(j - 1) == "peut"
+            };
+            if modal {
+                j -= if hyphen { 2 } else { 1 };
+                continue;
+            }
         }
         if s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) {
             continue;
@@ -396,12 +490,18 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
         let k = s.key(j);
         if !verb_seen && k.len() > 3 && (k.ends_with("er") || k.ends_with("ir") || k.ends_with("re")) {
             verb_seen = true;
+            verb_at = j;
             continue;
         }
         return false;
     }
     false
 }
+
+/// Things that hold other things: "un carton de livres" offers the books.
+const CONTAINERS: &[&str] = &[
+    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau",
+];
 
 /// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").
 const INFINITIVE_LEADS: &[&str] = &[
@@ -514,14 +614,18 @@ fn kept_items(
         }
         // "Help !" is a cue, not a request for help in general; the words of a cue that
         // implies its thing are that thing ("2 places dans la voiture" is a lift, not a car).
-        if cues
-            .iter()
-            .any(|c| c.start < h.end && h.start < c.end && (entry(&h).generic || lex.cues[c.entry].implies.is_some()))
-        {
+        // A thing that reaches beyond the cue is named by it ("besoin de bras", "tente 2 places").
+        // A thing inside a direction cue is a word of the cue ("ça tente qqn ?" offers no tent).
+        if cues.iter().any(|c| {
+            let e = &lex.cues[c.entry];
+            c.start <= h.start
+                && h.end <= c.end
+                && (entry(&h).generic || e.implies.is_some() || (e.direction.is_some() && entry(&h).kind == Kind::Item))
+        }) {
             continue;
         }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
-        if included_after(s, h.end, span.end) {
+        if included_after(s, lex, h.end, span.end) {
             continue;
         }
         // "nettoyeur haute pression avec la brosse et la rallonge": after "avec" following a
@@ -537,8 +641,17 @@ fn kept_items(
             complements.push(h);
             continue;
         }
+        // "je donne des plants, mes semis ont trop bien marché": a possessed thing that is the
+        // subject of a verb after a post, with no cue after it, tells a story.
+        let subject = !hits.is_empty()
+            && entry(&h).kind == Kind::Item
+            && possessive_subject(s, h.start, h.end, span.end)
+            && !cues
+                .iter()
+                .any(|c| c.start >= h.end && lex.cues[c.entry].direction.is_some());
         let complement = entry(&h).kind == Kind::Item
-            && (after_preposition(s, lex, cues, span, h.start)
+            && (subject
+                || after_preposition(s, lex, cues, span, h.start)
                 || dropped_end.is_some_and(|e| only_links(s, lex, e, h.start)));
         // A service after "pour" next to a thing is its purpose: "je prête mon niveau laser,
         // pratique pour poser des étagères".
@@ -576,13 +689,33 @@ fn kept_items(
     // its things, quadratic in the length of the message.
     let mut merged: Vec<ItemHit> = Vec::with_capacity(hits.len());
     let mut gap = Gap::from(0);
+    // cue_starts[i - span.start]: how many direction cues start before word i of the clause.
+    let mut cue_starts = vec![0usize; span.end - span.start + 1];
+    for c in cues.iter().filter(|c| lex.cues[c.entry].direction.is_some()) {
+        if span.start <= c.start && c.start < span.end {
+            cue_starts[c.start + 1 - span.start] += 1;
+        }
+    }
+    for i in 1..cue_starts.len() {
+        cue_starts[i] += cue_starts[i - 1];
+    }
     for h in hits {
+        // A direction cue between two things separates them ("L'épicerie cherche des bénévoles").
+        let at = |i: usize| cue_starts[i.clamp(span.start, span.end) - span.start];
+        let cue_between = |a: usize, b: usize| at(b) > at(a);
         if let Some(prev) = merged.last_mut()
+            && !cue_between(prev.end, h.start)
             && !gap.separated(s, lex, h.start)
         {
             // A broad word gives way to the specific thing it introduces: "mon aide pour vos
             // soucis d'ordi", "aider ma fille à faire ses devoirs".
-            if entry(prev).generic && !entry(&h).generic {
+            // A container gives way to what it holds: "un carton de vieux vinyles".
+            let contents = CONTAINERS.contains(&entry(prev).name.as_str())
+                && h.start - prev.end <= 6
+                && (prev.end..h.start).all(|j| {
+                    s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) || s.punct(j) == Some('\'')
+                });
+            if (entry(prev).generic || contents) && !entry(&h).generic {
                 *prev = h;
                 gap = Gap::from(h.end);
             }
@@ -594,6 +727,17 @@ fn kept_items(
     let mut hits = merged;
     if hits.iter().any(|h| !h.in_parens) {
         hits.retain(|h| !h.in_parens);
+    } else if let Some(first) = hits.first()
+        && let Some(head) = complements.iter().rev().find(|c| c.end <= first.start)
+        && (head.end..first.start).all(|j| s.is_filler(j) || s.punct(j) == Some('('))
+        && s.punct(first.start - 1) == Some('(')
+    {
+        // "servez-vous en légumes (tomates, haricots)": a head noun with examples in brackets
+        // is one post, even when the head stood after a preposition.
+        hits = vec![ItemHit {
+            in_parens: false,
+            ..*head
+        }];
     }
     // An accessory beside a main thing goes with it, unless the clause is a list of three
     // things or more separated by commas ("À donner : cintres, housse, portant").
@@ -604,7 +748,9 @@ fn kept_items(
     if !comma_list && hits.iter().any(|h| !entry(h).accessory) {
         hits.retain(|h| !entry(h).accessory);
     }
-    if hits.iter().any(|h| !entry(h).generic) {
+    // A broad word in a comma list is a thing of its own ("des meubles, de la vaisselle, des
+    // livres").
+    if !comma_list && hits.iter().any(|h| !entry(h).generic) {
         hits.retain(|h| !entry(h).generic);
     }
     // "table de jardin + 4 chaises": a thing that goes with a head named beside it.
@@ -685,13 +831,53 @@ fn offered_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
     false
 }
 
+/// Whether the thing at words `start..end` follows a possessive ("mes 6 poules") and is
+/// followed by a conjugated verb ("ont", "sont", "pondent"): the subject of a sentence.
+fn possessive_subject(s: &Stream, start: usize, end: usize, limit: usize) -> bool {
+    let mut j = start;
+    let mut owned = false;
+    while j > 0 && start - j < 3 {
+        j -= 1;
+        if s.is_number(j) {
+            continue;
+        }
+        owned = s.is_word(j) && matches!(s.key(j), "mes" | "mon" | "ma" | "nos" | "notre" | "my" | "our");
+        break;
+    }
+    if !owned || end >= limit || !s.is_word(end) {
+        return false;
+    }
+    let k = s.key(end);
+    matches!(
+        k,
+        "a" | "ont" | "est" | "sont" | "va" | "vont" | "fait" | "font" | "etait" | "etaient" | "sera" | "seront"
+    ) || (k.len() > 5 && k.ends_with("ent") && !k.ends_with("ment"))
+}
+
 /// Whether "inclus" / "compris" / "fourni" follows the thing ending at `end` (a word or two
-/// later): "habillage pluie inclus", "gants et sacs fournis".
-fn included_after(s: &Stream, end: usize, limit: usize) -> bool {
-    (end..limit.min(end + 2)).take_while(|&j| s.is_word(j)).any(|j| {
+/// later, or after more things joined by "et"): "habillage pluie inclus", "gants et sacs
+/// fournis". A comma ends the search: "poussette, habillage pluie inclus" keeps the poussette.
+fn included_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
+    let mut words = 0;
+    let mut joined = false;
+    for j in end..limit.min(end + 6) {
+        if !s.is_word(j) {
+            return false;
+        }
         let k = s.key(j);
-        k.starts_with("inclu") || k.starts_with("fourni") || k == "compri" || k == "included" || k == "provided"
-    })
+        if k.starts_with("inclu") || matches!(k, "fourni" | "fournie" | "compri" | "included" | "provided") {
+            return true;
+        }
+        if word_in(s, j, &lex.separators) {
+            joined = true;
+        } else if !(s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers)) {
+            words += 1;
+            if (words > 1 && !joined) || words > 3 {
+                return false;
+            }
+        }
+    }
+    false
 }
 
 /// Whether word `i` follows a price and an article: "5€ le cageot", "2 euros la botte".
@@ -765,8 +951,14 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
     }
     let i = f.prices.partition_point(|p| p.0 < span.start);
     let price = f.prices.get(i).filter(|p| p.0 < span.end).copied();
-    // "vélo d'appartement 40€, machine à raclette 10€": things with prices are for sale.
-    if direction.is_none() && price.is_some() && !items.is_empty() && !thanks {
+    // "vélo d'appartement 40€, machine à raclette 10€": things with prices are for sale; a
+    // price beside a story ("mes poules pondent trop, 2€ la boîte") completes what was offered
+    // before.
+    if direction.is_none()
+        && price.is_some()
+        && items.iter().any(|h| !possessive_subject(s, h.start, h.end, span.end))
+        && !thanks
+    {
         (direction, strength) = (Some(Direction::Offer), 2);
     }
     if direction == Some(Direction::Request) && has(Marker::NoLongerNeeded) {

@@ -165,7 +165,7 @@ impl Parser {
                     .any(|m| lex.markers[m.entry] == Marker::Withdrawal)
             })
             .collect();
-        spans
+        let mut readings: Vec<Reading> = spans
             .into_iter()
             .map(|sp| {
                 clause::read(
@@ -176,7 +176,34 @@ impl Parser {
                     withdrawn.get(sp.sentence).copied().unwrap_or(false),
                 )
             })
-            .collect()
+            .collect();
+        self.drop_own_activities(&mut readings);
+        readings
+    }
+
+    /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?": an activity the author
+    /// only wishes (a weak cue, services only) before a firm request for a tool is what the
+    /// tool is for, not a request of its own.
+    fn drop_own_activities(&self, readings: &mut [Reading]) {
+        let lex = &self.lex;
+        let mut tool_asked_later = false;
+        for r in readings.iter_mut().rev() {
+            let services_only = !r.items.is_empty() && r.items.iter().all(|h| lex.items[h.entry].kind == Kind::Service);
+            if tool_asked_later && r.direction == Some(Direction::Request) && r.strength < 3 && services_only {
+                r.items.clear();
+                r.direction = None;
+                r.strength = 0;
+            }
+            if r.direction == Some(Direction::Request)
+                && r.strength >= 3
+                && r.items.iter().any(|h| lex.items[h.entry].kind == Kind::Item)
+            {
+                tool_asked_later = true;
+            }
+            if r.retracts || r.withdrawn {
+                tool_asked_later = false;
+            }
+        }
     }
 
     fn assemble(&self, text: &str, s: &Stream, found: &Found) -> Vec<Post> {
@@ -209,6 +236,10 @@ impl Parser {
         };
 
         for r in &readings {
+            // "…, sinon je loue chez Kiloutou": the author's plan B is no post.
+            if plan_b(s, &r.span) {
+                continue;
+            }
             if r.retracts {
                 posts.clear();
                 pending.clear();
@@ -224,7 +255,10 @@ impl Parser {
             let Some(dir) = r.direction else {
                 // Dates said beside the request ("Nous partons du 19 décembre au 3 janvier.
                 // Qqn pourrait…"); a whole month is rather context ("naissance prévue en juin").
+                // "Sinon ça part au recyclage jeudi": what happens otherwise is no date of the post.
+                let otherwise = matches!(s.key(r.span.start), "sinon" | "otherwise");
                 if !r.thanks
+                    && !otherwise
                     && free_dates.is_none()
                     && let Some(d) = r.dates
                     && !whole_month(d.0)
@@ -235,6 +269,11 @@ impl Parser {
                     if !r.thanks {
                         pending.extend(things);
                         pending.truncate(6);
+                    }
+                    // "Qqn a une fontaine à chocolat ? Je la rends avec des chocolats": a price or a
+                    // mode said beside other things still completes the post before.
+                    if r.price.is_some() || r.cues.iter().any(|c| lex.cues[c.entry].mode.is_some()) {
+                        self.enrich(&mut posts, &last, r, false, s);
                     }
                 } else {
                     self.enrich(&mut posts, &last, r, false, s);
@@ -255,6 +294,15 @@ impl Parser {
             // (attelage standard)"); a broad word gives way to what was named before
             // ("je dois remplir un dossier… Qqn pourrait m'aider ?").
             if !things.is_empty() && things.iter().all(|t| t.generic) && !pending.is_empty() {
+                things.clear();
+            }
+            // "qqn peut me prêter la sienne le temps qu'on la fasse réparer": the pronoun stands
+            // for the thing named before; what it is borrowed for is no post.
+            let borrows = r.cues.iter().any(|c| {
+                let e = &lex.cues[c.entry];
+                e.direction == Some(Direction::Request) && e.mode == Some(Mode::Loan)
+            });
+            if r.anaphora && borrows && !pending.is_empty() && things.iter().all(|t| t.kind == Kind::Service) {
                 things.clear();
             }
             if things.is_empty() && !pending.is_empty() {
@@ -476,7 +524,9 @@ impl Parser {
                 };
                 let mut t = self.thing(&s, &h, None);
                 t.sureness = 1;
+                // Its words are in the quote's own stream, not in the message's.
                 t.span = (0, 0);
+                t.at = usize::MAX;
                 t
             })
             .into_iter()
@@ -583,6 +633,14 @@ impl Parser {
 
 /// Whether sentence `n` names a thing of the lexicon anywhere (then an unknown word is not
 /// guessed to be the thing: "je vide mon atelier et je vends mon établi").
+/// Whether the clause opens with "sinon" and the author as subject ("sinon je loue…",
+/// "otherwise I'll buy one").
+fn plan_b(s: &Stream, span: &clause::Span) -> bool {
+    let at = |i: usize| if i < span.end && s.is_word(i) { s.key(i) } else { "" };
+    matches!(at(span.start), "sinon" | "otherwise")
+        && matches!(at(span.start + 1), "je" | "j" | "on" | "nou" | "i" | "we")
+}
+
 fn sentence_names_things(sentences: &[(usize, usize)], found: &Found, n: usize) -> bool {
     sentences.get(n).is_some_and(|&(a, b)| {
         !clause::within(

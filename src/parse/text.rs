@@ -9,6 +9,10 @@ use super::token::{TokClass, Token, tokenize};
 /// from words longer than three letters). Crude, but applied identically to the text and to
 /// every pattern, so "échelles" meets "échelle" and "jeux" meets "jeu".
 pub fn key_of(norm: &str) -> String {
+    // Invariable nouns in -x whose s-form is another word ("prix" is not "pris").
+    if matches!(norm, "prix" | "choix" | "croix" | "noix" | "voix") {
+        return norm.to_owned();
+    }
     if norm.len() > 3 && (norm.ends_with('s') || norm.ends_with('x')) && !norm.ends_with("ss") {
         norm[..norm.len() - 1].to_owned()
     } else {
@@ -163,6 +167,18 @@ fn osa_distance_is_one(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether `norm` is "je" glued to a verb in SMS spelling ("jdemenage"): j, a consonant, and
+/// at least three more letters.
+fn sms_je(norm: &str) -> bool {
+    let b = norm.as_bytes();
+    b.len() >= 5
+        && b[0] == b'j'
+        && b[1].is_ascii_lowercase()
+        && !matches!(b[1], b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h')
+        && b[2..].iter().all(u8::is_ascii_lowercase)
+        && norm != "jpeg"
+}
+
 /// The normalised word stream of one message.
 #[derive(Debug, Clone)]
 pub struct Stream {
@@ -235,6 +251,20 @@ impl Stream {
                 for w in words {
                     toks.push(Token {
                         norm: w.clone(),
+                        class: TokClass::Word,
+                        start: t.start,
+                        end: t.end,
+                    });
+                }
+                i += 1;
+                continue;
+            }
+            // "jdemenage", "jvends", "jpaie": "je" glued to a verb (no French word starts with
+            // j and a consonant).
+            if t.class == TokClass::Word && sms_je(&t.norm) {
+                for w in ["je", &t.norm[1..]] {
+                    toks.push(Token {
+                        norm: w.to_owned(),
                         class: TokClass::Word,
                         start: t.start,
                         end: t.end,

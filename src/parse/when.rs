@@ -80,7 +80,10 @@ pub fn find_when(tokens: &[Token], ctx: &DateCtx) -> Vec<WhenMatch> {
             i += 1;
             continue;
         };
-        if let Some((from, to)) = h.range {
+        // "à récupérer avant samedi", "before Friday": a deadline, not when the post is for
+        // (a time of day, "avant 20h", is no date and never gets here).
+        let deadline = i > 0 && tokens[i - 1].is_word() && matches!(tokens[i - 1].norm.as_str(), "avant" | "before");
+        if let Some((from, to)) = h.range.filter(|_| !deadline) {
             found.push(WhenMatch {
                 start: i,
                 end: h.end,

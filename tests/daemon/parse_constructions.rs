@@ -358,3 +358,369 @@ fn confidence_carries_its_reasons() {
     assert!(guessed[0].confidence < SURE_CONFIDENCE, "{:?}", guessed[0]);
     assert!(guessed[0].confidence_why.iter().any(|f| f.delta < 0.0));
 }
+
+#[test]
+fn two_modes_as_alternatives_or_negated_leave_the_mode_open() {
+    check(
+        "Qqn aurait une ponceuse à prêter ou à vendre ?",
+        &["request/item/-/ponceuse/bricolage/-"],
+    );
+    check(
+        "Je cherche un taille-haie, à louer ou à emprunter",
+        &["request/item/-/taille-haie/jardinage/-"],
+    );
+    // A price among the alternatives says no mode either.
+    check(
+        "Vends poussette 50€ ou échange contre un vélo enfant",
+        &["offer/item/-/poussette/enfants/-"],
+    );
+    check(
+        "Qqn aurait un lit parapluie pour le week-end ? Je ne peux pas payer malheureusement",
+        &["request/item/-/lit parapluie/enfants/2026-06-13..2026-06-14"],
+    );
+    // A small thank-you is no counterpart; "contre bons soins" gives.
+    check(
+        "Je donne mon vieux lecteur DVD contre un sourire",
+        &["offer/item/gift/lecteur dvd/high_tech/-"],
+    );
+    check(
+        "Aquarium 60 litres contre bons soins",
+        &["offer/item/gift/aquarium/animaux/-"],
+    );
+    check(
+        "Spare apples from my tree, free for anyone who wants them",
+        &["offer/item/gift/pomme/alimentation/-"],
+    );
+    // "pris" is not "prix".
+    check(
+        "Je donne des semis de tomates, j'en ai plein qui ont pris",
+        &["offer/item/gift/semis/jardinage/-"],
+    );
+}
+
+#[test]
+fn deadlines_lists_and_heads_with_examples() {
+    // "avant jeudi" is when to fetch it by, not when it is for.
+    check(
+        "À donner avant jeudi : une commode et deux tabourets",
+        &["offer/item/gift/commode/maison/-", "offer/item/gift/tabouret/maison/-"],
+    );
+    // A head noun after a preposition with examples in brackets is one post.
+    check(
+        "Servez-vous en fruits (pommes, poires) dans le jardin, je pars en vacances",
+        &["offer/item/-/fruit/alimentation/-"],
+    );
+    // Everything joined by "et" before "fournis" comes with the post.
+    check(
+        "Cherchons des bénévoles pour nettoyer le parc dimanche, pelles et seaux fournis",
+        &["request/service/-/bénévole/entraide/2026-06-14..2026-06-14"],
+    );
+    // The subject before the cue is context, even without a comma.
+    check(
+        "Le club de foot du quartier cherche des bénévoles pour le tournoi",
+        &["request/service/-/bénévole/entraide/-"],
+    );
+}
+
+#[test]
+fn requests_for_help_welcome_paid_or_for_arms() {
+    check(
+        "Un coup de main pour monter des meubles serait le bienvenu samedi",
+        &["request/service/-/aide au montage de meuble/maison/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Si un ado veut se faire de l'argent de poche pour laver ma voiture, 15€",
+        &["request/service/sale/lavage de voiture/mobilite/-"],
+    );
+    check(
+        "Besoin de bras samedi pour vider une cave",
+        &["request/service/-/débarras/maison/2026-06-13..2026-06-13"],
+    );
+    // Seats left on a trip are a lift; a tent's places are its size.
+    check(
+        "Je descends à Marseille vendredi, il me reste 2 places, 10€ par personne",
+        &["offer/service/sale/covoiturage/mobilite/2026-06-12..2026-06-12"],
+    );
+    check("Ma tente 3 places est à prêter", &["offer/item/loan/tente/loisirs/-"]);
+}
+
+#[test]
+fn context_is_not_a_post() {
+    // The activity the author wishes is what the tool asked for is for.
+    check(
+        "Je voudrais repeindre le volet de ma cuisine, qqn aurait un escabeau ?",
+        &["request/item/-/escabeau/bricolage/-"],
+    );
+    // A possessed thing that is the subject of a verb tells a story.
+    check(
+        "Je donne des boutures de menthe, mes pieds ont trop poussé cette année",
+        &["offer/item/gift/bouture/jardinage/-"],
+    );
+    // A price said apart from the story completes the post before it.
+    check(
+        "Qui veut de la rhubarbe ? Mes plants poussent trop, 2€ la botte",
+        &["offer/item/sale/rhubarbe/alimentation/-"],
+    );
+    // ...but a subject followed by its own cue is a post.
+    check(
+        "Je vends ma table, mes chaises sont aussi à vendre",
+        &["offer/item/sale/table/maison/-", "offer/item/sale/chaise/maison/-"],
+    );
+}
+
+#[test]
+fn swaps_and_errands_without_an_offer_verb() {
+    check(
+        "Mon vélo de route contre ta trottinette ?",
+        &["offer/item/swap/vélo/mobilite/-"],
+    );
+    check(
+        "Je passe chez Leclerc samedi, si qqn a besoin de quelque chose je peux ramener des trucs",
+        &["offer/service/-/courses/entraide/2026-06-13..2026-06-13"],
+    );
+}
+
+#[test]
+fn hypothetical_offers_and_idioms_post_nothing() {
+    check("Si j'avais une tondeuse je vous la prêterais volontiers", &[]);
+    check("J'aurais bien prêté ma remorque mais elle est chez le garagiste", &[]);
+    check("If I still had my old cot I'd give it to you", &[]);
+    // "rendre la pareille" is no loan.
+    check(
+        "Quelqu'un aurait des cartons pour mon déménagement ? Je rends la pareille avec un apéro",
+        &["request/item/-/carton/maison/-"],
+    );
+    check(
+        "2 places dans ma voiture pour aller à Nantes samedi",
+        &["offer/service/-/covoiturage/mobilite/2026-06-13..2026-06-13"],
+    );
+}
+
+#[test]
+fn looking_for_takers_and_free_things_are_offers() {
+    check(
+        "Des amateurs pour un piano droit ? À venir chercher",
+        &["offer/item/-/piano/loisirs/-"],
+    );
+    check(
+        "Qui prendrait mes cartons de déménagement ? Une vingtaine",
+        &["offer/item/-/carton/maison/-"],
+    );
+    check(
+        "Free firewood, come and take it",
+        &["offer/item/gift/bois de chauffage/maison/-"],
+    );
+    // The author taking it is still a request.
+    check(
+        "Je suis preneur d'un vélo d'enfant",
+        &["request/item/-/vélo enfant/mobilite/-"],
+    );
+    // A price after the accessories of a thing is its price.
+    check(
+        "Poussette avec nacelle, cosy et habillage pluie, 80€",
+        &["offer/item/sale/poussette/enfants/-"],
+    );
+}
+
+#[test]
+fn self_descriptions_offer_and_nobody_would_have_asks() {
+    check(
+        "Étudiant sérieux propose soutien scolaire en maths et physique, niveau lycée",
+        &["offer/service/-/soutien scolaire/education/-"],
+    );
+    check(
+        "Je suis couturière, je fais vos ourlets pour pas cher",
+        &["offer/service/sale/retouche/vetements/-"],
+    );
+    check(
+        "Qqn propose des cours de yoga dans le quartier ?",
+        &["request/service/-/cours de yoga/loisirs/-"],
+    );
+    check(
+        "Personne n'aurait un tire-lait à prêter ? Le mien a lâché",
+        &["request/item/loan/tire-lait/enfants/-"],
+    );
+    // An offer made before and taken back.
+    check(
+        "J'avais proposé mon aide pour les devoirs mais je n'ai plus le temps",
+        &[],
+    );
+}
+
+#[test]
+fn pronouns_and_infinitives_point_at_the_right_thing() {
+    // "la sienne" is the thing named before; what it is borrowed for is no post.
+    check(
+        "Ma perceuse a lâché. Qqn peut me prêter la sienne le temps que je la fasse réparer ?",
+        &["request/item/loan/perceuse/bricolage/-"],
+    );
+    // The object of an infinitive after "qui veut" is not what is lent.
+    check(
+        "Mon garage est libre tout le mois de juillet, je le prête à qui veut y ranger sa moto",
+        &["offer/item/loan/garage/mobilite/2026-07-01..2026-07-31"],
+    );
+    // "peut-être" is no modal: what follows is asked too.
+    check(
+        "Il lui faudrait des béquilles et peut-être aussi un déambulateur, on rendra tout",
+        &[
+            "request/item/loan/béquille/sante/-",
+            "request/item/loan/déambulateur/sante/-",
+        ],
+    );
+}
+
+#[test]
+fn sms_je_glued_to_verbs_and_english_offers() {
+    check(
+        "kk1 ora 1 diable pr demain ? jdemenage",
+        &["request/item/-/diable/maison/2026-06-11..2026-06-11"],
+    );
+    check(
+        "jdonne 1 canap, faut venir le chercher avt samedi",
+        &["offer/item/gift/canapé/maison/-"],
+    );
+    // Paying for pizzas is a thank-you, not a price.
+    check(
+        "qqn pr m aider a demenager samedi ? jpaie les pizzas",
+        &["request/service/-/aide au déménagement/maison/2026-06-13..2026-06-13"],
+    );
+    check(
+        "We've got loads of apples from our tree, help yourselves!",
+        &["offer/item/-/pomme/alimentation/-"],
+    );
+    check(
+        "I can drive people to the vaccination centre on Thursday",
+        &["offer/service/-/covoiturage/mobilite/2026-06-11..2026-06-11"],
+    );
+}
+
+#[test]
+fn implicit_offers_free_lists_and_advice() {
+    check(
+        "Nos enfants sont partis, la maison est trop grande : 2 chambres libres pour des étudiants",
+        &["offer/service/-/hébergement/entraide/-"],
+    );
+    // A broad word in a comma list is a post of its own; "tout est gratuit" gives.
+    check(
+        "On vide l'appartement de ma mère, il y a des meubles, de la vaisselle, des livres. Tout est gratuit",
+        &[
+            "offer/item/gift/meuble/maison/-",
+            "offer/item/gift/vaisselle/cuisine/-",
+            "offer/item/gift/livre/loisirs/-",
+        ],
+    );
+    // "prêtes" is ready here, not lent.
+    check(
+        "Mes tomates sont prêtes, passez en prendre !",
+        &["offer/item/-/tomate/alimentation/-"],
+    );
+    check(
+        "Je serais ravie de garder vos plantes pendant vos vacances",
+        &["offer/service/-/arrosage des plantes/entraide/-"],
+    );
+    check(
+        "Avis aux bricoleurs : j'ai une scie sauteuse qui ne sert plus",
+        &["offer/item/-/scie sauteuse/bricolage/-"],
+    );
+    check(
+        "Possible de m'emprunter la tondeuse quand vous voulez",
+        &["offer/item/loan/tondeuse/jardinage/-"],
+    );
+    check("Besoin d'un avis : quel aspirateur acheter ?", &[]);
+}
+
+#[test]
+fn what_happens_otherwise_and_modes_said_apart() {
+    // "Sinon … lundi" is what happens if nobody takes it, not when the offer is for; "ça
+    // tente" offers no tent, and a box offers what it holds.
+    check(
+        "Ça tente quelqu'un, un carton de vieux vinyles ? Sinon je les jette lundi",
+        &["offer/item/-/vinyle/loisirs/-"],
+    );
+    // A loan said beside other things still completes the request before.
+    check(
+        "Qqn a une crêpière ? Je la rends avec des crêpes",
+        &["request/item/loan/crêpière/cuisine/-"],
+    );
+    check(
+        "Je suis dispo le samedi, si qqn a besoin d'aide pour son jardin",
+        &["offer/service/-/entretien de jardin/jardinage/-"],
+    );
+}
+
+#[test]
+fn requests_for_a_person_in_more_voices() {
+    check(
+        "Qui se sentirait de tondre ma pelouse pendant mon hospitalisation ?",
+        &["request/service/-/tonte de pelouse/jardinage/-"],
+    );
+    check(
+        "Y aurait-il un couturier pour raccourcir un pantalon ?",
+        &["request/service/-/retouche/vetements/-"],
+    );
+    check(
+        "Je cherche un partenaire de tennis le samedi matin",
+        &["request/service/-/partenaire de sport/loisirs/-"],
+    );
+}
+
+#[test]
+fn a_date_before_a_new_cue_belongs_to_it() {
+    check(
+        "Je prête ma remorque samedi, et dimanche j'aurais besoin d'un diable",
+        &[
+            "offer/item/loan/remorque/mobilite/2026-06-13..2026-06-13",
+            "request/item/-/diable/maison/2026-06-14..2026-06-14",
+        ],
+    );
+}
+
+#[test]
+fn looking_for_ones_own_thing_asks_nothing() {
+    check("Je cherche mes lunettes, je crois que je les ai oubliées au parc", &[]);
+    check("Looking for my keys, lost near the bakery", &[]);
+    check("Je cherche un vélo pour mon fils", &["request/item/-/vélo/mobilite/-"]);
+}
+
+#[test]
+fn plan_b_and_what_the_tool_is_for_are_context() {
+    check(
+        "Je cherche un taille-haie, sinon j'en achète un chez Leroy Merlin",
+        &["request/item/-/taille-haie/jardinage/-"],
+    );
+    check(
+        "Je fais un gâteau pour l'anniversaire de ma fille, qqn aurait un moule à charnière ?",
+        &["request/item/-/moule/cuisine/-"],
+    );
+}
+
+#[test]
+fn english_requests_and_offers_in_more_words() {
+    check(
+        "My drill is available to borrow, just ask",
+        &["offer/item/loan/perceuse/bricolage/-"],
+    );
+    check(
+        "I could use a hand with my garden this weekend",
+        &["request/service/-/entretien de jardin/jardinage/2026-06-13..2026-06-14"],
+    );
+    check(
+        "Would anyone be able to help me carry a wardrobe upstairs?",
+        &["request/service/-/aide au déménagement/maison/-"],
+    );
+    check("Free to a good home: a desk lamp", &["offer/item/gift/lampe/maison/-"]);
+}
+
+#[test]
+fn free_trials_and_swaps_asked_of_others() {
+    // A free first lesson is a promotion of a paid one.
+    check(
+        "Cours de piano, 20€ la séance, premier cours gratuit",
+        &["offer/service/sale/cours de piano/education/-"],
+    );
+    // "m'échanger": someone else gives, the author asks.
+    check(
+        "Qqn voudrait m'échanger des tomates contre des courgettes ?",
+        &["request/item/swap/tomate/alimentation/-"],
+    );
+}

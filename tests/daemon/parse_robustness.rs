@@ -98,3 +98,11 @@ fn parse_time_grows_linearly_on_repeated_phrases() {
         );
     }
 }
+
+#[test]
+fn a_thing_named_far_into_a_quote_does_not_index_the_reply() {
+    // The quote's thing has a position in the quote's words, not in the short reply's.
+    let text = "> Bonjour à tous, voilà, on refait la chambre du petit et quelqu'un aurait de la peinture à me donner ?\nOui je te la donne";
+    let posts = Parser::embedded().parse(&ParseInput::new(text, at("2026-06-10T18:30:00+02:00")));
+    assert!(posts.len() <= 1);
+}
