@@ -16,7 +16,7 @@ use super::Core;
 use super::command::Command;
 use super::commands::{self, Asker};
 use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
-use super::{moderation, onboarding, privacy, rooms, router, subscriptions};
+use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
 use crate::store::deliveries::NewDelivery;
@@ -146,6 +146,16 @@ impl Core {
                 Outgoing::new(
                     OutKind::Answer,
                     subscriptions::request(self, tx, who, args, area.as_deref(), queue).await?,
+                )
+            }
+            Some(c) if c.is_loan_command() => {
+                let area = match &who.area {
+                    Some(a) => Some(a.clone()),
+                    None => members::area(tx, who.member).await?,
+                };
+                Outgoing::new(
+                    OutKind::Answer,
+                    loans::respond(self, tx, who, area.as_deref(), c, queue).await?,
                 )
             }
             _ if m.direct => onboarding::answer(self, tx, who, cmd.as_ref()).await?,
