@@ -328,6 +328,14 @@ digest-figures = In figures: { $members ->
         [0] no matches
         [one] 1 match
        *[other] { $matches } matches
+    }{ $loans ->
+        [0] { "" }
+        [one] , 1 loan started
+       *[other] , { $loans } loans started
+    }{ $returned ->
+        [0] { "" }
+        [one] , 1 loan returned
+       *[other] , { $returned } loans returned
     }.
 digest-partner-heading = A partner can help
 digest-partner-line = For "{ $item }", until a neighbour offers it: { $name } — { $description }.

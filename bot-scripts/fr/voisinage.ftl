@@ -346,6 +346,14 @@ digest-figures = En chiffres : { $members ->
         [0] aucune mise en relation
         [one] 1 mise en relation
        *[other] { $matches } mises en relation
+    }{ $loans ->
+        [0] { "" }
+        [one] , 1 prêt commencé
+       *[other] , { $loans } prêts commencés
+    }{ $returned ->
+        [0] { "" }
+        [one] , 1 prêt rendu
+       *[other] , { $returned } prêts rendus
     }.
 digest-partner-heading = Un partenaire peut aider
 digest-partner-line = Pour « { $item } », en attendant un voisin : { $name } — { $description }.
