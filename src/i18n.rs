@@ -743,6 +743,7 @@ mod tests {
                 s("name", "Paul"),
                 s("channel", "Matrix"),
                 n("number", 7),
+                n("offer", 7),
             ],
             "posts-header" => vec![n("count", 3), s("category", ""), s("has_category", "no")],
             "posts-line" => vec![

@@ -171,9 +171,9 @@ post-recorded =
 relay-line = { $name } ({ $channel }): { $text }
 
 # To the person looking for something: a neighbour offers it. $number: their post number.
-match-for-requester = 🤝 Good news: { $name } ({ $channel }) has what you're looking for: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it.
+match-for-requester = 🤝 Good news: { $name } ({ $channel }) has what you're looking for: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it. If it's a loan: /emprunte { $offer } to ask for it.
 # To the person offering something: a neighbour is looking for it. $number: their post number.
-match-for-offerer = 🤝 { $name } ({ $channel }) is looking for what you're offering: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it.
+match-for-offerer = 🤝 { $name } ({ $channel }) is looking for what you're offering: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it. If it's a loan: /prete { $offer } @{ $name } to offer it to them.
 
 ## /annonces
 

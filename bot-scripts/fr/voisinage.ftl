@@ -187,9 +187,9 @@ post-recorded =
 relay-line = { $name } ({ $channel }) : { $text }
 
 # À la personne qui cherche : un voisin propose ce qu'elle cherche. $number : n° de son annonce à lui.
-match-for-requester = 🤝 Bonne nouvelle : { $name } ({ $channel }) propose ce que vous cherchez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir.
+match-for-requester = 🤝 Bonne nouvelle : { $name } ({ $channel }) propose ce que vous cherchez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir. Si c'est un prêt : /emprunte { $offer } pour le demander.
 # À la personne qui propose : un voisin cherche ce qu'elle propose. $number : n° de sa demande.
-match-for-offerer = 🤝 { $name } ({ $channel }) cherche justement ce que vous proposez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir.
+match-for-offerer = 🤝 { $name } ({ $channel }) cherche justement ce que vous proposez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir. Si c'est un prêt : /prete { $offer } @{ $name } pour le lui proposer.
 
 ## /annonces
 

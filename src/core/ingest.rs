@@ -452,12 +452,18 @@ impl Core {
             Direction::Request => ("match-for-requester", "match-for-offerer"),
             Direction::Offer => ("match-for-offerer", "match-for-requester"),
         };
+        // The offer's number, for "/emprunte N" and "/prete N @Nom" (core/loans.rs).
+        let offer = match new.direction {
+            Direction::Offer => new.id,
+            Direction::Request => other.id,
+        };
         let told = |lang: Lang, id: &str, item: &str, name: &str, channel: ChannelKind, number: i64| {
             let args = [
                 ("item", Arg::from(item)),
                 ("name", Arg::from(name)),
                 ("channel", Arg::from(self.texts.get(lang, channel.text_id(), &[]))),
                 ("number", Arg::from(number)),
+                ("offer", Arg::from(offer)),
             ];
             Outgoing::new(OutKind::Match, self.texts.get(lang, id, &args))
         };

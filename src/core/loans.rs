@@ -14,9 +14,9 @@ use super::command::Command;
 use super::commands::Asker;
 use super::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
-use crate::store::Tx;
 use crate::store::deliveries::NewDelivery;
 use crate::store::loans::{self, Loan, LoanEvent, LoanState, NewLoan, Place};
+use crate::store::{Tx, posts};
 
 /// Loans listed by /prets.
 const LIST_LIMIT: i64 = 10;
@@ -35,6 +35,8 @@ struct Who {
     member: i64,
     lang: Lang,
     message_id: i64,
+    /// The posts of the message the command answers (the post, its copy, a match notice).
+    replied: Vec<i64>,
 }
 
 impl Ctx<'_> {
@@ -89,12 +91,17 @@ pub async fn respond(
     let Some(area) = area else {
         return Ok(core.texts.get(who.lang, "ask-postcode", &[]));
     };
+    let replied = match &who.m.reply_to {
+        Some(r) => posts::of_replied_message(&core.pool, who.m.channel.as_str(), &who.m.chat, r).await?,
+        None => Vec::new(),
+    };
     let c = Ctx {
         core,
         who: Who {
             member: who.member,
             lang: who.lang,
             message_id: who.message_id,
+            replied,
         },
         area,
         now: who.m.sent_at,
@@ -150,7 +157,15 @@ fn due_date(c: &Ctx<'_>, days: Option<i64>, dates: &[Option<NaiveDate>]) -> Naiv
 
 /// `/emprunte N [JOURS]`: a proposal to the lender, or a place on the waiting list.
 async fn borrow(c: &Ctx<'_>, tx: &mut Tx<'_>, args: &str, queue: &mut Vec<NewDelivery>) -> anyhow::Result<String> {
-    let (numbers, _) = read_args(args);
+    let (mut numbers, _) = read_args(args);
+    if numbers.is_empty() {
+        // In reply to the offer (or its copy, or one's match notice): its number.
+        let me = c.who.member;
+        let found = loans::offers_of_posts(tx, &c.who.replied).await?;
+        if let Some((offer, _, _)) = found.iter().find(|(_, author, _)| *author != me) {
+            numbers.push(*offer);
+        }
+    }
     let Some(&offer_id) = numbers.first() else {
         return Ok(c.t("loan-borrow-usage", &[]));
     };
@@ -190,7 +205,18 @@ async fn borrow(c: &Ctx<'_>, tx: &mut Tx<'_>, args: &str, queue: &mut Vec<NewDel
 
 /// `/prete N [@Nom] [JOURS]`: a proposal to one of those whose request matched offer N.
 async fn lend(c: &Ctx<'_>, tx: &mut Tx<'_>, args: &str, queue: &mut Vec<NewDelivery>) -> anyhow::Result<String> {
-    let (numbers, name) = read_args(args);
+    let (mut numbers, name) = read_args(args);
+    let mut to = None;
+    if numbers.is_empty() {
+        // In reply to a neighbour's request (or its copy, or one's match notice): one's offer
+        // matched to it, lent to its author.
+        let me = c.who.member;
+        let found = loans::offers_of_posts(tx, &c.who.replied).await?;
+        if let Some((offer, _, requester)) = found.iter().find(|(_, author, _)| *author == me) {
+            numbers.push(*offer);
+            to = *requester;
+        }
+    }
     let Some(&offer_id) = numbers.first() else {
         return Ok(c.t("loan-lend-usage", &[]));
     };
@@ -204,9 +230,17 @@ async fn lend(c: &Ctx<'_>, tx: &mut Tx<'_>, args: &str, queue: &mut Vec<NewDeliv
         return Ok(c.core.loan_text(c.who.lang, "loan-offer-busy", &open, &[]));
     }
     let requesters = loans::requesters(tx, offer_id).await?;
-    let chosen: Vec<_> = match &name {
-        Some(n) => requesters.iter().filter(|r| r.name.eq_ignore_ascii_case(n)).collect(),
-        None => requesters.iter().collect(),
+    let named = |r: &&loans::Requester, n: &str| {
+        r.name.eq_ignore_ascii_case(n)
+            || r.name
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case(n))
+    };
+    let chosen: Vec<_> = match (&name, to) {
+        (_, Some(m)) => requesters.iter().filter(|r| r.member_id == m).collect(),
+        (Some(n), None) => requesters.iter().filter(|r| named(r, n)).collect(),
+        (None, None) => requesters.iter().collect(),
     };
     let [r] = chosen.as_slice() else {
         let names: Vec<String> = requesters.iter().map(|r| format!("@{}", r.name)).collect();
@@ -515,6 +549,7 @@ impl Core {
                 member,
                 lang,
                 message_id: 0,
+                replied: Vec::new(),
             },
             area: &loan.area_slug,
             now: Utc::now(),

@@ -448,3 +448,20 @@ pub async fn record_reminder(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The open offers among `posts`, then the open offers matched to the requests among them (best
+/// match first), each with the requester: what "/emprunte" or "/prete" in reply to a post, its
+/// copy or a match notice is about.
+pub async fn offers_of_posts(tx: &mut Tx<'_>, posts: &[i64]) -> anyhow::Result<Vec<(i64, i64, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT o.id, o.member_id, NULL::bigint AS requester FROM posts o
+         WHERE o.id = ANY($1) AND o.direction = 'offer' AND o.status = 'open'
+         UNION ALL
+         (SELECT o.id, o.member_id, r.member_id FROM matches x JOIN posts r ON r.id = x.request_id
+                 JOIN posts o ON o.id = x.offer_id
+          WHERE r.id = ANY($1) AND o.status = 'open' ORDER BY x.score DESC, x.id)",
+    )
+    .bind(posts)
+    .fetch_all(&mut **tx)
+    .await?)
+}

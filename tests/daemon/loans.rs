@@ -222,9 +222,16 @@ impl Street {
     }
 
     async fn say_on(&self, name: &str, text: &str, at: DateTime<Utc>) {
+        self.say_to(name, text, at, None).await;
+    }
+
+    /// `name` says `text` in reply to the room's message `reply_to` ("c1" is Paul's offer,
+    /// "c2" Jeanne's request).
+    async fn say_to(&self, name: &str, text: &str, at: DateTime<Utc>, reply_to: Option<&str>) {
         self.n.set(self.n.get() + 1);
         let id = format!("c{}", self.n.get());
-        let m = said(ChannelKind::Console, ROOM, &id, &name.to_lowercase(), name, text, at);
+        let mut m = said(ChannelKind::Console, ROOM, &id, &name.to_lowercase(), name, text, at);
+        m.reply_to = reply_to.map(str::to_owned);
         self.core.ingest(&m).await.unwrap();
         drain(&self.db.pool, &self.outbox, std::time::Duration::from_secs(10)).await;
     }
@@ -383,5 +390,33 @@ async fn a_lent_thing_takes_no_match_and_its_waiting_list_is_told_in_order() {
         scalar(&s.db.pool, "SELECT count(*) FROM loans WHERE state = 'returned'").await,
         2
     );
+    s.db.finish().await;
+}
+
+#[tokio::test]
+async fn a_reply_to_the_offer_or_to_the_request_proposes_a_loan() {
+    let s = Street::new().await;
+    let noon = morning(day(JUNE_10)) + chrono::Duration::hours(2);
+    // The match notice names the commands.
+    assert_eq!(
+        s.said_containing(&format!("Si c'est un prêt : /emprunte {}", s.offer)),
+        1
+    );
+    // Jeanne answers Paul's offer with /emprunte: the loan of that offer is proposed.
+    s.say_to("Jeanne", "/emprunte", noon, Some("c1")).await;
+    assert_eq!(s.said_containing("Jeanne voudrait emprunter votre perceuse"), 1);
+    s.say("Jeanne", "/annule").await;
+    // Paul answers Jeanne's request with /prete: his matched offer, to her.
+    s.say_to("Paul", "/prete", noon, Some("c2")).await;
+    assert_eq!(s.said_containing("Paul vous propose de vous prêter perceuse"), 1);
+    s.say("Jeanne", "/accepte").await;
+    assert_eq!(
+        scalar(&s.db.pool, "SELECT count(*) FROM loans WHERE state = 'active'").await,
+        1
+    );
+    // /prets lists both, with their states.
+    s.say("Jeanne", "/prets").await;
+    assert!(s.last().contains("emprunté à Paul · annulé"), "{}", s.last());
+    assert!(s.last().contains("emprunté à Paul · jusqu'au 24 juin"), "{}", s.last());
     s.db.finish().await;
 }
