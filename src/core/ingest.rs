@@ -333,7 +333,16 @@ impl Core {
                 _ => sure.push((p, id, ordinal, cands)),
             }
         }
+        // Requests nothing available fits may wait for a lent thing (core/loans.rs).
+        let unmatched: Vec<String> = sure
+            .iter()
+            .filter(|(p, _, _, cands)| p.direction == Direction::Request && cands.is_empty())
+            .map(|(p, ..)| p.item.clone())
+            .collect();
         let mut made = self.announce(tx, who, area, sure, queue).await?;
+        for item in &unmatched {
+            loans::wait_for_lent(self, tx, who, area, item, queue).await?;
+        }
         if !unsure.is_empty() {
             self.ask_author(tx, who, &unsure, queue).await?;
         }

@@ -520,6 +520,33 @@ async fn list(c: &Ctx<'_>) -> anyhow::Result<String> {
     Ok(out.join("\n"))
 }
 
+/// A new request that found no available offer, for a thing that is lent: its author joins
+/// the waiting list of each lent thing that fits (in order of asking) and is told so, in reply.
+pub async fn wait_for_lent(
+    core: &Core,
+    tx: &mut Tx<'_>,
+    who: &Asker<'_>,
+    area: &str,
+    item: &str,
+    queue: &mut Vec<NewDelivery>,
+) -> anyhow::Result<()> {
+    for loan in loans::lent_fitting(tx, area, who.member, item).await? {
+        let place = loans::wait(tx, loan.offer_id, who.member, who.message_id, who.m.sent_at).await?;
+        let text = core.loan_text(who.lang, "loan-waiting-lent", &loan, &[("place", Arg::from(place))]);
+        let mut msg = Outgoing::new(OutKind::Notice, text)
+            .replying(Some(who.m.native_id.clone()))
+            .in_lang(who.lang);
+        msg.subject = who.m.re_subject();
+        queue.push(NewDelivery {
+            to: who.here.clone(),
+            msg,
+            dedupe_key: format!("loan-wait:{}:{}", loan.offer_id, who.message_id),
+            cause: Some(who.message_id),
+        });
+    }
+    Ok(())
+}
+
 impl Core {
     /// A Telegram button under a proposal (`la{loan}` confirms, `ld{loan}` declines), pressed
     /// by `member`: the same as /accepte or /refuse. None: not a loan button.

@@ -465,3 +465,19 @@ pub async fn offers_of_posts(tx: &mut Tx<'_>, posts: &[i64]) -> anyhow::Result<V
     .fetch_all(&mut **tx)
     .await?)
 }
+
+/// Lent things of `area` (active or overdue loans, not involving `member`) whose offer fits
+/// `item`, as matching reads it: what a new request for them waits for.
+pub async fn lent_fitting(tx: &mut Tx<'_>, area: &str, member: i64, item: &str) -> anyhow::Result<Vec<Loan>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{LOAN}, plainto_tsquery('french', $3) q
+         WHERE l.area_slug = $1 AND l.state IN ('active', 'overdue') AND l.lender_id <> $2 AND l.borrower_id <> $2
+           AND p.item_search @@ q
+         ORDER BY l.due_on, l.id LIMIT 3"
+    )))
+    .bind(area)
+    .bind(member)
+    .bind(item)
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -357,20 +357,23 @@ async fn a_cancelled_or_declined_proposal_lends_nothing_and_frees_the_offer() {
 async fn a_lent_thing_takes_no_match_and_its_waiting_list_is_told_in_order() {
     let s = Street::new().await;
     let loan = s.lent(7).await;
-    // Marc's request finds nothing lent to match; Marc and Lucie join the waiting list.
+    // Marc's request finds nothing available: the lent drill fits, so he joins its waiting
+    // list without asking.
     s.say("Marc", "Je cherche une perceuse").await;
     assert_eq!(
         s.said_containing("Paul (console) propose ce que vous cherchez"),
         1,
         "Jeanne's only"
     );
-    s.say("Marc", &format!("/emprunte {}", s.offer)).await;
     assert!(
         s.last()
             .contains("prêté jusqu'au 17 juin. Vous êtes n°1 sur la liste d'attente"),
         "{}",
         s.last()
     );
+    // Asking again keeps his place; Lucie comes after him.
+    s.say("Marc", &format!("/emprunte {}", s.offer)).await;
+    assert!(s.last().contains("Vous êtes n°1"), "{}", s.last());
     s.say("Lucie", &format!("/emprunte {}", s.offer)).await;
     assert!(s.last().contains("Vous êtes n°2"), "{}", s.last());
     // Returned: Marc (first) and Paul are told; Lucie not yet.
