@@ -178,6 +178,10 @@ pub const IDS: &[&str] = &[
     "loan-reminder-before",
     "loan-reminder-due",
     "loan-reminder-overdue",
+    "loan-email-links",
+    "loan-link-accept",
+    "loan-link-decline",
+    "web-loan-title",
     "loan-overdue-lender",
 ];
 
@@ -700,6 +704,8 @@ mod tests {
                 s("role", "lender"),
                 s("state", "active"),
                 s("names", "@Jeanne, @Marc"),
+                s("accept", "https://v.example/email/loan?t=la3.ab"),
+                s("decline", "https://v.example/email/loan?t=ld3.ab"),
             ],
             "digest-partner-line" => vec![
                 s("item", "scie"),
@@ -843,7 +849,7 @@ mod tests {
                 let text = render(texts, lang, id, &sample_args(id));
                 let one_line = !matches!(
                     *id,
-                    "help" | "area-links" | "email-confirm-body" | "email-not-subscribed"
+                    "help" | "area-links" | "email-confirm-body" | "email-not-subscribed" | "loan-email-links"
                 );
                 assert!(!one_line || !text.contains('\n'), "{lang} {id} spans lines: {text:?}");
             }

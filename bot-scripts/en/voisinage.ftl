@@ -573,3 +573,8 @@ loan-reminder-overdue = ⏰ { $item } borrowed from { $lender } was due back on 
        *[other] { $late } days late
     }). Please give it back, or ask for more time: /prolonger { $loan }.
 loan-overdue-lender = ⏰ { $item } lent to { $borrower } was due back on { $date } (loan no. { $loan }). I reminded them. To give them more time: /prolonger { $loan }; once it's back: /rendu { $loan }.
+loan-email-links = To confirm: { $accept }
+    To decline: { $decline }
+loan-link-accept = Confirm loan no. { $loan }: { $item } lent by { $lender } to { $borrower } until { $date }?
+loan-link-decline = Decline loan no. { $loan }: { $item } from { $lender } to { $borrower }?
+web-loan-title = A loan between neighbours

@@ -620,3 +620,8 @@ loan-reminder-overdue = ⏰ { $item } emprunté à { $lender } devait être rend
        *[other] { $late } jours de retard
     }). Pensez à le rendre, ou demandez un délai : /prolonger { $loan }.
 loan-overdue-lender = ⏰ { $item } prêté à { $borrower } devait vous être rendu le { $date } (prêt n°{ $loan }). Je le lui ai rappelé. Pour lui laisser plus de temps : /prolonger { $loan } ; une fois rendu : /rendu { $loan }.
+loan-email-links = Pour confirmer : { $accept }
+    Pour refuser : { $decline }
+loan-link-accept = Confirmer le prêt n°{ $loan } : { $item } prêté par { $lender } à { $borrower } jusqu'au { $date } ?
+loan-link-decline = Refuser le prêt n°{ $loan } : { $item } de { $lender } à { $borrower } ?
+web-loan-title = Prêt entre voisins

@@ -286,7 +286,14 @@ async fn proposed(
             "loan-proposed-to-lender",
         ),
     };
-    let text = c.core.loan_text(other.lang, text_id, &loan, &[]);
+    let mut text = c.core.loan_text(other.lang, text_id, &loan, &[]);
+    if other.channel == ChannelKind::Email {
+        let args = [
+            ("accept", Arg::from(c.core.loan_link_url('a', id))),
+            ("decline", Arg::from(c.core.loan_link_url('d', id))),
+        ];
+        text = format!("{text}\n\n{}", c.core.texts.get(other.lang, "loan-email-links", &args));
+    }
     let mut d = tell(c.core, &other, text, c.key(id, "proposed"));
     d.msg.choices = loan_buttons(c.core, other.lang, id);
     queue.push(d);
@@ -582,6 +589,63 @@ impl Core {
             now: Utc::now(),
         };
         Ok(Some(settle(&c, tx, number, event, queue).await?))
+    }
+}
+
+impl Core {
+    /// The link in an email proposal that confirms (`a`) or declines (`d`) loan `loan`: a page
+    /// (GET shows, POST acts: mail scanners follow links) signed like the buttons.
+    fn loan_link_url(&self, what: char, loan: i64) -> String {
+        let token = self.links.signer.sign_short(&format!("l{what}{loan}"));
+        format!("{}/email/loan?t={token}", self.links.public_url)
+    }
+
+    /// The loan a link names, and who it was sent to (the person asked to confirm) and their
+    /// language. None: not a valid link.
+    async fn loan_link(&self, token: &str) -> anyhow::Result<Option<(String, Loan, i64, Lang)>> {
+        let Some(payload) = self.links.signer.verify_short(token) else {
+            return Ok(None);
+        };
+        let Some(number) = payload.strip_prefix("la").or_else(|| payload.strip_prefix("ld")) else {
+            return Ok(None);
+        };
+        let mut tx = self.pool.begin().await?;
+        let Some(loan) = loans::get_for_update(&mut tx, number.parse().unwrap_or(0)).await? else {
+            return Ok(None);
+        };
+        let asked = if loan.proposed_by == "lender" {
+            loan.borrower_id
+        } else {
+            loan.lender_id
+        };
+        let lang = crate::store::members::lang(&mut tx, asked).await?;
+        tx.rollback().await?;
+        Ok(Some((payload, loan, asked, lang)))
+    }
+
+    /// What the page of a loan link says (GET): its language, the question and the button.
+    pub async fn loan_link_page(&self, token: &str) -> anyhow::Result<Option<(Lang, String, String)>> {
+        let Some((payload, loan, _, lang)) = self.loan_link(token).await? else {
+            return Ok(None);
+        };
+        let (question, button) = match payload.starts_with("la") {
+            true => ("loan-link-accept", "loan-button-accept"),
+            false => ("loan-link-decline", "loan-button-decline"),
+        };
+        let text = self.loan_text(lang, question, &loan, &[]);
+        Ok(Some((lang, text, self.texts.get(lang, button, &[]))))
+    }
+
+    /// Following a loan link (POST): the same as /accepte or /refuse by the person asked.
+    pub async fn loan_link_post(&self, token: &str) -> anyhow::Result<Option<(Lang, String)>> {
+        let Some((payload, _, member, lang)) = self.loan_link(token).await? else {
+            return Ok(None);
+        };
+        let mut tx = self.pool.begin().await?;
+        let mut queue = Vec::new();
+        let text = self.loan_button(&mut tx, &payload, member, lang, &mut queue).await?;
+        self.commit_queue(tx, &queue).await?;
+        Ok(text.map(|t| (lang, t)))
     }
 }
 

@@ -423,3 +423,65 @@ async fn a_reply_to_the_offer_or_to_the_request_proposes_a_loan() {
     assert!(s.last().contains("emprunté à Paul · jusqu'au 24 juin"), "{}", s.last());
     s.db.finish().await;
 }
+
+#[tokio::test]
+async fn an_email_borrower_confirms_by_a_signed_link_that_only_acts_on_post() {
+    let mut w = World::new().await.linked().await;
+    let list = voisinage::store::chats::ensure_list(&w.db.pool, "saint-servan")
+        .await
+        .unwrap();
+    w.fake.user_message(GROUP, PAUL, "Paul", "Je prête ma perceuse");
+    w.poll().await;
+    let ask = said(
+        ChannelKind::Email,
+        &list,
+        "<m1@example.org>",
+        JEANNE,
+        "Jeanne",
+        "Je cherche une perceuse",
+        Utc::now(),
+    );
+    w.core.ingest(&ask).await.unwrap();
+    let offer = scalar(&w.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
+    w.fake
+        .user_message(GROUP, PAUL, "Paul", &format!("/prete {offer} @jeanne"));
+    w.poll().await;
+    w.drain().await;
+    let proposal = w
+        .email
+        .sent_to(JEANNE)
+        .pop()
+        .unwrap_or_else(|| panic!("{:?} {:?}", w.email.sent(), w.bot_texts(GROUP)));
+    assert!(
+        proposal.contains("Paul vous propose de vous prêter perceuse"),
+        "{proposal}"
+    );
+    let link = |what: &str| {
+        let at = proposal.find(what).unwrap_or_else(|| panic!("{what} in {proposal}"));
+        let url = proposal[at..]
+            .split_whitespace()
+            .find(|w| w.starts_with("http"))
+            .unwrap();
+        url.split_once("?t=").unwrap().1.to_owned()
+    };
+    let (accept, decline) = (link("Pour confirmer"), link("Pour refuser"));
+    // Opening the page (a mail scanner does) asks and changes nothing.
+    let (_, question, button) = w.core.loan_link_page(&accept).await.unwrap().expect("a valid link");
+    assert!(
+        question.starts_with("Confirmer le prêt n°1 : perceuse prêté par Paul à Jeanne"),
+        "{question}"
+    );
+    assert_eq!(button, "✅ Accepter");
+    assert_eq!(loan_row(&w.db.pool, 1).await.0, "proposed");
+    // Its button confirms, once; the other link then does nothing.
+    let (_, done) = w.core.loan_link_post(&accept).await.unwrap().unwrap();
+    assert!(done.contains("Prêt n°1 confirmé"), "{done}");
+    assert_eq!(loan_row(&w.db.pool, 1).await.0, "active");
+    let (_, again) = w.core.loan_link_post(&decline).await.unwrap().unwrap();
+    assert!(again.contains("Je ne trouve pas ce prêt"), "{again}");
+    assert!(w.core.loan_link_page("la1.0000").await.unwrap().is_none(), "forged");
+    w.drain().await;
+    assert!(w.bot_texts(GROUP).last().unwrap().contains("Prêt n°1 confirmé"));
+    assert_eq!(loan_row(&w.db.pool, 1).await.0, "active");
+    w.finish().await;
+}
