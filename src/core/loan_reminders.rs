@@ -116,18 +116,26 @@ impl Core {
         let mut out = LoanRound::default();
         // The latest local date anywhere is at most a day after UTC's.
         let until = now.date_naive() + chrono::Duration::days(i64::from(self.loans.remind_before_days) + 1);
-        let mut tx = self.pool.begin().await?;
-        let due = loans::due_for_update(&mut tx, until, BATCH).await?;
-        let mut queue = Vec::new();
-        for loan in &due {
-            self.remind_loan(&mut tx, loan, now, &mut out, &mut queue).await?;
+        let mut after = 0;
+        loop {
+            // One transaction per batch, in id order: loans already reminded today do not
+            // hold back the others.
+            let mut tx = self.pool.begin().await?;
+            let due = loans::due_for_update(&mut tx, until, after, BATCH).await?;
+            let mut queue = Vec::new();
+            for loan in &due {
+                self.remind_loan(&mut tx, loan, now, &mut out, &mut queue).await?;
+            }
+            deliveries::enqueue_many(&mut tx, &queue).await?;
+            tx.commit().await?;
+            if !queue.is_empty() {
+                self.outbox_wake.notify_one();
+            }
+            match due.last() {
+                Some(last) if due.len() as i64 == BATCH => after = last.id,
+                _ => return Ok(out),
+            }
         }
-        deliveries::enqueue_many(&mut tx, &queue).await?;
-        tx.commit().await?;
-        if !queue.is_empty() {
-            self.outbox_wake.notify_one();
-        }
-        Ok(out)
     }
 
     async fn remind_loan(

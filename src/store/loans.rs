@@ -412,15 +412,18 @@ pub async fn lent_until(pool: &PgPool, offers: &[i64]) -> anyhow::Result<Vec<(i6
     )
 }
 
-/// Running loans due by `until` (a day after the latest local date anywhere), locked; a loan
-/// another daemon is reminding about is skipped.
-pub async fn due_for_update(tx: &mut Tx<'_>, until: NaiveDate, limit: i64) -> anyhow::Result<Vec<Loan>> {
+/// Running loans due by `until` (a day after the latest local date anywhere) with an id above
+/// `after` (rounds go through them in id order), locked; a loan another daemon is reminding
+/// about is skipped.
+pub async fn due_for_update(tx: &mut Tx<'_>, until: NaiveDate, after: i64, limit: i64) -> anyhow::Result<Vec<Loan>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{LOAN} WHERE l.state IN ('active', 'overdue') AND l.return_claimed_at IS NULL AND l.due_on <= $1
+           AND l.id > $3
          ORDER BY l.id LIMIT $2 FOR UPDATE OF l SKIP LOCKED"
     )))
     .bind(until)
     .bind(limit)
+    .bind(after)
     .fetch_all(&mut **tx)
     .await?)
 }
