@@ -524,6 +524,13 @@ async fn trust_metrics(pool: &sqlx::PgPool, page: &mut String) {
             "answer",
             store::questions::counts(pool).await,
         ),
+        (
+            "voisinage_loans",
+            "Loans between neighbours, by state (proposed, active, overdue, returned, cancelled, declined).",
+            "gauge",
+            "state",
+            store::loans::counts(pool).await,
+        ),
     ];
     for (name, help, kind, label, rows) in families {
         page.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));

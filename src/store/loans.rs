@@ -484,3 +484,12 @@ pub async fn lent_fitting(tx: &mut Tx<'_>, area: &str, member: i64, item: &str) 
     .fetch_all(&mut **tx)
     .await?)
 }
+
+/// Loans by state, for /metrics (every daemon reads the same figures).
+pub async fn counts(db: impl sqlx::PgExecutor<'_>) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT state, count(*) FROM loans GROUP BY 1 ORDER BY 1")
+            .fetch_all(db)
+            .await?,
+    )
+}

@@ -388,10 +388,14 @@ async fn a_lent_thing_takes_no_match_and_its_waiting_list_is_told_in_order() {
     s.say("Paul", "/rendu").await;
     assert_eq!(s.said_containing("Lucie attendait votre perceuse"), 1);
     assert_eq!(s.said_containing("vous êtes le prochain sur la liste"), 2);
-    // Two loans started and returned.
+    // Two loans started and returned: /metrics counts them.
     assert_eq!(
         scalar(&s.db.pool, "SELECT count(*) FROM loans WHERE state = 'returned'").await,
         2
+    );
+    assert_eq!(
+        voisinage::store::loans::counts(&s.db.pool).await.unwrap(),
+        vec![("returned".to_owned(), 2)]
     );
     s.db.finish().await;
 }
