@@ -182,6 +182,9 @@ pub const IDS: &[&str] = &[
     "loan-link-accept",
     "loan-link-decline",
     "web-loan-title",
+    "loan-email-returned-link",
+    "loan-link-returned",
+    "loan-button-returned",
     "loan-overdue-lender",
 ];
 
@@ -706,6 +709,7 @@ mod tests {
                 s("names", "@Jeanne, @Marc"),
                 s("accept", "https://v.example/email/loan?t=la3.ab"),
                 s("decline", "https://v.example/email/loan?t=ld3.ab"),
+                s("link", "https://v.example/email/loan?t=lr3.ab"),
             ],
             "digest-partner-line" => vec![
                 s("item", "scie"),

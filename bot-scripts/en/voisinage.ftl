@@ -578,3 +578,6 @@ loan-email-links = To confirm: { $accept }
 loan-link-accept = Confirm loan no. { $loan }: { $item } lent by { $lender } to { $borrower } until { $date }?
 loan-link-decline = Decline loan no. { $loan }: { $item } from { $lender } to { $borrower }?
 web-loan-title = A loan between neighbours
+loan-email-returned-link = To confirm it is back: { $link }
+loan-link-returned = Confirm that the { $item } lent to { $borrower } is back (loan no. { $loan })?
+loan-button-returned = ✅ It's back

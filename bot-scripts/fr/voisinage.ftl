@@ -625,3 +625,6 @@ loan-email-links = Pour confirmer : { $accept }
 loan-link-accept = Confirmer le prêt n°{ $loan } : { $item } prêté par { $lender } à { $borrower } jusqu'au { $date } ?
 loan-link-decline = Refuser le prêt n°{ $loan } : { $item } de { $lender } à { $borrower } ?
 web-loan-title = Prêt entre voisins
+loan-email-returned-link = Pour confirmer le retour : { $link }
+loan-link-returned = Confirmer que { $item } prêté à { $borrower } vous a été rendu (prêt n°{ $loan }) ?
+loan-button-returned = ✅ C'est rendu

@@ -417,8 +417,21 @@ async fn returned(c: &Ctx<'_>, tx: &mut Tx<'_>, number: &str, queue: &mut Vec<Ne
     let other = other_place(tx, &loan, c.who.member).await?;
     if loan.borrower_id == c.who.member {
         if loans::claim_return(tx, loan.id, c.now).await? {
-            let text = c.core.loan_text(other.lang, "loan-return-claimed", &loan, &[]);
-            queue.push(tell(c.core, &other, text, c.key(loan.id, "claimed")));
+            let mut text = c.core.loan_text(other.lang, "loan-return-claimed", &loan, &[]);
+            if other.channel == ChannelKind::Email {
+                let link = Arg::from(c.core.loan_link_url('r', loan.id));
+                let more = c
+                    .core
+                    .texts
+                    .get(other.lang, "loan-email-returned-link", &[("link", link)]);
+                text = format!("{text}\n\n{more}");
+            }
+            let mut d = tell(c.core, &other, text, c.key(loan.id, "claimed"));
+            d.msg.choices = vec![super::model::Choice::Callback {
+                label: c.core.texts.get(other.lang, "loan-button-returned", &[]),
+                data: c.core.links.signer.sign_short(&format!("lr{}", loan.id)),
+            }];
+            queue.push(d);
         }
         return Ok(c.core.loan_text(c.who.lang, "loan-return-claimed-ok", &loan, &[]));
     }
@@ -568,9 +581,11 @@ impl Core {
         let Some(rest) = payload.strip_prefix('l') else {
             return Ok(None);
         };
+        // `r`: the lender confirms a return the borrower announced.
         let event = match rest.chars().next() {
-            Some('a') => LoanEvent::Confirm,
-            Some('d') => LoanEvent::Decline,
+            Some('a') => Some(LoanEvent::Confirm),
+            Some('d') => Some(LoanEvent::Decline),
+            Some('r') => None,
             _ => return Ok(None),
         };
         let number = &rest[1..];
@@ -588,12 +603,16 @@ impl Core {
             area: &loan.area_slug,
             now: Utc::now(),
         };
-        Ok(Some(settle(&c, tx, number, event, queue).await?))
+        Ok(Some(match event {
+            Some(event) => settle(&c, tx, number, event, queue).await?,
+            None => returned(&c, tx, number, queue).await?,
+        }))
     }
 }
 
 impl Core {
-    /// The link in an email proposal that confirms (`a`) or declines (`d`) loan `loan`: a page
+    /// The link in an email proposal that confirms (`a`) or declines (`d`) loan `loan`, or
+    /// confirms its return (`r`, to the lender): a page
     /// (GET shows, POST acts: mail scanners follow links) signed like the buttons.
     fn loan_link_url(&self, what: char, loan: i64) -> String {
         let token = self.links.signer.sign_short(&format!("l{what}{loan}"));
@@ -606,17 +625,18 @@ impl Core {
         let Some(payload) = self.links.signer.verify_short(token) else {
             return Ok(None);
         };
-        let Some(number) = payload.strip_prefix("la").or_else(|| payload.strip_prefix("ld")) else {
+        let number = ["la", "ld", "lr"].iter().find_map(|p| payload.strip_prefix(p));
+        let Some(number) = number else {
             return Ok(None);
         };
         let mut tx = self.pool.begin().await?;
         let Some(loan) = loans::get_for_update(&mut tx, number.parse().unwrap_or(0)).await? else {
             return Ok(None);
         };
-        let asked = if loan.proposed_by == "lender" {
-            loan.borrower_id
-        } else {
-            loan.lender_id
+        // Sent to the person asked to confirm the proposal, or to the lender about a return.
+        let asked = match (payload.starts_with("lr"), loan.proposed_by.as_str()) {
+            (false, "lender") => loan.borrower_id,
+            _ => loan.lender_id,
         };
         let lang = crate::store::members::lang(&mut tx, asked).await?;
         tx.rollback().await?;
@@ -628,9 +648,10 @@ impl Core {
         let Some((payload, loan, _, lang)) = self.loan_link(token).await? else {
             return Ok(None);
         };
-        let (question, button) = match payload.starts_with("la") {
-            true => ("loan-link-accept", "loan-button-accept"),
-            false => ("loan-link-decline", "loan-button-decline"),
+        let (question, button) = match &payload[..2] {
+            "la" => ("loan-link-accept", "loan-button-accept"),
+            "ld" => ("loan-link-decline", "loan-button-decline"),
+            _ => ("loan-link-returned", "loan-button-returned"),
         };
         let text = self.loan_text(lang, question, &loan, &[]);
         Ok(Some((lang, text, self.texts.get(lang, button, &[]))))

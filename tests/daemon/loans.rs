@@ -142,8 +142,13 @@ async fn a_telegram_lender_lends_to_an_email_borrower_from_match_to_return() {
     // Jeanne says it is back; Paul confirms; Jeanne is invited to thank and does.
     w.core.ingest(&mail("<m4@example.org>", "/rendu")).await.unwrap();
     w.drain().await;
-    assert!(w.bot_texts(GROUP).last().unwrap().contains("dit vous avoir rendu"));
-    w.fake.user_message(GROUP, PAUL, "Paul", "/rendu");
+    let claimed = w.fake.bot_sent(GROUP).pop().unwrap();
+    assert!(claimed.text.contains("dit vous avoir rendu"), "{}", claimed.text);
+    // No reminder while Paul has not confirmed (Jeanne says it is back).
+    assert_eq!(w.core.loans_once(morning(due)).await.unwrap().reminded, 0);
+    let buttons = claimed.reply_markup.clone().expect("a button")["inline_keyboard"].clone();
+    let back = buttons[0][0]["callback_data"].as_str().unwrap().to_owned();
+    w.fake.callback(GROUP, PAUL, "Paul", &back, claimed.message_id);
     w.poll().await;
     w.drain().await;
     assert_eq!(loan_row(&w.db.pool, loan).await.0, "returned");
