@@ -122,6 +122,7 @@ impl Daemon {
                 settings.moderation.admin_cache_secs,
             ))),
             mail_trust: settings.channels.email.mail_trust(),
+            loans: settings.loans.policy(),
         });
         for c in &channels {
             core.admins.register(c.clone());

@@ -35,6 +35,79 @@ pub struct Settings {
     /// Data retention and erasure (issue 14).
     #[serde(default)]
     pub privacy: PrivacySettings,
+    /// Loans between neighbours (issue 16).
+    #[serde(default)]
+    pub loans: LoansSettings,
+}
+
+/// Loans: their default length and their reminders (see core/loan_reminders.rs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoansSettings {
+    /// A loan lasts this many days when neither the command nor the posts say.
+    pub default_days: u32,
+    /// The borrower is reminded this many days before the due date (0: only on the day).
+    pub remind_before_days: u32,
+    /// Days /prolonger gives when nobody says how many.
+    pub extend_days: u32,
+    /// The first overdue reminder goes this many days after the due date; the interval then
+    /// doubles, up to `overdue_cap_days`.
+    pub overdue_first_days: u32,
+    pub overdue_cap_days: u32,
+    /// At most this many overdue reminders.
+    pub overdue_max: u32,
+}
+
+impl Default for LoansSettings {
+    fn default() -> Self {
+        let p = crate::core::loan_reminders::LoanPolicy::default();
+        LoansSettings {
+            default_days: p.default_days,
+            remind_before_days: p.remind_before_days,
+            extend_days: p.extend_days,
+            overdue_first_days: p.overdue_first_days,
+            overdue_cap_days: p.overdue_cap_days,
+            overdue_max: p.overdue_max,
+        }
+    }
+}
+
+impl LoansSettings {
+    /// The policy the core reads.
+    pub fn policy(&self) -> crate::core::loan_reminders::LoanPolicy {
+        crate::core::loan_reminders::LoanPolicy {
+            default_days: self.default_days,
+            remind_before_days: self.remind_before_days,
+            extend_days: self.extend_days,
+            overdue_first_days: self.overdue_first_days,
+            overdue_cap_days: self.overdue_cap_days,
+            overdue_max: self.overdue_max,
+        }
+    }
+
+    /// The first bad setting, as (key, why).
+    fn check(&self) -> Option<(&'static str, &'static str)> {
+        let l = self;
+        if !(1..=365).contains(&l.default_days) {
+            return Some(("loans.default_days", "must be between 1 and 365"));
+        }
+        if l.remind_before_days >= l.default_days {
+            return Some(("loans.remind_before_days", "must be smaller than loans.default_days"));
+        }
+        if !(1..=365).contains(&l.extend_days) {
+            return Some(("loans.extend_days", "must be between 1 and 365"));
+        }
+        if l.overdue_first_days == 0 {
+            return Some(("loans.overdue_first_days", "must be at least 1"));
+        }
+        if l.overdue_cap_days < l.overdue_first_days {
+            return Some(("loans.overdue_cap_days", "must be at least loans.overdue_first_days"));
+        }
+        if l.overdue_max > 52 {
+            return Some(("loans.overdue_max", "must be at most 52"));
+        }
+        None
+    }
 }
 
 /// Area moderators: the rooms' administrators, and those named here.
@@ -669,6 +742,9 @@ impl Settings {
                 "must be smaller than posts.expire_after_days",
             ));
         }
+        if let Some((key, why)) = self.loans.check() {
+            return Err(bad(key, why));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.general.log_level).is_err() {
             return Err(bad(
                 "general.log_level",
@@ -869,6 +945,12 @@ mod tests {
         assert!(e.contains("digest.rooms"), "{e}");
         let e = bad("VOISINAGE__POSTS__REMIND_BEFORE_DAYS", "30");
         assert!(e.contains("posts.remind_before_days"), "{e}");
+        let e = bad("VOISINAGE__LOANS__DEFAULT_DAYS", "0");
+        assert!(e.contains("loans.default_days"), "{e}");
+        let e = bad("VOISINAGE__LOANS__REMIND_BEFORE_DAYS", "20");
+        assert!(e.contains("loans.remind_before_days"), "{e}");
+        let e = bad("VOISINAGE__LOANS__OVERDUE_CAP_DAYS", "0");
+        assert!(e.contains("loans.overdue_cap_days"), "{e}");
         let area = DEFAULT_TOML.replace(
             "[digest.areas]\n",
             "[digest.areas]\nsaint-servan = { weekly = \"0 61 9 * * Sun\" }\n",

@@ -43,6 +43,7 @@ pub fn router(core: Arc<Core>, partners: Arc<Partners>) -> Router {
                 .route("/email/confirm", get(confirm_page).post(confirm_post))
                 .route("/email/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
                 .route("/email/held", get(held_page).post(held_post))
+                .route("/email/loan", get(loan_page).post(loan_post))
                 .with_state(core.clone()),
         )
         .merge(
@@ -357,6 +358,50 @@ async fn held_post(
     page(StatusCode::OK, lang, &title, &format!("<p>{}</p>", escape_html(&text)))
 }
 
+/// A loan proposal's link in an email: the page asks, its button (POST) confirms or declines.
+async fn loan_page(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
+    let asked = browser_lang(&headers);
+    match core.loan_link_page(&q.t).await {
+        Ok(Some((lang, text, button))) => {
+            let title = core.texts.get(lang, "web-loan-title", &[]);
+            let body = format!(
+                "<p>{}</p>{}",
+                escape_html(&text),
+                button_form("/email/loan", &q.t, &button)
+            );
+            page(StatusCode::OK, lang, &title, &body)
+        }
+        Ok(None) => bad_link(&core, asked),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "reading a loan link failed");
+            try_again(&core, asked)
+        }
+    }
+}
+
+async fn loan_post(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> (StatusCode, Html<String>) {
+    let asked = browser_lang(&headers);
+    match core.loan_link_post(&q.t).await {
+        Ok(Some((lang, text))) => {
+            let title = core.texts.get(lang, "web-loan-title", &[]);
+            page(StatusCode::OK, lang, &title, &format!("<p>{}</p>", escape_html(&text)))
+        }
+        Ok(None) => bad_link(&core, asked),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "following a loan link failed");
+            try_again(&core, asked)
+        }
+    }
+}
+
 /// A partner link: counted for the partner and the day (nothing about who follows it), then
 /// redirected to the partner. A link this daemon did not sign for this partner is a 404.
 async fn partner_link(
@@ -478,6 +523,13 @@ async fn trust_metrics(pool: &sqlx::PgPool, page: &mut String) {
             "counter",
             "answer",
             store::questions::counts(pool).await,
+        ),
+        (
+            "voisinage_loans",
+            "Loans between neighbours, by state (proposed, active, overdue, returned, cancelled, declined).",
+            "gauge",
+            "state",
+            store::loans::counts(pool).await,
         ),
     ];
     for (name, help, kind, label, rows) in families {

@@ -1,5 +1,5 @@
 //! The daemon's clock: on each tick, the digests that are due, the posts that expire, the
-//! partner suggestions whose delay has passed, and the texts past their retention. Each step is idempotent and safe with several
+//! loan reminders, the partner suggestions whose delay has passed, and the texts past their retention. Each step is idempotent and safe with several
 //! daemons (unique digests, row locks, dedupe keys), so every daemon runs a scheduler and a
 //! missed tick is caught up by the next one. Tests call the steps with a time of their own.
 
@@ -50,6 +50,13 @@ impl Scheduler {
             Ok(x) if x.closed + x.reminded > 0 => info!(closed = x.closed, reminded = x.reminded, "posts expired"),
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "expiry round failed"),
+        }
+        match self.core.loans_once(now).await {
+            Ok(r) if r.reminded + r.overdue > 0 => {
+                info!(reminded = r.reminded, overdue = r.overdue, "loan reminders")
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "loan round failed"),
         }
         match self.core.expire_questions_once(now).await {
             Ok(n) if n > 0 => info!(expired = n, "unanswered questions expired"),

@@ -49,6 +49,8 @@ help =
     /mes-annonces — your current posts
     /fini N — close your post #N (returned, found, given…)
     /garder N — keep your post #N open longer
+    /emprunte N — borrow what post #N offers; /prete N @Name — lend it
+    /accepte, /refuse, /rendu, /prolonger, /merci — the rest of a loan; /prets — your loans
     /courriel ADDRESS — get the posts by email (in Matrix, start commands with !)
     /langue fr|en — the language I answer you in (Langue : /langue fr)
 
@@ -169,9 +171,9 @@ post-recorded =
 relay-line = { $name } ({ $channel }): { $text }
 
 # To the person looking for something: a neighbour offers it. $number: their post number.
-match-for-requester = 🤝 Good news: { $name } ({ $channel }) has what you're looking for: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it.
+match-for-requester = 🤝 Good news: { $name } ({ $channel }) has what you're looking for: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it. If it's a loan: /emprunte { $offer } to ask for it.
 # To the person offering something: a neighbour is looking for it. $number: their post number.
-match-for-offerer = 🤝 { $name } ({ $channel }) is looking for what you're offering: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it.
+match-for-offerer = 🤝 { $name } ({ $channel }) is looking for what you're offering: { $item } (post #{ $number }). Reply in the neighbourhood room, or mention their name so they see it. If it's a loan: /prete { $offer } @{ $name } to offer it to them.
 
 ## /annonces
 
@@ -326,6 +328,14 @@ digest-figures = In figures: { $members ->
         [0] no matches
         [one] 1 match
        *[other] { $matches } matches
+    }{ $loans ->
+        [0] { "" }
+        [one] , 1 loan started
+       *[other] , { $loans } loans started
+    }{ $returned ->
+        [0] { "" }
+        [one] , 1 loan returned
+       *[other] , { $returned } loans returned
     }.
 digest-partner-heading = A partner can help
 digest-partner-line = For "{ $item }", until a neighbour offers it: { $name } — { $description }.
@@ -483,3 +493,91 @@ web-held-others = Other messages waiting in your name:
 web-held-posted = Posted: your neighbours in { $area } will receive your message.
 web-held-already = This message was already posted.
 web-held-not-subscribed = This address no longer follows any area: the message was not posted. Subscribe again from your area's group with /courriel.
+
+## Loans (issue 16): "/emprunte 12", "/prete 12 @Jeanne", /accepte, /rendu, /prets
+## Common arguments: $loan (loan no.), $offer (post no.), $item, $lender, $borrower, $date.
+
+email-loan-subject = Your loan on Voisinage
+loan-borrow-usage = Give the post's number, for example: /emprunte 12 (or /emprunte 12 7 for 7 days).
+loan-lend-usage = Give your post's number and the person, for example: /prete 12 @Jeanne (or /prete 12 @Jeanne 7 for 7 days).
+loan-offer-not-found = I can't find a current offer no. { $offer } in the neighbourhood. /annonces shows the offers and their numbers.
+loan-own-offer = Post no. { $offer } is yours: to lend it, use /prete { $offer } @Name.
+loan-not-your-offer = Post no. { $offer } is not yours: to borrow it, use /emprunte { $offer }.
+loan-already-yours = Loan no. { $loan } ({ $item }) is already yours, until { $date }.
+loan-waiting = { $item } (post no. { $offer }) is already promised to a neighbour. You are no. { $place } on the waiting list: I'll tell you as soon as it's free.
+loan-waiting-lent = { $item } (post no. { $offer }) is lent until { $date }. You are no. { $place } on the waiting list: I'll tell you as soon as it's back.
+loan-offer-busy = { $item } (post no. { $offer }) is already loan no. { $loan } to { $borrower }, until { $date }.
+loan-offer-taken = Post no. { $offer } was just offered to someone else. Try /emprunte { $offer } again to join the waiting list.
+loan-lend-who = { $count ->
+        [0] Nobody has asked for what post no. { $offer } offers yet. When a neighbour does, answer /prete { $offer } @Name.
+       *[other] Who are you lending to? Give the name: /prete { $offer } @Name ({ $names }).
+    }
+loan-proposed-to-lender = 📦 { $borrower } would like to borrow your { $item } (post no. { $offer }) until { $date }. Answer /accepte { $loan } to confirm, or /refuse { $loan }.
+loan-proposed-to-borrower = 📦 { $lender } offers to lend you { $item } (post no. { $offer }) until { $date }. Answer /accepte { $loan } to confirm, or /refuse { $loan }.
+loan-proposal-sent = Loan proposal no. { $loan } ({ $item }, until { $date }) sent to { $other }. Nothing is lent until { $other } confirms; /annule { $loan } withdraws it.
+loan-which = Which one? Give the loan's number: { $loans }. /prets shows your loans.
+loan-none = I can't find that loan among yours. /prets shows your loans and their numbers.
+loan-active = ✅ Loan no. { $loan } confirmed: { $item } lent by { $lender } to { $borrower } until { $date }. When it's back: /rendu { $loan }.
+loan-declined = ❌ Loan proposal no. { $loan } ({ $item }) was declined.
+loan-declined-ok = Noted: loan no. { $loan } ({ $item }) declined.
+loan-cancelled = Loan proposal no. { $loan } ({ $item }) was withdrawn.
+loan-cancelled-ok = Noted: loan proposal no. { $loan } ({ $item }) withdrawn.
+loan-return-claimed = { $borrower } says they gave { $item } back (loan no. { $loan }). Is that right? Answer /rendu { $loan } to close the loan.
+loan-return-claimed-ok = Thanks! I asked { $lender } to confirm that { $item } is back (loan no. { $loan }).
+loan-returned-borrower = ✅ { $lender } confirms { $item } is back: loan no. { $loan } is closed. Want to say thanks? Answer /merci { $loan }.
+loan-returned-lender = ✅ Loan no. { $loan } closed: { $item } is available again. Thanks for helping the neighbourhood!
+loan-free-waiter = 🔔 { $lender }'s { $item } (post no. { $offer }) is available again, and you're next on the list: /emprunte { $offer } to ask for it.
+loan-free-lender = 🔔 { $waiter } was waiting for your { $item } (post no. { $offer }): I told them. To lend it to them: /prete { $offer } @{ $waiter }.
+loan-extension-asked = ⏳ { $borrower } would like to keep { $item } { $days ->
+        [one] one more day
+       *[other] { $days } more days
+    } (loan no. { $loan }, due back on { $date }). Answer /prolonger { $loan } to agree.
+loan-extension-asked-ok = I asked { $lender } for { $days ->
+        [one] one more day
+       *[other] { $days } more days
+    } with { $item } (loan no. { $loan }).
+loan-extended = ⏳ Loan no. { $loan } extended: { $item } is lent to { $borrower } until { $date }.
+loan-thanks-already = You already thanked { $lender } for this loan. 🙂
+loan-thanked = 🙏 { $borrower } thanks you for the { $item }! { $count ->
+        [one] That's your first thanks.
+       *[other] You have been thanked { $count } times.
+    }
+loan-thanks-ok = 🙏 Thanks passed on to { $lender }.
+loans-none = You have no loans. To borrow: /emprunte N (N: the post's number).
+loans-header = { $count ->
+        [one] Your loan
+       *[other] Your { $count } latest loans
+    }{ $thanks ->
+        [0] { "" }
+        [one] { " " }(🙏 thanked once)
+       *[other] { " " }(🙏 thanked { $thanks } times)
+    }:
+loans-line = no. { $loan } { $item } — { $role ->
+        [lender] lent to { $borrower }
+       *[borrower] borrowed from { $lender }
+    } · { $state ->
+        [proposed] proposed, to confirm
+        [active] until { $date }
+        [overdue] overdue since { $date }
+        [returned] returned
+        [cancelled] cancelled
+       *[declined] declined
+    }
+loan-button-accept = ✅ Accept
+loan-button-decline = Decline
+posts-line-lent = { " " }· lent until { $date }
+loan-reminder-before = ⏳ A quick reminder: { $item } borrowed from { $lender } is due back on { $date } (loan no. { $loan }). Need more time? /prolonger { $loan }.
+loan-reminder-due = ⏳ It's today: { $item } borrowed from { $lender } is due back (loan no. { $loan }). Once it's back: /rendu { $loan }. Need more time? /prolonger { $loan }.
+loan-reminder-overdue = ⏰ { $item } borrowed from { $lender } was due back on { $date } ({ $late ->
+        [one] one day late
+       *[other] { $late } days late
+    }). Please give it back, or ask for more time: /prolonger { $loan }.
+loan-overdue-lender = ⏰ { $item } lent to { $borrower } was due back on { $date } (loan no. { $loan }). I reminded them. To give them more time: /prolonger { $loan }; once it's back: /rendu { $loan }.
+loan-email-links = To confirm: { $accept }
+    To decline: { $decline }
+loan-link-accept = Confirm loan no. { $loan }: { $item } lent by { $lender } to { $borrower } until { $date }?
+loan-link-decline = Decline loan no. { $loan }: { $item } from { $lender } to { $borrower }?
+web-loan-title = A loan between neighbours
+loan-email-returned-link = To confirm it is back: { $link }
+loan-link-returned = Confirm that the { $item } lent to { $borrower } is back (loan no. { $loan })?
+loan-button-returned = ✅ It's back

@@ -48,6 +48,8 @@ help =
     /mes-annonces — vos annonces en cours
     /fini N — clore votre annonce n°N (objet rendu, trouvé, donné…)
     /garder N — garder votre annonce n°N ouverte plus longtemps
+    /emprunte N — emprunter ce que propose l'annonce n°N ; /prete N @Nom — le prêter
+    /accepte, /refuse, /rendu, /prolonger, /merci — la suite d'un prêt ; /prets — vos prêts
     /courriel ADRESSE — recevoir les annonces par courriel (dans Matrix, commencez les commandes par !)
     /langue fr|en — la langue dans laquelle je vous réponds (Language: /langue en)
 
@@ -185,9 +187,9 @@ post-recorded =
 relay-line = { $name } ({ $channel }) : { $text }
 
 # À la personne qui cherche : un voisin propose ce qu'elle cherche. $number : n° de son annonce à lui.
-match-for-requester = 🤝 Bonne nouvelle : { $name } ({ $channel }) propose ce que vous cherchez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir.
+match-for-requester = 🤝 Bonne nouvelle : { $name } ({ $channel }) propose ce que vous cherchez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir. Si c'est un prêt : /emprunte { $offer } pour le demander.
 # À la personne qui propose : un voisin cherche ce qu'elle propose. $number : n° de sa demande.
-match-for-offerer = 🤝 { $name } ({ $channel }) cherche justement ce que vous proposez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir.
+match-for-offerer = 🤝 { $name } ({ $channel }) cherche justement ce que vous proposez : { $item } (annonce n°{ $number }). Répondez-lui dans le groupe du quartier, ou citez son nom pour le prévenir. Si c'est un prêt : /prete { $offer } @{ $name } pour le lui proposer.
 
 ## /annonces
 
@@ -344,6 +346,14 @@ digest-figures = En chiffres : { $members ->
         [0] aucune mise en relation
         [one] 1 mise en relation
        *[other] { $matches } mises en relation
+    }{ $loans ->
+        [0] { "" }
+        [one] , 1 prêt commencé
+       *[other] , { $loans } prêts commencés
+    }{ $returned ->
+        [0] { "" }
+        [one] , 1 prêt rendu
+       *[other] , { $returned } prêts rendus
     }.
 digest-partner-heading = Un partenaire peut aider
 digest-partner-line = Pour « { $item } », en attendant un voisin : { $name } — { $description }.
@@ -518,3 +528,103 @@ web-held-others = Autres messages en attente à votre nom :
 web-held-posted = C'est publié : vos voisins de { $area } vont recevoir votre message.
 web-held-already = Ce message a déjà été publié.
 web-held-not-subscribed = Cette adresse ne suit plus aucun quartier : le message n'a pas été publié. Réinscrivez-vous depuis votre groupe de quartier avec /courriel.
+
+## Prêts (issue 16) : « /emprunte 12 », « /prete 12 @Jeanne », /accepte, /rendu, /prets
+## Arguments communs : $loan (n° du prêt), $offer (n° de l'annonce), $item, $lender, $borrower,
+## $date (date de retour, « 20 juin »).
+
+email-loan-subject = Votre prêt sur Voisinage
+loan-borrow-usage = Indiquez le numéro de l'annonce, par exemple : /emprunte 12 (ou /emprunte 12 7 pour 7 jours).
+loan-lend-usage = Indiquez le numéro de votre annonce et la personne, par exemple : /prete 12 @Jeanne (ou /prete 12 @Jeanne 7 pour 7 jours).
+loan-offer-not-found = Je ne trouve pas d'offre n°{ $offer } en cours dans le quartier. /annonces affiche les offres et leurs numéros.
+loan-own-offer = L'annonce n°{ $offer } est la vôtre : pour la prêter, utilisez /prete { $offer } @Nom.
+loan-not-your-offer = L'annonce n°{ $offer } n'est pas la vôtre : pour l'emprunter, utilisez /emprunte { $offer }.
+loan-already-yours = Le prêt n°{ $loan } ({ $item }) est déjà à votre nom, jusqu'au { $date }.
+# $place : rang dans la liste d'attente (1 = le prochain).
+loan-waiting = { $item } (annonce n°{ $offer }) est déjà promis à un voisin. Vous êtes n°{ $place } sur la liste d'attente : je vous préviens dès que c'est libre.
+loan-waiting-lent = { $item } (annonce n°{ $offer }) est prêté jusqu'au { $date }. Vous êtes n°{ $place } sur la liste d'attente : je vous préviens dès que c'est rendu.
+loan-offer-busy = { $item } (annonce n°{ $offer }) fait déjà l'objet du prêt n°{ $loan } à { $borrower }, jusqu'au { $date }.
+loan-offer-taken = L'annonce n°{ $offer } vient d'être proposée à quelqu'un d'autre. Réessayez avec /emprunte { $offer } pour rejoindre la liste d'attente.
+# $count : nombre de demandes reliées à l'offre ; $names : « @Jeanne, @Marc ».
+loan-lend-who = { $count ->
+        [0] Personne n'a encore demandé ce que propose l'annonce n°{ $offer }. Quand un voisin le cherchera, répondez /prete { $offer } @Nom.
+       *[other] À qui prêtez-vous ? Précisez le nom : /prete { $offer } @Nom ({ $names }).
+    }
+loan-proposed-to-lender = 📦 { $borrower } voudrait emprunter votre { $item } (annonce n°{ $offer }) jusqu'au { $date }. Répondez /accepte { $loan } pour confirmer, ou /refuse { $loan }.
+loan-proposed-to-borrower = 📦 { $lender } vous propose de vous prêter { $item } (annonce n°{ $offer }) jusqu'au { $date }. Répondez /accepte { $loan } pour confirmer, ou /refuse { $loan }.
+# $other : la personne qui doit confirmer.
+loan-proposal-sent = Proposition de prêt n°{ $loan } ({ $item }, jusqu'au { $date }) envoyée à { $other }. Rien n'est prêté tant que { $other } n'a pas confirmé ; /annule { $loan } pour la retirer.
+# $loans : « n°3 (perceuse), n°5 (échelle) ».
+loan-which = Lequel ? Précisez le numéro du prêt : { $loans }. /prets affiche vos prêts.
+loan-none = Je ne trouve pas ce prêt parmi les vôtres. /prets affiche vos prêts et leurs numéros.
+loan-active = ✅ Prêt n°{ $loan } confirmé : { $item } prêté par { $lender } à { $borrower } jusqu'au { $date }. Quand c'est rendu : /rendu { $loan }.
+loan-declined = ❌ La proposition de prêt n°{ $loan } ({ $item }) a été refusée.
+loan-declined-ok = C'est noté : prêt n°{ $loan } ({ $item }) refusé.
+loan-cancelled = La proposition de prêt n°{ $loan } ({ $item }) a été retirée.
+loan-cancelled-ok = C'est noté : proposition de prêt n°{ $loan } ({ $item }) retirée.
+loan-return-claimed = { $borrower } dit vous avoir rendu { $item } (prêt n°{ $loan }). C'est bien le cas ? Répondez /rendu { $loan } pour clore le prêt.
+loan-return-claimed-ok = Merci ! J'ai demandé à { $lender } de confirmer le retour de { $item } (prêt n°{ $loan }).
+loan-returned-borrower = ✅ { $lender } confirme le retour de { $item } : le prêt n°{ $loan } est clos. Envie de dire merci ? Répondez /merci { $loan }.
+loan-returned-lender = ✅ Prêt n°{ $loan } clos : { $item } est de nouveau disponible. Merci pour votre coup de main au quartier !
+loan-free-waiter = 🔔 { $item } de { $lender } (annonce n°{ $offer }) est de nouveau disponible, et vous êtes le prochain sur la liste : /emprunte { $offer } pour le demander.
+# $waiter : la personne suivante sur la liste d'attente.
+loan-free-lender = 🔔 { $waiter } attendait votre { $item } (annonce n°{ $offer }) : je l'ai prévenu. Pour le lui prêter : /prete { $offer } @{ $waiter }.
+# $days : nombre de jours demandés.
+loan-extension-asked = ⏳ { $borrower } voudrait garder { $item } { $days ->
+        [one] un jour
+       *[other] { $days } jours
+    } de plus (prêt n°{ $loan }, retour prévu le { $date }). Répondez /prolonger { $loan } pour accepter.
+loan-extension-asked-ok = J'ai demandé à { $lender } { $days ->
+        [one] un jour
+       *[other] { $days } jours
+    } de plus pour { $item } (prêt n°{ $loan }).
+loan-extended = ⏳ Prêt n°{ $loan } prolongé : { $item } est prêté à { $borrower } jusqu'au { $date }.
+loan-thanks-already = Vous avez déjà remercié { $lender } pour ce prêt. 🙂
+# $count : nombre total de remerciements reçus par la personne qui prête (jamais une note).
+loan-thanked = 🙏 { $borrower } vous remercie pour { $item } ! { $count ->
+        [one] C'est votre premier merci.
+       *[other] Vous avez reçu { $count } mercis.
+    }
+loan-thanks-ok = 🙏 Merci transmis à { $lender }.
+loans-none = Vous n'avez aucun prêt. Pour emprunter : /emprunte N (N : numéro de l'annonce).
+# $thanks : remerciements reçus.
+loans-header = { $count ->
+        [one] Votre prêt
+       *[other] Vos { $count } derniers prêts
+    }{ $thanks ->
+        [0] { "" }
+        [one] { " " }(🙏 1 merci reçu)
+       *[other] { " " }(🙏 { $thanks } mercis reçus)
+    } :
+# $role : lender (vous prêtez) ou borrower (vous empruntez) ; $state : l'état du prêt.
+loans-line = n°{ $loan } { $item } — { $role ->
+        [lender] prêté à { $borrower }
+       *[borrower] emprunté à { $lender }
+    } · { $state ->
+        [proposed] proposé, à confirmer
+        [active] jusqu'au { $date }
+        [overdue] en retard depuis le { $date }
+        [returned] rendu
+        [cancelled] annulé
+       *[declined] refusé
+    }
+loan-button-accept = ✅ Accepter
+loan-button-decline = Refuser
+# Ajouté à une ligne de /annonces quand la chose est prêtée.
+posts-line-lent = { " " }· prêté jusqu'au { $date }
+loan-reminder-before = ⏳ Petit rappel : { $item } emprunté à { $lender } est à rendre le { $date } (prêt n°{ $loan }). Besoin de plus de temps ? /prolonger { $loan }.
+loan-reminder-due = ⏳ C'est aujourd'hui : { $item } emprunté à { $lender } est à rendre (prêt n°{ $loan }). Une fois rendu : /rendu { $loan }. Besoin de plus de temps ? /prolonger { $loan }.
+# $late : jours de retard.
+loan-reminder-overdue = ⏰ { $item } emprunté à { $lender } devait être rendu le { $date } ({ $late ->
+        [one] un jour de retard
+       *[other] { $late } jours de retard
+    }). Pensez à le rendre, ou demandez un délai : /prolonger { $loan }.
+loan-overdue-lender = ⏰ { $item } prêté à { $borrower } devait vous être rendu le { $date } (prêt n°{ $loan }). Je le lui ai rappelé. Pour lui laisser plus de temps : /prolonger { $loan } ; une fois rendu : /rendu { $loan }.
+loan-email-links = Pour confirmer : { $accept }
+    Pour refuser : { $decline }
+loan-link-accept = Confirmer le prêt n°{ $loan } : { $item } prêté par { $lender } à { $borrower } jusqu'au { $date } ?
+loan-link-decline = Refuser le prêt n°{ $loan } : { $item } de { $lender } à { $borrower } ?
+web-loan-title = Prêt entre voisins
+loan-email-returned-link = Pour confirmer le retour : { $link }
+loan-link-returned = Confirmer que { $item } prêté à { $borrower } vous a été rendu (prêt n°{ $loan }) ?
+loan-button-returned = ✅ C'est rendu

@@ -54,6 +54,25 @@ pub enum Command {
     MyData,
     /// `/oublier [confirmer]`: erases the member, after a confirmation.
     Forget { confirmed: bool },
+    // Loans (issue 16, core/loans.rs). `number` is a loan's number, empty when not given.
+    /// `/prete N [@Nom] [JOURS]`: the author of offer N proposes to lend it.
+    Lend { args: String },
+    /// `/emprunte N [JOURS]`: proposes to borrow offer N's thing (or waits for it).
+    Borrow { args: String },
+    /// `/accepte [P]`: confirms the loan the other person proposed.
+    Accept { number: String },
+    /// `/refuse [P]`: declines it.
+    Decline { number: String },
+    /// `/annule [P]`: withdraws one's own proposal.
+    CancelLoan { number: String },
+    /// `/rendu [P]`: the thing is back (the lender's word closes the loan).
+    Returned { number: String },
+    /// `/prolonger [P] [JOURS]`: the borrower asks for more days, the lender gives them.
+    Extend { args: String },
+    /// `/merci [P]`: the borrower thanks the lender.
+    Thanks { number: String },
+    /// `/prets`: one's loans, lent and borrowed.
+    Loans,
     /// Anything else that looks like a command.
     Unknown { name: String },
 }
@@ -95,6 +114,25 @@ impl Command {
             "oublier" | "forget" => Command::Forget {
                 confirmed: matches!(first_word().to_lowercase().as_str(), "confirmer" | "confirm"),
             },
+            "prete" | "prête" | "preter" | "prêter" | "lend" => Command::Lend { args },
+            "emprunte" | "emprunter" | "borrow" => Command::Borrow { args },
+            "accepte" | "accepter" | "accept" => Command::Accept {
+                number: post_number(&args),
+            },
+            "refuse" | "refuser" | "decline" => Command::Decline {
+                number: post_number(&args),
+            },
+            "annule" | "annuler" | "cancel" => Command::CancelLoan {
+                number: post_number(&args),
+            },
+            "rendu" | "rendue" | "returned" => Command::Returned {
+                number: post_number(&args),
+            },
+            "prolonger" | "extend" => Command::Extend { args },
+            "merci" | "thanks" => Command::Thanks {
+                number: post_number(&args),
+            },
+            "prets" | "prêts" | "loans" => Command::Loans,
             _ => Command::Unknown { name },
         })
     }
@@ -114,6 +152,22 @@ impl Command {
     /// An answer about the bot's reading of a message (a question, a correction).
     pub fn is_reading_answer(&self) -> bool {
         matches!(self, Command::Yes | Command::No | Command::Correct { .. })
+    }
+
+    /// Loan commands, answered by core/loans.rs (in rooms and direct chats alike).
+    pub fn is_loan_command(&self) -> bool {
+        matches!(
+            self,
+            Command::Lend { .. }
+                | Command::Borrow { .. }
+                | Command::Accept { .. }
+                | Command::Decline { .. }
+                | Command::CancelLoan { .. }
+                | Command::Returned { .. }
+                | Command::Extend { .. }
+                | Command::Thanks { .. }
+                | Command::Loans
+        )
     }
 
     /// Moderation and privacy commands, answered by core/moderation.rs and core/privacy.rs
@@ -238,6 +292,17 @@ mod tests {
             Some(Command::Forget { confirmed: true })
         );
         assert!(Command::parse("/oublier", Telegram).unwrap().is_trust_command());
+        assert_eq!(
+            Command::parse("/prête 12 @Jeanne", Telegram),
+            Some(Command::Lend {
+                args: "12 @Jeanne".into()
+            })
+        );
+        assert_eq!(
+            Command::parse("!rendu n°3", Matrix),
+            Some(Command::Returned { number: "3".into() })
+        );
+        assert!(Command::parse("/prets", Telegram).unwrap().is_loan_command());
         assert!(!Command::parse("/aide", Telegram).unwrap().is_trust_command());
     }
 }

@@ -2,6 +2,10 @@
 //! /mes-annonces, /fini N, /garder N, /langue fr|en. Their words come from bot-scripts/
 //! (Fluent), in the member's language.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
 use super::Core;
 use super::command::Command;
 use super::model::{Address, Inbound};
@@ -29,9 +33,13 @@ pub struct Asker<'a> {
     pub here: Address,
 }
 
-fn lines(core: &Core, lang: Lang, rows: &[Listed]) -> String {
+fn lines(core: &Core, lang: Lang, rows: &[Listed], lent: &HashMap<i64, NaiveDate>) -> String {
     rows.iter()
         .map(|r| {
+            let lent = lent.get(&r.id).map(|d| {
+                let date = Arg::from(format_dates(lang, *d, *d));
+                core.texts.get(lang, "posts-line-lent", &[("date", date)])
+            });
             let when = match (r.when_from, r.when_to) {
                 (Some(a), Some(b)) => format_dates(lang, a, b),
                 _ => String::new(),
@@ -51,19 +59,23 @@ fn lines(core: &Core, lang: Lang, rows: &[Listed]) -> String {
                     ("has_when", Arg::from(if when.is_empty() { "no" } else { "yes" })),
                     ("when", Arg::from(when)),
                 ],
-            )
+            ) + lent.as_deref().unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// A header line and the posts under it, or the "none" answer.
-fn listing(core: &Core, lang: Lang, rows: &[Listed], head: String, none: String) -> String {
+/// A header line and the posts under it (a lent thing says until when), or the "none" answer.
+async fn listing(core: &Core, lang: Lang, rows: &[Listed], head: String, none: String) -> anyhow::Result<String> {
     if rows.is_empty() {
-        none
-    } else {
-        format!("{head}\n{}", lines(core, lang, rows))
+        return Ok(none);
     }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let lent: HashMap<i64, NaiveDate> = crate::store::loans::lent_until(&core.pool, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(format!("{head}\n{}", lines(core, lang, rows, &lent)))
 }
 
 /// The answer to `cmd`, said by `who`. `tx` is the ingest transaction (a language change is
@@ -85,7 +97,7 @@ pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command
         Command::MyPosts => {
             let rows = posts::of_member(&core.pool, who.member, LIST_LIMIT).await?;
             let head = t.get(lang, "my-posts-header", &[("count", Arg::from(rows.len()))]);
-            listing(core, lang, &rows, head, t.get(lang, "my-posts-none", &[]))
+            listing(core, lang, &rows, head, t.get(lang, "my-posts-none", &[])).await?
         }
         Command::Done { number } => close(core, who, number).await?,
         Command::Keep { number } => keep(core, who, number).await?,
@@ -104,7 +116,16 @@ pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command
         | Command::Report
         | Command::ModerationLog
         | Command::MyData
-        | Command::Forget { .. } => t.get(
+        | Command::Forget { .. }
+        | Command::Lend { .. }
+        | Command::Borrow { .. }
+        | Command::Accept { .. }
+        | Command::Decline { .. }
+        | Command::CancelLoan { .. }
+        | Command::Returned { .. }
+        | Command::Extend { .. }
+        | Command::Thanks { .. }
+        | Command::Loans => t.get(
             lang,
             "unknown-command",
             &[("command", Arg::from(cmd.shown(who.m.channel)))],
@@ -150,7 +171,7 @@ async fn list_posts(core: &Core, lang: Lang, area: &str, asked: &str) -> anyhow:
         "posts-none",
         &[("has_category", Arg::from(has)), ("category", Arg::from(shown))],
     );
-    Ok(listing(core, lang, &rows, head, none))
+    listing(core, lang, &rows, head, none).await
 }
 
 /// `/chercher MOTS`.
@@ -166,7 +187,7 @@ async fn search(core: &Core, lang: Lang, area: &str, query: &str) -> anyhow::Res
         &[("query", Arg::from(query)), ("count", Arg::from(rows.len()))],
     );
     let none = t.get(lang, "search-none", &[("query", Arg::from(query))]);
-    Ok(listing(core, lang, &rows, head, none))
+    listing(core, lang, &rows, head, none).await
 }
 
 /// The posts a /fini or /garder is about: the number given, or the posts of the message it

@@ -16,7 +16,7 @@ use super::Core;
 use super::command::Command;
 use super::commands::{self, Asker};
 use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
-use super::{moderation, onboarding, privacy, rooms, router, subscriptions};
+use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
 use crate::store::deliveries::NewDelivery;
@@ -146,6 +146,16 @@ impl Core {
                 Outgoing::new(
                     OutKind::Answer,
                     subscriptions::request(self, tx, who, args, area.as_deref(), queue).await?,
+                )
+            }
+            Some(c) if c.is_loan_command() => {
+                let area = match &who.area {
+                    Some(a) => Some(a.clone()),
+                    None => members::area(tx, who.member).await?,
+                };
+                Outgoing::new(
+                    OutKind::Answer,
+                    loans::respond(self, tx, who, area.as_deref(), c, queue).await?,
                 )
             }
             _ if m.direct => onboarding::answer(self, tx, who, cmd.as_ref()).await?,
@@ -323,7 +333,16 @@ impl Core {
                 _ => sure.push((p, id, ordinal, cands)),
             }
         }
+        // Requests nothing available fits may wait for a lent thing (core/loans.rs).
+        let unmatched: Vec<String> = sure
+            .iter()
+            .filter(|(p, _, _, cands)| p.direction == Direction::Request && cands.is_empty())
+            .map(|(p, ..)| p.item.clone())
+            .collect();
         let mut made = self.announce(tx, who, area, sure, queue).await?;
+        for item in &unmatched {
+            loans::wait_for_lent(self, tx, who, area, item, queue).await?;
+        }
         if !unsure.is_empty() {
             self.ask_author(tx, who, &unsure, queue).await?;
         }
@@ -442,12 +461,18 @@ impl Core {
             Direction::Request => ("match-for-requester", "match-for-offerer"),
             Direction::Offer => ("match-for-offerer", "match-for-requester"),
         };
+        // The offer's number, for "/emprunte N" and "/prete N @Nom" (core/loans.rs).
+        let offer = match new.direction {
+            Direction::Offer => new.id,
+            Direction::Request => other.id,
+        };
         let told = |lang: Lang, id: &str, item: &str, name: &str, channel: ChannelKind, number: i64| {
             let args = [
                 ("item", Arg::from(item)),
                 ("name", Arg::from(name)),
                 ("channel", Arg::from(self.texts.get(lang, channel.text_id(), &[]))),
                 ("number", Arg::from(number)),
+                ("offer", Arg::from(offer)),
             ];
             Outgoing::new(OutKind::Match, self.texts.get(lang, id, &args))
         };

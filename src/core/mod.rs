@@ -15,6 +15,8 @@ pub mod failures;
 pub mod held;
 pub mod ingest;
 pub mod links;
+pub mod loan_reminders;
+pub mod loans;
 pub mod mail;
 pub mod mail_auth;
 pub mod model;
@@ -74,6 +76,8 @@ pub struct Core {
     pub admins: Arc<Admins>,
     /// Which subscribers' emails are trusted (`channels.email.sender_check`, `authserv_id`).
     pub mail_trust: MailTrust,
+    /// How long loans last and when their reminders go (issue 16).
+    pub loans: loan_reminders::LoanPolicy,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -106,6 +110,7 @@ impl Core {
                 check: model::SenderCheck::Off,
                 authserv_id: None,
             },
+            loans: loan_reminders::LoanPolicy::default(),
         }
     }
 

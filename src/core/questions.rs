@@ -775,6 +775,9 @@ impl Core {
         let Some(payload) = self.links.signer.verify_short(data) else {
             return Ok(self.refused("answer-nothing-asked", Lang::Fr, &forms));
         };
+        if payload.starts_with('l') {
+            return self.answer_loan_button(tx, channel, sender, &payload).await;
+        }
         let mut chars = payload.chars();
         let (Some('q'), Some(action)) = (chars.next(), chars.next()) else {
             return Ok(self.refused("answer-nothing-asked", Lang::Fr, &forms));
@@ -795,6 +798,27 @@ impl Core {
             }
         };
         self.answer_in_tx(tx, message, member, &cmd, channel).await
+    }
+
+    /// A loan proposal's button (core/loans.rs), pressed by account `sender`.
+    async fn answer_loan_button(
+        &self,
+        mut tx: Tx<'_>,
+        channel: ChannelKind,
+        sender: &str,
+        payload: &str,
+    ) -> anyhow::Result<Answered> {
+        let forms = answer_forms(self, Lang::Fr, channel);
+        let Some(member) = members::of_identity(&mut tx, channel, sender).await? else {
+            return Ok(self.refused("answer-not-yours", Lang::Fr, &forms));
+        };
+        let lang = members::lang(&mut tx, member).await?;
+        let mut queue = Vec::new();
+        let Some(text) = self.loan_button(&mut tx, payload, member, lang, &mut queue).await? else {
+            return Ok(self.refused("answer-nothing-asked", lang, &forms));
+        };
+        self.commit_queue(tx, &queue).await?;
+        Ok(Answered { text, done: true })
     }
 
     /// A reaction by account `sender` on the bot's message `remote_id` in `chat`: 👍 answers

@@ -29,6 +29,9 @@ pub struct Figures {
     pub offers: i64,
     pub requests: i64,
     pub matches: i64,
+    /// Loans confirmed, and loans returned, in the period (issue 16).
+    pub loans_started: i64,
+    pub loans_returned: i64,
 }
 
 /// The partner a digest may suggest.

@@ -130,7 +130,10 @@ pub async fn input(
                 (SELECT count(*) FROM posts WHERE area_slug = $1 AND direction = 'request'
                    AND created_at > $2 AND created_at <= $3) AS requests,
                 (SELECT count(*) FROM matches mt JOIN posts r ON r.id = mt.request_id
-                 WHERE r.area_slug = $1 AND mt.created_at > $2 AND mt.created_at <= $3) AS matches",
+                 WHERE r.area_slug = $1 AND mt.created_at > $2 AND mt.created_at <= $3) AS matches,
+                (SELECT count(*) FROM loans WHERE area_slug = $1 AND started_at > $2 AND started_at <= $3) AS loans_started,
+                (SELECT count(*) FROM loans WHERE area_slug = $1 AND state = 'returned'
+                   AND ended_at > $2 AND ended_at <= $3) AS loans_returned",
     )
     .bind(area)
     .bind(since)

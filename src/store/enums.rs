@@ -15,6 +15,8 @@ use crate::core::model::{ChannelKind, FailureCause};
 use crate::i18n::Lang;
 use crate::parse::Direction;
 
+use super::loans::LoanState;
+
 /// A stored value that no variant of the enum reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownValue {
@@ -100,6 +102,7 @@ text_enum!(
     [Rhythm::Each, Rhythm::Daily, Rhythm::Weekly]
 );
 text_enum!(FailureCause, "failure_notices.cause", FailureCause::ALL);
+text_enum!(LoanState, "loans.state", LoanState::ALL);
 text_enum!(
     PostStatus,
     "posts.status",

@@ -92,3 +92,11 @@ pub async fn of_identity(tx: &mut Tx<'_>, channel: ChannelKind, external_id: &st
             .await?,
     )
 }
+
+/// A member's language.
+pub async fn lang(tx: &mut Tx<'_>, member: i64) -> anyhow::Result<Lang> {
+    Ok(sqlx::query_scalar("SELECT lang FROM members WHERE id = $1")
+        .bind(member)
+        .fetch_one(&mut **tx)
+        .await?)
+}

@@ -8,6 +8,7 @@ pub mod digests;
 pub mod enums;
 pub mod failures;
 pub mod held_mails;
+pub mod loans;
 pub mod locks;
 pub mod members;
 pub mod messages;

@@ -28,8 +28,10 @@ fn candidates_sql(area: &str, direction: &str, member: &str, item: &str, categor
          FROM posts p, plainto_tsquery('french', {item}) q, members m, messages msg
          WHERE p.area_slug = {area} AND p.direction = {direction} AND p.status = 'open' AND p.member_id <> {member}
            AND p.item_search @@ q AND m.id = p.member_id AND msg.id = p.message_id
+           AND {not_lent}
          ORDER BY (p.category = {category}) DESC, rank DESC, p.id DESC
-         LIMIT {limit}"
+         LIMIT {limit}",
+        not_lent = super::loans::NOT_LENT
     )
 }
 

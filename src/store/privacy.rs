@@ -83,7 +83,15 @@ pub async fn export(db: impl PgExecutor<'_>, member: i64) -> anyhow::Result<Valu
                FROM held_mails h WHERE h.address IN (SELECT target FROM places)), '[]'),
            'answers_and_corrections', coalesce((SELECT jsonb_agg(jsonb_build_object('message_id', c.message_id,
                  'kind', c.kind, 'text', c.text, 'read_as', c.expect, 'at', c.created_at) ORDER BY c.id)
-               FROM corrections c WHERE c.by_member = $1), '[]'))",
+               FROM corrections c WHERE c.by_member = $1), '[]'),
+           'loans', coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.id, 'offer_id', l.offer_id,
+                 'role', CASE WHEN l.lender_id = $1 THEN 'lender' ELSE 'borrower' END,
+                 'state', l.state, 'due_on', l.due_on, 'started_at', l.started_at, 'ended_at', l.ended_at,
+                 'thanked_at', l.thanked_at) ORDER BY l.id)
+               FROM loans l WHERE l.lender_id = $1 OR l.borrower_id = $1), '[]'),
+           'loan_waiting_lists', coalesce((SELECT jsonb_agg(jsonb_build_object('offer_id', w.offer_id,
+                 'since', w.created_at, 'told_at', w.told_at) ORDER BY w.id)
+               FROM loan_waiters w WHERE w.member_id = $1), '[]'))",
     )
     .bind(member)
     .fetch_one(db)
@@ -305,6 +313,12 @@ async fn erase_member(
     .bind(member)
     .execute(&mut **tx)
     .await?;
+    // Loans stay (the lender's count of thanks, the area's figures), nameless with the member;
+    // an erased member waits for nothing.
+    sqlx::query("DELETE FROM loan_waiters WHERE member_id = $1")
+        .bind(member)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("DELETE FROM erasure_requests WHERE member_id = $1")
         .bind(member)
         .execute(&mut **tx)

@@ -10,6 +10,7 @@ mod failure_notices;
 mod health;
 mod helpers;
 mod languages;
+mod loans;
 mod matches;
 mod matrix;
 mod moderation;

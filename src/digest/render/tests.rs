@@ -27,6 +27,8 @@ fn digest() -> Digest {
                 offers: 1,
                 requests: 1,
                 matches: 0,
+                loans_started: 1,
+                loans_returned: 0,
             },
             partner: Some(PartnerLine {
                 name: "Exemple — Outilthèque".into(),
@@ -66,7 +68,7 @@ fn the_email_lists_everything_with_reply_addresses() {
         "• échelle — Marc",
         "Dans les prochains jours",
         "• du 30 novembre au 2 décembre : tente — Léa",
-        "2 nouveaux voisins, 1 offre, 1 demande, aucune mise en relation.",
+        "2 nouveaux voisins, 1 offre, 1 demande, aucune mise en relation, 1 prêt commencé.",
         "https://v.example/p/exemple-outiltheque/abc (lien partenaire rémunéré)",
     ] {
         assert!(e.text.contains(needle), "missing {needle:?} in:\n{}", e.text);
@@ -119,7 +121,7 @@ fn in_english_every_fixed_word_is_english() {
         "DIY:",
         "• from 30 November to 2 December: tente — Léa",
         "To answer: write to voisinage+r101.x@example.org",
-        "2 new neighbours, 1 offer, 1 request, no matches.",
+        "2 new neighbours, 1 offer, 1 request, no matches, 1 loan started.",
         "(paid partner link)",
     ] {
         assert!(e.text.contains(needle), "missing {needle:?} in:\n{}", e.text);
@@ -164,6 +166,8 @@ fn counts_use_plural_forms_never_parentheses() {
                 ("offers", offers.into()),
                 ("requests", requests.into()),
                 ("matches", matches.into()),
+                ("loans", 0_i64.into()),
+                ("returned", 0_i64.into()),
             ],
         )
     };

@@ -1,0 +1,496 @@
+//! Loans (issue 16), from "je prête" to "rendu": both confirm, reminders while lent (once,
+//! across two daemons and a restart), overdue, extension, cancellation, a waiting list, thanks.
+//! Every step runs at a time the test chooses: the commands' message times and the `now` given
+//! to `Core::loans_once`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use voisinage::core::Core;
+use voisinage::core::model::{ChannelKind, Inbound};
+use voisinage::core::outbox::Outbox;
+use voisinage::store::link_room;
+
+use crate::helpers::{Recorder, TestDb, core, drain, outbox};
+use crate::telegram::{GROUP, PAUL, World};
+
+const ROOM: &str = "console:saint-servan";
+const JEANNE: &str = "jeanne@example.org";
+
+/// 10:00 in Paris on `day`.
+fn morning(day: NaiveDate) -> DateTime<Utc> {
+    chrono_tz::Europe::Paris
+        .from_local_datetime(&day.and_hms_opt(10, 0, 0).unwrap())
+        .unwrap()
+        .to_utc()
+}
+
+fn day(d: &str) -> NaiveDate {
+    d.parse().unwrap()
+}
+
+/// A message said at `at`.
+fn said(
+    channel: ChannelKind,
+    chat: &str,
+    id: &str,
+    sender: &str,
+    name: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Inbound {
+    Inbound {
+        channel,
+        chat: chat.to_owned(),
+        native_id: id.to_owned(),
+        sender: sender.to_owned(),
+        sender_name: name.to_owned(),
+        text: text.to_owned(),
+        sent_at: at,
+        ..Default::default()
+    }
+}
+
+async fn loan_row(pool: &sqlx::PgPool, id: i64) -> (String, NaiveDate) {
+    sqlx::query_as("SELECT state, due_on FROM loans WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn scalar(pool: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_telegram_lender_lends_to_an_email_borrower_from_match_to_return() {
+    let mut w = World::new().await.linked().await;
+    let list = voisinage::store::chats::ensure_list(&w.db.pool, "saint-servan")
+        .await
+        .unwrap();
+    let mail = |id: &str, text: &str| said(ChannelKind::Email, &list, id, JEANNE, "Jeanne", text, Utc::now());
+    w.fake.user_message(GROUP, PAUL, "Paul", "Je prête ma perceuse");
+    w.poll().await;
+    w.core
+        .ingest(&mail("<m1@example.org>", "Quelqu'un aurait une perceuse à me prêter ?"))
+        .await
+        .unwrap();
+    w.drain().await;
+    let offer = scalar(&w.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
+    assert!(w.email.sent_to(JEANNE).iter().any(|t| t.starts_with("🤝")));
+
+    // Jeanne asks by email; Paul gets the proposal with buttons, in reply to his offer.
+    w.core
+        .ingest(&mail("<m2@example.org>", &format!("/emprunte {offer}")))
+        .await
+        .unwrap();
+    w.drain().await;
+    let loan = scalar(&w.db.pool, "SELECT id FROM loans").await;
+    assert_eq!(
+        loan_row(&w.db.pool, loan).await.0,
+        "proposed",
+        "nothing lent before Paul confirms"
+    );
+    assert!(
+        w.email
+            .sent_to(JEANNE)
+            .last()
+            .unwrap()
+            .contains("Rien n'est prêté tant que Paul"),
+        "{:?}",
+        w.email.sent_to(JEANNE)
+    );
+    let proposal = w.fake.bot_sent(GROUP).pop().unwrap();
+    assert!(
+        proposal.text.contains("Jeanne voudrait emprunter votre perceuse"),
+        "{}",
+        proposal.text
+    );
+    let buttons = proposal.reply_markup.clone().expect("inline buttons")["inline_keyboard"].clone();
+    let accept = buttons[0][0]["callback_data"].as_str().unwrap().to_owned();
+    w.fake.callback(GROUP, PAUL, "Paul", &accept, proposal.message_id);
+    w.poll().await;
+    w.drain().await;
+    let (state, due) = loan_row(&w.db.pool, loan).await;
+    assert_eq!(state, "active");
+    assert!(
+        w.email.sent_to(JEANNE).last().unwrap().contains("Prêt n°"),
+        "{:?}",
+        w.email.sent_to(JEANNE)
+    );
+
+    // While lent, /annonces says until when.
+    w.core.ingest(&mail("<m3@example.org>", "/annonces")).await.unwrap();
+    w.drain().await;
+    assert!(
+        w.email.sent_to(JEANNE).last().unwrap().contains("prêté jusqu'au"),
+        "{:?}",
+        w.email.sent_to(JEANNE).last()
+    );
+
+    // The day before: one reminder by email, even when the round runs twice.
+    let before = morning(due - chrono::Duration::days(1));
+    assert_eq!(w.core.loans_once(before).await.unwrap().reminded, 1);
+    assert_eq!(w.core.loans_once(before).await.unwrap().reminded, 0);
+    w.drain().await;
+    assert!(w.email.sent_to(JEANNE).last().unwrap().contains("Petit rappel"));
+
+    // Jeanne says it is back; Paul confirms; Jeanne is invited to thank and does.
+    w.core.ingest(&mail("<m4@example.org>", "/rendu")).await.unwrap();
+    w.drain().await;
+    let claimed = w.fake.bot_sent(GROUP).pop().unwrap();
+    assert!(claimed.text.contains("dit vous avoir rendu"), "{}", claimed.text);
+    // No reminder while Paul has not confirmed (Jeanne says it is back).
+    assert_eq!(w.core.loans_once(morning(due)).await.unwrap().reminded, 0);
+    let buttons = claimed.reply_markup.clone().expect("a button")["inline_keyboard"].clone();
+    let back = buttons[0][0]["callback_data"].as_str().unwrap().to_owned();
+    w.fake.callback(GROUP, PAUL, "Paul", &back, claimed.message_id);
+    w.poll().await;
+    w.drain().await;
+    assert_eq!(loan_row(&w.db.pool, loan).await.0, "returned");
+    assert!(w.email.sent_to(JEANNE).last().unwrap().contains("/merci"));
+    w.core.ingest(&mail("<m5@example.org>", "/merci")).await.unwrap();
+    w.drain().await;
+    assert!(
+        w.bot_texts(GROUP).last().unwrap().contains("C'est votre premier merci"),
+        "{:?}",
+        w.bot_texts(GROUP).last()
+    );
+
+    // Nothing after the return: neither on the due day nor later.
+    let sent = w.email.sent_to(JEANNE).len();
+    for d in 0..30 {
+        w.core
+            .loans_once(morning(due + chrono::Duration::days(d)))
+            .await
+            .unwrap();
+    }
+    w.drain().await;
+    assert_eq!(w.email.sent_to(JEANNE).len(), sent);
+    assert_eq!(scalar(&w.db.pool, "SELECT count(*) FROM loan_reminders").await, 1);
+
+    // /prets shows it, with the thanks as a count.
+    w.fake.user_message(GROUP, PAUL, "Paul", "/prets");
+    w.poll().await;
+    w.drain().await;
+    let listed = w.bot_texts(GROUP).pop().unwrap();
+    assert!(
+        listed.contains("1 merci reçu") && listed.contains("prêté à Jeanne · rendu"),
+        "{listed}"
+    );
+    w.finish().await;
+}
+
+/// An area with a console room, where Paul offers a drill and Jeanne asks for one.
+struct Street {
+    db: TestDb,
+    core: Arc<Core>,
+    console: Arc<Recorder>,
+    outbox: Outbox,
+    offer: i64,
+    n: std::cell::Cell<u32>,
+}
+
+const JUNE_10: &str = "2026-06-10";
+
+impl Street {
+    async fn new() -> Street {
+        let db = TestDb::new().await;
+        link_room(&db.pool, ChannelKind::Console, ROOM, "saint-servan")
+            .await
+            .unwrap();
+        let core = core(&db.pool);
+        let console = Recorder::new(ChannelKind::Console);
+        let outbox = outbox(&db.pool, vec![console.clone()]);
+        let s = Street {
+            db,
+            core,
+            console,
+            outbox,
+            offer: 0,
+            n: Default::default(),
+        };
+        s.say("Paul", "Je prête ma perceuse").await;
+        s.say("Jeanne", "Quelqu'un aurait une perceuse ?").await;
+        let offer = scalar(&s.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
+        Street { offer, ..s }
+    }
+
+    /// `name` says `text` in the room on 10 June at noon.
+    async fn say(&self, name: &str, text: &str) {
+        self.say_on(name, text, morning(day(JUNE_10)) + chrono::Duration::hours(2))
+            .await;
+    }
+
+    async fn say_on(&self, name: &str, text: &str, at: DateTime<Utc>) {
+        self.say_to(name, text, at, None).await;
+    }
+
+    /// `name` says `text` in reply to the room's message `reply_to` ("c1" is Paul's offer,
+    /// "c2" Jeanne's request).
+    async fn say_to(&self, name: &str, text: &str, at: DateTime<Utc>, reply_to: Option<&str>) {
+        self.n.set(self.n.get() + 1);
+        let id = format!("c{}", self.n.get());
+        let mut m = said(ChannelKind::Console, ROOM, &id, &name.to_lowercase(), name, text, at);
+        m.reply_to = reply_to.map(str::to_owned);
+        self.core.ingest(&m).await.unwrap();
+        drain(&self.db.pool, &self.outbox, std::time::Duration::from_secs(10)).await;
+    }
+
+    fn last(&self) -> String {
+        self.console.sent_to(ROOM).pop().unwrap_or_default()
+    }
+
+    fn said_containing(&self, words: &str) -> usize {
+        self.console.sent_to(ROOM).iter().filter(|t| t.contains(words)).count()
+    }
+
+    /// Jeanne borrows the drill for `days` days from 10 June, and Paul confirms.
+    async fn lent(&self, days: u32) -> i64 {
+        self.say("Jeanne", &format!("/emprunte {} {days}", self.offer)).await;
+        self.say("Paul", "/accepte").await;
+        scalar(&self.db.pool, "SELECT max(id) FROM loans").await
+    }
+}
+
+#[tokio::test]
+async fn reminders_go_once_across_two_daemons_and_a_restart_and_the_lender_hears_when_overdue() {
+    let s = Street::new().await;
+    let loan = s.lent(5).await;
+    assert_eq!(loan_row(&s.db.pool, loan).await, ("active".into(), day("2026-06-15")));
+    // A second daemon on the same database, with its own outbox.
+    let other = core(&s.db.pool);
+    let other_console = Recorder::new(ChannelKind::Console);
+    let other_outbox = outbox(&s.db.pool, vec![other_console.clone()]);
+    let mut queued = 0;
+    for d in 11..=30 {
+        let now = morning(day(&format!("2026-06-{d:02}")));
+        let (a, b) = tokio::join!(s.core.loans_once(now), other.loans_once(now));
+        queued += a.unwrap().reminded + b.unwrap().reminded;
+        // A restart: a new core runs the same round again.
+        queued += core(&s.db.pool).loans_once(now).await.unwrap().reminded;
+        let (_, _) = tokio::join!(
+            drain(&s.db.pool, &s.outbox, std::time::Duration::from_secs(10)),
+            drain(&s.db.pool, &other_outbox, std::time::Duration::from_secs(10))
+        );
+    }
+    let mut sent = s.console.sent_to(ROOM);
+    sent.extend(other_console.sent_to(ROOM));
+    let count = |w: &str| sent.iter().filter(|t| t.contains(w)).count();
+    assert_eq!(count("Petit rappel"), 1, "the day before");
+    assert_eq!(count("C'est aujourd'hui"), 1, "on the day");
+    // 1, 3, 7 and 14 days late by the 29th (the 21st-day one is in July).
+    assert_eq!(count("devait être rendu le 15 juin ("), 4, "{sent:#?}");
+    assert_eq!(count("un jour de retard"), 1);
+    assert_eq!(count("14 jours de retard"), 1);
+    assert_eq!(count("prêté à Jeanne devait vous être rendu"), 1, "the lender, once");
+    assert_eq!(loan_row(&s.db.pool, loan).await.0, "overdue");
+    assert_eq!(scalar(&s.db.pool, "SELECT count(*) FROM loan_reminders").await, 7);
+    assert_eq!(queued, 7, "each reminder queued by one daemon only");
+    s.db.finish().await;
+}
+
+#[tokio::test]
+async fn an_extension_moves_the_due_date_and_its_reminders() {
+    let s = Street::new().await;
+    let loan = s.lent(3).await;
+    // Due on the 13th; overdue on the 14th (one reminder, the lender told).
+    for d in [12, 13, 14] {
+        s.core.loans_once(morning(day(&format!("2026-06-{d}")))).await.unwrap();
+    }
+    assert_eq!(loan_row(&s.db.pool, loan).await.0, "overdue");
+    // Jeanne asks for 4 more days, Paul agrees: due on the 18th counting from the 14th.
+    let on_14 = morning(day("2026-06-14"));
+    s.say_on("Jeanne", "/prolonger 4", on_14).await;
+    assert!(
+        s.last().contains("Jeanne voudrait garder perceuse 4 jours de plus"),
+        "{}",
+        s.last()
+    );
+    s.say_on("Paul", "/prolonger", on_14).await;
+    assert!(s.last().contains("prêté à Jeanne jusqu'au 18 juin"), "{}", s.last());
+    assert_eq!(loan_row(&s.db.pool, loan).await, ("active".into(), day("2026-06-18")));
+    drain(&s.db.pool, &s.outbox, std::time::Duration::from_secs(10)).await;
+    let before = s.said_containing("Petit rappel");
+    for d in 15..=19 {
+        s.core.loans_once(morning(day(&format!("2026-06-{d}")))).await.unwrap();
+    }
+    drain(&s.db.pool, &s.outbox, std::time::Duration::from_secs(10)).await;
+    assert_eq!(
+        s.said_containing("Petit rappel"),
+        before + 1,
+        "a new series for the new date"
+    );
+    assert_eq!(s.said_containing("à rendre le 18 juin"), 1);
+    assert_eq!(s.said_containing("devait être rendu le 18 juin"), 1);
+    s.db.finish().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_or_declined_proposal_lends_nothing_and_frees_the_offer() {
+    let s = Street::new().await;
+    s.say("Jeanne", &format!("/emprunte {}", s.offer)).await;
+    s.say("Jeanne", "/annule").await;
+    assert!(s.last().contains("retirée"), "{}", s.last());
+    assert!(s.said_containing("La proposition de prêt n°1 (perceuse) a été retirée") == 1);
+    assert_eq!(loan_row(&s.db.pool, 1).await.0, "cancelled");
+    // Paul may not confirm a withdrawn proposal.
+    s.say("Paul", "/accepte 1").await;
+    assert!(s.last().contains("Je ne trouve pas ce prêt"), "{}", s.last());
+    // Paul proposes to lend (default length: 14 days), Jeanne declines.
+    s.say("Paul", &format!("/prete {} @Jeanne", s.offer)).await;
+    assert!(s.said_containing("Paul vous propose de vous prêter perceuse") == 1);
+    assert_eq!(loan_row(&s.db.pool, 2).await, ("proposed".into(), day("2026-06-24")));
+    s.say("Jeanne", "/refuse").await;
+    assert_eq!(loan_row(&s.db.pool, 2).await.0, "declined");
+    // Nothing was lent: no reminders ever, and the offer still matches new requests.
+    for d in 20..=30 {
+        s.core.loans_once(morning(day(&format!("2026-06-{d}")))).await.unwrap();
+    }
+    assert_eq!(scalar(&s.db.pool, "SELECT count(*) FROM loan_reminders").await, 0);
+    // (Jeanne heard "Paul propose ce que vous cherchez" once already.)
+    s.say("Marc", "Je cherche une perceuse").await;
+    assert_eq!(s.said_containing("Paul (console) propose ce que vous cherchez"), 2);
+    s.db.finish().await;
+}
+
+#[tokio::test]
+async fn a_lent_thing_takes_no_match_and_its_waiting_list_is_told_in_order() {
+    let s = Street::new().await;
+    let loan = s.lent(7).await;
+    // Marc's request finds nothing available: the lent drill fits, so he joins its waiting
+    // list without asking.
+    s.say("Marc", "Je cherche une perceuse").await;
+    assert_eq!(
+        s.said_containing("Paul (console) propose ce que vous cherchez"),
+        1,
+        "Jeanne's only"
+    );
+    assert!(
+        s.last()
+            .contains("prêté jusqu'au 17 juin. Vous êtes n°1 sur la liste d'attente"),
+        "{}",
+        s.last()
+    );
+    // Asking again keeps his place; Lucie comes after him.
+    s.say("Marc", &format!("/emprunte {}", s.offer)).await;
+    assert!(s.last().contains("Vous êtes n°1"), "{}", s.last());
+    s.say("Lucie", &format!("/emprunte {}", s.offer)).await;
+    assert!(s.last().contains("Vous êtes n°2"), "{}", s.last());
+    // Returned: Marc (first) and Paul are told; Lucie not yet.
+    s.say("Paul", "/rendu").await;
+    assert_eq!(loan_row(&s.db.pool, loan).await.0, "returned");
+    assert_eq!(s.said_containing("vous êtes le prochain sur la liste"), 1);
+    assert_eq!(s.said_containing("Marc attendait votre perceuse"), 1);
+    assert_eq!(s.said_containing("Lucie attendait"), 0);
+    // Marc borrows it and gives it back: now Lucie's turn.
+    s.say("Marc", &format!("/emprunte {}", s.offer)).await;
+    s.say("Paul", "/accepte").await;
+    s.say("Paul", "/rendu").await;
+    assert_eq!(s.said_containing("Lucie attendait votre perceuse"), 1);
+    assert_eq!(s.said_containing("vous êtes le prochain sur la liste"), 2);
+    // Two loans started and returned: /metrics counts them.
+    assert_eq!(
+        scalar(&s.db.pool, "SELECT count(*) FROM loans WHERE state = 'returned'").await,
+        2
+    );
+    assert_eq!(
+        voisinage::store::loans::counts(&s.db.pool).await.unwrap(),
+        vec![("returned".to_owned(), 2)]
+    );
+    s.db.finish().await;
+}
+
+#[tokio::test]
+async fn a_reply_to_the_offer_or_to_the_request_proposes_a_loan() {
+    let s = Street::new().await;
+    let noon = morning(day(JUNE_10)) + chrono::Duration::hours(2);
+    // The match notice names the commands.
+    assert_eq!(
+        s.said_containing(&format!("Si c'est un prêt : /emprunte {}", s.offer)),
+        1
+    );
+    // Jeanne answers Paul's offer with /emprunte: the loan of that offer is proposed.
+    s.say_to("Jeanne", "/emprunte", noon, Some("c1")).await;
+    assert_eq!(s.said_containing("Jeanne voudrait emprunter votre perceuse"), 1);
+    s.say("Jeanne", "/annule").await;
+    // Paul answers Jeanne's request with /prete: his matched offer, to her.
+    s.say_to("Paul", "/prete", noon, Some("c2")).await;
+    assert_eq!(s.said_containing("Paul vous propose de vous prêter perceuse"), 1);
+    s.say("Jeanne", "/accepte").await;
+    assert_eq!(
+        scalar(&s.db.pool, "SELECT count(*) FROM loans WHERE state = 'active'").await,
+        1
+    );
+    // /prets lists both, with their states.
+    s.say("Jeanne", "/prets").await;
+    assert!(s.last().contains("emprunté à Paul · annulé"), "{}", s.last());
+    assert!(s.last().contains("emprunté à Paul · jusqu'au 24 juin"), "{}", s.last());
+    s.db.finish().await;
+}
+
+#[tokio::test]
+async fn an_email_borrower_confirms_by_a_signed_link_that_only_acts_on_post() {
+    let mut w = World::new().await.linked().await;
+    let list = voisinage::store::chats::ensure_list(&w.db.pool, "saint-servan")
+        .await
+        .unwrap();
+    w.fake.user_message(GROUP, PAUL, "Paul", "Je prête ma perceuse");
+    w.poll().await;
+    let ask = said(
+        ChannelKind::Email,
+        &list,
+        "<m1@example.org>",
+        JEANNE,
+        "Jeanne",
+        "Je cherche une perceuse",
+        Utc::now(),
+    );
+    w.core.ingest(&ask).await.unwrap();
+    let offer = scalar(&w.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
+    w.fake
+        .user_message(GROUP, PAUL, "Paul", &format!("/prete {offer} @jeanne"));
+    w.poll().await;
+    w.drain().await;
+    let proposal = w
+        .email
+        .sent_to(JEANNE)
+        .pop()
+        .unwrap_or_else(|| panic!("{:?} {:?}", w.email.sent(), w.bot_texts(GROUP)));
+    assert!(
+        proposal.contains("Paul vous propose de vous prêter perceuse"),
+        "{proposal}"
+    );
+    let link = |what: &str| {
+        let at = proposal.find(what).unwrap_or_else(|| panic!("{what} in {proposal}"));
+        let url = proposal[at..]
+            .split_whitespace()
+            .find(|w| w.starts_with("http"))
+            .unwrap();
+        url.split_once("?t=").unwrap().1.to_owned()
+    };
+    let (accept, decline) = (link("Pour confirmer"), link("Pour refuser"));
+    // Opening the page (a mail scanner does) asks and changes nothing.
+    let (_, question, button) = w.core.loan_link_page(&accept).await.unwrap().expect("a valid link");
+    assert!(
+        question.starts_with("Confirmer le prêt n°1 : perceuse prêté par Paul à Jeanne"),
+        "{question}"
+    );
+    assert_eq!(button, "✅ Accepter");
+    assert_eq!(loan_row(&w.db.pool, 1).await.0, "proposed");
+    // Its button confirms, once; the other link then does nothing.
+    let (_, done) = w.core.loan_link_post(&accept).await.unwrap().unwrap();
+    assert!(done.contains("Prêt n°1 confirmé"), "{done}");
+    assert_eq!(loan_row(&w.db.pool, 1).await.0, "active");
+    let (_, again) = w.core.loan_link_post(&decline).await.unwrap().unwrap();
+    assert!(again.contains("Je ne trouve pas ce prêt"), "{again}");
+    assert!(w.core.loan_link_page("la1.0000").await.unwrap().is_none(), "forged");
+    w.drain().await;
+    assert!(w.bot_texts(GROUP).last().unwrap().contains("Prêt n°1 confirmé"));
+    assert_eq!(loan_row(&w.db.pool, 1).await.0, "active");
+    w.finish().await;
+}
