@@ -104,6 +104,7 @@ impl Daemon {
         crate::store::sync_areas(&pool, &areas).await?;
         let partners = Arc::new(crate::partners::Partners::for_settings(&settings.partners, &areas)?);
         let metrics = Arc::new(Metrics::default());
+        let media = Arc::new(settings.media_store());
         let core = Arc::new(Core {
             pool: pool.clone(),
             parser: parser_for(&settings)?,
@@ -122,7 +123,18 @@ impl Daemon {
                 settings.moderation.admin_cache_secs,
             ))),
             mail_trust: settings.channels.email.mail_trust(),
+            media: media.clone(),
         });
+        let access = crate::channels::MediaAccess {
+            store: media,
+            pool: pool.clone(),
+        };
+        if let Some(tg) = &telegram {
+            tg.use_media(access.clone());
+        }
+        if let Some(mx) = &matrix {
+            mx.use_media(access.clone());
+        }
         for c in &channels {
             core.admins.register(c.clone());
         }

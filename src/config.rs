@@ -35,6 +35,62 @@ pub struct Settings {
     /// Data retention and erasure (issue 14).
     #[serde(default)]
     pub privacy: PrivacySettings,
+    /// Photos and files (issue 15).
+    #[serde(default)]
+    pub media: MediaSettings,
+}
+
+/// Photos and files: where they are kept and what is taken in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// Where files are kept; relative to general.data_dir unless absolute.
+    pub dir: PathBuf,
+    /// The largest file taken in, in megabytes (Telegram's bots can fetch at most 20).
+    pub max_mb: u64,
+    /// The longest side of a stored image, in pixels.
+    pub max_side: u32,
+    /// The longest side of a digest thumbnail, in pixels.
+    pub thumb_side: u32,
+    /// At most this many files per member and day (0: no limit).
+    pub per_member_day: u32,
+    /// The types taken in ("image/*" for every image the daemon reads).
+    pub types: Vec<String>,
+    /// A photo sent without text this many seconds after its author's text belongs to it.
+    pub attach_window_secs: u32,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        let d = crate::media::MediaLimits::default();
+        MediaSettings {
+            dir: PathBuf::from("media"),
+            max_mb: d.max_bytes / (1024 * 1024),
+            max_side: d.max_side,
+            thumb_side: d.thumb_side,
+            per_member_day: d.per_member_day,
+            types: d.types,
+            attach_window_secs: d.attach_window_secs,
+        }
+    }
+}
+
+impl Settings {
+    /// The media store these settings describe (files under `data_dir/media` by default).
+    pub fn media_store(&self) -> crate::media::MediaStore {
+        let m = &self.media;
+        crate::media::MediaStore::on_disk(
+            self.general.data_dir.join(&m.dir),
+            crate::media::MediaLimits {
+                max_bytes: m.max_mb * 1024 * 1024,
+                max_side: m.max_side,
+                thumb_side: m.thumb_side,
+                per_member_day: m.per_member_day,
+                types: m.types.clone(),
+                attach_window_secs: m.attach_window_secs,
+            },
+        )
+    }
 }
 
 /// Area moderators: the rooms' administrators, and those named here.

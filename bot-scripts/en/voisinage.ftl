@@ -483,3 +483,14 @@ web-held-others = Other messages waiting in your name:
 web-held-posted = Posted: your neighbours in { $area } will receive your message.
 web-held-already = This message was already posted.
 web-held-not-subscribed = This address no longer follows any area: the message was not posted. Subscribe again from your area's group with /courriel.
+
+## Photos and files (issue 15)
+media-refused-copy = 📷 photo not passed on ({ $reason })
+media-reason-too-large = too large
+media-reason-type = unsupported format
+media-reason-quota = daily limit reached
+media-reason-unavailable = not found
+media-refused-too-large = 📷 Your photo was not passed on to the other rooms: it is larger than { $max_mb } MB. Send it smaller (as a "photo" rather than a "file").
+media-refused-type = 📷 This file was not passed on to the other rooms: only photos (JPEG, PNG, WebP) are.
+media-refused-quota = 📷 Your photo was not passed on to the other rooms: you reached the limit of { $max } photos a day.
+media-refused-unavailable = 📷 Your photo could not be fetched; your text was passed on without it.

@@ -518,3 +518,16 @@ web-held-others = Autres messages en attente à votre nom :
 web-held-posted = C'est publié : vos voisins de { $area } vont recevoir votre message.
 web-held-already = Ce message a déjà été publié.
 web-held-not-subscribed = Cette adresse ne suit plus aucun quartier : le message n'a pas été publié. Réinscrivez-vous depuis votre groupe de quartier avec /courriel.
+
+## Photos et fichiers (issue 15)
+# Dans les copies, à la place d'une photo qui n'a pas été prise ; $reason : un des media-reason-*.
+media-refused-copy = 📷 photo non transmise ({ $reason })
+media-reason-too-large = trop lourde
+media-reason-type = format non pris en charge
+media-reason-quota = limite du jour atteinte
+media-reason-unavailable = introuvable
+# À l'auteur, en réponse à son message. $max_mb : taille maximale en Mo ; $max : photos par jour.
+media-refused-too-large = 📷 Votre photo n'a pas été transmise aux autres salons : elle dépasse { $max_mb } Mo. Envoyez-la en plus petit (comme « photo » plutôt que comme « fichier »).
+media-refused-type = 📷 Ce fichier n'a pas été transmis aux autres salons : seules les photos (JPEG, PNG, WebP) passent.
+media-refused-quota = 📷 Votre photo n'a pas été transmise aux autres salons : vous avez atteint la limite de { $max } photos par jour.
+media-refused-unavailable = 📷 Votre photo n'a pas pu être récupérée ; votre texte a été transmis sans elle.

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod links;
 pub mod mail;
 pub mod mail_auth;
+pub mod media;
 pub mod model;
 pub mod moderation;
 pub mod onboarding;
@@ -74,6 +75,8 @@ pub struct Core {
     pub admins: Arc<Admins>,
     /// Which subscribers' emails are trusted (`channels.email.sender_check`, `authserv_id`).
     pub mail_trust: MailTrust,
+    /// Where photos and files are kept, and what is taken in (issue 15).
+    pub media: Arc<crate::media::MediaStore>,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -106,6 +109,11 @@ impl Core {
                 check: model::SenderCheck::Off,
                 authserv_id: None,
             },
+            // A directory of its own per core: tests look at what is stored there.
+            media: Arc::new(crate::media::MediaStore::on_disk(
+                std::env::temp_dir().join(format!("voisinage-media-{}", rand::random::<u64>())),
+                crate::media::MediaLimits::default(),
+            )),
         }
     }
 

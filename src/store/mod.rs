@@ -9,6 +9,7 @@ pub mod enums;
 pub mod failures;
 pub mod held_mails;
 pub mod locks;
+pub mod media;
 pub mod members;
 pub mod messages;
 pub mod moderation;

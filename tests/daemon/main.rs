@@ -11,6 +11,7 @@ mod helpers;
 mod languages;
 mod matches;
 mod matrix;
+mod media;
 mod moderation;
 mod operator_logs;
 mod parse_constructions;

@@ -107,7 +107,10 @@ impl Channel for Matrix {
             let content = json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": on, "key": key}});
             return self.put(room, txn, "m.reaction", content).await;
         }
-        let mut content = message_content(msg);
+        let mut content = match &msg.media {
+            Some(media) => self.media_content(msg, media).await?,
+            None => message_content(msg),
+        };
         if let Some(on) = msg.reply_to.as_deref().and_then(event_of) {
             content["m.relates_to"] = json!({"m.in_reply_to": {"event_id": on}});
         }

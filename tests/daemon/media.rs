@@ -1,0 +1,298 @@
+//! Photos (issue 15) across Telegram (the Bot API fake, extended with getFile, the file
+//! download and multipart sendPhoto) and Matrix (the shared Synapse): what arrives is the
+//! picture, re-encoded without its EXIF/GPS block; a file too large is refused with a notice;
+//! a deleted message takes its file with it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{Rgb, RgbImage};
+use serde_json::{Value, json};
+use voisinage::channels::MediaAccess;
+use voisinage::channels::matrix::{Matrix, Syncer};
+use voisinage::channels::telegram::{Poller, Telegram};
+use voisinage::core::model::ChannelKind;
+use voisinage::core::outbox::Outbox;
+use voisinage::core::{Channel, Core};
+use voisinage::media::{MediaLimits, MediaStore};
+
+use crate::botapi::FakeBotApi;
+use crate::helpers::{Recorder, TestDb, core, drain, outbox, root};
+use crate::matrix::{Neighbour, Synapse, unique};
+use crate::telegram::{ADMIN, GROUP, PAUL, TOKEN};
+
+/// A 64×48 JPEG: blue-ish, with a gradient (so pixels can be compared after re-encoding).
+pub fn photo(w: u32, h: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 3) as u8, (y * 4) as u8, 200]));
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
+/// `jpeg` with an APP1 Exif segment holding a GPS position (as a phone writes it), by hand.
+pub fn with_gps(jpeg: &[u8]) -> Vec<u8> {
+    let payload = b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x88\x25\0\x04\0\0\0\x01\0\0\0\x1aGPS 48.6493N 2.0257W Saint-Malo";
+    let len = (payload.len() + 2) as u16;
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// The picture is there (size and colour), and nothing of the phone's metadata.
+pub fn assert_clean_photo(bytes: &[u8], w: u32, h: u32) {
+    assert!(!bytes.windows(4).any(|x| x == b"Exif"), "EXIF left in the copy");
+    assert!(!bytes.windows(3).any(|x| x == b"GPS"), "GPS left in the copy");
+    let img = image::load_from_memory(bytes).expect("a readable image").to_rgb8();
+    assert_eq!((img.width(), img.height()), (w, h));
+    let px = img.get_pixel(20, 10);
+    let want = [60i32, 40, 200];
+    for (got, want) in px.0.iter().zip(want) {
+        assert!((i32::from(*got) - want).abs() < 16, "pixel {px:?}, want about {want:?}");
+    }
+}
+
+/// Telegram (fake) and Matrix (Synapse) rooms of Saint-Servan, an email recorder, one core.
+pub struct World {
+    pub fake: FakeBotApi,
+    pub db: TestDb,
+    pub core: Arc<Core>,
+    pub mx: Arc<Matrix>,
+    pub email: Arc<Recorder>,
+    pub outbox: Outbox,
+    pub poller: Poller,
+    pub syncer: Syncer,
+    pub data_dir: PathBuf,
+}
+
+impl World {
+    pub async fn new(hs: &Synapse, limits: MediaLimits) -> World {
+        let fake = FakeBotApi::start(TOKEN).await;
+        let db = TestDb::new().await;
+        let mut core = core(&db.pool);
+        let prefix = format!("{}-", unique("m"));
+        let data_dir = root().join(format!("target/peers/data-{prefix}"));
+        Arc::get_mut(&mut core).expect("a new core").media =
+            Arc::new(MediaStore::on_disk(data_dir.join("media"), limits));
+        let tg = Telegram::new(&crate::telegram::settings(&fake)).unwrap();
+        let bot = hs.register(&unique("bot"));
+        let mx = Matrix::new(&crate::matrix::settings(hs, &bot, &prefix), &data_dir).unwrap();
+        let access = MediaAccess {
+            store: core.media.clone(),
+            pool: db.pool.clone(),
+        };
+        tg.use_media(access.clone());
+        mx.use_media(access);
+        core.admins.register(tg.clone());
+        core.admins.register(mx.clone());
+        let email = Recorder::new(ChannelKind::Email);
+        let channels: Vec<Arc<dyn Channel>> = vec![tg.clone(), mx.clone(), email.clone()];
+        let mut w = World {
+            fake,
+            outbox: outbox(&db.pool, channels),
+            poller: Poller::new(tg.clone(), core.clone()),
+            syncer: Syncer::new(mx.clone(), core.clone()),
+            db,
+            core,
+            mx,
+            email,
+            data_dir,
+        };
+        w.link().await;
+        w
+    }
+
+    /// The Telegram group linked to Saint-Servan by its administrator; the Matrix room made.
+    async fn link(&mut self) {
+        self.fake.add_chat(GROUP, "supergroup", "Voisins de Saint-Servan");
+        self.fake.set_member(GROUP, ADMIN, "Anne", "administrator");
+        self.fake.set_member(GROUP, PAUL, "Paul", "member");
+        self.fake.set_bot_status(GROUP, "administrator");
+        self.fake.user_message(GROUP, ADMIN, "Anne", "/relier saint-servan");
+        self.poll().await;
+        self.sync().await;
+        self.drain().await;
+    }
+
+    pub async fn poll(&mut self) {
+        self.poller.poll_once(0).await.unwrap();
+    }
+
+    pub async fn sync(&mut self) {
+        self.syncer.sync_once(Duration::ZERO).await.unwrap();
+    }
+
+    pub async fn drain(&self) {
+        drain(&self.db.pool, &self.outbox, Duration::from_secs(60)).await;
+    }
+
+    pub async fn room(&self) -> String {
+        voisinage::store::chats::room_of_area(&self.db.pool, ChannelKind::Matrix, "saint-servan")
+            .await
+            .unwrap()
+            .expect("the area has its Matrix room")
+    }
+
+    /// A neighbour in the Matrix room, named `name`.
+    pub async fn neighbour(&self, hs: &Synapse, name: &str) -> Neighbour {
+        let n = Neighbour::login(hs, &unique(&name.to_lowercase())).await;
+        n.join(&self.room().await).await;
+        n.call(
+            reqwest::Method::PUT,
+            &format!("/profile/{}/displayname", n.user_id),
+            Some(json!({ "displayname": name })),
+        )
+        .await;
+        n
+    }
+
+    /// The bot's events in the Matrix room, oldest first.
+    pub async fn bot_events(&self, n: &Neighbour) -> Vec<Value> {
+        let room = self.room().await;
+        n.messages(&room)
+            .await
+            .into_iter()
+            .filter(|e| e["sender"] == self.mx.user_id() && e["type"] == "m.room.message")
+            .collect()
+    }
+
+    pub async fn finish(mut self) {
+        self.poller.release().await;
+        self.syncer.release().await;
+        self.db.finish().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+#[tokio::test]
+async fn a_telegram_photo_reaches_matrix_as_an_image_without_its_gps_position() {
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    let sent = with_gps(&photo(64, 48));
+    w.fake
+        .user_photo_file(GROUP, PAUL, "Paul", "je donne ce fauteuil", sent.clone());
+    w.poll().await;
+    w.drain().await;
+
+    let events = w.bot_events(&jeanne).await;
+    let image = events
+        .iter()
+        .find(|e| e["content"]["msgtype"] == "m.image")
+        .unwrap_or_else(|| panic!("no m.image from the bot: {events:?}"));
+    let c = &image["content"];
+    assert_eq!(c["body"], "Paul (Telegram) : je donne ce fauteuil");
+    assert_eq!(c["info"]["mimetype"], "image/jpeg");
+    assert_eq!((c["info"]["w"].as_i64(), c["info"]["h"].as_i64()), (Some(64), Some(48)));
+    let got = jeanne.download(c["url"].as_str().unwrap()).await;
+    assert_eq!(c["info"]["size"].as_u64(), Some(got.len() as u64));
+    assert_clean_photo(&got, 64, 48);
+    let thumb = jeanne.download(c["info"]["thumbnail_url"].as_str().unwrap()).await;
+    assert!(image::load_from_memory(&thumb).is_ok());
+    // The caption is the message: it was read as an offer.
+    let item: String = sqlx::query_scalar("SELECT item FROM posts")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(item, "fauteuil");
+    // The token-bearing download URL went nowhere: not into the database.
+    let leaked: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE payload::text LIKE '%' || $1 || '%'")
+        .bind(TOKEN)
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(leaked, 0);
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn a_matrix_image_reaches_telegram_as_a_photo_and_goes_with_its_redaction() {
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    let room = w.room().await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    let mxc = jeanne.upload(with_gps(&photo(64, 48)), "image/jpeg").await;
+    let event = jeanne
+        .send(
+            &room,
+            "m.room.message",
+            json!({"msgtype": "m.image", "body": "je donne une poussette", "filename": "IMG_2031.jpg",
+                   "url": mxc, "info": {"mimetype": "image/jpeg", "w": 64, "h": 48}}),
+        )
+        .await;
+    w.sync().await;
+    w.drain().await;
+
+    let sent = w.fake.bot_sent(GROUP);
+    let copy = sent
+        .iter()
+        .find(|m| m.photo.is_some())
+        .unwrap_or_else(|| panic!("no photo in the group: {sent:?}"));
+    assert_eq!(copy.text, "Jeanne (Matrix) : je donne une poussette");
+    let call = w.fake.calls_of("sendPhoto");
+    assert!(call[0].params["photo"].as_str().unwrap().starts_with("attach:"), "multipart upload");
+    let bytes = w.fake.photo_bytes(GROUP, copy.message_id).expect("the uploaded bytes");
+    assert_clean_photo(&bytes, 64, 48);
+    let hash: String = sqlx::query_scalar("SELECT hash FROM media")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert!(w.core.media.blobs.exists(&hash).await.unwrap());
+
+    // The author takes it back: the copy and the stored file go.
+    jeanne
+        .call(
+            reqwest::Method::PUT,
+            &format!("/rooms/{room}/redact/{event}/r1"),
+            Some(json!({})),
+        )
+        .await;
+    w.sync().await;
+    w.drain().await;
+    assert!(w.fake.deleted_ids(GROUP).contains(&copy.message_id));
+    assert!(!w.core.media.blobs.exists(&hash).await.unwrap(), "the file is deleted");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM media")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn a_photo_too_large_is_refused_with_a_notice_and_the_copies_say_so() {
+    let hs = Synapse::shared();
+    let limits = MediaLimits {
+        max_bytes: 1024,
+        ..MediaLimits::default()
+    };
+    let mut w = World::new(hs, limits).await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    w.fake
+        .user_photo_file(GROUP, PAUL, "Paul", "je donne ce fauteuil", photo(640, 480));
+    w.poll().await;
+    w.drain().await;
+    let events = w.bot_events(&jeanne).await;
+    let copy = events.last().expect("a copy");
+    assert_eq!(copy["content"]["msgtype"], "m.text");
+    assert_eq!(
+        copy["content"]["body"],
+        "Paul (Telegram) : 📷 photo non transmise (trop lourde)\nje donne ce fauteuil"
+    );
+    let notice = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .find(|m| m.text.contains("n'a pas été transmise"))
+        .expect("the author is told");
+    assert!(notice.text.contains("1 Mo"), "{}", notice.text);
+    assert!(w.fake.calls_of("getFile").is_empty(), "not downloaded: Telegram said its size");
+    assert_eq!(crate::helpers::count(&w.db.pool, "media").await, 0);
+    w.finish().await;
+}
