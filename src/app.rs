@@ -85,6 +85,7 @@ impl Daemon {
             public_url: settings.http.public_url.trim_end_matches('/').to_owned(),
             signer: crate::tokens::Signer::new(&key),
         };
+        let mut email_channel = None;
         if settings.channels.email.enabled {
             let email = crate::channels::email::Email::new(
                 &settings.channels.email,
@@ -98,6 +99,7 @@ impl Daemon {
                 let email = email.clone();
                 async move { email.log_connection().await }
             });
+            email_channel = Some(email.clone());
             channels.push(email);
         }
         let areas = Arc::new(areas_for(&settings)?);
@@ -134,6 +136,9 @@ impl Daemon {
         }
         if let Some(mx) = &matrix {
             mx.use_media(access.clone());
+        }
+        if let Some(email) = &email_channel {
+            email.use_media(access);
         }
         for c in &channels {
             core.admins.register(c.clone());

@@ -97,7 +97,9 @@ impl Core {
     /// followed by the message's own words.
     pub(super) fn refused_copy_text(&self, lang: Lang, why: Refusal, text: &str) -> String {
         let reason = self.texts.get(lang, &format!("media-reason-{}", why.as_str()), &[]);
-        let line = self.texts.get(lang, "media-refused-copy", &[("reason", Arg::from(reason))]);
+        let line = self
+            .texts
+            .get(lang, "media-refused-copy", &[("reason", Arg::from(reason))]);
         match text.trim() {
             "" | "📷" => line,
             t => format!("{line}\n{t}"),

@@ -83,9 +83,7 @@ mod tests {
     fn sample_jpeg(w: u32, h: u32) -> Vec<u8> {
         let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 4) as u8, (y * 5) as u8, 200]));
         let mut out = Vec::new();
-        JpegEncoder::new_with_quality(&mut out, 90)
-            .encode_image(&img)
-            .unwrap();
+        JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).unwrap();
         out
     }
 

@@ -90,7 +90,9 @@ impl MediaLimits {
         let mime = mime.trim().to_ascii_lowercase();
         self.types.iter().any(|t| {
             let t = t.trim().to_ascii_lowercase();
-            t == mime || t.strip_suffix("/*").is_some_and(|top| mime.split('/').next() == Some(top))
+            t == mime
+                || t.strip_suffix("/*")
+                    .is_some_and(|top| mime.split('/').next() == Some(top))
         })
     }
 }

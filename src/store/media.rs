@@ -61,9 +61,9 @@ pub async fn get(pool: &PgPool, hash: &str) -> anyhow::Result<Option<Media>> {
     Ok(sqlx::query_as(
         "SELECT hash, mime, size, width, height, thumb_hash, thumb_width, thumb_height FROM media WHERE hash = $1",
     )
-        .bind(hash)
-        .fetch_optional(pool)
-        .await?)
+    .bind(hash)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// How many files the account `sender` of `channel` sent since `since` (the daily limit).

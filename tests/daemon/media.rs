@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
+use mail_parser::MimeHeaders;
 use serde_json::{Value, json};
 use voisinage::channels::MediaAccess;
 use voisinage::channels::matrix::{Matrix, Syncer};
@@ -19,7 +20,8 @@ use voisinage::core::{Channel, Core};
 use voisinage::media::{MediaLimits, MediaStore};
 
 use crate::botapi::FakeBotApi;
-use crate::helpers::{Recorder, TestDb, core, drain, outbox, root};
+use crate::email::{Sink, smtp_settings};
+use crate::helpers::{TestDb, core, drain, outbox, root};
 use crate::matrix::{Neighbour, Synapse, unique};
 use crate::telegram::{ADMIN, GROUP, PAUL, TOKEN};
 
@@ -27,9 +29,7 @@ use crate::telegram::{ADMIN, GROUP, PAUL, TOKEN};
 pub fn photo(w: u32, h: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 3) as u8, (y * 4) as u8, 200]));
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 92)
-        .encode_image(&img)
-        .unwrap();
+    JpegEncoder::new_with_quality(&mut out, 92).encode_image(&img).unwrap();
     out
 }
 
@@ -64,7 +64,8 @@ pub struct World {
     pub db: TestDb,
     pub core: Arc<Core>,
     pub mx: Arc<Matrix>,
-    pub email: Arc<Recorder>,
+    /// The SMTP sink every-message subscribers' mail reaches.
+    pub sink: Sink,
     pub outbox: Outbox,
     pub poller: Poller,
     pub syncer: Syncer,
@@ -88,11 +89,20 @@ impl World {
             pool: db.pool.clone(),
         };
         tg.use_media(access.clone());
-        mx.use_media(access);
+        mx.use_media(access.clone());
         core.admins.register(tg.clone());
         core.admins.register(mx.clone());
-        let email = Recorder::new(ChannelKind::Email);
-        let channels: Vec<Arc<dyn Channel>> = vec![tg.clone(), mx.clone(), email.clone()];
+        let sink = Sink::start(&prefix);
+        let email = voisinage::channels::email::Email::new(
+            &smtp_settings(&sink),
+            &data_dir,
+            db.pool.clone(),
+            core.links.clone(),
+            voisinage::i18n::Texts::embedded(),
+        )
+        .unwrap();
+        email.use_media(access);
+        let channels: Vec<Arc<dyn Channel>> = vec![tg.clone(), mx.clone(), email];
         let mut w = World {
             fake,
             outbox: outbox(&db.pool, channels),
@@ -101,7 +111,7 @@ impl World {
             db,
             core,
             mx,
-            email,
+            sink,
             data_dir,
         };
         w.link().await;
@@ -152,6 +162,14 @@ impl World {
         n
     }
 
+    /// Rose reads every message of Saint-Servan by email.
+    pub async fn subscriber(&self) {
+        sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('rose@exemple.fr', 'saint-servan', 'each')")
+            .execute(&self.db.pool)
+            .await
+            .unwrap();
+    }
+
     /// The bot's events in the Matrix room, oldest first.
     pub async fn bot_events(&self, n: &Neighbour) -> Vec<Value> {
         let room = self.room().await;
@@ -175,6 +193,7 @@ async fn a_telegram_photo_reaches_matrix_as_an_image_without_its_gps_position() 
     let hs = Synapse::shared();
     let mut w = World::new(hs, MediaLimits::default()).await;
     let jeanne = w.neighbour(hs, "Jeanne").await;
+    w.subscriber().await;
     let sent = with_gps(&photo(64, 48));
     w.fake
         .user_photo_file(GROUP, PAUL, "Paul", "je donne ce fauteuil", sent.clone());
@@ -195,6 +214,29 @@ async fn a_telegram_photo_reaches_matrix_as_an_image_without_its_gps_position() 
     assert_clean_photo(&got, 64, 48);
     let thumb = jeanne.download(c["info"]["thumbnail_url"].as_str().unwrap()).await;
     assert!(image::load_from_memory(&thumb).is_ok());
+    // Rose's mail shows the photo inline (cid:), clean too.
+    let mails = w.sink.messages();
+    let raw = mails.last().expect("the every-message mail");
+    std::fs::write(root().join("target/media-email-example.eml"), raw).unwrap();
+    let mail = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let html = mail.body_html(0).expect("an HTML part").into_owned();
+    let cid = html
+        .split("src=\"cid:")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("an inline image in the HTML");
+    let part = mail
+        .parts
+        .iter()
+        .find(|p| p.content_id() == Some(cid))
+        .expect("the part the HTML names");
+    assert_eq!(part.content_type().map(|c| c.ctype()), Some("image"));
+    assert_clean_photo(part.contents(), 64, 48);
+    assert!(
+        mail.body_text(0)
+            .unwrap()
+            .contains("Paul (Telegram) : je donne ce fauteuil")
+    );
     // The caption is the message: it was read as an offer.
     let item: String = sqlx::query_scalar("SELECT item FROM posts")
         .fetch_one(&w.db.pool)
@@ -236,7 +278,10 @@ async fn a_matrix_image_reaches_telegram_as_a_photo_and_goes_with_its_redaction(
         .unwrap_or_else(|| panic!("no photo in the group: {sent:?}"));
     assert_eq!(copy.text, "Jeanne (Matrix) : je donne une poussette");
     let call = w.fake.calls_of("sendPhoto");
-    assert!(call[0].params["photo"].as_str().unwrap().starts_with("attach:"), "multipart upload");
+    assert!(
+        call[0].params["photo"].as_str().unwrap().starts_with("attach:"),
+        "multipart upload"
+    );
     let bytes = w.fake.photo_bytes(GROUP, copy.message_id).expect("the uploaded bytes");
     assert_clean_photo(&bytes, 64, 48);
     let hash: String = sqlx::query_scalar("SELECT hash FROM media")
@@ -292,7 +337,10 @@ async fn a_photo_too_large_is_refused_with_a_notice_and_the_copies_say_so() {
         .find(|m| m.text.contains("n'a pas été transmise"))
         .expect("the author is told");
     assert!(notice.text.contains("1 Mo"), "{}", notice.text);
-    assert!(w.fake.calls_of("getFile").is_empty(), "not downloaded: Telegram said its size");
+    assert!(
+        w.fake.calls_of("getFile").is_empty(),
+        "not downloaded: Telegram said its size"
+    );
     assert_eq!(crate::helpers::count(&w.db.pool, "media").await, 0);
     w.finish().await;
 }

@@ -468,7 +468,12 @@ impl FakeBotApi {
     /// The bytes of the photo of message `message_id` (as uploaded by the bot).
     pub fn photo_bytes(&self, chat_id: i64, message_id: i64) -> Option<Vec<u8>> {
         let st = self.st();
-        let m = st.chats.get(&chat_id)?.messages.iter().find(|m| m.message_id == message_id)?;
+        let m = st
+            .chats
+            .get(&chat_id)?
+            .messages
+            .iter()
+            .find(|m| m.message_id == message_id)?;
         m.photo_bytes.as_ref().map(|b| b.to_vec())
     }
 
@@ -1001,11 +1006,10 @@ impl St {
     /// `getFile`: the file's path for the download URL, as Telegram gives it (valid an hour).
     fn get_file(&self, p: &Value) -> ApiResult {
         let id = param_str(p, "file_id").unwrap_or_default();
-        let (path, bytes) = self
-            .files
-            .get(&id)
-            .ok_or_else(|| bad("invalid file_id"))?;
-        Ok(json!({ "file_id": id, "file_unique_id": format!("AQAD{}", bytes.len()), "file_size": bytes.len(), "file_path": path }))
+        let (path, bytes) = self.files.get(&id).ok_or_else(|| bad("invalid file_id"))?;
+        Ok(
+            json!({ "file_id": id, "file_unique_id": format!("AQAD{}", bytes.len()), "file_size": bytes.len(), "file_path": path }),
+        )
     }
 
     /// `editMessageCaption`: the caption of the bot's own photo.
@@ -1028,7 +1032,9 @@ impl St {
             return Err(bad("there is no caption in the message to edit"));
         }
         if m.raw_text == raw && m.parse_mode == parse_mode {
-            return Err(bad("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"));
+            return Err(bad(
+                "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+            ));
         }
         (m.text, m.raw_text, m.parse_mode) = (visible, raw, parse_mode);
         m.edit_count += 1;

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use matrix_sdk::HttpError;
 use matrix_sdk::config::RequestConfig;
+use matrix_sdk::ruma::OwnedMxcUri;
 use matrix_sdk::ruma::api::client::authenticated_media::get_content;
 use matrix_sdk::ruma::api::client::media::create_content;
 use matrix_sdk::ruma::api::error::ErrorKind;
-use matrix_sdk::ruma::OwnedMxcUri;
 use serde_json::{Value, json};
 use tracing::{debug, warn};
 
@@ -131,18 +131,18 @@ impl Matrix {
                 return Ok((None, Some(Refusal::Unavailable)));
             }
         };
-        Ok(
-            match core.take_media(ChannelKind::Matrix, sender, mime, bytes).await? {
-                Ok(m) => (Some(m), None),
-                Err(why) => (None, Some(why)),
-            },
-        )
+        Ok(match core.take_media(ChannelKind::Matrix, sender, mime, bytes).await? {
+            Ok(m) => (Some(m), None),
+            Err(why) => (None, Some(why)),
+        })
     }
 
     /// The bytes behind `mxc`: the authenticated endpoint, then the old one where the
     /// homeserver does not know it.
     async fn download(&self, mxc: &str) -> anyhow::Result<Vec<u8>> {
-        let client = self.ready().ok_or_else(|| anyhow::anyhow!("not connected to the homeserver"))?;
+        let client = self
+            .ready()
+            .ok_or_else(|| anyhow::anyhow!("not connected to the homeserver"))?;
         let uri = OwnedMxcUri::from(mxc);
         let config = RequestConfig::new().timeout(Duration::from_secs(120)).disable_retry();
         let authenticated = get_content::v1::Request::from_uri(&uri)?;

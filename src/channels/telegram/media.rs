@@ -77,7 +77,11 @@ impl Telegram {
     /// getFile, then the download, stopping as soon as `max` bytes are passed.
     async fn download(&self, file_id: &str, max: u64) -> anyhow::Result<Result<Vec<u8>, Refusal>> {
         let file = match self
-            .raw_call("getFile", &serde_json::json!({ "file_id": file_id }), Duration::from_secs(30))
+            .raw_call(
+                "getFile",
+                &serde_json::json!({ "file_id": file_id }),
+                Duration::from_secs(30),
+            )
             .await
         {
             Ok(f) => f,
@@ -88,7 +92,9 @@ impl Telegram {
         if file["file_size"].as_u64().is_some_and(|s| s > max) {
             return Ok(Err(Refusal::TooLarge));
         }
-        let path = file["file_path"].as_str().context("getFile answered without file_path")?;
+        let path = file["file_path"]
+            .as_str()
+            .context("getFile answered without file_path")?;
         let url = format!("{}/file/bot{}/{path}", self.api_url, self.token.expose_secret());
         // reqwest errors quote the URL, and this URL holds the token: never let it through.
         let mut resp = self

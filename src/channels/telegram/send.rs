@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use teloxide::payloads::{
-    EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters, UnbanChatMemberSetters,
+    EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters,
+    UnbanChatMemberSetters,
 };
 use teloxide::requests::Requester;
 use teloxide::types::{
@@ -159,7 +160,13 @@ impl Telegram {
     }
 
     /// The new caption of a photo copy (`photo:ID`); a caption too long for Telegram is cut.
-    async fn edit_caption(&self, chat: i64, id: MessageId, remote_id: &str, msg: &Outgoing) -> Result<String, SendError> {
+    async fn edit_caption(
+        &self,
+        chat: i64,
+        id: MessageId,
+        remote_id: &str,
+        msg: &Outgoing,
+    ) -> Result<String, SendError> {
         let limit = super::media::MAX_CAPTION_UNITS;
         let req = match msg.html.as_deref().filter(|h| visible_units(h) <= limit) {
             Some(h) => self

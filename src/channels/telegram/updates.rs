@@ -155,9 +155,9 @@ impl RawMessage {
     /// The file it carries: the largest size of a photo, or a document.
     fn file(&self) -> Option<FileRef> {
         if let Some(sizes) = &self.photo {
-            let largest = sizes.iter().max_by_key(|s| {
-                s["width"].as_u64().unwrap_or(0) * s["height"].as_u64().unwrap_or(0)
-            })?;
+            let largest = sizes
+                .iter()
+                .max_by_key(|s| s["width"].as_u64().unwrap_or(0) * s["height"].as_u64().unwrap_or(0))?;
             return Some(FileRef {
                 file_id: largest["file_id"].as_str()?.to_owned(),
                 size: largest["file_size"].as_u64(),
