@@ -13,8 +13,9 @@ use crate::store::Tx;
 use crate::store::deliveries::NewDelivery;
 use crate::store::media as rows;
 
-/// A file taken in but carried by no message after this long is purged.
-const STALE_AFTER_HOURS: i64 = 24;
+/// A file taken in but carried by no message after this long is purged: longer than a held
+/// mail waits for its owner's confirmation (7 days), whose photo is taken in on arrival.
+const STALE_AFTER_HOURS: i64 = 8 * 24;
 
 impl Core {
     /// Takes in a file `sender` sent on `channel` (already downloaded by the adapter):

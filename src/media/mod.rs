@@ -98,7 +98,8 @@ impl MediaLimits {
 }
 
 /// Why a file was not taken in (the author is told, the copies say "photo non transmise").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Refusal {
     /// Larger than `max_bytes`.
     TooLarge,

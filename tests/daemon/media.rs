@@ -344,3 +344,58 @@ async fn a_photo_too_large_is_refused_with_a_notice_and_the_copies_say_so() {
     assert_eq!(crate::helpers::count(&w.db.pool, "media").await, 0);
     w.finish().await;
 }
+
+#[tokio::test]
+async fn an_emailed_photo_reaches_the_telegram_group_and_the_matrix_room() {
+    use lettre::message::{Attachment, MultiPart, SinglePart, header::ContentType};
+    let hs = Synapse::shared();
+    let w = World::new(hs, MediaLimits::default()).await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let imap = crate::email::receive::Dovecot::start();
+    let mail = lettre::Message::builder()
+        .from("Marie Dupont <marie@exemple.fr>".parse().unwrap())
+        .to("bot@voisinage.test".parse().unwrap())
+        .subject("poussette")
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain("Je donne une poussette, en bon état.".to_owned()))
+                .singlepart(
+                    Attachment::new("IMG_2044.jpg".into())
+                        .body(with_gps(&photo(64, 48)), ContentType::parse("image/jpeg").unwrap()),
+                ),
+        )
+        .unwrap();
+    imap.deliver_raw(&mail.formatted());
+    let mut reader =
+        voisinage::channels::email::MailReader::new(&crate::email::receive::settings(&imap), w.core.clone());
+    assert_eq!(reader.poll_once().await.unwrap(), Some(1));
+    w.drain().await;
+
+    let copy = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .find(|m| m.photo.is_some())
+        .expect("a photo in the Telegram group");
+    assert_eq!(
+        copy.text,
+        "Marie Dupont (courriel) : Je donne une poussette, en bon état."
+    );
+    assert_clean_photo(&w.fake.photo_bytes(GROUP, copy.message_id).unwrap(), 64, 48);
+    let events = w.bot_events(&jeanne).await;
+    let image = events
+        .iter()
+        .find(|e| e["content"]["msgtype"] == "m.image")
+        .unwrap_or_else(|| panic!("no m.image in Matrix: {events:?}"));
+    assert_clean_photo(
+        &jeanne.download(image["content"]["url"].as_str().unwrap()).await,
+        64,
+        48,
+    );
+    reader.release().await;
+    w.finish().await;
+}
