@@ -58,6 +58,8 @@ pub struct MediaSettings {
     pub types: Vec<String>,
     /// A photo sent without text this many seconds after its author's text belongs to it.
     pub attach_window_secs: u32,
+    /// How long a digest's photo links (`/m/TOKEN`) stay valid, in days.
+    pub link_days: u32,
 }
 
 impl Default for MediaSettings {
@@ -71,6 +73,7 @@ impl Default for MediaSettings {
             per_member_day: d.per_member_day,
             types: d.types,
             attach_window_secs: d.attach_window_secs,
+            link_days: d.link_days,
         }
     }
 }
@@ -88,6 +91,7 @@ impl Settings {
                 per_member_day: m.per_member_day,
                 types: m.types.clone(),
                 attach_window_secs: m.attach_window_secs,
+                link_days: m.link_days,
             },
         )
     }

@@ -494,3 +494,5 @@ media-refused-too-large = 📷 Your photo was not passed on to the other rooms: 
 media-refused-type = 📷 This file was not passed on to the other rooms: only photos (JPEG, PNG, WebP) are.
 media-refused-quota = 📷 Your photo was not passed on to the other rooms: you reached the limit of { $max } photos a day.
 media-refused-unavailable = 📷 Your photo could not be fetched; your text was passed on without it.
+digest-photo = photo
+digest-photo-text = 📷 Photo: { $link }

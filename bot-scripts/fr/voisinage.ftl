@@ -531,3 +531,6 @@ media-refused-too-large = 📷 Votre photo n'a pas été transmise aux autres sa
 media-refused-type = 📷 Ce fichier n'a pas été transmis aux autres salons : seules les photos (JPEG, PNG, WebP) passent.
 media-refused-quota = 📷 Votre photo n'a pas été transmise aux autres salons : vous avez atteint la limite de { $max } photos par jour.
 media-refused-unavailable = 📷 Votre photo n'a pas pu être récupérée ; votre texte a été transmis sans elle.
+# Dans les résumés : le texte alternatif de la vignette, et le lien vers la photo (texte brut).
+digest-photo = photo
+digest-photo-text = 📷 Photo : { $link }

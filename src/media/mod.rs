@@ -69,6 +69,8 @@ pub struct MediaLimits {
     /// A file sent without text within this many seconds of its author's text post belongs
     /// to that post.
     pub attach_window_secs: u32,
+    /// How long the photo links of a digest (`/m/TOKEN`) stay valid, in days.
+    pub link_days: u32,
 }
 
 impl Default for MediaLimits {
@@ -80,6 +82,7 @@ impl Default for MediaLimits {
             per_member_day: 30,
             types: vec!["image/jpeg".into(), "image/png".into(), "image/webp".into()],
             attach_window_secs: 120,
+            link_days: 30,
         }
     }
 }

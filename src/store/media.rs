@@ -56,10 +56,11 @@ pub async fn of_message(pool: &PgPool, message_id: i64) -> anyhow::Result<Option
     .await?)
 }
 
-/// The file stored under `hash`, if it is (still) there.
+/// The file stored under `hash`, if it is (still) there and some message still carries it.
 pub async fn get(pool: &PgPool, hash: &str) -> anyhow::Result<Option<Media>> {
     Ok(sqlx::query_as(
-        "SELECT hash, mime, size, width, height, thumb_hash, thumb_width, thumb_height FROM media WHERE hash = $1",
+        "SELECT hash, mime, size, width, height, thumb_hash, thumb_width, thumb_height FROM media
+          WHERE hash = $1 AND released_at IS NULL",
     )
     .bind(hash)
     .fetch_optional(pool)

@@ -70,6 +70,8 @@ pub struct World {
     pub poller: Poller,
     pub syncer: Syncer,
     pub data_dir: PathBuf,
+    /// The daemon's HTTP server (`/m/TOKEN` photo links).
+    pub http: String,
 }
 
 impl World {
@@ -79,8 +81,15 @@ impl World {
         let mut core = core(&db.pool);
         let prefix = format!("{}-", unique("m"));
         let data_dir = root().join(format!("target/peers/data-{prefix}"));
-        Arc::get_mut(&mut core).expect("a new core").media =
-            Arc::new(MediaStore::on_disk(data_dir.join("media"), limits));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http = format!("http://{}", listener.local_addr().unwrap());
+        {
+            let c = Arc::get_mut(&mut core).expect("a new core");
+            c.media = Arc::new(MediaStore::on_disk(data_dir.join("media"), limits));
+            c.links.public_url = http.clone();
+        }
+        let app = voisinage::http::router(core.clone(), Arc::new(voisinage::partners::Partners::example()));
+        tokio::spawn(async move { axum::serve(listener, app).await });
         let tg = Telegram::new(&crate::telegram::settings(&fake)).unwrap();
         let bot = hs.register(&unique("bot"));
         let mx = Matrix::new(&crate::matrix::settings(hs, &bot, &prefix), &data_dir).unwrap();
@@ -113,6 +122,7 @@ impl World {
             mx,
             sink,
             data_dir,
+            http,
         };
         w.link().await;
         w
@@ -398,4 +408,109 @@ async fn an_emailed_photo_reaches_the_telegram_group_and_the_matrix_room() {
     );
     reader.release().await;
     w.finish().await;
+}
+
+/// The daemon's settings for digests (weekly on Saturdays, email on).
+fn digest_settings() -> voisinage::config::Settings {
+    let env: Vec<(String, String)> = [
+        ("VOISINAGE__DIGEST__WEEKLY", "0 0 9 * * Sat"),
+        ("VOISINAGE__CHANNELS__EMAIL__ENABLED", "true"),
+        (
+            "VOISINAGE__CHANNELS__EMAIL__FROM",
+            "Voisinage <voisinage@voisinage.test>",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    voisinage::config::Settings::from_parts("test", voisinage::config::DEFAULT_TOML, &env).unwrap()
+}
+
+#[tokio::test]
+async fn the_digest_shows_a_thumbnail_linking_to_the_photo_on_the_daemon() {
+    use std::str::FromStr;
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    w.fake
+        .user_photo_file(GROUP, PAUL, "Paul", "je donne ce fauteuil", with_gps(&photo(64, 48)));
+    w.poll().await;
+    w.drain().await;
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('rose@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let digester = voisinage::digest::Digester::new(
+        w.core.clone(),
+        Arc::new(voisinage::partners::Partners::example()),
+        &digest_settings(),
+    )
+    .unwrap();
+    let slot = cron::Schedule::from_str("0 0 9 * * Sat")
+        .unwrap()
+        .after(&chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris))
+        .next()
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    digester
+        .make("saint-servan", voisinage::digest::Period::Week, slot, true)
+        .await
+        .unwrap();
+    w.drain().await;
+
+    let raw = w.sink.messages().pop().expect("the digest");
+    // Small: the photo stays on the daemon, the mail only links to it.
+    assert!(raw.len() < 30_000, "a digest of {} bytes", raw.len());
+    let mail = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert!(mail.attachments().next().is_none());
+    // minijinja escapes "/" in attributes, as HTML allows.
+    let html = mail.body_html(0).unwrap().replace("&#x2f;", "/");
+    let link = |attr: &str| {
+        html.split(&format!("{attr}=\"{}/m/", w.http))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(|t| format!("{}/m/{t}", w.http))
+            .unwrap_or_else(|| panic!("no /m/ link in {attr}: {html}"))
+    };
+    let (thumb_url, photo_url) = (link("src"), link("href"));
+    let get = |url: String| async move {
+        let r = reqwest::get(&url).await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        r.bytes().await.unwrap().to_vec()
+    };
+    let thumb = image::load_from_memory(&get(thumb_url.clone()).await).unwrap();
+    assert!(thumb.width() <= 240 && thumb.height() <= 240);
+    assert_clean_photo(&get(photo_url.clone()).await, 64, 48);
+    assert!(
+        mail.body_text(0).unwrap().contains(&photo_url),
+        "the plain text links the photo"
+    );
+    // A forged link shows nothing.
+    let forged = format!("{}0", photo_url.trim_end_matches(char::is_alphanumeric));
+    assert_eq!(reqwest::get(&forged).await.unwrap().status(), 404);
+
+    // Looked at as a neighbour would (while the daemon answers the thumbnail's link).
+    let eml = root().join("target/media-digest-example.eml");
+    std::fs::write(&eml, &raw).unwrap();
+    if which_chromium() {
+        // Awaited, not blocking: this runtime serves the thumbnail Chromium asks for.
+        let out = tokio::process::Command::new(root().join("scripts/render-email.sh"))
+            .arg(&eml)
+            .arg(root().join("target/media-digest-example.png"))
+            .arg("600")
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    w.finish().await;
+}
+
+fn which_chromium() -> bool {
+    ["chromium", "chromium-browser", "google-chrome"].iter().any(|b| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {b}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
 }
