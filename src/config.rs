@@ -56,8 +56,6 @@ pub struct MediaSettings {
     pub per_member_day: u32,
     /// The types taken in ("image/*" for every image the daemon reads).
     pub types: Vec<String>,
-    /// A photo sent without text this many seconds after its author's text belongs to it.
-    pub attach_window_secs: u32,
     /// How long a digest's photo links (`/m/TOKEN`) stay valid, in days.
     pub link_days: u32,
 }
@@ -72,7 +70,6 @@ impl Default for MediaSettings {
             thumb_side: d.thumb_side,
             per_member_day: d.per_member_day,
             types: d.types,
-            attach_window_secs: d.attach_window_secs,
             link_days: d.link_days,
         }
     }
@@ -90,7 +87,6 @@ impl Settings {
                 thumb_side: m.thumb_side,
                 per_member_day: m.per_member_day,
                 types: m.types.clone(),
-                attach_window_secs: m.attach_window_secs,
                 link_days: m.link_days,
             },
         )

@@ -66,9 +66,6 @@ pub struct MediaLimits {
     pub per_member_day: u32,
     /// The types taken in (MIME types; "image/*" for every image the daemon can decode).
     pub types: Vec<String>,
-    /// A file sent without text within this many seconds of its author's text post belongs
-    /// to that post.
-    pub attach_window_secs: u32,
     /// How long the photo links of a digest (`/m/TOKEN`) stay valid, in days.
     pub link_days: u32,
 }
@@ -81,7 +78,6 @@ impl Default for MediaLimits {
             thumb_side: 240,
             per_member_day: 30,
             types: vec!["image/jpeg".into(), "image/png".into(), "image/webp".into()],
-            attach_window_secs: 120,
             link_days: 30,
         }
     }
