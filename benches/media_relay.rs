@@ -57,7 +57,7 @@ fn photo_4mb() -> Vec<u8> {
         Rgb([(x / 12) as u8 ^ n, (y / 9) as u8 ^ n, 120 ^ n])
     });
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 80)
+    JpegEncoder::new_with_quality(&mut out, 88)
         .encode_image(&img)
         .expect("encodes");
     out

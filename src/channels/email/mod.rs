@@ -84,6 +84,10 @@ pub struct Email {
     texts: &'static Texts,
     /// The media store, for photos shown inline (given once the core is built).
     media: std::sync::OnceLock<crate::channels::MediaAccess>,
+    /// Mails carrying a photo built at once: as many as SMTP connections, so a photo sent to
+    /// thousands of subscribers holds a few mails in memory, not one per outbox slot waiting
+    /// for a connection.
+    photo_slots: tokio::sync::Semaphore,
 }
 
 /// A photo inside an email: its Content-ID and bytes, and the `<img>` that shows it.
@@ -169,6 +173,7 @@ impl Email {
             links,
             texts,
             media: std::sync::OnceLock::new(),
+            photo_slots: tokio::sync::Semaphore::new(settings.smtp_pool.max(1) as usize),
         }))
     }
 
@@ -351,6 +356,15 @@ impl Channel for Email {
     }
 
     async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let _slot = match msg.media {
+            Some(_) => Some(
+                self.photo_slots
+                    .acquire()
+                    .await
+                    .map_err(|e| SendError::Transient(e.to_string()))?,
+            ),
+            None => None,
+        };
         let email = self.compose(delivery_id, target, msg).await?;
         let id = format!("voisinage-{delivery_id}");
         match &self.transport {
