@@ -60,9 +60,9 @@ fn said(content: &Value) -> Option<(String, Option<(f64, f64)>)> {
             let geo = content["geo_uri"].as_str().and_then(parse_geo_uri);
             Some(("📍".to_owned(), geo))
         }
-        // The file travels with its caption (or alone, "📷").
-        "m.image" | "m.file" | "m.video" => Some((super::media::caption(content).unwrap_or("📷").to_owned(), None)),
-        "m.audio" => Some((format!("📎 {body}"), None)),
+        // The photo travels with its caption (or alone, "📷"); other files are named.
+        "m.image" => Some((super::media::caption(content).unwrap_or("📷").to_owned(), None)),
+        "m.file" | "m.video" | "m.audio" => Some((format!("📎 {body}"), None)),
         _ if body.trim().is_empty() => None,
         _ => Some((body, None)),
     }
@@ -166,7 +166,14 @@ impl Matrix {
             false
         };
         // Files said in a direct chat stay there (nothing is relayed from it).
-        let carries_file = matches!(content["msgtype"].as_str(), Some("m.image" | "m.file" | "m.video"));
+        // Images travel (an m.image, or an image sent as a file); other files are named only.
+        let carries_file = match content["msgtype"].as_str() {
+            Some("m.image") => true,
+            Some("m.file") => content["info"]["mimetype"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("image/")),
+            _ => false,
+        };
         let (media, media_refused) = if carries_file && !direct && cmd.is_none() {
             self.take_file(core, sender, content).await?
         } else {
