@@ -514,3 +514,47 @@ fn which_chromium() -> bool {
             .is_ok_and(|o| o.status.success())
     })
 }
+
+#[tokio::test]
+async fn a_moderators_removal_and_retention_take_the_stored_files_away() {
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    let (_, removed) = w
+        .fake
+        .user_photo_file(GROUP, PAUL, "Paul", "je donne ce fauteuil", photo(64, 48));
+    w.fake
+        .user_photo_file(GROUP, PAUL, "Paul", "je donne cette lampe", photo(48, 64));
+    w.poll().await;
+    w.drain().await;
+    let stored = |w: &World| {
+        let pool = w.db.pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, i32)>("SELECT hash, width FROM media ORDER BY width")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let files = stored(&w).await;
+    assert_eq!(files.len(), 2);
+
+    // Anne, an administrator of the group, removes the armchair.
+    w.fake.user_reply(GROUP, ADMIN, "Anne", "/supprimer", removed);
+    w.poll().await;
+    w.drain().await;
+    let now = chrono::Utc::now();
+    w.core.purge_media_once(now, 100).await.unwrap();
+    let left = stored(&w).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].1, 48, "the lamp's photo stays");
+    let armchair = files.iter().find(|f| f.1 == 64).unwrap();
+    assert!(!w.core.media.blobs.exists(&armchair.0).await.unwrap());
+
+    // A year and a day later, retention takes the lamp's text and its photo.
+    let later = now + chrono::Duration::days(366);
+    w.core.retention_once(later).await.unwrap();
+    w.core.purge_media_once(later, 100).await.unwrap();
+    assert!(stored(&w).await.is_empty());
+    assert!(!w.core.media.blobs.exists(&left[0].0).await.unwrap());
+    w.finish().await;
+}
