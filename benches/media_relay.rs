@@ -46,7 +46,7 @@ fn peer(script: &str, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// A camera-like JPEG of about 4 MB (3,000 × 2,250, fine noise over a gradient).
+/// A camera-like JPEG of about 4 MB (3,000 × 2,250, fine noise over a gradient, quality 84).
 fn photo_4mb() -> Vec<u8> {
     let mut seed = 0x2545_f491_u32;
     let img = RgbImage::from_fn(3000, 2250, |x, y| {
@@ -57,7 +57,7 @@ fn photo_4mb() -> Vec<u8> {
         Rgb([(x / 12) as u8 ^ n, (y / 9) as u8 ^ n, 120 ^ n])
     });
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 88)
+    JpegEncoder::new_with_quality(&mut out, 84)
         .encode_image(&img)
         .expect("encodes");
     out
