@@ -558,3 +558,43 @@ async fn a_moderators_removal_and_retention_take_the_stored_files_away() {
     assert!(!w.core.media.blobs.exists(&left[0].0).await.unwrap());
     w.finish().await;
 }
+
+#[tokio::test]
+async fn a_new_caption_reaches_the_photo_copy() {
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    let room = w.room().await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    let mxc = jeanne.upload(photo(64, 48), "image/jpeg").await;
+    let image = json!({"msgtype": "m.image", "body": "je donne une poussette", "filename": "IMG.jpg",
+                       "url": mxc, "info": {"mimetype": "image/jpeg", "w": 64, "h": 48}});
+    let event = jeanne.send(&room, "m.room.message", image.clone()).await;
+    w.sync().await;
+    w.drain().await;
+    let mut new_content = image;
+    new_content["body"] = "je donne une poussette et son habillage pluie".into();
+    jeanne
+        .send(
+            &room,
+            "m.room.message",
+            json!({"msgtype": "m.image", "body": "* je donne une poussette et son habillage pluie",
+                   "filename": "IMG.jpg", "url": mxc, "m.new_content": new_content,
+                   "m.relates_to": {"rel_type": "m.replace", "event_id": event}}),
+        )
+        .await;
+    w.sync().await;
+    w.drain().await;
+    let copy = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .find(|m| m.photo.is_some())
+        .expect("the photo copy");
+    assert_eq!(
+        copy.text,
+        "Jeanne (Matrix) : je donne une poussette et son habillage pluie"
+    );
+    assert_eq!(copy.edit_count, 1);
+    assert_eq!(w.fake.calls_of("editMessageCaption").len(), 1);
+    w.finish().await;
+}
