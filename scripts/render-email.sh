@@ -31,8 +31,16 @@ with open(sys.argv[1], "rb") as f:
 part = message.get_body(preferencelist=("html",))
 if part is None:
     sys.exit("no HTML part in " + sys.argv[1])
+html = part.get_content()
+# Inline images (multipart/related, cid:) become data: URIs, as a mail program shows them.
+import base64
+for p in message.walk():
+    cid = (p.get("Content-ID") or "").strip().strip("<>")
+    if cid and p.get_content_maintype() == "image":
+        data = base64.b64encode(p.get_payload(decode=True)).decode()
+        html = html.replace("cid:" + cid, "data:%s;base64,%s" % (p.get_content_type(), data))
 with open(sys.argv[2], "w", encoding="utf-8") as f:
-    f.write(part.get_content())
+    f.write(html)
 PY
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$work/profile" \
   --window-size="$width,1100" --screenshot="$out" "file://$work/mail.html" >/dev/null 2>&1

@@ -85,6 +85,7 @@ impl Daemon {
             public_url: settings.http.public_url.trim_end_matches('/').to_owned(),
             signer: crate::tokens::Signer::new(&key),
         };
+        let mut email_channel = None;
         if settings.channels.email.enabled {
             let email = crate::channels::email::Email::new(
                 &settings.channels.email,
@@ -98,12 +99,14 @@ impl Daemon {
                 let email = email.clone();
                 async move { email.log_connection().await }
             });
+            email_channel = Some(email.clone());
             channels.push(email);
         }
         let areas = Arc::new(areas_for(&settings)?);
         crate::store::sync_areas(&pool, &areas).await?;
         let partners = Arc::new(crate::partners::Partners::for_settings(&settings.partners, &areas)?);
         let metrics = Arc::new(Metrics::default());
+        let media = Arc::new(settings.media_store());
         let core = Arc::new(Core {
             pool: pool.clone(),
             parser: parser_for(&settings)?,
@@ -123,7 +126,21 @@ impl Daemon {
             ))),
             mail_trust: settings.channels.email.mail_trust(),
             loans: settings.loans.policy(),
+            media: media.clone(),
         });
+        let access = crate::channels::MediaAccess {
+            store: media,
+            pool: pool.clone(),
+        };
+        if let Some(tg) = &telegram {
+            tg.use_media(access.clone());
+        }
+        if let Some(mx) = &matrix {
+            mx.use_media(access.clone());
+        }
+        if let Some(email) = &email_channel {
+            email.use_media(access);
+        }
         for c in &channels {
             core.admins.register(c.clone());
         }

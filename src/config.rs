@@ -38,6 +38,9 @@ pub struct Settings {
     /// Loans between neighbours (issue 16).
     #[serde(default)]
     pub loans: LoansSettings,
+    /// Photos and files (issue 15).
+    #[serde(default)]
+    pub media: MediaSettings,
 }
 
 /// Loans: their default length and their reminders (see core/loan_reminders.rs).
@@ -68,6 +71,41 @@ impl Default for LoansSettings {
             overdue_first_days: p.overdue_first_days,
             overdue_cap_days: p.overdue_cap_days,
             overdue_max: p.overdue_max,
+        }
+    }
+}
+
+/// Photos and files: where they are kept and what is taken in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// Where files are kept; relative to general.data_dir unless absolute.
+    pub dir: PathBuf,
+    /// The largest file taken in, in megabytes (Telegram's bots can fetch at most 20).
+    pub max_mb: u64,
+    /// The longest side of a stored image, in pixels.
+    pub max_side: u32,
+    /// The longest side of a digest thumbnail, in pixels.
+    pub thumb_side: u32,
+    /// At most this many files per member and day (0: no limit).
+    pub per_member_day: u32,
+    /// The types taken in ("image/*" for every image the daemon reads).
+    pub types: Vec<String>,
+    /// How long a digest's photo links (`/m/TOKEN`) stay valid, in days.
+    pub link_days: u32,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        let d = crate::media::MediaLimits::default();
+        MediaSettings {
+            dir: PathBuf::from("media"),
+            max_mb: d.max_bytes / (1024 * 1024),
+            max_side: d.max_side,
+            thumb_side: d.thumb_side,
+            per_member_day: d.per_member_day,
+            types: d.types,
+            link_days: d.link_days,
         }
     }
 }
@@ -107,6 +145,24 @@ impl LoansSettings {
             return Some(("loans.overdue_max", "must be at most 52"));
         }
         None
+    }
+}
+
+impl Settings {
+    /// The media store these settings describe (files under `data_dir/media` by default).
+    pub fn media_store(&self) -> crate::media::MediaStore {
+        let m = &self.media;
+        crate::media::MediaStore::on_disk(
+            self.general.data_dir.join(&m.dir),
+            crate::media::MediaLimits {
+                max_bytes: m.max_mb * 1024 * 1024,
+                max_side: m.max_side,
+                thumb_side: m.thumb_side,
+                per_member_day: m.per_member_day,
+                types: m.types.clone(),
+                link_days: m.link_days,
+            },
+        )
     }
 }
 

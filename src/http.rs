@@ -44,6 +44,7 @@ pub fn router(core: Arc<Core>, partners: Arc<Partners>) -> Router {
                 .route("/email/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
                 .route("/email/held", get(held_page).post(held_post))
                 .route("/email/loan", get(loan_page).post(loan_post))
+                .route("/m/{token}", get(media_link))
                 .with_state(core.clone()),
         )
         .merge(
@@ -425,6 +426,45 @@ async fn partner_link(
         tracing::warn!(partner = %f.partner.id, error = %format!("{e:#}"), "cannot count a partner click");
     }
     Redirect::to(&f.partner.target(core.areas.get(&f.area), &f.item)).into_response()
+}
+
+/// A photo behind a digest's signed link: the thumbnail or the photo while the link is valid
+/// (410 once expired), 404 once the photo went with its message.
+async fn media_link(State(core): State<Arc<Core>>, Path(token): Path<String>) -> Response {
+    use crate::core::links::MediaSize;
+    let (hash, size) = match core.links.read_media(&token, chrono::Utc::now().timestamp()) {
+        Ok(x) => x,
+        Err(true) => return (StatusCode::GONE, "this link has expired").into_response(),
+        Err(false) => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let media = match store::media::get(&core.pool, &hash).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "cannot read a photo's row");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let (key, mime) = match (size, media.thumb_hash) {
+        (MediaSize::Thumb, Some(t)) => (t, "image/jpeg".to_owned()),
+        _ => (media.hash, media.mime),
+    };
+    match core.media_bytes(&key).await {
+        Ok(bytes) => (
+            [
+                (axum::http::header::CONTENT_TYPE, mime),
+                (axum::http::header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+                (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a photo from the media store");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 /// How long /healthz waits for the database: a probe must get an answer even when it is gone.

@@ -13,6 +13,7 @@ pub mod digest;
 pub mod hash;
 pub mod http;
 pub mod i18n;
+pub mod media;
 pub mod parse;
 pub mod partners;
 pub mod pgcluster;

@@ -68,6 +68,11 @@ impl Scheduler {
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "retention round failed"),
         }
+        match self.core.purge_media_once(now, 500).await {
+            Ok(n) if n > 0 => info!(files = n, "files no message carries any more deleted"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "media purge failed"),
+        }
         match self.core.expire_held_once(now).await {
             Ok(n) if n > 0 => info!(deleted = n, "held mails expired"),
             Ok(_) => {}

@@ -581,3 +581,16 @@ web-loan-title = A loan between neighbours
 loan-email-returned-link = To confirm it is back: { $link }
 loan-link-returned = Confirm that the { $item } lent to { $borrower } is back (loan no. { $loan })?
 loan-button-returned = ✅ It's back
+
+## Photos and files (issue 15)
+media-refused-copy = 📷 photo not passed on ({ $reason })
+media-reason-too-large = too large
+media-reason-type = unsupported format
+media-reason-quota = daily limit reached
+media-reason-unavailable = not found
+media-refused-too-large = 📷 Your photo was not passed on to the other rooms: it is larger than { $max_mb } MB. Send it smaller (as a "photo" rather than a "file").
+media-refused-type = 📷 This file was not passed on to the other rooms: only photos (JPEG, PNG, WebP) are.
+media-refused-quota = 📷 Your photo was not passed on to the other rooms: you reached the limit of { $max } photos a day.
+media-refused-unavailable = 📷 Your photo could not be fetched; your text was passed on without it.
+digest-photo = photo
+digest-photo-text = 📷 Photo: { $link }

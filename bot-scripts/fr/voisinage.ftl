@@ -628,3 +628,19 @@ web-loan-title = Prêt entre voisins
 loan-email-returned-link = Pour confirmer le retour : { $link }
 loan-link-returned = Confirmer que { $item } prêté à { $borrower } vous a été rendu (prêt n°{ $loan }) ?
 loan-button-returned = ✅ C'est rendu
+
+## Photos et fichiers (issue 15)
+# Dans les copies, à la place d'une photo qui n'a pas été prise ; $reason : un des media-reason-*.
+media-refused-copy = 📷 photo non transmise ({ $reason })
+media-reason-too-large = trop lourde
+media-reason-type = format non pris en charge
+media-reason-quota = limite du jour atteinte
+media-reason-unavailable = introuvable
+# À l'auteur, en réponse à son message. $max_mb : taille maximale en Mo ; $max : photos par jour.
+media-refused-too-large = 📷 Votre photo n'a pas été transmise aux autres salons : elle dépasse { $max_mb } Mo. Envoyez-la en plus petit (comme « photo » plutôt que comme « fichier »).
+media-refused-type = 📷 Ce fichier n'a pas été transmis aux autres salons : seules les photos (JPEG, PNG, WebP) passent.
+media-refused-quota = 📷 Votre photo n'a pas été transmise aux autres salons : vous avez atteint la limite de { $max } photos par jour.
+media-refused-unavailable = 📷 Votre photo n'a pas pu être récupérée ; votre texte a été transmis sans elle.
+# Dans les résumés : le texte alternatif de la vignette, et le lien vers la photo (texte brut).
+digest-photo = photo
+digest-photo-text = 📷 Photo : { $link }

@@ -46,9 +46,12 @@ impl Core {
         let mut queue = Vec::new();
         for c in copies {
             let mut msg = self.relay_text(e.channel, &found.name, &e.text, lang);
+            let old: Option<Outgoing> = serde_json::from_value(c.payload).ok();
+            // A photo's copy stays a photo: its caption changes.
+            msg.media = old.as_ref().and_then(|o| o.media.clone());
             if c.pending {
                 // Not sent yet: send the new text instead.
-                let old: Outgoing = serde_json::from_value(c.payload).unwrap_or_else(|_| msg.clone());
+                let old = old.unwrap_or_else(|| msg.clone());
                 msg.reply_to = old.reply_to;
                 msg.reply_token = old.reply_token;
                 msg.subject = old.subject;
@@ -84,9 +87,9 @@ impl Core {
             Some((id, true)) => id,
         };
         let (queue, _) = self.copies_removal(&mut tx, message_id).await?;
-        self.commit_queue(tx, &queue)
-            .await
-            .map(|queued| Changed::Applied { queued })
+        let queued = self.commit_queue(tx, &queue).await?;
+        self.purge_media_once(chrono::Utc::now(), 100).await?;
+        Ok(Changed::Applied { queued })
     }
 
     /// What takes every copy of `message` away: a copy still pending is cancelled in place, a
@@ -98,6 +101,8 @@ impl Core {
         message_id: i64,
     ) -> anyhow::Result<(Vec<NewDelivery>, Vec<Address>)> {
         let copies = deliveries::relay_copies(tx, message_id).await?;
+        // Its photo goes with it (the purge deletes the file once no message carries it).
+        self.release_media(tx, &[message_id]).await?;
         self.deletions(tx, message_id, copies).await
     }
 

@@ -64,6 +64,9 @@ impl Core {
             return Ok(Ingested::Duplicate);
         };
         self.metrics.message_in(m.channel);
+        if let Some(media) = &m.media {
+            crate::store::media::attach(&mut tx, stored.id, 0, &media.hash).await?;
+        }
         let who = self.author(&mut tx, m, &stored).await?;
         let mut queue = Vec::new();
         let mut made = Made::default();
@@ -203,6 +206,9 @@ impl Core {
     ) -> anyhow::Result<()> {
         let m = who.m;
         let lang = self.areas.lang(area);
+        if let Some(why) = m.media_refused {
+            queue.push(self.refusal_notice(m, who.message_id, who.lang, why));
+        }
         for (room_id, channel, target) in rooms {
             let to = Address {
                 channel: *channel,
@@ -214,9 +220,7 @@ impl Core {
             };
             queue.push(NewDelivery {
                 to,
-                msg: self
-                    .relay_text(m.channel, &m.sender_name, &m.text, lang)
-                    .replying(reply_to),
+                msg: self.relay_copy(m, lang).replying(reply_to),
                 dedupe_key: format!("relay:{}:{room_id}", who.message_id),
                 cause: Some(who.message_id),
             });
@@ -240,9 +244,7 @@ impl Core {
             if m.channel == ChannelKind::Email && m.sender.eq_ignore_ascii_case(&s.address) {
                 continue;
             }
-            let mut msg = self
-                .relay_text(m.channel, &m.sender_name, &m.text, s.lang)
-                .in_lang(s.lang);
+            let mut msg = self.relay_copy(m, s.lang).in_lang(s.lang);
             msg.reply_token = Some(self.links.signer.sign_short(&format!("r{}", who.message_id)));
             msg.from_name = Some(m.sender_name.clone());
             msg.subject = Some(self.texts.get(
@@ -427,6 +429,20 @@ impl Core {
             dedupe_key: format!("notice:{}:{ordinal}", who.message_id),
             cause: Some(who.message_id),
         })
+    }
+
+    /// The copy of `m` for a reader of `lang`: its words with their sender line, its photo,
+    /// or what the copies say instead of a refused one.
+    fn relay_copy(&self, m: &Inbound, lang: Lang) -> Outgoing {
+        let mut msg = match m.media_refused {
+            Some(why) => {
+                let text = self.refused_copy_text(lang, why, &m.text);
+                self.relay_text(m.channel, &m.sender_name, &text, lang)
+            }
+            None => self.relay_text(m.channel, &m.sender_name, &m.text, lang),
+        };
+        msg.media = m.media.clone();
+        msg
     }
 
     /// A neighbour's words as relayed to another room: "Jeanne (Telegram) : …", plain and

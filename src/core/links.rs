@@ -159,15 +159,74 @@ impl Links {
         (now - issued <= HELD_VALID_SECS && issued <= now + 300).then_some(id.parse().ok()?)
     }
 
+    /// The signed link to a stored photo (`size`) valid until `expires` (seconds): digests
+    /// show thumbnails through it instead of carrying the files.
+    pub fn media_url(&self, hash: &str, size: MediaSize, expires: i64) -> String {
+        let s = match size {
+            MediaSize::Thumb => "t",
+            MediaSize::Full => "f",
+        };
+        format!(
+            "{}/m/{}",
+            self.public_url,
+            self.signer.sign(&format!("m|{s}|{hash}|{expires}"))
+        )
+    }
+
+    /// The photo behind a `/m/TOKEN` link: Ok((key, size)) while it is valid, Err(true) once
+    /// expired, Err(false) for a token this daemon did not sign.
+    pub fn read_media(&self, token: &str, now: i64) -> Result<(String, MediaSize), bool> {
+        let payload = self.signer.verify(token).ok_or(false)?;
+        let mut parts = payload.strip_prefix("m|").ok_or(false)?.split('|');
+        let size = match parts.next() {
+            Some("t") => MediaSize::Thumb,
+            Some("f") => MediaSize::Full,
+            _ => return Err(false),
+        };
+        let hash = parts.next().ok_or(false)?.to_owned();
+        let expires: i64 = parts.next().and_then(|e| e.parse().ok()).ok_or(false)?;
+        if now > expires {
+            return Err(true);
+        }
+        Ok((hash, size))
+    }
+
     /// The subscription behind an unsubscribe token.
     pub fn read_unsubscribe(&self, token: &str) -> Option<i64> {
         self.signer.verify(token)?.strip_prefix("u|")?.parse().ok()
     }
 }
 
+/// Which file of a stored photo a link gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaSize {
+    Thumb,
+    Full,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn photo_links_are_signed_and_expire() {
+        let l = Links {
+            public_url: "https://v.test".into(),
+            signer: crate::tokens::Signer::new(b"k"),
+        };
+        let url = l.media_url("ab12", MediaSize::Thumb, 1_000);
+        let token = url.strip_prefix("https://v.test/m/").unwrap();
+        assert_eq!(l.read_media(token, 999), Ok(("ab12".to_owned(), MediaSize::Thumb)));
+        assert_eq!(l.read_media(token, 1_001), Err(true));
+        let other = l.media_url("ab13", MediaSize::Thumb, 1_000);
+        let (payload, _) = other
+            .strip_prefix("https://v.test/m/")
+            .unwrap()
+            .split_once('.')
+            .unwrap();
+        let (_, mac) = token.split_once('.').unwrap();
+        assert_eq!(l.read_media(&format!("{payload}.{mac}"), 999), Err(false));
+    }
 
     fn links() -> Links {
         Links {

@@ -43,6 +43,12 @@ pub struct Mail {
     /// The Message-IDs it answers (`In-Reply-To`, then `References`), without brackets.
     #[serde(default)]
     pub answers: Vec<String>,
+    /// Its first image (attached or inline), already in the media store.
+    #[serde(default)]
+    pub media: Option<super::model::Media>,
+    /// An image it carried that was not taken in, and why.
+    #[serde(default)]
+    pub media_refused: Option<crate::media::Refusal>,
 }
 
 /// The remote id (`voisinage-N`) of the bot's own email among the Message-IDs a mail answers:
@@ -132,6 +138,8 @@ impl Core {
             lang_hint: mail.lang_hint.clone(),
             subject: Some(mail.subject.clone()),
             reply_to: answered_bot_mail(&mail.answers),
+            media: mail.media.clone(),
+            media_refused: mail.media_refused,
             ..Default::default()
         })
         .await?;

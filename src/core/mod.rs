@@ -19,6 +19,7 @@ pub mod loan_reminders;
 pub mod loans;
 pub mod mail;
 pub mod mail_auth;
+pub mod media;
 pub mod model;
 pub mod moderation;
 pub mod onboarding;
@@ -78,6 +79,8 @@ pub struct Core {
     pub mail_trust: MailTrust,
     /// How long loans last and when their reminders go (issue 16).
     pub loans: loan_reminders::LoanPolicy,
+    /// Where photos and files are kept, and what is taken in (issue 15).
+    pub media: Arc<crate::media::MediaStore>,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -111,6 +114,11 @@ impl Core {
                 authserv_id: None,
             },
             loans: loan_reminders::LoanPolicy::default(),
+            // A directory of its own per core: tests look at what is stored there.
+            media: Arc::new(crate::media::MediaStore::on_disk(
+                std::env::temp_dir().join(format!("voisinage-media-{}", rand::random::<u64>())),
+                crate::media::MediaLimits::default(),
+            )),
         }
     }
 

@@ -111,6 +111,47 @@ pub struct Inbound {
     /// The subject, on channels that have one (email): the bot's answer by email says
     /// "Re: " it, so that mail programs show the answer with the mail it answers.
     pub subject: Option<String>,
+    /// The photo or file sent with the message, already in the media store (issue 15).
+    pub media: Option<Media>,
+    /// A file sent with the message that was not taken in, and why: its author is told and
+    /// the copies say "photo non transmise".
+    pub media_refused: Option<crate::media::Refusal>,
+}
+
+/// A file of the media store, as messages and deliveries name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Media {
+    /// The key of the stored bytes (hex SHA-256).
+    pub hash: String,
+    pub mime: String,
+    pub size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// The key of its thumbnail (images).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumb_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumb_width: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumb_height: Option<i32>,
+}
+
+impl Media {
+    /// Whether it is shown as a picture (rather than offered as a file).
+    pub fn is_image(&self) -> bool {
+        self.mime.starts_with("image/")
+    }
+
+    /// A file name for channels that want one ("photo-1a2b3c4d.jpg").
+    pub fn file_name(&self) -> String {
+        let ext = match self.mime.as_str() {
+            "image/jpeg" => "jpg",
+            "image/png" => "png",
+            "image/webp" => "webp",
+            _ => "bin",
+        };
+        format!("photo-{}.{ext}", &self.hash[..8.min(self.hash.len())])
+    }
 }
 
 impl Inbound {
@@ -281,6 +322,10 @@ pub struct Outgoing {
     /// so that her domain's DMARC policy does not reject it; Reply-To reaches her).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_name: Option<String>,
+    /// The photo or file this message carries (a relayed photo), read from the media store by
+    /// the channel when it sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
 }
 
 impl Outgoing {
@@ -300,6 +345,7 @@ impl Outgoing {
             lang: None,
             forget_after: false,
             from_name: None,
+            media: None,
         }
     }
 

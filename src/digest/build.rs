@@ -20,6 +20,13 @@ pub struct PostLine {
     /// The message it was made in (an email answer to it reaches its author).
     pub message_id: i64,
     pub created_at: DateTime<Utc>,
+    /// The stored photo of its message (media key), if it has one.
+    #[sqlx(default)]
+    pub photo: Option<String>,
+    /// Signed links to that photo's thumbnail and to the photo (`/m/TOKEN`), set when the
+    /// digest is made.
+    #[sqlx(skip)]
+    pub photo_links: Option<(String, String)>,
 }
 
 /// The area's figures for the period.
@@ -187,6 +194,8 @@ pub(crate) mod tests {
             when_to: None,
             message_id: id * 10,
             created_at: t("2026-11-25T10:00:00Z"),
+            photo: None,
+            photo_links: None,
         }
     }
 

@@ -15,6 +15,7 @@ use tracing::{info, instrument};
 
 use crate::config::{RoomDigests, Settings};
 use crate::core::Core;
+use crate::core::links::MediaSize;
 use crate::core::model::{Address, ChannelKind, OutKind, Outgoing};
 use crate::core::subscriptions;
 use crate::i18n::Lang;
@@ -194,7 +195,29 @@ impl Digester {
             (MAX_PER_SECTION * 4) as i64,
         )
         .await?;
-        Ok(build::build(self.with_partner(input), MAX_PER_SECTION))
+        let input = self.with_photo_links(self.with_partner(input), until);
+        Ok(build::build(input, MAX_PER_SECTION))
+    }
+
+    /// Links to the photos of the posts (thumbnail beside the post, photo behind it), valid
+    /// `media.link_days` after the digest: the email stays small, the photo stays on the daemon.
+    fn with_photo_links(&self, mut input: build::DigestInput, until: DateTime<Utc>) -> build::DigestInput {
+        let expires = (until + chrono::Duration::days(self.core.media.limits.link_days.into())).timestamp();
+        let links = &self.core.links;
+        for p in input
+            .new_posts
+            .iter_mut()
+            .chain(input.unanswered.iter_mut())
+            .chain(input.coming.iter_mut())
+        {
+            if let Some(hash) = &p.photo {
+                p.photo_links = Some((
+                    links.media_url(hash, MediaSize::Thumb, expires),
+                    links.media_url(hash, MediaSize::Full, expires),
+                ));
+            }
+        }
+        input
     }
 
     /// At most one partner, for the oldest request still waiting (or a new one).

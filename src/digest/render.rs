@@ -39,6 +39,9 @@ struct PostView {
     when: String,
     /// The address that reaches its author (the bot's plus-address), when email is on.
     reply: Option<String>,
+    /// Its photo's thumbnail and the photo, as signed expiring links to the daemon.
+    thumb: Option<String>,
+    photo: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,6 +123,8 @@ impl Renderer {
             author: p.author.clone(),
             when,
             reply: reply(p),
+            thumb: p.photo_links.as_ref().map(|l| l.0.clone()),
+            photo: p.photo_links.as_ref().map(|l| l.1.clone()),
         }
     }
 

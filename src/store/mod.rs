@@ -10,6 +10,7 @@ pub mod failures;
 pub mod held_mails;
 pub mod loans;
 pub mod locks;
+pub mod media;
 pub mod members;
 pub mod messages;
 pub mod moderation;

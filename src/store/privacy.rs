@@ -381,5 +381,7 @@ pub async fn expire_texts(
         .bind(&ids)
         .execute(&mut **tx)
         .await?;
+    // And their photos go (the purge deletes the files no other message carries).
+    super::media::release(tx, &ids).await?;
     Ok(ids.len() as u64)
 }

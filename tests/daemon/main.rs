@@ -13,6 +13,7 @@ mod languages;
 mod loans;
 mod matches;
 mod matrix;
+mod media;
 mod moderation;
 mod operator_logs;
 mod parse_constructions;

@@ -61,7 +61,7 @@ pub const ALLOWED_REACTIONS: &[&str] = &[
 #[rustfmt::skip]
 const METHODS: &[&str] = &[
     "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-    "sendPhoto", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMessageReaction", "getChatMember",
+    "sendPhoto", "getFile", "editMessageCaption", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMessageReaction", "getChatMember",
     "createChatInviteLink", "exportChatInviteLink", "answerCallbackQuery", "getChat",
     "sendChatAction", "setMyCommands", "deleteMyCommands", "getMyCommands",
     "getChatAdministrators", "banChatMember", "unbanChatMember",
@@ -99,6 +99,9 @@ pub struct FakeMessage {
     pub reply_markup: Option<Value>,
     /// `photo` as sent (URL, file_id or `attach:` name) for photo messages.
     pub photo: Option<String>,
+    /// The bytes of the photo, for photos uploaded by the bot (multipart) or given by a test
+    /// (`user_photo_file`): what `getFile` and the file download serve.
+    pub photo_bytes: Option<Arc<Vec<u8>>>,
     pub location: Option<(f64, f64)>,
     /// `None` until the bot sets a reaction; `Some(vec![])` once removed.
     pub reaction: Option<Vec<String>>,
@@ -120,6 +123,7 @@ impl FakeMessage {
             reply_to: None,
             reply_markup: None,
             photo: None,
+            photo_bytes: None,
             location: None,
             reaction: None,
             edit_count: 0,
@@ -244,6 +248,10 @@ struct St {
     calls: Vec<Call>,
     callback_ids: HashSet<String>,
     seq: u64,
+    /// Files `getFile` knows: file_id → (file_path, bytes).
+    files: HashMap<String, (String, Arc<Vec<u8>>)>,
+    /// Files of multipart requests, by their `attach:` name, until the method takes them.
+    uploads: HashMap<String, Arc<Vec<u8>>>,
 }
 
 /// A Bot API error answer.
@@ -301,6 +309,7 @@ impl FakeBotApi {
         };
         let app = Router::new()
             .route("/{token}/{method}", any(handle))
+            .route("/file/{token}/{*path}", axum::routing::get(download))
             .fallback(|| async { reply(Err(err(404, "Not Found"))) })
             .with_state(api.clone());
         let service = app.into_make_service_with_connect_info::<KillSwitch>();
@@ -446,6 +455,28 @@ impl FakeBotApi {
         })
     }
 
+    /// A user posts a photo whose largest size is `bytes` (what `getFile` and the download
+    /// serve), with a caption ("" for none).
+    pub fn user_photo_file(&self, chat_id: i64, user_id: i64, name: &str, caption: &str, bytes: Vec<u8>) -> (i64, i64) {
+        self.user_post(chat_id, user_id, name, |m| {
+            m.set_text(caption);
+            m.photo = Some(format!("AgACAgQAAxkBAAI{}x{}", chat_id.unsigned_abs(), m.message_id));
+            m.photo_bytes = Some(Arc::new(bytes));
+        })
+    }
+
+    /// The bytes of the photo of message `message_id` (as uploaded by the bot).
+    pub fn photo_bytes(&self, chat_id: i64, message_id: i64) -> Option<Vec<u8>> {
+        let st = self.st();
+        let m = st
+            .chats
+            .get(&chat_id)?
+            .messages
+            .iter()
+            .find(|m| m.message_id == message_id)?;
+        m.photo_bytes.as_ref().map(|b| b.to_vec())
+    }
+
     /// Stores a new user message (next id of the chat) and queues its update.
     fn user_post(&self, chat_id: i64, user_id: i64, name: &str, fill: impl FnOnce(&mut FakeMessage)) -> (i64, i64) {
         let (message_id, message) = {
@@ -458,7 +489,11 @@ impl FakeBotApi {
             chat.next_message_id += 1;
             fill(&mut m);
             let message_id = m.message_id;
+            let file = m.photo.clone().zip(m.photo_bytes.clone());
             chat.messages.push(m);
+            if let Some((photo, bytes)) = file {
+                st.register_file(&photo_file_id(&photo, 2), bytes);
+            }
             (
                 message_id,
                 st.message_json(self.bot_id(), chat_id, message_id)
@@ -709,6 +744,8 @@ impl FakeBotApi {
             })),
             "sendMessage" | "sendPhoto" => st.send(bot_id, method == "sendPhoto", p),
             "editMessageText" => st.edit_text(bot_id, p),
+            "editMessageCaption" => st.edit_caption(bot_id, p),
+            "getFile" => st.get_file(p),
             "editMessageReplyMarkup" => {
                 let chat_id = st.known_chat(p)?;
                 let markup = param_json(p, "reply_markup");
@@ -947,8 +984,62 @@ impl St {
         let mut m = FakeMessage::new(message_id, true, bot_id, BOT_FIRST_NAME);
         (m.text, m.raw_text, m.parse_mode, m.reply_to, m.photo) = (visible, raw, parse_mode, reply_to, photo);
         m.reply_markup = param_json(p, "reply_markup");
-        chat.messages.push(m);
+        // An uploaded photo: Telegram keeps it and gives it file_ids, as for users' photos.
+        let uploaded = m.photo.as_deref().and_then(|f| self.uploads.get(f).cloned());
+        if let (Some(bytes), Some(photo)) = (uploaded, m.photo.clone()) {
+            m.photo_bytes = Some(bytes.clone());
+            chat.messages.push(m);
+            self.register_file(&photo_file_id(&photo, 2), bytes);
+        } else {
+            chat.messages.push(m);
+        }
         Ok(self.message_json(bot_id, chat_id, message_id).expect("just stored"))
+    }
+
+    /// Makes `file_id` known to `getFile` and the download.
+    fn register_file(&mut self, file_id: &str, bytes: Arc<Vec<u8>>) {
+        self.seq += 1;
+        let path = format!("photos/file_{}.jpg", self.seq);
+        self.files.insert(file_id.to_owned(), (path, bytes));
+    }
+
+    /// `getFile`: the file's path for the download URL, as Telegram gives it (valid an hour).
+    fn get_file(&self, p: &Value) -> ApiResult {
+        let id = param_str(p, "file_id").unwrap_or_default();
+        let (path, bytes) = self.files.get(&id).ok_or_else(|| bad("invalid file_id"))?;
+        Ok(
+            json!({ "file_id": id, "file_unique_id": format!("AQAD{}", bytes.len()), "file_size": bytes.len(), "file_path": path }),
+        )
+    }
+
+    /// `editMessageCaption`: the caption of the bot's own photo.
+    fn edit_caption(&mut self, bot_id: i64, p: &Value) -> ApiResult {
+        let chat_id = self.known_chat(p)?;
+        let raw = param_str(p, "caption").unwrap_or_default();
+        let parse_mode = param_str(p, "parse_mode");
+        let visible = render(&raw, parse_mode.as_deref())?;
+        if visible.chars().count() > MAX_CAPTION_LEN {
+            return Err(bad("message caption is too long"));
+        }
+        let chat = self.chats.get_mut(&chat_id).expect("known");
+        let m = chat
+            .live_message(param_i64(p, "message_id"))
+            .ok_or_else(|| bad("message to edit not found"))?;
+        if !m.from_bot {
+            return Err(bad("message can't be edited"));
+        }
+        if m.photo.is_none() {
+            return Err(bad("there is no caption in the message to edit"));
+        }
+        if m.raw_text == raw && m.parse_mode == parse_mode {
+            return Err(bad(
+                "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+            ));
+        }
+        (m.text, m.raw_text, m.parse_mode) = (visible, raw, parse_mode);
+        m.edit_count += 1;
+        let id = m.message_id;
+        Ok(self.message_json(bot_id, chat_id, id).expect("just edited"))
     }
 
     /// `editMessageText`: only the bot's own live messages, and only when the
@@ -965,6 +1056,9 @@ impl St {
             .ok_or_else(|| bad("message to edit not found"))?;
         if !m.from_bot {
             return Err(bad("message can't be edited"));
+        }
+        if m.photo.is_some() {
+            return Err(bad("there is no text in the message to edit"));
         }
         if m.raw_text == raw && m.parse_mode == parse_mode && m.reply_markup == markup {
             return Err(bad(
@@ -1034,10 +1128,14 @@ fn message_body(chat: &ChatState, chat_id: i64, m: &FakeMessage, bot_id: i64) ->
     if let Some((lat, lon)) = m.location {
         v["location"] = json!({ "latitude": lat, "longitude": lon });
     } else if let Some(file) = &m.photo {
+        let real = m.photo_bytes.as_ref().map(|b| b.len());
         v["photo"] = json!([[90, 67], [320, 240], [1280, 960]]
             .iter()
             .enumerate()
-            .map(|(i, [w, h])| json!({ "file_id": format!("{file}_{i}"), "file_unique_id": format!("AQAD{}{i}", m.message_id), "width": w, "height": h, "file_size": w * h / 8 }))
+            .map(|(i, [w, h])| {
+                let size = real.filter(|_| i == 2).unwrap_or(w * h / 8);
+                json!({ "file_id": photo_file_id(file, i), "file_unique_id": format!("AQAD{}{i}", m.message_id), "width": w, "height": h, "file_size": size })
+            })
             .collect::<Vec<_>>());
         if !m.text.is_empty() {
             v["caption"] = json!(m.text);
@@ -1058,6 +1156,12 @@ fn message_body(chat: &ChatState, chat_id: i64, m: &FakeMessage, bot_id: i64) ->
         v["reply_markup"] = markup.clone();
     }
     v
+}
+
+/// The file_id of size `i` of a photo (the largest is the one whose bytes are served).
+fn photo_file_id(photo: &str, i: usize) -> String {
+    let base = photo.strip_prefix("attach:").unwrap_or(photo);
+    format!("{base}_{i}")
 }
 
 fn user_json(id: i64, first_name: &str) -> Value {
@@ -1384,6 +1488,57 @@ fn parse_multipart(body: &[u8], boundary: &str, into: &mut Map<String, Value>) {
     }
 }
 
+/// The files of a multipart body, by the `attach:FILENAME` name parse_multipart gives them,
+/// read as bytes (the text parse loses binary content).
+fn multipart_files(headers: &HeaderMap, body: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some((_, boundary)) = content_type.split_once("boundary=") else {
+        return Vec::new();
+    };
+    let delimiter = format!("--{}", boundary.trim_matches('"'));
+    let d = delimiter.as_bytes();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + d.len() <= body.len() {
+        if &body[i..i + d.len()] == d {
+            starts.push(i);
+            i += d.len();
+        } else {
+            i += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for pair in starts.windows(2) {
+        let part = &body[pair[0] + d.len()..pair[1]];
+        let Some(split) = part.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]);
+        let Some(file) = head.split("; filename=\"").nth(1).and_then(|r| r.split('"').next()) else {
+            continue;
+        };
+        let content = &part[split + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        out.push((format!("attach:{file}"), content.to_vec()));
+    }
+    out
+}
+
+/// `GET /file/bot{TOKEN}/{file_path}`: the bytes of a file `getFile` named.
+async fn download(State(api): State<FakeBotApi>, Path((token, path)): Path<(String, String)>) -> Response {
+    if token.strip_prefix("bot") != Some(api.token()) {
+        return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+    }
+    let st = api.st();
+    match st.files.values().find(|(p, _)| *p == path) {
+        Some((_, bytes)) => (StatusCode::OK, bytes.to_vec()).into_response(),
+        None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
+}
+
 fn parse_params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiErr> {
     let mut map = Map::new();
     if let Some(q) = query {
@@ -1443,6 +1598,9 @@ async fn handle(
         .find(|m| m.eq_ignore_ascii_case(&method))
         .map_or(method, |m| (*m).to_owned());
     let parsed = parse_params(query.as_deref(), &headers, &body);
+    for (name, bytes) in multipart_files(&headers, &body) {
+        api.st().uploads.insert(name, Arc::new(bytes));
+    }
     let params = parsed.as_ref().map_or(Value::Null, Clone::clone);
     let chat_id = param_i64(&params, "chat_id");
     let (index, fault) = {

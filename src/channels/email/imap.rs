@@ -211,7 +211,11 @@ impl MailReader {
             .message_id()
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sha:{:016x}", fnv1a64(raw)));
-        let text = Self::body(core, &mail, &native_id).await?;
+        let mut text = Self::body(core, &mail, &native_id).await?;
+        let (media, media_refused) = take_image(core, &address, &mail).await?;
+        if text.trim().is_empty() && (media.is_some() || media_refused.is_some()) {
+            text = "📷".to_owned();
+        }
         // The bot's plus-addresses it was sent to ("voisinage+TOKEN@…"): answers to a copy.
         let plus_tokens = mail
             .to()
@@ -259,6 +263,8 @@ impl MailReader {
             automatic,
             auth_results,
             answers,
+            media,
+            media_refused,
         })
         .await?;
         Ok(())
@@ -312,6 +318,34 @@ impl Reader for MailReader {
 /// Why a machine sent this mail, if its headers say so: auto-submitted (RFC 3834; anything but
 /// `no`), a list's (`List-Id`, `List-Unsubscribe`, `Precedence: bulk|list|junk`) or a vacation
 /// reply (`X-Autoreply`, `X-Autorespond`). Answering such mail could loop between robots.
+/// The first image a mail carries (attached, or inline in its HTML), taken into the media
+/// store; other attachments are left (only images travel between rooms).
+async fn take_image(
+    core: &Core,
+    from: &str,
+    mail: &mail_parser::Message<'_>,
+) -> anyhow::Result<(Option<crate::core::model::Media>, Option<crate::media::Refusal>)> {
+    use mail_parser::MimeHeaders;
+    let Some(part) = mail.attachments().find(|p| {
+        p.content_type()
+            .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"))
+    }) else {
+        return Ok((None, None));
+    };
+    let mime = part
+        .content_type()
+        .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase());
+    Ok(
+        match core
+            .take_media(ChannelKind::Email, from, mime.as_deref(), part.contents().to_vec())
+            .await?
+        {
+            Ok(m) => (Some(m), None),
+            Err(why) => (None, Some(why)),
+        },
+    )
+}
+
 fn automatic(mail: &mail_parser::Message<'_>) -> Option<String> {
     let header = |name: &str| mail.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
     if let Some(v) = header("Auto-Submitted") {

@@ -82,9 +82,59 @@ pub struct Email {
     pool: PgPool,
     links: Links,
     texts: &'static Texts,
+    /// The media store, for photos shown inline (given once the core is built).
+    media: std::sync::OnceLock<crate::channels::MediaAccess>,
+    /// Mails carrying a photo built at once: as many as SMTP connections, so a photo sent to
+    /// thousands of subscribers holds a few mails in memory, not one per outbox slot waiting
+    /// for a connection.
+    photo_slots: tokio::sync::Semaphore,
+}
+
+/// A photo inside an email: its Content-ID and bytes, and the `<img>` that shows it.
+struct Inline {
+    cid: String,
+    mime: lettre::message::header::ContentType,
+    bytes: Vec<u8>,
+    html: String,
 }
 
 impl Email {
+    /// Gives the adapter the media store, to show photos inline (called once).
+    pub fn use_media(&self, access: crate::channels::MediaAccess) {
+        let _ = self.media.set(access);
+    }
+
+    /// The photo of `msg`, to show inline (cid:) in the HTML part; None for a message without
+    /// one. Digests carry no photo here: their thumbnails link to the daemon instead.
+    async fn inline_photo(&self, msg: &Outgoing, domain: &str) -> Result<Option<Inline>, SendError> {
+        let Some(media) = msg.media.as_ref().filter(|m| m.is_image()) else {
+            return Ok(None);
+        };
+        let access = self
+            .media
+            .get()
+            .ok_or_else(|| SendError::Permanent("the email channel has no media store".into()))?;
+        let bytes = access.bytes(media).await?;
+        let cid = format!("photo-{}@{domain}", &media.hash[..16.min(media.hash.len())]);
+        let size = match (media.width, media.height) {
+            // Shown at most 600 px wide, as mail layouts are.
+            (Some(w), Some(h)) if w > 0 => {
+                let shown = w.min(600);
+                format!(
+                    " width=\"{shown}\" height=\"{}\"",
+                    i64::from(h) * i64::from(shown) / i64::from(w)
+                )
+            }
+            _ => String::new(),
+        };
+        let html = format!(
+            "<p><img src=\"cid:{cid}\" alt=\"photo\"{size} style=\"max-width:100%;height:auto;border-radius:6px\"></p>"
+        );
+        let mime = lettre::message::header::ContentType::parse(&media.mime)
+            .map_err(|e| SendError::Permanent(format!("bad media type {}: {e}", media.mime)))?;
+        Ok(Some(Inline { cid, mime, bytes, html }))
+    }
+
     /// The adapter for `settings`; `data_dir` anchors a relative `files_dir`.
     pub fn new(
         settings: &EmailSettings,
@@ -122,6 +172,8 @@ impl Email {
             pool,
             links,
             texts,
+            media: std::sync::OnceLock::new(),
+            photo_slots: tokio::sync::Semaphore::new(settings.smtp_pool.max(1) as usize),
         }))
     }
 
@@ -202,13 +254,15 @@ impl Email {
             format!("{}{reply_line}\n\n-- \n{footer_text}", msg.text)
         };
         let body_html = msg.html.clone().unwrap_or_else(|| escape_html(&msg.text));
+        let domain = self.from.email.domain().to_owned();
+        let inline = self.inline_photo(msg, &domain).await?;
+        let photo_html = inline.as_ref().map_or("", |i| i.html.as_str());
         let html = layout(
             &escape_html(&subject),
-            &format!("{}{reply_html}", linkify(&body_html)),
+            &format!("{}{photo_html}{reply_html}", linkify(&body_html)),
             &footer_html,
         )
         .map_err(|e| SendError::Permanent(format!("cannot lay the email out: {e}")))?;
-        let domain = self.from.email.domain().to_owned();
         // A neighbour's words come from the bot's address under their name ("Marie via
         // Voisinage"): her own address in From would fail her domain's DMARC here.
         let from = match &msg.from_name {
@@ -253,8 +307,16 @@ impl Email {
                     "List-Unsubscribe=One-Click".to_owned(),
                 ));
         }
+        let body = MultiPart::alternative_plain_html(plain, html);
+        let body = match inline {
+            // multipart/related: the HTML and the photo it shows by its Content-ID.
+            Some(i) => MultiPart::related()
+                .multipart(body)
+                .singlepart(lettre::message::Attachment::new_inline(i.cid).body(i.bytes, i.mime)),
+            None => body,
+        };
         builder
-            .multipart(MultiPart::alternative_plain_html(plain, html))
+            .multipart(body)
             .map_err(|e| SendError::Permanent(format!("cannot build the email: {e}")))
     }
 }
@@ -294,6 +356,15 @@ impl Channel for Email {
     }
 
     async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
+        let _slot = match msg.media {
+            Some(_) => Some(
+                self.photo_slots
+                    .acquire()
+                    .await
+                    .map_err(|e| SendError::Transient(e.to_string()))?,
+            ),
+            None => None,
+        };
         let email = self.compose(delivery_id, target, msg).await?;
         let id = format!("voisinage-{delivery_id}");
         match &self.transport {

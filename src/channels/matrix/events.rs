@@ -60,7 +60,8 @@ fn said(content: &Value) -> Option<(String, Option<(f64, f64)>)> {
             let geo = content["geo_uri"].as_str().and_then(parse_geo_uri);
             Some(("📍".to_owned(), geo))
         }
-        "m.image" => Some((format!("📷 {body}"), None)),
+        // The photo travels with its caption (or alone, "📷"); other files are named.
+        "m.image" => Some((super::media::caption(content).unwrap_or("📷").to_owned(), None)),
         "m.file" | "m.video" | "m.audio" => Some((format!("📎 {body}"), None)),
         _ if body.trim().is_empty() => None,
         _ => Some((body, None)),
@@ -164,6 +165,20 @@ impl Matrix {
         } else {
             false
         };
+        // Files said in a direct chat stay there (nothing is relayed from it).
+        // Images travel (an m.image, or an image sent as a file); other files are named only.
+        let carries_file = match content["msgtype"].as_str() {
+            Some("m.image") => true,
+            Some("m.file") => content["info"]["mimetype"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("image/")),
+            _ => false,
+        };
+        let (media, media_refused) = if carries_file && !direct && cmd.is_none() {
+            self.take_file(core, sender, content).await?
+        } else {
+            (None, None)
+        };
         let inbound = Inbound {
             channel: ChannelKind::Matrix,
             chat: room.to_owned(),
@@ -179,6 +194,8 @@ impl Matrix {
             // Matrix events carry no language: French until the member says /langue.
             lang_hint: None,
             subject: None,
+            media,
+            media_refused,
         };
         core.ingest(&inbound).await?;
         Ok(())

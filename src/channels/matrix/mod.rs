@@ -5,6 +5,7 @@
 //! daemon can take over where it stopped.
 
 mod events;
+mod media;
 mod rooms;
 mod send;
 mod sync;
@@ -36,6 +37,8 @@ pub struct Matrix {
     client: OnceCell<Client>,
     /// For the few calls made outside matrix-sdk (whoami with a bare token).
     http: reqwest::Client,
+    /// The media store, to send photos (given once the core is built).
+    media: std::sync::OnceLock<crate::channels::MediaAccess>,
 }
 
 /// What the session file holds: the session, and where it belongs.
@@ -60,6 +63,7 @@ impl Matrix {
             session_file: data_dir.join("matrix").join(file),
             client: OnceCell::new(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+            media: std::sync::OnceLock::new(),
         }))
     }
 

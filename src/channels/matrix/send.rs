@@ -123,7 +123,10 @@ impl Channel for Matrix {
                                  DELIVERY_MARK: delivery_id});
             return self.put(room, txn, "m.reaction", content).await;
         }
-        let mut content = message_content(msg);
+        let mut content = match &msg.media {
+            Some(media) => self.media_content(msg, media).await?,
+            None => message_content(msg),
+        };
         content[DELIVERY_MARK] = delivery_id.into();
         if let Some(on) = msg.reply_to.as_deref().and_then(event_of) {
             content["m.relates_to"] = json!({"m.in_reply_to": {"event_id": on}});

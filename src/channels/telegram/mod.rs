@@ -5,6 +5,7 @@
 //! through the outbox and keeps Telegram's limits (`limits.rs`).
 
 mod limits;
+mod media;
 mod poll;
 mod send;
 mod updates;
@@ -40,6 +41,8 @@ pub struct Telegram {
     settings: TelegramSettings,
     limiter: Limiter,
     me: OnceLock<BotIdentity>,
+    /// The media store, to send photos (given once the core is built).
+    media: OnceLock<crate::channels::MediaAccess>,
 }
 
 impl Telegram {
@@ -73,6 +76,7 @@ impl Telegram {
                 global_per_second: settings.global_per_second,
             }),
             me: OnceLock::new(),
+            media: OnceLock::new(),
         }))
     }
 

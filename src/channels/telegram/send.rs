@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use teloxide::payloads::{
-    EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters, UnbanChatMemberSetters,
+    EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters,
+    UnbanChatMemberSetters,
 };
 use teloxide::requests::Requester;
 use teloxide::types::{
@@ -33,7 +34,7 @@ fn chat_of(target: &str) -> Result<i64, SendError> {
         .map_err(|_| SendError::Permanent(format!("`{target}` is not a Telegram chat id")))
 }
 
-fn message_of(remote_id: &str) -> Option<MessageId> {
+pub(super) fn message_of(remote_id: &str) -> Option<MessageId> {
     remote_id
         .rsplit(':')
         .next()
@@ -42,7 +43,7 @@ fn message_of(remote_id: &str) -> Option<MessageId> {
 }
 
 /// Cuts a text to Telegram's limit (edits only: sends are split by the outbox).
-fn fit(text: &str) -> String {
+pub(super) fn fit(text: &str) -> String {
     if text.encode_utf16().count() <= MAX_UNITS {
         return text.to_owned();
     }
@@ -60,7 +61,7 @@ fn fit(text: &str) -> String {
 }
 
 /// The visible length of Telegram HTML (tags removed, entities counted as one character).
-fn visible_units(html: &str) -> usize {
+pub(super) fn visible_units(html: &str) -> usize {
     let mut units = 0;
     let mut in_tag = false;
     let mut in_entity = false;
@@ -127,7 +128,7 @@ impl Telegram {
     }
 
     /// What the outbox must do about a failed request to `chat`.
-    fn failure(&self, chat: i64, e: RequestError) -> SendError {
+    pub(super) fn failure(&self, chat: i64, e: RequestError) -> SendError {
         match e {
             RequestError::RetryAfter(s) => {
                 let wait = s.duration();
@@ -155,6 +156,35 @@ impl Telegram {
             },
             RequestError::MigrateToChatId(to) => SendError::Transient(format!("the group moved to {to}")),
             e => SendError::Unavailable(e.to_string()),
+        }
+    }
+
+    /// The new caption of a photo copy (`photo:ID`); a caption too long for Telegram is cut.
+    async fn edit_caption(
+        &self,
+        chat: i64,
+        id: MessageId,
+        remote_id: &str,
+        msg: &Outgoing,
+    ) -> Result<String, SendError> {
+        let limit = super::media::MAX_CAPTION_UNITS;
+        let req = match msg.html.as_deref().filter(|h| visible_units(h) <= limit) {
+            Some(h) => self
+                .bot
+                .edit_message_caption(ChatId(chat), id)
+                .caption(h)
+                .parse_mode(ParseMode::Html),
+            None => {
+                let text: String = fit(&msg.text).chars().take(limit - 1).collect();
+                self.bot.edit_message_caption(ChatId(chat), id).caption(text)
+            }
+        };
+        match req.await {
+            Ok(_) => Ok(remote_id.to_owned()),
+            Err(RequestError::Api(
+                ApiError::MessageNotModified | ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
+            )) => Ok(remote_id.to_owned()),
+            Err(e) => Err(self.failure(chat, e)),
         }
     }
 
@@ -206,6 +236,9 @@ impl Channel for Telegram {
             }
         }
         let html = msg.html.as_deref().is_some_and(|h| visible_units(h) <= MAX_UNITS);
+        if let Some(media) = &msg.media {
+            return self.send_media(chat, msg, media, html).await;
+        }
         let sent = match self.send_text(chat, msg, html).await {
             // Should the HTML be refused, the plain text still says it all.
             Err(RequestError::Api(ApiError::CantParseEntities(e))) if html => {
@@ -231,6 +264,9 @@ impl Channel for Telegram {
             return Ok(remote_id.to_owned());
         }
         self.reserve(chat).await?;
+        if remote_id.starts_with("photo:") {
+            return self.edit_caption(chat, id, remote_id, msg).await;
+        }
         let html = msg.html.as_deref().filter(|h| visible_units(h) <= MAX_UNITS);
         let req = match html {
             Some(h) => self
@@ -257,6 +293,12 @@ impl Channel for Telegram {
             return Ok(());
         };
         self.reserve(chat).await?;
+        if let Some(photo) = Telegram::photo_of(remote_id) {
+            match self.bot.delete_message(ChatId(chat), photo).await {
+                Ok(_) | Err(RequestError::Api(ApiError::MessageToDeleteNotFound | ApiError::MessageCantBeDeleted)) => {}
+                Err(e) => return Err(self.failure(chat, e)),
+            }
+        }
         let req = if remote_id.starts_with("reaction:") {
             return self
                 .bot

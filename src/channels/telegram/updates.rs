@@ -12,6 +12,7 @@ use teloxide::types::{ChatId, UserId};
 use tracing::{debug, info, warn};
 
 use super::Telegram;
+use super::media::FileRef;
 use crate::core::Core;
 use crate::core::command::Command;
 use crate::core::model::{Address, ChannelKind, Edit, FailureCause, Inbound};
@@ -43,6 +44,7 @@ struct RawMessage {
     text: Option<String>,
     caption: Option<String>,
     photo: Option<Vec<Value>>,
+    document: Option<RawDocument>,
     location: Option<RawLocation>,
     reply_to_message: Option<Box<RawMessage>>,
     migrate_to_chat_id: Option<i64>,
@@ -67,6 +69,14 @@ struct RawChat {
     #[serde(rename = "type")]
     kind: Option<String>,
     title: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawDocument {
+    file_id: Option<String>,
+    file_size: Option<u64>,
+    mime_type: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,15 +132,15 @@ impl RawUser {
 }
 
 impl RawMessage {
-    /// What was said: the text, a photo's caption (marked as a photo: its file link would
-    /// carry the bot's token, so it is not passed on), or a shared position.
+    /// What was said: the text, a photo's or a file's caption ("📷" alone when it has none: the
+    /// photo travels with it), or a shared position.
     fn said(&self) -> Option<String> {
         if let Some(t) = &self.text {
             return Some(t.clone());
         }
-        if self.photo.is_some() {
+        if self.photo.is_some() || self.document.is_some() {
             return Some(match self.caption.as_deref().filter(|c| !c.trim().is_empty()) {
-                Some(c) => format!("📷 {c}"),
+                Some(c) => c.to_owned(),
                 None => "📷".to_owned(),
             });
         }
@@ -138,6 +148,28 @@ impl RawMessage {
             return Some("📍".to_owned());
         }
         self.caption.clone()
+    }
+}
+
+impl RawMessage {
+    /// The file it carries: the largest size of a photo, or a document.
+    fn file(&self) -> Option<FileRef> {
+        if let Some(sizes) = &self.photo {
+            let largest = sizes
+                .iter()
+                .max_by_key(|s| s["width"].as_u64().unwrap_or(0) * s["height"].as_u64().unwrap_or(0))?;
+            return Some(FileRef {
+                file_id: largest["file_id"].as_str()?.to_owned(),
+                size: largest["file_size"].as_u64(),
+                mime: None,
+            });
+        }
+        let d = self.document.as_ref()?;
+        Some(FileRef {
+            file_id: d.file_id.clone()?,
+            size: d.file_size,
+            mime: d.mime_type.clone(),
+        })
     }
 }
 
@@ -229,6 +261,11 @@ impl Telegram {
         } else {
             false
         };
+        // Files said in a direct chat stay there (nothing is relayed from it).
+        let (media, media_refused) = match m.file() {
+            Some(f) if !direct && cmd.is_none() => self.take_file(core, &sender, &f).await?,
+            _ => (None, None),
+        };
         let inbound = Inbound {
             channel: ChannelKind::Telegram,
             chat: chat.to_string(),
@@ -247,6 +284,8 @@ impl Telegram {
             sender_is_admin,
             lang_hint: m.from.as_ref().and_then(|u| u.language_code.clone()),
             subject: None,
+            media,
+            media_refused,
         };
         core.ingest(&inbound).await?;
         if room_command && sender_is_admin {

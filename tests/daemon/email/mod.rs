@@ -2,7 +2,7 @@
 //! daemon's HTTP pages: double opt-in, every-message subscribers, one-click unsubscribe, SMTP
 //! down then back.
 
-mod receive;
+pub mod receive;
 mod subscribe;
 mod trust;
 

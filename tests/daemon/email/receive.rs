@@ -11,7 +11,7 @@ use voisinage::config::{EmailSettings, EmailTransport, SmtpSecurity};
 use super::{CONSOLE_ROOM, World};
 use crate::helpers::root;
 
-pub(super) struct Dovecot {
+pub(crate) struct Dovecot {
     dir: String,
     port: u16,
 }
@@ -32,7 +32,7 @@ fn dovecot(args: &[&str]) -> String {
 }
 
 impl Dovecot {
-    pub(super) fn start() -> Dovecot {
+    pub(crate) fn start() -> Dovecot {
         // Under /tmp: Dovecot reads mail as an unprivileged user, who must reach the directory.
         let dir = format!("/tmp/voisinage-imap-{}-{}", std::process::id(), rand_id());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -43,6 +43,13 @@ impl Dovecot {
         dovecot(&["start", &dir, &port.to_string()]);
         dovecot(&["adduser", &dir, "bot@voisinage.test", "imap-pass"]);
         Dovecot { dir, port }
+    }
+
+    /// Delivers a mail already in CRLF form (as lettre writes it).
+    pub(crate) fn deliver_raw(&self, mail: &[u8]) {
+        let file = format!("{}/incoming-{}.eml", self.dir, rand_id());
+        std::fs::write(&file, mail).unwrap();
+        dovecot(&["deliver", &self.dir, "bot@voisinage.test", &file]);
     }
 
     pub(super) fn deliver(&self, mail: &str) {
@@ -72,7 +79,7 @@ fn rand_id() -> u64 {
             % 1000)
 }
 
-pub(super) fn settings(imap: &Dovecot) -> EmailSettings {
+pub(crate) fn settings(imap: &Dovecot) -> EmailSettings {
     EmailSettings {
         enabled: true,
         from: "Voisinage <voisinage@voisinage.test>".into(),

@@ -180,6 +180,37 @@ impl Neighbour {
             .await
     }
 
+    /// Uploads a file; returns its mxc:// URI.
+    pub async fn upload(&self, bytes: Vec<u8>, mime: &str) -> String {
+        let v: Value = self
+            .http
+            .post(format!("{}/_matrix/media/v3/upload?filename=photo.jpg", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", mime)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["content_uri"].as_str().expect("uploaded").to_owned()
+    }
+
+    /// Downloads `mxc` through the authenticated media endpoint, as current clients do.
+    pub async fn download(&self, mxc: &str) -> Vec<u8> {
+        let path = mxc.strip_prefix("mxc://").expect("an mxc URI");
+        let resp = self
+            .http
+            .get(format!("{}/_matrix/client/v1/media/download/{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "download {mxc}: {}", resp.status());
+        resp.bytes().await.unwrap().to_vec()
+    }
+
     /// The room's message events, oldest first.
     pub async fn messages(&self, room: &str) -> Vec<Value> {
         let v = self

@@ -31,13 +31,24 @@ async fn a_group_message_becomes_a_post_and_is_relayed_both_ways() {
     assert_eq!(notice.reply_to, Some(said));
     assert!(notice.text.contains("perceuse"), "{}", notice.text);
 
-    // A photo is relayed as a line with its caption (its file link would carry the token).
-    w.fake.user_photo(GROUP, PAUL, "Paul", "Je donne ce fauteuil");
+    // A photo: its caption is the message, and the photo travels with it (tests/daemon/media.rs
+    // follows it into Matrix and email).
+    let photo = crate::media::photo(64, 48);
+    w.fake
+        .user_photo_file(GROUP, PAUL, "Paul", "Je donne ce fauteuil", photo);
     w.poll().await;
     w.drain().await;
     assert_eq!(
         w.console.sent_to(CONSOLE_ROOM).last().unwrap(),
-        "Paul (Telegram) : 📷 Je donne ce fauteuil"
+        "Paul (Telegram) : Je donne ce fauteuil"
+    );
+    // A photo Telegram cannot give back: the words go on, saying the photo did not.
+    w.fake.user_photo(GROUP, PAUL, "Paul", "Je donne ce tabouret");
+    w.poll().await;
+    w.drain().await;
+    assert_eq!(
+        w.console.sent_to(CONSOLE_ROOM).last().unwrap(),
+        "Paul (Telegram) : 📷 photo non transmise (introuvable)\nJe donne ce tabouret"
     );
 
     // From the console room into the group: the name in bold, the words escaped.

@@ -1,0 +1,140 @@
+//! Photos and files (issue 15): what is taken in (limits, re-encoding, the store), what the
+//! copies and the author are told when a file is refused, and the purge of files no message
+//! carries any more (deletion, moderation, erasure, retention release them).
+
+use chrono::{DateTime, Duration, Utc};
+use tracing::{debug, warn};
+
+use super::Core;
+use super::model::{Address, ChannelKind, Inbound, Media, OutKind, Outgoing};
+use crate::i18n::{Arg, Lang};
+use crate::media::{Refusal, process};
+use crate::store::Tx;
+use crate::store::deliveries::NewDelivery;
+use crate::store::media as rows;
+
+/// A file taken in but carried by no message after this long is purged: longer than a held
+/// mail waits for its owner's confirmation (7 days), whose photo is taken in on arrival.
+const STALE_AFTER_HOURS: i64 = 8 * 24;
+
+impl Core {
+    /// Takes in a file `sender` sent on `channel` (already downloaded by the adapter):
+    /// checks the daily limit and the type, re-encodes images (no EXIF/GPS), stores the bytes
+    /// and their thumbnail, and records them. `Ok(Err(_))` is a refusal to tell the author;
+    /// `Err` is the database or the disk failing.
+    pub async fn take_media(
+        &self,
+        channel: ChannelKind,
+        sender: &str,
+        declared_mime: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> anyhow::Result<Result<Media, Refusal>> {
+        let limits = self.media.limits.clone();
+        if let Some(m) = declared_mime.filter(|m| !m.is_empty() && !limits.allows(m)) {
+            debug!(mime = m, "file type not taken in");
+            return Ok(Err(Refusal::Type));
+        }
+        if bytes.len() as u64 > limits.max_bytes {
+            return Ok(Err(Refusal::TooLarge));
+        }
+        if limits.per_member_day > 0 {
+            let since = Utc::now() - Duration::days(1);
+            if rows::sent_since(&self.pool, channel, sender, since).await? >= i64::from(limits.per_member_day) {
+                return Ok(Err(Refusal::Quota));
+            }
+        }
+        let processed = {
+            let _slot = self.parse_slots.acquire().await?;
+            tokio::task::spawn_blocking(move || process(&bytes, &limits)).await?
+        };
+        let p = match processed {
+            Ok(p) => p,
+            Err(r) => return Ok(Err(r)),
+        };
+        let thumb_hash = crate::media::key_of(&p.thumb);
+        let media = Media {
+            hash: crate::media::key_of(&p.bytes),
+            mime: p.mime.to_owned(),
+            size: p.bytes.len() as i64,
+            width: Some(p.width as i32),
+            height: Some(p.height as i32),
+            thumb_hash: Some(thumb_hash.clone()),
+            thumb_width: Some(p.thumb_width as i32),
+            thumb_height: Some(p.thumb_height as i32),
+        };
+        // The row first: a purge of the same file holds its row until the bytes are gone.
+        rows::insert(&self.pool, &media).await?;
+        self.media.blobs.put(&media.hash, &p.bytes).await?;
+        self.media.blobs.put(&thumb_hash, &p.thumb).await?;
+        Ok(Ok(media))
+    }
+
+    /// The bytes of a stored file (channels read them when they send).
+    pub async fn media_bytes(&self, hash: &str) -> std::io::Result<Vec<u8>> {
+        self.media.blobs.get(hash).await
+    }
+
+    /// Deletes the files no message carries any more (released, or taken in and never used
+    /// for a day), up to `limit`, with their bytes. Idempotent; several daemons may run it.
+    pub async fn purge_media_once(&self, now: DateTime<Utc>, limit: i64) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let keys = rows::purge(&mut tx, now - Duration::hours(STALE_AFTER_HOURS), limit).await?;
+        for k in &keys {
+            if let Err(e) = self.media.blobs.delete(k).await {
+                warn!(key = %k, error = %e, "a purged file could not be deleted from the media store");
+            }
+        }
+        tx.commit().await?;
+        Ok(keys.len())
+    }
+
+    /// Messages `ids` no longer carry their files; those no other message carries are
+    /// deleted by the next purge. In the transaction of the deletion itself.
+    pub async fn release_media(&self, tx: &mut Tx<'_>, ids: &[i64]) -> anyhow::Result<u64> {
+        rows::release(tx, ids).await
+    }
+
+    /// What the copies say instead of a refused file ("📷 photo non transmise (trop lourde)"),
+    /// followed by the message's own words.
+    pub(super) fn refused_copy_text(&self, lang: Lang, why: Refusal, text: &str) -> String {
+        let reason = self.texts.get(lang, &format!("media-reason-{}", why.as_str()), &[]);
+        let line = self
+            .texts
+            .get(lang, "media-refused-copy", &[("reason", Arg::from(reason))]);
+        match text.trim() {
+            "" | "📷" => line,
+            t => format!("{line}\n{t}"),
+        }
+    }
+
+    /// The author's notice that their file was refused, and why, where they wrote.
+    pub(super) fn refusal_notice(&self, m: &Inbound, message_id: i64, lang: Lang, why: Refusal) -> NewDelivery {
+        let l = &self.media.limits;
+        let text = self.texts.get(
+            lang,
+            &format!("media-refused-{}", why.as_str()),
+            &[
+                ("max_mb", Arg::from((l.max_bytes / (1024 * 1024)).max(1) as i64)),
+                ("max", Arg::from(i64::from(l.per_member_day))),
+            ],
+        );
+        let mut msg = Outgoing::new(OutKind::Answer, text)
+            .replying(Some(m.native_id.clone()))
+            .in_lang(lang);
+        msg.subject = m.re_subject();
+        let to = Address {
+            channel: m.channel,
+            target: if m.channel == ChannelKind::Email {
+                m.sender.clone()
+            } else {
+                m.chat.clone()
+            },
+        };
+        NewDelivery {
+            to,
+            msg,
+            dedupe_key: format!("media-refused:{message_id}"),
+            cause: Some(message_id),
+        }
+    }
+}
