@@ -500,7 +500,7 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
 
 /// Things that hold other things: "un carton de livres" offers the books.
 const CONTAINERS: &[&str] = &[
-    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau",
+    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau", "bocal",
 ];
 
 /// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").

@@ -181,28 +181,36 @@ impl Parser {
         readings
     }
 
-    /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?": an activity the author
-    /// only wishes (a weak cue, services only) before a firm request for a tool is what the
-    /// tool is for, not a request of its own.
+    /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?" (or the other way round):
+    /// an activity the author only wishes (a weak cue, services only) beside a firm request
+    /// for a tool is what the tool is for, not a request of its own. A retraction or a
+    /// withdrawal separates what comes before it from what follows.
     fn drop_own_activities(&self, readings: &mut [Reading]) {
         let lex = &self.lex;
-        let mut tool_asked_later = false;
-        for r in readings.iter_mut().rev() {
-            let services_only = !r.items.is_empty() && r.items.iter().all(|h| lex.items[h.entry].kind == Kind::Service);
-            if tool_asked_later && r.direction == Some(Direction::Request) && r.strength < 3 && services_only {
-                r.items.clear();
-                r.direction = None;
-                r.strength = 0;
-            }
-            if r.direction == Some(Direction::Request)
+        let asks_tool = |r: &Reading| {
+            r.direction == Some(Direction::Request)
                 && r.strength >= 3
                 && r.items.iter().any(|h| lex.items[h.entry].kind == Kind::Item)
-            {
-                tool_asked_later = true;
+        };
+        let mut start = 0;
+        while start < readings.len() {
+            let end = readings[start..]
+                .iter()
+                .position(|r| r.retracts || r.withdrawn)
+                .map_or(readings.len(), |i| start + i + 1);
+            let segment = &mut readings[start..end];
+            if segment.iter().any(asks_tool) {
+                for r in segment.iter_mut() {
+                    let services_only =
+                        !r.items.is_empty() && r.items.iter().all(|h| lex.items[h.entry].kind == Kind::Service);
+                    if r.direction == Some(Direction::Request) && r.strength < 3 && services_only {
+                        r.items.clear();
+                        r.direction = None;
+                        r.strength = 0;
+                    }
+                }
             }
-            if r.retracts || r.withdrawn {
-                tool_asked_later = false;
-            }
+            start = end;
         }
     }
 
