@@ -583,10 +583,18 @@ fn kept_items(
         }
         cut = cut.min(m.start);
     }
-    // What follows "contre" is asked in return.
+    // What follows "contre" is asked in return, unless "contre" is a word of a cue ("A donner
+    // contre bons soins : 2 poules" gives the hens).
     let cut = marks
         .iter()
         .filter(|m| lex.markers[m.entry] == Marker::Counterpart)
+        .filter(|m| {
+            !cues.iter().any(|c| {
+                c.start == m.start
+                    && lex.cues[c.entry].direction.is_some()
+                    && lex.cues[c.entry].mode != Some(Mode::Swap)
+            })
+        })
         .map(|m| m.start)
         .min()
         .unwrap_or(usize::MAX)
