@@ -84,6 +84,8 @@ struct Thing {
     minor: bool,
     /// A broad word ("coup de main") that gives way to a specific thing named nearby.
     generic: bool,
+    /// Named as lacking ("je n'ai plus de cartouches"): it may be asked for, never offered.
+    absent: bool,
     dates: Option<(DateRange, usize, usize)>,
 }
 
@@ -274,6 +276,11 @@ impl Parser {
                     free_dates = Some(d);
                 }
                 if !things.is_empty() {
+                    if lacks(s, &r.span) {
+                        for t in things.iter_mut() {
+                            t.absent = true;
+                        }
+                    }
                     if !r.thanks {
                         pending.extend(things);
                         pending.truncate(6);
@@ -313,6 +320,12 @@ impl Parser {
             if r.anaphora && borrows && !pending.is_empty() && things.iter().all(|t| t.kind == Kind::Service) {
                 things.clear();
             }
+            // What the author lacks is never offered ("je n'ai plus de cartouches, je la donne"),
+            // and a cue that implies its thing names it ("Je n'ai pas de voiture, si qqn va à
+            // Ikea samedi…" asks for a lift, not a car).
+            if dir == Direction::Offer || self.implied(s, r).is_some() {
+                pending.retain(|t| !t.absent);
+            }
             if things.is_empty() && !pending.is_empty() {
                 things = std::mem::take(&mut pending);
                 borrowed = true;
@@ -341,6 +354,7 @@ impl Parser {
                             at: usize::MAX,
                             minor: false,
                             generic: false,
+                            absent: false,
                             dates: None,
                         })
                         .collect();
@@ -554,6 +568,7 @@ impl Parser {
             at: h.start,
             minor: e.accessory || h.in_parens || h.restored,
             generic: e.generic || h.restored,
+            absent: false,
             dates,
         }
     }
@@ -572,6 +587,7 @@ impl Parser {
                 implied: true,
                 at: usize::MAX,
                 minor: false,
+                absent: false,
                 generic: false,
                 dates: None,
             })
@@ -633,6 +649,7 @@ impl Parser {
             implied: false,
             at: usize::MAX,
             minor: false,
+            absent: false,
             generic: false,
             dates: None,
         })
@@ -643,6 +660,24 @@ impl Parser {
 /// guessed to be the thing: "je vide mon atelier et je vends mon établi").
 /// Whether the clause opens with "sinon" and the author as subject ("sinon je loue…",
 /// "otherwise I'll buy one").
+/// "je n'ai pas de voiture", "j'ai plus de sucre", "I don't have a…": the clause says the
+/// author lacks what it names.
+fn lacks(s: &Stream, span: &clause::Span) -> bool {
+    let words: Vec<usize> = (span.start..span.end.min(s.len())).filter(|&i| s.is_word(i)).collect();
+    let key = |k: usize| words.get(k).map_or("", |&i| s.norm(i));
+    (0..words.len()).any(|k| {
+        let have = matches!(key(k), "ai" | "a" | "as" | "avons" | "avez" | "ont");
+        let negated = matches!(key(k + 1), "pas" | "plus" | "jamais");
+        let french = have && negated && (k == 0 || matches!(key(k - 1), "n" | "ne" | "j"));
+        let english = matches!(key(k), "don" | "dont" | "haven" | "no")
+            && matches!(
+                (key(k + 1), key(k + 2)),
+                ("t", "have") | ("have", _) | ("t", "got") | ("longer", "have")
+            );
+        french || english
+    })
+}
+
 fn plan_b(s: &Stream, span: &clause::Span) -> bool {
     let at = |i: usize| if i < span.end && s.is_word(i) { s.key(i) } else { "" };
     matches!(at(span.start), "sinon" | "otherwise")

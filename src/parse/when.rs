@@ -627,6 +627,9 @@ impl<'a> P<'a> {
             return None;
         }
         if items[..n].iter().all(|it| it.month.is_none()) {
+            if let [day] = &items[..n] {
+                return self.bare_day(i, intro, day);
+            }
             return self.bare_days(intro, &items[..n], &seps[..n]);
         }
         // "du 3 au 10 août": earlier days take the month of a later one ("du 28 au 3 août": the
@@ -689,6 +692,62 @@ impl<'a> P<'a> {
             return None;
         }
         hit(items[n - 1].end, (from, to))
+    }
+
+    /// "pour aller à Bordeaux le 19": one day after "le" with no month is the next such day
+    /// (this month, or the next one if it is over); "devant le 12" and "le 12 rue…" are addresses.
+    fn bare_day(&self, i: usize, intro: &str, day: &Item) -> Option<Hit> {
+        let place = matches!(
+            self.before(i, 1),
+            "devant"
+                | "derriere"
+                | "pres"
+                | "vers"
+                | "dans"
+                | "sur"
+                | "face"
+                | "habite"
+                | "numero"
+                | "au"
+                | "du"
+                | "en"
+        );
+        let then_ok = match self.t.get(day.end) {
+            Some(t) if t.is_word() => matches!(
+                t.norm.as_str(),
+                "au" | "a"
+                    | "matin"
+                    | "soir"
+                    | "midi"
+                    | "apres"
+                    | "aprem"
+                    | "et"
+                    | "ou"
+                    | "pour"
+                    | "je"
+                    | "j"
+                    | "on"
+                    | "si"
+                    | "svp"
+                    | "merci"
+                    | "vers"
+                    | "dans"
+                    | "entre"
+                    | "de"
+                    | "avant"
+                    | "des"
+            ),
+            _ => true,
+        };
+        if intro != "le" || place || !then_ok {
+            return None;
+        }
+        let mut first = ymd(self.today.year(), self.today.month(), 1)?;
+        if day.day < self.today.day() {
+            first = first.checked_add_months(Months::new(1))?;
+        }
+        let date = first.with_day(day.day)?;
+        hit(day.end, (date, date))
     }
 
     /// "du 3 au 10" with no month at all: this month, or the next one if that range is over.
@@ -1051,7 +1110,9 @@ mod tests {
 2026-06-10 | la planète Mars, sept personnes, I may come | -
 2026-06-10 | du 36 au 40 | -
 2026-06-10 | le 31 juin | -
-2026-06-10 | le 3 | -
+2026-06-10 | le 3 | 2026-07-03..2026-07-03
+2026-06-10 | le 12, à Lyon le 19 au soir | 2026-06-12..2026-06-12, 2026-06-19..2026-06-19
+2026-06-10 | devant le 12, le 12 rue des Lilas, au 3 | -
 2026-06-10 | mois de | -
 2026-06-10 | on the weekend | -
 2026-06-10 |  | -
