@@ -739,7 +739,9 @@ impl<'a> P<'a> {
             ),
             _ => true,
         };
-        if intro != "le" || place || !then_ok {
+        // "pour le réveillon du 31"
+        let party = intro == "du" && matches!(self.before(i, 1), "reveillon" | "fete" | "soiree" | "nuit");
+        if !(intro == "le" || party) || place || !then_ok {
             return None;
         }
         let mut first = ymd(self.today.year(), self.today.month(), 1)?;
@@ -785,8 +787,10 @@ impl<'a> P<'a> {
         let habitual = match before {
             "chaque" | "every" | "each" | "les" | "tous" | "last" => true,
             "le" => !matches!(self.before(j - 1, 2), "pour" | "for"),
+            // "la distribution du jeudi soir" is a habit.
+            "du" => true,
             // "du lundi au vendredi" is opening hours far more often than one week.
-            "du" | "de" | "from" => {
+            "de" | "from" => {
                 matches!(self.w(j), "au" | "a" | "to" | "till" | "until") && weekday_of(self.w(j + 1)).is_some()
             }
             _ => false,
@@ -983,6 +987,11 @@ impl<'a> P<'a> {
         if k == i && year.is_none() {
             return None;
         }
+        // "un samedi en mars", "notre bébé arrive en mars", "à planter en avril": a month said
+        // with "en"/"in" is a vague time, not the dates of a post ("tout le mois de mars" is).
+        if matches!(self.w(i), "en" | "in") && year.is_none() {
+            return skip(end);
+        }
         let y = year.unwrap_or_else(|| month_year(self.today, m));
         let (first, last) = month_range(y, m)?;
         let r = match part {
@@ -1065,7 +1074,8 @@ mod tests {
 2026-08-06 | le week-end du 15 août | 2026-08-15..2026-08-16
 2026-08-31 | samedi 5 septembre, départ vers 9h | 2026-09-05..2026-09-05
 2026-10-04 | la semaine du 12 au 16 octobre | 2026-10-12..2026-10-16
-2026-07-15 | en août | 2026-08-01..2026-08-31
+2026-07-15 | en août | -
+2026-07-15 | tout le mois d'août | 2026-08-01..2026-08-31
 2026-07-15 | du 1er au 31 août | 2026-08-01..2026-08-31
 2026-05-07 | pendant le pont de l'Ascension (du 14 au 17 mai) | 2026-05-14..2026-05-17, 2026-05-14..2026-05-17
 2026-02-25 | la semaine prochaine | 2026-03-02..2026-03-08
@@ -1212,15 +1222,16 @@ mod tests {
 2026-05-07 | à partir du 5 juin | 2026-06-05..2026-06-05
 2026-05-07 | dès le 5 juin | 2026-06-05..2026-06-05
 # Months and weeks (2026-07-15 is a Wednesday).
-2026-07-15 | in August | 2026-08-01..2026-08-31
+2026-07-15 | in August | -
+2026-07-15 | all of August | 2026-08-01..2026-08-31
 2026-07-15 | all of August | 2026-08-01..2026-08-31
 2026-07-15 | the month of August | 2026-08-01..2026-08-31
 2026-07-15 | tout août | 2026-08-01..2026-08-31
 2026-07-15 | le mois d'août | 2026-08-01..2026-08-31
 2026-07-15 | au mois d'août | 2026-08-01..2026-08-31
 2026-07-15 | août 2026 | 2026-08-01..2026-08-31
-2026-07-15 | en juillet | 2026-07-01..2026-07-31
-2026-07-15 | en mars | 2027-03-01..2027-03-31
+2026-07-15 | en juillet | -
+2026-07-15 | en mars | -
 2026-07-15 | début août | 2026-08-01..2026-08-10
 2026-07-15 | mi-août | 2026-08-11..2026-08-20
 2026-07-15 | fin août | 2026-08-21..2026-08-31
