@@ -757,7 +757,20 @@ fn kept_items(
         hits.retain(|h| !entry(h).accessory);
     }
     // A broad word in a comma list is a thing of its own ("des meubles, de la vaisselle, des
-    // livres").
+    // livres"), unless what follows it are examples of it: specific things of its category
+    // ("mes outils de bricolage, perceuse, scie, ponceuse").
+    if comma_list {
+        let examples = |g: &ItemHit| {
+            hits.iter()
+                .any(|x| x.start > g.start && !entry(x).generic && entry(x).category == entry(g).category)
+        };
+        let heads: Vec<bool> = hits.iter().map(|h| entry(h).generic && examples(h)).collect();
+        let mut k = 0;
+        hits.retain(|_| {
+            k += 1;
+            !heads[k - 1]
+        });
+    }
     if !comma_list && hits.iter().any(|h| !entry(h).generic) {
         hits.retain(|h| !entry(h).generic);
     }
