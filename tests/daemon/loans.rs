@@ -839,3 +839,33 @@ async fn a_matrix_neighbour_reads_the_commands_in_the_bang_form() {
     );
     db.finish().await;
 }
+
+#[tokio::test]
+async fn three_neighbours_asking_at_once_for_two_copies_make_two_proposals_and_one_wait() {
+    let s = Street::empty().await;
+    s.say("Paul", "J'ai 2 perceuses à prêter").await;
+    let offer = scalar(&s.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
+    // Three daemons, each with one neighbour's /emprunte, at the same moment.
+    let at = morning(day(JUNE_10)) + chrono::Duration::hours(3);
+    let ask = |who: &str| {
+        let text = format!("/emprunte {offer} 3");
+        said(
+            ChannelKind::Console,
+            ROOM,
+            &format!("x-{who}"),
+            &who.to_lowercase(),
+            who,
+            &text,
+            at,
+        )
+    };
+    let (a, b, c) = (core(&s.db.pool), core(&s.db.pool), core(&s.db.pool));
+    let (ja, ma, la) = (ask("Jeanne"), ask("Marc"), ask("Lucie"));
+    let (ra, rb, rc) = tokio::join!(a.ingest(&ja), b.ingest(&ma), c.ingest(&la));
+    for r in [ra, rb, rc] {
+        r.unwrap();
+    }
+    assert_eq!(scalar(&s.db.pool, "SELECT count(*) FROM loans").await, 2);
+    assert_eq!(scalar(&s.db.pool, "SELECT count(*) FROM loan_waiters").await, 1);
+    s.db.finish().await;
+}
