@@ -824,8 +824,11 @@ impl Core {
         let Some(text) = self.loan_button(&mut tx, payload, member, lang, &mut queue).await? else {
             return Ok(self.refused("answer-nothing-asked", lang, &forms));
         };
+        // Its buttons go once it did something (told someone); a press by someone else, or
+        // on a proposal settled already, leaves them.
+        let done = !queue.is_empty();
         self.commit_queue(tx, &queue).await?;
-        Ok(Answered { text, done: true })
+        Ok(Answered { text, done })
     }
 
     /// A reaction by account `sender` on the bot's message `remote_id` in `chat`: 👍 answers

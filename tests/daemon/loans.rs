@@ -766,9 +766,18 @@ async fn match_notices_carry_loan_buttons_on_telegram_and_signed_links_by_email(
         answers.last().map(|c| &c.params)
     );
     assert_eq!(scalar(&w.db.pool, "SELECT count(*) FROM loans").await, 1);
+    assert!(
+        w.fake.calls_of("editMessageReplyMarkup").is_empty(),
+        "Anne's press leaves Paul's button"
+    );
     w.fake.callback(GROUP, PAUL, "Paul", &lend, paul_notice.message_id);
     w.poll().await;
     w.drain().await;
+    assert_eq!(
+        w.fake.calls_of("editMessageReplyMarkup").len(),
+        1,
+        "Paul's press takes it"
+    );
     assert_eq!(loan_row(&w.db.pool, 2).await.0, "proposed");
     let proposal = w.email.sent_to(JEANNE).pop().unwrap();
     assert!(
