@@ -801,6 +801,35 @@ async fn match_notices_carry_loan_buttons_on_telegram_and_signed_links_by_email(
         "{:?}",
         w.email.sent_to(JEANNE).last()
     );
+
+    // The other way round: Jeanne lends by email, her notice's link proposes it to Paul.
+    w.core
+        .ingest(&mail("<m3@example.org>", "Je prête mon escabeau"))
+        .await
+        .unwrap();
+    w.fake.user_message(GROUP, PAUL, "Paul", "Je cherche un escabeau");
+    w.poll().await;
+    w.drain().await;
+    let notice = w.email.sent_to(JEANNE).pop().unwrap();
+    let at = notice.find("Pour proposer de le prêter : ").expect(&notice);
+    let url = notice[at..].split_whitespace().find(|w| w.starts_with("http")).unwrap();
+    let lend_link = url.split_once("?t=").unwrap().1.to_owned();
+    let (_, question, button) = w.core.loan_link_page(&lend_link).await.unwrap().unwrap();
+    assert!(
+        question.starts_with("Proposer à Paul de lui prêter escabeau"),
+        "{question}"
+    );
+    assert_eq!(button, "📦 Proposer le prêt");
+    let (_, done) = w.core.loan_link_post(&lend_link).await.unwrap().unwrap();
+    assert!(done.contains("envoyée à Paul"), "{done}");
+    w.drain().await;
+    assert!(
+        w.bot_texts(GROUP)
+            .iter()
+            .any(|t| t.contains("Jeanne vous propose de vous prêter escabeau")),
+        "{:?}",
+        w.bot_texts(GROUP)
+    );
     w.finish().await;
 }
 
