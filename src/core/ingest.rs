@@ -134,7 +134,10 @@ impl Core {
     ) -> anyhow::Result<Option<NewDelivery>> {
         let m = who.m;
         let cmd = match Command::parse(&m.text, m.channel) {
-            None if m.reply_to.is_some() => self.bare_answer(tx, who).await?,
+            None if m.reply_to.is_some() => match self.bare_answer(tx, who).await? {
+                Some(answer) => Some(answer),
+                None => loans::bare_until(self, tx, who).await?,
+            },
             cmd => cmd,
         };
         let text = match &cmd {
@@ -492,9 +495,13 @@ impl Core {
             ];
             Outgoing::new(OutKind::Match, self.texts.get(lang, id, &args))
         };
+        let shared = other_channel == who.here.channel && other.chat == who.here.target;
+        let loan = |to_requester: bool| match_loan(who, new.direction, other, offer, (to_requester, shared));
         // The cause is the recipient's own message: "/fini" in reply to the notice closes their
         // post. By email, answering the notice reaches the other person.
-        let here = told(who.lang, to_author, &other.item, &other.author, other_channel, other.id);
+        let mut here = told(who.lang, to_author, &other.item, &other.author, other_channel, other.id);
+        let author_requests = new.direction == Direction::Request;
+        self.match_loan_offer(&mut here, who.here.channel, who.lang, loan(author_requests));
         queue.push(NewDelivery {
             to: who.here.clone(),
             msg: self.by_email(
@@ -507,7 +514,7 @@ impl Core {
             cause: Some(who.message_id),
         });
         // In a room both people share, the first notice names them both: one is enough.
-        if other_channel == who.here.channel && other.chat == who.here.target {
+        if shared {
             return;
         }
         let to = Address {
@@ -515,7 +522,8 @@ impl Core {
             target: other.chat.clone(),
         };
         let their_lang = other.lang;
-        let there = told(their_lang, to_other, new.item, &m.sender_name, m.channel, new.id);
+        let mut there = told(their_lang, to_other, new.item, &m.sender_name, m.channel, new.id);
+        self.match_loan_offer(&mut there, other_channel, their_lang, loan(!author_requests));
         queue.push(NewDelivery {
             msg: self.by_email(
                 there.replying(Some(other.native_id.clone())),
@@ -538,6 +546,30 @@ impl Core {
             msg.reply_token = Some(self.links.signer.sign_short(&format!("r{answered_message}")));
         }
         msg
+    }
+}
+
+/// The loan a match notice offers to start (core/loans.rs): offer `offer` borrowed by the
+/// requester, the notice read by the requester or the offer's author (`to.0`) or both (`to.1`,
+/// a room they share).
+fn match_loan<'a>(
+    who: &'a Asker<'_>,
+    new: Direction,
+    other: &'a posts::Candidate,
+    offer: i64,
+    to: (bool, bool),
+) -> loans::MatchLoan<'a> {
+    let (borrower, name) = match new {
+        Direction::Request => (who.member, who.m.sender_name.as_str()),
+        Direction::Offer => (other.member_id, other.author.as_str()),
+    };
+    let (to_requester, shared) = to;
+    loans::MatchLoan {
+        offer,
+        borrower,
+        name,
+        to_borrower: to_requester || shared,
+        to_lender: !to_requester || shared,
     }
 }
 

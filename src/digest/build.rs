@@ -27,6 +27,9 @@ pub struct PostLine {
     /// digest is made.
     #[sqlx(skip)]
     pub photo_links: Option<(String, String)>,
+    /// An offer whose every copy is lent: the day the first comes back (issue 16).
+    #[sqlx(default)]
+    pub lent_until: Option<NaiveDate>,
 }
 
 /// The area's figures for the period.
@@ -104,10 +107,12 @@ impl Digest {
 
     /// The new items, offers first, for a short summary.
     pub fn new_items(&self) -> impl Iterator<Item = &str> {
-        self.offers
-            .iter()
-            .chain(&self.requests)
-            .flat_map(|g| g.posts.iter().map(|p| p.item.as_str()))
+        self.new_posts().map(|p| p.item.as_str())
+    }
+
+    /// The new posts, offers first.
+    pub fn new_posts(&self) -> impl Iterator<Item = &PostLine> {
+        self.offers.iter().chain(&self.requests).flat_map(|g| g.posts.iter())
     }
 }
 
@@ -196,6 +201,7 @@ pub(crate) mod tests {
             created_at: t("2026-11-25T10:00:00Z"),
             photo: None,
             photo_links: None,
+            lent_until: None,
         }
     }
 

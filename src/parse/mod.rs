@@ -13,6 +13,7 @@ pub mod explain;
 pub mod lexicon;
 pub mod model;
 pub mod pattern;
+pub mod quantity;
 pub mod text;
 pub mod token;
 pub mod when;
@@ -107,7 +108,16 @@ impl Parser {
     /// The posts of one message, in order of appearance.
     pub fn parse(&self, input: &ParseInput) -> Vec<Post> {
         let (stream, found) = self.analyse(input);
-        self.assemble(input.text, &stream, &found)
+        let mut posts = self.assemble(input.text, &stream, &found);
+        // How many of each offered thing (loans may run on each copy, issue 16).
+        let offers = posts.iter().filter(|p| p.direction == Direction::Offer).count();
+        for p in posts
+            .iter_mut()
+            .filter(|p| p.direction == Direction::Offer && p.kind == Kind::Item)
+        {
+            p.copies = quantity::copies(input.text, &p.item, offers == 1);
+        }
+        posts
     }
 
     /// Tokenises and runs every matcher (exposed for `--explain`).
@@ -454,6 +464,7 @@ impl Parser {
                     when: dates.map(|d| d.0),
                     price: r.price.map(|p| p.2),
                     confidence: 0.0,
+                    copies: 1,
                     span: lo..hi,
                     evidence,
                     confidence_why: why,

@@ -11,12 +11,18 @@ use crate::digest::build::{DigestInput, Figures, PostLine};
 use crate::digest::schedule::Period;
 use crate::i18n::Lang;
 
-const POST_LINE: &str =
-    "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
-                                p.message_id, p.created_at,
-                                (SELECT mm.hash FROM message_media mm WHERE mm.message_id = p.message_id
-                                  ORDER BY mm.position LIMIT 1) AS photo
-                         FROM posts p JOIN members m ON m.id = p.member_id";
+/// A post line: its photo, and until when it is lent (an offer whose every copy is).
+static POST_LINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
+                p.message_id, p.created_at,
+                (SELECT mm.hash FROM message_media mm WHERE mm.message_id = p.message_id
+                  ORDER BY mm.position LIMIT 1) AS photo,
+                {} AS lent_until
+         FROM posts p JOIN members m ON m.id = p.member_id",
+        super::loans::lent_until_sql("p.id")
+    )
+});
 
 /// The slot of the area's latest digest of `period` before `slot`.
 pub async fn last_slot(
@@ -93,8 +99,9 @@ pub async fn input(
     limit: i64,
 ) -> anyhow::Result<DigestInput> {
     let new_posts: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{POST_LINE} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at > $2 AND p.created_at <= $3
-         ORDER BY p.id LIMIT $4"
+        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at > $2 AND p.created_at <= $3
+         ORDER BY p.id LIMIT $4",
+        post_line = *POST_LINE
     )))
     .bind(area)
     .bind(since)
@@ -103,9 +110,10 @@ pub async fn input(
     .fetch_all(&mut **tx)
     .await?;
     let unanswered: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{POST_LINE} WHERE p.area_slug = $1 AND p.status = 'open' AND p.direction = 'request' AND p.created_at <= $2
+        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.direction = 'request' AND p.created_at <= $2
            AND NOT EXISTS (SELECT 1 FROM matches mt WHERE mt.request_id = p.id)
-         ORDER BY p.id DESC LIMIT $3"
+         ORDER BY p.id DESC LIMIT $3",
+        post_line = *POST_LINE
     )))
     .bind(area)
     .bind(since)
@@ -113,10 +121,11 @@ pub async fn input(
     .fetch_all(&mut **tx)
     .await?;
     let coming: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{POST_LINE} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at <= $2
+        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at <= $2
            AND p.when_from IS NOT NULL AND p.when_from <= $3::date + $4::int
            AND coalesce(p.when_to, p.when_from) >= $3::date
-         ORDER BY p.when_from, p.id LIMIT $5"
+         ORDER BY p.when_from, p.id LIMIT $5",
+        post_line = *POST_LINE
     )))
     .bind(area)
     .bind(since)
