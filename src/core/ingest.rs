@@ -15,7 +15,7 @@ use tracing::instrument;
 use super::Core;
 use super::command::Command;
 use super::commands::{self, Asker};
-use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
+use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing, Profile};
 use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
@@ -445,6 +445,13 @@ impl Core {
             None => self.relay_text(m.channel, &m.sender_name, &m.text, lang),
         };
         msg.media = m.media.clone();
+        msg.profile = Some(Profile {
+            id: format!(
+                "{:016x}",
+                crate::hash::fnv1a64(format!("{}|{}", m.channel.as_str(), m.sender).as_bytes())
+            ),
+            name: format!("{} ({})", m.sender_name, self.texts.get(lang, m.channel.text_id(), &[])),
+        });
         msg
     }
 
