@@ -59,6 +59,27 @@ async fn loan_row(pool: &sqlx::PgPool, id: i64) -> (String, NaiveDate) {
         .unwrap()
 }
 
+/// Paul offers his drill in the Telegram group, then Jeanne asks by email (message
+/// `<m1@example.org>`): the area's mailing list, which her later mails are sent to.
+async fn paul_offers_jeanne_asks(w: &mut World, ask: &str) -> String {
+    let list = voisinage::store::chats::ensure_list(&w.db.pool, "saint-servan")
+        .await
+        .unwrap();
+    w.fake.user_message(GROUP, PAUL, "Paul", "Je prête ma perceuse");
+    w.poll().await;
+    let mail = said(
+        ChannelKind::Email,
+        &list,
+        "<m1@example.org>",
+        JEANNE,
+        "Jeanne",
+        ask,
+        Utc::now(),
+    );
+    w.core.ingest(&mail).await.unwrap();
+    list
+}
+
 async fn scalar(pool: &sqlx::PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(pool)
@@ -69,16 +90,8 @@ async fn scalar(pool: &sqlx::PgPool, sql: &str) -> i64 {
 #[tokio::test]
 async fn a_telegram_lender_lends_to_an_email_borrower_from_match_to_return() {
     let mut w = World::new().await.linked().await;
-    let list = voisinage::store::chats::ensure_list(&w.db.pool, "saint-servan")
-        .await
-        .unwrap();
+    let list = paul_offers_jeanne_asks(&mut w, "Quelqu'un aurait une perceuse à me prêter ?").await;
     let mail = |id: &str, text: &str| said(ChannelKind::Email, &list, id, JEANNE, "Jeanne", text, Utc::now());
-    w.fake.user_message(GROUP, PAUL, "Paul", "Je prête ma perceuse");
-    w.poll().await;
-    w.core
-        .ingest(&mail("<m1@example.org>", "Quelqu'un aurait une perceuse à me prêter ?"))
-        .await
-        .unwrap();
     w.drain().await;
     let offer = scalar(&w.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
     assert!(w.email.sent_to(JEANNE).iter().any(|t| t.starts_with("🤝")));
@@ -460,21 +473,7 @@ async fn a_reply_to_the_offer_or_to_the_request_proposes_a_loan() {
 #[tokio::test]
 async fn an_email_borrower_confirms_by_a_signed_link_that_only_acts_on_post() {
     let mut w = World::new().await.linked().await;
-    let list = voisinage::store::chats::ensure_list(&w.db.pool, "saint-servan")
-        .await
-        .unwrap();
-    w.fake.user_message(GROUP, PAUL, "Paul", "Je prête ma perceuse");
-    w.poll().await;
-    let ask = said(
-        ChannelKind::Email,
-        &list,
-        "<m1@example.org>",
-        JEANNE,
-        "Jeanne",
-        "Je cherche une perceuse",
-        Utc::now(),
-    );
-    w.core.ingest(&ask).await.unwrap();
+    let list = paul_offers_jeanne_asks(&mut w, "Je cherche une perceuse").await;
     let offer = scalar(&w.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
     w.fake
         .user_message(GROUP, PAUL, "Paul", &format!("/prete {offer} @jeanne"));
@@ -694,16 +693,8 @@ async fn a_lent_offer_does_not_expire_under_its_borrower_and_comes_back_renewed(
 #[tokio::test]
 async fn match_notices_carry_loan_buttons_on_telegram_and_signed_links_by_email() {
     let mut w = World::new().await.linked().await;
-    let list = voisinage::store::chats::ensure_list(&w.db.pool, "saint-servan")
-        .await
-        .unwrap();
+    let list = paul_offers_jeanne_asks(&mut w, "Je cherche une perceuse").await;
     let mail = |id: &str, text: &str| said(ChannelKind::Email, &list, id, JEANNE, "Jeanne", text, Utc::now());
-    w.fake.user_message(GROUP, PAUL, "Paul", "Je prête ma perceuse");
-    w.poll().await;
-    w.core
-        .ingest(&mail("<m1@example.org>", "Je cherche une perceuse"))
-        .await
-        .unwrap();
     w.drain().await;
     // Jeanne's notice (email) has a signed link to ask to borrow; Paul's (Telegram) a button to
     // lend to her.
