@@ -473,7 +473,7 @@ async fn a_reply_to_the_offer_or_to_the_request_proposes_a_loan() {
 #[tokio::test]
 async fn an_email_borrower_confirms_by_a_signed_link_that_only_acts_on_post() {
     let mut w = World::new().await.linked().await;
-    let list = paul_offers_jeanne_asks(&mut w, "Je cherche une perceuse").await;
+    paul_offers_jeanne_asks(&mut w, "Je cherche une perceuse").await;
     let offer = scalar(&w.db.pool, "SELECT id FROM posts WHERE direction = 'offer'").await;
     w.fake
         .user_message(GROUP, PAUL, "Paul", &format!("/prete {offer} @jeanne"));
