@@ -633,7 +633,7 @@ fn kept_items(
             continue;
         }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
-        if included_after(s, lex, h.end, span.end) {
+        if !hits.is_empty() && included_after(s, lex, h.end, span.end) {
             continue;
         }
         // "nettoyeur haute pression avec la brosse et la rallonge": after "avec" following a
@@ -881,7 +881,12 @@ fn possessive_subject(s: &Stream, start: usize, end: usize, limit: usize) -> boo
 fn included_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
     let mut words = 0;
     let mut joined = false;
-    for j in end..limit.min(end + 6) {
+    for j in end..limit.min(end + 8) {
+        // "aquarium 100L, pompe, filtre et décorations compris": a comma list comes with it too.
+        if s.punct(j) == Some(',') {
+            joined = true;
+            continue;
+        }
         if !s.is_word(j) {
             return false;
         }
