@@ -76,15 +76,26 @@ fn independent_holdout_does_not_regress() {
     assert!(ok, "the parser regressed on the held-out set:\n{text}");
 }
 
-/// tests/data/holdout2…5.jsonl: 331 messages by another writer, each set scored blind before
+/// tests/data/holdout2…9.jsonl: 529 messages by another writer, each set scored blind before
 /// the parser learnt from it (figures in README.md). They guard what was learnt; the floors
-/// sit under the figures measured after learning.
+/// sit under the figures measured after learning (the later sets, written along issue 13's
+/// failure classes, are harder).
 #[test]
 fn fresh_writer_sets_do_not_regress() {
-    for name in ["holdout2.jsonl", "holdout3.jsonl", "holdout4.jsonl", "holdout5.jsonl"] {
+    let sets = [
+        ("holdout2.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout3.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout4.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout5.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout6.jsonl", "0.85", "0.90", "0.78"),
+        ("holdout7.jsonl", "0.85", "0.88", "0.78"),
+        ("holdout8.jsonl", "0.92", "0.90", "0.80"),
+        ("holdout9.jsonl", "0.83", "0.90", "0.75"),
+    ];
+    for (name, f1, silence, exact) in sets {
         let (ok, text) = score(
             &data(name),
-            &["--min-f1", "0.92", "--min-silence", "0.90", "--min-exact", "0.82"],
+            &["--min-f1", f1, "--min-silence", silence, "--min-exact", exact],
         );
         assert!(ok, "the parser regressed on {name}:\n{text}");
     }
@@ -94,7 +105,7 @@ fn fresh_writer_sets_do_not_regress() {
 /// the blind third set aside by scripts/split-train2.py): post_f1 ≥ 0.93, silence ≥ 0.95,
 /// exact ≥ 0.80.
 #[test]
-#[ignore = "issue 13's train2 target is not met yet (post_f1 0.919, silence 0.967, exact 0.849); run with --ignored"]
+#[ignore = "issue 13's train2 target is not met yet (post_f1 0.926, silence 0.967, exact 0.857); run with --ignored"]
 fn train2_corpus_meets_the_issue_13_targets() {
     let (ok, text) = score(
         &corpus_dir().join("train2.jsonl"),
