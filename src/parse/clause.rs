@@ -578,6 +578,11 @@ fn kept_items(
     for m in marks.iter().filter(|m| lex.markers[m.entry] == Marker::InReturn) {
         let after_comma = m.start > span.start && s.punct(m.start - 1) == Some(',');
         let named_before = within(&f.items, span).first().is_some_and(|h| h.end <= m.start);
+        // "Cherche en retour des vêtements 2 ans", "…, et en échange je cherche qqn pour…":
+        // a request says what it asks in return; its things are the post.
+        if direction == Some(Direction::Request) && !named_before {
+            continue;
+        }
         if !(after_comma && named_before) {
             return Vec::new();
         }

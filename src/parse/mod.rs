@@ -677,6 +677,11 @@ fn lacks(s: &Stream, span: &clause::Span) -> bool {
     let words: Vec<usize> = (span.start..span.end.min(s.len())).filter(|&i| s.is_word(i)).collect();
     let key = |k: usize| words.get(k).map_or("", |&i| s.norm(i));
     (0..words.len()).any(|k| {
+        // "je manque de tomates"
+        let short = key(k) == "manque" && k > 0 && matches!(key(k - 1), "je" | "j" | "on") && key(k + 1) == "de";
+        if short {
+            return true;
+        }
         let have = matches!(key(k), "ai" | "a" | "as" | "avons" | "avez" | "ont");
         let negated = matches!(key(k + 1), "pas" | "plus" | "jamais");
         let french = have && negated && (k == 0 || matches!(key(k - 1), "n" | "ne" | "j"));
