@@ -785,7 +785,8 @@ impl<'a> P<'a> {
             return day_hit(k, self.day_with_weekday(d, wd)?);
         }
         let habitual = match before {
-            "chaque" | "every" | "each" | "les" | "tous" | "last" => true,
+            // "un samedi en mars" is some Saturday, not the next one.
+            "chaque" | "every" | "each" | "les" | "tous" | "last" | "un" => true,
             "le" => !matches!(self.before(j - 1, 2), "pour" | "for"),
             // "la distribution du jeudi soir" is a habit.
             "du" => true,
