@@ -103,6 +103,20 @@ fn fresh_writer_sets_do_not_regress() {
     }
 }
 
+/// scripts/probe-phrasings.py: 74 ways of offering or asking, each with five things, must each
+/// give one post of their direction (offers asked as questions, searches for takers, English).
+#[test]
+fn offer_and_request_phrasings_give_their_direction() {
+    let bin = env!("CARGO_BIN_EXE_voisinage");
+    let out = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/probe-phrasings.py"))
+        .arg(format!("'{bin}' parse"))
+        .output()
+        .expect("python3 runs scripts/probe-phrasings.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "some phrasings are misread:\n{text}");
+}
+
 /// Issue 13's target on ../shared/corpus/train2.jsonl (450 messages in many voices, including
 /// the blind third set aside by scripts/split-train2.py): post_f1 ≥ 0.93, silence ≥ 0.95,
 /// exact ≥ 0.80.
