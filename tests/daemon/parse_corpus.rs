@@ -104,7 +104,8 @@ fn fresh_writer_sets_do_not_regress() {
 }
 
 /// scripts/probe-phrasings.py: 74 ways of offering or asking, each with five things, must each
-/// give one post of their direction (offers asked as questions, searches for takers, English).
+/// give one post of their direction (offers asked as questions, searches for takers, English),
+/// and 25 ways of saying something else (withdrawn, past, thanks, questions) none.
 #[test]
 fn offer_and_request_phrasings_give_their_direction() {
     let bin = env!("CARGO_BIN_EXE_voisinage");
