@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 run = sys.argv[1] if len(sys.argv) > 1 else "target/debug/voisinage parse"
+mine={"perceuse":"ma perceuse","vélo":"mon vélo","poussette":"la poussette","carton":"mes cartons","tente":"ma tente"}
 items=[("une perceuse","perceuse"),("un vélo","vélo"),("une poussette","poussette"),("des cartons","carton"),("une tente","tente")]
 offer=["Quelqu'un voudrait {x} ?","Ça intéresse quelqu'un, {x} ?","Qui serait intéressé par {x} ?","Qui veut {x} ?","{X} à donner","Je donne {x}","Je me sépare de {x}","Je cède {x}","Je propose {x} à qui en a besoin","J'ai {x} qui ne sert plus","Si quelqu'un a besoin de {x}, j'en ai","Dispo : {x}","J'ai {x} en trop","Je peux prêter {x}","{X} à prêter","Je prête volontiers {x}","Avis aux amateurs : {x}","Ça peut servir à quelqu'un, {x} ?","Je laisse {x} à qui la veut","À récupérer : {x}","Je vends {x}, 20€","{X} à vendre","Quelqu'un cherche {x} ? J'en ai","Je cherche preneur pour {x}","Je cherche quelqu'un à qui donner {x}","Je débarrasse {x}, premier arrivé premier servi","Gratuit : {x}","Je mets {x} à disposition","Qui a besoin de {x} ?","Des amateurs pour {x} ?","Ça dépannerait quelqu'un, {x} ?","J'offre {x}","{X} dispo si besoin","J'ai {x} qui dort à la cave","Qui prendrait {x} ?","Je peux vous passer {x}","Je peux vous filer {x}","I'm giving away {x_en}","Anyone want {x_en}?","Free {x_en}, come and grab it","I can lend {x_en}"]
 request=["Quelqu'un aurait {x} ?","Qqn aurait {x} à me prêter ?","Je cherche {x}","Je suis à la recherche de {x}","Besoin de {x} svp","J'aurais besoin de {x}","Il me faudrait {x}","Quelqu'un pourrait me prêter {x} ?","Je recherche {x}","Auriez-vous {x} ?","Vous n'auriez pas {x} ?","Qui pourrait me dépanner de {x} ?","Est-ce que quelqu'un a {x} ?","Quelqu'un peut me passer {x} ?","Je voudrais emprunter {x}","Qui aurait {x} qui traîne ?","Personne n'aurait {x} ?","Y aurait-il {x} dans le quartier ?","Je suis preneur de {x}","Je serais intéressé par {x}","Urgent, {x} !!","Cherche {x}","Recherche {x}","Avis de recherche : {x}","Si quelqu'un a {x}, je suis preneur","Je cherche à emprunter {x}","Je veux bien {x} si quelqu'un en a","Je cherche à acheter {x}","Quelqu'un vend {x} ?","Does anyone have {x_en}?","Looking for {x_en}","Can I borrow {x_en}?","I need {x_en}"]
@@ -24,6 +25,7 @@ rows=[]
 for d,T in (("offer",offer),("request",request),("none",none)):
     for t in T:
         for x,name in items:
+            x=mine[name] if d=="none" else x
             text=t.replace("{x}",x).replace("{X}",x[0].upper()+x[1:]).replace("{x_en}",en[name])
             rows.append((d,t,name,text))
 inp=''.join(json.dumps({"id":str(i),"text":r[3],"sent_at":"2026-03-11T18:20:00+01:00","expect":[]},ensure_ascii=False)+"\n" for i,r in enumerate(rows))
