@@ -111,11 +111,17 @@ impl Parser {
         let mut posts = self.assemble(input.text, &stream, &found);
         // How many of each offered thing (loans may run on each copy, issue 16).
         let offers = posts.iter().filter(|p| p.direction == Direction::Offer).count();
-        for p in posts
-            .iter_mut()
-            .filter(|p| p.direction == Direction::Offer && p.kind == Kind::Item)
+        if posts
+            .iter()
+            .any(|p| p.direction == Direction::Offer && p.kind == Kind::Item)
         {
-            p.copies = quantity::copies(input.text, &p.item, offers == 1);
+            let toks = quantity::counting_tokens(stream.toks.iter());
+            for p in posts
+                .iter_mut()
+                .filter(|p| p.direction == Direction::Offer && p.kind == Kind::Item)
+            {
+                p.copies = quantity::copies_in(&toks, &p.item, offers == 1);
+            }
         }
         posts
     }

@@ -46,10 +46,16 @@ fn stem(w: &str) -> &str {
 /// (`alone`), "j'en ai deux", "2 exemplaires" or "x2". One when it says none; at most
 /// [`MAX_COPIES`] (a bigger number is no count of things lent, "500 vis" is one box).
 pub fn copies(text: &str, item: &str, alone: bool) -> u32 {
-    let toks: Vec<Token> = tokenize(text)
-        .into_iter()
-        .filter(|t| t.class != TokClass::Punct('\''))
-        .collect();
+    copies_in(&counting_tokens(tokenize(text).iter()), item, alone)
+}
+
+/// The tokens `copies_in` reads: apostrophes left out ("j'en ai deux").
+pub fn counting_tokens<'a>(toks: impl Iterator<Item = &'a Token>) -> Vec<Token> {
+    toks.filter(|t| t.class != TokClass::Punct('\'')).cloned().collect()
+}
+
+/// [`copies`] on tokens already read (the parser's stream, tokenised once per message).
+pub fn copies_in(toks: &[Token], item: &str, alone: bool) -> u32 {
     let folded = super::token::fold(item);
     let Some(head) = folded.split_whitespace().next().map(stem) else {
         return 1;
