@@ -566,6 +566,7 @@ loans-line = no. { $loan } { $item } — { $role ->
 loan-button-accept = ✅ Accept
 loan-button-decline = Decline
 posts-line-lent = { " " }· lent until { $date }
+posts-line-photo = { "   " }📷 photo: { $url }
 loan-reminder-before = ⏳ A quick reminder: { $item } borrowed from { $lender } is due back on { $date } (loan no. { $loan }). Need more time? /prolonger { $loan }.
 loan-reminder-due = ⏳ It's today: { $item } borrowed from { $lender } is due back (loan no. { $loan }). Once it's back: /rendu { $loan }. Need more time? /prolonger { $loan }.
 loan-reminder-overdue = ⏰ { $item } borrowed from { $lender } was due back on { $date } ({ $late ->

@@ -612,6 +612,7 @@ loan-button-accept = ✅ Accepter
 loan-button-decline = Refuser
 # Ajouté à une ligne de /annonces quand la chose est prêtée.
 posts-line-lent = { " " }· prêté jusqu'au { $date }
+posts-line-photo = { "   " }📷 photo : { $url }
 loan-reminder-before = ⏳ Petit rappel : { $item } emprunté à { $lender } est à rendre le { $date } (prêt n°{ $loan }). Besoin de plus de temps ? /prolonger { $loan }.
 loan-reminder-due = ⏳ C'est aujourd'hui : { $item } emprunté à { $lender } est à rendre (prêt n°{ $loan }). Une fois rendu : /rendu { $loan }. Besoin de plus de temps ? /prolonger { $loan }.
 # $late : jours de retard.

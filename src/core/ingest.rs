@@ -64,10 +64,9 @@ impl Core {
             return Ok(Ingested::Duplicate);
         };
         self.metrics.message_in(m.channel);
-        if let Some(media) = &m.media {
-            crate::store::media::attach(&mut tx, stored.id, 0, &media.hash).await?;
-        }
         let who = self.author(&mut tx, m, &stored).await?;
+        let in_room = stored.area.is_some() && !stored.banned;
+        let joined = self.link_media(&mut tx, m, stored.id, who.member, in_room).await?;
         let mut queue = Vec::new();
         let mut made = Made::default();
         let trust = Command::parse(&m.text, m.channel).filter(Command::is_trust_command);
@@ -79,8 +78,12 @@ impl Core {
         } else if let Some(answer) = self.respond(&mut tx, &who, &mut queue).await? {
             queue.insert(0, answer);
         } else if let Some(area) = &stored.area {
-            self.relays(&mut tx, &who, area, &stored.rooms, &mut queue).await?;
-            made = self.posts(&mut tx, &who, area, &mut queue).await?;
+            self.relays(&mut tx, &who, area, &stored.rooms, joined.as_deref(), &mut queue)
+                .await?;
+            // A photo that joined its author's words adds nothing to read.
+            if joined.is_none() {
+                made = self.posts(&mut tx, &who, area, &mut queue).await?;
+            }
         }
         // A group that is no area's room (not linked yet): the message is kept, nothing more.
         let queued = self.commit_queue(tx, &queue).await?;
@@ -165,9 +168,7 @@ impl Core {
             Some(cmd) if cmd.is_room_command() => {
                 Outgoing::new(OutKind::Answer, rooms::room_command(self, tx, who, cmd).await?)
             }
-            Some(cmd) if who.area.is_some() => {
-                Outgoing::new(OutKind::Answer, commands::answer(self, tx, who, cmd).await?)
-            }
+            Some(cmd) if who.area.is_some() => commands::answer(self, tx, who, cmd).await?,
             _ => return Ok(None),
         };
         let mut msg = text.replying(Some(m.native_id.clone())).in_lang(who.lang);
@@ -196,12 +197,15 @@ impl Core {
     }
 
     /// Stage 3: the copies of the message, which go out before anything the bot says about it.
+    /// A lone photo that `joined` its author's message (its native id) answers that message's
+    /// copies.
     async fn relays(
         &self,
         tx: &mut Tx<'_>,
         who: &Asker<'_>,
         area: &str,
         rooms: &[(i64, ChannelKind, String)],
+        joined: Option<&str>,
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<()> {
         let m = who.m;
@@ -214,7 +218,7 @@ impl Core {
                 channel: *channel,
                 target: target.clone(),
             };
-            let reply_to = match &m.reply_to {
+            let reply_to = match m.reply_to.as_deref().or(joined) {
                 Some(r) => router::reply_target(tx, m.channel, &m.chat, r, &to).await?,
                 None => None,
             };

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use tracing::{debug, warn};
 
 use super::Core;
+use super::command::Command;
 use super::model::{Address, ChannelKind, Inbound, Media, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang};
 use crate::media::{Refusal, process};
@@ -67,6 +68,34 @@ impl Core {
         self.media.blobs.put(&media.hash, &p.bytes).await?;
         self.media.blobs.put(&thumb_hash, &p.thumb).await?;
         Ok(Ok(media))
+    }
+
+    /// Links the file of `m` (stored as message `message_id`, by `member`) to its message, or,
+    /// for a photo sent alone right after its author's words in an area's room, to those
+    /// words' message (`media.join_secs`). Returns the native id of the message joined: the
+    /// copies then answer its copies, and the photo is shown with its post.
+    pub(super) async fn link_media(
+        &self,
+        tx: &mut Tx<'_>,
+        m: &Inbound,
+        message_id: i64,
+        member: i64,
+        in_room: bool,
+    ) -> anyhow::Result<Option<String>> {
+        let Some(media) = &m.media else { return Ok(None) };
+        let window = self.media.limits.join_secs;
+        let lone = m.text.trim() == "📷" && m.reply_to.is_none() && !m.direct;
+        if lone && in_room && window > 0 {
+            let earlier = rows::joinable(tx, m.channel, &m.chat, member, message_id, m.sent_at, window).await?;
+            // Words, not a command said just before.
+            if let Some((id, native, _)) = earlier.filter(|(_, _, body)| Command::parse(body, m.channel).is_none()) {
+                debug!(joined = id, "a lone photo joins its author's message");
+                rows::join(tx, id, message_id, &media.hash).await?;
+                return Ok(Some(native));
+            }
+        }
+        rows::attach(tx, message_id, 0, &media.hash).await?;
+        Ok(None)
     }
 
     /// The bytes of a stored file (channels read them when they send).

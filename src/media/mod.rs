@@ -68,6 +68,9 @@ pub struct MediaLimits {
     pub types: Vec<String>,
     /// How long the photo links of a digest (`/m/TOKEN`) stay valid, in days.
     pub link_days: u32,
+    /// A photo sent alone at most this many seconds after its author's words belongs to them
+    /// (0: never; each photo is then its own message).
+    pub join_secs: u32,
 }
 
 impl Default for MediaLimits {
@@ -79,6 +82,7 @@ impl Default for MediaLimits {
             per_member_day: 30,
             types: vec!["image/jpeg".into(), "image/png".into(), "image/webp".into()],
             link_days: 30,
+            join_secs: 120,
         }
     }
 }

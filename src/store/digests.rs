@@ -14,7 +14,8 @@ use crate::i18n::Lang;
 const POST_LINE: &str =
     "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
                                 p.message_id, p.created_at,
-                                (SELECT mm.hash FROM message_media mm WHERE mm.message_id = p.message_id
+                                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
+                                  WHERE mm.message_id = p.message_id AND md.mime LIKE 'image/%'
                                   ORDER BY mm.position LIMIT 1) AS photo
                          FROM posts p JOIN members m ON m.id = p.member_id";
 

@@ -322,7 +322,7 @@ impl Email {
 }
 
 /// Makes the http(s) links of escaped HTML clickable (links already shown as words, in an
-/// `href`, stay as they are).
+/// `href`, or the address of an image, `src`, stay as they are).
 fn linkify(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
@@ -338,7 +338,7 @@ fn linkify(html: &str) -> String {
             .find(|c: char| c.is_whitespace() || c == '<' || c == '"')
             .unwrap_or(from.len());
         let url = &from[..end];
-        if out.ends_with("href=\"") {
+        if out.ends_with("href=\"") || out.ends_with("src=\"") {
             out.push_str(url);
         } else {
             out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
@@ -430,5 +430,7 @@ mod tests {
         assert_eq!(linkify("httpx pas un lien"), "httpx pas un lien");
         let worded = "Suivez <a href=\"https://v.example/c?t=1\">Confirmer</a>";
         assert_eq!(linkify(worded), worded);
+        let pictured = "<a href=\"https://v.example/m/f\"><img src=\"https://v.example/m/t\" alt=\"photo\"></a>";
+        assert_eq!(linkify(pictured), pictured);
     }
 }
