@@ -639,7 +639,16 @@ media-reason-quota = limite du jour atteinte
 media-reason-unavailable = introuvable
 # À l'auteur, en réponse à son message. $max_mb : taille maximale en Mo ; $max : photos par jour.
 media-refused-too-large = 📷 Votre photo n'a pas été transmise aux autres salons : elle dépasse { $max_mb } Mo. Envoyez-la en plus petit (comme « photo » plutôt que comme « fichier »).
-media-refused-type = 📷 Ce fichier n'a pas été transmis aux autres salons : seules les photos (JPEG, PNG, WebP) passent.
+media-refused-type = 📎 Ce fichier n'a pas été transmis aux autres salons : ce format n'est pas accepté (formats acceptés : { $types }).
+# Un document ou une vidéo refusés (les copies, puis l'auteur).
+media-refused-file-copy = 📎 fichier non transmis ({ $reason })
+media-reason-file-too-large = trop lourd
+media-reason-file-type = format non pris en charge
+media-reason-file-quota = limite du jour atteinte
+media-reason-file-unavailable = introuvable
+media-refused-file-too-large = 📎 Votre fichier n'a pas été transmis aux autres salons : il dépasse { $max_mb } Mo.
+media-refused-file-quota = 📎 Votre fichier n'a pas été transmis aux autres salons : vous avez atteint la limite de { $max } fichiers par jour.
+media-refused-file-unavailable = 📎 Votre fichier n'a pas pu être récupéré ; votre texte a été transmis sans lui.
 media-refused-quota = 📷 Votre photo n'a pas été transmise aux autres salons : vous avez atteint la limite de { $max } photos par jour.
 media-refused-unavailable = 📷 Votre photo n'a pas pu être récupérée ; votre texte a été transmis sans elle.
 # Dans les résumés : le texte alternatif de la vignette, et le lien vers la photo (texte brut).

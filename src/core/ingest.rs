@@ -440,7 +440,7 @@ impl Core {
     fn relay_copy(&self, m: &Inbound, lang: Lang) -> Outgoing {
         let mut msg = match m.media_refused {
             Some(why) => {
-                let text = self.refused_copy_text(lang, why, &m.text);
+                let text = self.refused_copy_text(lang, why, m.refused_file, &m.text);
                 self.relay_text(m.channel, &m.sender_name, &text, lang)
             }
             None => self.relay_text(m.channel, &m.sender_name, &m.text, lang),

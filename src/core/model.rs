@@ -114,8 +114,10 @@ pub struct Inbound {
     /// The photo or file sent with the message, already in the media store (issue 15).
     pub media: Option<Media>,
     /// A file sent with the message that was not taken in, and why: its author is told and
-    /// the copies say "photo non transmise".
+    /// the copies say "photo non transmise" (or "fichier non transmis").
     pub media_refused: Option<crate::media::Refusal>,
+    /// The refused file was a document or a video, not a photo.
+    pub refused_file: bool,
 }
 
 /// A file of the media store, as messages and deliveries name it.
@@ -142,15 +144,30 @@ impl Media {
         self.mime.starts_with("image/")
     }
 
-    /// A file name for channels that want one ("photo-1a2b3c4d.jpg").
+    /// Whether it is shown as a video.
+    pub fn is_video(&self) -> bool {
+        self.mime.starts_with("video/")
+    }
+
+    /// A file name for channels that want one ("photo-1a2b3c4d.jpg", "fichier-….pdf").
     pub fn file_name(&self) -> String {
         let ext = match self.mime.as_str() {
             "image/jpeg" => "jpg",
             "image/png" => "png",
             "image/webp" => "webp",
+            "application/pdf" => "pdf",
+            "video/mp4" => "mp4",
+            "video/quicktime" => "mov",
+            "video/webm" => "webm",
+            "video/x-matroska" => "mkv",
             _ => "bin",
         };
-        format!("photo-{}.{ext}", &self.hash[..8.min(self.hash.len())])
+        let kind = match () {
+            _ if self.is_image() => "photo",
+            _ if self.is_video() => "video",
+            _ => "fichier",
+        };
+        format!("{kind}-{}.{ext}", &self.hash[..8.min(self.hash.len())])
     }
 }
 

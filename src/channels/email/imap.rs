@@ -212,9 +212,11 @@ impl MailReader {
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sha:{:016x}", fnv1a64(raw)));
         let mut text = Self::body(core, &mail, &native_id).await?;
-        let (media, media_refused) = take_image(core, &address, &mail).await?;
+        let (media, media_refused, refused_file) = take_file(core, &address, &mail).await?;
+        let refused_file = refused_file && media_refused.is_some();
         if text.trim().is_empty() && (media.is_some() || media_refused.is_some()) {
-            text = "📷".to_owned();
+            let is_file = refused_file || media.as_ref().is_some_and(|m| !m.is_image());
+            text = if is_file { "📎" } else { "📷" }.to_owned();
         }
         // The bot's plus-addresses it was sent to ("voisinage+TOKEN@…"): answers to a copy.
         let plus_tokens = mail
@@ -265,6 +267,7 @@ impl MailReader {
             answers,
             media,
             media_refused,
+            refused_file,
         })
         .await?;
         Ok(())
@@ -318,30 +321,42 @@ impl Reader for MailReader {
 /// Why a machine sent this mail, if its headers say so: auto-submitted (RFC 3834; anything but
 /// `no`), a list's (`List-Id`, `List-Unsubscribe`, `Precedence: bulk|list|junk`) or a vacation
 /// reply (`X-Autoreply`, `X-Autorespond`). Answering such mail could loop between robots.
-/// The first image a mail carries (attached, or inline in its HTML), taken into the media
-/// store; other attachments are left (only images travel between rooms).
-async fn take_image(
+/// The first image a mail carries (attached, or inline in its HTML), or else its first other
+/// attachment (a document, a video), taken into the media store (the core decides which types
+/// travel). The flag says the file was not an image.
+async fn take_file(
     core: &Core,
     from: &str,
     mail: &mail_parser::Message<'_>,
-) -> anyhow::Result<(Option<crate::core::model::Media>, Option<crate::media::Refusal>)> {
+) -> anyhow::Result<(Option<crate::core::model::Media>, Option<crate::media::Refusal>, bool)> {
     use mail_parser::MimeHeaders;
-    let Some(part) = mail.attachments().find(|p| {
-        p.content_type()
-            .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"))
-    }) else {
-        return Ok((None, None));
+    let kind = |p: &mail_parser::MessagePart<'_>| {
+        p.content_type().map_or_else(
+            || "application/octet-stream".to_owned(),
+            |c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase(),
+        )
     };
-    let mime = part
-        .content_type()
-        .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase());
+    // Not files a neighbour sends: signatures, forwarded mails, texts.
+    let a_file = |p: &&mail_parser::MessagePart<'_>| {
+        let k = kind(p);
+        !(k.starts_with("text/") || k.starts_with("message/") || k.ends_with("-signature"))
+    };
+    let part = mail
+        .attachments()
+        .find(|p| kind(p).starts_with("image/"))
+        .or_else(|| mail.attachments().find(a_file));
+    let Some(part) = part else {
+        return Ok((None, None, false));
+    };
+    let mime = kind(part);
+    let file = !mime.starts_with("image/");
     Ok(
         match core
-            .take_media(ChannelKind::Email, from, mime.as_deref(), part.contents().to_vec())
+            .take_media(ChannelKind::Email, from, Some(&mime), part.contents().to_vec())
             .await?
         {
-            Ok(m) => (Some(m), None),
-            Err(why) => (None, Some(why)),
+            Ok(m) => (Some(m), None, file),
+            Err(why) => (None, Some(why), file),
         },
     )
 }

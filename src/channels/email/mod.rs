@@ -90,12 +90,14 @@ pub struct Email {
     photo_slots: tokio::sync::Semaphore,
 }
 
-/// A photo inside an email: its Content-ID and bytes, and the `<img>` that shows it.
+/// A photo inside an email: its Content-ID and bytes, and the `<img>` that shows it; or a
+/// document or a video, attached under `attached` (its file name), `html` then naming it.
 struct Inline {
     cid: String,
     mime: lettre::message::header::ContentType,
     bytes: Vec<u8>,
     html: String,
+    attached: Option<String>,
 }
 
 impl Email {
@@ -104,10 +106,11 @@ impl Email {
         let _ = self.media.set(access);
     }
 
-    /// The photo of `msg`, to show inline (cid:) in the HTML part; None for a message without
-    /// one. Digests carry no photo here: their thumbnails link to the daemon instead.
+    /// The photo of `msg`, to show inline (cid:) in the HTML part, or its document or video,
+    /// attached; None for a message without one. Digests carry no file here: their thumbnails
+    /// link to the daemon instead.
     async fn inline_photo(&self, msg: &Outgoing, domain: &str) -> Result<Option<Inline>, SendError> {
-        let Some(media) = msg.media.as_ref().filter(|m| m.is_image()) else {
+        let Some(media) = msg.media.as_ref() else {
             return Ok(None);
         };
         let access = self
@@ -115,6 +118,18 @@ impl Email {
             .get()
             .ok_or_else(|| SendError::Permanent("the email channel has no media store".into()))?;
         let bytes = access.bytes(media).await?;
+        let mime = lettre::message::header::ContentType::parse(&media.mime)
+            .map_err(|e| SendError::Permanent(format!("bad media type {}: {e}", media.mime)))?;
+        if !media.is_image() {
+            let name = media.file_name();
+            return Ok(Some(Inline {
+                cid: String::new(),
+                mime,
+                bytes,
+                html: format!("<p>📎 {}</p>", escape_html(&name)),
+                attached: Some(name),
+            }));
+        }
         let cid = format!("photo-{}@{domain}", &media.hash[..16.min(media.hash.len())]);
         let size = match (media.width, media.height) {
             // Shown at most 600 px wide, as mail layouts are.
@@ -130,9 +145,13 @@ impl Email {
         let html = format!(
             "<p><img src=\"cid:{cid}\" alt=\"photo\"{size} style=\"max-width:100%;height:auto;border-radius:6px\"></p>"
         );
-        let mime = lettre::message::header::ContentType::parse(&media.mime)
-            .map_err(|e| SendError::Permanent(format!("bad media type {}: {e}", media.mime)))?;
-        Ok(Some(Inline { cid, mime, bytes, html }))
+        Ok(Some(Inline {
+            cid,
+            mime,
+            bytes,
+            html,
+            attached: None,
+        }))
     }
 
     /// The adapter for `settings`; `data_dir` anchors a relative `files_dir`.
@@ -309,6 +328,15 @@ impl Email {
         }
         let body = MultiPart::alternative_plain_html(plain, html);
         let body = match inline {
+            // multipart/mixed: the words, then the document or video attached.
+            Some(Inline {
+                attached: Some(name),
+                bytes,
+                mime,
+                ..
+            }) => MultiPart::mixed()
+                .multipart(body)
+                .singlepart(lettre::message::Attachment::new(name).body(bytes, mime)),
             // multipart/related: the HTML and the photo it shows by its Content-ID.
             Some(i) => MultiPart::related()
                 .multipart(body)

@@ -1,14 +1,14 @@
-//! Photos in and out. In: the largest size of a photo (or an image sent as a file) is asked
-//! with getFile and downloaded by the daemon. The download URL carries the bot token, so it
-//! never leaves this file: not in an error, a log line or a message. Out: sendPhoto (or
-//! sendDocument) as multipart with the stored bytes; a caption longer than Telegram's 1,024
-//! characters follows as a text reply to the photo.
+//! Photos and files in and out. In: the largest size of a photo, a document or a video is
+//! asked with getFile and downloaded by the daemon. The download URL carries the bot token, so
+//! it never leaves this file: not in an error, a log line or a message. Out: sendPhoto,
+//! sendVideo or sendDocument as multipart with the stored bytes; a caption longer than
+//! Telegram's 1,024 characters follows as a text reply to the photo.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
+use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters, SendVideoSetters};
 use teloxide::requests::Requester;
 use teloxide::types::{ChatId, InputFile, MessageId, ParseMode, ReplyParameters};
 use tracing::{debug, warn};
@@ -152,6 +152,15 @@ impl Telegram {
                 (Some(h), _) => req = req.caption(h.clone()).parse_mode(ParseMode::Html),
                 (None, true) => req = req.caption(msg.text.clone()),
                 (None, false) => {}
+            }
+            if let Some(r) = reply {
+                req = req.reply_parameters(r);
+            }
+            req.await
+        } else if media.is_video() {
+            let mut req = self.bot.send_video(ChatId(chat), file);
+            if fits {
+                req = req.caption(msg.text.clone());
             }
             if let Some(r) = reply {
                 req = req.reply_parameters(r);
