@@ -603,3 +603,5 @@ media-refused-quota = 📷 Your photo was not passed on to the other rooms: you 
 media-refused-unavailable = 📷 Your photo could not be fetched; your text was passed on without it.
 digest-photo = photo
 digest-photo-text = 📷 Photo: { $link }
+digest-file = 📎 the attached file
+digest-file-text = 📎 File: { $link }

@@ -654,3 +654,5 @@ media-refused-unavailable = 📷 Votre photo n'a pas pu être récupérée ; vot
 # Dans les résumés : le texte alternatif de la vignette, et le lien vers la photo (texte brut).
 digest-photo = photo
 digest-photo-text = 📷 Photo : { $link }
+digest-file = 📎 le fichier joint
+digest-file-text = 📎 Fichier : { $link }

@@ -16,7 +16,10 @@ const POST_LINE: &str =
                                 p.message_id, p.created_at,
                                 (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
                                   WHERE mm.message_id = p.message_id AND md.mime LIKE 'image/%'
-                                  ORDER BY mm.position LIMIT 1) AS photo
+                                  ORDER BY mm.position LIMIT 1) AS photo,
+                                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
+                                  WHERE mm.message_id = p.message_id AND md.mime NOT LIKE 'image/%'
+                                  ORDER BY mm.position LIMIT 1) AS file
                          FROM posts p JOIN members m ON m.id = p.member_id";
 
 /// The slot of the area's latest digest of `period` before `slot`.

@@ -242,3 +242,68 @@ async fn an_emailed_pdf_reaches_the_telegram_group_as_a_document() {
     reader.release().await;
     w.finish().await;
 }
+
+#[tokio::test]
+async fn the_digest_links_a_posts_document_on_the_daemon() {
+    use std::str::FromStr;
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    w.fake.user_file(
+        GROUP,
+        PAUL,
+        "Paul",
+        "document",
+        "je donne des livres de cuisine",
+        ("liste.pdf", "application/pdf"),
+        pdf(),
+    );
+    w.poll().await;
+    w.drain().await;
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('rose@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let digester = voisinage::digest::Digester::new(
+        w.core.clone(),
+        std::sync::Arc::new(voisinage::partners::Partners::example()),
+        &crate::media::digest_settings(),
+    )
+    .unwrap();
+    let slot = cron::Schedule::from_str("0 0 9 * * Sat")
+        .unwrap()
+        .after(&chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris))
+        .next()
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    digester
+        .make("saint-servan", voisinage::digest::Period::Week, slot, true)
+        .await
+        .unwrap();
+    w.drain().await;
+
+    let raw = w.sink.messages().pop().expect("the digest");
+    let mail = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert!(mail.attachments().next().is_none(), "the file stays on the daemon");
+    let text = mail.body_text(0).unwrap().into_owned();
+    let link = text
+        .split("📎 Fichier : ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no file link: {text}"))
+        .to_owned();
+    assert!(link.starts_with(&format!("{}/m/", w.http)), "{link}");
+    let html = mail.body_html(0).unwrap().replace("&#x2f;", "/");
+    assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+    assert!(!html.contains("<img"), "no thumbnail for a document: {html}");
+    let r = reqwest::get(&link).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"fichier-")
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf().as_slice());
+    w.finish().await;
+}
