@@ -19,7 +19,7 @@ use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing
 use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
-use crate::store::deliveries::NewDelivery;
+use crate::store::deliveries::{self, NewDelivery};
 use crate::store::messages::{self, Stored};
 use crate::store::posts::PostStatus;
 use crate::store::{Tx, chats, members, posts};
@@ -78,10 +78,11 @@ impl Core {
         } else if let Some(answer) = self.respond(&mut tx, &who, &mut queue).await? {
             queue.insert(0, answer);
         } else if let Some(area) = &stored.area {
-            self.relays(&mut tx, &who, area, &stored.rooms, joined.as_deref(), &mut queue)
+            self.relays(&mut tx, &who, area, &stored.rooms, joined.as_ref(), &mut queue)
                 .await?;
-            // A photo that joined its author's words adds nothing to read.
-            if joined.is_none() {
+            // A lone photo that joined its author's words adds nothing to read (a later part of
+            // an album may have its own caption).
+            if joined.is_none() || m.text.trim() != "📷" {
                 made = self.posts(&mut tx, &who, area, &mut queue).await?;
             }
         }
@@ -197,15 +198,16 @@ impl Core {
     }
 
     /// Stage 3: the copies of the message, which go out before anything the bot says about it.
-    /// A lone photo that `joined` its author's message (its native id) answers that message's
-    /// copies.
+    /// A photo that `joined` an earlier message (its id and native id: an album's first, or its
+    /// author's words) rides along with that message's Telegram and email copies still waiting
+    /// (one album, one mail), and otherwise answers its copies.
     async fn relays(
         &self,
         tx: &mut Tx<'_>,
         who: &Asker<'_>,
         area: &str,
         rooms: &[(i64, ChannelKind, String)],
-        joined: Option<&str>,
+        joined: Option<&(i64, String)>,
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<()> {
         let m = who.m;
@@ -213,12 +215,21 @@ impl Core {
         if let Some(why) = m.media_refused {
             queue.push(self.refusal_notice(m, who.message_id, who.lang, why));
         }
+        let merged = match (joined, m.media.as_ref().filter(|f| f.is_image())) {
+            (Some((id, _)), Some(f)) if m.text.trim() == "📷" => {
+                deliveries::add_media_to_pending_relays(tx, *id, f, &["telegram", "email"]).await?
+            }
+            _ => Vec::new(),
+        };
         for (room_id, channel, target) in rooms {
+            if merged.contains(&(channel.as_str().to_owned(), target.clone())) {
+                continue;
+            }
             let to = Address {
                 channel: *channel,
                 target: target.clone(),
             };
-            let reply_to = match m.reply_to.as_deref().or(joined) {
+            let reply_to = match m.reply_to.as_deref().or(joined.map(|j| j.1.as_str())) {
                 Some(r) => router::reply_target(tx, m.channel, &m.chat, r, &to).await?,
                 None => None,
             };
@@ -229,16 +240,17 @@ impl Core {
                 cause: Some(who.message_id),
             });
         }
-        self.relay_to_subscribers(tx, who, area, queue).await
+        self.relay_to_subscribers(tx, who, area, &merged, queue).await
     }
 
     /// Copies of the message for the area's email subscribers who want every message, each in
-    /// the subscriber's language.
+    /// the subscriber's language (not to those whose copy of the message it joined carries it).
     async fn relay_to_subscribers(
         &self,
         tx: &mut Tx<'_>,
         who: &Asker<'_>,
         area: &str,
+        merged: &[(String, String)],
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<()> {
         let m = who.m;
@@ -246,6 +258,9 @@ impl Core {
         for s in crate::store::subscriptions::each_message_subscribers(tx, area).await? {
             // Not back to the address that wrote it.
             if m.channel == ChannelKind::Email && m.sender.eq_ignore_ascii_case(&s.address) {
+                continue;
+            }
+            if merged.iter().any(|(c, t)| c == "email" && *t == s.address) {
                 continue;
             }
             let mut msg = self.relay_copy(m, s.lang).in_lang(s.lang);

@@ -111,9 +111,10 @@ impl Core {
     }
 
     /// Links the file of `m` (stored as message `message_id`, by `member`) to its message, or,
-    /// for a photo sent alone right after its author's words in an area's room, to those
-    /// words' message (`media.join_secs`). Returns the native id of the message joined: the
-    /// copies then answer its copies, and the photo is shown with its post.
+    /// for a later part of an album or a photo sent alone right after its author's words in an
+    /// area's room (`media.join_secs`), to the album's first message or those words' message.
+    /// Returns the id and native id of the message joined: the copies then join its copies
+    /// still waiting, or answer those sent, and the photo is shown with its post.
     pub(super) async fn link_media(
         &self,
         tx: &mut Tx<'_>,
@@ -121,8 +122,16 @@ impl Core {
         message_id: i64,
         member: i64,
         in_room: bool,
-    ) -> anyhow::Result<Option<String>> {
+    ) -> anyhow::Result<Option<(i64, String)>> {
         let Some(media) = &m.media else { return Ok(None) };
+        // A later part of an album: its file is the first part's too.
+        if let Some(album) = m.album.as_deref().filter(|_| in_room && !m.direct)
+            && let Some((id, native)) = rows::album_first(tx, m.channel, &m.chat, album, member, message_id).await?
+        {
+            debug!(joined = id, "a part of an album joins its first message");
+            rows::join(tx, id, message_id, &media.hash).await?;
+            return Ok(Some((id, native)));
+        }
         let window = self.media.limits.join_secs;
         let lone = m.text.trim() == "📷" && m.reply_to.is_none() && !m.direct;
         if lone && in_room && window > 0 {
@@ -131,7 +140,7 @@ impl Core {
             if let Some((id, native, _)) = earlier.filter(|(_, _, body)| Command::parse(body, m.channel).is_none()) {
                 debug!(joined = id, "a lone photo joins its author's message");
                 rows::join(tx, id, message_id, &media.hash).await?;
-                return Ok(Some(native));
+                return Ok(Some((id, native)));
             }
         }
         rows::attach(tx, message_id, 0, &media.hash).await?;

@@ -118,6 +118,8 @@ pub struct Inbound {
     pub media_refused: Option<crate::media::Refusal>,
     /// The refused file was a document or a video, not a photo.
     pub refused_file: bool,
+    /// The album (a Telegram media group) it is part of: the later parts join the first.
+    pub album: Option<String>,
 }
 
 /// A file of the media store, as messages and deliveries name it.
@@ -343,6 +345,10 @@ pub struct Outgoing {
     /// the channel when it sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<Media>,
+    /// The album's other photos, after `media` (Telegram sends them as one media group, email
+    /// shows them all; Matrix, one image per event, gets a copy for each instead).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_media: Vec<Media>,
 }
 
 impl Outgoing {
@@ -363,6 +369,7 @@ impl Outgoing {
             forget_after: false,
             from_name: None,
             media: None,
+            more_media: Vec::new(),
         }
     }
 

@@ -146,6 +146,30 @@ pub async fn joinable(
     .await?)
 }
 
+/// The first message of album `album` in `chat` of `channel`, said before `message`, by the
+/// same member: (message id, native id).
+pub async fn album_first(
+    tx: &mut Tx<'_>,
+    channel: ChannelKind,
+    chat: &str,
+    album: &str,
+    member: i64,
+    message: i64,
+) -> anyhow::Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, native_id FROM messages
+          WHERE channel = $1 AND chat_external_id = $2 AND media_group = $3 AND member_id = $4 AND id < $5
+          ORDER BY id LIMIT 1",
+    )
+    .bind(channel.as_str())
+    .bind(chat)
+    .bind(album)
+    .bind(member)
+    .bind(message)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 /// Message `message_id` carries `hash` too, after its other files, because lone photo
 /// message `via` joined it.
 pub async fn join(tx: &mut Tx<'_>, message_id: i64, via: i64, hash: &str) -> anyhow::Result<()> {

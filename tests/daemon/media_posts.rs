@@ -3,7 +3,8 @@
 //! `/annonces` shows the posts' photos where the channel can (a `/m/TOKEN` link in the chats, a
 //! thumbnail by email).
 
-use serde_json::Value;
+use mail_parser::MimeHeaders;
+use serde_json::{Value, json};
 use voisinage::media::MediaLimits;
 
 use crate::helpers::count;
@@ -209,5 +210,153 @@ async fn annonces_by_email_show_the_posts_thumbnails() {
     assert!(small.width() <= 240 && small.height() <= 240);
     assert!(mail.attachments().next().is_none(), "links, not files");
     reader.release().await;
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn the_photos_of_an_album_are_gathered_in_its_first_message() {
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    w.subscriber().await;
+    // Three photos sent together: three updates, one media group, the caption on the first.
+    let group = "13722339028451234";
+    let (_, first) = w
+        .fake
+        .user_album_photo(GROUP, PAUL, "Paul", group, "je donne ces trois chaises", photo(64, 48));
+    let (_, second) = w.fake.user_album_photo(GROUP, PAUL, "Paul", group, "", photo(48, 64));
+    let (_, third) = w.fake.user_album_photo(GROUP, PAUL, "Paul", group, "", photo(32, 32));
+    w.poll().await;
+    w.drain().await;
+
+    assert_eq!(count(&w.db.pool, "posts").await, 1);
+    let first_id = message_id(&w, first).await;
+    let (second_id, third_id) = (message_id(&w, second).await, message_id(&w, third).await);
+    assert_eq!(
+        links(&w).await,
+        vec![
+            (first_id, None),
+            (first_id, Some(second_id)),
+            (first_id, Some(third_id))
+        ],
+        "one message carries the three photos"
+    );
+    // Every photo reaches Matrix, the first with the words.
+    let images: Vec<Value> = w
+        .bot_events(&jeanne)
+        .await
+        .into_iter()
+        .filter(|e| e["content"]["msgtype"] == "m.image")
+        .collect();
+    assert_eq!(images.len(), 3, "{images:?}");
+    assert_eq!(
+        images[0]["content"]["body"],
+        "Paul (Telegram) : je donne ces trois chaises"
+    );
+    let sizes: Vec<(i64, i64)> = images
+        .iter()
+        .map(|e| {
+            let i = &e["content"]["info"];
+            (i["w"].as_i64().unwrap(), i["h"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(sizes, vec![(64, 48), (48, 64), (32, 32)]);
+    // Rose reads it in one mail, the three photos inline.
+    let mails = w.sink.messages();
+    assert_eq!(mails.len(), 1, "one mail for the album");
+    let mail = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
+    let html = mail.body_html(0).unwrap().into_owned();
+    assert_eq!(html.matches("src=\"cid:").count(), 3, "{html}");
+    let inline: Vec<&[u8]> = mail
+        .parts
+        .iter()
+        .filter(|p| p.content_id().is_some())
+        .map(|p| p.contents())
+        .collect();
+    assert_eq!(inline.len(), 3);
+    assert_clean_photo(inline[0], 64, 48);
+
+    // The post shows its first photo; taking the post away takes the whole album.
+    let answer = annonces(&mut w).await;
+    assert_eq!(photo_links(&answer, &w.http).len(), 1, "{answer}");
+    w.fake.user_reply(GROUP, ADMIN, "Anne", "/supprimer", first);
+    w.poll().await;
+    w.drain().await;
+    w.core.purge_media_once(chrono::Utc::now(), 100).await.unwrap();
+    assert!(links(&w).await.is_empty());
+    assert_eq!(count(&w.db.pool, "media").await, 0);
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn words_and_the_photos_sent_right_after_reach_telegram_as_one_album() {
+    let hs = Synapse::shared();
+    let mut w = World::new(hs, MediaLimits::default()).await;
+    let room = w.room().await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    w.subscriber().await;
+    // Jeanne's client sends the words, then each photo as its own event (one image per event).
+    let words = jeanne
+        .send(
+            &room,
+            "m.room.message",
+            json!({"msgtype": "m.text", "body": "je donne deux lampes de chevet"}),
+        )
+        .await;
+    for (w_, h_) in [(64, 48), (48, 64)] {
+        let mxc = jeanne.upload(photo(w_, h_), "image/jpeg").await;
+        jeanne
+            .send(
+                &room,
+                "m.room.message",
+                json!({"msgtype": "m.image", "body": "IMG.jpg", "url": mxc,
+                       "info": {"mimetype": "image/jpeg", "w": w_, "h": h_}}),
+            )
+            .await;
+    }
+    w.sync().await;
+    w.drain().await;
+
+    // One media group in the Telegram group, the words as the first photo's caption.
+    let calls = w.fake.calls_of("sendMediaGroup");
+    assert_eq!(calls.len(), 1, "{:?}", w.fake.calls());
+    assert!(
+        w.fake
+            .calls_of("sendMessage")
+            .iter()
+            .all(|c| !c.params["text"].as_str().unwrap_or_default().contains("lampes"))
+    );
+    let sent: Vec<_> = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .filter(|m| m.photo.is_some())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].text, "Jeanne (Matrix) : je donne deux lampes de chevet");
+    assert_clean_photo(&w.fake.photo_bytes(GROUP, sent[0].message_id).unwrap(), 64, 48);
+    let second = image::load_from_memory(&w.fake.photo_bytes(GROUP, sent[1].message_id).unwrap()).unwrap();
+    assert_eq!((second.width(), second.height()), (48, 64));
+    // Rose gets one mail: the words and both photos.
+    let mails = w.sink.messages();
+    assert_eq!(mails.len(), 1);
+    let mail = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
+    assert_eq!(mail.body_html(0).unwrap().matches("src=\"cid:").count(), 2);
+    // The post carries both photos.
+    assert_eq!(count(&w.db.pool, "posts").await, 1);
+    assert_eq!(links(&w).await.len(), 2);
+
+    // Jeanne takes her words back: the whole album goes from the group.
+    jeanne
+        .call(
+            reqwest::Method::PUT,
+            &format!("/rooms/{room}/redact/{words}/r1"),
+            Some(json!({})),
+        )
+        .await;
+    w.sync().await;
+    w.drain().await;
+    let deleted = w.fake.deleted_ids(GROUP);
+    assert!(sent.iter().all(|m| deleted.contains(&m.message_id)), "{deleted:?}");
     w.finish().await;
 }

@@ -106,13 +106,19 @@ impl Email {
         let _ = self.media.set(access);
     }
 
-    /// The photo of `msg`, to show inline (cid:) in the HTML part, or its document or video,
-    /// attached; None for a message without one. Digests carry no file here: their thumbnails
-    /// link to the daemon instead.
-    async fn inline_photo(&self, msg: &Outgoing, domain: &str) -> Result<Option<Inline>, SendError> {
-        let Some(media) = msg.media.as_ref() else {
-            return Ok(None);
-        };
+    /// The photos of `msg` (an album has several), to show inline (cid:) in the HTML part, or
+    /// its document or video, attached; empty for a message without one. Digests carry no file
+    /// here: their thumbnails link to the daemon instead.
+    async fn inline_photos(&self, msg: &Outgoing, domain: &str) -> Result<Vec<Inline>, SendError> {
+        let mut out = Vec::new();
+        for media in msg.media.iter().chain(&msg.more_media) {
+            out.push(self.inline_photo(media, domain).await?);
+        }
+        Ok(out)
+    }
+
+    /// One file of a message, as [`inline_photos`](Self::inline_photos) shows it.
+    async fn inline_photo(&self, media: &crate::core::model::Media, domain: &str) -> Result<Inline, SendError> {
         let access = self
             .media
             .get()
@@ -122,13 +128,13 @@ impl Email {
             .map_err(|e| SendError::Permanent(format!("bad media type {}: {e}", media.mime)))?;
         if !media.is_image() {
             let name = media.file_name();
-            return Ok(Some(Inline {
+            return Ok(Inline {
                 cid: String::new(),
                 mime,
                 bytes,
                 html: format!("<p>📎 {}</p>", escape_html(&name)),
                 attached: Some(name),
-            }));
+            });
         }
         let cid = format!("photo-{}@{domain}", &media.hash[..16.min(media.hash.len())]);
         let size = match (media.width, media.height) {
@@ -145,13 +151,13 @@ impl Email {
         let html = format!(
             "<p><img src=\"cid:{cid}\" alt=\"photo\"{size} style=\"max-width:100%;height:auto;border-radius:6px\"></p>"
         );
-        Ok(Some(Inline {
+        Ok(Inline {
             cid,
             mime,
             bytes,
             html,
             attached: None,
-        }))
+        })
     }
 
     /// The adapter for `settings`; `data_dir` anchors a relative `files_dir`.
@@ -274,8 +280,8 @@ impl Email {
         };
         let body_html = msg.html.clone().unwrap_or_else(|| escape_html(&msg.text));
         let domain = self.from.email.domain().to_owned();
-        let inline = self.inline_photo(msg, &domain).await?;
-        let photo_html = inline.as_ref().map_or("", |i| i.html.as_str());
+        let inline = self.inline_photos(msg, &domain).await?;
+        let photo_html: String = inline.iter().map(|i| i.html.as_str()).collect();
         let html = layout(
             &escape_html(&subject),
             &format!("{}{photo_html}{reply_html}", linkify(&body_html)),
@@ -326,26 +332,29 @@ impl Email {
                     "List-Unsubscribe=One-Click".to_owned(),
                 ));
         }
-        let body = MultiPart::alternative_plain_html(plain, html);
-        let body = match inline {
-            // multipart/mixed: the words, then the document or video attached.
-            Some(Inline {
-                attached: Some(name),
-                bytes,
-                mime,
-                ..
-            }) => MultiPart::mixed()
-                .multipart(body)
-                .singlepart(lettre::message::Attachment::new(name).body(bytes, mime)),
-            // multipart/related: the HTML and the photo it shows by its Content-ID.
-            Some(i) => MultiPart::related()
-                .multipart(body)
-                .singlepart(lettre::message::Attachment::new_inline(i.cid).body(i.bytes, i.mime)),
-            None => body,
-        };
+        let body = with_files(MultiPart::alternative_plain_html(plain, html), inline);
         builder
             .multipart(body)
             .map_err(|e| SendError::Permanent(format!("cannot build the email: {e}")))
+    }
+}
+
+/// The words of a mail with its files: multipart/related with the photos the HTML shows by
+/// their Content-ID, inside multipart/mixed with the documents or videos attached.
+fn with_files(body: MultiPart, files: Vec<Inline>) -> MultiPart {
+    let (attached, shown): (Vec<Inline>, Vec<Inline>) = files.into_iter().partition(|f| f.attached.is_some());
+    let body = match shown.is_empty() {
+        true => body,
+        false => shown.into_iter().fold(MultiPart::related().multipart(body), |m, i| {
+            m.singlepart(lettre::message::Attachment::new_inline(i.cid).body(i.bytes, i.mime))
+        }),
+    };
+    match attached.is_empty() {
+        true => body,
+        false => attached.into_iter().fold(MultiPart::mixed().multipart(body), |m, f| {
+            let name = f.attached.unwrap_or_default();
+            m.singlepart(lettre::message::Attachment::new(name).body(f.bytes, f.mime))
+        }),
     }
 }
 

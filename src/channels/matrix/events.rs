@@ -206,6 +206,8 @@ impl Matrix {
             media,
             media_refused,
             refused_file,
+            // Matrix has one file per event: no albums.
+            album: None,
         };
         core.ingest(&inbound).await?;
         Ok(())

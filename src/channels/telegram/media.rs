@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters, SendVideoSetters};
+use teloxide::payloads::{
+    SendDocumentSetters, SendMediaGroupSetters, SendMessageSetters, SendPhotoSetters, SendVideoSetters,
+};
 use teloxide::requests::Requester;
-use teloxide::types::{ChatId, InputFile, MessageId, ParseMode, ReplyParameters};
+use teloxide::types::{ChatId, InputFile, InputMedia, InputMediaPhoto, MessageId, ParseMode, ReplyParameters};
 use tracing::{debug, warn};
 
 use super::Telegram;
@@ -187,6 +189,62 @@ impl Telegram {
             .await
             .map_err(|e| self.failure(chat, e))?;
         Ok(format!("media:{}:{}", photo.0, text.id.0))
+    }
+
+    /// Sends the photos of `msg` (`media`, then `more_media`: ten at most) as one media
+    /// group, the caption on the first: `album:ID,ID,…` (a caption too long follows as a text
+    /// reply, whose id ends the list).
+    pub(super) async fn send_album(&self, chat: i64, msg: &Outgoing, html_fits: bool) -> Result<String, SendError> {
+        let access = self
+            .media
+            .get()
+            .ok_or_else(|| SendError::Permanent("the Telegram channel has no media store".into()))?;
+        let caption_html = msg
+            .html
+            .clone()
+            .filter(|h| html_fits && super::send::visible_units(h) <= MAX_CAPTION_UNITS);
+        let fits = caption_html.is_some() || msg.text.encode_utf16().count() <= MAX_CAPTION_UNITS;
+        let mut items = Vec::new();
+        for (i, m) in msg.media.iter().chain(&msg.more_media).take(10).enumerate() {
+            let bytes = access.bytes(m).await?;
+            let mut photo = InputMediaPhoto::new(InputFile::memory(bytes).file_name(format!("{i}-{}", m.file_name())));
+            if i == 0 {
+                match (&caption_html, fits) {
+                    (Some(h), _) => photo = photo.caption(h.clone()).parse_mode(ParseMode::Html),
+                    (None, true) => photo = photo.caption(msg.text.clone()),
+                    (None, false) => {}
+                }
+            }
+            items.push(InputMedia::Photo(photo));
+        }
+        let mut req = self.bot.send_media_group(ChatId(chat), items);
+        if let Some(r) = msg.reply_to.as_deref().and_then(super::send::message_of) {
+            req = req.reply_parameters(ReplyParameters::new(r).allow_sending_without_reply());
+        }
+        let sent = req.await.map_err(|e| self.failure(chat, e))?;
+        let mut ids: Vec<String> = sent.iter().map(|m| m.id.0.to_string()).collect();
+        if !fits && let Some(first) = sent.first() {
+            let text = self
+                .bot
+                .send_message(ChatId(chat), super::send::fit(&msg.text))
+                .reply_parameters(ReplyParameters::new(first.id))
+                .await
+                .map_err(|e| self.failure(chat, e))?;
+            ids.push(text.id.0.to_string());
+        }
+        Ok(format!("album:{}", ids.join(",")))
+    }
+
+    /// The messages of an `album:ID,ID,…` remote id after the first (deleted with it).
+    pub(super) fn album_rest(remote_id: &str) -> Vec<MessageId> {
+        let Some(list) = remote_id.strip_prefix("album:") else {
+            return Vec::new();
+        };
+        list.split(',')
+            .skip(1)
+            .filter_map(|s| s.parse().ok())
+            .map(MessageId)
+            .collect()
     }
 
     /// The photo of a `media:PHOTO:TEXT` remote id (deleted with the text).

@@ -46,6 +46,8 @@ struct RawMessage {
     photo: Option<Vec<Value>>,
     document: Option<RawDocument>,
     video: Option<RawDocument>,
+    /// The album the message is part of.
+    media_group_id: Option<String>,
     location: Option<RawLocation>,
     reply_to_message: Option<Box<RawMessage>>,
     migrate_to_chat_id: Option<i64>,
@@ -308,6 +310,7 @@ impl Telegram {
             media,
             media_refused,
             refused_file,
+            album: m.media_group_id.clone(),
         };
         core.ingest(&inbound).await?;
         if room_command && sender_is_admin {
