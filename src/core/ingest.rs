@@ -233,12 +233,21 @@ impl Core {
                 Some(r) => router::reply_target(tx, m.channel, &m.chat, r, &to).await?,
                 None => None,
             };
+            let mut msg = self.relay_copy(m, lang).replying(reply_to);
+            let extra = match channel {
+                ChannelKind::Matrix => {
+                    msg.more_media.clear();
+                    self.matrix_extra_photos(m, who.message_id, *room_id, &to, lang)
+                }
+                _ => Vec::new(),
+            };
             queue.push(NewDelivery {
                 to,
-                msg: self.relay_copy(m, lang).replying(reply_to),
+                msg,
                 dedupe_key: format!("relay:{}:{room_id}", who.message_id),
                 cause: Some(who.message_id),
             });
+            queue.extend(extra);
         }
         self.relay_to_subscribers(tx, who, area, &merged, queue).await
     }
@@ -461,7 +470,34 @@ impl Core {
             None => self.relay_text(m.channel, &m.sender_name, &m.text, lang),
         };
         msg.media = m.media.clone();
+        msg.more_media = m.more_media.clone();
         msg
+    }
+
+    /// The copies of a message's other photos for a Matrix room (one image per event), after
+    /// its own copy there, each its own delivery so that a deletion reaches it.
+    fn matrix_extra_photos(
+        &self,
+        m: &Inbound,
+        message_id: i64,
+        room_id: i64,
+        to: &Address,
+        lang: Lang,
+    ) -> Vec<NewDelivery> {
+        m.more_media
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut msg = self.relay_text(m.channel, &m.sender_name, "📷", lang);
+                msg.media = Some(f.clone());
+                NewDelivery {
+                    to: to.clone(),
+                    msg,
+                    dedupe_key: format!("relay:{message_id}:{room_id}:{}", i + 1),
+                    cause: Some(message_id),
+                }
+            })
+            .collect()
     }
 
     /// A neighbour's words as relayed to another room: "Jeanne (Telegram) : …", plain and

@@ -53,6 +53,9 @@ pub struct Mail {
     /// That file was a document or a video, not an image.
     #[serde(default)]
     pub refused_file: bool,
+    /// Its other images, after `media`.
+    #[serde(default)]
+    pub more_media: Vec<super::model::Media>,
 }
 
 /// The remote id (`voisinage-N`) of the bot's own email among the Message-IDs a mail answers:
@@ -145,6 +148,7 @@ impl Core {
             media: mail.media.clone(),
             media_refused: mail.media_refused,
             refused_file: mail.refused_file,
+            more_media: mail.more_media.clone(),
             ..Default::default()
         })
         .await?;

@@ -143,7 +143,9 @@ impl Core {
                 return Ok(Some((id, native)));
             }
         }
-        rows::attach(tx, message_id, 0, &media.hash).await?;
+        for (position, f) in std::iter::once(media).chain(&m.more_media).enumerate() {
+            rows::attach(tx, message_id, position as i32, &f.hash).await?;
+        }
         Ok(None)
     }
 

@@ -120,6 +120,8 @@ pub struct Inbound {
     pub refused_file: bool,
     /// The album (a Telegram media group) it is part of: the later parts join the first.
     pub album: Option<String>,
+    /// Its other photos, after `media` (a mail with several images).
+    pub more_media: Vec<Media>,
 }
 
 /// A file of the media store, as messages and deliveries name it.

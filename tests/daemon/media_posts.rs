@@ -360,3 +360,66 @@ async fn words_and_the_photos_sent_right_after_reach_telegram_as_one_album() {
     assert!(sent.iter().all(|m| deleted.contains(&m.message_id)), "{deleted:?}");
     w.finish().await;
 }
+
+#[tokio::test]
+async fn a_mail_with_two_photos_reaches_telegram_as_an_album_and_matrix_as_two_images() {
+    use lettre::message::{Attachment, MultiPart, SinglePart, header::ContentType};
+    let hs = Synapse::shared();
+    let w = World::new(hs, MediaLimits::default()).await;
+    let jeanne = w.neighbour(hs, "Jeanne").await;
+    sqlx::query("INSERT INTO email_subscriptions (address, area_slug, rhythm) VALUES ('marie@exemple.fr', 'saint-servan', 'weekly')")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let imap = crate::email::receive::Dovecot::start();
+    let jpeg = || ContentType::parse("image/jpeg").unwrap();
+    let mail = lettre::Message::builder()
+        .from("Marie Dupont <marie@exemple.fr>".parse().unwrap())
+        .to("bot@voisinage.test".parse().unwrap())
+        .subject("buffet")
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain("Je donne un buffet, photos jointes.".to_owned()))
+                .singlepart(Attachment::new("face.jpg".into()).body(with_gps(&photo(64, 48)), jpeg()))
+                .singlepart(Attachment::new("cote.jpg".into()).body(photo(48, 64), jpeg())),
+        )
+        .unwrap();
+    imap.deliver_raw(&mail.formatted());
+    let mut reader =
+        voisinage::channels::email::MailReader::new(&crate::email::receive::settings(&imap), w.core.clone());
+    assert_eq!(reader.poll_once().await.unwrap(), Some(1));
+    w.drain().await;
+
+    assert_eq!(w.fake.calls_of("sendMediaGroup").len(), 1);
+    let sent: Vec<_> = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .filter(|m| m.photo.is_some())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(
+        sent[0].text,
+        "Marie Dupont (courriel) : Je donne un buffet, photos jointes."
+    );
+    assert_clean_photo(&w.fake.photo_bytes(GROUP, sent[0].message_id).unwrap(), 64, 48);
+    let images: Vec<Value> = w
+        .bot_events(&jeanne)
+        .await
+        .into_iter()
+        .filter(|e| e["content"]["msgtype"] == "m.image")
+        .collect();
+    assert_eq!(images.len(), 2, "{images:?}");
+    assert_eq!(
+        images[0]["content"]["body"],
+        "Marie Dupont (courriel) : Je donne un buffet, photos jointes."
+    );
+    assert_eq!(images[1]["content"]["info"]["w"], 48);
+    let positions: Vec<i32> = sqlx::query_scalar("SELECT position FROM message_media ORDER BY position")
+        .fetch_all(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(positions, vec![0, 1], "one message, two photos");
+    reader.release().await;
+    w.finish().await;
+}

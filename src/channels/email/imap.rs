@@ -212,8 +212,12 @@ impl MailReader {
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sha:{:016x}", fnv1a64(raw)));
         let mut text = Self::body(core, &mail, &native_id).await?;
-        let (media, media_refused, refused_file) = take_file(core, &address, &mail).await?;
-        let refused_file = refused_file && media_refused.is_some();
+        let Taken {
+            media,
+            more: more_media,
+            refused: media_refused,
+            refused_file,
+        } = take_files(core, &address, &mail).await?;
         if text.trim().is_empty() && (media.is_some() || media_refused.is_some()) {
             let is_file = refused_file || media.as_ref().is_some_and(|m| !m.is_image());
             text = if is_file { "📎" } else { "📷" }.to_owned();
@@ -268,6 +272,7 @@ impl MailReader {
             media,
             media_refused,
             refused_file,
+            more_media,
         })
         .await?;
         Ok(())
@@ -321,14 +326,18 @@ impl Reader for MailReader {
 /// Why a machine sent this mail, if its headers say so: auto-submitted (RFC 3834; anything but
 /// `no`), a list's (`List-Id`, `List-Unsubscribe`, `Precedence: bulk|list|junk`) or a vacation
 /// reply (`X-Autoreply`, `X-Autorespond`). Answering such mail could loop between robots.
-/// The first image a mail carries (attached, or inline in its HTML), or else its first other
-/// attachment (a document, a video), taken into the media store (the core decides which types
-/// travel). The flag says the file was not an image.
-async fn take_file(
-    core: &Core,
-    from: &str,
-    mail: &mail_parser::Message<'_>,
-) -> anyhow::Result<(Option<crate::core::model::Media>, Option<crate::media::Refusal>, bool)> {
+/// What a mail carries, taken into the media store: its images (attached, or inline in its
+/// HTML; ten at most), or else its first other attachment (a document, a video). The core
+/// decides which types travel.
+struct Taken {
+    media: Option<crate::core::model::Media>,
+    more: Vec<crate::core::model::Media>,
+    refused: Option<crate::media::Refusal>,
+    /// What was refused was a document or a video, not an image.
+    refused_file: bool,
+}
+
+async fn take_files(core: &Core, from: &str, mail: &mail_parser::Message<'_>) -> anyhow::Result<Taken> {
     use mail_parser::MimeHeaders;
     let kind = |p: &mail_parser::MessagePart<'_>| {
         p.content_type().map_or_else(
@@ -341,24 +350,35 @@ async fn take_file(
         let k = kind(p);
         !(k.starts_with("text/") || k.starts_with("message/") || k.ends_with("-signature"))
     };
-    let part = mail
+    let mut parts: Vec<_> = mail
         .attachments()
-        .find(|p| kind(p).starts_with("image/"))
-        .or_else(|| mail.attachments().find(a_file));
-    let Some(part) = part else {
-        return Ok((None, None, false));
+        .filter(|p| kind(p).starts_with("image/"))
+        .take(10)
+        .collect();
+    if parts.is_empty() {
+        parts.extend(mail.attachments().find(a_file));
+    }
+    let mut taken = Taken {
+        media: None,
+        more: Vec::new(),
+        refused: None,
+        refused_file: false,
     };
-    let mime = kind(part);
-    let file = !mime.starts_with("image/");
-    Ok(
+    for part in parts {
+        let mime = kind(part);
         match core
             .take_media(ChannelKind::Email, from, Some(&mime), part.contents().to_vec())
             .await?
         {
-            Ok(m) => (Some(m), None, file),
-            Err(why) => (None, Some(why), file),
-        },
-    )
+            Ok(m) if taken.media.is_none() => taken.media = Some(m),
+            Ok(m) => taken.more.push(m),
+            Err(why) => {
+                taken.refused = taken.refused.or(Some(why));
+                taken.refused_file = !mime.starts_with("image/");
+            }
+        }
+    }
+    Ok(taken)
 }
 
 fn automatic(mail: &mail_parser::Message<'_>) -> Option<String> {

@@ -208,6 +208,7 @@ impl Matrix {
             refused_file,
             // Matrix has one file per event: no albums.
             album: None,
+            more_media: Vec::new(),
         };
         core.ingest(&inbound).await?;
         Ok(())

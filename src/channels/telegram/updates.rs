@@ -311,6 +311,8 @@ impl Telegram {
             media_refused,
             refused_file,
             album: m.media_group_id.clone(),
+            // One file per Telegram message: an album's photos come one by one.
+            more_media: Vec::new(),
         };
         core.ingest(&inbound).await?;
         if room_command && sender_is_admin {
