@@ -186,6 +186,18 @@ pub const IDS: &[&str] = &[
     "loan-link-returned",
     "loan-button-returned",
     "loan-overdue-lender",
+    "loan-due-question",
+    "loan-due-set",
+    "loan-due-unread",
+    "loan-due-closed",
+    "loan-button-borrow",
+    "loan-button-lend",
+    "loan-button-not-yours",
+    "loan-email-borrow-link",
+    "loan-email-lend-link",
+    "loan-link-borrow",
+    "loan-link-lend",
+    "loan-link-lend-button",
 ];
 
 /// A language the bot speaks. French is the default and the fallback. In payloads and in the
@@ -710,6 +722,7 @@ mod tests {
                 s("accept", "https://v.example/email/loan?t=la3.ab"),
                 s("decline", "https://v.example/email/loan?t=ld3.ab"),
                 s("link", "https://v.example/email/loan?t=lr3.ab"),
+                s("name", "Jeanne"),
             ],
             "digest-partner-line" => vec![
                 s("item", "scie"),

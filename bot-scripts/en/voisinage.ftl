@@ -605,3 +605,19 @@ digest-photo = photo
 digest-photo-text = 📷 Photo: { $link }
 digest-file = 📎 the attached file
 digest-file-text = 📎 File: { $link }
+
+## Loans, second round (issue 16): "until when?" and loans from a match notice.
+# To the proposer when nothing said until when; a reply to this message gives the date.
+loan-due-question = Until when? Reply to this message with a date ("Sunday", "the 12th") or a length ("3 days"); without an answer, it will be until { $date } ({ $days } days).
+loan-due-set = 📅 Loan no. { $loan }: { $item } lent by { $lender } to { $borrower } until { $date }.
+loan-due-unread = I didn't understand the date. Reply for example "Sunday", "the 12th" or "3 days".
+loan-due-closed = The date of loan no. { $loan } is already set (until { $date }). For more time: /prolonger { $loan }.
+# Buttons and links of a match notice.
+loan-button-borrow = 📦 Borrow
+loan-button-lend = 📦 Lend to { $name }
+loan-button-not-yours = This button is for the person the message is addressed to.
+loan-email-borrow-link = To ask to borrow it: { $link }
+loan-email-lend-link = To offer to lend it: { $link }
+loan-link-borrow = Ask { $lender } to lend you the { $item } (post #{ $offer })?
+loan-link-lend = Offer { $borrower } to lend them the { $item } (post #{ $offer })?
+loan-link-lend-button = 📦 Offer the loan

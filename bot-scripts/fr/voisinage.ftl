@@ -656,3 +656,19 @@ digest-photo = photo
 digest-photo-text = 📷 Photo : { $link }
 digest-file = 📎 le fichier joint
 digest-file-text = 📎 Fichier : { $link }
+
+## Prêts, second temps (issue 16) : « jusqu'à quand ? » et prêts depuis un avis de correspondance
+# À qui propose, quand rien ne dit jusqu'à quand ; répondre à ce message donne la date.
+loan-due-question = Jusqu'à quand ? Répondez à ce message par une date (« dimanche », « le 12 ») ou une durée (« 3 jours ») ; sans réponse, ce sera jusqu'au { $date } ({ $days } jours).
+loan-due-set = 📅 Prêt n°{ $loan } : { $item } prêté par { $lender } à { $borrower } jusqu'au { $date }.
+loan-due-unread = Je n'ai pas compris la date. Répondez par exemple « dimanche », « le 12 » ou « 3 jours ».
+loan-due-closed = La date du prêt n°{ $loan } est déjà fixée (jusqu'au { $date }). Pour plus de temps : /prolonger { $loan }.
+# Boutons et liens d'un avis de correspondance.
+loan-button-borrow = 📦 Emprunter
+loan-button-lend = 📦 Prêter à { $name }
+loan-button-not-yours = Ce bouton est pour la personne à qui le message s'adresse.
+loan-email-borrow-link = Pour demander à l'emprunter : { $link }
+loan-email-lend-link = Pour proposer de le prêter : { $link }
+loan-link-borrow = Demander à { $lender } de vous prêter { $item } (annonce n°{ $offer }) ?
+loan-link-lend = Proposer à { $borrower } de lui prêter { $item } (annonce n°{ $offer }) ?
+loan-link-lend-button = 📦 Proposer le prêt

@@ -73,6 +73,9 @@ pub enum Command {
     Thanks { number: String },
     /// `/prets`: one's loans, lent and borrowed.
     Loans,
+    /// No typed form: the proposer's answer ("dimanche", "3 jours"), in reply, to the bot's
+    /// "jusqu'à quand ?" about loan `loan` (read by `core::loans::bare_until`).
+    LoanUntil { loan: i64, text: String },
     /// Anything else that looks like a command.
     Unknown { name: String },
 }
@@ -167,6 +170,7 @@ impl Command {
                 | Command::Extend { .. }
                 | Command::Thanks { .. }
                 | Command::Loans
+                | Command::LoanUntil { .. }
         )
     }
 
@@ -193,6 +197,38 @@ impl Command {
         };
         format!("{}{name}", channel.command_prefix())
     }
+}
+
+/// `text` with the commands it names ("/emprunte 12") in the form members type on `channel`:
+/// "!emprunte 12" on Matrix, whose clients keep "/" for their own commands. Only a known
+/// command's name after a space, a line start or an opening mark is rewritten, so links and
+/// dates keep their slashes.
+pub fn typed_on(channel: ChannelKind, text: &str) -> String {
+    let prefix = channel.command_prefix();
+    if prefix == '/' {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut prev: Option<char> = None;
+    for (i, ch) in text.char_indices() {
+        let starts = prev.is_none_or(|p| p.is_whitespace() || matches!(p, '«' | '(' | '"' | '\'' | '“' | ':'));
+        if ch == '/' && starts {
+            let name: String = text[i + 1..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '-')
+                .collect();
+            let known = !name.is_empty()
+                && !matches!(
+                    Command::parse(&format!("/{name}"), ChannelKind::Console),
+                    None | Some(Command::Unknown { .. })
+                );
+            out.push(if known { prefix } else { ch });
+        } else {
+            out.push(ch);
+        }
+        prev = Some(ch);
+    }
+    out
 }
 
 /// The lower-case name and the rest of a command line.
@@ -249,6 +285,18 @@ mod tests {
         assert_eq!(Command::parse("je prête /ma perceuse", Telegram), None);
         assert_eq!(Command::parse("/ ", Telegram), None);
         assert_eq!(Command::parse("/../etc", Telegram), None);
+    }
+
+    #[test]
+    fn commands_in_a_text_take_the_form_typed_on_the_channel() {
+        let text =
+            "Si c'est un prêt : /emprunte 12 (ou /prete 12 @Jeanne). Voir https://v.example/email/loan, 3/4, /inconnu.";
+        assert_eq!(
+            typed_on(Matrix, text),
+            "Si c'est un prêt : !emprunte 12 (ou !prete 12 @Jeanne). Voir https://v.example/email/loan, 3/4, /inconnu."
+        );
+        assert_eq!(typed_on(Telegram, text), text);
+        assert_eq!(typed_on(Matrix, "/rendu 3\n/merci"), "!rendu 3\n!merci");
     }
 
     #[test]

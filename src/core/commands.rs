@@ -158,7 +158,8 @@ async fn words(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command) -> 
         | Command::Returned { .. }
         | Command::Extend { .. }
         | Command::Thanks { .. }
-        | Command::Loans => t.get(
+        | Command::Loans
+        | Command::LoanUntil { .. } => t.get(
             lang,
             "unknown-command",
             &[("command", Arg::from(cmd.shown(who.m.channel)))],

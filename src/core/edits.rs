@@ -49,6 +49,7 @@ impl Core {
             let old: Option<Outgoing> = serde_json::from_value(c.payload).ok();
             // A photo's copy stays a photo: its caption changes.
             msg.media = old.as_ref().and_then(|o| o.media.clone());
+            msg.profile = old.as_ref().and_then(|o| o.profile.clone());
             if c.pending {
                 // Not sent yet: send the new text instead.
                 let old = old.unwrap_or_else(|| msg.clone());

@@ -15,7 +15,7 @@ use tracing::instrument;
 use super::Core;
 use super::command::Command;
 use super::commands::{self, Asker};
-use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing};
+use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing, Profile};
 use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
@@ -138,7 +138,10 @@ impl Core {
     ) -> anyhow::Result<Option<NewDelivery>> {
         let m = who.m;
         let cmd = match Command::parse(&m.text, m.channel) {
-            None if m.reply_to.is_some() => self.bare_answer(tx, who).await?,
+            None if m.reply_to.is_some() => match self.bare_answer(tx, who).await? {
+                Some(answer) => Some(answer),
+                None => loans::bare_until(self, tx, who).await?,
+            },
             cmd => cmd,
         };
         let text = match &cmd {
@@ -237,7 +240,8 @@ impl Core {
             let extra = match channel {
                 ChannelKind::Matrix => {
                     msg.more_media.clear();
-                    self.matrix_extra_photos(m, who.message_id, *room_id, &to, lang)
+                    let profile = msg.profile.clone();
+                    self.matrix_extra_photos(m, (who.message_id, *room_id), &to, lang, profile)
                 }
                 _ => Vec::new(),
             };
@@ -471,6 +475,13 @@ impl Core {
         };
         msg.media = m.media.clone();
         msg.more_media = m.more_media.clone();
+        msg.profile = Some(Profile {
+            id: format!(
+                "{:016x}",
+                crate::hash::fnv1a64(format!("{}|{}", m.channel.as_str(), m.sender).as_bytes())
+            ),
+            name: format!("{} ({})", m.sender_name, self.texts.get(lang, m.channel.text_id(), &[])),
+        });
         msg
     }
 
@@ -479,10 +490,10 @@ impl Core {
     fn matrix_extra_photos(
         &self,
         m: &Inbound,
-        message_id: i64,
-        room_id: i64,
+        (message_id, room_id): (i64, i64),
         to: &Address,
         lang: Lang,
+        profile: Option<Profile>,
     ) -> Vec<NewDelivery> {
         m.more_media
             .iter()
@@ -490,6 +501,7 @@ impl Core {
             .map(|(i, f)| {
                 let mut msg = self.relay_text(m.channel, &m.sender_name, "📷", lang);
                 msg.media = Some(f.clone());
+                msg.profile = profile.clone();
                 NewDelivery {
                     to: to.clone(),
                     msg,
@@ -547,9 +559,13 @@ impl Core {
             ];
             Outgoing::new(OutKind::Match, self.texts.get(lang, id, &args))
         };
+        let shared = other_channel == who.here.channel && other.chat == who.here.target;
+        let loan = |to_requester: bool| match_loan(who, new.direction, other, offer, (to_requester, shared));
         // The cause is the recipient's own message: "/fini" in reply to the notice closes their
         // post. By email, answering the notice reaches the other person.
-        let here = told(who.lang, to_author, &other.item, &other.author, other_channel, other.id);
+        let mut here = told(who.lang, to_author, &other.item, &other.author, other_channel, other.id);
+        let author_requests = new.direction == Direction::Request;
+        self.match_loan_offer(&mut here, who.here.channel, who.lang, loan(author_requests));
         queue.push(NewDelivery {
             to: who.here.clone(),
             msg: self.by_email(
@@ -562,7 +578,7 @@ impl Core {
             cause: Some(who.message_id),
         });
         // In a room both people share, the first notice names them both: one is enough.
-        if other_channel == who.here.channel && other.chat == who.here.target {
+        if shared {
             return;
         }
         let to = Address {
@@ -570,7 +586,8 @@ impl Core {
             target: other.chat.clone(),
         };
         let their_lang = other.lang;
-        let there = told(their_lang, to_other, new.item, &m.sender_name, m.channel, new.id);
+        let mut there = told(their_lang, to_other, new.item, &m.sender_name, m.channel, new.id);
+        self.match_loan_offer(&mut there, other_channel, their_lang, loan(!author_requests));
         queue.push(NewDelivery {
             msg: self.by_email(
                 there.replying(Some(other.native_id.clone())),
@@ -593,6 +610,30 @@ impl Core {
             msg.reply_token = Some(self.links.signer.sign_short(&format!("r{answered_message}")));
         }
         msg
+    }
+}
+
+/// The loan a match notice offers to start (core/loans.rs): offer `offer` borrowed by the
+/// requester, the notice read by the requester or the offer's author (`to.0`) or both (`to.1`,
+/// a room they share).
+fn match_loan<'a>(
+    who: &'a Asker<'_>,
+    new: Direction,
+    other: &'a posts::Candidate,
+    offer: i64,
+    to: (bool, bool),
+) -> loans::MatchLoan<'a> {
+    let (borrower, name) = match new {
+        Direction::Request => (who.member, who.m.sender_name.as_str()),
+        Direction::Offer => (other.member_id, other.author.as_str()),
+    };
+    let (to_requester, shared) = to;
+    loans::MatchLoan {
+        offer,
+        borrower,
+        name,
+        to_borrower: to_requester || shared,
+        to_lender: !to_requester || shared,
     }
 }
 

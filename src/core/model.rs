@@ -343,6 +343,10 @@ pub struct Outgoing {
     /// so that her domain's DMARC policy does not reject it; Reply-To reaches her).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_name: Option<String>,
+    /// Who said the relayed words, as "Jeanne (Telegram)" with a stable opaque id, for channels
+    /// that can show a per-message sender (Matrix: MSC4144's per-message profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
     /// The photo or file this message carries (a relayed photo), read from the media store by
     /// the channel when it sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -351,6 +355,15 @@ pub struct Outgoing {
     /// shows them all; Matrix, one image per event, gets a copy for each instead).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_media: Vec<Media>,
+}
+
+/// The original sender of a relayed message, as a per-message profile shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Stable for one sender on one channel, and says nothing about them (a hash).
+    pub id: String,
+    /// "Jeanne (Telegram)".
+    pub name: String,
 }
 
 impl Outgoing {
@@ -370,6 +383,7 @@ impl Outgoing {
             lang: None,
             forget_after: false,
             from_name: None,
+            profile: None,
             media: None,
             more_media: Vec::new(),
         }

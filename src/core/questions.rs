@@ -159,6 +159,7 @@ fn post_of(r: &OfMessage) -> Post {
         when: r.when_from.zip(r.when_to).map(|(from, to)| DateRange { from, to }),
         price: r.price_cents.map(|c| Price { cents: c.max(0) as u64 }),
         confidence: r.confidence,
+        copies: r.copies.max(1) as u32,
         span: 0..0,
         evidence: Vec::new(),
         confidence_why: Vec::new(),
@@ -565,6 +566,12 @@ impl Core {
                     when: None,
                     price: None,
                     confidence: 1.0,
+                    // "j'en ai deux" said of the one thing offered (issue 16's copies).
+                    copies: match n.direction {
+                        Direction::Offer if named.len() == 1 => crate::parse::quantity::copies(&a.body, &n.item, true),
+                        Direction::Offer => crate::parse::quantity::copies(&a.body, &n.item, false),
+                        Direction::Request => 1,
+                    },
                     span: 0..a.body.len(),
                     evidence: Vec::new(),
                     confidence_why: Vec::new(),
@@ -817,8 +824,11 @@ impl Core {
         let Some(text) = self.loan_button(&mut tx, payload, member, lang, &mut queue).await? else {
             return Ok(self.refused("answer-nothing-asked", lang, &forms));
         };
+        // Its buttons go once it did something (told someone); a press by someone else, or
+        // on a proposal settled already, leaves them.
+        let done = !queue.is_empty();
         self.commit_queue(tx, &queue).await?;
-        Ok(Answered { text, done: true })
+        Ok(Answered { text, done })
     }
 
     /// A reaction by account `sender` on the bot's message `remote_id` in `chat`: 👍 answers

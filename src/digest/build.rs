@@ -33,6 +33,9 @@ pub struct PostLine {
     /// A signed link to that file (`/m/TOKEN`), set when the digest is made.
     #[sqlx(skip)]
     pub file_link: Option<String>,
+    /// An offer whose every copy is lent: the day the first comes back (issue 16).
+    #[sqlx(default)]
+    pub lent_until: Option<NaiveDate>,
 }
 
 /// The area's figures for the period.
@@ -110,10 +113,12 @@ impl Digest {
 
     /// The new items, offers first, for a short summary.
     pub fn new_items(&self) -> impl Iterator<Item = &str> {
-        self.offers
-            .iter()
-            .chain(&self.requests)
-            .flat_map(|g| g.posts.iter().map(|p| p.item.as_str()))
+        self.new_posts().map(|p| p.item.as_str())
+    }
+
+    /// The new posts, offers first.
+    pub fn new_posts(&self) -> impl Iterator<Item = &PostLine> {
+        self.offers.iter().chain(&self.requests).flat_map(|g| g.posts.iter())
     }
 }
 
@@ -204,6 +209,7 @@ pub(crate) mod tests {
             photo_links: None,
             file: None,
             file_link: None,
+            lent_until: None,
         }
     }
 

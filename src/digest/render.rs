@@ -44,6 +44,8 @@ struct PostView {
     photo: Option<String>,
     /// Its document or video, as a signed expiring link to the daemon.
     file: Option<String>,
+    /// " · prêté jusqu'au 12 juin" for an offer whose every copy is lent, else empty.
+    lent: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -128,7 +130,21 @@ impl Renderer {
             thumb: p.photo_links.as_ref().map(|l| l.0.clone()),
             photo: p.photo_links.as_ref().map(|l| l.1.clone()),
             file: p.file_link.clone(),
+            lent: self.lent(p, lang),
         }
+    }
+
+    /// " · prêté jusqu'au 12 juin" (the words of /annonces) for a lent offer, else empty.
+    fn lent(&self, p: &PostLine, lang: Lang) -> String {
+        p.lent_until
+            .map(|d| {
+                self.texts.get(
+                    lang,
+                    "posts-line-lent",
+                    &[("date", Arg::from(format_dates(lang, d, d)))],
+                )
+            })
+            .unwrap_or_default()
     }
 
     fn category(&self, c: &str, lang: Lang) -> String {
@@ -191,7 +207,13 @@ impl Renderer {
     /// figures, a few new items, and the command that lists everything.
     pub fn summary(&self, d: &Digest, lang: Lang, channel: ChannelKind) -> (String, String) {
         const SHOWN: usize = 5;
-        let mut items: Vec<&str> = d.new_items().take(SHOWN).collect();
+        // A lent thing says until when, as in /annonces ("perceuse · prêté jusqu'au 12 juin").
+        let lent: Vec<String> = d
+            .new_posts()
+            .take(SHOWN)
+            .map(|p| format!("{}{}", p.item, self.lent(p, lang)))
+            .collect();
+        let mut items: Vec<&str> = lent.iter().map(String::as_str).collect();
         items.dedup();
         let total = d.new_items().count();
         let mut list = items.join(", ");

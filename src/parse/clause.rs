@@ -500,7 +500,7 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
 
 /// Things that hold other things: "un carton de livres" offers the books.
 const CONTAINERS: &[&str] = &[
-    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau",
+    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau", "bocal",
 ];
 
 /// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").
@@ -583,10 +583,18 @@ fn kept_items(
         }
         cut = cut.min(m.start);
     }
-    // What follows "contre" is asked in return.
+    // What follows "contre" is asked in return, unless "contre" is a word of a cue ("A donner
+    // contre bons soins : 2 poules" gives the hens).
     let cut = marks
         .iter()
         .filter(|m| lex.markers[m.entry] == Marker::Counterpart)
+        .filter(|m| {
+            !cues.iter().any(|c| {
+                c.start == m.start
+                    && lex.cues[c.entry].direction.is_some()
+                    && lex.cues[c.entry].mode != Some(Mode::Swap)
+            })
+        })
         .map(|m| m.start)
         .min()
         .unwrap_or(usize::MAX)
@@ -625,7 +633,7 @@ fn kept_items(
             continue;
         }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
-        if included_after(s, lex, h.end, span.end) {
+        if !hits.is_empty() && included_after(s, lex, h.end, span.end) {
             continue;
         }
         // "nettoyeur haute pression avec la brosse et la rallonge": after "avec" following a
@@ -749,7 +757,20 @@ fn kept_items(
         hits.retain(|h| !entry(h).accessory);
     }
     // A broad word in a comma list is a thing of its own ("des meubles, de la vaisselle, des
-    // livres").
+    // livres"), unless what follows it are examples of it: specific things of its category
+    // ("mes outils de bricolage, perceuse, scie, ponceuse").
+    if comma_list {
+        let examples = |g: &ItemHit| {
+            hits.iter()
+                .any(|x| x.start > g.start && !entry(x).generic && entry(x).category == entry(g).category)
+        };
+        let heads: Vec<bool> = hits.iter().map(|h| entry(h).generic && examples(h)).collect();
+        let mut k = 0;
+        hits.retain(|_| {
+            k += 1;
+            !heads[k - 1]
+        });
+    }
     if !comma_list && hits.iter().any(|h| !entry(h).generic) {
         hits.retain(|h| !entry(h).generic);
     }
@@ -860,7 +881,12 @@ fn possessive_subject(s: &Stream, start: usize, end: usize, limit: usize) -> boo
 fn included_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
     let mut words = 0;
     let mut joined = false;
-    for j in end..limit.min(end + 6) {
+    for j in end..limit.min(end + 8) {
+        // "aquarium 100L, pompe, filtre et décorations compris": a comma list comes with it too.
+        if s.punct(j) == Some(',') {
+            joined = true;
+            continue;
+        }
         if !s.is_word(j) {
             return false;
         }

@@ -13,6 +13,7 @@ pub mod explain;
 pub mod lexicon;
 pub mod model;
 pub mod pattern;
+pub mod quantity;
 pub mod text;
 pub mod token;
 pub mod when;
@@ -84,6 +85,8 @@ struct Thing {
     minor: bool,
     /// A broad word ("coup de main") that gives way to a specific thing named nearby.
     generic: bool,
+    /// Named as lacking ("je n'ai plus de cartouches"): it may be asked for, never offered.
+    absent: bool,
     dates: Option<(DateRange, usize, usize)>,
 }
 
@@ -105,7 +108,16 @@ impl Parser {
     /// The posts of one message, in order of appearance.
     pub fn parse(&self, input: &ParseInput) -> Vec<Post> {
         let (stream, found) = self.analyse(input);
-        self.assemble(input.text, &stream, &found)
+        let mut posts = self.assemble(input.text, &stream, &found);
+        // How many of each offered thing (loans may run on each copy, issue 16).
+        let offers = posts.iter().filter(|p| p.direction == Direction::Offer).count();
+        for p in posts
+            .iter_mut()
+            .filter(|p| p.direction == Direction::Offer && p.kind == Kind::Item)
+        {
+            p.copies = quantity::copies(input.text, &p.item, offers == 1);
+        }
+        posts
     }
 
     /// Tokenises and runs every matcher (exposed for `--explain`).
@@ -181,28 +193,36 @@ impl Parser {
         readings
     }
 
-    /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?": an activity the author
-    /// only wishes (a weak cue, services only) before a firm request for a tool is what the
-    /// tool is for, not a request of its own.
+    /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?" (or the other way round):
+    /// an activity the author only wishes (a weak cue, services only) beside a firm request
+    /// for a tool is what the tool is for, not a request of its own. A retraction or a
+    /// withdrawal separates what comes before it from what follows.
     fn drop_own_activities(&self, readings: &mut [Reading]) {
         let lex = &self.lex;
-        let mut tool_asked_later = false;
-        for r in readings.iter_mut().rev() {
-            let services_only = !r.items.is_empty() && r.items.iter().all(|h| lex.items[h.entry].kind == Kind::Service);
-            if tool_asked_later && r.direction == Some(Direction::Request) && r.strength < 3 && services_only {
-                r.items.clear();
-                r.direction = None;
-                r.strength = 0;
-            }
-            if r.direction == Some(Direction::Request)
+        let asks_tool = |r: &Reading| {
+            r.direction == Some(Direction::Request)
                 && r.strength >= 3
                 && r.items.iter().any(|h| lex.items[h.entry].kind == Kind::Item)
-            {
-                tool_asked_later = true;
+        };
+        let mut start = 0;
+        while start < readings.len() {
+            let end = readings[start..]
+                .iter()
+                .position(|r| r.retracts || r.withdrawn)
+                .map_or(readings.len(), |i| start + i + 1);
+            let segment = &mut readings[start..end];
+            if segment.iter().any(asks_tool) {
+                for r in segment.iter_mut() {
+                    let services_only =
+                        !r.items.is_empty() && r.items.iter().all(|h| lex.items[h.entry].kind == Kind::Service);
+                    if r.direction == Some(Direction::Request) && r.strength < 3 && services_only {
+                        r.items.clear();
+                        r.direction = None;
+                        r.strength = 0;
+                    }
+                }
             }
-            if r.retracts || r.withdrawn {
-                tool_asked_later = false;
-            }
+            start = end;
         }
     }
 
@@ -266,6 +286,11 @@ impl Parser {
                     free_dates = Some(d);
                 }
                 if !things.is_empty() {
+                    if lacks(s, &r.span) {
+                        for t in things.iter_mut() {
+                            t.absent = true;
+                        }
+                    }
                     if !r.thanks {
                         pending.extend(things);
                         pending.truncate(6);
@@ -305,6 +330,12 @@ impl Parser {
             if r.anaphora && borrows && !pending.is_empty() && things.iter().all(|t| t.kind == Kind::Service) {
                 things.clear();
             }
+            // What the author lacks is never offered ("je n'ai plus de cartouches, je la donne"),
+            // and a cue that implies its thing names it ("Je n'ai pas de voiture, si qqn va à
+            // Ikea samedi…" asks for a lift, not a car).
+            if dir == Direction::Offer || self.implied(s, r).is_some() {
+                pending.retain(|t| !t.absent);
+            }
             if things.is_empty() && !pending.is_empty() {
                 things = std::mem::take(&mut pending);
                 borrowed = true;
@@ -333,6 +364,7 @@ impl Parser {
                             at: usize::MAX,
                             minor: false,
                             generic: false,
+                            absent: false,
                             dates: None,
                         })
                         .collect();
@@ -432,6 +464,7 @@ impl Parser {
                     when: dates.map(|d| d.0),
                     price: r.price.map(|p| p.2),
                     confidence: 0.0,
+                    copies: 1,
                     span: lo..hi,
                     evidence,
                     confidence_why: why,
@@ -546,6 +579,7 @@ impl Parser {
             at: h.start,
             minor: e.accessory || h.in_parens || h.restored,
             generic: e.generic || h.restored,
+            absent: false,
             dates,
         }
     }
@@ -564,6 +598,7 @@ impl Parser {
                 implied: true,
                 at: usize::MAX,
                 minor: false,
+                absent: false,
                 generic: false,
                 dates: None,
             })
@@ -625,6 +660,7 @@ impl Parser {
             implied: false,
             at: usize::MAX,
             minor: false,
+            absent: false,
             generic: false,
             dates: None,
         })
@@ -635,6 +671,24 @@ impl Parser {
 /// guessed to be the thing: "je vide mon atelier et je vends mon établi").
 /// Whether the clause opens with "sinon" and the author as subject ("sinon je loue…",
 /// "otherwise I'll buy one").
+/// "je n'ai pas de voiture", "j'ai plus de sucre", "I don't have a…": the clause says the
+/// author lacks what it names.
+fn lacks(s: &Stream, span: &clause::Span) -> bool {
+    let words: Vec<usize> = (span.start..span.end.min(s.len())).filter(|&i| s.is_word(i)).collect();
+    let key = |k: usize| words.get(k).map_or("", |&i| s.norm(i));
+    (0..words.len()).any(|k| {
+        let have = matches!(key(k), "ai" | "a" | "as" | "avons" | "avez" | "ont");
+        let negated = matches!(key(k + 1), "pas" | "plus" | "jamais");
+        let french = have && negated && (k == 0 || matches!(key(k - 1), "n" | "ne" | "j"));
+        let english = matches!(key(k), "don" | "dont" | "haven" | "no")
+            && matches!(
+                (key(k + 1), key(k + 2)),
+                ("t", "have") | ("have", _) | ("t", "got") | ("longer", "have")
+            );
+        french || english
+    })
+}
+
 fn plan_b(s: &Stream, span: &clause::Span) -> bool {
     let at = |i: usize| if i < span.end && s.is_word(i) { s.key(i) } else { "" };
     matches!(at(span.start), "sinon" | "otherwise")

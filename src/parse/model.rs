@@ -180,6 +180,10 @@ pub struct Post {
     pub price: Option<Price>,
     /// How sure the parser is, between 0 and 1.
     pub confidence: f32,
+    /// How many of the thing an offer has ("2 perceuses", "j'en ai deux"): that many loans may
+    /// run at once. 1 unless the message says more (not serialised: not in the corpus schema).
+    #[serde(skip)]
+    pub copies: u32,
     /// Byte span of the text the post came from.
     pub span: Range<usize>,
     /// Which words decided what (not serialised by `voisinage parse`).

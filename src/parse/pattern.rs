@@ -326,6 +326,8 @@ fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize>
             let mut found = None;
             let mut j = pos;
             while j < s.len() && skipped <= GAP {
+                // A gap stays within a clause: "ordinateur portable, il est lent" is no "ordi
+                // .. lent" (a computer to fix).
                 if s.is_hard_boundary(j) {
                     break;
                 }

@@ -105,7 +105,9 @@ impl Normalizer {
         let mut consider = |ids: &Vec<u32>| -> bool {
             for &id in ids {
                 let w = &self.long_words[id as usize];
-                let inflection = w.starts_with(key) || key.starts_with(w.as_str());
+                // "gonfler" is the verb of "gonfleur", not a typo of it.
+                let derived = key.ends_with("er") && w.len() == key.len() + 1 && w.ends_with("eur");
+                let inflection = w.starts_with(key) || key.starts_with(w.as_str()) || derived;
                 if w.as_bytes()[0] == key.as_bytes()[0] && !inflection && osa_distance_is_one(key, w) {
                     match found {
                         None => found = Some(id),

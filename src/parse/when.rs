@@ -627,6 +627,9 @@ impl<'a> P<'a> {
             return None;
         }
         if items[..n].iter().all(|it| it.month.is_none()) {
+            if let [day] = &items[..n] {
+                return self.bare_day(i, intro, day);
+            }
             return self.bare_days(intro, &items[..n], &seps[..n]);
         }
         // "du 3 au 10 août": earlier days take the month of a later one ("du 28 au 3 août": the
@@ -691,6 +694,64 @@ impl<'a> P<'a> {
         hit(items[n - 1].end, (from, to))
     }
 
+    /// "pour aller à Bordeaux le 19": one day after "le" with no month is the next such day
+    /// (this month, or the next one if it is over); "devant le 12" and "le 12 rue…" are addresses.
+    fn bare_day(&self, i: usize, intro: &str, day: &Item) -> Option<Hit> {
+        let place = matches!(
+            self.before(i, 1),
+            "devant"
+                | "derriere"
+                | "pres"
+                | "vers"
+                | "dans"
+                | "sur"
+                | "face"
+                | "habite"
+                | "numero"
+                | "au"
+                | "du"
+                | "en"
+        );
+        let then_ok = match self.t.get(day.end) {
+            Some(t) if t.is_word() => matches!(
+                t.norm.as_str(),
+                "au" | "a"
+                    | "matin"
+                    | "soir"
+                    | "midi"
+                    | "apres"
+                    | "aprem"
+                    | "et"
+                    | "ou"
+                    | "pour"
+                    | "je"
+                    | "j"
+                    | "on"
+                    | "si"
+                    | "svp"
+                    | "merci"
+                    | "vers"
+                    | "dans"
+                    | "entre"
+                    | "de"
+                    | "avant"
+                    | "des"
+            ),
+            _ => true,
+        };
+        // "pour le réveillon du 31"
+        let party = intro == "du" && matches!(self.before(i, 1), "reveillon" | "fete" | "soiree" | "nuit");
+        if !(intro == "le" || party) || place || !then_ok {
+            return None;
+        }
+        let mut first = ymd(self.today.year(), self.today.month(), 1)?;
+        if day.day < self.today.day() {
+            first = first.checked_add_months(Months::new(1))?;
+        }
+        let date = first.with_day(day.day)?;
+        hit(day.end, (date, date))
+    }
+
     /// "du 3 au 10" with no month at all: this month, or the next one if that range is over.
     fn bare_days(&self, intro: &str, items: &[Item], seps: &[Sep]) -> Option<Hit> {
         let [a, b] = items else { return None };
@@ -726,8 +787,10 @@ impl<'a> P<'a> {
         let habitual = match before {
             "chaque" | "every" | "each" | "les" | "tous" | "last" => true,
             "le" => !matches!(self.before(j - 1, 2), "pour" | "for"),
+            // "la distribution du jeudi soir" is a habit.
+            "du" => true,
             // "du lundi au vendredi" is opening hours far more often than one week.
-            "du" | "de" | "from" => {
+            "de" | "from" => {
                 matches!(self.w(j), "au" | "a" | "to" | "till" | "until") && weekday_of(self.w(j + 1)).is_some()
             }
             _ => false,
@@ -924,6 +987,11 @@ impl<'a> P<'a> {
         if k == i && year.is_none() {
             return None;
         }
+        // "un samedi en mars", "notre bébé arrive en mars", "à planter en avril": a month said
+        // with "en"/"in" is a vague time, not the dates of a post ("tout le mois de mars" is).
+        if matches!(self.w(i), "en" | "in") && year.is_none() {
+            return skip(end);
+        }
         let y = year.unwrap_or_else(|| month_year(self.today, m));
         let (first, last) = month_range(y, m)?;
         let r = match part {
@@ -1006,7 +1074,8 @@ mod tests {
 2026-08-06 | le week-end du 15 août | 2026-08-15..2026-08-16
 2026-08-31 | samedi 5 septembre, départ vers 9h | 2026-09-05..2026-09-05
 2026-10-04 | la semaine du 12 au 16 octobre | 2026-10-12..2026-10-16
-2026-07-15 | en août | 2026-08-01..2026-08-31
+2026-07-15 | en août | -
+2026-07-15 | tout le mois d'août | 2026-08-01..2026-08-31
 2026-07-15 | du 1er au 31 août | 2026-08-01..2026-08-31
 2026-05-07 | pendant le pont de l'Ascension (du 14 au 17 mai) | 2026-05-14..2026-05-17, 2026-05-14..2026-05-17
 2026-02-25 | la semaine prochaine | 2026-03-02..2026-03-08
@@ -1051,7 +1120,9 @@ mod tests {
 2026-06-10 | la planète Mars, sept personnes, I may come | -
 2026-06-10 | du 36 au 40 | -
 2026-06-10 | le 31 juin | -
-2026-06-10 | le 3 | -
+2026-06-10 | le 3 | 2026-07-03..2026-07-03
+2026-06-10 | le 12, à Lyon le 19 au soir | 2026-06-12..2026-06-12, 2026-06-19..2026-06-19
+2026-06-10 | devant le 12, le 12 rue des Lilas, au 3 | -
 2026-06-10 | mois de | -
 2026-06-10 | on the weekend | -
 2026-06-10 |  | -
@@ -1151,15 +1222,16 @@ mod tests {
 2026-05-07 | à partir du 5 juin | 2026-06-05..2026-06-05
 2026-05-07 | dès le 5 juin | 2026-06-05..2026-06-05
 # Months and weeks (2026-07-15 is a Wednesday).
-2026-07-15 | in August | 2026-08-01..2026-08-31
+2026-07-15 | in August | -
+2026-07-15 | all of August | 2026-08-01..2026-08-31
 2026-07-15 | all of August | 2026-08-01..2026-08-31
 2026-07-15 | the month of August | 2026-08-01..2026-08-31
 2026-07-15 | tout août | 2026-08-01..2026-08-31
 2026-07-15 | le mois d'août | 2026-08-01..2026-08-31
 2026-07-15 | au mois d'août | 2026-08-01..2026-08-31
 2026-07-15 | août 2026 | 2026-08-01..2026-08-31
-2026-07-15 | en juillet | 2026-07-01..2026-07-31
-2026-07-15 | en mars | 2027-03-01..2027-03-31
+2026-07-15 | en juillet | -
+2026-07-15 | en mars | -
 2026-07-15 | début août | 2026-08-01..2026-08-10
 2026-07-15 | mi-août | 2026-08-11..2026-08-20
 2026-07-15 | fin août | 2026-08-21..2026-08-31

@@ -11,16 +11,23 @@ use crate::digest::build::{DigestInput, Figures, PostLine};
 use crate::digest::schedule::Period;
 use crate::i18n::Lang;
 
-const POST_LINE: &str =
-    "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
-                                p.message_id, p.created_at,
-                                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
-                                  WHERE mm.message_id = p.message_id AND md.mime LIKE 'image/%'
-                                  ORDER BY mm.position LIMIT 1) AS photo,
-                                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
-                                  WHERE mm.message_id = p.message_id AND md.mime NOT LIKE 'image/%'
-                                  ORDER BY mm.position LIMIT 1) AS file
-                         FROM posts p JOIN members m ON m.id = p.member_id";
+/// A post line: its first photo, its first document or video, and until when it is lent (an
+/// offer whose every copy is).
+static POST_LINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
+                p.message_id, p.created_at,
+                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
+                  WHERE mm.message_id = p.message_id AND md.mime LIKE 'image/%'
+                  ORDER BY mm.position LIMIT 1) AS photo,
+                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
+                  WHERE mm.message_id = p.message_id AND md.mime NOT LIKE 'image/%'
+                  ORDER BY mm.position LIMIT 1) AS file,
+                {} AS lent_until
+         FROM posts p JOIN members m ON m.id = p.member_id",
+        super::loans::lent_until_sql("p.id")
+    )
+});
 
 /// The slot of the area's latest digest of `period` before `slot`.
 pub async fn last_slot(
@@ -97,8 +104,9 @@ pub async fn input(
     limit: i64,
 ) -> anyhow::Result<DigestInput> {
     let new_posts: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{POST_LINE} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at > $2 AND p.created_at <= $3
-         ORDER BY p.id LIMIT $4"
+        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at > $2 AND p.created_at <= $3
+         ORDER BY p.id LIMIT $4",
+        post_line = *POST_LINE
     )))
     .bind(area)
     .bind(since)
@@ -107,9 +115,10 @@ pub async fn input(
     .fetch_all(&mut **tx)
     .await?;
     let unanswered: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{POST_LINE} WHERE p.area_slug = $1 AND p.status = 'open' AND p.direction = 'request' AND p.created_at <= $2
+        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.direction = 'request' AND p.created_at <= $2
            AND NOT EXISTS (SELECT 1 FROM matches mt WHERE mt.request_id = p.id)
-         ORDER BY p.id DESC LIMIT $3"
+         ORDER BY p.id DESC LIMIT $3",
+        post_line = *POST_LINE
     )))
     .bind(area)
     .bind(since)
@@ -117,10 +126,11 @@ pub async fn input(
     .fetch_all(&mut **tx)
     .await?;
     let coming: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{POST_LINE} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at <= $2
+        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at <= $2
            AND p.when_from IS NOT NULL AND p.when_from <= $3::date + $4::int
            AND coalesce(p.when_to, p.when_from) >= $3::date
-         ORDER BY p.when_from, p.id LIMIT $5"
+         ORDER BY p.when_from, p.id LIMIT $5",
+        post_line = *POST_LINE
     )))
     .bind(area)
     .bind(since)

@@ -121,19 +121,26 @@ pub struct Loan {
     pub return_claimed_at: Option<DateTime<Utc>>,
     pub extension_asked: Option<i32>,
     pub thanked_at: Option<DateTime<Utc>>,
+    /// Its proposer was asked "jusqu'à quand ?" and has not answered (migration 0016).
+    pub due_asked: bool,
     pub lender_name: String,
     pub borrower_name: String,
 }
 
 const LOAN: &str = "SELECT l.id, l.area_slug, l.offer_id, p.item, l.lender_id, l.borrower_id, l.lender_message_id,
         l.borrower_message_id, l.proposed_by, l.state, l.due_on, l.return_claimed_at, l.extension_asked, l.thanked_at,
-        ml.display_name AS lender_name, mb.display_name AS borrower_name
+        l.due_asked, ml.display_name AS lender_name, mb.display_name AS borrower_name
  FROM loans l JOIN posts p ON p.id = l.offer_id JOIN members ml ON ml.id = l.lender_id
       JOIN members mb ON mb.id = l.borrower_id";
 
-/// The SQL condition "offer `p` is not lent now", for matching (store/posts.rs): a lent thing
-/// takes no new match.
+/// The SQL condition "offer `p` has a copy not lent now", for matching (store/posts.rs): a
+/// thing whose every copy is lent takes no new match.
 pub const NOT_LENT: &str =
+    "(SELECT count(*) FROM loans lent WHERE lent.offer_id = p.id AND lent.state IN ('active', 'overdue')) < p.copies";
+
+/// The SQL condition "offer `p` has no copy lent now": what post expiry closes or reminds
+/// about (store/posts.rs), so a loan is never closed under its borrower.
+pub const NOT_ON_LOAN: &str =
     "NOT EXISTS (SELECT 1 FROM loans lent WHERE lent.offer_id = p.id AND lent.state IN ('active', 'overdue'))";
 
 /// A new proposal.
@@ -147,16 +154,23 @@ pub struct NewLoan<'a> {
     pub borrower_message_id: i64,
     pub proposed_by: &'a str,
     pub due_on: NaiveDate,
+    /// The proposer is asked until when (nothing said it).
+    pub due_asked: bool,
     pub now: DateTime<Utc>,
 }
 
-/// Records a proposal; None when the offer already has an open loan (proposed or lent).
+/// Records a proposal; None when every copy of the offer has an open loan (proposed or lent).
+/// The caller holds the offer's row lock ([`open_offer`]), so two proposals of the same offer
+/// count its loans one after the other.
 pub async fn propose(tx: &mut Tx<'_>, new: NewLoan<'_>) -> anyhow::Result<Option<i64>> {
     Ok(sqlx::query_scalar(
         "INSERT INTO loans (area_slug, offer_id, lender_id, borrower_id, lender_message_id, borrower_message_id,
-                            proposed_by, due_on, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (offer_id) WHERE state IN ('proposed', 'active', 'overdue') DO NOTHING RETURNING id",
+                            proposed_by, due_on, created_at, due_asked)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM posts p
+         WHERE p.id = $2
+           AND (SELECT count(*) FROM loans o WHERE o.offer_id = p.id AND o.state IN ('proposed', 'active', 'overdue'))
+               < p.copies
+         RETURNING id",
     )
     .bind(new.area)
     .bind(new.offer_id)
@@ -167,18 +181,22 @@ pub async fn propose(tx: &mut Tx<'_>, new: NewLoan<'_>) -> anyhow::Result<Option
     .bind(new.proposed_by)
     .bind(new.due_on)
     .bind(new.now)
+    .bind(new.due_asked)
     .fetch_optional(&mut **tx)
     .await?)
 }
 
 /// Applies `t` to loan `id` if it is still in the state `t` starts from (a concurrent change
 /// wins otherwise). Returns whether it applied.
+/// The question "jusqu'à quand ?" (`due_asked`) stands while the loan is proposed or running on
+/// its first date: an extension, an overdue day or an end closes it.
 pub async fn transition(tx: &mut Tx<'_>, id: i64, t: Transition, now: DateTime<Utc>) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE loans SET state = $3, due_on = coalesce($4, due_on),
                 started_at = CASE WHEN $3 = 'active' THEN coalesce(started_at, $5) ELSE started_at END,
                 ended_at = CASE WHEN $3 IN ('returned', 'cancelled', 'declined') THEN $5 ELSE ended_at END,
                 extension_asked = CASE WHEN $4::date IS NULL THEN extension_asked END,
+                due_asked = CASE WHEN $4::date IS NULL AND $3 IN ('proposed', 'active') THEN due_asked ELSE false END,
                 return_claimed_at = CASE WHEN $3 = 'returned' THEN coalesce(return_claimed_at, $5)
                                          ELSE return_claimed_at END
          WHERE id = $1 AND state = $2",
@@ -221,14 +239,43 @@ pub async fn of_member(
     .await?)
 }
 
-/// The open loan (proposed or lent) of an offer, if any.
-pub async fn open_of_offer(tx: &mut Tx<'_>, offer: i64) -> anyhow::Result<Option<Loan>> {
+/// The open loans (proposed or lent) of an offer, the one due first first.
+pub async fn open_of_offer(tx: &mut Tx<'_>, offer: i64) -> anyhow::Result<Vec<Loan>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{LOAN} WHERE l.offer_id = $1 AND l.state IN ('proposed', 'active', 'overdue')"
+        "{LOAN} WHERE l.offer_id = $1 AND l.state IN ('proposed', 'active', 'overdue') ORDER BY l.due_on, l.id"
     )))
     .bind(offer)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The loan whose proposer, asked "jusqu'à quand ?", answers in reply to the bot's answer to
+/// their message `message`: proposed by `member` in that message, still waiting for a date.
+pub async fn asked_due_of(tx: &mut Tx<'_>, member: i64, message: i64) -> anyhow::Result<Option<Loan>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{LOAN} WHERE l.due_asked AND l.state IN ('proposed', 'active')
+           AND ((l.proposed_by = 'borrower' AND l.borrower_id = $1 AND l.borrower_message_id = $2)
+             OR (l.proposed_by = 'lender' AND l.lender_id = $1 AND l.lender_message_id = $2))
+         ORDER BY l.id DESC LIMIT 1 FOR UPDATE OF l"
+    )))
+    .bind(member)
+    .bind(message)
     .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// The proposer's answer to "jusqu'à quand ?": the due date, once (the question is then
+/// closed): a date, not a state (the reminders follow `due_on`). Returns whether it applied.
+pub async fn set_asked_due(tx: &mut Tx<'_>, id: i64, due_on: NaiveDate) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE loans SET due_on = $2, due_asked = false
+         WHERE id = $1 AND due_asked AND state IN ('proposed', 'active')",
+    )
+    .bind(id)
+    .bind(due_on)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The borrower says it is back: the lender is asked to confirm (no reminders meanwhile).
@@ -319,13 +366,15 @@ pub struct Offer {
     pub item: String,
     pub area_slug: String,
     pub when_to: Option<NaiveDate>,
+    /// How many loans of it may run at once.
+    pub copies: i32,
 }
 
-/// Open offer `id` of `area`, if there is one.
+/// Open offer `id` of `area`, if there is one, locked: loans of it are proposed one at a time.
 pub async fn open_offer(tx: &mut Tx<'_>, area: &str, id: i64) -> anyhow::Result<Option<Offer>> {
     Ok(sqlx::query_as(
-        "SELECT id, member_id, message_id, item, area_slug, when_to FROM posts
-         WHERE id = $1 AND area_slug = $2 AND direction = 'offer' AND status = 'open'",
+        "SELECT id, member_id, message_id, item, area_slug, when_to, copies FROM posts
+         WHERE id = $1 AND area_slug = $2 AND direction = 'offer' AND status = 'open' FOR UPDATE",
     )
     .bind(id)
     .bind(area)
@@ -400,16 +449,27 @@ pub async fn next_waiter(tx: &mut Tx<'_>, offer: i64, now: DateTime<Utc>) -> any
     .await?)
 }
 
-/// The day each of `offers` is lent until (lent ones only).
-pub async fn lent_until(pool: &PgPool, offers: &[i64]) -> anyhow::Result<Vec<(i64, NaiveDate)>> {
-    Ok(
-        sqlx::query_as(
-            "SELECT offer_id, due_on FROM loans WHERE offer_id = ANY($1) AND state IN ('active', 'overdue')",
-        )
-        .bind(offers)
-        .fetch_all(pool)
-        .await?,
+/// The SQL of [`lent_until`] for an offer id expression: the day its first copy comes back
+/// when every copy is lent, else NULL (store/digests.rs reads it for its post lines).
+pub fn lent_until_sql(offer: &str) -> String {
+    format!(
+        "(SELECT min(l.due_on) FROM loans l JOIN posts lp ON lp.id = l.offer_id
+          WHERE l.offer_id = {offer} AND l.state IN ('active', 'overdue')
+          GROUP BY lp.copies HAVING count(*) >= lp.copies)"
     )
+}
+
+/// The day each of `offers` is lent until (those whose every copy is lent only: the first
+/// copy to come back).
+pub async fn lent_until(pool: &PgPool, offers: &[i64]) -> anyhow::Result<Vec<(i64, NaiveDate)>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT o.id, {} FROM unnest($1::bigint[]) AS o(id) WHERE {} IS NOT NULL",
+        lent_until_sql("o.id"),
+        lent_until_sql("o.id")
+    )))
+    .bind(offers)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Running loans due by `until` (a day after the latest local date anywhere) with an id above
@@ -469,14 +529,21 @@ pub async fn offers_of_posts(tx: &mut Tx<'_>, posts: &[i64]) -> anyhow::Result<V
     .await?)
 }
 
-/// Lent things of `area` (active or overdue loans, not involving `member`) whose offer fits
-/// `item`, as matching reads it: what a new request for them waits for.
+/// Lent things of `area` (every copy lent, not to nor by `member`) whose offer fits `item`, as
+/// matching reads it: what a new request for them waits for. One loan per offer: the one that
+/// comes back first.
 pub async fn lent_fitting(tx: &mut Tx<'_>, area: &str, member: i64, item: &str) -> anyhow::Result<Vec<Loan>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{LOAN}, plainto_tsquery('french', $3) q
-         WHERE l.area_slug = $1 AND l.state IN ('active', 'overdue') AND l.lender_id <> $2 AND l.borrower_id <> $2
-           AND p.item_search @@ q
-         ORDER BY l.due_on, l.id LIMIT 3"
+        "SELECT * FROM (
+           SELECT DISTINCT ON (l.offer_id) x.* FROM ({LOAN}) x JOIN loans l ON l.id = x.id JOIN posts p ON p.id = l.offer_id,
+                plainto_tsquery('french', $3) q
+           WHERE l.area_slug = $1 AND l.state IN ('active', 'overdue') AND l.lender_id <> $2
+             AND p.item_search @@ q AND NOT ({not_lent})
+             AND NOT EXISTS (SELECT 1 FROM loans mine WHERE mine.offer_id = l.offer_id AND mine.borrower_id = $2
+                             AND mine.state IN ('proposed', 'active', 'overdue'))
+           ORDER BY l.offer_id, l.due_on, l.id) one
+         ORDER BY one.due_on, one.id LIMIT 3",
+        not_lent = NOT_LENT
     )))
     .bind(area)
     .bind(member)
@@ -492,4 +559,43 @@ pub async fn counts(db: impl sqlx::PgExecutor<'_>) -> anyhow::Result<Vec<(String
             .fetch_all(db)
             .await?,
     )
+}
+
+/// Offer `offer` while open: its area, author and message (a match notice's loan button).
+pub async fn offer_place(tx: &mut Tx<'_>, offer: i64) -> anyhow::Result<Option<(String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT area_slug, member_id, message_id FROM posts WHERE id = $1 AND direction = 'offer' AND status = 'open'",
+    )
+    .bind(offer)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Offer `offer`'s item, author and author's name, and the name of member `borrower` (a match
+/// notice's loan link page). None when the offer is not open.
+pub async fn offer_names(
+    tx: &mut Tx<'_>,
+    offer: i64,
+    borrower: i64,
+) -> anyhow::Result<Option<(String, i64, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT p.item, p.member_id, ml.display_name, mb.display_name
+         FROM posts p JOIN members ml ON ml.id = p.member_id, members mb
+         WHERE p.id = $1 AND p.direction = 'offer' AND p.status = 'open' AND mb.id = $2",
+    )
+    .bind(offer)
+    .bind(borrower)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A returned thing is available again: its offer, if still open, starts a new life (the
+/// expiry counts from now), as `/garder` would; it did not expire while lent.
+pub async fn renew_offer(tx: &mut Tx<'_>, offer: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
+    sqlx::query("UPDATE posts SET renewed_at = greatest(renewed_at, $2) WHERE id = $1 AND status = 'open'")
+        .bind(offer)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

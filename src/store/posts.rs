@@ -5,6 +5,7 @@ use sqlx::{FromRow, PgPool};
 
 use super::Tx;
 pub use super::enums::PostStatus;
+use super::loans::NOT_ON_LOAN;
 use crate::core::model::ChannelKind;
 use crate::i18n::Lang;
 use crate::parse::{Direction, Post};
@@ -49,11 +50,11 @@ static INSERT_AND_MATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(
     format!(
         "WITH ins AS (
              INSERT INTO posts (area_slug, member_id, message_id, ordinal, direction, kind, mode, item, category,
-                                when_from, when_to, price_cents, confidence, source_text, status)
-             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src, st
+                                when_from, when_to, price_cents, confidence, source_text, status, copies)
+             SELECT $1, $2, $3, o, d, k, mo, i, c, wf, wt, pr, cf, src, st, cp
              FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
-                         $11::date[], $12::bigint[], $13::real[], $14::text[], $16::text[])
-                  AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src, st)
+                         $11::date[], $12::bigint[], $13::real[], $14::text[], $16::text[], $17::int[])
+                  AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src, st, cp)
              ORDER BY o
              RETURNING id, ordinal, direction, item, category, status)
          SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.lang, c.channel, c.chat, c.native_id, c.rank
@@ -121,6 +122,7 @@ pub async fn insert_and_match(
     let prices: Vec<Option<i64>> = found.iter().map(|p| p.price.map(|x| x.cents as i64)).collect();
     let confs: Vec<f32> = found.iter().map(|p| p.confidence).collect();
     let sources: Vec<&str> = found.iter().map(|p| text.get(p.span.clone()).unwrap_or(text)).collect();
+    let copies: Vec<i32> = found.iter().map(|p| p.copies.clamp(1, 20) as i32).collect();
     let rows: Vec<MatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(INSERT_AND_MATCH.as_str()))
         .bind(area)
         .bind(member)
@@ -138,6 +140,7 @@ pub async fn insert_and_match(
         .bind(&sources)
         .bind(limit)
         .bind(&statuses)
+        .bind(&copies)
         .fetch_all(&mut **tx)
         .await?;
     let mut out: Vec<(i64, Vec<Candidate>)> = Vec::with_capacity(found.len());
@@ -460,19 +463,20 @@ pub async fn close_of_message(tx: &mut Tx<'_>, message: i64, reason: &str) -> an
 }
 
 /// Closes up to `limit` open posts last renewed at or before `renewed_before` (expiry), skipping
-/// posts another daemon holds. Returns their ids.
+/// posts another daemon holds and offers lent now (a loan is not closed under its borrower; the
+/// return renews the offer, store::loans::renew_offer). Returns their ids.
 pub async fn close_expired(
     tx: &mut Tx<'_>,
     renewed_before: DateTime<Utc>,
     now: DateTime<Utc>,
     limit: i64,
 ) -> anyhow::Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "UPDATE posts SET status = 'closed', closed_at = $2, closed_reason = 'expired'
-         WHERE id IN (SELECT id FROM posts WHERE status = 'open' AND renewed_at <= $1
+         WHERE id IN (SELECT id FROM posts p WHERE status = 'open' AND renewed_at <= $1 AND {NOT_ON_LOAN}
                       ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-         RETURNING id",
-    )
+         RETURNING id"
+    )))
     .bind(renewed_before)
     .bind(now)
     .bind(limit)
@@ -489,14 +493,14 @@ pub async fn mark_reminded(
     now: DateTime<Utc>,
     limit: i64,
 ) -> anyhow::Result<Vec<(i64, DateTime<Utc>)>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE posts SET reminded_at = $3
-         WHERE id IN (SELECT id FROM posts
-                      WHERE status = 'open' AND renewed_at <= $1 AND renewed_at > $2
+         WHERE id IN (SELECT id FROM posts p
+                      WHERE status = 'open' AND renewed_at <= $1 AND renewed_at > $2 AND {NOT_ON_LOAN}
                         AND (reminded_at IS NULL OR reminded_at < renewed_at)
                       ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-         RETURNING id, renewed_at",
-    )
+         RETURNING id, renewed_at"
+    )))
     .bind(renewed_before)
     .bind(not_expired_since)
     .bind(now)
@@ -521,6 +525,7 @@ pub struct OfMessage {
     pub price_cents: Option<i64>,
     pub confidence: f32,
     pub status: PostStatus,
+    pub copies: i32,
 }
 
 /// The posts of message `message` that are open or pending (a reading still standing), locked
@@ -528,7 +533,7 @@ pub struct OfMessage {
 pub async fn standing_of_message(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Vec<OfMessage>> {
     Ok(sqlx::query_as(
         "SELECT id, member_id, ordinal, direction, kind, mode, item, category, when_from, when_to, price_cents,
-                confidence, status
+                confidence, status, copies
          FROM posts WHERE message_id = $1 AND status IN ('open', 'pending') ORDER BY ordinal FOR UPDATE",
     )
     .bind(message)

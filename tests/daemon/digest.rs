@@ -467,3 +467,45 @@ async fn posts_expire_after_a_reminder_and_garder_keeps_them() {
     );
     w.finish().await;
 }
+
+#[tokio::test]
+async fn a_lent_offer_says_until_when_in_the_digest_and_the_room_summary() {
+    let w = World::new("digest-lent").await;
+    let now = Utc::now();
+    let say = |id: &str, who: &str, text: &str| voisinage::core::model::Inbound {
+        sent_at: now,
+        ..inbound(CONSOLE_ROOM, id, who, text)
+    };
+    for (id, who, text) in [
+        ("1", "Paul", "Je prête ma perceuse"),
+        ("2", "Jeanne", "Je cherche une perceuse"),
+        ("3", "Jeanne", "/emprunte 1 5"),
+        ("4", "Paul", "/accepte"),
+    ] {
+        w.core.ingest(&say(id, who, text)).await.unwrap();
+    }
+    let due = now.with_timezone(&chrono_tz::Europe::Paris).date_naive() + chrono::Duration::days(5);
+    let until = format!(
+        "· prêté jusqu'au {}",
+        voisinage::i18n::format_dates(voisinage::i18n::Lang::Fr, due, due)
+    );
+    let preview = w
+        .digester
+        .preview("saint-servan", Period::Week, Utc::now())
+        .await
+        .unwrap();
+    let email = &preview.emails[0].1;
+    assert!(
+        email.text.contains(&format!("perceuse — Paul {until}")),
+        "{}",
+        email.text
+    );
+    assert!(email.html.contains(&until.replace('\'', "&#x27;")), "{}", email.html);
+    assert!(
+        !email.text.contains(&format!("perceuse — Jeanne {until}")),
+        "the request is not lent"
+    );
+    let summary = preview.summary.expect("a room summary");
+    assert!(summary.contains(&format!("perceuse {until}")), "{summary}");
+    w.finish().await;
+}

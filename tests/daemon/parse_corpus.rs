@@ -2,31 +2,55 @@
 //! (../shared/corpus/score.py) through the real `voisinage parse` binary. A regression below
 //! the thresholds of issue #2 fails the suite.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::helpers::corpus_dir;
 
-#[test]
-fn dev_corpus_meets_the_thresholds() {
-    let dir = corpus_dir();
+/// Runs the corpus scorer on `corpus` through the real binary; the figures are printed and
+/// the scorer's exit status says whether every threshold in `limits` holds.
+fn score(corpus: &Path, limits: &[&str]) -> (bool, String) {
     let bin = env!("CARGO_BIN_EXE_voisinage");
     let out = Command::new("python3")
-        .arg(dir.join("score.py"))
-        .arg(dir.join("dev.jsonl"))
+        .arg(corpus_dir().join("score.py"))
+        .arg(corpus)
         .arg("--run")
         .arg(format!("'{bin}' parse"))
-        .args(["--min-f1", "0.93", "--min-silence", "0.95", "--min-category", "0.90"])
-        .args(["--min-mode", "0.85", "--min-when", "0.90", "--min-exact", "0.70"])
+        .args(limits)
         .args(["--show-misses", "40"])
         .output()
         .expect("python3 runs the scorer");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the parser falls short on the dev corpus:\n{stdout}\n{stderr}"
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
+    println!("{text}");
+    (out.status.success(), text)
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+#[test]
+fn dev_corpus_meets_the_thresholds() {
+    let limits = [
+        "--min-f1",
+        "0.93",
+        "--min-silence",
+        "0.95",
+        "--min-category",
+        "0.90",
+        "--min-mode",
+        "0.85",
+        "--min-when",
+        "0.90",
+        "--min-exact",
+        "0.70",
+    ];
+    let (ok, text) = score(&corpus_dir().join("dev.jsonl"), &limits);
+    assert!(ok, "the parser falls short on the dev corpus:\n{text}");
 }
 
 /// The same scorer on tests/data/holdout.jsonl: 250 messages written independently of the dev
@@ -34,48 +58,60 @@ fn dev_corpus_meets_the_thresholds() {
 /// little under the measured figures so that a regression fails.
 #[test]
 fn independent_holdout_does_not_regress() {
-    let dir = corpus_dir();
-    let bin = env!("CARGO_BIN_EXE_voisinage");
-    let holdout = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/holdout.jsonl");
-    let out = Command::new("python3")
-        .arg(dir.join("score.py"))
-        .arg(holdout)
-        .arg("--run")
-        .arg(format!("'{bin}' parse"))
-        .args(["--min-f1", "0.90", "--min-silence", "0.97", "--min-category", "0.95"])
-        .args(["--min-mode", "0.90", "--min-when", "0.95", "--min-exact", "0.80"])
-        .output()
-        .expect("python3 runs the scorer");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the parser regressed on the held-out set:\n{stdout}"
-    );
+    let limits = [
+        "--min-f1",
+        "0.90",
+        "--min-silence",
+        "0.97",
+        "--min-category",
+        "0.95",
+        "--min-mode",
+        "0.90",
+        "--min-when",
+        "0.95",
+        "--min-exact",
+        "0.80",
+    ];
+    let (ok, text) = score(&data("holdout.jsonl"), &limits);
+    assert!(ok, "the parser regressed on the held-out set:\n{text}");
+}
+
+/// tests/data/holdout2…9.jsonl: 529 messages by another writer, each set scored blind before
+/// the parser learnt from it (figures in README.md). They guard what was learnt; the floors
+/// sit under the figures measured after learning (the later sets, written along issue 13's
+/// failure classes, are harder).
+#[test]
+fn fresh_writer_sets_do_not_regress() {
+    let sets = [
+        ("holdout2.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout3.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout4.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout5.jsonl", "0.92", "0.90", "0.82"),
+        ("holdout6.jsonl", "0.85", "0.90", "0.78"),
+        ("holdout7.jsonl", "0.85", "0.88", "0.78"),
+        ("holdout8.jsonl", "0.92", "0.90", "0.80"),
+        ("holdout9.jsonl", "0.83", "0.90", "0.75"),
+    ];
+    for (name, f1, silence, exact) in sets {
+        let (ok, text) = score(
+            &data(name),
+            &["--min-f1", f1, "--min-silence", silence, "--min-exact", exact],
+        );
+        assert!(ok, "the parser regressed on {name}:\n{text}");
+    }
 }
 
 /// Issue 13's target on ../shared/corpus/train2.jsonl (450 messages in many voices, including
 /// the blind third set aside by scripts/split-train2.py): post_f1 ≥ 0.93, silence ≥ 0.95,
 /// exact ≥ 0.80.
 #[test]
-#[ignore = "issue 13's train2 target is not met yet (post_f1 0.87, silence 0.95, exact 0.74); run with --ignored"]
+#[ignore = "issue 13's train2 target is not met yet (post_f1 0.926, silence 0.967, exact 0.857); run with --ignored"]
 fn train2_corpus_meets_the_issue_13_targets() {
-    let dir = corpus_dir();
-    let bin = env!("CARGO_BIN_EXE_voisinage");
-    let out = Command::new("python3")
-        .arg(dir.join("score.py"))
-        .arg(dir.join("train2.jsonl"))
-        .arg("--run")
-        .arg(format!("'{bin}' parse"))
-        .args(["--min-f1", "0.93", "--min-silence", "0.95", "--min-exact", "0.80"])
-        .output()
-        .expect("python3 runs the scorer");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the parser falls short on train2.jsonl:\n{stdout}"
+    let (ok, text) = score(
+        &corpus_dir().join("train2.jsonl"),
+        &["--min-f1", "0.93", "--min-silence", "0.95", "--min-exact", "0.80"],
     );
+    assert!(ok, "the parser falls short on train2.jsonl:\n{text}");
 }
 
 /// The confidence is calibrated: on dev + train2, the posts at or above

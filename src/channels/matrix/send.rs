@@ -16,7 +16,7 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserI
 use serde_json::{Value, json};
 
 use super::Matrix;
-use crate::core::model::{ChannelKind, OutKind, Outgoing};
+use crate::core::model::{ChannelKind, OutKind, Outgoing, Profile};
 use crate::core::{Channel, SendError};
 use crate::hash::fnv1a64;
 
@@ -29,6 +29,15 @@ const DELIVERY_MARK: &str = "org.voisinage.delivery";
 /// How many of the bot's latest events in a room `already_sent` reads: a retry after a crash
 /// comes one lease later, and the bot says little in one room meanwhile.
 const RECENT_EVENTS: u32 = 100;
+
+/// MSC4144 (per-message profiles, unstable prefix as Beeper and bridges send it): clients that
+/// know it show the neighbour as the sender; the body keeps "Jeanne (Telegram) : …" for the
+/// others (`has_fallback`).
+const PER_MESSAGE_PROFILE: &str = "com.beeper.per_message_profile";
+
+fn per_message_profile(p: &Profile) -> Value {
+    json!({ "id": p.id, "displayname": p.name, "has_fallback": true })
+}
 
 fn message_content(msg: &Outgoing) -> Value {
     let msgtype = if msg.kind == OutKind::Relay {
@@ -128,6 +137,9 @@ impl Channel for Matrix {
             None => message_content(msg),
         };
         content[DELIVERY_MARK] = delivery_id.into();
+        if let Some(p) = &msg.profile {
+            content[PER_MESSAGE_PROFILE] = per_message_profile(p);
+        }
         if let Some(on) = msg.reply_to.as_deref().and_then(event_of) {
             content["m.relates_to"] = json!({"m.in_reply_to": {"event_id": on}});
         }
@@ -154,7 +166,10 @@ impl Channel for Matrix {
         let Some(original) = event_of(remote_id) else {
             return Ok(remote_id.to_owned());
         };
-        let new_content = message_content(msg);
+        let mut new_content = message_content(msg);
+        if let Some(p) = &msg.profile {
+            new_content[PER_MESSAGE_PROFILE] = per_message_profile(p);
+        }
         let mut content = new_content.clone();
         content["body"] = format!("* {}", msg.text).into();
         if let Some(html) = new_content.get("formatted_body").and_then(Value::as_str) {

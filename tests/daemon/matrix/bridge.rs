@@ -92,6 +92,13 @@ async fn messages_edits_and_redactions_cross_the_bridge() {
         copy["content"]["formatted_body"],
         "<b>Léa &lt;b&gt;</b> (console) : Je donne &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"
     );
+    // MSC4144: clients that know per-message profiles show Léa as the sender; the id is
+    // stable for her and names nobody.
+    let profile = &copy["content"]["com.beeper.per_message_profile"];
+    assert_eq!(profile["displayname"], "Léa <b> (console)", "{copy:#}");
+    assert_eq!(profile["has_fallback"], true);
+    let id = profile["id"].as_str().unwrap();
+    assert!(id.len() == 16 && !id.contains("c1"), "{id}");
     let copy_id = copy["event_id"].as_str().unwrap().to_owned();
 
     // Edited and deleted there: the Matrix copy follows (m.replace, then a redaction).
@@ -114,6 +121,10 @@ async fn messages_edits_and_redactions_cross_the_bridge() {
         .find(|e| e["content"]["m.relates_to"]["rel_type"] == "m.replace" && e["sender"] == bot)
         .expect("an edit");
     assert_eq!(replace["content"]["m.relates_to"]["event_id"], copy_id.as_str());
+    assert_eq!(
+        replace["content"]["m.new_content"]["com.beeper.per_message_profile"]["displayname"],
+        "Léa <b> (console)"
+    );
     assert_eq!(
         replace["content"]["m.new_content"]["body"],
         "Léa <b> (console) : Je donne des confitures"
