@@ -170,6 +170,17 @@ pub async fn album_first(
     .await?)
 }
 
+/// The messages whose photos joined message `message_id` (sent alone after it, or later parts
+/// of its album).
+pub async fn joined_to(tx: &mut Tx<'_>, message_id: i64) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT via_message FROM message_media WHERE message_id = $1 AND via_message IS NOT NULL ORDER BY position",
+    )
+    .bind(message_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 /// Message `message_id` carries `hash` too, after its other files, because lone photo
 /// message `via` joined it.
 pub async fn join(tx: &mut Tx<'_>, message_id: i64, via: i64, hash: &str) -> anyhow::Result<()> {

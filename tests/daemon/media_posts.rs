@@ -285,6 +285,14 @@ async fn the_photos_of_an_album_are_gathered_in_its_first_message() {
     w.core.purge_media_once(chrono::Utc::now(), 100).await.unwrap();
     assert!(links(&w).await.is_empty());
     assert_eq!(count(&w.db.pool, "media").await, 0);
+    // Every photo's copy is redacted in Matrix, not only the first.
+    let left: Vec<Value> = w
+        .bot_events(&jeanne)
+        .await
+        .into_iter()
+        .filter(|e| e["content"]["msgtype"] == "m.image")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     w.finish().await;
 }
 
