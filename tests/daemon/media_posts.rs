@@ -354,6 +354,27 @@ async fn words_and_the_photos_sent_right_after_reach_telegram_as_one_album() {
     assert_eq!(count(&w.db.pool, "posts").await, 1);
     assert_eq!(links(&w).await.len(), 2);
 
+    // Jeanne edits her words: the album's caption follows.
+    jeanne
+        .send(
+            &room,
+            "m.room.message",
+            json!({"msgtype": "m.text", "body": "* je donne deux lampes de chevet bleues",
+                   "m.new_content": {"msgtype": "m.text", "body": "je donne deux lampes de chevet bleues"},
+                   "m.relates_to": {"rel_type": "m.replace", "event_id": words}}),
+        )
+        .await;
+    w.sync().await;
+    w.drain().await;
+    let first = w
+        .fake
+        .bot_sent(GROUP)
+        .into_iter()
+        .find(|m| m.message_id == sent[0].message_id)
+        .unwrap();
+    assert_eq!(first.text, "Jeanne (Matrix) : je donne deux lampes de chevet bleues");
+    assert_eq!(w.fake.calls_of("editMessageCaption").len(), 1);
+
     // Jeanne takes her words back: the whole album goes from the group.
     jeanne
         .call(
