@@ -93,6 +93,8 @@ pub struct MediaSettings {
     pub types: Vec<String>,
     /// How long a digest's photo links (`/m/TOKEN`) stay valid, in days.
     pub link_days: u32,
+    /// A photo sent alone this many seconds at most after its author's words belongs to them.
+    pub join_secs: u32,
 }
 
 impl Default for MediaSettings {
@@ -106,6 +108,7 @@ impl Default for MediaSettings {
             per_member_day: d.per_member_day,
             types: d.types,
             link_days: d.link_days,
+            join_secs: d.join_secs,
         }
     }
 }
@@ -161,6 +164,7 @@ impl Settings {
                 per_member_day: m.per_member_day,
                 types: m.types.clone(),
                 link_days: m.link_days,
+                join_secs: m.join_secs,
             },
         )
     }

@@ -428,8 +428,8 @@ async fn partner_link(
     Redirect::to(&f.partner.target(core.areas.get(&f.area), &f.item)).into_response()
 }
 
-/// A photo behind a digest's signed link: the thumbnail or the photo while the link is valid
-/// (410 once expired), 404 once the photo went with its message.
+/// A photo (or a document, a video) behind a signed link: the thumbnail or the file while the
+/// link is valid (410 once expired), 404 once the file went with its message.
 async fn media_link(State(core): State<Arc<Core>>, Path(token): Path<String>) -> Response {
     use crate::core::links::MediaSize;
     let (hash, size) = match core.links.read_media(&token, chrono::Utc::now().timestamp()) {
@@ -445,6 +445,11 @@ async fn media_link(State(core): State<Arc<Core>>, Path(token): Path<String>) ->
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
+    // A document or a video is downloaded, not shown by the browser under the daemon's name.
+    let disposition = match media.is_image() {
+        true => "inline".to_owned(),
+        false => format!("attachment; filename=\"{}\"", media.file_name()),
+    };
     let (key, mime) = match (size, media.thumb_hash) {
         (MediaSize::Thumb, Some(t)) => (t, "image/jpeg".to_owned()),
         _ => (media.hash, media.mime),
@@ -455,6 +460,7 @@ async fn media_link(State(core): State<Arc<Core>>, Path(token): Path<String>) ->
                 (axum::http::header::CONTENT_TYPE, mime),
                 (axum::http::header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
                 (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+                (axum::http::header::CONTENT_DISPOSITION, disposition),
             ],
             bytes,
         )

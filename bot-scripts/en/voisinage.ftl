@@ -566,6 +566,7 @@ loans-line = no. { $loan } { $item } — { $role ->
 loan-button-accept = ✅ Accept
 loan-button-decline = Decline
 posts-line-lent = { " " }· lent until { $date }
+posts-line-photo = { "   " }📷 photo: { $url }
 loan-reminder-before = ⏳ A quick reminder: { $item } borrowed from { $lender } is due back on { $date } (loan no. { $loan }). Need more time? /prolonger { $loan }.
 loan-reminder-due = ⏳ It's today: { $item } borrowed from { $lender } is due back (loan no. { $loan }). Once it's back: /rendu { $loan }. Need more time? /prolonger { $loan }.
 loan-reminder-overdue = ⏰ { $item } borrowed from { $lender } was due back on { $date } ({ $late ->
@@ -589,11 +590,21 @@ media-reason-type = unsupported format
 media-reason-quota = daily limit reached
 media-reason-unavailable = not found
 media-refused-too-large = 📷 Your photo was not passed on to the other rooms: it is larger than { $max_mb } MB. Send it smaller (as a "photo" rather than a "file").
-media-refused-type = 📷 This file was not passed on to the other rooms: only photos (JPEG, PNG, WebP) are.
+media-refused-type = 📎 This file was not passed on to the other rooms: its format is not accepted (accepted formats: { $types }).
+media-refused-file-copy = 📎 file not passed on ({ $reason })
+media-reason-file-too-large = too large
+media-reason-file-type = unsupported format
+media-reason-file-quota = daily limit reached
+media-reason-file-unavailable = not found
+media-refused-file-too-large = 📎 Your file was not passed on to the other rooms: it is larger than { $max_mb } MB.
+media-refused-file-quota = 📎 Your file was not passed on to the other rooms: you reached the limit of { $max } files a day.
+media-refused-file-unavailable = 📎 Your file could not be fetched; your text was passed on without it.
 media-refused-quota = 📷 Your photo was not passed on to the other rooms: you reached the limit of { $max } photos a day.
 media-refused-unavailable = 📷 Your photo could not be fetched; your text was passed on without it.
 digest-photo = photo
 digest-photo-text = 📷 Photo: { $link }
+digest-file = 📎 the attached file
+digest-file-text = 📎 File: { $link }
 
 ## Loans, second round (issue 16): "until when?" and loans from a match notice.
 # To the proposer when nothing said until when; a reply to this message gives the date.

@@ -612,6 +612,7 @@ loan-button-accept = ✅ Accepter
 loan-button-decline = Refuser
 # Ajouté à une ligne de /annonces quand la chose est prêtée.
 posts-line-lent = { " " }· prêté jusqu'au { $date }
+posts-line-photo = { "   " }📷 photo : { $url }
 loan-reminder-before = ⏳ Petit rappel : { $item } emprunté à { $lender } est à rendre le { $date } (prêt n°{ $loan }). Besoin de plus de temps ? /prolonger { $loan }.
 loan-reminder-due = ⏳ C'est aujourd'hui : { $item } emprunté à { $lender } est à rendre (prêt n°{ $loan }). Une fois rendu : /rendu { $loan }. Besoin de plus de temps ? /prolonger { $loan }.
 # $late : jours de retard.
@@ -638,12 +639,23 @@ media-reason-quota = limite du jour atteinte
 media-reason-unavailable = introuvable
 # À l'auteur, en réponse à son message. $max_mb : taille maximale en Mo ; $max : photos par jour.
 media-refused-too-large = 📷 Votre photo n'a pas été transmise aux autres salons : elle dépasse { $max_mb } Mo. Envoyez-la en plus petit (comme « photo » plutôt que comme « fichier »).
-media-refused-type = 📷 Ce fichier n'a pas été transmis aux autres salons : seules les photos (JPEG, PNG, WebP) passent.
+media-refused-type = 📎 Ce fichier n'a pas été transmis aux autres salons : ce format n'est pas accepté (formats acceptés : { $types }).
+# Un document ou une vidéo refusés (les copies, puis l'auteur).
+media-refused-file-copy = 📎 fichier non transmis ({ $reason })
+media-reason-file-too-large = trop lourd
+media-reason-file-type = format non pris en charge
+media-reason-file-quota = limite du jour atteinte
+media-reason-file-unavailable = introuvable
+media-refused-file-too-large = 📎 Votre fichier n'a pas été transmis aux autres salons : il dépasse { $max_mb } Mo.
+media-refused-file-quota = 📎 Votre fichier n'a pas été transmis aux autres salons : vous avez atteint la limite de { $max } fichiers par jour.
+media-refused-file-unavailable = 📎 Votre fichier n'a pas pu être récupéré ; votre texte a été transmis sans lui.
 media-refused-quota = 📷 Votre photo n'a pas été transmise aux autres salons : vous avez atteint la limite de { $max } photos par jour.
 media-refused-unavailable = 📷 Votre photo n'a pas pu être récupérée ; votre texte a été transmis sans elle.
 # Dans les résumés : le texte alternatif de la vignette, et le lien vers la photo (texte brut).
 digest-photo = photo
 digest-photo-text = 📷 Photo : { $link }
+digest-file = 📎 le fichier joint
+digest-file-text = 📎 Fichier : { $link }
 
 ## Prêts, second temps (issue 16) : « jusqu'à quand ? » et prêts depuis un avis de correspondance
 # À qui propose, quand rien ne dit jusqu'à quand ; répondre à ce message donne la date.

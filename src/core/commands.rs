@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate, Utc};
 
 use super::Core;
 use super::command::Command;
-use super::model::{Address, Inbound};
-use crate::i18n::{Arg, Lang, format_dates};
+use super::links::MediaSize;
+use super::model::{Address, ChannelKind, Inbound, OutKind, Outgoing};
+use crate::i18n::{Arg, Lang, escape_html, format_dates};
 use crate::parse::Category;
 use crate::store::posts::{self, Close, Listed};
 use crate::store::{Tx, members};
@@ -33,72 +34,104 @@ pub struct Asker<'a> {
     pub here: Address,
 }
 
-fn lines(core: &Core, lang: Lang, rows: &[Listed], lent: &HashMap<i64, NaiveDate>) -> String {
-    rows.iter()
-        .map(|r| {
-            let lent = lent.get(&r.id).map(|d| {
-                let date = Arg::from(format_dates(lang, *d, *d));
-                core.texts.get(lang, "posts-line-lent", &[("date", date)])
-            });
-            let when = match (r.when_from, r.when_to) {
-                (Some(a), Some(b)) => format_dates(lang, a, b),
-                _ => String::new(),
-            };
-            core.texts.get(
-                lang,
-                "posts-line",
-                &[
-                    ("number", Arg::from(r.id)),
-                    ("direction", Arg::from(r.direction.as_str())),
-                    ("item", Arg::from(r.item.as_str())),
-                    (
-                        "category",
-                        Arg::from(core.texts.get(lang, &format!("category-{}", r.category), &[])),
-                    ),
-                    ("author", Arg::from(r.author.as_str())),
-                    ("has_when", Arg::from(if when.is_empty() { "no" } else { "yes" })),
-                    ("when", Arg::from(when)),
-                ],
-            ) + lent.as_deref().unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// One post of a listing, as a line.
+fn line(core: &Core, lang: Lang, r: &Listed, lent: &HashMap<i64, NaiveDate>) -> String {
+    let lent = lent.get(&r.id).map(|d| {
+        let date = Arg::from(format_dates(lang, *d, *d));
+        core.texts.get(lang, "posts-line-lent", &[("date", date)])
+    });
+    let when = match (r.when_from, r.when_to) {
+        (Some(a), Some(b)) => format_dates(lang, a, b),
+        _ => String::new(),
+    };
+    core.texts.get(
+        lang,
+        "posts-line",
+        &[
+            ("number", Arg::from(r.id)),
+            ("direction", Arg::from(r.direction.as_str())),
+            ("item", Arg::from(r.item.as_str())),
+            (
+                "category",
+                Arg::from(core.texts.get(lang, &format!("category-{}", r.category), &[])),
+            ),
+            ("author", Arg::from(r.author.as_str())),
+            ("has_when", Arg::from(if when.is_empty() { "no" } else { "yes" })),
+            ("when", Arg::from(when)),
+        ],
+    ) + lent.as_deref().unwrap_or_default()
 }
 
-/// A header line and the posts under it (a lent thing says until when), or the "none" answer.
-async fn listing(core: &Core, lang: Lang, rows: &[Listed], head: String, none: String) -> anyhow::Result<String> {
+/// A header line and the posts under it (a lent thing says until when; a post with a photo
+/// links to it, `/m/TOKEN`, and by email shows its thumbnail), or the "none" answer.
+async fn listing(
+    core: &Core,
+    lang: Lang,
+    channel: ChannelKind,
+    rows: &[Listed],
+    head: String,
+    none: String,
+) -> anyhow::Result<Outgoing> {
     if rows.is_empty() {
-        return Ok(none);
+        return Ok(Outgoing::new(OutKind::Answer, none));
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let lent: HashMap<i64, NaiveDate> = crate::store::loans::lent_until(&core.pool, &ids)
         .await?
         .into_iter()
         .collect();
-    Ok(format!("{head}\n{}", lines(core, lang, rows, &lent)))
+    let expires = (Utc::now() + Duration::days(core.media.limits.link_days.into())).timestamp();
+    let (mut text, mut html) = (head.clone(), escape_html(&head));
+    for r in rows {
+        let l = line(core, lang, r, &lent);
+        text = format!("{text}\n{l}");
+        html = format!("{html}\n{}", escape_html(&l));
+        if let Some(hash) = &r.photo {
+            let full = core.links.media_url(hash, MediaSize::Full, expires);
+            let thumb = core.links.media_url(hash, MediaSize::Thumb, expires);
+            let photo = core
+                .texts
+                .get(lang, "posts-line-photo", &[("url", Arg::from(full.as_str()))]);
+            text = format!("{text}\n{photo}");
+            html = format!(
+                "{html}\n<a href=\"{}\"><img src=\"{}\" alt=\"{}\" width=\"96\" style=\"width:96px;height:auto;border-radius:6px\"></a>",
+                escape_html(&full),
+                escape_html(&thumb),
+                escape_html(&core.texts.get(lang, "digest-photo", &[])),
+            );
+        }
+    }
+    let mut msg = Outgoing::new(OutKind::Answer, text);
+    // Email shows the thumbnails; the chats show the links (their clients preview them).
+    if channel == ChannelKind::Email && rows.iter().any(|r| r.photo.is_some()) {
+        msg.html = Some(html);
+    }
+    Ok(msg)
 }
 
 /// The answer to `cmd`, said by `who`. `tx` is the ingest transaction (a language change is
 /// part of it).
-pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command) -> anyhow::Result<String> {
-    let (t, lang) = (core.texts, who.lang);
+pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command) -> anyhow::Result<Outgoing> {
+    let (t, lang, channel) = (core.texts, who.lang, who.here.channel);
     let area = who.area.as_deref();
-    let need_area = || t.get(lang, "ask-postcode", &[]);
-    Ok(match cmd {
-        Command::Help | Command::Start { .. } | Command::Area { .. } => t.get(lang, "help", &[]),
-        Command::Posts { category } => match area {
-            Some(area) => list_posts(core, lang, area, category).await?,
-            None => need_area(),
-        },
-        Command::Search { query } => match area {
-            Some(area) => search(core, lang, area, query).await?,
-            None => need_area(),
-        },
-        Command::MyPosts => {
+    match (cmd, area) {
+        (Command::Posts { category }, Some(area)) => list_posts(core, lang, channel, area, category).await,
+        (Command::Search { query }, Some(area)) => search(core, lang, channel, area, query).await,
+        (Command::MyPosts, _) => {
             let rows = posts::of_member(&core.pool, who.member, LIST_LIMIT).await?;
             let head = t.get(lang, "my-posts-header", &[("count", Arg::from(rows.len()))]);
-            listing(core, lang, &rows, head, t.get(lang, "my-posts-none", &[])).await?
+            listing(core, lang, channel, &rows, head, t.get(lang, "my-posts-none", &[])).await
         }
+        _ => Ok(Outgoing::new(OutKind::Answer, words(core, tx, who, cmd).await?)),
+    }
+}
+
+/// The answer to a command other than a listing.
+async fn words(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command) -> anyhow::Result<String> {
+    let (t, lang) = (core.texts, who.lang);
+    Ok(match cmd {
+        Command::Help | Command::Start { .. } | Command::Area { .. } => t.get(lang, "help", &[]),
+        Command::Posts { .. } | Command::Search { .. } | Command::MyPosts => t.get(lang, "ask-postcode", &[]),
         Command::Done { number } => close(core, who, number).await?,
         Command::Keep { number } => keep(core, who, number).await?,
         Command::Language { code } => language(core, tx, who, code).await?,
@@ -135,21 +168,28 @@ pub async fn answer(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command
 }
 
 /// `/annonces [catégorie]`.
-async fn list_posts(core: &Core, lang: Lang, area: &str, asked: &str) -> anyhow::Result<String> {
+async fn list_posts(
+    core: &Core,
+    lang: Lang,
+    channel: ChannelKind,
+    area: &str,
+    asked: &str,
+) -> anyhow::Result<Outgoing> {
     let t = core.texts;
     let category = if asked.is_empty() {
         None
     } else {
         let Some(c) = Category::parse(asked) else {
             let all: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-            return Ok(t.get(
+            let text = t.get(
                 lang,
                 "unknown-category",
                 &[
                     ("category", Arg::from(asked)),
                     ("categories", Arg::from(all.join(", "))),
                 ],
-            ));
+            );
+            return Ok(Outgoing::new(OutKind::Answer, text));
         };
         Some(c)
     };
@@ -172,14 +212,14 @@ async fn list_posts(core: &Core, lang: Lang, area: &str, asked: &str) -> anyhow:
         "posts-none",
         &[("has_category", Arg::from(has)), ("category", Arg::from(shown))],
     );
-    listing(core, lang, &rows, head, none).await
+    listing(core, lang, channel, &rows, head, none).await
 }
 
 /// `/chercher MOTS`.
-async fn search(core: &Core, lang: Lang, area: &str, query: &str) -> anyhow::Result<String> {
+async fn search(core: &Core, lang: Lang, channel: ChannelKind, area: &str, query: &str) -> anyhow::Result<Outgoing> {
     let t = core.texts;
     if query.is_empty() {
-        return Ok(t.get(lang, "search-usage", &[]));
+        return Ok(Outgoing::new(OutKind::Answer, t.get(lang, "search-usage", &[])));
     }
     let rows = posts::search(&core.pool, area, query, LIST_LIMIT).await?;
     let head = t.get(
@@ -188,7 +228,7 @@ async fn search(core: &Core, lang: Lang, area: &str, query: &str) -> anyhow::Res
         &[("query", Arg::from(query)), ("count", Arg::from(rows.len()))],
     );
     let none = t.get(lang, "search-none", &[("query", Arg::from(query))]);
-    listing(core, lang, &rows, head, none).await
+    listing(core, lang, channel, &rows, head, none).await
 }
 
 /// The posts a /fini or /garder is about: the number given, or the posts of the message it

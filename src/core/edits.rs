@@ -93,16 +93,22 @@ impl Core {
         Ok(Changed::Applied { queued })
     }
 
-    /// What takes every copy of `message` away: a copy still pending is cancelled in place, a
-    /// copy sent gets a deletion queued behind it (email copies cannot be unsent: they stay).
+    /// What takes every copy of `message` (and of the photos that joined it) away: a copy still
+    /// pending is cancelled in place, a copy sent gets a deletion queued behind it (email copies
+    /// cannot be unsent: they stay).
     /// Returns the deletions and the places of every copy taken away.
     pub(super) async fn copies_removal(
         &self,
         tx: &mut Tx<'_>,
         message_id: i64,
     ) -> anyhow::Result<(Vec<NewDelivery>, Vec<Address>)> {
-        let copies = deliveries::relay_copies(tx, message_id).await?;
-        // Its photo goes with it (the purge deletes the file once no message carries it).
+        let mut copies = deliveries::relay_copies(tx, message_id).await?;
+        // The copies of the photos that joined it (sent alone right after it, the rest of its
+        // album) go with it.
+        for joined in crate::store::media::joined_to(tx, message_id).await? {
+            copies.extend(deliveries::relay_copies(tx, joined).await?);
+        }
+        // Its photos go with it (the purge deletes a file once no message carries it).
         self.release_media(tx, &[message_id]).await?;
         self.deletions(tx, message_id, copies).await
     }

@@ -19,7 +19,7 @@ use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing
 use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
-use crate::store::deliveries::NewDelivery;
+use crate::store::deliveries::{self, NewDelivery};
 use crate::store::messages::{self, Stored};
 use crate::store::posts::PostStatus;
 use crate::store::{Tx, chats, members, posts};
@@ -64,10 +64,9 @@ impl Core {
             return Ok(Ingested::Duplicate);
         };
         self.metrics.message_in(m.channel);
-        if let Some(media) = &m.media {
-            crate::store::media::attach(&mut tx, stored.id, 0, &media.hash).await?;
-        }
         let who = self.author(&mut tx, m, &stored).await?;
+        let in_room = stored.area.is_some() && !stored.banned;
+        let joined = self.link_media(&mut tx, m, stored.id, who.member, in_room).await?;
         let mut queue = Vec::new();
         let mut made = Made::default();
         let trust = Command::parse(&m.text, m.channel).filter(Command::is_trust_command);
@@ -79,8 +78,13 @@ impl Core {
         } else if let Some(answer) = self.respond(&mut tx, &who, &mut queue).await? {
             queue.insert(0, answer);
         } else if let Some(area) = &stored.area {
-            self.relays(&mut tx, &who, area, &stored.rooms, &mut queue).await?;
-            made = self.posts(&mut tx, &who, area, &mut queue).await?;
+            self.relays(&mut tx, &who, area, &stored.rooms, joined.as_ref(), &mut queue)
+                .await?;
+            // A lone photo that joined its author's words adds nothing to read (a later part of
+            // an album may have its own caption).
+            if joined.is_none() || m.text.trim() != "📷" {
+                made = self.posts(&mut tx, &who, area, &mut queue).await?;
+            }
         }
         // A group that is no area's room (not linked yet): the message is kept, nothing more.
         let queued = self.commit_queue(tx, &queue).await?;
@@ -168,9 +172,7 @@ impl Core {
             Some(cmd) if cmd.is_room_command() => {
                 Outgoing::new(OutKind::Answer, rooms::room_command(self, tx, who, cmd).await?)
             }
-            Some(cmd) if who.area.is_some() => {
-                Outgoing::new(OutKind::Answer, commands::answer(self, tx, who, cmd).await?)
-            }
+            Some(cmd) if who.area.is_some() => commands::answer(self, tx, who, cmd).await?,
             _ => return Ok(None),
         };
         let mut msg = text.replying(Some(m.native_id.clone())).in_lang(who.lang);
@@ -199,12 +201,16 @@ impl Core {
     }
 
     /// Stage 3: the copies of the message, which go out before anything the bot says about it.
+    /// A photo that `joined` an earlier message (its id and native id: an album's first, or its
+    /// author's words) rides along with that message's Telegram and email copies still waiting
+    /// (one album, one mail), and otherwise answers its copies.
     async fn relays(
         &self,
         tx: &mut Tx<'_>,
         who: &Asker<'_>,
         area: &str,
         rooms: &[(i64, ChannelKind, String)],
+        joined: Option<&(i64, String)>,
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<()> {
         let m = who.m;
@@ -212,32 +218,52 @@ impl Core {
         if let Some(why) = m.media_refused {
             queue.push(self.refusal_notice(m, who.message_id, who.lang, why));
         }
+        let merged = match (joined, m.media.as_ref().filter(|f| f.is_image())) {
+            (Some((id, _)), Some(f)) if m.text.trim() == "📷" => {
+                deliveries::add_media_to_pending_relays(tx, *id, f, &["telegram", "email"]).await?
+            }
+            _ => Vec::new(),
+        };
         for (room_id, channel, target) in rooms {
+            if merged.contains(&(channel.as_str().to_owned(), target.clone())) {
+                continue;
+            }
             let to = Address {
                 channel: *channel,
                 target: target.clone(),
             };
-            let reply_to = match &m.reply_to {
+            let reply_to = match m.reply_to.as_deref().or(joined.map(|j| j.1.as_str())) {
                 Some(r) => router::reply_target(tx, m.channel, &m.chat, r, &to).await?,
                 None => None,
             };
+            let mut msg = self.relay_copy(m, lang).replying(reply_to);
+            let extra = match channel {
+                ChannelKind::Matrix => {
+                    msg.more_media.clear();
+                    let profile = msg.profile.clone();
+                    self.matrix_extra_photos(m, (who.message_id, *room_id), &to, lang, profile)
+                }
+                _ => Vec::new(),
+            };
             queue.push(NewDelivery {
                 to,
-                msg: self.relay_copy(m, lang).replying(reply_to),
+                msg,
                 dedupe_key: format!("relay:{}:{room_id}", who.message_id),
                 cause: Some(who.message_id),
             });
+            queue.extend(extra);
         }
-        self.relay_to_subscribers(tx, who, area, queue).await
+        self.relay_to_subscribers(tx, who, area, &merged, queue).await
     }
 
     /// Copies of the message for the area's email subscribers who want every message, each in
-    /// the subscriber's language.
+    /// the subscriber's language (not to those whose copy of the message it joined carries it).
     async fn relay_to_subscribers(
         &self,
         tx: &mut Tx<'_>,
         who: &Asker<'_>,
         area: &str,
+        merged: &[(String, String)],
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<()> {
         let m = who.m;
@@ -245,6 +271,9 @@ impl Core {
         for s in crate::store::subscriptions::each_message_subscribers(tx, area).await? {
             // Not back to the address that wrote it.
             if m.channel == ChannelKind::Email && m.sender.eq_ignore_ascii_case(&s.address) {
+                continue;
+            }
+            if merged.iter().any(|(c, t)| c == "email" && *t == s.address) {
                 continue;
             }
             let mut msg = self.relay_copy(m, s.lang).in_lang(s.lang);
@@ -439,12 +468,13 @@ impl Core {
     fn relay_copy(&self, m: &Inbound, lang: Lang) -> Outgoing {
         let mut msg = match m.media_refused {
             Some(why) => {
-                let text = self.refused_copy_text(lang, why, &m.text);
+                let text = self.refused_copy_text(lang, why, m.refused_file, &m.text);
                 self.relay_text(m.channel, &m.sender_name, &text, lang)
             }
             None => self.relay_text(m.channel, &m.sender_name, &m.text, lang),
         };
         msg.media = m.media.clone();
+        msg.more_media = m.more_media.clone();
         msg.profile = Some(Profile {
             id: format!(
                 "{:016x}",
@@ -453,6 +483,33 @@ impl Core {
             name: format!("{} ({})", m.sender_name, self.texts.get(lang, m.channel.text_id(), &[])),
         });
         msg
+    }
+
+    /// The copies of a message's other photos for a Matrix room (one image per event), after
+    /// its own copy there, each its own delivery so that a deletion reaches it.
+    fn matrix_extra_photos(
+        &self,
+        m: &Inbound,
+        (message_id, room_id): (i64, i64),
+        to: &Address,
+        lang: Lang,
+        profile: Option<Profile>,
+    ) -> Vec<NewDelivery> {
+        m.more_media
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut msg = self.relay_text(m.channel, &m.sender_name, "📷", lang);
+                msg.media = Some(f.clone());
+                msg.profile = profile.clone();
+                NewDelivery {
+                    to: to.clone(),
+                    msg,
+                    dedupe_key: format!("relay:{message_id}:{room_id}:{}", i + 1),
+                    cause: Some(message_id),
+                }
+            })
+            .collect()
     }
 
     /// A neighbour's words as relayed to another room: "Jeanne (Telegram) : …", plain and

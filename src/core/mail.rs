@@ -43,12 +43,19 @@ pub struct Mail {
     /// The Message-IDs it answers (`In-Reply-To`, then `References`), without brackets.
     #[serde(default)]
     pub answers: Vec<String>,
-    /// Its first image (attached or inline), already in the media store.
+    /// Its first image (attached or inline), or else its first document or video, already in
+    /// the media store.
     #[serde(default)]
     pub media: Option<super::model::Media>,
-    /// An image it carried that was not taken in, and why.
+    /// A file it carried that was not taken in, and why.
     #[serde(default)]
     pub media_refused: Option<crate::media::Refusal>,
+    /// That file was a document or a video, not an image.
+    #[serde(default)]
+    pub refused_file: bool,
+    /// Its other images, after `media`.
+    #[serde(default)]
+    pub more_media: Vec<super::model::Media>,
 }
 
 /// The remote id (`voisinage-N`) of the bot's own email among the Message-IDs a mail answers:
@@ -140,6 +147,8 @@ impl Core {
             reply_to: answered_bot_mail(&mail.answers),
             media: mail.media.clone(),
             media_refused: mail.media_refused,
+            refused_file: mail.refused_file,
+            more_media: mail.more_media.clone(),
             ..Default::default()
         })
         .await?;

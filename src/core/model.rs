@@ -114,8 +114,14 @@ pub struct Inbound {
     /// The photo or file sent with the message, already in the media store (issue 15).
     pub media: Option<Media>,
     /// A file sent with the message that was not taken in, and why: its author is told and
-    /// the copies say "photo non transmise".
+    /// the copies say "photo non transmise" (or "fichier non transmis").
     pub media_refused: Option<crate::media::Refusal>,
+    /// The refused file was a document or a video, not a photo.
+    pub refused_file: bool,
+    /// The album (a Telegram media group) it is part of: the later parts join the first.
+    pub album: Option<String>,
+    /// Its other photos, after `media` (a mail with several images).
+    pub more_media: Vec<Media>,
 }
 
 /// A file of the media store, as messages and deliveries name it.
@@ -142,15 +148,30 @@ impl Media {
         self.mime.starts_with("image/")
     }
 
-    /// A file name for channels that want one ("photo-1a2b3c4d.jpg").
+    /// Whether it is shown as a video.
+    pub fn is_video(&self) -> bool {
+        self.mime.starts_with("video/")
+    }
+
+    /// A file name for channels that want one ("photo-1a2b3c4d.jpg", "fichier-….pdf").
     pub fn file_name(&self) -> String {
         let ext = match self.mime.as_str() {
             "image/jpeg" => "jpg",
             "image/png" => "png",
             "image/webp" => "webp",
+            "application/pdf" => "pdf",
+            "video/mp4" => "mp4",
+            "video/quicktime" => "mov",
+            "video/webm" => "webm",
+            "video/x-matroska" => "mkv",
             _ => "bin",
         };
-        format!("photo-{}.{ext}", &self.hash[..8.min(self.hash.len())])
+        let kind = match () {
+            _ if self.is_image() => "photo",
+            _ if self.is_video() => "video",
+            _ => "fichier",
+        };
+        format!("{kind}-{}.{ext}", &self.hash[..8.min(self.hash.len())])
     }
 }
 
@@ -330,6 +351,10 @@ pub struct Outgoing {
     /// the channel when it sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<Media>,
+    /// The album's other photos, after `media` (Telegram sends them as one media group, email
+    /// shows them all; Matrix, one image per event, gets a copy for each instead).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_media: Vec<Media>,
 }
 
 /// The original sender of a relayed message, as a per-message profile shows it.
@@ -360,6 +385,7 @@ impl Outgoing {
             from_name: None,
             profile: None,
             media: None,
+            more_media: Vec::new(),
         }
     }
 

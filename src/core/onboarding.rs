@@ -82,7 +82,7 @@ async fn command(
                 area: member_area,
                 ..who.clone()
             };
-            Outgoing::new(OutKind::Answer, commands::answer(core, tx, &here, cmd).await?)
+            commands::answer(core, tx, &here, cmd).await?
         }
     })
 }

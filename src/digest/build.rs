@@ -27,6 +27,12 @@ pub struct PostLine {
     /// digest is made.
     #[sqlx(skip)]
     pub photo_links: Option<(String, String)>,
+    /// The document or video of its message (media key), if it has one.
+    #[sqlx(default)]
+    pub file: Option<String>,
+    /// A signed link to that file (`/m/TOKEN`), set when the digest is made.
+    #[sqlx(skip)]
+    pub file_link: Option<String>,
     /// An offer whose every copy is lent: the day the first comes back (issue 16).
     #[sqlx(default)]
     pub lent_until: Option<NaiveDate>,
@@ -201,6 +207,8 @@ pub(crate) mod tests {
             created_at: t("2026-11-25T10:00:00Z"),
             photo: None,
             photo_links: None,
+            file: None,
+            file_link: None,
             lent_until: None,
         }
     }

@@ -199,8 +199,9 @@ impl Digester {
         Ok(build::build(input, MAX_PER_SECTION))
     }
 
-    /// Links to the photos of the posts (thumbnail beside the post, photo behind it), valid
-    /// `media.link_days` after the digest: the email stays small, the photo stays on the daemon.
+    /// Links to the photos of the posts (thumbnail beside the post, photo behind it) and to
+    /// their documents or videos, valid `media.link_days` after the digest: the email stays
+    /// small, the files stay on the daemon.
     fn with_photo_links(&self, mut input: build::DigestInput, until: DateTime<Utc>) -> build::DigestInput {
         let expires = (until + chrono::Duration::days(self.core.media.limits.link_days.into())).timestamp();
         let links = &self.core.links;
@@ -215,6 +216,9 @@ impl Digester {
                     links.media_url(hash, MediaSize::Thumb, expires),
                     links.media_url(hash, MediaSize::Full, expires),
                 ));
+            }
+            if let Some(hash) = &p.file {
+                p.file_link = Some(links.media_url(hash, MediaSize::Full, expires));
             }
         }
         input

@@ -42,6 +42,8 @@ struct PostView {
     /// Its photo's thumbnail and the photo, as signed expiring links to the daemon.
     thumb: Option<String>,
     photo: Option<String>,
+    /// Its document or video, as a signed expiring link to the daemon.
+    file: Option<String>,
     /// " · prêté jusqu'au 12 juin" for an offer whose every copy is lent, else empty.
     lent: String,
 }
@@ -127,6 +129,7 @@ impl Renderer {
             reply: reply(p),
             thumb: p.photo_links.as_ref().map(|l| l.0.clone()),
             photo: p.photo_links.as_ref().map(|l| l.1.clone()),
+            file: p.file_link.clone(),
             lent: self.lent(p, lang),
         }
     }

@@ -68,6 +68,9 @@ pub struct MediaLimits {
     pub types: Vec<String>,
     /// How long the photo links of a digest (`/m/TOKEN`) stay valid, in days.
     pub link_days: u32,
+    /// A photo sent alone at most this many seconds after its author's words belongs to them
+    /// (0: never; each photo is then its own message).
+    pub join_secs: u32,
 }
 
 impl Default for MediaLimits {
@@ -77,8 +80,18 @@ impl Default for MediaLimits {
             max_side: 1600,
             thumb_side: 240,
             per_member_day: 30,
-            types: vec!["image/jpeg".into(), "image/png".into(), "image/webp".into()],
+            types: [
+                "image/jpeg",
+                "image/png",
+                "image/webp",
+                "application/pdf",
+                "video/mp4",
+                "video/webm",
+            ]
+            .map(String::from)
+            .to_vec(),
             link_days: 30,
+            join_secs: 120,
         }
     }
 }
@@ -93,6 +106,48 @@ impl MediaLimits {
                 || t.strip_suffix("/*")
                     .is_some_and(|top| mime.split('/').next() == Some(top))
         })
+    }
+}
+
+/// The type of `bytes` read from their first bytes (their "magic"), whatever the sender's app
+/// declared: the images the daemon re-encodes, PDF documents, MP4/QuickTime and WebM/Matroska
+/// videos. None for anything else.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, magic: &[u8]| bytes.get(i..i + magic.len()) == Some(magic);
+    Some(if at(0, &[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if at(0, b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if at(0, b"RIFF") && at(8, b"WEBP") {
+        "image/webp"
+    } else if at(0, b"GIF87a") || at(0, b"GIF89a") {
+        "image/gif"
+    } else if at(0, b"%PDF-") {
+        "application/pdf"
+    } else if at(4, b"ftyp") {
+        if at(8, b"qt  ") { "video/quicktime" } else { "video/mp4" }
+    } else if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+        // The EBML header names its document type near the start.
+        let head = &bytes[..bytes.len().min(64)];
+        if head.windows(4).any(|w| w == b"webm") {
+            "video/webm"
+        } else {
+            "video/x-matroska"
+        }
+    } else {
+        return None;
+    })
+}
+
+/// A short name of a MIME type for people ("PDF", "MP4", "JPEG").
+pub fn type_name(mime: &str) -> String {
+    let sub = mime.split('/').nth(1).unwrap_or(mime);
+    match sub {
+        "*" => mime.split('/').next().unwrap_or(mime).to_owned(),
+        "quicktime" => "MOV".into(),
+        "webp" => "WebP".into(),
+        "webm" => "WebM".into(),
+        s => s.trim_start_matches("x-").to_ascii_uppercase(),
     }
 }
 
@@ -131,10 +186,28 @@ mod tests {
         let mut l = MediaLimits::default();
         assert!(l.allows("image/jpeg"));
         assert!(l.allows("IMAGE/PNG"));
-        assert!(!l.allows("application/pdf"));
+        assert!(l.allows("application/pdf"));
+        assert!(!l.allows("application/zip"));
         l.types = vec!["image/*".into()];
         assert!(l.allows("image/webp"));
         assert!(!l.allows("video/mp4"));
+    }
+
+    #[test]
+    fn types_are_read_from_the_bytes() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some("image/jpeg"));
+        assert_eq!(sniff(b"%PDF-1.7\n%..."), Some("application/pdf"));
+        assert_eq!(sniff(b"\0\0\0\x20ftypisom\0\0\x02\0"), Some("video/mp4"));
+        assert_eq!(sniff(b"\0\0\0\x14ftypqt  \0\0\0\0"), Some("video/quicktime"));
+        assert_eq!(
+            sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"),
+            Some("video/webm")
+        );
+        assert_eq!(sniff(b"MZ\x90\0 an executable"), None);
+        assert_eq!(sniff(b"%PD"), None);
+        assert_eq!(type_name("application/pdf"), "PDF");
+        assert_eq!(type_name("video/webm"), "WebM");
+        assert_eq!(type_name("image/*"), "image");
     }
 
     #[test]

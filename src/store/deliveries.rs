@@ -286,6 +286,35 @@ pub struct RelayCopy {
     pub payload: serde_json::Value,
 }
 
+/// Adds `media` to the copies of `message` on `channels` not sent nor claimed yet (a later
+/// photo of its album, or a lone photo that joined it): the copy's photo, or its next one.
+/// Returns the places of the copies that now carry it.
+pub async fn add_media_to_pending_relays(
+    tx: &mut Tx<'_>,
+    message: i64,
+    media: &crate::core::model::Media,
+    channels: &[&str],
+) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "UPDATE deliveries SET payload = CASE
+             WHEN payload->'media' IS NULL THEN payload || jsonb_build_object('media', $2::jsonb)
+             ELSE payload || jsonb_build_object('more_media',
+                                                coalesce(payload->'more_media', '[]'::jsonb) || jsonb_build_array($2::jsonb))
+           END
+         WHERE cause_message_id = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+           AND payload->>'kind' = 'relay' AND payload->'op' IS NULL AND channel = ANY($3)
+           AND coalesce(payload->'media'->>'mime', 'image/') LIKE 'image/%'
+           -- A Telegram media group holds ten photos at most.
+           AND jsonb_array_length(coalesce(payload->'more_media', '[]'::jsonb)) < 9
+         RETURNING channel, target",
+    )
+    .bind(message)
+    .bind(serde_json::to_value(media)?)
+    .bind(channels)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 /// The relayed copies of `message` (not its edits or deletions, not failed ones), in order.
 pub async fn relay_copies(tx: &mut Tx<'_>, message: i64) -> anyhow::Result<Vec<RelayCopy>> {
     Ok(sqlx::query_as(

@@ -11,13 +11,18 @@ use crate::digest::build::{DigestInput, Figures, PostLine};
 use crate::digest::schedule::Period;
 use crate::i18n::Lang;
 
-/// A post line: its photo, and until when it is lent (an offer whose every copy is).
+/// A post line: its first photo, its first document or video, and until when it is lent (an
+/// offer whose every copy is).
 static POST_LINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
                 p.message_id, p.created_at,
-                (SELECT mm.hash FROM message_media mm WHERE mm.message_id = p.message_id
+                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
+                  WHERE mm.message_id = p.message_id AND md.mime LIKE 'image/%'
                   ORDER BY mm.position LIMIT 1) AS photo,
+                (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
+                  WHERE mm.message_id = p.message_id AND md.mime NOT LIKE 'image/%'
+                  ORDER BY mm.position LIMIT 1) AS file,
                 {} AS lent_until
          FROM posts p JOIN members m ON m.id = p.member_id",
         super::loans::lent_until_sql("p.id")

@@ -46,9 +46,9 @@ pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Optio
                        WHERE channel = $1 AND external_id = $2 AND gone_at IS NOT NULL),
               ins AS (
                 INSERT INTO messages (channel, chat_external_id, native_id, chat_id, area_slug, member_id, body,
-                                      sent_at, reply_to_native_id)
+                                      sent_at, reply_to_native_id, media_group)
                 VALUES ($1, $2, $3, (SELECT id FROM chat), (SELECT area_slug FROM chat),
-                        (SELECT member_id FROM who), $5, $6, $7)
+                        (SELECT member_id FROM who), $5, $6, $7, $8)
                 ON CONFLICT (channel, chat_external_id, native_id) DO NOTHING
                 RETURNING id, chat_id, area_slug, member_id)
          SELECT ins.id, ins.area_slug, ins.member_id, (SELECT lang FROM who) AS member_lang,
@@ -67,6 +67,7 @@ pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Optio
     .bind(&m.text)
     .bind(m.sent_at)
     .bind(&m.reply_to)
+    .bind(&m.album)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(r) = row else { return Ok(None) };

@@ -269,10 +269,16 @@ pub struct Listed {
     pub when_from: Option<NaiveDate>,
     pub when_to: Option<NaiveDate>,
     pub status: PostStatus,
+    /// The first photo of its message (the media store's key), if it has one.
+    pub photo: Option<String>,
 }
 
 const LISTED: &str = "SELECT p.id, p.direction, p.item, p.category, m.display_name AS author, p.when_from, p.when_to,
-                             p.status FROM posts p JOIN members m ON m.id = p.member_id";
+                             p.status,
+                             (SELECT mm.hash FROM message_media mm JOIN media md ON md.hash = mm.hash
+                               WHERE mm.message_id = p.message_id AND md.mime LIKE 'image/%'
+                               ORDER BY mm.position LIMIT 1) AS photo
+                        FROM posts p JOIN members m ON m.id = p.member_id";
 
 /// The newest open posts of an area, optionally of one category.
 pub async fn open_in_area(

@@ -14,6 +14,8 @@ mod loans;
 mod matches;
 mod matrix;
 mod media;
+mod media_files;
+mod media_posts;
 mod moderation;
 mod operator_logs;
 mod parse_constructions;

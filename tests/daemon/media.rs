@@ -411,7 +411,7 @@ async fn an_emailed_photo_reaches_the_telegram_group_and_the_matrix_room() {
 }
 
 /// The daemon's settings for digests (weekly on Saturdays, email on).
-fn digest_settings() -> voisinage::config::Settings {
+pub fn digest_settings() -> voisinage::config::Settings {
     let env: Vec<(String, String)> = [
         ("VOISINAGE__DIGEST__WEEKLY", "0 0 9 * * Sat"),
         ("VOISINAGE__CHANNELS__EMAIL__ENABLED", "true"),

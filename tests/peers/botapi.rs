@@ -61,7 +61,7 @@ pub const ALLOWED_REACTIONS: &[&str] = &[
 #[rustfmt::skip]
 const METHODS: &[&str] = &[
     "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage",
-    "sendPhoto", "getFile", "editMessageCaption", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMessageReaction", "getChatMember",
+    "sendPhoto", "sendDocument", "sendVideo", "sendMediaGroup", "getFile", "editMessageCaption", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMessageReaction", "getChatMember",
     "createChatInviteLink", "exportChatInviteLink", "answerCallbackQuery", "getChat",
     "sendChatAction", "setMyCommands", "deleteMyCommands", "getMyCommands",
     "getChatAdministrators", "banChatMember", "unbanChatMember",
@@ -102,11 +102,27 @@ pub struct FakeMessage {
     /// The bytes of the photo, for photos uploaded by the bot (multipart) or given by a test
     /// (`user_photo_file`): what `getFile` and the file download serve.
     pub photo_bytes: Option<Arc<Vec<u8>>>,
+    /// A document or a video (sent by a user, or uploaded by the bot with sendDocument /
+    /// sendVideo).
+    pub file: Option<FakeFile>,
+    /// The album (media group) a user's photo is part of.
+    pub media_group_id: Option<String>,
     pub location: Option<(f64, f64)>,
     /// `None` until the bot sets a reaction; `Some(vec![])` once removed.
     pub reaction: Option<Vec<String>>,
     pub edit_count: u32,
     pub deleted: bool,
+}
+
+/// A document or a video of a message, as Telegram describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeFile {
+    /// "document" or "video": the field of the message that holds it.
+    pub kind: &'static str,
+    pub file_id: String,
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub bytes: Arc<Vec<u8>>,
 }
 
 impl FakeMessage {
@@ -124,6 +140,8 @@ impl FakeMessage {
             reply_markup: None,
             photo: None,
             photo_bytes: None,
+            file: None,
+            media_group_id: None,
             location: None,
             reaction: None,
             edit_count: 0,
@@ -465,6 +483,62 @@ impl FakeBotApi {
         })
     }
 
+    /// A user sends a file as a document (`kind` "document") or a video ("video"), with a
+    /// caption ("" for none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn user_file(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        name: &str,
+        kind: &'static str,
+        caption: &str,
+        (file_name, mime): (&str, &str),
+        bytes: Vec<u8>,
+    ) -> (i64, i64) {
+        self.user_post(chat_id, user_id, name, |m| {
+            m.set_text(caption);
+            m.file = Some(FakeFile {
+                kind,
+                file_id: format!("BQACAgQAAxkBAAI{}x{}", chat_id.unsigned_abs(), m.message_id),
+                file_name: Some(file_name.to_owned()),
+                mime_type: Some(mime.to_owned()),
+                bytes: Arc::new(bytes),
+            });
+        })
+    }
+
+    /// The document or video of message `message_id` (as uploaded by the bot).
+    pub fn file_of(&self, chat_id: i64, message_id: i64) -> Option<FakeFile> {
+        let st = self.st();
+        let m = st
+            .chats
+            .get(&chat_id)?
+            .messages
+            .iter()
+            .find(|m| m.message_id == message_id)?;
+        m.file.clone()
+    }
+
+    /// A user posts one photo of an album (`group`, Telegram's media_group_id): each photo of
+    /// an album is a message and an update of its own; usually only the first has a caption.
+    pub fn user_album_photo(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        name: &str,
+        group: &str,
+        caption: &str,
+        bytes: Vec<u8>,
+    ) -> (i64, i64) {
+        self.user_post(chat_id, user_id, name, |m| {
+            m.set_text(caption);
+            m.photo = Some(format!("AgACAgQAAxkBAAI{}x{}", chat_id.unsigned_abs(), m.message_id));
+            m.photo_bytes = Some(Arc::new(bytes));
+            m.media_group_id = Some(group.to_owned());
+        })
+    }
+
     /// The bytes of the photo of message `message_id` (as uploaded by the bot).
     pub fn photo_bytes(&self, chat_id: i64, message_id: i64) -> Option<Vec<u8>> {
         let st = self.st();
@@ -490,9 +564,13 @@ impl FakeBotApi {
             fill(&mut m);
             let message_id = m.message_id;
             let file = m.photo.clone().zip(m.photo_bytes.clone());
+            let document = m.file.clone();
             chat.messages.push(m);
             if let Some((photo, bytes)) = file {
                 st.register_file(&photo_file_id(&photo, 2), bytes);
+            }
+            if let Some(d) = document {
+                st.register_file(&d.file_id, d.bytes);
             }
             (
                 message_id,
@@ -743,6 +821,9 @@ impl FakeBotApi {
                 "pending_update_count": st.updates.len(),
             })),
             "sendMessage" | "sendPhoto" => st.send(bot_id, method == "sendPhoto", p),
+            "sendDocument" => st.send_file(bot_id, "document", p),
+            "sendVideo" => st.send_file(bot_id, "video", p),
+            "sendMediaGroup" => st.send_media_group(bot_id, p),
             "editMessageText" => st.edit_text(bot_id, p),
             "editMessageCaption" => st.edit_caption(bot_id, p),
             "getFile" => st.get_file(p),
@@ -996,6 +1077,116 @@ impl St {
         Ok(self.message_json(bot_id, chat_id, message_id).expect("just stored"))
     }
 
+    /// `sendDocument` / `sendVideo`: the file is an upload (multipart, `attach:NAME`) or a
+    /// known file_id; Telegram reads its type from the file name, as here.
+    fn send_file(&mut self, bot_id: i64, kind: &'static str, p: &Value) -> ApiResult {
+        let chat_id = self.writable_chat(p)?;
+        let given = param_str(p, kind)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad(&format!("there is no {kind} in the request")))?;
+        let bytes = match self.uploads.get(&given) {
+            Some(b) => b.clone(),
+            None => self
+                .files
+                .get(&given)
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| bad("wrong file identifier/HTTP URL specified"))?,
+        };
+        let file_name = given.strip_prefix("attach:").map(str::to_owned);
+        let mime = file_name.as_deref().and_then(|n| n.rsplit_once('.')).map(|(_, ext)| {
+            match ext.to_ascii_lowercase().as_str() {
+                "pdf" => "application/pdf",
+                "mp4" => "video/mp4",
+                "webm" => "video/webm",
+                "jpg" | "jpeg" => "image/jpeg",
+                _ => "application/octet-stream",
+            }
+            .to_owned()
+        });
+        let parse_mode = param_str(p, "parse_mode");
+        let raw = param_str(p, "caption").unwrap_or_default();
+        let visible = render(&raw, parse_mode.as_deref())?;
+        if visible.chars().count() > MAX_CAPTION_LEN {
+            return Err(bad("message caption is too long"));
+        }
+        let reply_to = param_json(p, "reply_parameters")
+            .as_ref()
+            .and_then(|r| param_i64(r, "message_id"))
+            .or_else(|| param_i64(p, "reply_to_message_id"));
+        self.seq += 1;
+        let file_id = format!("BQACAgQAAxkDAAI{}", self.seq);
+        let chat = self.chats.get_mut(&chat_id).expect("known");
+        let message_id = chat.next_message_id;
+        chat.next_message_id += 1;
+        let mut m = FakeMessage::new(message_id, true, bot_id, BOT_FIRST_NAME);
+        (m.text, m.raw_text, m.parse_mode, m.reply_to) = (visible, raw, parse_mode, reply_to);
+        m.file = Some(FakeFile {
+            kind,
+            file_id: file_id.clone(),
+            file_name,
+            mime_type: mime,
+            bytes: bytes.clone(),
+        });
+        chat.messages.push(m);
+        self.register_file(&file_id, bytes);
+        Ok(self.message_json(bot_id, chat_id, message_id).expect("just stored"))
+    }
+
+    /// `sendMediaGroup`: 2 to 10 photos (multipart uploads named in the `media` JSON as
+    /// `attach://NAME`), stored as one message each; the answer is their array.
+    fn send_media_group(&mut self, bot_id: i64, p: &Value) -> ApiResult {
+        let chat_id = self.writable_chat(p)?;
+        let media = param_json(p, "media").ok_or_else(|| bad("media group is empty"))?;
+        let items = media.as_array().ok_or_else(|| bad("can't parse media JSON object"))?;
+        if !(2..=10).contains(&items.len()) {
+            return Err(bad("wrong number of messages in the media group"));
+        }
+        let mut photos = Vec::new();
+        for item in items {
+            if item["type"] != "photo" {
+                return Err(bad("unsupported media type in the group"));
+            }
+            let file = item["media"].as_str().unwrap_or_default().to_owned();
+            let bytes = self
+                .uploads
+                .get(&file)
+                .cloned()
+                .ok_or_else(|| bad("wrong file identifier/HTTP URL specified"))?;
+            let parse_mode = item["parse_mode"].as_str().map(str::to_owned);
+            let raw = item["caption"].as_str().unwrap_or_default().to_owned();
+            let visible = render(&raw, parse_mode.as_deref())?;
+            if visible.chars().count() > MAX_CAPTION_LEN {
+                return Err(bad("message caption is too long"));
+            }
+            photos.push((file, bytes, raw, visible, parse_mode));
+        }
+        let reply_to = param_json(p, "reply_parameters")
+            .as_ref()
+            .and_then(|r| param_i64(r, "message_id"))
+            .or_else(|| param_i64(p, "reply_to_message_id"));
+        self.seq += 1;
+        let group = format!("{}", 13_000_000_000_000_000u64 + self.seq);
+        let mut ids = Vec::new();
+        for (file, bytes, raw, visible, parse_mode) in photos {
+            let chat = self.chats.get_mut(&chat_id).expect("known");
+            let message_id = chat.next_message_id;
+            chat.next_message_id += 1;
+            let mut m = FakeMessage::new(message_id, true, bot_id, BOT_FIRST_NAME);
+            (m.text, m.raw_text, m.parse_mode, m.reply_to) = (visible, raw, parse_mode, reply_to);
+            m.photo = Some(file.clone());
+            m.photo_bytes = Some(bytes.clone());
+            m.media_group_id = Some(group.clone());
+            chat.messages.push(m);
+            self.register_file(&photo_file_id(&file, 2), bytes);
+            ids.push(message_id);
+        }
+        Ok(Value::Array(
+            ids.into_iter()
+                .map(|id| self.message_json(bot_id, chat_id, id).expect("just stored"))
+                .collect(),
+        ))
+    }
+
     /// Makes `file_id` known to `getFile` and the download.
     fn register_file(&mut self, file_id: &str, bytes: Arc<Vec<u8>>) {
         self.seq += 1;
@@ -1028,7 +1219,7 @@ impl St {
         if !m.from_bot {
             return Err(bad("message can't be edited"));
         }
-        if m.photo.is_none() {
+        if m.photo.is_none() && m.file.is_none() {
             return Err(bad("there is no caption in the message to edit"));
         }
         if m.raw_text == raw && m.parse_mode == parse_mode {
@@ -1127,6 +1318,12 @@ fn message_body(chat: &ChatState, chat_id: i64, m: &FakeMessage, bot_id: i64) ->
     let mut v = json!({ "message_id": m.message_id, "from": from, "chat": chat.json(chat_id), "date": m.date });
     if let Some((lat, lon)) = m.location {
         v["location"] = json!({ "latitude": lat, "longitude": lon });
+    } else if let Some(f) = &m.file {
+        v[f.kind] = json!({ "file_id": f.file_id, "file_unique_id": format!("AgAD{}", m.message_id),
+                            "file_name": f.file_name, "mime_type": f.mime_type, "file_size": f.bytes.len() });
+        if !m.text.is_empty() {
+            v["caption"] = json!(m.text);
+        }
     } else if let Some(file) = &m.photo {
         let real = m.photo_bytes.as_ref().map(|b| b.len());
         v["photo"] = json!([[90, 67], [320, 240], [1280, 960]]
@@ -1147,6 +1344,9 @@ fn message_body(chat: &ChatState, chat_id: i64, m: &FakeMessage, bot_id: i64) ->
             let command = m.text.split_whitespace().next().unwrap_or_default();
             v["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": command.encode_utf16().count() }]);
         }
+    }
+    if let Some(group) = &m.media_group_id {
+        v["media_group_id"] = json!(group);
     }
     if m.edit_count > 0 {
         v["edit_date"] = json!(now_secs());
@@ -1484,6 +1684,13 @@ fn parse_multipart(body: &[u8], boundary: &str, into: &mut Map<String, Value>) {
     for value in into.values_mut() {
         if let Some(file) = value.as_str().and_then(|v| files.get(v)) {
             *value = json!(file);
+        } else if let Some(v) = value.as_str().filter(|v| v.contains("\"attach://")) {
+            // A media group names its files inside its JSON.
+            let mut v = v.to_owned();
+            for (name, file) in &files {
+                v = v.replace(&format!("\"{name}\""), &format!("\"{file}\""));
+            }
+            *value = json!(v);
         }
     }
 }

@@ -212,9 +212,15 @@ impl MailReader {
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sha:{:016x}", fnv1a64(raw)));
         let mut text = Self::body(core, &mail, &native_id).await?;
-        let (media, media_refused) = take_image(core, &address, &mail).await?;
+        let Taken {
+            media,
+            more: more_media,
+            refused: media_refused,
+            refused_file,
+        } = take_files(core, &address, &mail).await?;
         if text.trim().is_empty() && (media.is_some() || media_refused.is_some()) {
-            text = "📷".to_owned();
+            let is_file = refused_file || media.as_ref().is_some_and(|m| !m.is_image());
+            text = if is_file { "📎" } else { "📷" }.to_owned();
         }
         // The bot's plus-addresses it was sent to ("voisinage+TOKEN@…"): answers to a copy.
         let plus_tokens = mail
@@ -265,6 +271,8 @@ impl MailReader {
             answers,
             media,
             media_refused,
+            refused_file,
+            more_media,
         })
         .await?;
         Ok(())
@@ -318,32 +326,59 @@ impl Reader for MailReader {
 /// Why a machine sent this mail, if its headers say so: auto-submitted (RFC 3834; anything but
 /// `no`), a list's (`List-Id`, `List-Unsubscribe`, `Precedence: bulk|list|junk`) or a vacation
 /// reply (`X-Autoreply`, `X-Autorespond`). Answering such mail could loop between robots.
-/// The first image a mail carries (attached, or inline in its HTML), taken into the media
-/// store; other attachments are left (only images travel between rooms).
-async fn take_image(
-    core: &Core,
-    from: &str,
-    mail: &mail_parser::Message<'_>,
-) -> anyhow::Result<(Option<crate::core::model::Media>, Option<crate::media::Refusal>)> {
+/// What a mail carries, taken into the media store: its images (attached, or inline in its
+/// HTML; ten at most), or else its first other attachment (a document, a video). The core
+/// decides which types travel.
+struct Taken {
+    media: Option<crate::core::model::Media>,
+    more: Vec<crate::core::model::Media>,
+    refused: Option<crate::media::Refusal>,
+    /// What was refused was a document or a video, not an image.
+    refused_file: bool,
+}
+
+async fn take_files(core: &Core, from: &str, mail: &mail_parser::Message<'_>) -> anyhow::Result<Taken> {
     use mail_parser::MimeHeaders;
-    let Some(part) = mail.attachments().find(|p| {
-        p.content_type()
-            .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"))
-    }) else {
-        return Ok((None, None));
+    let kind = |p: &mail_parser::MessagePart<'_>| {
+        p.content_type().map_or_else(
+            || "application/octet-stream".to_owned(),
+            |c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase(),
+        )
     };
-    let mime = part
-        .content_type()
-        .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase());
-    Ok(
+    // Not files a neighbour sends: signatures, forwarded mails, texts.
+    let a_file = |p: &&mail_parser::MessagePart<'_>| {
+        let k = kind(p);
+        !(k.starts_with("text/") || k.starts_with("message/") || k.ends_with("-signature"))
+    };
+    let mut parts: Vec<_> = mail
+        .attachments()
+        .filter(|p| kind(p).starts_with("image/"))
+        .take(10)
+        .collect();
+    if parts.is_empty() {
+        parts.extend(mail.attachments().find(a_file));
+    }
+    let mut taken = Taken {
+        media: None,
+        more: Vec::new(),
+        refused: None,
+        refused_file: false,
+    };
+    for part in parts {
+        let mime = kind(part);
         match core
-            .take_media(ChannelKind::Email, from, mime.as_deref(), part.contents().to_vec())
+            .take_media(ChannelKind::Email, from, Some(&mime), part.contents().to_vec())
             .await?
         {
-            Ok(m) => (Some(m), None),
-            Err(why) => (None, Some(why)),
-        },
-    )
+            Ok(m) if taken.media.is_none() => taken.media = Some(m),
+            Ok(m) => taken.more.push(m),
+            Err(why) => {
+                taken.refused = taken.refused.or(Some(why));
+                taken.refused_file = !mime.starts_with("image/");
+            }
+        }
+    }
+    Ok(taken)
 }
 
 fn automatic(mail: &mail_parser::Message<'_>) -> Option<String> {

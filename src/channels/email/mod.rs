@@ -90,12 +90,14 @@ pub struct Email {
     photo_slots: tokio::sync::Semaphore,
 }
 
-/// A photo inside an email: its Content-ID and bytes, and the `<img>` that shows it.
+/// A photo inside an email: its Content-ID and bytes, and the `<img>` that shows it; or a
+/// document or a video, attached under `attached` (its file name), `html` then naming it.
 struct Inline {
     cid: String,
     mime: lettre::message::header::ContentType,
     bytes: Vec<u8>,
     html: String,
+    attached: Option<String>,
 }
 
 impl Email {
@@ -104,17 +106,36 @@ impl Email {
         let _ = self.media.set(access);
     }
 
-    /// The photo of `msg`, to show inline (cid:) in the HTML part; None for a message without
-    /// one. Digests carry no photo here: their thumbnails link to the daemon instead.
-    async fn inline_photo(&self, msg: &Outgoing, domain: &str) -> Result<Option<Inline>, SendError> {
-        let Some(media) = msg.media.as_ref().filter(|m| m.is_image()) else {
-            return Ok(None);
-        };
+    /// The photos of `msg` (an album has several), to show inline (cid:) in the HTML part, or
+    /// its document or video, attached; empty for a message without one. Digests carry no file
+    /// here: their thumbnails link to the daemon instead.
+    async fn inline_photos(&self, msg: &Outgoing, domain: &str) -> Result<Vec<Inline>, SendError> {
+        let mut out = Vec::new();
+        for media in msg.media.iter().chain(&msg.more_media) {
+            out.push(self.inline_photo(media, domain).await?);
+        }
+        Ok(out)
+    }
+
+    /// One file of a message, as [`inline_photos`](Self::inline_photos) shows it.
+    async fn inline_photo(&self, media: &crate::core::model::Media, domain: &str) -> Result<Inline, SendError> {
         let access = self
             .media
             .get()
             .ok_or_else(|| SendError::Permanent("the email channel has no media store".into()))?;
         let bytes = access.bytes(media).await?;
+        let mime = lettre::message::header::ContentType::parse(&media.mime)
+            .map_err(|e| SendError::Permanent(format!("bad media type {}: {e}", media.mime)))?;
+        if !media.is_image() {
+            let name = media.file_name();
+            return Ok(Inline {
+                cid: String::new(),
+                mime,
+                bytes,
+                html: format!("<p>📎 {}</p>", escape_html(&name)),
+                attached: Some(name),
+            });
+        }
         let cid = format!("photo-{}@{domain}", &media.hash[..16.min(media.hash.len())]);
         let size = match (media.width, media.height) {
             // Shown at most 600 px wide, as mail layouts are.
@@ -130,9 +151,13 @@ impl Email {
         let html = format!(
             "<p><img src=\"cid:{cid}\" alt=\"photo\"{size} style=\"max-width:100%;height:auto;border-radius:6px\"></p>"
         );
-        let mime = lettre::message::header::ContentType::parse(&media.mime)
-            .map_err(|e| SendError::Permanent(format!("bad media type {}: {e}", media.mime)))?;
-        Ok(Some(Inline { cid, mime, bytes, html }))
+        Ok(Inline {
+            cid,
+            mime,
+            bytes,
+            html,
+            attached: None,
+        })
     }
 
     /// The adapter for `settings`; `data_dir` anchors a relative `files_dir`.
@@ -255,8 +280,8 @@ impl Email {
         };
         let body_html = msg.html.clone().unwrap_or_else(|| escape_html(&msg.text));
         let domain = self.from.email.domain().to_owned();
-        let inline = self.inline_photo(msg, &domain).await?;
-        let photo_html = inline.as_ref().map_or("", |i| i.html.as_str());
+        let inline = self.inline_photos(msg, &domain).await?;
+        let photo_html: String = inline.iter().map(|i| i.html.as_str()).collect();
         let html = layout(
             &escape_html(&subject),
             &format!("{}{photo_html}{reply_html}", linkify(&body_html)),
@@ -307,22 +332,34 @@ impl Email {
                     "List-Unsubscribe=One-Click".to_owned(),
                 ));
         }
-        let body = MultiPart::alternative_plain_html(plain, html);
-        let body = match inline {
-            // multipart/related: the HTML and the photo it shows by its Content-ID.
-            Some(i) => MultiPart::related()
-                .multipart(body)
-                .singlepart(lettre::message::Attachment::new_inline(i.cid).body(i.bytes, i.mime)),
-            None => body,
-        };
+        let body = with_files(MultiPart::alternative_plain_html(plain, html), inline);
         builder
             .multipart(body)
             .map_err(|e| SendError::Permanent(format!("cannot build the email: {e}")))
     }
 }
 
+/// The words of a mail with its files: multipart/related with the photos the HTML shows by
+/// their Content-ID, inside multipart/mixed with the documents or videos attached.
+fn with_files(body: MultiPart, files: Vec<Inline>) -> MultiPart {
+    let (attached, shown): (Vec<Inline>, Vec<Inline>) = files.into_iter().partition(|f| f.attached.is_some());
+    let body = match shown.is_empty() {
+        true => body,
+        false => shown.into_iter().fold(MultiPart::related().multipart(body), |m, i| {
+            m.singlepart(lettre::message::Attachment::new_inline(i.cid).body(i.bytes, i.mime))
+        }),
+    };
+    match attached.is_empty() {
+        true => body,
+        false => attached.into_iter().fold(MultiPart::mixed().multipart(body), |m, f| {
+            let name = f.attached.unwrap_or_default();
+            m.singlepart(lettre::message::Attachment::new(name).body(f.bytes, f.mime))
+        }),
+    }
+}
+
 /// Makes the http(s) links of escaped HTML clickable (links already shown as words, in an
-/// `href`, stay as they are).
+/// `href`, or the address of an image, `src`, stay as they are).
 fn linkify(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
@@ -338,7 +375,7 @@ fn linkify(html: &str) -> String {
             .find(|c: char| c.is_whitespace() || c == '<' || c == '"')
             .unwrap_or(from.len());
         let url = &from[..end];
-        if out.ends_with("href=\"") {
+        if out.ends_with("href=\"") || out.ends_with("src=\"") {
             out.push_str(url);
         } else {
             out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
@@ -430,5 +467,7 @@ mod tests {
         assert_eq!(linkify("httpx pas un lien"), "httpx pas un lien");
         let worded = "Suivez <a href=\"https://v.example/c?t=1\">Confirmer</a>";
         assert_eq!(linkify(worded), worded);
+        let pictured = "<a href=\"https://v.example/m/f\"><img src=\"https://v.example/m/t\" alt=\"photo\"></a>";
+        assert_eq!(linkify(pictured), pictured);
     }
 }

@@ -62,7 +62,15 @@ fn said(content: &Value) -> Option<(String, Option<(f64, f64)>)> {
         }
         // The photo travels with its caption (or alone, "📷"); other files are named.
         "m.image" => Some((super::media::caption(content).unwrap_or("📷").to_owned(), None)),
-        "m.file" | "m.video" | "m.audio" => Some((format!("📎 {body}"), None)),
+        // A document or a video travels too, with its caption or named.
+        "m.file" | "m.video" => Some((
+            match super::media::caption(content) {
+                Some(c) => c.to_owned(),
+                None => format!("📎 {}", content["filename"].as_str().unwrap_or(&body)),
+            },
+            None,
+        )),
+        "m.audio" => Some((format!("📎 {body}"), None)),
         _ if body.trim().is_empty() => None,
         _ => Some((body, None)),
     }
@@ -166,19 +174,20 @@ impl Matrix {
             false
         };
         // Files said in a direct chat stay there (nothing is relayed from it).
-        // Images travel (an m.image, or an image sent as a file); other files are named only.
-        let carries_file = match content["msgtype"].as_str() {
-            Some("m.image") => true,
-            Some("m.file") => content["info"]["mimetype"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("image/")),
-            _ => false,
-        };
+        // Images, documents and videos travel (the core decides what it takes in); sounds are
+        // named only.
+        let msgtype = content["msgtype"].as_str().unwrap_or_default();
+        let carries_file = matches!(msgtype, "m.image" | "m.file" | "m.video");
         let (media, media_refused) = if carries_file && !direct && cmd.is_none() {
             self.take_file(core, sender, content).await?
         } else {
             (None, None)
         };
+        let is_image = msgtype == "m.image"
+            || content["info"]["mimetype"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("image/"));
+        let refused_file = media_refused.is_some() && !is_image;
         let inbound = Inbound {
             channel: ChannelKind::Matrix,
             chat: room.to_owned(),
@@ -196,6 +205,10 @@ impl Matrix {
             subject: None,
             media,
             media_refused,
+            refused_file,
+            // Matrix has one file per event: no albums.
+            album: None,
+            more_media: Vec::new(),
         };
         core.ingest(&inbound).await?;
         Ok(())

@@ -40,7 +40,11 @@ impl Matrix {
     /// does not hold it yet. The body is the caption (Matrix 1.10: `filename` names the file).
     pub(super) async fn media_content(&self, msg: &Outgoing, media: &Media) -> Result<Value, SendError> {
         let url = self.upload_once(media, false).await?;
-        let msgtype = if media.is_image() { "m.image" } else { "m.file" };
+        let msgtype = match () {
+            _ if media.is_image() => "m.image",
+            _ if media.is_video() => "m.video",
+            _ => "m.file",
+        };
         let mut info = json!({ "mimetype": media.mime, "size": media.size });
         if let (Some(w), Some(h)) = (media.width, media.height) {
             info["w"] = w.into();

@@ -1,16 +1,18 @@
-//! Photos in and out. In: the largest size of a photo (or an image sent as a file) is asked
-//! with getFile and downloaded by the daemon. The download URL carries the bot token, so it
-//! never leaves this file: not in an error, a log line or a message. Out: sendPhoto (or
-//! sendDocument) as multipart with the stored bytes; a caption longer than Telegram's 1,024
-//! characters follows as a text reply to the photo.
+//! Photos and files in and out. In: the largest size of a photo, a document or a video is
+//! asked with getFile and downloaded by the daemon. The download URL carries the bot token, so
+//! it never leaves this file: not in an error, a log line or a message. Out: sendPhoto,
+//! sendVideo or sendDocument as multipart with the stored bytes; a caption longer than
+//! Telegram's 1,024 characters follows as a text reply to the photo.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
+use teloxide::payloads::{
+    SendDocumentSetters, SendMediaGroupSetters, SendMessageSetters, SendPhotoSetters, SendVideoSetters,
+};
 use teloxide::requests::Requester;
-use teloxide::types::{ChatId, InputFile, MessageId, ParseMode, ReplyParameters};
+use teloxide::types::{ChatId, InputFile, InputMedia, InputMediaPhoto, MessageId, ParseMode, ReplyParameters};
 use tracing::{debug, warn};
 
 use super::Telegram;
@@ -157,6 +159,15 @@ impl Telegram {
                 req = req.reply_parameters(r);
             }
             req.await
+        } else if media.is_video() {
+            let mut req = self.bot.send_video(ChatId(chat), file);
+            if fits {
+                req = req.caption(msg.text.clone());
+            }
+            if let Some(r) = reply {
+                req = req.reply_parameters(r);
+            }
+            req.await
         } else {
             let mut req = self.bot.send_document(ChatId(chat), file);
             if fits {
@@ -178,6 +189,62 @@ impl Telegram {
             .await
             .map_err(|e| self.failure(chat, e))?;
         Ok(format!("media:{}:{}", photo.0, text.id.0))
+    }
+
+    /// Sends the photos of `msg` (`media`, then `more_media`: ten at most) as one media
+    /// group, the caption on the first: `album:ID,ID,…` (a caption too long follows as a text
+    /// reply, whose id ends the list).
+    pub(super) async fn send_album(&self, chat: i64, msg: &Outgoing, html_fits: bool) -> Result<String, SendError> {
+        let access = self
+            .media
+            .get()
+            .ok_or_else(|| SendError::Permanent("the Telegram channel has no media store".into()))?;
+        let caption_html = msg
+            .html
+            .clone()
+            .filter(|h| html_fits && super::send::visible_units(h) <= MAX_CAPTION_UNITS);
+        let fits = caption_html.is_some() || msg.text.encode_utf16().count() <= MAX_CAPTION_UNITS;
+        let mut items = Vec::new();
+        for (i, m) in msg.media.iter().chain(&msg.more_media).take(10).enumerate() {
+            let bytes = access.bytes(m).await?;
+            let mut photo = InputMediaPhoto::new(InputFile::memory(bytes).file_name(format!("{i}-{}", m.file_name())));
+            if i == 0 {
+                match (&caption_html, fits) {
+                    (Some(h), _) => photo = photo.caption(h.clone()).parse_mode(ParseMode::Html),
+                    (None, true) => photo = photo.caption(msg.text.clone()),
+                    (None, false) => {}
+                }
+            }
+            items.push(InputMedia::Photo(photo));
+        }
+        let mut req = self.bot.send_media_group(ChatId(chat), items);
+        if let Some(r) = msg.reply_to.as_deref().and_then(super::send::message_of) {
+            req = req.reply_parameters(ReplyParameters::new(r).allow_sending_without_reply());
+        }
+        let sent = req.await.map_err(|e| self.failure(chat, e))?;
+        let mut ids: Vec<String> = sent.iter().map(|m| m.id.0.to_string()).collect();
+        if !fits && let Some(first) = sent.first() {
+            let text = self
+                .bot
+                .send_message(ChatId(chat), super::send::fit(&msg.text))
+                .reply_parameters(ReplyParameters::new(first.id))
+                .await
+                .map_err(|e| self.failure(chat, e))?;
+            ids.push(text.id.0.to_string());
+        }
+        Ok(format!("album:{}", ids.join(",")))
+    }
+
+    /// The messages of an `album:ID,ID,…` remote id after the first (deleted with it).
+    pub(super) fn album_rest(remote_id: &str) -> Vec<MessageId> {
+        let Some(list) = remote_id.strip_prefix("album:") else {
+            return Vec::new();
+        };
+        list.split(',')
+            .skip(1)
+            .filter_map(|s| s.parse().ok())
+            .map(MessageId)
+            .collect()
     }
 
     /// The photo of a `media:PHOTO:TEXT` remote id (deleted with the text).

@@ -18,7 +18,7 @@ use teloxide::{ApiError, RequestError};
 use tracing::{debug, info};
 
 use super::Telegram;
-use crate::core::model::{ChannelKind, Choice, OutKind, Outgoing};
+use crate::core::model::{ChannelKind, Choice, Media, OutKind, Outgoing};
 use crate::core::{Channel, SendError};
 
 /// Telegram's limit on a message's text, in UTF-16 code units after entities are parsed (the
@@ -34,10 +34,13 @@ fn chat_of(target: &str) -> Result<i64, SendError> {
         .map_err(|_| SendError::Permanent(format!("`{target}` is not a Telegram chat id")))
 }
 
+/// The message a remote id names: the last of `media:PHOTO:TEXT`, the first of an album
+/// (`album:ID,ID,…`, whose first photo holds the caption).
 pub(super) fn message_of(remote_id: &str) -> Option<MessageId> {
     remote_id
         .rsplit(':')
         .next()
+        .and_then(|s| s.split(',').next())
         .and_then(|s| s.parse::<i32>().ok())
         .map(MessageId)
 }
@@ -237,6 +240,9 @@ impl Channel for Telegram {
         }
         let html = msg.html.as_deref().is_some_and(|h| visible_units(h) <= MAX_UNITS);
         if let Some(media) = &msg.media {
+            if !msg.more_media.is_empty() && msg.more_media.iter().chain([media]).all(Media::is_image) {
+                return self.send_album(chat, msg, html).await;
+            }
             return self.send_media(chat, msg, media, html).await;
         }
         let sent = match self.send_text(chat, msg, html).await {
@@ -264,7 +270,7 @@ impl Channel for Telegram {
             return Ok(remote_id.to_owned());
         }
         self.reserve(chat).await?;
-        if remote_id.starts_with("photo:") {
+        if remote_id.starts_with("photo:") || remote_id.starts_with("album:") {
             return self.edit_caption(chat, id, remote_id, msg).await;
         }
         let html = msg.html.as_deref().filter(|h| visible_units(h) <= MAX_UNITS);
@@ -293,8 +299,11 @@ impl Channel for Telegram {
             return Ok(());
         };
         self.reserve(chat).await?;
-        if let Some(photo) = Telegram::photo_of(remote_id) {
-            match self.bot.delete_message(ChatId(chat), photo).await {
+        for other in Telegram::photo_of(remote_id)
+            .into_iter()
+            .chain(Telegram::album_rest(remote_id))
+        {
+            match self.bot.delete_message(ChatId(chat), other).await {
                 Ok(_) | Err(RequestError::Api(ApiError::MessageToDeleteNotFound | ApiError::MessageCantBeDeleted)) => {}
                 Err(e) => return Err(self.failure(chat, e)),
             }
@@ -418,5 +427,8 @@ mod tests {
         assert_eq!(message_of("42"), Some(MessageId(42)));
         assert_eq!(message_of("reaction:42"), Some(MessageId(42)));
         assert_eq!(message_of("x"), None);
+        assert_eq!(message_of("album:7,8,9"), Some(MessageId(7)));
+        assert_eq!(Telegram::album_rest("album:7,8,9"), vec![MessageId(8), MessageId(9)]);
+        assert!(Telegram::album_rest("photo:7").is_empty());
     }
 }

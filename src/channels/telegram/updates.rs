@@ -45,6 +45,9 @@ struct RawMessage {
     caption: Option<String>,
     photo: Option<Vec<Value>>,
     document: Option<RawDocument>,
+    video: Option<RawDocument>,
+    /// The album the message is part of.
+    media_group_id: Option<String>,
     location: Option<RawLocation>,
     reply_to_message: Option<Box<RawMessage>>,
     migrate_to_chat_id: Option<i64>,
@@ -77,6 +80,7 @@ struct RawDocument {
     file_id: Option<String>,
     file_size: Option<u64>,
     mime_type: Option<String>,
+    file_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,22 +136,40 @@ impl RawUser {
 }
 
 impl RawMessage {
-    /// What was said: the text, a photo's or a file's caption ("📷" alone when it has none: the
-    /// photo travels with it), or a shared position.
+    /// What was said: the text, a photo's or a file's caption ("📷" alone when a photo has
+    /// none, "📎 NAME" for a file: it travels with it), or a shared position.
     fn said(&self) -> Option<String> {
         if let Some(t) = &self.text {
             return Some(t.clone());
         }
-        if self.photo.is_some() || self.document.is_some() {
-            return Some(match self.caption.as_deref().filter(|c| !c.trim().is_empty()) {
-                Some(c) => c.to_owned(),
-                None => "📷".to_owned(),
+        if let Some(c) = self.caption.as_deref().filter(|c| !c.trim().is_empty())
+            && self.file().is_some()
+        {
+            return Some(c.to_owned());
+        }
+        if self.photo.is_some() || self.document.is_some() || self.video.is_some() {
+            return Some(match self.document.as_ref().or(self.video.as_ref()) {
+                Some(d) if !self.carries_photo() => match &d.file_name {
+                    Some(name) => format!("📎 {name}"),
+                    None => "📎".to_owned(),
+                },
+                _ => "📷".to_owned(),
             });
         }
         if self.location.is_some() {
             return Some("📍".to_owned());
         }
         self.caption.clone()
+    }
+
+    /// A photo, or an image sent as a file (a document or video otherwise).
+    fn carries_photo(&self) -> bool {
+        self.photo.is_some()
+            || self
+                .document
+                .as_ref()
+                .and_then(|d| d.mime_type.as_deref())
+                .is_some_and(|m| m.starts_with("image/"))
     }
 }
 
@@ -164,7 +186,7 @@ impl RawMessage {
                 mime: None,
             });
         }
-        let d = self.document.as_ref()?;
+        let d = self.document.as_ref().or(self.video.as_ref())?;
         Some(FileRef {
             file_id: d.file_id.clone()?,
             size: d.file_size,
@@ -266,6 +288,7 @@ impl Telegram {
             Some(f) if !direct && cmd.is_none() => self.take_file(core, &sender, &f).await?,
             _ => (None, None),
         };
+        let refused_file = media_refused.is_some() && !m.carries_photo();
         let inbound = Inbound {
             channel: ChannelKind::Telegram,
             chat: chat.to_string(),
@@ -286,6 +309,10 @@ impl Telegram {
             subject: None,
             media,
             media_refused,
+            refused_file,
+            album: m.media_group_id.clone(),
+            // One file per Telegram message: an album's photos come one by one.
+            more_media: Vec::new(),
         };
         core.ingest(&inbound).await?;
         if room_command && sender_is_admin {
