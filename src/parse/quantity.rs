@@ -50,26 +50,26 @@ pub fn copies(text: &str, item: &str, alone: bool) -> u32 {
 }
 
 /// The tokens `copies_in` reads: apostrophes left out ("j'en ai deux").
-pub fn counting_tokens<'a>(toks: impl Iterator<Item = &'a Token>) -> Vec<Token> {
-    toks.filter(|t| t.class != TokClass::Punct('\'')).cloned().collect()
+pub fn counting_tokens<'a>(toks: impl Iterator<Item = &'a Token>) -> Vec<&'a Token> {
+    toks.filter(|t| t.class != TokClass::Punct('\'')).collect()
 }
 
 /// [`copies`] on tokens already read (the parser's stream, tokenised once per message).
-pub fn copies_in(toks: &[Token], item: &str, alone: bool) -> u32 {
+pub fn copies_in(toks: &[&Token], item: &str, alone: bool) -> u32 {
     let folded = super::token::fold(item);
     let Some(head) = folded.split_whitespace().next().map(stem) else {
         return 1;
     };
     let found = (0..toks.len()).find_map(|i| {
-        let t = &toks[i];
+        let t = toks[i];
         let is_item = t.is_word() && stem(&t.norm) == head;
-        let before = |k: usize| i.checked_sub(k).and_then(|j| number(&toks[j]));
+        let before = |k: usize| i.checked_sub(k).and_then(|j| number(toks[j]));
         // "2 perceuses", or one adjective between ("deux grandes tables").
         let counted = is_item
             .then(|| before(1).or_else(|| before(2).filter(|_| toks[i - 1].is_word())))
             .flatten();
         counted
-            .or_else(|| alone.then(|| said_count(&toks, i)).flatten())
+            .or_else(|| alone.then(|| said_count(toks, i)).flatten())
             .filter(|n| *n >= 2)
     });
     match found {
@@ -79,11 +79,11 @@ pub fn copies_in(toks: &[Token], item: &str, alone: bool) -> u32 {
 }
 
 /// "en ai deux", "en prête 2", "2 exemplaires", "x2" starting at token `i`.
-fn said_count(toks: &[Token], i: usize) -> Option<u32> {
+fn said_count(toks: &[&Token], i: usize) -> Option<u32> {
     let w = |k: usize| toks.get(i + k).map_or("", |t| t.norm.as_str());
-    let t = &toks[i];
+    let t = toks[i];
     if w(0) == "en" && matches!(w(1), "ai" | "a" | "avons" | "prete" | "propose" | "donne") {
-        return toks.get(i + 2).and_then(number);
+        return toks.get(i + 2).and_then(|t| number(t));
     }
     if matches!(w(1), "exemplaires" | "copies") {
         return number(t);
