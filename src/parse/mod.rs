@@ -689,7 +689,8 @@ fn lacks(s: &Stream, span: &clause::Span) -> bool {
             return true;
         }
         let have = matches!(key(k), "ai" | "a" | "as" | "avons" | "avez" | "ont");
-        let negated = matches!(key(k + 1), "pas" | "plus" | "jamais");
+        // "je n'ai plus besoin de mon lit bébé" is no lack: the author parts with it.
+        let negated = matches!(key(k + 1), "pas" | "plus" | "jamais") && key(k + 2) != "besoin";
         let french = have && negated && (k == 0 || matches!(key(k - 1), "n" | "ne" | "j"));
         let english = matches!(key(k), "don" | "dont" | "haven" | "no")
             && matches!(

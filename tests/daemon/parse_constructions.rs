@@ -408,7 +408,7 @@ fn deadlines_lists_and_heads_with_examples() {
     // A head noun after a preposition with examples in brackets is one post.
     check(
         "Servez-vous en fruits (pommes, poires) dans le jardin, je pars en vacances",
-        &["offer/item/-/fruit/alimentation/-"],
+        &["offer/item/gift/fruit/alimentation/-"],
     );
     // Everything joined by "et" before "fournis" comes with the post.
     check(
@@ -586,7 +586,7 @@ fn sms_je_glued_to_verbs_and_english_offers() {
     );
     check(
         "We've got loads of apples from our tree, help yourselves!",
-        &["offer/item/-/pomme/alimentation/-"],
+        &["offer/item/gift/pomme/alimentation/-"],
     );
     check(
         "I can drive people to the vaccination centre on Thursday",
