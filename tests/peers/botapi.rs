@@ -510,6 +510,16 @@ impl FakeBotApi {
 
     /// The document or video of message `message_id` (as uploaded by the bot).
     pub fn file_of(&self, chat_id: i64, message_id: i64) -> Option<FakeFile> {
+        self.read_message(chat_id, message_id, |m| m.file.clone())
+    }
+
+    /// Reads message `message_id` of chat `chat_id`, if there is one.
+    fn read_message<T>(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        read: impl FnOnce(&FakeMessage) -> Option<T>,
+    ) -> Option<T> {
         let st = self.st();
         let m = st
             .chats
@@ -517,7 +527,7 @@ impl FakeBotApi {
             .messages
             .iter()
             .find(|m| m.message_id == message_id)?;
-        m.file.clone()
+        read(m)
     }
 
     /// A user posts one photo of an album (`group`, Telegram's media_group_id): each photo of
@@ -541,14 +551,7 @@ impl FakeBotApi {
 
     /// The bytes of the photo of message `message_id` (as uploaded by the bot).
     pub fn photo_bytes(&self, chat_id: i64, message_id: i64) -> Option<Vec<u8>> {
-        let st = self.st();
-        let m = st
-            .chats
-            .get(&chat_id)?
-            .messages
-            .iter()
-            .find(|m| m.message_id == message_id)?;
-        m.photo_bytes.as_ref().map(|b| b.to_vec())
+        self.read_message(chat_id, message_id, |m| m.photo_bytes.as_ref().map(|b| b.to_vec()))
     }
 
     /// Stores a new user message (next id of the chat) and queues its update.
