@@ -14,6 +14,7 @@ pub mod hash;
 pub mod http;
 pub mod i18n;
 pub mod media;
+pub mod municipal;
 pub mod parse;
 pub mod partners;
 pub mod pgcluster;

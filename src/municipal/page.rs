@@ -1,0 +1,40 @@
+//! The chrome of the municipal pages: one accessible, server-rendered layout (no JavaScript),
+//! readable on a phone, with high contrast and visible keyboard focus.
+
+use axum::http::StatusCode;
+use axum::response::Html;
+
+use crate::i18n::{Lang, escape_html};
+
+/// A whole page: `body_html` is already escaped HTML; `title` is plain text.
+pub fn layout(status: StatusCode, lang: Lang, title: &str, body_html: &str) -> (StatusCode, Html<String>) {
+    (
+        status,
+        Html(format!(
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title}</title><style>{STYLE}</style></head><body>\
+             <a class=\"skip\" href=\"#main\">{skip}</a>\
+             <main id=\"main\"><h1>{title}</h1>{body_html}</main></body></html>",
+            title = escape_html(title),
+            skip = match lang {
+                Lang::En => "Skip to content",
+                Lang::Fr => "Aller au contenu",
+            },
+        )),
+    )
+}
+
+/// Dark text on white (contrast above 12:1), a focus ring on every control, tables and forms
+/// that fit a phone's width.
+const STYLE: &str = "body{font:1.1rem/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;\
+padding:1rem;color:#111;background:#fff}h1{font-size:1.7rem}h2{font-size:1.3rem}\
+a{color:#0645ad}a:focus,button:focus,input:focus,select:focus,textarea:focus{outline:3px solid \
+#c60;outline-offset:2px}.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;\
+background:#fff;padding:.4rem}label{display:block;font-weight:600;margin-top:1rem}\
+input,select,textarea{font:inherit;width:100%;max-width:100%;box-sizing:border-box;\
+padding:.5rem;border:2px solid #555;border-radius:.3rem}input[type=checkbox],\
+input[type=radio]{width:auto}button{font:inherit;padding:.6rem 1.2rem;background:#064;\
+color:#fff;border:0;border-radius:.3rem;margin-top:1rem}table{border-collapse:collapse;\
+width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #999}\
+.note{color:#333;font-size:.95rem}@media print{.skip,form,nav{display:none}}";
