@@ -880,9 +880,10 @@ fn possessive_subject(s: &Stream, start: usize, end: usize, limit: usize) -> boo
     ) || (k.len() > 5 && k.ends_with("ent") && !k.ends_with("ment"))
 }
 
-/// Whether "inclus" / "compris" / "fourni" follows the thing ending at `end` (a word or two
-/// later, or after more things joined by "et"): "habillage pluie inclus", "gants et sacs
-/// fournis". A comma ends the search: "poussette, habillage pluie inclus" keeps the poussette.
+/// Whether "inclus" / "compris" / "fourni" / "assorti" follows the thing ending at `end` (a
+/// word or two later, or after more things joined by "et"): "habillage pluie inclus", "gants
+/// et sacs fournis", "canapé + le fauteuil assorti". A comma ends the search: "poussette,
+/// habillage pluie inclus" keeps the poussette.
 fn included_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
     let mut words = 0;
     let mut joined = false;
@@ -896,7 +897,10 @@ fn included_after(s: &Stream, lex: &Lexicon, end: usize, limit: usize) -> bool {
             return false;
         }
         let k = s.key(j);
-        if k.starts_with("inclu") || matches!(k, "fourni" | "fournie" | "compri" | "included" | "provided") {
+        if k.starts_with("inclu")
+            || k.starts_with("assorti")
+            || matches!(k, "fourni" | "fournie" | "compri" | "included" | "provided")
+        {
             return true;
         }
         if word_in(s, j, &lex.separators) {
