@@ -641,6 +641,11 @@ fn kept_items(
         if !hits.is_empty() && included_after(s, lex, h.end, span.end) {
             continue;
         }
+        // "des plants de courgettes et de potimarrons": the head of the thing before also
+        // rules the second complement; it is more of that thing, not a thing of its own.
+        if hits.last().is_some_and(|p| shares_head(s, lex, p, h.start)) {
+            continue;
+        }
         // "nettoyeur haute pression avec la brosse et la rallonge": after "avec" following a
         // thing, the rest of the clause is what comes with it.
         if let Some(first) = hits.first() {
@@ -830,6 +835,32 @@ fn kept_items(
         }
     }
     out
+}
+
+/// Whether the thing starting at `next` is a second complement of the head noun of `prev`:
+/// `prev` reads "<head> de <complement>" and names a thing of one word (the head: "plant"),
+/// and only "et de" / "ou de" / ", de" lies between ("plants de courgettes et de potimarrons").
+fn shares_head(s: &Stream, lex: &Lexicon, prev: &ItemHit, next: usize) -> bool {
+    let e = &lex.items[prev.entry];
+    let head_named = e.kind == Kind::Item && !e.name.contains(' ');
+    let has_complement = (prev.start + 1..prev.end).any(|j| matches!(s.key(j), "de" | "d"));
+    let links = || {
+        let mut j = prev.end;
+        if j >= next || !(word_in(s, j, &lex.separators) || word_in(s, j, &lex.alternatives) || s.punct(j) == Some(','))
+        {
+            return false;
+        }
+        j += 1;
+        if j >= next || !matches!(s.key(j), "de" | "d") {
+            return false;
+        }
+        j += 1;
+        while j < next && s.punct(j) == Some('\'') {
+            j += 1;
+        }
+        j == next
+    };
+    head_named && has_complement && links()
 }
 
 /// Whether "offert(e)(s)" follows the thing at `end`, possibly after more things of a list:

@@ -724,3 +724,45 @@ fn free_trials_and_swaps_asked_of_others() {
         &["request/item/swap/tomate/alimentation/-"],
     );
 }
+
+/// Constructions found by the fresh sets holdout12 and holdout13 (sentences of our own).
+#[test]
+fn heads_shared_hands_asked_and_the_reader_acting_for_me() {
+    // "<head> de X et de Y": more of the same thing, not a second thing.
+    check(
+        "Je donne des boutures de menthe et de mélisse, passez les prendre",
+        &["offer/item/gift/bouture/jardinage/-"],
+    );
+    // "il nous manque des bras": a hand asked.
+    check(
+        "Je repeins la cuisine dimanche et il me manque des bras",
+        &["request/service/-/coup de main/entraide/2026-06-14..2026-06-14"],
+    );
+    // The reader would do it for me: a request; take it off my hands: an offer.
+    check(
+        "Qui voudrait m'apprendre à jouer aux échecs ?",
+        &["request/service/-/cours d'échecs/education/-"],
+    );
+    check(
+        "Qui voudrait me racheter mon vélo ? 40€",
+        &["offer/item/sale/vélo/mobilite/-"],
+    );
+    // "if anyone needs to borrow it" is the reader borrowing.
+    check(
+        "I have a spare ladder if anyone needs to borrow it",
+        &["offer/item/loan/échelle/bricolage/-"],
+    );
+    // "si des gens ont …" asks; "si des gens veulent …" offers.
+    check(
+        "Si des gens ont des vieux journaux, l'école en a besoin pour un bricolage",
+        &["request/item/-/journal/loisirs/-"],
+    );
+    // Sharing the petrol is no offer: the lift is asked.
+    check(
+        "Y a quelqu'un qui va à Brest samedi ? Je partage l'essence",
+        &["request/service/-/covoiturage/mobilite/2026-06-13..2026-06-13"],
+    );
+    // Information questions.
+    check("Quelqu'un peut me dire où se trouve la nouvelle poste ?", &[]);
+    check("Y a-t-il un club de scrabble dans le quartier ?", &[]);
+}
