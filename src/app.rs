@@ -127,6 +127,7 @@ impl Daemon {
             mail_trust: settings.channels.email.mail_trust(),
             loans: settings.loans.policy(),
             media: media.clone(),
+            town_halls: Arc::default(),
         });
         let access = crate::channels::MediaAccess {
             store: media,
