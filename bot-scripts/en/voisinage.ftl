@@ -621,3 +621,12 @@ loan-email-lend-link = To offer to lend it: { $link }
 loan-link-borrow = Ask { $lender } to lend you the { $item } (post #{ $offer })?
 loan-link-lend = Offer { $borrower } to lend them the { $item } (post #{ $offer })?
 loan-link-lend-button = 📦 Offer the loan
+
+## Staff pages (issue 18): signing in.
+muni-signin-subject = Your sign-in link to the staff pages
+muni-signin-body =
+    Hello,
+
+    To sign in to Voisinage's staff pages, follow this link and press "Sign me in": { $link }
+
+    The link is valid for 15 minutes and works once. If you asked for nothing, ignore this mail: nobody can sign in without this link.

@@ -672,3 +672,12 @@ loan-email-lend-link = Pour proposer de le prêter : { $link }
 loan-link-borrow = Demander à { $lender } de vous prêter { $item } (annonce n°{ $offer }) ?
 loan-link-lend = Proposer à { $borrower } de lui prêter { $item } (annonce n°{ $offer }) ?
 loan-link-lend-button = 📦 Proposer le prêt
+
+## Espace mairie (issue 18) : la connexion des agents.
+muni-signin-subject = Votre lien de connexion à l'espace mairie
+muni-signin-body =
+    Bonjour,
+
+    Pour vous connecter à l'espace mairie de Voisinage, suivez ce lien puis appuyez sur « Me connecter » : { $link }
+
+    Ce lien est valable 15 minutes et ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce courriel : personne ne peut se connecter sans ce lien.
