@@ -636,3 +636,12 @@ town-hall-mail = { $name } ({ $channel }), a resident of { $area }, writes to yo
 
     Just reply to this email: your answer will reach them in their private chat with Voisinage. This message was not published in any group.
 town-hall-answer = 📢 Town hall of { $commune } (answer): { $text }
+
+## Staff pages (issue 18): signing in.
+muni-signin-subject = Your sign-in link to the staff pages
+muni-signin-body =
+    Hello,
+
+    To sign in to Voisinage's staff pages, follow this link and press "Sign me in": { $link }
+
+    The link is valid for 15 minutes and works once. If you asked for nothing, ignore this mail: nobody can sign in without this link.

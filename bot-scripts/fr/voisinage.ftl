@@ -690,3 +690,12 @@ town-hall-mail = { $name } ({ $channel }), habitant du quartier { $area }, vous 
     Répondez simplement à ce courriel : votre réponse lui parviendra dans sa conversation privée avec Voisinage. Ce message n'a été publié dans aucun groupe.
 # La réponse de la mairie, dans la conversation privée de l'habitant.
 town-hall-answer = 📢 Mairie de { $commune } (réponse) : { $text }
+
+## Espace mairie (issue 18) : la connexion des agents.
+muni-signin-subject = Votre lien de connexion à l'espace mairie
+muni-signin-body =
+    Bonjour,
+
+    Pour vous connecter à l'espace mairie de Voisinage, suivez ce lien puis appuyez sur « Me connecter » : { $link }
+
+    Ce lien est valable 15 minutes et ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce courriel : personne ne peut se connecter sans ce lien.
