@@ -227,7 +227,56 @@ fn fold_accent(c: char) -> impl Iterator<Item = char> {
 
 #[cfg(test)]
 mod tests {
-    use super::commune_slug;
+    use super::{Role, Settings, commune_slug};
+
+    #[derive(Debug)]
+    struct Config {
+        municipal: crate::config::MunicipalSettings,
+    }
+
+    /// The `[municipal]` section `municipal` (its tables written `[[municipal.commune]]`).
+    fn config(municipal: &str) -> Result<Config, String> {
+        let src = format!("[municipal]\n{municipal}").replace("[[municipal.commune]]", "[[commune]]");
+        let section: crate::config::MunicipalSettings =
+            toml::from_str(&src.replacen("[municipal]\n", "", 1)).map_err(|e| e.to_string())?;
+        match section.check() {
+            Some((key, why)) => Err(format!("{key}: {why}")),
+            None => Ok(Config { municipal: section }),
+        }
+    }
+
+    #[test]
+    fn communes_are_checked_against_the_areas_and_staff_against_the_rules() {
+        let ok = config(
+            "[[municipal.commune]]\nname = \"Saint-Malo\"\n\
+             staff = [{ email = \"Com@Ville.example\", role = \"editor\" }]\n",
+        )
+        .unwrap();
+        let areas = crate::areas::Areas::example();
+        let s = Settings::from_config(&ok.municipal, &areas).unwrap();
+        assert_eq!(s.report_k, 5);
+        assert_eq!(s.communes[0].slug, "saint-malo");
+        assert_eq!(s.communes_of("com@ville.example")[0].1, Role::Editor);
+        let unknown = config("[[municipal.commune]]\nname = \"Atlantis\"\n").unwrap();
+        let err = Settings::from_config(&unknown.municipal, &areas)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"Atlantis\" is no area's commune") && err.contains("Saint-Malo"),
+            "{err}"
+        );
+        let role = config(
+            "[[municipal.commune]]\nname = \"Dinard\"\n\
+             staff = [{ email = \"a@b.example\", role = \"boss\" }]\n",
+        )
+        .unwrap_err();
+        assert!(
+            role.contains("municipal.commune[0].staff[0].role") && role.contains("editor"),
+            "{role}"
+        );
+        let email = config("[[municipal.commune]]\nname = \"Dinard\"\ncontact_email = \"nope\"\n").unwrap_err();
+        assert!(email.contains("municipal.commune[0].contact_email"), "{email}");
+    }
 
     #[test]
     fn slugs_are_ascii_words_joined_by_hyphens() {

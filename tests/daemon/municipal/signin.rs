@@ -19,6 +19,7 @@ async fn municipal_signin_link_works_once_and_opens_only_the_staffs_commune() {
         form.contains("<label for=\"email\">") && form.contains("lang=\"fr\""),
         "{form}"
     );
+    screenshot(&form, "municipal-signin", 420).await;
     let csrf = csrf_in(&form);
     let (s1, known) = w
         .post(&mut anon, "/mairie/connexion", &[("email", EDITOR), ("csrf", &csrf)])
@@ -193,4 +194,24 @@ async fn municipal_signin_requests_are_rate_limited_per_address_and_per_client()
     w.drain().await;
     assert_eq!(w.mails_to(EDITOR).len(), 5, "no mail beyond the limit");
     w.finish().await;
+}
+
+/// Renders a page as a phone shows it, with headless Chromium (scripts/render-email.sh reads
+/// the page as a one-part HTML mail): target/NAME.png, kept for people to look at.
+pub async fn screenshot(html: &str, name: &str, width: u32) {
+    let root = crate::helpers::root();
+    let eml = root.join(format!("target/{name}.eml"));
+    std::fs::write(
+        &eml,
+        format!("Content-Type: text/html; charset=utf-8\r\nMIME-Version: 1.0\r\n\r\n{html}"),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(root.join("scripts/render-email.sh"))
+        .arg(&eml)
+        .arg(root.join(format!("target/{name}.png")))
+        .arg(width.to_string())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
