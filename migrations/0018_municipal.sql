@@ -1,4 +1,5 @@
--- Municipal pages (issue 18): staff sign-in and sessions, announcements, the private line.
+-- Municipal pages (issue 18): staff sign-in and sessions. (The private line keeps nothing of
+-- its own: its mails are deliveries caused by the resident's message.)
 -- Staff are listed in the configuration, not here: these tables hold only what sign-in needs
 -- (hashed secrets, expiries) and what the commune published.
 
@@ -32,35 +33,4 @@ CREATE TABLE muni_sessions (
     created_at  timestamptz NOT NULL DEFAULT now(),
     expires_at  timestamptz NOT NULL,
     revoked_at  timestamptz
-);
-
--- An announcement of a commune (its slug) to some of its areas. Public: the archive and the
--- feed show it. Relayed to the rooms in the transaction that stores it; non-urgent ones go to
--- email subscribers in the next digest of each area (created_at inside the digest's period).
-CREATE TABLE announcements (
-    id          bigserial PRIMARY KEY,
-    commune     text NOT NULL,
-    title       text NOT NULL,
-    body        text NOT NULL,
-    happens     text,
-    place       text,
-    areas       text[] NOT NULL,
-    urgent      boolean NOT NULL,
-    author      text NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX announcements_commune ON announcements (commune, created_at DESC);
-CREATE INDEX announcements_areas ON announcements USING gin (areas);
-
--- The private line: a resident's "/mairie …" sent by email to the commune's contact. The
--- contact's reply (to the signed reply address naming this row) goes back to reply_channel /
--- reply_target, the resident's private chat.
-CREATE TABLE mairie_messages (
-    id             bigserial PRIMARY KEY,
-    member_id      bigint REFERENCES members (id) ON DELETE CASCADE,
-    commune        text NOT NULL,
-    reply_channel  text NOT NULL,
-    reply_target   text NOT NULL,
-    lang           text NOT NULL,
-    created_at     timestamptz NOT NULL DEFAULT now()
 );
