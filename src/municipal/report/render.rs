@@ -187,12 +187,15 @@ pub fn figures(report: &Report, area: Option<usize>) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<p>Chiffres du mois de {month} ({scope}), dans le fuseau horaire de la commune. Un chiffre qui \
+        "<p>Chiffres du mois de {month} pour {scope}, dans le fuseau horaire de la commune. Un chiffre qui \
          vient de moins de {k} personnes est affiché « &lt;&nbsp;{k} », et un second chiffre de la même \
          ligne ou colonne l'est aussi quand le premier pourrait s'en déduire. Ce rapport ne contient \
          aucun message, aucun nom, aucune personne.</p>",
         month = report.month.label(),
-        scope = escape_html(&row_name(report, area)),
+        scope = match area {
+            Some(a) => format!("le quartier {}", escape_html(&report.areas[a].1)),
+            None => format!("toute la commune de {}", escape_html(&report.commune)),
+        },
     );
     html.push_str(
         "<h2>Membres</h2><p class=\"note\">Membres actifs : ceux qui ont écrit dans un salon du \

@@ -9,10 +9,11 @@ use crate::i18n::escape_html;
 /// A horizontal bar chart of `bars` (label, shown value or None when hidden); `id` makes the
 /// title's id unique on the page.
 pub fn bar_chart(id: &str, title: &str, bars: &[(String, Option<i64>)], k: u32) -> String {
-    const WIDTH: i64 = 640;
-    const LABEL: i64 = 220;
+    // Narrow, so that on a phone (where it scales to the screen) the labels stay readable.
+    const WIDTH: i64 = 440;
+    const LABEL: i64 = 180;
     const ROW: i64 = 30;
-    let room = WIDTH - LABEL - 70;
+    let room = WIDTH - LABEL - 50;
     let height = ROW * bars.len() as i64 + 10;
     let max = bars.iter().filter_map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let mut svg = format!(
@@ -26,7 +27,7 @@ pub fn bar_chart(id: &str, title: &str, bars: &[(String, Option<i64>)], k: u32) 
         let text_y = y + 19;
         let _ = write!(
             svg,
-            "<text x=\"{}\" y=\"{text_y}\" text-anchor=\"end\" font-size=\"15\" fill=\"#111\">{}</text>",
+            "<text x=\"{}\" y=\"{text_y}\" text-anchor=\"end\" font-size=\"16\" fill=\"#111\">{}</text>",
             LABEL - 8,
             escape_html(label)
         );
@@ -36,7 +37,7 @@ pub fn bar_chart(id: &str, title: &str, bars: &[(String, Option<i64>)], k: u32) 
                 let _ = write!(
                     svg,
                     "<rect x=\"{LABEL}\" y=\"{}\" width=\"{w}\" height=\"{}\" fill=\"#064\"/>\
-                     <text x=\"{}\" y=\"{text_y}\" font-size=\"15\" fill=\"#111\">{v}</text>",
+                     <text x=\"{}\" y=\"{text_y}\" font-size=\"16\" fill=\"#111\">{v}</text>",
                     y + 3,
                     ROW - 10,
                     LABEL + w + 6
@@ -45,7 +46,7 @@ pub fn bar_chart(id: &str, title: &str, bars: &[(String, Option<i64>)], k: u32) 
             None => {
                 let _ = write!(
                     svg,
-                    "<text x=\"{}\" y=\"{text_y}\" font-size=\"15\" fill=\"#333\">&lt; {k}</text>",
+                    "<text x=\"{}\" y=\"{text_y}\" font-size=\"16\" fill=\"#333\">&lt; {k}</text>",
                     LABEL + 6
                 );
             }
