@@ -53,13 +53,15 @@ pub async fn posts_by_category(pool: &PgPool, scope: Scope<'_>, direction: &str)
 }
 
 /// Members who wrote in an area's rooms in the period, by the channel they wrote on (a member
-/// writing on two channels counts once in each, and once in the totals).
+/// writing on two channels counts once in each, and once in the totals). By the time the daemon
+/// received the message, not the time its sender claims (an email's Date header could otherwise
+/// put a message into a month already reported).
 pub async fn active_members(pool: &PgPool, scope: Scope<'_>) -> anyhow::Result<Vec<CountRow>> {
     Ok(sqlx::query_as(
         "SELECT m.area_slug AS area, m.channel AS key, count(DISTINCT m.member_id) AS value,
                 count(DISTINCT m.member_id) AS people
          FROM messages m
-         WHERE m.area_slug = ANY($1) AND m.sent_at >= $2 AND m.sent_at < $3
+         WHERE m.area_slug = ANY($1) AND m.received_at >= $2 AND m.received_at < $3
            AND m.member_id IS NOT NULL AND m.channel IN ('telegram', 'matrix', 'email')
          GROUP BY GROUPING SETS ((m.area_slug, m.channel), (m.area_slug), (m.channel), ())",
     )

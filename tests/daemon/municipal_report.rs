@@ -77,49 +77,39 @@ async fn data_set(state: &MuniState) {
     }
     let list = voisinage::store::chats::ensure_list(pool, "parame").await.unwrap();
     let (tg, mx, mail) = (ChannelKind::Telegram, ChannelKind::Matrix, ChannelKind::Email);
-    say_all(
-        state,
-        tg,
-        "tg-parame",
-        &["p1", "p2", "p3", "p4", "p5", "p6"],
-        DRILL_OFFER,
-    )
-    .await;
-    say_all(
-        state,
-        mx,
-        "!parame:example.org",
-        &["@m1:x", "@m2:x", "@m3:x", "@m4:x", "@m5:x"],
-        DRILL_REQUEST,
-    )
-    .await;
-    say_all(
-        state,
-        mx,
-        "!parame:example.org",
-        &["@m6:x", "@m7:x", "@m8:x", "@m9:x", "@m10:x"],
-        CAT_REQUEST,
-    )
-    .await;
-    say_all(state, mail, &list, &["e1@example.org", "e2@example.org"], MOWER_REQUEST).await;
-    say_all(state, tg, "tg-rocabey", &["r1", "r2", "r3", "r4", "r5"], BOOKS_OFFER).await;
-    say_all(state, tg, "tg-rocabey", &["r6"], DRILL_OFFER).await;
-    say_all(
-        state,
-        mx,
-        "!rocabey:example.org",
-        &["@r7:x", "@r8:x", "@r9:x", "@r10:x", "@r11:x"],
-        MOWER_REQUEST,
-    )
-    .await;
-    say_all(
-        state,
-        tg,
-        "tg-dinard",
-        &["d1", "d2", "d3", "d4", "d5", "d6", "d7"],
-        DRILL_OFFER,
-    )
-    .await;
+    let said: [(ChannelKind, &str, &[&str], &str); 8] = [
+        (tg, "tg-parame", &["p1", "p2", "p3", "p4", "p5", "p6"], DRILL_OFFER),
+        (
+            mx,
+            "!parame:example.org",
+            &["@m1:x", "@m2:x", "@m3:x", "@m4:x", "@m5:x"],
+            DRILL_REQUEST,
+        ),
+        (
+            mx,
+            "!parame:example.org",
+            &["@m6:x", "@m7:x", "@m8:x", "@m9:x", "@m10:x"],
+            CAT_REQUEST,
+        ),
+        (mail, &list, &["e1@example.org", "e2@example.org"], MOWER_REQUEST),
+        (tg, "tg-rocabey", &["r1", "r2", "r3", "r4", "r5"], BOOKS_OFFER),
+        (tg, "tg-rocabey", &["r6"], DRILL_OFFER),
+        (
+            mx,
+            "!rocabey:example.org",
+            &["@r7:x", "@r8:x", "@r9:x", "@r10:x", "@r11:x"],
+            MOWER_REQUEST,
+        ),
+        (
+            tg,
+            "tg-dinard",
+            &["d1", "d2", "d3", "d4", "d5", "d6", "d7"],
+            DRILL_OFFER,
+        ),
+    ];
+    for (channel, chat, senders, text) in said {
+        say_all(state, channel, chat, senders, text).await;
+    }
     for i in 1..=5 {
         lend(state, &format!("p{i}-1"), &format!("@m{i}:x-1"), i <= 2).await;
     }

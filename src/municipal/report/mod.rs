@@ -89,21 +89,11 @@ impl Month {
 
     /// French name ("novembre 2026").
     pub fn label(self) -> String {
-        const NAMES: [&str; 12] = [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ];
-        format!("{} {}", NAMES[self.month as usize - 1], self.year)
+        format!(
+            "{} {}",
+            crate::i18n::month_name(crate::i18n::Lang::Fr, self.month),
+            self.year
+        )
     }
 }
 
