@@ -432,20 +432,30 @@ async fn the_report_page_is_rendered_by_chromium() {
     let print = print_html(&asked);
     assert!(!print.contains("<form") && !print.contains("<nav") && print.contains("size:A4"));
     let dir = root().join("target");
-    for (name, html, width) in [
-        ("municipal-report", &page, 900),
-        ("municipal-report-phone", &page, 400),
-        ("municipal-report-print", &print, 794),
+    // The page's top, the same on a phone, its lower half (the page with its sections before
+    // the requests answered cut out), and the printable page at A4's width.
+    let main = page.find("<main id=\"main\">").unwrap();
+    let main = main + page[main..].find("</style>").unwrap() + "</style>".len();
+    let lower = format!(
+        "{}{}",
+        &page[..main],
+        &page[page.find("<h2 id=\"satisfaites\">").unwrap()..]
+    );
+    for (name, html, width, height) in [
+        ("municipal-report", &page, 900, 3000),
+        ("municipal-report-phone", &page, 400, 3000),
+        ("municipal-report-lower", &lower, 900, 1300),
+        ("municipal-report-print", &print, 794, 3000),
     ] {
         let file = dir.join(format!("{name}.html"));
         std::fs::write(&file, html).unwrap();
-        screenshot(&file, &dir.join(format!("{name}.png")), width);
+        screenshot(&file, &dir.join(format!("{name}.png")), (width, height));
     }
     db.finish().await;
 }
 
 /// Headless Chromium, as scripts/render-email.sh runs it.
-fn screenshot(html: &std::path::Path, png: &std::path::Path, width: u32) {
+fn screenshot(html: &std::path::Path, png: &std::path::Path, (width, height): (u32, u32)) {
     let browser = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|b| {
@@ -459,7 +469,7 @@ fn screenshot(html: &std::path::Path, png: &std::path::Path, width: u32) {
     let status = std::process::Command::new(browser)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--window-size={width},3000"))
+        .arg(format!("--window-size={width},{height}"))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", html.display()))
         .output()

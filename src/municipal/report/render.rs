@@ -21,7 +21,7 @@ fn label(key: &str) -> String {
         "matches" => "Mises en relation",
         "loans-started" => "Prêts commencés",
         "loans-returned" => "Prêts rendus",
-        "partner-suggestions" => "Orientations vers un partenaire",
+        "partner-suggestions" => "Vers un partenaire",
         "digests" => "Lettres envoyées",
         "digest-emails" => "Courriels de lettres",
         "high_tech" => "high-tech",
@@ -225,7 +225,7 @@ pub fn figures(report: &Report, area: Option<usize>) -> String {
         html.push_str(&chart(report, t, id, title, area, true));
         html.push_str(&by_category(report, t, &format!("{title} (annonces)"), area));
     }
-    html.push_str("<h2>Demandes satisfaites par un voisin</h2>");
+    html.push_str("<h2 id=\"satisfaites\">Demandes satisfaites par un voisin</h2>");
     let _ = write!(
         html,
         "<p class=\"note\">{}</p>",
