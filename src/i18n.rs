@@ -14,7 +14,7 @@ use fluent_bundle::{FluentArgs, FluentError, FluentResource, FluentValue};
 use unic_langid::{LanguageIdentifier, langid};
 
 mod dates;
-pub use dates::format_dates;
+pub use dates::{format_dates, month_name};
 
 const EMBEDDED_FR: &str = include_str!("../bot-scripts/fr/voisinage.ftl");
 const EMBEDDED_EN: &str = include_str!("../bot-scripts/en/voisinage.ftl");

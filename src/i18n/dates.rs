@@ -35,6 +35,15 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// The name of the month numbered `month` (1 to 12) in `lang`: "novembre", "November".
+pub fn month_name(lang: Lang, month: u32) -> &'static str {
+    let months = match lang {
+        Lang::Fr => &MONTHS_FR,
+        Lang::En => &MONTHS_EN,
+    };
+    months[(month.clamp(1, 12) - 1) as usize]
+}
+
 /// One day, or the days from `from` to `to`, without the year: "1er mai", "du 19 décembre au
 /// 3 janvier"; in English "1 May", "from 19 December to 3 January" (British order, as the
 /// English catalogue writes "neighbour").

@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod page;
+pub mod report;
 
 use std::sync::Arc;
 
@@ -121,7 +122,7 @@ pub struct MuniState {
 }
 
 /// The municipal routes: sign-in and sign-out, the staff's home pages, and the pages of each
-/// capability (announcements; polls and the report are added by their own modules).
+/// capability (the quartier report; polls are added by their own module).
 pub fn router(state: MuniState) -> Router {
     Router::new()
         .route("/mairie", get(home))
@@ -129,6 +130,7 @@ pub fn router(state: MuniState) -> Router {
         .route("/mairie/connexion/lien", get(auth::link_page).post(auth::link_post))
         .route("/mairie/deconnexion", post(auth::signout_post))
         .route("/mairie/{commune}", get(commune_home))
+        .merge(report::page::router())
         .with_state(state)
 }
 
@@ -182,9 +184,11 @@ async fn commune_home(State(state): State<MuniState>, headers: HeaderMap, staff:
         .map(|c| c.name.clone())
         .unwrap_or_default();
     let body = format!(
-        "<p>{} ({})</p>{}",
+        "<p>{} ({})</p><nav><ul><li><a href=\"/mairie/{}/rapport\">{}</a></li></ul></nav>{}",
         escape_html(&staff.email),
         role_word(lang, staff.role),
+        escape_html(&staff.commune),
+        tr(lang, "Le rapport des quartiers", "The quartier report"),
         auth::signout_form(lang, &staff.csrf_field())
     );
     let title = format!("{} {name}", tr(lang, "Mairie de", "Town hall of"));

@@ -19,6 +19,7 @@ pub mod partners;
 pub mod posts;
 pub mod privacy;
 pub mod questions;
+pub mod report;
 pub mod secrets;
 pub mod subscriptions;
 

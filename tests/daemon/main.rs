@@ -18,6 +18,7 @@ mod media_files;
 mod media_posts;
 mod moderation;
 mod municipal;
+mod municipal_report;
 mod operator_logs;
 mod parse_constructions;
 mod parse_corpus;
