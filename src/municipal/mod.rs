@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod page;
+pub mod polls;
 
 use std::sync::Arc;
 

@@ -15,6 +15,7 @@ pub mod members;
 pub mod messages;
 pub mod moderation;
 pub mod partners;
+pub mod polls;
 pub mod posts;
 pub mod privacy;
 pub mod questions;
