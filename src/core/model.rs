@@ -362,6 +362,23 @@ pub struct Outgoing {
     pub poll: Option<PollOut>,
 }
 
+/// A municipal poll as an editor asks for it (issue 18), and as it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PollSpec {
+    /// The commune's name, as the areas say it.
+    pub commune: String,
+    /// Its URL form (the results page's address).
+    pub commune_slug: String,
+    pub question: String,
+    pub options: Vec<String>,
+    pub multiple: bool,
+    /// Area slugs, all of the commune.
+    pub areas: Vec<String>,
+    pub closes_at: DateTime<Utc>,
+    /// The staff member's email.
+    pub created_by: String,
+}
+
 /// What a channel needs to show a native poll.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollOut {

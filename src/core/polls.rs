@@ -7,10 +7,10 @@
 use chrono::{DateTime, Utc};
 
 use super::Core;
-use super::model::{Address, ChannelKind, Op, OutKind, Outgoing, PollOut};
+use super::model::{Address, ChannelKind, Op, OutKind, Outgoing, PollOut, PollSpec};
 use crate::i18n::{Arg, Lang};
 use crate::store::deliveries::NewDelivery;
-use crate::store::polls::{self, NewPoll, Poll};
+use crate::store::polls::{self, Poll};
 use crate::store::{chats, members, subscriptions};
 
 /// Telegram's limits on a poll's question and options (the strictest of the channels).
@@ -18,20 +18,7 @@ const MAX_QUESTION: usize = 300;
 const MAX_OPTION: usize = 100;
 
 /// A poll as an editor asks for it.
-#[derive(Debug, Clone)]
-pub struct PollDraft {
-    /// The commune's name, as the areas say it.
-    pub commune: String,
-    pub commune_slug: String,
-    pub question: String,
-    pub options: Vec<String>,
-    pub multiple: bool,
-    /// Area slugs, all of the commune.
-    pub areas: Vec<String>,
-    pub closes_at: DateTime<Utc>,
-    /// The staff member's email.
-    pub created_by: String,
-}
+pub type PollDraft = PollSpec;
 
 /// Why a poll cannot be created: said to the editor as it is (French / English).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,20 +126,10 @@ impl Core {
         };
         let options: Vec<String> = draft.options.iter().map(|o| o.trim().to_owned()).collect();
         let mut tx = self.pool.begin().await?;
-        let id = polls::insert(
-            &mut tx,
-            &NewPoll {
-                commune: &draft.commune,
-                commune_slug: &draft.commune_slug,
-                question: draft.question.trim(),
-                options: &options,
-                multiple: draft.multiple,
-                areas: &draft.areas,
-                closes_at: draft.closes_at,
-                created_by: &draft.created_by,
-            },
-        )
-        .await?;
+        let mut spec = draft.clone();
+        spec.question = draft.question.trim().to_owned();
+        spec.options = options.clone();
+        let id = polls::insert(&mut tx, &spec).await?;
         let mut queue = Vec::new();
         for area in &draft.areas {
             let lang = self.areas.lang(area);
@@ -253,7 +230,7 @@ impl Core {
         ) else {
             return Ok(VoteOutcome::Unknown);
         };
-        if !poll.areas.contains(&area) {
+        if !poll.spec.areas.contains(&area) {
             return Ok(VoteOutcome::Unknown);
         }
         if !poll.is_open(now) {
@@ -283,16 +260,16 @@ impl Core {
         let mut queue = Vec::new();
         for poll in &closed {
             let tally = polls::counts(&mut *tx, poll.id).await?;
-            let figures = Figures::from_counts(poll.options.len(), &tally);
+            let figures = Figures::from_counts(poll.spec.options.len(), &tally);
             for room in polls::rooms(&mut tx, poll.id).await? {
                 let lang = self.areas.lang(&room.area_slug);
                 if let Some(of) = room.delivery {
                     let mut stop = Outgoing::new(OutKind::Notice, String::new());
                     stop.op = Op::Edit { of };
                     stop.poll = Some(PollOut {
-                        question: shown_question(self, &poll.commune, &poll.question),
-                        options: poll.options.clone(),
-                        multiple: poll.multiple,
+                        question: shown_question(self, &poll.spec.commune, &poll.spec.question),
+                        options: poll.spec.options.clone(),
+                        multiple: poll.spec.multiple,
                     });
                     let key = format!("poll-stop:{}:{}:{}", poll.id, room.channel.as_str(), room.chat);
                     queue.push(delivery(room.channel, &room.chat, stop, key));
@@ -316,17 +293,17 @@ impl Core {
             lang,
             "poll-results",
             &[
-                ("commune", poll.commune.as_str().into()),
-                ("question", poll.question.as_str().into()),
+                ("commune", poll.spec.commune.as_str().into()),
+                ("question", poll.spec.question.as_str().into()),
                 ("voters", Arg::Num(f.voters)),
             ],
         );
-        for (o, n) in poll.options.iter().zip(&f.votes) {
+        for (o, n) in poll.spec.options.iter().zip(&f.votes) {
             text.push_str(&format!("\n{o} : {n} ({} %)", percent(*n, f.voters)));
         }
         let link = format!(
             "{}/communes/{}/sondages/{}",
-            self.links.public_url, poll.commune_slug, poll.id
+            self.links.public_url, poll.spec.commune_slug, poll.id
         );
         text.push('\n');
         text.push_str(&self.texts.get(lang, "poll-results-link", &[("link", link.into())]));
@@ -347,7 +324,8 @@ async fn cast(
     let mut c: Vec<i16> = choices.iter().map(|&i| i as i16).collect();
     c.sort_unstable();
     c.dedup();
-    if c.is_empty() || c.iter().any(|&i| i as usize >= poll.options.len()) || (!poll.multiple && c.len() > 1) {
+    if c.is_empty() || c.iter().any(|&i| i as usize >= poll.spec.options.len()) || (!poll.spec.multiple && c.len() > 1)
+    {
         return Ok(VoteOutcome::Refused);
     }
     polls::vote(tx, poll.id, member, &c, Some(area), channel).await?;

@@ -66,7 +66,7 @@ async fn list_page(State(st): State<MuniState>, Path(commune): Path<String>) -> 
             "<li><a href=\"/communes/{}/sondages/{}\">{}</a> ({state})</li>",
             c.slug,
             p.id,
-            escape_html(&p.question)
+            escape_html(&p.spec.question)
         ));
     }
     body.push_str("</ul>");
@@ -89,15 +89,18 @@ async fn results_page(State(st): State<MuniState>, Path((commune, id)): Path<(St
 
 /// The results page's title and body, or None when the poll is not this commune's.
 pub async fn results_html(st: &MuniState, c: &CommuneSettings, id: i64) -> anyhow::Result<Option<(String, String)>> {
-    let Some(poll) = polls::get(&st.core.pool, id).await?.filter(|p| p.commune == c.name) else {
+    let Some(poll) = polls::get(&st.core.pool, id)
+        .await?
+        .filter(|p| p.spec.commune == c.name)
+    else {
         return Ok(None);
     };
     let rows = polls::counts(&st.core.pool, id).await?;
-    let reach: HashMap<String, i64> = polls::reachable(&st.core.pool, &poll.areas)
+    let reach: HashMap<String, i64> = polls::reachable(&st.core.pool, &poll.spec.areas)
         .await?
         .into_iter()
         .collect();
-    let n = poll.options.len();
+    let n = poll.spec.options.len();
     let overall = Figures::from_counts(n, &rows);
     let mut body = format!(
         "<p>{}</p><p><a href=\"/communes/{}/sondages\">Tous les sondages de {}</a></p>",
@@ -107,12 +110,12 @@ pub async fn results_html(st: &MuniState, c: &CommuneSettings, id: i64) -> anyho
     );
     let reached: i64 = reach.values().sum();
     body.push_str(&section("Ensemble des quartiers", &poll, &overall, reached, "all"));
-    for area in &poll.areas {
+    for area in &poll.spec.areas {
         let name = st.core.areas.get(area).map_or(area.as_str(), |a| a.name.as_str());
         let f = Figures::of_area(n, &rows, area);
         body.push_str(&section(name, &poll, &f, reach.get(area).copied().unwrap_or(0), area));
     }
-    Ok(Some((format!("Sondage : {}", poll.question), body)))
+    Ok(Some((format!("Sondage : {}", poll.spec.question), body)))
 }
 
 fn state_line(p: &Poll) -> String {
@@ -121,7 +124,7 @@ fn state_line(p: &Poll) -> String {
             .format("%d/%m/%Y à %H:%M")
             .to_string()
     };
-    let kind = if p.multiple {
+    let kind = if p.spec.multiple {
         "plusieurs réponses possibles"
     } else {
         "une réponse par personne"
@@ -130,7 +133,7 @@ fn state_line(p: &Poll) -> String {
         Some(t) => format!("Sondage clos le {} ({kind}).", paris(t)),
         None => format!(
             "Sondage ouvert jusqu'au {} ({kind}) : résultats provisoires.",
-            paris(p.closes_at)
+            paris(p.spec.closes_at)
         ),
     }
 }
@@ -150,7 +153,7 @@ fn section(name: &str, poll: &Poll, f: &Figures, reached: i64, id: &str) -> Stri
         "<table><caption class=\"note\">Les mêmes chiffres</caption><thead><tr><th scope=\"col\">Réponse</th>\
          <th scope=\"col\">Voix</th><th scope=\"col\">Part des votants</th></tr></thead><tbody>",
     );
-    for (o, n) in poll.options.iter().zip(&f.votes) {
+    for (o, n) in poll.spec.options.iter().zip(&f.votes) {
         table.push_str(&format!(
             "<tr><td>{}</td><td>{n}</td><td>{} %</td></tr>",
             escape_html(o),
@@ -161,7 +164,7 @@ fn section(name: &str, poll: &Poll, f: &Figures, reached: i64, id: &str) -> Stri
     format!(
         "<section><h2>{}</h2><p>{turnout}</p>{}{table}</section>",
         escape_html(name),
-        bar_chart(name, &poll.options, f, id)
+        bar_chart(name, &poll.spec.options, f, id)
     )
 }
 
@@ -218,27 +221,29 @@ async fn vote_page(State(st): State<MuniState>, Query(q): Query<TokenQuery>) -> 
         Ok(None) => return invalid(&st, Lang::Fr),
         Err(e) => return failed(&e),
     };
-    if option >= poll.options.len() {
+    if option >= poll.spec.options.len() {
         return invalid(&st, lang);
     }
-    let title = core
-        .texts
-        .get(lang, "poll-vote-title", &[("commune", poll.commune.as_str().into())]);
+    let title = core.texts.get(
+        lang,
+        "poll-vote-title",
+        &[("commune", poll.spec.commune.as_str().into())],
+    );
     if !poll.is_open(Utc::now()) {
         return closed(&st, &poll, lang, &title);
     }
     let mut body = format!(
         "<p><strong>{}</strong></p><form method=\"post\" action=\"/sondage/vote?t={}\"><fieldset><legend>{}</legend>",
-        escape_html(&poll.question),
+        escape_html(&poll.spec.question),
         escape_html(&q.t),
         escape_html(&core.texts.get(lang, "poll-vote-your-choice", &[]))
     );
-    if poll.multiple {
+    if poll.spec.multiple {
         body.push_str(&format!(
             "<p class=\"note\">{}</p>",
             escape_html(&core.texts.get(lang, "poll-vote-multiple", &[]))
         ));
-        for (i, o) in poll.options.iter().enumerate() {
+        for (i, o) in poll.spec.options.iter().enumerate() {
             let checked = if i == option { " checked" } else { "" };
             body.push_str(&format!(
                 "<label><input type=\"checkbox\" name=\"o{i}\" value=\"1\"{checked}> {}</label>",
@@ -248,7 +253,7 @@ async fn vote_page(State(st): State<MuniState>, Query(q): Query<TokenQuery>) -> 
     } else {
         body.push_str(&format!(
             "<p>« {} »</p><input type=\"hidden\" name=\"o{option}\" value=\"1\">",
-            escape_html(&poll.options[option])
+            escape_html(&poll.spec.options[option])
         ));
     }
     body.push_str(&format!(
@@ -273,10 +278,12 @@ async fn vote_post(
         Ok(None) => return invalid(&st, Lang::Fr),
         Err(e) => return failed(&e),
     };
-    let title = core
-        .texts
-        .get(lang, "poll-vote-title", &[("commune", poll.commune.as_str().into())]);
-    let choices: Vec<usize> = (0..poll.options.len())
+    let title = core.texts.get(
+        lang,
+        "poll-vote-title",
+        &[("commune", poll.spec.commune.as_str().into())],
+    );
+    let choices: Vec<usize> = (0..poll.spec.options.len())
         .filter(|i| form.contains_key(&format!("o{i}")))
         .collect();
     if choices.is_empty() {
@@ -290,8 +297,9 @@ async fn vote_post(
     }
     match core.poll_vote_by_email(id, sub, &choices, Utc::now()).await {
         Ok(VoteOutcome::Counted) => {
-            let chosen: Vec<&str> = choices.iter().map(|&i| poll.options[i].as_str()).collect();
+            let chosen: Vec<&str> = choices.iter().map(|&i| poll.spec.options[i].as_str()).collect();
             let closes = poll
+                .spec
                 .closes_at
                 .with_timezone(&chrono_tz::Europe::Paris)
                 .format("%d/%m/%Y %H:%M")
@@ -332,7 +340,7 @@ fn invalid(st: &MuniState, lang: Lang) -> Page {
 fn closed(st: &MuniState, poll: &Poll, lang: Lang, title: &str) -> Page {
     let link = format!(
         "{}/communes/{}/sondages/{}",
-        st.core.links.public_url, poll.commune_slug, poll.id
+        st.core.links.public_url, poll.spec.commune_slug, poll.id
     );
     let text = st
         .core

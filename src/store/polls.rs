@@ -5,20 +5,14 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgExecutor, PgPool};
 
 use super::Tx;
-use crate::core::model::ChannelKind;
+use crate::core::model::{ChannelKind, PollSpec};
 
 /// A poll as stored.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Poll {
     pub id: i64,
-    pub commune: String,
-    pub commune_slug: String,
-    pub question: String,
-    pub options: Vec<String>,
-    pub multiple: bool,
-    pub areas: Vec<String>,
-    pub closes_at: DateTime<Utc>,
-    pub created_by: String,
+    #[sqlx(flatten)]
+    pub spec: PollSpec,
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
 }
@@ -26,39 +20,26 @@ pub struct Poll {
 impl Poll {
     /// Whether votes are still taken at `now`.
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        self.closed_at.is_none() && now < self.closes_at
+        self.closed_at.is_none() && now < self.spec.closes_at
     }
-}
-
-/// What a new poll is made of (checked by the core before it gets here).
-#[derive(Debug, Clone)]
-pub struct NewPoll<'a> {
-    pub commune: &'a str,
-    pub commune_slug: &'a str,
-    pub question: &'a str,
-    pub options: &'a [String],
-    pub multiple: bool,
-    pub areas: &'a [String],
-    pub closes_at: DateTime<Utc>,
-    pub created_by: &'a str,
 }
 
 const COLUMNS: &str =
     "id, commune, commune_slug, question, options, multiple, areas, closes_at, created_by, created_at, closed_at";
 
-pub async fn insert(tx: &mut Tx<'_>, p: &NewPoll<'_>) -> anyhow::Result<i64> {
+pub async fn insert(tx: &mut Tx<'_>, p: &PollSpec) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO polls (commune, commune_slug, question, options, multiple, areas, closes_at, created_by)
          VALUES ($1, $8, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
-    .bind(p.commune)
-    .bind(p.question)
-    .bind(p.options)
+    .bind(&p.commune)
+    .bind(&p.question)
+    .bind(&p.options)
     .bind(p.multiple)
-    .bind(p.areas)
+    .bind(&p.areas)
     .bind(p.closes_at)
-    .bind(p.created_by)
-    .bind(p.commune_slug)
+    .bind(&p.created_by)
+    .bind(&p.commune_slug)
     .fetch_one(&mut **tx)
     .await?)
 }
