@@ -213,22 +213,11 @@ struct TokenQuery {
 /// The email vote link: shows the choice (checkboxes for a multiple choice poll) with a button.
 async fn vote_page(State(st): State<MuniState>, Query(q): Query<TokenQuery>) -> Page {
     let core = &st.core;
-    let Some((id, sub, option)) = core.links.read_poll_vote(&q.t) else {
-        return invalid(&st, Lang::Fr);
+    let (link, poll, lang, title) = match open_link(&st, &q.t).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let (poll, lang) = match poll_and_lang(&st, id, sub).await {
-        Ok(Some(x)) => x,
-        Ok(None) => return invalid(&st, Lang::Fr),
-        Err(e) => return failed(&e),
-    };
-    if option >= poll.spec.options.len() {
-        return invalid(&st, lang);
-    }
-    let title = core.texts.get(
-        lang,
-        "poll-vote-title",
-        &[("commune", poll.spec.commune.as_str().into())],
-    );
+    let option = link.2;
     if !poll.is_open(Utc::now()) {
         return closed(&st, &poll, lang, &title);
     }
@@ -270,19 +259,10 @@ async fn vote_post(
     Form(form): Form<HashMap<String, String>>,
 ) -> Page {
     let core = &st.core;
-    let Some((id, sub, _)) = core.links.read_poll_vote(&q.t) else {
-        return invalid(&st, Lang::Fr);
+    let ((id, sub, _), poll, lang, title) = match open_link(&st, &q.t).await {
+        Ok(x) => x,
+        Err(page) => return page,
     };
-    let (poll, lang) = match poll_and_lang(&st, id, sub).await {
-        Ok(Some(x)) => x,
-        Ok(None) => return invalid(&st, Lang::Fr),
-        Err(e) => return failed(&e),
-    };
-    let title = core.texts.get(
-        lang,
-        "poll-vote-title",
-        &[("commune", poll.spec.commune.as_str().into())],
-    );
     let choices: Vec<usize> = (0..poll.spec.options.len())
         .filter(|i| form.contains_key(&format!("o{i}")))
         .collect();
@@ -315,6 +295,28 @@ async fn vote_post(
         Ok(_) => invalid(&st, lang),
         Err(e) => failed(&e),
     }
+}
+
+/// What a vote link names, its poll, the subscriber's language and the page title; or the
+/// page saying the link is not valid.
+async fn open_link(st: &MuniState, token: &str) -> Result<((i64, i64, usize), Poll, Lang, String), Page> {
+    let Some(link) = st.core.links.read_poll_vote(token) else {
+        return Err(invalid(st, Lang::Fr));
+    };
+    let (poll, lang) = match poll_and_lang(st, link.0, link.1).await {
+        Ok(Some(x)) => x,
+        Ok(None) => return Err(invalid(st, Lang::Fr)),
+        Err(e) => return Err(failed(&e)),
+    };
+    if link.2 >= poll.spec.options.len() {
+        return Err(invalid(st, lang));
+    }
+    let title = st.core.texts.get(
+        lang,
+        "poll-vote-title",
+        &[("commune", poll.spec.commune.as_str().into())],
+    );
+    Ok((link, poll, lang, title))
 }
 
 async fn poll_and_lang(st: &MuniState, id: i64, sub: i64) -> anyhow::Result<Option<(Poll, Lang)>> {
