@@ -35,6 +35,8 @@ pub struct Daemon {
     pub digester: Arc<crate::digest::Digester>,
     /// The partner services suggested when neighbours cannot help.
     pub partners: Arc<crate::partners::Partners>,
+    /// The communes' staff and contacts (issue 18).
+    pub municipal: Arc<crate::municipal::Settings>,
 }
 
 /// The parser the settings ask for (the built-in lexicon, or a directory's).
@@ -105,6 +107,7 @@ impl Daemon {
         let areas = Arc::new(areas_for(&settings)?);
         crate::store::sync_areas(&pool, &areas).await?;
         let partners = Arc::new(crate::partners::Partners::for_settings(&settings.partners, &areas)?);
+        let municipal = Arc::new(crate::municipal::Settings::from_config(&settings.municipal, &areas)?);
         let metrics = Arc::new(Metrics::default());
         let media = Arc::new(settings.media_store());
         let core = Arc::new(Core {
@@ -127,6 +130,13 @@ impl Daemon {
             mail_trust: settings.channels.email.mail_trust(),
             loans: settings.loans.policy(),
             media: media.clone(),
+            town_halls: Arc::new(
+                municipal
+                    .communes
+                    .iter()
+                    .filter_map(|c| Some((c.name.clone(), c.contact_email.clone()?)))
+                    .collect(),
+            ),
         });
         let access = crate::channels::MediaAccess {
             store: media,
@@ -165,6 +175,7 @@ impl Daemon {
             matrix,
             digester,
             partners,
+            municipal,
         })
     }
 
@@ -181,7 +192,8 @@ impl Daemon {
             let (pool, wake, sd) = (self.core.pool.clone(), self.core.outbox_wake.clone(), shutdown.clone());
             tasks.spawn(async move { ("outbox notifications".to_owned(), Outbox::listen(pool, wake, sd).await) });
         }
-        let mut app = crate::http::router(self.core.clone(), self.partners.clone());
+        let mut app =
+            crate::http::router_with_municipal(self.core.clone(), self.partners.clone(), self.municipal.clone());
         if let Some(tg) = &self.telegram {
             let (tg, core, sd) = (tg.clone(), self.core.clone(), shutdown.clone());
             if tg.uses_webhook() {

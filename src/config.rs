@@ -41,6 +41,95 @@ pub struct Settings {
     /// Photos and files (issue 15).
     #[serde(default)]
     pub media: MediaSettings,
+    /// What municipalities get (issue 18): staff, their sign-in, the report's threshold.
+    #[serde(default)]
+    pub municipal: MunicipalSettings,
+}
+
+/// The `[municipal]` section: the report's small-cell threshold and each commune's staff.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MunicipalSettings {
+    /// A figure from fewer than this many people is shown as "< k" in the quartier report.
+    pub report_k: u32,
+    /// `[[municipal.commune]]` tables.
+    pub commune: Vec<CommuneConfig>,
+}
+
+impl Default for MunicipalSettings {
+    fn default() -> Self {
+        MunicipalSettings {
+            report_k: 5,
+            commune: Vec::new(),
+        }
+    }
+}
+
+/// One `[[municipal.commune]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommuneConfig {
+    /// Exactly an area's `commune` property in the areas file ("Saint-Malo").
+    pub name: String,
+    /// Where residents' `/mairie …` messages go; none closes the private line.
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub staff: Vec<StaffConfig>,
+}
+
+/// One staff member: `{ email = "…", role = "editor" }` (or "viewer").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffConfig {
+    pub email: String,
+    pub role: String,
+}
+
+impl MunicipalSettings {
+    /// The first problem of the section: the key and what is wrong (values are named: staff
+    /// addresses are no secret to the operator who wrote them).
+    pub fn check(&self) -> Option<(String, String)> {
+        if self.report_k == 0 {
+            return Some(("municipal.report_k".into(), "must be at least 1".into()));
+        }
+        let is_address = |a: &str| crate::core::subscriptions::normalize_address(a).is_some();
+        for (i, c) in self.commune.iter().enumerate() {
+            let key = format!("municipal.commune[{i}]");
+            if c.name.trim().is_empty() {
+                return Some((
+                    format!("{key}.name"),
+                    "missing: the commune's name as the areas file writes it".into(),
+                ));
+            }
+            if let Some(e) = &c.contact_email
+                && !is_address(e)
+            {
+                return Some((
+                    format!("{key}.contact_email"),
+                    format!("\"{e}\" is not an email address"),
+                ));
+            }
+            for (j, s) in c.staff.iter().enumerate() {
+                if !is_address(&s.email) {
+                    return Some((
+                        format!("{key}.staff[{j}].email"),
+                        format!("\"{}\" is not an email address", s.email),
+                    ));
+                }
+                if s.role != "editor" && s.role != "viewer" {
+                    return Some((
+                        format!("{key}.staff[{j}].role"),
+                        format!("\"{}\": use \"editor\" or \"viewer\"", s.role),
+                    ));
+                }
+            }
+            if self.commune[..i].iter().any(|o| o.name == c.name) {
+                return Some((format!("{key}.name"), format!("\"{}\" is listed twice", c.name)));
+            }
+        }
+        None
+    }
 }
 
 /// Loans: their default length and their reminders (see core/loan_reminders.rs).
@@ -804,6 +893,9 @@ impl Settings {
         }
         if let Some((key, why)) = self.loans.check() {
             return Err(bad(key, why));
+        }
+        if let Some((key, why)) = self.municipal.check() {
+            return Err(bad(&key, &why));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.general.log_level).is_err() {
             return Err(bad(

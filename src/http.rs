@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::core::Core;
 use crate::core::links::Rhythm;
 use crate::i18n::{Arg, Lang, escape_html};
+use crate::municipal::page::browser_lang;
 use crate::partners::Partners;
 use crate::store::{self, deliveries, subscriptions};
 use crate::telemetry::{ChannelState, Metrics};
@@ -54,6 +55,19 @@ pub fn router(core: Arc<Core>, partners: Arc<Partners>) -> Router {
         )
 }
 
+/// The routes with the municipal pages of `municipal` (issue 18).
+pub fn router_with_municipal(
+    core: Arc<Core>,
+    partners: Arc<Partners>,
+    municipal: Arc<crate::municipal::Settings>,
+) -> Router {
+    let state = crate::municipal::MuniState {
+        core: core.clone(),
+        settings: municipal,
+    };
+    router(core, partners).merge(crate::municipal::router(state))
+}
+
 #[derive(serde::Deserialize)]
 struct TokenQuery {
     #[serde(default)]
@@ -82,18 +96,6 @@ fn button_form(action: &str, token: &str, label: &str) -> String {
         t = escape_html(token),
         label = escape_html(label)
     )
-}
-
-/// The language a browser asks for (Accept-Language), for pages that know no subscriber.
-fn browser_lang(headers: &HeaderMap) -> Lang {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split(',')
-                .find_map(|tag| Lang::parse(tag.split(';').next().unwrap_or("")))
-        })
-        .unwrap_or_default()
 }
 
 fn bad_link(core: &Core, lang: Lang) -> (StatusCode, Html<String>) {
@@ -588,7 +590,7 @@ async fn trust_metrics(pool: &sqlx::PgPool, page: &mut String) {
 
 /// Serves until `shutdown`.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
     Ok(())

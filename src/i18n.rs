@@ -221,6 +221,14 @@ impl Lang {
         }
     }
 
+    /// The first language of an Accept-Language header this crate speaks (French otherwise).
+    pub fn accepted(header: &str) -> Lang {
+        header
+            .split(',')
+            .find_map(|tag| Lang::parse(tag.split(';').next().unwrap_or("")))
+            .unwrap_or_default()
+    }
+
     /// Reads a language code or a language tag ("fr", "en-GB", "EN") and the words people
     /// use ("français", "anglais", "english"); None for a language the bot does not speak.
     pub fn parse(s: &str) -> Option<Lang> {

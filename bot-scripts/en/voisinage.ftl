@@ -52,6 +52,7 @@ help =
     /emprunte N — borrow what post #N offers; /prete N @Name — lend it
     /accepte, /refuse, /rendu, /prolonger, /merci — the rest of a loan; /prets — your loans
     /courriel ADDRESS — get the posts by email (in Matrix, start commands with !)
+    /mairie MESSAGE — write to your town hall, privately (never to the group)
     /langue fr|en — the language I answer you in (Langue : /langue fr)
 
 # When a neighbour joins an area's room or opens the console. $area: the area's name.
@@ -621,6 +622,29 @@ loan-email-lend-link = To offer to lend it: { $link }
 loan-link-borrow = Ask { $lender } to lend you the { $item } (post #{ $offer })?
 loan-link-lend = Offer { $borrower } to lend them the { $item } (post #{ $offer })?
 loan-link-lend-button = 📦 Offer the loan
+
+## The private line to the town hall (issue 18): /mairie TEXT, in a private chat or by email
+town-hall-usage = To write to your town hall: /mairie followed by your message, here in private (for example "/mairie The street light in Rue des Lilas is out"). Your message goes to the town hall's office by email, never to the group.
+town-hall-private-only = To write to the town hall, send /mairie in a private message to the bot: here, the whole group would read it.
+town-hall-closed = The town hall of { $commune } has not opened a private line with Voisinage yet. You can contact it directly.
+town-hall-no-area = I don't know your neighbourhood yet: send your postcode, then write /mairie again.
+town-hall-sent = 📨 Message passed on to the town hall of { $commune }. Its answer will reach you here.
+town-hall-mail-subject = A message from a resident of { $area } (Voisinage)
+town-hall-mail = { $name } ({ $channel }), a resident of { $area }, writes to you through Voisinage:
+
+    { $text }
+
+    Just reply to this email: your answer will reach them in their private chat with Voisinage. This message was not published in any group.
+town-hall-answer = 📢 Town hall of { $commune } (answer): { $text }
+
+## Staff pages (issue 18): signing in.
+muni-signin-subject = Your sign-in link to the staff pages
+muni-signin-body =
+    Hello,
+
+    To sign in to Voisinage's staff pages, follow this link and press "Sign me in": { $link }
+
+    The link is valid for 15 minutes and works once. If you asked for nothing, ignore this mail: nobody can sign in without this link.
 
 ## Town hall polls (issue 18)
 poll-question = 📢 Mairie de { $commune }: { $question }

@@ -51,6 +51,7 @@ help =
     /emprunte N — emprunter ce que propose l'annonce n°N ; /prete N @Nom — le prêter
     /accepte, /refuse, /rendu, /prolonger, /merci — la suite d'un prêt ; /prets — vos prêts
     /courriel ADRESSE — recevoir les annonces par courriel (dans Matrix, commencez les commandes par !)
+    /mairie MESSAGE — écrire à votre mairie, en privé (jamais dans le groupe)
     /langue fr|en — la langue dans laquelle je vous réponds (Language: /langue en)
 
 # Quand un voisin rejoint le groupe d'un quartier ou ouvre la console. $area : nom du quartier.
@@ -672,6 +673,32 @@ loan-email-lend-link = Pour proposer de le prêter : { $link }
 loan-link-borrow = Demander à { $lender } de vous prêter { $item } (annonce n°{ $offer }) ?
 loan-link-lend = Proposer à { $borrower } de lui prêter { $item } (annonce n°{ $offer }) ?
 loan-link-lend-button = 📦 Proposer le prêt
+
+## La ligne privée vers la mairie (issue 18) : /mairie TEXTE, en conversation privée ou par courriel
+town-hall-usage = Pour écrire à votre mairie : /mairie suivi de votre message, ici en privé (par exemple « /mairie Le lampadaire de la rue des Lilas est en panne »). Votre message va par courriel au service de la mairie, jamais dans le groupe.
+town-hall-private-only = Pour écrire à la mairie, envoyez /mairie en message privé au bot : ici, tout le groupe lirait votre message.
+# $commune : la commune du quartier.
+town-hall-closed = La mairie de { $commune } n'a pas encore ouvert de ligne privée avec Voisinage. Vous pouvez la contacter directement.
+town-hall-no-area = Je ne sais pas encore de quel quartier vous êtes : envoyez votre code postal, puis écrivez de nouveau /mairie.
+town-hall-sent = 📨 Message transmis à la mairie de { $commune }. Sa réponse vous arrivera ici.
+# Le courriel au contact de la mairie. $name : l'habitant ; $channel : d'où il écrit ; $area : son quartier.
+town-hall-mail-subject = Message d'un habitant de { $area } (Voisinage)
+town-hall-mail = { $name } ({ $channel }), habitant du quartier { $area }, vous écrit par Voisinage :
+
+    { $text }
+
+    Répondez simplement à ce courriel : votre réponse lui parviendra dans sa conversation privée avec Voisinage. Ce message n'a été publié dans aucun groupe.
+# La réponse de la mairie, dans la conversation privée de l'habitant.
+town-hall-answer = 📢 Mairie de { $commune } (réponse) : { $text }
+
+## Espace mairie (issue 18) : la connexion des agents.
+muni-signin-subject = Votre lien de connexion à l'espace mairie
+muni-signin-body =
+    Bonjour,
+
+    Pour vous connecter à l'espace mairie de Voisinage, suivez ce lien puis appuyez sur « Me connecter » : { $link }
+
+    Ce lien est valable 15 minutes et ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce courriel : personne ne peut se connecter sans ce lien.
 
 ## Sondages de la mairie (issue 18)
 # La question telle que les salons la montrent.

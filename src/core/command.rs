@@ -73,6 +73,8 @@ pub enum Command {
     Thanks { number: String },
     /// `/prets`: one's loans, lent and borrowed.
     Loans,
+    /// `/mairie TEXTE`: a private message to the commune's contact, by email (issue 18).
+    TownHall { text: String },
     /// No typed form: the proposer's answer ("dimanche", "3 jours"), in reply, to the bot's
     /// "jusqu'à quand ?" about loan `loan` (read by `core::loans::bare_until`).
     LoanUntil { loan: i64, text: String },
@@ -136,6 +138,7 @@ impl Command {
                 number: post_number(&args),
             },
             "prets" | "prêts" | "loans" => Command::Loans,
+            "mairie" | "townhall" | "town-hall" | "cityhall" => Command::TownHall { text: args },
             _ => Command::Unknown { name },
         })
     }

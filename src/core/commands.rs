@@ -137,6 +137,7 @@ async fn words(core: &Core, tx: &mut Tx<'_>, who: &Asker<'_>, cmd: &Command) -> 
         Command::Language { code } => language(core, tx, who, code).await?,
         // Said where they do not apply (the adapters route them elsewhere when they do).
         Command::Email { .. }
+        | Command::TownHall { .. }
         | Command::Link { .. }
         | Command::Unlink
         | Command::Unknown { .. }

@@ -16,7 +16,7 @@ use super::Core;
 use super::command::Command;
 use super::commands::{self, Asker};
 use super::model::{Acknowledge, Address, ChannelKind, Inbound, OutKind, Outgoing, Profile};
-use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions};
+use super::{loans, moderation, onboarding, privacy, rooms, router, subscriptions, town_hall};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::parse::{Direction, ParseInput, Post};
 use crate::store::deliveries::{self, NewDelivery};
@@ -157,6 +157,9 @@ impl Core {
                     OutKind::Answer,
                     subscriptions::request(self, tx, who, args, area.as_deref(), queue).await?,
                 )
+            }
+            Some(Command::TownHall { text }) => {
+                Outgoing::new(OutKind::Answer, town_hall::respond(self, tx, who, text, queue).await?)
             }
             Some(c) if c.is_loan_command() => {
                 let area = match &who.area {

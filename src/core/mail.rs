@@ -98,6 +98,11 @@ impl Core {
             info!(from = %mail.from, native_id = %mail.native_id, %why, "automatic mail kept aside: not relayed, not answered");
             return Ok(Received::Automatic);
         }
+        // A town hall's answer to a resident's `/mairie` (its contact is no subscriber).
+        if let Some(message) = self.town_hall_answer(mail) {
+            self.pass_town_hall_answer(message, mail).await?;
+            return Ok(Received::Answered);
+        }
         let Some((area, lang)) = subscriptions::active_of(&self.pool, &mail.from).await? else {
             info!(from = %mail.from, "mail from someone who is not a subscriber: answered, not relayed");
             self.answer_stranger(mail).await?;
@@ -189,6 +194,68 @@ impl Core {
         })
     }
 
+    /// The resident's message a town hall's mail answers: a genuine `/mairie` token in the
+    /// bot's plus-address, from the address of a commune's contact. A token without the
+    /// contact's address (or the contact without a token) is an ordinary mail.
+    fn town_hall_answer(&self, mail: &Mail) -> Option<i64> {
+        self.town_hall_of(&mail.from)?;
+        mail.plus_tokens.iter().find_map(|token| {
+            self.links
+                .signer
+                .verify_short(token)?
+                .strip_prefix(super::town_hall::TOKEN_PREFIX)?
+                .parse::<i64>()
+                .ok()
+        })
+    }
+
+    /// Passes a town hall's answer into the chat where the resident wrote `/mairie`, marked
+    /// as the town hall's; the mail itself is kept like every message, in no room.
+    async fn pass_town_hall_answer(&self, message: i64, mail: &Mail) -> anyhow::Result<()> {
+        let commune = self.town_hall_of(&mail.from).unwrap_or_default().to_owned();
+        self.keep_answer(message, mail).await?;
+        let Some(origin) = messages::origin(&self.pool, message).await? else {
+            return Ok(());
+        };
+        let lang = messages::author_lang(&self.pool, message).await?;
+        let args = [
+            ("commune", Arg::from(commune.as_str())),
+            ("text", Arg::from(mail.text.trim())),
+        ];
+        let mut msg = Outgoing::new(OutKind::Notice, self.texts.get(lang, "town-hall-answer", &args)).in_lang(lang);
+        msg.reply_to = Some(origin.native_id);
+        let target = if origin.channel == ChannelKind::Email {
+            origin.author
+        } else {
+            origin.chat
+        };
+        let to = Address {
+            channel: origin.channel,
+            target,
+        };
+        self.queue_one(to, msg, format!("town-hall-answer:{}", mail.native_id))
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps an answer by email like every message, in no room (it is for the author alone).
+    async fn keep_answer(&self, message: i64, mail: &Mail) -> anyhow::Result<()> {
+        self.ingest(&Inbound {
+            channel: ChannelKind::Email,
+            chat: format!("reply:{message}"),
+            native_id: mail.native_id.clone(),
+            sender: mail.from.clone(),
+            sender_name: mail.name.clone(),
+            text: mail.text.clone(),
+            sent_at: Utc::now(),
+            lang_hint: mail.lang_hint.clone(),
+            subject: Some(mail.subject.clone()),
+            ..Default::default()
+        })
+        .await?;
+        Ok(())
+    }
+
     /// "inscription 35400": a confirmation link to this address (a forged From cannot subscribe
     /// anyone: only the address's owner can follow the link); otherwise how to subscribe.
     async fn answer_stranger(&self, mail: &Mail) -> anyhow::Result<()> {
@@ -240,20 +307,7 @@ impl Core {
     /// reply (by email when they wrote by email).
     async fn pass_answer(&self, message: i64, mail: &Mail) -> anyhow::Result<()> {
         let origin = messages::origin(&self.pool, message).await?;
-        // Kept like every message (in no room: the answer is for the author alone).
-        self.ingest(&Inbound {
-            channel: ChannelKind::Email,
-            chat: format!("reply:{message}"),
-            native_id: mail.native_id.clone(),
-            sender: mail.from.clone(),
-            sender_name: mail.name.clone(),
-            text: mail.text.clone(),
-            sent_at: Utc::now(),
-            lang_hint: mail.lang_hint.clone(),
-            subject: Some(mail.subject.clone()),
-            ..Default::default()
-        })
-        .await?;
+        self.keep_answer(message, mail).await?;
         let Some(origin) = origin else {
             return Ok(());
         };

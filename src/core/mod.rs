@@ -30,6 +30,7 @@ pub mod questions;
 pub mod rooms;
 pub mod router;
 pub mod subscriptions;
+pub mod town_hall;
 
 use std::sync::Arc;
 
@@ -82,6 +83,9 @@ pub struct Core {
     pub loans: loan_reminders::LoanPolicy,
     /// Where photos and files are kept, and what is taken in (issue 15).
     pub media: Arc<crate::media::MediaStore>,
+    /// Each commune's contact for `/mairie` (commune name as in the areas file → address);
+    /// a commune without one has no private line (issue 18).
+    pub town_halls: Arc<std::collections::HashMap<String, String>>,
 }
 
 /// `parser.max_chars` when the settings do not say.
@@ -120,6 +124,7 @@ impl Core {
                 std::env::temp_dir().join(format!("voisinage-media-{}", rand::random::<u64>())),
                 crate::media::MediaLimits::default(),
             )),
+            town_halls: Arc::default(),
         }
     }
 

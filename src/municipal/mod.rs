@@ -14,7 +14,16 @@ pub mod polls;
 
 use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
 use crate::core::Core;
+use crate::i18n::escape_html;
+use auth::{Session, Staff};
+use page::{browser_lang, tr};
 
 /// A staff member's rights in one commune.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -55,6 +64,50 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of the `[municipal]` section, checked against the areas: every commune
+    /// named must be some area's `commune`.
+    pub fn from_config(c: &crate::config::MunicipalSettings, areas: &crate::areas::Areas) -> anyhow::Result<Settings> {
+        let mut communes = Vec::with_capacity(c.commune.len());
+        for (i, commune) in c.commune.iter().enumerate() {
+            if !areas.all().iter().any(|a| a.commune == commune.name) {
+                let mut known: Vec<&str> = areas.all().iter().map(|a| a.commune.as_str()).collect();
+                known.sort_unstable();
+                known.dedup();
+                anyhow::bail!(
+                    "municipal.commune[{i}].name: \"{}\" is no area's commune in the areas file (communes there: {})",
+                    commune.name,
+                    known.join(", ")
+                );
+            }
+            let staff = commune
+                .staff
+                .iter()
+                .map(|s| StaffEntry {
+                    email: s.email.trim().to_lowercase(),
+                    role: if s.role == "editor" { Role::Editor } else { Role::Viewer },
+                })
+                .collect();
+            communes.push(CommuneSettings {
+                name: commune.name.clone(),
+                slug: commune_slug(&commune.name),
+                staff,
+                contact_email: commune.contact_email.as_ref().map(|e| e.trim().to_lowercase()),
+            });
+        }
+        Ok(Settings {
+            communes,
+            report_k: c.report_k,
+        })
+    }
+
+    /// The communes whose staff lists `email`, with the role there.
+    pub fn communes_of(&self, email: &str) -> Vec<(&CommuneSettings, Role)> {
+        self.communes
+            .iter()
+            .filter_map(|c| c.staff.iter().find(|s| s.email == email).map(|s| (c, s.role)))
+            .collect()
+    }
+
     /// The commune whose URL slug this is.
     pub fn commune(&self, slug: &str) -> Option<&CommuneSettings> {
         self.communes.iter().find(|c| c.slug == slug)
@@ -66,6 +119,78 @@ impl Settings {
 pub struct MuniState {
     pub core: Arc<Core>,
     pub settings: Arc<Settings>,
+}
+
+/// The municipal routes: sign-in and sign-out, the staff's home pages, and the pages of each
+/// capability (announcements; polls and the report are added by their own modules).
+pub fn router(state: MuniState) -> Router {
+    Router::new()
+        .route("/mairie", get(home))
+        .route("/mairie/connexion", get(auth::signin_page).post(auth::signin_post))
+        .route("/mairie/connexion/lien", get(auth::link_page).post(auth::link_post))
+        .route("/mairie/deconnexion", post(auth::signout_post))
+        .route("/mairie/{commune}", get(commune_home))
+        .merge(polls::router())
+        .with_state(state)
+}
+
+/// `/mairie`: the communes the signed-in person can open.
+async fn home(State(state): State<MuniState>, headers: HeaderMap, session: Session) -> Response {
+    let lang = browser_lang(&headers);
+    let mine = state.settings.communes_of(&session.email);
+    let mut body = format!(
+        "<p>{} <strong>{}</strong></p>",
+        tr(lang, "Connecté en tant que", "Signed in as"),
+        escape_html(&session.email)
+    );
+    if mine.is_empty() {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            tr(
+                lang,
+                "Cette adresse ne fait plus partie des agents d'aucune commune.",
+                "This address is no longer on any commune's staff."
+            )
+        ));
+    } else {
+        body.push_str("<ul>");
+        for (c, role) in mine {
+            body.push_str(&format!(
+                "<li><a href=\"/mairie/{}\">{}</a> ({})</li>",
+                c.slug,
+                escape_html(&c.name),
+                role_word(lang, role)
+            ));
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str(&auth::signout_form(lang, &session.csrf_field()));
+    page::layout(StatusCode::OK, lang, tr(lang, "Espace mairie", "Staff pages"), &body).into_response()
+}
+
+fn role_word(lang: crate::i18n::Lang, role: Role) -> &'static str {
+    match role {
+        Role::Editor => tr(lang, "éditeur", "editor"),
+        Role::Viewer => tr(lang, "lecteur", "viewer"),
+    }
+}
+
+/// `/mairie/{commune}`: what this staff member can do for the commune.
+async fn commune_home(State(state): State<MuniState>, headers: HeaderMap, staff: Staff) -> Response {
+    let lang = browser_lang(&headers);
+    let name = state
+        .settings
+        .commune(&staff.commune)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let body = format!(
+        "<p>{} ({})</p>{}",
+        escape_html(&staff.email),
+        role_word(lang, staff.role),
+        auth::signout_form(lang, &staff.csrf_field())
+    );
+    let title = format!("{} {name}", tr(lang, "Mairie de", "Town hall of"));
+    page::layout(StatusCode::OK, lang, &title, &body).into_response()
 }
 
 /// The URL form of a commune's name: lower case ASCII letters and digits, words joined by one
@@ -104,7 +229,56 @@ fn fold_accent(c: char) -> impl Iterator<Item = char> {
 
 #[cfg(test)]
 mod tests {
-    use super::commune_slug;
+    use super::{Role, Settings, commune_slug};
+
+    #[derive(Debug)]
+    struct Config {
+        municipal: crate::config::MunicipalSettings,
+    }
+
+    /// The `[municipal]` section `municipal` (its tables written `[[municipal.commune]]`).
+    fn config(municipal: &str) -> Result<Config, String> {
+        let src = format!("[municipal]\n{municipal}").replace("[[municipal.commune]]", "[[commune]]");
+        let section: crate::config::MunicipalSettings =
+            toml::from_str(&src.replacen("[municipal]\n", "", 1)).map_err(|e| e.to_string())?;
+        match section.check() {
+            Some((key, why)) => Err(format!("{key}: {why}")),
+            None => Ok(Config { municipal: section }),
+        }
+    }
+
+    #[test]
+    fn communes_are_checked_against_the_areas_and_staff_against_the_rules() {
+        let ok = config(
+            "[[municipal.commune]]\nname = \"Saint-Malo\"\n\
+             staff = [{ email = \"Com@Ville.example\", role = \"editor\" }]\n",
+        )
+        .unwrap();
+        let areas = crate::areas::Areas::example();
+        let s = Settings::from_config(&ok.municipal, &areas).unwrap();
+        assert_eq!(s.report_k, 5);
+        assert_eq!(s.communes[0].slug, "saint-malo");
+        assert_eq!(s.communes_of("com@ville.example")[0].1, Role::Editor);
+        let unknown = config("[[municipal.commune]]\nname = \"Atlantis\"\n").unwrap();
+        let err = Settings::from_config(&unknown.municipal, &areas)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"Atlantis\" is no area's commune") && err.contains("Saint-Malo"),
+            "{err}"
+        );
+        let role = config(
+            "[[municipal.commune]]\nname = \"Dinard\"\n\
+             staff = [{ email = \"a@b.example\", role = \"boss\" }]\n",
+        )
+        .unwrap_err();
+        assert!(
+            role.contains("municipal.commune[0].staff[0].role") && role.contains("editor"),
+            "{role}"
+        );
+        let email = config("[[municipal.commune]]\nname = \"Dinard\"\ncontact_email = \"nope\"\n").unwrap_err();
+        assert!(email.contains("municipal.commune[0].contact_email"), "{email}");
+    }
 
     #[test]
     fn slugs_are_ascii_words_joined_by_hyphens() {

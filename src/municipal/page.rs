@@ -1,7 +1,7 @@
 //! The chrome of the municipal pages: one accessible, server-rendered layout (no JavaScript),
 //! readable on a phone, with high contrast and visible keyboard focus.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Html;
 
 use crate::i18n::{Lang, escape_html};
@@ -25,6 +25,23 @@ pub fn layout(status: StatusCode, lang: Lang, title: &str, body_html: &str) -> (
     )
 }
 
+/// The language the browser prefers (Accept-Language): English when it asks for it first.
+pub fn browser_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::accepted)
+        .unwrap_or_default()
+}
+
+/// The staff pages' own words, French or English (what residents read is in bot-scripts/).
+pub fn tr(lang: Lang, fr: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Fr => fr,
+        Lang::En => en,
+    }
+}
+
 /// Dark text on white (contrast above 12:1), a focus ring on every control, tables and forms
 /// that fit a phone's width.
 const STYLE: &str = "body{font:1.1rem/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;\
@@ -37,4 +54,5 @@ padding:.5rem;border:2px solid #555;border-radius:.3rem}input[type=checkbox],\
 input[type=radio]{width:auto}button{font:inherit;padding:.6rem 1.2rem;background:#064;\
 color:#fff;border:0;border-radius:.3rem;margin-top:1rem}table{border-collapse:collapse;\
 width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #999}\
-.note{color:#333;font-size:.95rem}@media print{.skip,form,nav{display:none}}";
+.note{color:#333;font-size:.95rem}.error{color:#a00;font-weight:600}\
+.signout button{background:#444}@media print{.skip,form,nav{display:none}}";

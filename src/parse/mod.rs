@@ -323,8 +323,13 @@ impl Parser {
             let mut borrowed = false;
             // Details and accessories after a post complete it ("je peux prêter la mienne
             // (attelage standard)"); a broad word gives way to what was named before
-            // ("je dois remplir un dossier… Qqn pourrait m'aider ?").
-            if !things.is_empty() && things.iter().all(|t| t.generic) && !pending.is_empty() {
+            // ("je dois remplir un dossier… Qqn pourrait m'aider ?"); a broad thing only to
+            // things of its kind ("elle tricote des bonnets, si vous avez de la laine…" asks
+            // for the wool).
+            let gives_way = |t: &Thing| {
+                t.generic && (t.kind == Kind::Service || t.minor || pending.iter().any(|p| p.category == t.category))
+            };
+            if !things.is_empty() && things.iter().all(gives_way) && !pending.is_empty() {
                 things.clear();
             }
             // "qqn peut me prêter la sienne le temps qu'on la fasse réparer": the pronoun stands

@@ -14,6 +14,7 @@ pub mod media;
 pub mod members;
 pub mod messages;
 pub mod moderation;
+pub mod municipal;
 pub mod partners;
 pub mod polls;
 pub mod posts;

@@ -17,6 +17,7 @@ mod media;
 mod media_files;
 mod media_posts;
 mod moderation;
+mod municipal;
 mod operator_logs;
 mod parse_constructions;
 mod parse_corpus;

@@ -766,3 +766,21 @@ fn heads_shared_hands_asked_and_the_reader_acting_for_me() {
     check("Quelqu'un peut me dire où se trouve la nouvelle poste ?", &[]);
     check("Y a-t-il un club de scrabble dans le quartier ?", &[]);
 }
+
+/// A broad thing asked after other things gives way only to things of its kind, and a bare
+/// "Débarrasse …" opening a list parts with it (holdout14's constructions, our sentences).
+#[test]
+fn broad_things_and_clearing_out() {
+    check(
+        "Ma voisine coud des trousses pour l'école, si vous avez du tissu qui traîne elle prend !",
+        &["request/item/-/tissu/loisirs/-"],
+    );
+    check(
+        "Débarrasse cave : vieux livres, lampes, vaisselle. Tout gratuit",
+        &[
+            "offer/item/gift/livre/loisirs/-",
+            "offer/item/gift/lampe/maison/-",
+            "offer/item/gift/vaisselle/cuisine/-",
+        ],
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod receive;
 mod subscribe;
+mod town_hall;
 mod trust;
 
 use std::path::PathBuf;
