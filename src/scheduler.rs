@@ -78,6 +78,11 @@ impl Scheduler {
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "held mail expiry failed"),
         }
+        match self.core.polls_close_once(now).await {
+            Ok(n) if n > 0 => info!(closed = n, "municipal polls closed, results queued"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "poll closing failed"),
+        }
         if self.partner_settings.enabled {
             match crate::partners::suggest_once(&self.core, &self.partners, &self.partner_settings, now).await {
                 Ok(n) if n > 0 => info!(suggested = n, "partner suggestions"),

@@ -645,3 +645,20 @@ muni-signin-body =
     To sign in to Voisinage's staff pages, follow this link and press "Sign me in": { $link }
 
     The link is valid for 15 minutes and works once. If you asked for nothing, ignore this mail: nobody can sign in without this link.
+
+## Town hall polls (issue 18)
+poll-question = 📢 Mairie de { $commune }: { $question }
+poll-fallback-how = Answer with your app's poll, until { $closes }. One vote per person across all rooms; the last one counts.
+poll-mail-subject = 📢 Mairie de { $commune }: a poll
+poll-mail-intro = The town hall of { $commune } asks you a question (answers until { $closes }):
+poll-mail-choose = Choose your answer (a page will ask you to confirm):
+poll-results = 📢 Mairie de { $commune }: results of the poll “{ $question }” ({ $voters } voters)
+poll-results-link = Per neighbourhood: { $link }
+poll-vote-title = Poll of the town hall of { $commune }
+poll-vote-your-choice = Your answer:
+poll-vote-multiple = You may tick several answers.
+poll-vote-button = Vote
+poll-vote-done = Thank you, your vote is recorded: { $choices }. You may change your mind until { $closes }; only your last vote counts.
+poll-vote-closed = This poll is closed: votes are no longer taken. The results: { $link }
+poll-vote-invalid = This voting link is not valid (it may have been cut) or your subscription has ended.
+poll-vote-none = Tick at least one answer.

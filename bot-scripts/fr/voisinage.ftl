@@ -699,3 +699,22 @@ muni-signin-body =
     Pour vous connecter à l'espace mairie de Voisinage, suivez ce lien puis appuyez sur « Me connecter » : { $link }
 
     Ce lien est valable 15 minutes et ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce courriel : personne ne peut se connecter sans ce lien.
+
+## Sondages de la mairie (issue 18)
+# La question telle que les salons la montrent.
+poll-question = 📢 Mairie de { $commune } : { $question }
+# Pour les applications sans sondages : suivie des réponses numérotées.
+poll-fallback-how = Répondez avec le sondage de votre application, jusqu'au { $closes }. Une voix par personne, sur tous les salons ; la dernière compte.
+poll-mail-subject = 📢 Mairie de { $commune } : un sondage
+poll-mail-intro = La mairie de { $commune } vous pose une question (réponses jusqu'au { $closes }) :
+poll-mail-choose = Choisissez votre réponse (une page vous demandera de confirmer) :
+poll-results = 📢 Mairie de { $commune } : résultats du sondage « { $question } » ({ $voters } votants)
+poll-results-link = Détail par quartier : { $link }
+poll-vote-title = Sondage de la mairie de { $commune }
+poll-vote-your-choice = Votre réponse :
+poll-vote-multiple = Vous pouvez cocher plusieurs réponses.
+poll-vote-button = Voter
+poll-vote-done = Merci, votre vote est enregistré : { $choices }. Vous pouvez changer d'avis jusqu'au { $closes } ; seul votre dernier vote compte.
+poll-vote-closed = Ce sondage est clos : les votes ne sont plus reçus. Les résultats : { $link }
+poll-vote-invalid = Ce lien de vote n'est pas valable (il a pu être coupé) ou votre abonnement a pris fin.
+poll-vote-none = Cochez au moins une réponse.

@@ -159,6 +159,26 @@ impl Links {
         (now - issued <= HELD_VALID_SECS && issued <= now + 300).then_some(id.parse().ok()?)
     }
 
+    /// The link by which subscription `subscription` votes `option` (0-based) in poll `poll`
+    /// (issue 18). It does not expire: the poll's closing ends it, and the page says so.
+    pub fn poll_vote_url(&self, poll: i64, subscription: i64, option: usize) -> String {
+        format!(
+            "{}/sondage/vote?t={}",
+            self.public_url,
+            self.signer.sign(&format!("pv|{poll}|{subscription}|{option}"))
+        )
+    }
+
+    /// (poll, subscription, option) of a genuine poll vote token.
+    pub fn read_poll_vote(&self, token: &str) -> Option<(i64, i64, usize)> {
+        let payload = self.signer.verify(token)?;
+        let mut f = payload.strip_prefix("pv|")?.split('|');
+        let poll = f.next()?.parse().ok()?;
+        let subscription = f.next()?.parse().ok()?;
+        let option = f.next()?.parse().ok()?;
+        f.next().is_none().then_some((poll, subscription, option))
+    }
+
     /// The signed link to a stored photo (`size`) valid until `expires` (seconds): digests
     /// show thumbnails through it instead of carrying the files.
     pub fn media_url(&self, hash: &str, size: MediaSize, expires: i64) -> String {

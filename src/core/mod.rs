@@ -24,6 +24,7 @@ pub mod model;
 pub mod moderation;
 pub mod onboarding;
 pub mod outbox;
+pub mod polls;
 pub mod privacy;
 pub mod questions;
 pub mod rooms;

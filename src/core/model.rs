@@ -355,6 +355,37 @@ pub struct Outgoing {
     /// shows them all; Matrix, one image per event, gets a copy for each instead).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_media: Vec<Media>,
+    /// A native poll (a municipal poll, issue 18): Telegram sends it with sendPoll, Matrix as a
+    /// poll start event; `text` is the fallback for clients without polls. With `Op::Edit` on
+    /// the poll's own delivery: the poll is closed (Telegram stopPoll, Matrix poll end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollOut>,
+}
+
+/// A municipal poll as an editor asks for it (issue 18), and as it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PollSpec {
+    /// The commune's name, as the areas say it.
+    pub commune: String,
+    /// Its URL form (the results page's address).
+    pub commune_slug: String,
+    pub question: String,
+    pub options: Vec<String>,
+    pub multiple: bool,
+    /// Area slugs, all of the commune.
+    pub areas: Vec<String>,
+    pub closes_at: DateTime<Utc>,
+    /// The staff member's email.
+    pub created_by: String,
+}
+
+/// What a channel needs to show a native poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollOut {
+    /// The question as shown, already prefixed ("📢 Mairie de Saint-Malo : …").
+    pub question: String,
+    pub options: Vec<String>,
+    pub multiple: bool,
 }
 
 /// The original sender of a relayed message, as a per-message profile shows it.
@@ -386,6 +417,7 @@ impl Outgoing {
             profile: None,
             media: None,
             more_media: Vec::new(),
+            poll: None,
         }
     }
 

@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod page;
+pub mod polls;
 pub mod report;
 
 use std::sync::Arc;
@@ -131,6 +132,7 @@ pub fn router(state: MuniState) -> Router {
         .route("/mairie/deconnexion", post(auth::signout_post))
         .route("/mairie/{commune}", get(commune_home))
         .merge(report::page::router())
+        .merge(polls::router())
         .with_state(state)
 }
 
@@ -184,12 +186,15 @@ async fn commune_home(State(state): State<MuniState>, headers: HeaderMap, staff:
         .map(|c| c.name.clone())
         .unwrap_or_default();
     let body = format!(
-        "<p>{} ({})</p><nav><ul><li><a href=\"/mairie/{}/rapport\">{}</a></li></ul></nav>{}",
+        "<p>{} ({})</p><nav><ul><li><a href=\"/mairie/{c}/rapport\">{}</a></li><li><a href=\"/mairie/{c}/sondages/nouveau\">{}</a></li>\
+         <li><a href=\"/communes/{c}/sondages\">{}</a></li></ul></nav>{}",
         escape_html(&staff.email),
         role_word(lang, staff.role),
-        escape_html(&staff.commune),
         tr(lang, "Le rapport des quartiers", "The quartier report"),
-        auth::signout_form(lang, &staff.csrf_field())
+        tr(lang, "Nouveau sondage (éditeurs)", "New poll (editors)"),
+        tr(lang, "Les sondages et leurs résultats", "Polls and their results"),
+        auth::signout_form(lang, &staff.csrf_field()),
+        c = escape_html(&staff.commune),
     );
     let title = format!("{} {name}", tr(lang, "Mairie de", "Town hall of"));
     page::layout(StatusCode::OK, lang, &title, &body).into_response()

@@ -16,6 +16,7 @@ pub mod messages;
 pub mod moderation;
 pub mod municipal;
 pub mod partners;
+pub mod polls;
 pub mod posts;
 pub mod privacy;
 pub mod questions;

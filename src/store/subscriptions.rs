@@ -119,6 +119,36 @@ pub async fn each_message_subscribers(tx: &mut Tx<'_>, area: &str) -> anyhow::Re
     .await?)
 }
 
+/// The active subscribers of any of `areas`, whatever their rhythm, with their area, by id
+/// (a municipal poll asks each of them).
+pub async fn active_in_areas(tx: &mut Tx<'_>, areas: &[String]) -> anyhow::Result<Vec<(Subscriber, String)>> {
+    let rows: Vec<(i64, String, Lang, String)> = sqlx::query_as(
+        "SELECT id, address, lang, area_slug FROM email_subscriptions WHERE area_slug = ANY($1) AND status = 'active'
+         ORDER BY id",
+    )
+    .bind(areas)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, address, lang, area)| (Subscriber { id, address, lang }, area))
+        .collect())
+}
+
+/// The member who votes for subscription `id` (a municipal poll's email link), with the
+/// subscription's address and area, if it is active: the member of the address's email
+/// identity, else the member who asked for the subscription from a chat.
+pub async fn voter(tx: &mut Tx<'_>, id: i64) -> anyhow::Result<Option<(String, String, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.address, s.area_slug, coalesce(i.member_id, s.member_id) FROM email_subscriptions s
+         LEFT JOIN identities i ON i.channel = 'email' AND i.external_id = s.address
+         WHERE s.id = $1 AND s.status = 'active'",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 /// Suspends the email subscription of `address` (hard bounce), with the reason.
 pub async fn suspend_address(pool: &PgPool, address: &str, reason: &str) -> anyhow::Result<()> {
     bounce(

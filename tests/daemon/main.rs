@@ -24,6 +24,7 @@ mod parse_constructions;
 mod parse_corpus;
 mod parse_robustness;
 mod partners;
+mod polls;
 mod questions;
 mod store_enums;
 mod telegram;

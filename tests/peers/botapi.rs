@@ -64,7 +64,7 @@ const METHODS: &[&str] = &[
     "sendPhoto", "sendDocument", "sendVideo", "sendMediaGroup", "getFile", "editMessageCaption", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMessageReaction", "getChatMember",
     "createChatInviteLink", "exportChatInviteLink", "answerCallbackQuery", "getChat",
     "sendChatAction", "setMyCommands", "deleteMyCommands", "getMyCommands",
-    "getChatAdministrators", "banChatMember", "unbanChatMember",
+    "getChatAdministrators", "banChatMember", "unbanChatMember", "sendPoll", "stopPoll",
 ];
 const STATUSES: &[&str] = &["creator", "administrator", "member", "restricted", "left", "kicked"];
 
@@ -112,6 +112,8 @@ pub struct FakeMessage {
     pub reaction: Option<Vec<String>>,
     pub edit_count: u32,
     pub deleted: bool,
+    /// The Bot API `Poll` of a poll the bot sent (`sendPoll`), closed by `stopPoll`.
+    pub poll: Option<Value>,
 }
 
 /// A document or a video of a message, as Telegram describes it.
@@ -146,6 +148,7 @@ impl FakeMessage {
             reaction: None,
             edit_count: 0,
             deleted: false,
+            poll: None,
         }
     }
 
@@ -444,6 +447,30 @@ impl FakeBotApi {
         };
         self.inner.wake.notify_waiters();
         id
+    }
+
+    /// The polls the bot sent to a chat (the Bot API `Poll` objects), in order.
+    pub fn polls(&self, chat_id: i64) -> Vec<Value> {
+        self.bot_sent(chat_id).into_iter().filter_map(|m| m.poll).collect()
+    }
+
+    /// A user answers a poll (`option_ids` empty: takes the vote back), as the `poll_answer`
+    /// update of a non-anonymous poll. Telegram sends none for anonymous polls, nor for a
+    /// closed one: here too.
+    pub fn poll_answer(&self, poll_id: &str, user_id: i64, first_name: &str, option_ids: &[u32]) -> Option<i64> {
+        let open = self.st().chats.values().any(|c| {
+            c.messages.iter().any(|m| {
+                m.poll.as_ref().is_some_and(|p| {
+                    p["id"] == poll_id && p["is_closed"] == json!(false) && p["is_anonymous"] == json!(false)
+                })
+            })
+        });
+        open.then(|| {
+            self.push_update(
+                json!({"poll_answer": {"poll_id": poll_id, "user": user_json(user_id, first_name),
+                                                    "option_ids": option_ids}}),
+            )
+        })
     }
 
     /// A user writes `text` in a chat (created on the fly if unknown: negative
@@ -827,6 +854,8 @@ impl FakeBotApi {
             "sendDocument" => st.send_file(bot_id, "document", p),
             "sendVideo" => st.send_file(bot_id, "video", p),
             "sendMediaGroup" => st.send_media_group(bot_id, p),
+            "sendPoll" => st.send_poll(bot_id, p),
+            "stopPoll" => st.stop_poll(p),
             "editMessageText" => st.edit_text(bot_id, p),
             "editMessageCaption" => st.edit_caption(bot_id, p),
             "getFile" => st.get_file(p),
@@ -1080,6 +1109,65 @@ impl St {
         Ok(self.message_json(bot_id, chat_id, message_id).expect("just stored"))
     }
 
+    /// `sendPoll`, checked as Telegram does: a question of 1–300 characters, 2–10 options of
+    /// 1–100 characters. The poll's id is made of the chat and the message.
+    fn send_poll(&mut self, bot_id: i64, p: &Value) -> ApiResult {
+        let chat_id = self.writable_chat(p)?;
+        let question = param_str(p, "question").unwrap_or_default();
+        if question.is_empty() || question.chars().count() > 300 {
+            return Err(bad("poll question length must not exceed 300"));
+        }
+        let options: Vec<String> = param_json(p, "options")
+            .and_then(|o| o.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .map(|o| o.get("text").unwrap_or(o).as_str().unwrap_or_default().to_owned())
+            .collect();
+        if !(2..=10).contains(&options.len()) {
+            return Err(bad("poll must have at least 2 option"));
+        }
+        if options.iter().any(|o| o.is_empty() || o.chars().count() > 100) {
+            return Err(bad("poll options length must not exceed 100"));
+        }
+        let chat = self.chats.get_mut(&chat_id).expect("known");
+        let message_id = chat.next_message_id;
+        chat.next_message_id += 1;
+        let mut m = FakeMessage::new(message_id, true, bot_id, BOT_FIRST_NAME);
+        m.text = question.clone();
+        m.raw_text = question.clone();
+        m.poll = Some(json!({
+            "id": format!("{}{:06}", chat_id.unsigned_abs(), message_id),
+            "question": question,
+            "options": options.iter().map(|o| json!({"text": o, "voter_count": 0})).collect::<Vec<_>>(),
+            "total_voter_count": 0,
+            "is_closed": false,
+            "is_anonymous": p.get("is_anonymous").is_none_or(|v| v == &json!(true) || v == &json!("true")),
+            "type": "regular",
+            "allows_multiple_answers": param_bool(p, "allows_multiple_answers"),
+        }));
+        chat.messages.push(m);
+        Ok(self.message_json(bot_id, chat_id, message_id).expect("just stored"))
+    }
+
+    /// `stopPoll`: closes a poll the bot sent; a closed one is refused as Telegram does.
+    fn stop_poll(&mut self, p: &Value) -> ApiResult {
+        let chat_id = self.known_chat(p)?;
+        let message_id = param_i64(p, "message_id");
+        let chat = self.chats.get_mut(&chat_id).expect("known");
+        let m = chat
+            .live_message(message_id)
+            .ok_or_else(|| bad("message to stop poll not found"))?;
+        let poll = m
+            .poll
+            .as_mut()
+            .ok_or_else(|| bad("message with poll to stop not found"))?;
+        if poll["is_closed"] == json!(true) {
+            return Err(bad("poll has already been closed"));
+        }
+        poll["is_closed"] = json!(true);
+        Ok(poll.clone())
+    }
+
     /// `sendDocument` / `sendVideo`: the file is an upload (multipart, `attach:NAME`) or a
     /// known file_id; Telegram reads its type from the file name, as here.
     fn send_file(&mut self, bot_id: i64, kind: &'static str, p: &Value) -> ApiResult {
@@ -1319,7 +1407,9 @@ fn message_body(chat: &ChatState, chat_id: i64, m: &FakeMessage, bot_id: i64) ->
         user_json(m.from_id, &m.from_first_name)
     };
     let mut v = json!({ "message_id": m.message_id, "from": from, "chat": chat.json(chat_id), "date": m.date });
-    if let Some((lat, lon)) = m.location {
+    if let Some(poll) = &m.poll {
+        v["poll"] = poll.clone();
+    } else if let Some((lat, lon)) = m.location {
         v["location"] = json!({ "latitude": lat, "longitude": lon });
     } else if let Some(f) = &m.file {
         v[f.kind] = json!({ "file_id": f.file_id, "file_unique_id": format!("AgAD{}", m.message_id),

@@ -110,6 +110,8 @@ impl Matrix {
                 Ok(())
             }
             "m.room.message" => self.on_message(core, room, sender, event_id, ev).await,
+            // A vote in a municipal poll: counted, never relayed.
+            super::vote::RESPONSE | super::vote::STABLE_RESPONSE => self.on_poll_response(core, room, sender, ev).await,
             // 👍 / 👎 on the bot's question about an unsure reading answers it.
             "m.reaction" => {
                 let relates = &ev["content"]["m.relates_to"];
@@ -215,7 +217,7 @@ impl Matrix {
     }
 
     /// The sender's display name in the room (their user id's local part if none).
-    async fn display_name(&self, room: &str, user: &str) -> String {
+    pub(super) async fn display_name(&self, room: &str, user: &str) -> String {
         let fallback = || {
             user.trim_start_matches('@')
                 .split(':')

@@ -9,6 +9,7 @@ mod media;
 mod rooms;
 mod send;
 mod sync;
+mod vote;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -96,7 +96,13 @@ impl Matrix {
             .map_err(|e| SendError::Unavailable(format!("cannot log in to the Matrix homeserver: {e:#}")))
     }
 
-    async fn put(&self, room: OwnedRoomId, txn: String, kind: &str, content: Value) -> Result<String, SendError> {
+    pub(super) async fn put(
+        &self,
+        room: OwnedRoomId,
+        txn: String,
+        kind: &str,
+        content: Value,
+    ) -> Result<String, SendError> {
         let client = self.sending_client().await?;
         let raw =
             Raw::from_json(serde_json::value::to_raw_value(&content).map_err(|e| SendError::Permanent(e.to_string()))?);
@@ -132,6 +138,11 @@ impl Channel for Matrix {
                                  DELIVERY_MARK: delivery_id});
             return self.put(room, txn, "m.reaction", content).await;
         }
+        if let Some(p) = &msg.poll {
+            return self
+                .send_poll_start(room, txn, p, &msg.text, (DELIVERY_MARK, delivery_id))
+                .await;
+        }
         let mut content = match &msg.media {
             Some(media) => self.media_content(msg, media).await?,
             None => message_content(msg),
@@ -166,6 +177,11 @@ impl Channel for Matrix {
         let Some(original) = event_of(remote_id) else {
             return Ok(remote_id.to_owned());
         };
+        if msg.poll.is_some() {
+            // A poll's text does not change: editing it means ending it.
+            self.send_poll_end(room, original.as_str()).await?;
+            return Ok(remote_id.to_owned());
+        }
         let mut new_content = message_content(msg);
         if let Some(p) = &msg.profile {
             new_content[PER_MESSAGE_PROFILE] = per_message_profile(p);

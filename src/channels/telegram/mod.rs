@@ -9,6 +9,7 @@ mod media;
 mod poll;
 mod send;
 mod updates;
+mod vote;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

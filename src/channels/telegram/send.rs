@@ -226,6 +226,9 @@ impl Channel for Telegram {
     async fn send(&self, _delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError> {
         let chat = chat_of(target)?;
         self.reserve(chat).await?;
+        if let Some(p) = &msg.poll {
+            return self.send_poll(chat, p).await;
+        }
         if let (Some(emoji), Some(on)) = (&msg.reaction, msg.reply_to.as_deref().and_then(message_of)) {
             let req = self
                 .bot
@@ -270,6 +273,10 @@ impl Channel for Telegram {
             return Ok(remote_id.to_owned());
         }
         self.reserve(chat).await?;
+        if remote_id.starts_with("poll:") {
+            // A poll's text cannot change: editing it means closing it.
+            return self.stop_poll(chat, id, remote_id).await;
+        }
         if remote_id.starts_with("photo:") || remote_id.starts_with("album:") {
             return self.edit_caption(chat, id, remote_id, msg).await;
         }

@@ -21,7 +21,13 @@ use crate::i18n::{Arg, Lang};
 use crate::store::chats;
 
 /// The update kinds the daemon asks for.
-pub const ALLOWED: &[&str] = &["message", "edited_message", "my_chat_member", "callback_query"];
+pub const ALLOWED: &[&str] = &[
+    "message",
+    "edited_message",
+    "my_chat_member",
+    "callback_query",
+    "poll_answer",
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -30,6 +36,16 @@ struct RawUpdate {
     edited_message: Option<RawMessage>,
     my_chat_member: Option<RawMembership>,
     callback_query: Option<RawCallback>,
+    poll_answer: Option<RawPollAnswer>,
+}
+
+/// A neighbour's answer to a (non-anonymous) poll the bot sent: a municipal poll's vote.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawPollAnswer {
+    poll_id: Option<String>,
+    user: Option<RawUser>,
+    option_ids: Vec<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,6 +231,9 @@ impl Telegram {
         if let Some(q) = &update.callback_query {
             return self.on_callback(core, q).await;
         }
+        if let Some(a) = &update.poll_answer {
+            return self.on_poll_answer(core, raw, a).await;
+        }
         let kinds: Vec<&str> = raw
             .as_object()
             .map(|o| o.keys().map(String::as_str).filter(|k| *k != "update_id").collect())
@@ -318,6 +337,29 @@ impl Telegram {
         if room_command && sender_is_admin {
             self.ensure_invite_link(core, chat).await?;
         }
+        Ok(())
+    }
+
+    /// A vote in a municipal poll (an empty choice takes it back). A vote is never a message:
+    /// nothing is relayed or parsed.
+    async fn on_poll_answer(&self, core: &Core, raw: &Value, a: &RawPollAnswer) -> anyhow::Result<()> {
+        let (Some(poll), Some(user)) = (&a.poll_id, a.user.as_ref()) else {
+            return self.dead_letter(core, raw, "poll_answer without poll_id or user").await;
+        };
+        let Some(id) = user.id else {
+            return self.dead_letter(core, raw, "poll_answer without user.id").await;
+        };
+        let outcome = core
+            .poll_vote(
+                ChannelKind::Telegram,
+                None,
+                poll,
+                (&id.to_string(), &user.name()),
+                &a.option_ids,
+                Utc::now(),
+            )
+            .await?;
+        debug!(poll, ?outcome, "poll answer");
         Ok(())
     }
 

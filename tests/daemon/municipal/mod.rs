@@ -1,6 +1,7 @@
 //! The municipal pages (issue 18) against a real database, the email channel on an SMTP sink
 //! (aiosmtpd) and the daemon's HTTP server: staff sign-in.
 
+mod polls;
 mod report_pages;
 mod signin;
 
