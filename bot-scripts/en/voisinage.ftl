@@ -621,3 +621,8 @@ loan-email-lend-link = To offer to lend it: { $link }
 loan-link-borrow = Ask { $lender } to lend you the { $item } (post #{ $offer })?
 loan-link-lend = Offer { $borrower } to lend them the { $item } (post #{ $offer })?
 loan-link-lend-button = 📦 Offer the loan
+
+## Encrypted Matrix rooms (issue 17)
+# To the author of an encrypted message the bot still cannot read (its key never reached the
+# bot), once, in the room where it was written. $name: their name.
+matrix-undecryptable = 🔒 { $name }, I could not read your encrypted message (its key never reached me): it was not passed on. Could you send it again?

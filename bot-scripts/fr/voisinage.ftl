@@ -672,3 +672,8 @@ loan-email-lend-link = Pour proposer de le prêter : { $link }
 loan-link-borrow = Demander à { $lender } de vous prêter { $item } (annonce n°{ $offer }) ?
 loan-link-lend = Proposer à { $borrower } de lui prêter { $item } (annonce n°{ $offer }) ?
 loan-link-lend-button = 📦 Proposer le prêt
+
+## Salons chiffrés Matrix (issue 17)
+# À l'auteur d'un message chiffré que le bot n'a toujours pas pu lire (la clé ne lui est pas
+# parvenue), une seule fois, dans le salon où il l'a écrit. $name : son nom.
+matrix-undecryptable = 🔒 { $name }, je n'ai pas pu lire votre message chiffré (sa clé ne m'est pas parvenue) : il n'a pas été transmis. Pouvez-vous l'envoyer à nouveau ?

@@ -20,6 +20,7 @@ pub mod privacy;
 pub mod questions;
 pub mod secrets;
 pub mod subscriptions;
+pub mod undecrypted;
 
 use std::time::Duration;
 

@@ -215,7 +215,7 @@ impl Matrix {
     }
 
     /// The sender's display name in the room (their user id's local part if none).
-    async fn display_name(&self, room: &str, user: &str) -> String {
+    pub(super) async fn display_name(&self, room: &str, user: &str) -> String {
         let fallback = || {
             user.trim_start_matches('@')
                 .split(':')
