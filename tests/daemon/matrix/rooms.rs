@@ -76,7 +76,10 @@ async fn rooms_are_created_once_per_area_across_two_start_ups() {
     let session = std::fs::read_dir(w.data_dir.join("matrix"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("session-"))
+        .find(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.starts_with("session-") && name.ends_with(".json")
+        })
         .expect("the session file");
     let devices = std::fs::read_to_string(session).unwrap();
     assert!(devices.contains("access_token"));
