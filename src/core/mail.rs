@@ -184,11 +184,16 @@ impl Core {
 
     /// The message an email answers, from a genuine reply token in the bot's plus-address.
     fn answered_message(&self, mail: &Mail) -> Option<i64> {
+        self.token_message(mail, 'r')
+    }
+
+    /// The message named by a genuine token of kind `prefix` in the bot's plus-address.
+    fn token_message(&self, mail: &Mail, prefix: char) -> Option<i64> {
         mail.plus_tokens.iter().find_map(|token| {
             self.links
                 .signer
                 .verify_short(token)?
-                .strip_prefix('r')?
+                .strip_prefix(prefix)?
                 .parse::<i64>()
                 .ok()
         })
@@ -199,14 +204,7 @@ impl Core {
     /// contact's address (or the contact without a token) is an ordinary mail.
     fn town_hall_answer(&self, mail: &Mail) -> Option<i64> {
         self.town_hall_of(&mail.from)?;
-        mail.plus_tokens.iter().find_map(|token| {
-            self.links
-                .signer
-                .verify_short(token)?
-                .strip_prefix(super::town_hall::TOKEN_PREFIX)?
-                .parse::<i64>()
-                .ok()
-        })
+        self.token_message(mail, super::town_hall::TOKEN_PREFIX)
     }
 
     /// Passes a town hall's answer into the chat where the resident wrote `/mairie`, marked
