@@ -280,7 +280,7 @@ impl Core {
                 continue;
             }
             let mut msg = self.relay_copy(m, s.lang).in_lang(s.lang);
-            msg.reply_token = Some(self.links.signer.sign_short(&format!("r{}", who.message_id)));
+            msg.reply_token = Some(self.links.reply_token(who.message_id));
             msg.from_name = Some(m.sender_name.clone());
             msg.subject = Some(self.texts.get(
                 s.lang,
@@ -610,7 +610,7 @@ impl Core {
         let mut msg = msg.in_lang(lang);
         if to.channel == ChannelKind::Email {
             msg.subject = Some(self.texts.get(lang, "email-notice-subject", &[]));
-            msg.reply_token = Some(self.links.signer.sign_short(&format!("r{answered_message}")));
+            msg.reply_token = Some(self.links.reply_token(answered_message));
         }
         msg
     }

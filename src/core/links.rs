@@ -71,7 +71,16 @@ pub enum Confirmation {
     Inline(Request),
 }
 
+/// The first letter of a reply token: "r" and the message id, signed short, in the bot's
+/// plus-address (the town hall's answers have their own, `town_hall::TOKEN_PREFIX`).
+pub const REPLY_TOKEN_PREFIX: char = 'r';
+
 impl Links {
+    /// The token that makes an email answering it reach `message_id`'s author.
+    pub fn reply_token(&self, message_id: i64) -> String {
+        self.signer.sign_short(&format!("{REPLY_TOKEN_PREFIX}{message_id}"))
+    }
+
     pub fn confirm_url(&self, r: &Request) -> String {
         let payload = format!(
             "c2|{}|{}|{}|{}|{}|{}",

@@ -184,7 +184,7 @@ impl Core {
 
     /// The message an email answers, from a genuine reply token in the bot's plus-address.
     fn answered_message(&self, mail: &Mail) -> Option<i64> {
-        self.token_message(mail, 'r')
+        self.token_message(mail, super::links::REPLY_TOKEN_PREFIX)
     }
 
     /// The message named by a genuine token of kind `prefix` in the bot's plus-address.

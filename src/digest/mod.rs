@@ -249,7 +249,7 @@ impl Digester {
     /// The address that reaches a post's author by email: the bot's plus-address with the
     /// signed token of the post's message (as for relayed messages).
     fn reply_for(&self, p: &PostLine) -> Option<String> {
-        let token = self.core.links.signer.sign_short(&format!("r{}", p.message_id));
+        let token = self.core.links.reply_token(p.message_id);
         subscriptions::plus_address(self.reply_address.as_deref()?, &token)
     }
 
