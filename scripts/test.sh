@@ -53,6 +53,9 @@ tests/peers/synapse.sh install
 tests/peers/smtp.sh install
 # ... and read a real IMAP mailbox (Debian's dovecot-imapd, tests/peers/dovecot.sh).
 tests/peers/dovecot.sh install
+# The page and email screenshots (the municipal report, poll results, email renders) use headless
+# Chromium: install it before the tests, not from inside one of them while others already need it.
+need chromium || need chromium-browser || need google-chrome || apt_install chromium
 
 cargo fmt --all -- --check
 # The module graph and function sizes ARCHITECTURE.md promises.
