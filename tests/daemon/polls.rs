@@ -429,7 +429,7 @@ async fn a_poll_counts_one_vote_per_member_across_channels_and_closes_once() {
 }
 
 /// Renders `url` with headless Chromium into target/`name` (a phone-sized window).
-async fn screenshot(url: &str, name: &str) {
+pub(crate) async fn screenshot(url: &str, name: &str) {
     let out = root().join("target").join(name);
     let profile = root().join(format!("target/chromium-profile-{}", std::process::id()));
     let status = tokio::process::Command::new("chromium")
@@ -438,6 +438,9 @@ async fn screenshot(url: &str, name: &str) {
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
+            // The pages are French first: a French browser, whatever the machine's locale.
+            "--lang=fr-FR",
+            "--accept-lang=fr-FR,fr",
             &format!("--user-data-dir={}", profile.display()),
             "--window-size=480,1800",
             &format!("--screenshot={}", out.display()),
