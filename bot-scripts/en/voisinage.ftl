@@ -662,3 +662,12 @@ poll-vote-done = Thank you, your vote is recorded: { $choices }. You may change 
 poll-vote-closed = This poll is closed: votes are no longer taken. The results: { $link }
 poll-vote-invalid = This voting link is not valid (it may have been cut) or your subscription has ended.
 poll-vote-none = Tick at least one answer.
+
+## Municipal announcements (issue 18): relayed in the rooms, mailed, listed in digests.
+announcement-heading = 📢 Mairie de { $commune }: { $title }
+announcement-date = 📅 { $date }
+announcement-place = 📍 { $place }
+announcement-link = All the town hall's announcements: { $link }
+announcement-mail-subject = 📢 Mairie de { $commune }: { $title }
+announcement-mail-urgent = Urgent message from the town hall of { $commune }, sent to every subscriber of the area:
+digest-announcements-heading = Town hall announcements

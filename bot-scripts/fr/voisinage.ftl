@@ -718,3 +718,12 @@ poll-vote-done = Merci, votre vote est enregistré : { $choices }. Vous pouvez c
 poll-vote-closed = Ce sondage est clos : les votes ne sont plus reçus. Les résultats : { $link }
 poll-vote-invalid = Ce lien de vote n'est pas valable (il a pu être coupé) ou votre abonnement a pris fin.
 poll-vote-none = Cochez au moins une réponse.
+
+## Municipal announcements (issue 18): relayed in the rooms, mailed, listed in digests.
+announcement-heading = 📢 Mairie de { $commune } : { $title }
+announcement-date = 📅 { $date }
+announcement-place = 📍 { $place }
+announcement-link = Toutes les annonces de la mairie : { $link }
+announcement-mail-subject = 📢 Mairie de { $commune } : { $title }
+announcement-mail-urgent = Message urgent de la mairie de { $commune }, envoyé à tous les abonnés du quartier :
+digest-announcements-heading = Annonces de la mairie

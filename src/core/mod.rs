@@ -6,6 +6,7 @@
 //! (scripts/check-modules.py checks it): `model`, `channel` and `links` are leaves; `commands`
 //! and the rest answer members; `ingest` runs the stages of one inbound message.
 
+pub mod announcements;
 pub mod channel;
 pub mod command;
 pub mod commands;

@@ -379,6 +379,27 @@ pub struct PollSpec {
     pub created_by: String,
 }
 
+/// A municipal announcement as an editor writes it (issue 18), and as it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AnnouncementSpec {
+    /// The commune's name, as the areas say it.
+    pub commune: String,
+    /// Its URL form (the archive's address).
+    pub commune_slug: String,
+    pub title: String,
+    pub body: String,
+    /// The day it is about, if any.
+    pub happens_on: Option<chrono::NaiveDate>,
+    /// Where, if anywhere in particular.
+    pub place: Option<String>,
+    /// Area slugs, all of the commune.
+    pub areas: Vec<String>,
+    /// Mailed at once to every subscriber of the areas (else: in their next digest).
+    pub urgent: bool,
+    /// The staff member's email.
+    pub created_by: String,
+}
+
 /// What a channel needs to show a native poll.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollOut {

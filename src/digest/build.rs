@@ -38,6 +38,21 @@ pub struct PostLine {
     pub lent_until: Option<NaiveDate>,
 }
 
+/// A municipal announcement as a digest lists it (issue 18): the non-urgent ones published
+/// to the area in the period, in their own section at the top.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnnouncementLine {
+    pub id: i64,
+    pub commune: String,
+    pub commune_slug: String,
+    pub title: String,
+    pub body: String,
+    pub happens_on: Option<NaiveDate>,
+    pub place: Option<String>,
+    /// Its permanent page on the commune's archive, set when the digest is made.
+    pub link: String,
+}
+
 /// The area's figures for the period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Figures {
@@ -77,6 +92,8 @@ pub struct DigestInput {
     pub coming: Vec<PostLine>,
     pub figures: Figures,
     pub partner: Option<PartnerLine>,
+    /// The town hall's non-urgent announcements to the area in the period, oldest first.
+    pub announcements: Vec<AnnouncementLine>,
 }
 
 /// The posts of one category.
@@ -102,6 +119,8 @@ pub struct Digest {
     pub partner: Option<PartnerLine>,
     /// Posts left out to keep it readable (see them with /annonces).
     pub more: usize,
+    /// The town hall's announcements, shown first.
+    pub announcements: Vec<AnnouncementLine>,
 }
 
 impl Digest {
@@ -151,9 +170,9 @@ fn cap(mut posts: Vec<PostLine>, max: usize, more: &mut usize) -> Vec<PostLine> 
 }
 
 /// The digest of `input`, with at most `max` posts in each section; None when nothing
-/// happened in the period (no new post, no match).
+/// happened in the period (no new post, no match, no announcement).
 pub fn build(input: DigestInput, max: usize) -> Option<Digest> {
-    if input.new_posts.is_empty() && input.figures.matches == 0 {
+    if input.new_posts.is_empty() && input.figures.matches == 0 && input.announcements.is_empty() {
         return None;
     }
     let mut more = 0;
@@ -183,6 +202,7 @@ pub fn build(input: DigestInput, max: usize) -> Option<Digest> {
         figures: input.figures,
         partner,
         more,
+        announcements: input.announcements,
     })
 }
 
@@ -225,6 +245,7 @@ pub(crate) mod tests {
             coming: vec![],
             figures: Figures::default(),
             partner: None,
+            announcements: vec![],
         }
     }
 
@@ -244,6 +265,24 @@ pub(crate) mod tests {
         i.unanswered = vec![post(1, "request", "échelle", "bricolage")];
         i.figures.new_members = 3;
         assert_eq!(build(i, 10), None);
+    }
+
+    #[test]
+    fn an_announcement_alone_is_news() {
+        let mut i = input(vec![]);
+        i.announcements = vec![AnnouncementLine {
+            id: 1,
+            commune: "Dinard".into(),
+            commune_slug: "dinard".into(),
+            title: "Travaux".into(),
+            body: "Rue fermée".into(),
+            happens_on: None,
+            place: None,
+            link: "https://v.example/communes/dinard/annonces/1".into(),
+        }];
+        let d = build(i, 10).unwrap();
+        assert_eq!(d.announcements[0].title, "Travaux");
+        assert_eq!(d.post_count(), 0);
     }
 
     #[test]

@@ -195,7 +195,10 @@ impl Digester {
             (MAX_PER_SECTION * 4) as i64,
         )
         .await?;
-        let input = self.with_photo_links(self.with_partner(input), until);
+        let mut input = self.with_photo_links(self.with_partner(input), until);
+        for a in &mut input.announcements {
+            a.link = self.core.announcement_url(&a.commune_slug, a.id);
+        }
         Ok(build::build(input, MAX_PER_SECTION))
     }
 

@@ -10,7 +10,7 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{AutoEscape, Environment, State};
 use serde::Serialize;
 
-use super::build::{Digest, Figures, PartnerLine, PostLine};
+use super::build::{AnnouncementLine, Digest, Figures, PartnerLine, PostLine};
 use crate::core::model::ChannelKind;
 use crate::i18n::{Arg, Lang, Texts, format_dates};
 
@@ -48,6 +48,19 @@ struct PostView {
     lent: String,
 }
 
+/// A town hall announcement as the templates see it.
+#[derive(Debug, Serialize)]
+struct AnnouncementView {
+    /// "📢 Mairie de Saint-Malo : Travaux rue de la Paix".
+    heading: String,
+    body: String,
+    /// "📅 12 juin 2027", or empty.
+    when: String,
+    /// "📍 Salle des fêtes", or empty.
+    place: String,
+    link: String,
+}
+
 #[derive(Debug, Serialize)]
 struct GroupView {
     label: String,
@@ -61,6 +74,7 @@ struct View {
     lang: Lang,
     period: &'static str,
     area_name: String,
+    announcements: Vec<AnnouncementView>,
     dates: String,
     offers: Vec<GroupView>,
     requests: Vec<GroupView>,
@@ -134,6 +148,37 @@ impl Renderer {
         }
     }
 
+    fn announcement(&self, a: &AnnouncementLine, lang: Lang) -> AnnouncementView {
+        let t = |id: &str, name: &str, value: String| self.texts.get(lang, id, &[(name, Arg::from(value))]);
+        AnnouncementView {
+            heading: self.texts.get(
+                lang,
+                "announcement-heading",
+                &[
+                    ("commune", Arg::from(a.commune.as_str())),
+                    ("title", Arg::from(a.title.as_str())),
+                ],
+            ),
+            body: a.body.clone(),
+            when: a
+                .happens_on
+                .map(|d| {
+                    t(
+                        "announcement-date",
+                        "date",
+                        crate::core::announcements::long_date(lang, d),
+                    )
+                })
+                .unwrap_or_default(),
+            place: a
+                .place
+                .clone()
+                .map(|p| t("announcement-place", "place", p))
+                .unwrap_or_default(),
+            link: a.link.clone(),
+        }
+    }
+
     /// " · prêté jusqu'au 12 juin" (the words of /annonces) for a lent offer, else empty.
     fn lent(&self, p: &PostLine, lang: Lang) -> String {
         p.lent_until
@@ -176,6 +221,7 @@ impl Renderer {
             lang,
             period: d.period,
             area_name: d.area_name.clone(),
+            announcements: d.announcements.iter().map(|a| self.announcement(a, lang)).collect(),
             dates: local_dates(lang, d.since, d.until, tz),
             offers: groups(&d.offers),
             requests: groups(&d.requests),

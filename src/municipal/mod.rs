@@ -8,6 +8,7 @@
 //! commune's staff. Public pages (the announcement archive and its feed, poll results, the
 //! signed email vote links) live under `/communes/{commune}/…` and `/sondage/…`.
 
+pub mod announcements;
 pub mod auth;
 pub mod page;
 pub mod polls;
@@ -133,6 +134,7 @@ pub fn router(state: MuniState) -> Router {
         .route("/mairie/{commune}", get(commune_home))
         .merge(report::page::router())
         .merge(polls::router())
+        .merge(announcements::router())
         .with_state(state)
 }
 
@@ -186,11 +188,15 @@ async fn commune_home(State(state): State<MuniState>, headers: HeaderMap, staff:
         .map(|c| c.name.clone())
         .unwrap_or_default();
     let body = format!(
-        "<p>{} ({})</p><nav><ul><li><a href=\"/mairie/{c}/rapport\">{}</a></li><li><a href=\"/mairie/{c}/sondages/nouveau\">{}</a></li>\
+        "<p>{} ({})</p><nav><ul><li><a href=\"/mairie/{c}/rapport\">{}</a></li>\
+         <li><a href=\"/mairie/{c}/annonces/nouvelle\">{}</a></li><li><a href=\"/communes/{c}/annonces\">{}</a></li>\
+         <li><a href=\"/mairie/{c}/sondages/nouveau\">{}</a></li>\
          <li><a href=\"/communes/{c}/sondages\">{}</a></li></ul></nav>{}",
         escape_html(&staff.email),
         role_word(lang, staff.role),
         tr(lang, "Le rapport des quartiers", "The quartier report"),
+        tr(lang, "Nouvelle annonce (éditeurs)", "New announcement (editors)"),
+        tr(lang, "Les annonces publiées", "Published announcements"),
         tr(lang, "Nouveau sondage (éditeurs)", "New poll (editors)"),
         tr(lang, "Les sondages et leurs résultats", "Polls and their results"),
         auth::signout_form(lang, &staff.csrf_field()),

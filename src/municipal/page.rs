@@ -8,12 +8,24 @@ use crate::i18n::{Lang, escape_html};
 
 /// A whole page: `body_html` is already escaped HTML; `title` is plain text.
 pub fn layout(status: StatusCode, lang: Lang, title: &str, body_html: &str) -> (StatusCode, Html<String>) {
+    layout_with_head(status, lang, title, "", body_html)
+}
+
+/// [`layout`] with more in the page's `<head>` (`head_html`, already escaped: a feed's
+/// `<link rel="alternate">`).
+pub fn layout_with_head(
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    head_html: &str,
+    body_html: &str,
+) -> (StatusCode, Html<String>) {
     (
         status,
         Html(format!(
             "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title}</title><style>{STYLE}</style></head><body>\
+             <title>{title}</title>{head_html}<style>{STYLE}</style></head><body>\
              <a class=\"skip\" href=\"#main\">{skip}</a>\
              <main id=\"main\"><h1>{title}</h1>{body_html}</main></body></html>",
             title = escape_html(title),
@@ -55,4 +67,7 @@ input[type=radio]{width:auto}button{font:inherit;padding:.6rem 1.2rem;background
 color:#fff;border:0;border-radius:.3rem;margin-top:1rem}table{border-collapse:collapse;\
 width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #999}\
 .note{color:#333;font-size:.95rem}.error{color:#a00;font-weight:600}\
-.signout button{background:#444}@media print{.skip,form,nav{display:none}}";
+.signout button{background:#444}fieldset{border:2px solid #999;border-radius:.3rem;\
+margin-top:1rem}[aria-invalid=true]{border-color:#a00}article{border-top:1px solid #999;\
+padding:.3rem 0 .8rem}article h2{margin:.5rem 0}.text{white-space:pre-line}\
+.urgent{display:inline-block;background:#a00;color:#fff;padding:0 .4rem;border-radius:.2rem}@media print{.skip,form,nav{display:none}}";

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use super::Tx;
-use crate::digest::build::{DigestInput, Figures, PostLine};
+use crate::digest::build::{AnnouncementLine, DigestInput, Figures, PostLine};
 use crate::digest::schedule::Period;
 use crate::i18n::Lang;
 
@@ -156,6 +156,7 @@ pub async fn input(
     .bind(until)
     .fetch_one(&mut **tx)
     .await?;
+    let announcements = announcement_lines(tx, area, since, until).await?;
     Ok(DigestInput {
         area: area.to_owned(),
         area_name: area_name.to_owned(),
@@ -167,7 +168,32 @@ pub async fn input(
         coming,
         figures,
         partner: None,
+        announcements,
     })
+}
+
+/// The non-urgent announcements to `area` in (since, until], as the digest lists them (their
+/// links are set by the digester, which knows the public address).
+async fn announcement_lines(
+    tx: &mut Tx<'_>,
+    area: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> anyhow::Result<Vec<AnnouncementLine>> {
+    Ok(super::announcements::for_digest(tx, area, since, until)
+        .await?
+        .into_iter()
+        .map(|a| AnnouncementLine {
+            id: a.id,
+            commune: a.spec.commune,
+            commune_slug: a.spec.commune_slug,
+            title: a.spec.title,
+            body: a.spec.body,
+            happens_on: a.spec.happens_on,
+            place: a.spec.place,
+            link: String::new(),
+        })
+        .collect())
 }
 
 /// A digest's email in one language, as stored once for all its readers.

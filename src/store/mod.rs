@@ -1,6 +1,7 @@
 //! PostgreSQL access: one file per group of tables. Queries are plain sqlx calls (no
 //! compile-time database needed to build).
 
+pub mod announcements;
 pub mod chats;
 pub mod corrections;
 pub mod deliveries;

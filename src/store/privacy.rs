@@ -91,7 +91,12 @@ pub async fn export(db: impl PgExecutor<'_>, member: i64) -> anyhow::Result<Valu
                FROM loans l WHERE l.lender_id = $1 OR l.borrower_id = $1), '[]'),
            'loan_waiting_lists', coalesce((SELECT jsonb_agg(jsonb_build_object('offer_id', w.offer_id,
                  'since', w.created_at, 'told_at', w.told_at) ORDER BY w.id)
-               FROM loan_waiters w WHERE w.member_id = $1), '[]'))",
+               FROM loan_waiters w WHERE w.member_id = $1), '[]'),
+           'poll_votes', coalesce((SELECT jsonb_agg(jsonb_build_object('poll_id', v.poll_id,
+                 'commune', p.commune, 'question', p.question,
+                 'choices', (SELECT jsonb_agg(p.options[c + 1] ORDER BY c) FROM unnest(v.choices) c),
+                 'area', v.area_slug, 'channel', v.channel, 'voted_at', v.voted_at) ORDER BY v.poll_id)
+               FROM poll_votes v JOIN polls p ON p.id = v.poll_id WHERE v.member_id = $1), '[]'))",
     )
     .bind(member)
     .fetch_one(db)

@@ -171,3 +171,29 @@ pub async fn digests(pool: &PgPool, scope: Scope<'_>) -> anyhow::Result<Vec<Coun
     .fetch_all(pool)
     .await?)
 }
+
+/// Turnout of the polls that closed in the period, by area: "voters" (distinct members whose
+/// vote counted, by the area it was cast in) and "reachable" (members living in the area when
+/// the period ended, not erased by then). Polls that closed only: their votes no longer change,
+/// so a closed month does not move.
+pub async fn poll_turnout(pool: &PgPool, scope: Scope<'_>) -> anyhow::Result<Vec<CountRow>> {
+    Ok(sqlx::query_as(
+        "WITH v AS (
+             SELECT DISTINCT v.area_slug, v.member_id FROM poll_votes v JOIN polls p ON p.id = v.poll_id
+             WHERE v.area_slug = ANY($1) AND p.closed_at >= $2 AND p.closed_at < $3),
+           r AS (
+             SELECT area_slug, id AS member_id FROM members
+             WHERE area_slug = ANY($1) AND created_at < $3 AND (erased_at IS NULL OR erased_at >= $3)
+               AND EXISTS (SELECT 1 FROM v))
+         SELECT area_slug AS area, 'voters' AS key, count(DISTINCT member_id) AS value,
+                count(DISTINCT member_id) AS people
+         FROM v GROUP BY GROUPING SETS ((area_slug), ())
+         UNION ALL
+         SELECT area_slug, 'reachable', count(*), count(*) FROM r GROUP BY GROUPING SETS ((area_slug), ())",
+    )
+    .bind(scope.areas)
+    .bind(scope.from)
+    .bind(scope.to)
+    .fetch_all(pool)
+    .await?)
+}

@@ -509,3 +509,105 @@ async fn a_lent_offer_says_until_when_in_the_digest_and_the_room_summary() {
     assert!(summary.contains(&format!("perceuse {until}")), "{summary}");
     w.finish().await;
 }
+
+/// The text and HTML parts of the mails the sink received for `to`, oldest first.
+fn mails_to(sink: &Sink, to: &str) -> Vec<(String, String)> {
+    sink.messages()
+        .iter()
+        .filter_map(|raw| {
+            let m = MessageParser::default().parse(raw)?;
+            let addressed = m
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .is_some_and(|a| a == to);
+            addressed.then(|| {
+                (
+                    m.body_text(0).unwrap_or_default().into_owned(),
+                    m.body_html(0).unwrap_or_default().into_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_town_hall_announcement_heads_the_next_digest_once_and_is_never_a_post() {
+    use voisinage::core::announcements::AnnouncementDraft;
+    let w = World::new("digest-announce").await;
+    w.a_week().await;
+    w.subscribe("chaque@exemple.fr", "saint-servan", "each", "active").await;
+    let posts = count(&w.db.pool, "posts").await;
+    let messages = count(&w.db.pool, "messages").await;
+    let draft = AnnouncementDraft {
+        commune: "Saint-Malo".into(),
+        commune_slug: "saint-malo".into(),
+        title: "Travaux place de la Roulette".into(),
+        body: "Je prête ma perceuse ce week-end ? Non : la place est fermée du 2 au 5.".into(),
+        happens_on: None,
+        place: Some("Place de la Roulette".into()),
+        areas: vec!["saint-servan".into()],
+        urgent: false,
+        created_by: "com@ville-saint-malo.test".into(),
+    };
+    let id = w.core.publish_announcement(&draft, Utc::now()).await.unwrap().unwrap();
+    w.drain().await;
+    // At once: the area's rooms and the subscriber who reads every message; nobody else.
+    let heading = "📢 Mairie de Saint-Malo : Travaux place de la Roulette";
+    let in_console: Vec<String> = w.console.sent_to(CONSOLE_ROOM);
+    assert_eq!(in_console.len(), 1, "{in_console:?}");
+    assert!(in_console[0].starts_with(heading), "{}", in_console[0]);
+    assert_eq!(
+        w.fake
+            .bot_sent(GROUP)
+            .iter()
+            .filter(|m| m.text.starts_with(heading))
+            .count(),
+        1
+    );
+    assert_eq!(recipients(&w.sink), vec!["chaque@exemple.fr"]);
+    // Relayed, never parsed: even words that read like an offer make no post, no message.
+    assert_eq!(count(&w.db.pool, "posts").await, posts);
+    assert_eq!(count(&w.db.pool, "messages").await, messages);
+
+    // The next weekly digest lists it first, in its own section.
+    let slot = next_weekly_slot();
+    w.digester.run_once(slot + chrono::Duration::seconds(20)).await.unwrap();
+    w.drain().await;
+    let marie = mails_to(&w.sink, "marie@exemple.fr");
+    assert_eq!(marie.len(), 1);
+    let (text, html) = &marie[0];
+    let section = text.find("== Annonces de la mairie ==").expect(text);
+    assert!(section < text.find("Proposé par vos voisins").unwrap(), "{text}");
+    assert!(text.contains(heading), "{text}");
+    assert!(text.contains("📍 Place de la Roulette"), "{text}");
+    assert!(text.contains(&format!("/communes/saint-malo/annonces/{id}")), "{text}");
+    assert!(html.contains("Annonces de la mairie</h2>"), "{html}");
+    assert!(html.contains("Travaux place de la Roulette"), "{html}");
+    // Dinard's subscriber gets no word of it.
+    assert!(mails_to(&w.sink, "ailleurs@exemple.fr").is_empty());
+
+    // The week after, with news of its own: the announcement is not listed again.
+    w.core
+        .ingest(&inbound(CONSOLE_ROOM, "9", "Léa", "Je donne une poussette"))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE posts SET created_at = $1 WHERE id = (SELECT max(id) FROM posts)")
+        .bind(slot + chrono::Duration::days(1))
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let round = w
+        .digester
+        .run_once(slot + chrono::Duration::days(7) + chrono::Duration::seconds(20))
+        .await
+        .unwrap();
+    assert_eq!(round.queued, 1, "{round:?}");
+    w.drain().await;
+    let marie = mails_to(&w.sink, "marie@exemple.fr");
+    assert_eq!(marie.len(), 2);
+    assert!(marie[1].0.contains("poussette"), "{}", marie[1].0);
+    assert!(!marie[1].0.contains("Annonces de la mairie"), "{}", marie[1].0);
+    assert!(!marie[1].0.contains("Roulette"), "{}", marie[1].0);
+    w.finish().await;
+}

@@ -482,3 +482,82 @@ fn screenshot(html: &std::path::Path, png: &std::path::Path, (width, height): (u
         html.display()
     );
 }
+
+#[tokio::test]
+async fn poll_turnout_counts_the_voters_of_polls_closed_in_the_month_and_hides_few() {
+    let (db, state) = world().await;
+    let (month, next) = this_month();
+    let asked = view(&state, Some(month.to_string()), None, next).await;
+    assert!(asked.report.polls.is_none(), "no poll yet");
+    let pool = &state.core.pool;
+    let draft = voisinage::core::polls::PollDraft {
+        commune: "Saint-Malo".into(),
+        commune_slug: "saint-malo".into(),
+        question: "Un marché le dimanche ?".into(),
+        options: vec!["Oui".into(), "Non".into()],
+        multiple: false,
+        areas: vec!["parame".into(), "rocabey".into()],
+        closes_at: Utc::now() + Duration::seconds(1),
+        created_by: "com@ville-saint-malo.test".into(),
+    };
+    let poll = state.core.create_poll(&draft, Utc::now()).await.unwrap().unwrap();
+    // 6 of Paramé's members vote there, 2 of Rocabey's there.
+    for (area, n) in [("parame", 6), ("rocabey", 2)] {
+        let members: Vec<i64> = sqlx::query_scalar("SELECT id FROM members WHERE area_slug = $1 ORDER BY id LIMIT $2")
+            .bind(area)
+            .bind(n)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert_eq!(members.len() as i64, n);
+        for m in members {
+            sqlx::query(
+                "INSERT INTO poll_votes (poll_id, member_id, choices, area_slug, channel)
+                 VALUES ($1, $2, '{0}', $3, 'telegram')",
+            )
+            .bind(poll)
+            .bind(m)
+            .bind(area)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }
+    // Still open: not in the month's figures.
+    let asked = view(&state, Some(month.to_string()), None, next).await;
+    assert!(asked.report.polls.is_none(), "an open poll is not counted");
+    assert_eq!(
+        state
+            .core
+            .polls_close_once(Utc::now() + Duration::seconds(2))
+            .await
+            .unwrap(),
+        1
+    );
+    let asked = view(&state, Some(month.to_string()), None, next).await;
+    let cells = csv_cells(&render::csv(&asked.report));
+    let get = |area: &str, key: &str| {
+        *cells
+            .get(&("sondages".into(), area.into(), key.into()))
+            .unwrap_or_else(|| panic!("sondages {area} {key}"))
+    };
+    // The commune: 8 voters among its 29 members (28 %). Rocabey's 2 voters are hidden, and
+    // so is Paramé's 6, which the total would otherwise turn into Rocabey's (8 - 6).
+    assert_eq!(get("ensemble", "voters"), Some(8));
+    assert_eq!(get("ensemble", "reachable"), Some(29));
+    assert_eq!(get("parame", "reachable"), Some(18));
+    assert_eq!(get("rocabey", "voters"), None, "two people");
+    assert_eq!(get("parame", "voters"), None, "the total's complement");
+    let share = |area: &str| {
+        cells
+            .get(&("participation-sondages".into(), area.into(), "pourcent".into()))
+            .copied()
+            .flatten()
+    };
+    assert_eq!(share("ensemble"), Some(28));
+    assert_eq!(share("parame"), None, "no share where a part is hidden");
+    let page = page_html(&asked);
+    assert!(page.contains("Participation aux sondages"), "{page}");
+    assert!(page.contains("28&nbsp;%"), "{page}");
+    db.finish().await;
+}

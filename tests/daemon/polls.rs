@@ -429,7 +429,7 @@ async fn a_poll_counts_one_vote_per_member_across_channels_and_closes_once() {
 }
 
 /// Renders `url` with headless Chromium into target/`name` (a phone-sized window).
-async fn screenshot(url: &str, name: &str) {
+pub(crate) async fn screenshot(url: &str, name: &str) {
     let out = root().join("target").join(name);
     let profile = root().join(format!("target/chromium-profile-{}", std::process::id()));
     let status = tokio::process::Command::new("chromium")
@@ -438,6 +438,9 @@ async fn screenshot(url: &str, name: &str) {
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
+            // The pages are French first: a French browser, whatever the machine's locale.
+            "--lang=fr-FR",
+            "--accept-lang=fr-FR,fr",
             &format!("--user-data-dir={}", profile.display()),
             "--window-size=480,1800",
             &format!("--screenshot={}", out.display()),
@@ -449,4 +452,55 @@ async fn screenshot(url: &str, name: &str) {
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     assert!(out.exists());
     let _ = std::fs::remove_dir_all(profile);
+}
+
+/// /mes-donnees holds a member's votes (the question and the answers chosen); /oublier keeps
+/// the vote in the tally, counted for a member with no name, identity or address left.
+#[tokio::test]
+async fn the_export_shows_a_members_votes_and_forgetting_keeps_a_nameless_count() {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    let mut d = draft(chrono::Duration::hours(1));
+    d.multiple = true;
+    let poll = core.create_poll(&d, Utc::now()).await.unwrap().unwrap();
+    let jeanne = linked_member(&db.pool, "@jeanne:example.org").await;
+    let sub = subscribe(&db.pool, "jeanne@example.org", "saint-servan", Some(jeanne)).await;
+    assert_eq!(
+        core.poll_vote_by_email(poll, sub, &[0, 2], Utc::now()).await.unwrap(),
+        voisinage::core::polls::VoteOutcome::Counted
+    );
+    let export = voisinage::store::privacy::export(&db.pool, jeanne).await.unwrap();
+    let votes = export["poll_votes"].as_array().unwrap();
+    assert_eq!(votes.len(), 1, "{export}");
+    assert_eq!(votes[0]["question"], "Quel jour pour le marché de Noël ?");
+    assert_eq!(votes[0]["choices"], json!(["Samedi", "Les deux"]));
+    assert_eq!(votes[0]["channel"], "email");
+
+    let mut tx = db.pool.begin().await.unwrap();
+    let mut queue = Vec::new();
+    core.erase_member(&mut tx, jeanne, Utc::now(), &mut queue)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let tally = Figures::from_counts(3, &polls::counts(&db.pool, poll).await.unwrap());
+    assert_eq!(
+        tally,
+        Figures {
+            voters: 1,
+            votes: vec![1, 0, 1]
+        },
+        "the vote still counts"
+    );
+    let (name, identities): (String, i64) = sqlx::query_as(
+        "SELECT m.display_name, (SELECT count(*) FROM identities WHERE member_id = m.id) FROM members m WHERE m.id = $1",
+    )
+    .bind(jeanne)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_ne!(name, "Jeanne");
+    assert_eq!(identities, 0);
+    let export = voisinage::store::privacy::export(&db.pool, jeanne).await.unwrap();
+    assert_eq!(export["identities"], json!([]));
+    db.finish().await;
 }

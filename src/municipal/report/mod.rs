@@ -109,6 +109,8 @@ pub const CHANNELS: [&str; 3] = ["telegram", "matrix", "email"];
 pub const EXCHANGES: [&str; 4] = ["matches", "loans-started", "loans-returned", "partner-suggestions"];
 pub const DIGESTS: [&str; 2] = ["digests", "digest-emails"];
 pub const ANSWERS: [&str; 2] = ["answered", "unanswered"];
+/// Poll turnout (store::report::poll_turnout).
+pub const POLLS: [&str; 2] = ["voters", "reachable"];
 
 /// One commune's report for one month: only protected tables, nothing else.
 #[derive(Clone, Debug)]
@@ -204,13 +206,28 @@ pub async fn build(core: &Core, commune: &CommuneSettings, month: Month, k: u32)
     })
 }
 
-/// Poll turnout per area: TO COMPLETE AT MERGE with branch `muni-polls`, whose tables
-/// (migration 0019) are not on this branch. The figure it must return: rows the areas, one
-/// column "voters" counting distinct members who voted in a poll of the month (value = people),
-/// through a store::report query like the others and `Table::build(.., false, k)`. Until then
-/// there are no polls, and the pages say so instead of showing a figure.
-pub async fn poll_turnout(_core: &Core, _scope: Scope<'_>, _k: u32) -> anyhow::Result<Option<Table>> {
-    Ok(None)
+/// Poll turnout per area for the polls that closed in the month (store::report::poll_turnout):
+/// "voters" and "reachable", each a count of people, suppressed like every figure; None when
+/// no vote of a poll closed in the month counted (the pages then say there was no poll).
+pub async fn poll_turnout(core: &Core, scope: Scope<'_>, k: u32) -> anyhow::Result<Option<Table>> {
+    let rows = counts::poll_turnout(&core.pool, scope).await?;
+    if rows.iter().all(|r| r.area.is_none()) {
+        return Ok(None);
+    }
+    let cols = POLLS.iter().map(|s| s.to_string()).collect();
+    Ok(Some(Table::build(scope.areas.to_vec(), cols, &rows, false, k)))
+}
+
+/// The turnout of row `row` (None: the commune) in whole percent, when both the voters and the
+/// people reachable are shown (at most 100: someone may vote from an area they do not live in).
+pub fn turnout_share(report: &Report, row: Option<usize>) -> Option<i64> {
+    let t = report.polls.as_ref()?;
+    let (voters, reach) = match row {
+        Some(r) => (t.cell(r, 0), t.cell(r, 1)),
+        None => (t.col_total(0), t.col_total(1)),
+    };
+    let (voters, reach) = (voters.shown()?, reach.shown()?);
+    (reach > 0).then(|| ((voters * 100 + reach / 2) / reach).min(100))
 }
 
 /// The share of requests answered in row `row` (None: the commune), in whole percent, when

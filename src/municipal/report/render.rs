@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::table::{Cell, Table};
-use super::{ANSWERS, CHANNELS, DIGESTS, EXCHANGES, Month, Report, answered_share, svg};
+use super::{ANSWERS, CHANNELS, DIGESTS, EXCHANGES, Month, POLLS, Report, answered_share, svg, turnout_share};
 use crate::i18n::escape_html;
 use crate::parse::model::Category;
 
@@ -24,6 +24,8 @@ fn label(key: &str) -> String {
         "partner-suggestions" => "Vers un partenaire",
         "digests" => "Lettres envoyées",
         "digest-emails" => "Courriels de lettres",
+        "voters" => "Votants",
+        "reachable" => "Habitants membres",
         "high_tech" => "high-tech",
         "mobilite" => "mobilité",
         "vetements" => "vêtements",
@@ -111,6 +113,28 @@ fn by_area(report: &Report, t: &Table, caption: &str, area: Option<usize>) -> St
         })
         .collect();
     grid(caption, &header, &rows)
+}
+
+/// Poll turnout by area: voters, members living there, and the share when both are shown.
+fn turnout(report: &Report, t: &Table, area: Option<usize>) -> String {
+    let mut header = vec!["Quartier".to_owned()];
+    header.extend(t.cols.iter().map(|c| label(c)));
+    header.push("Participation".into());
+    let rows: Vec<(String, Vec<String>)> = scope_rows(report, area)
+        .into_iter()
+        .map(|row| {
+            let mut cells: Vec<String> = (0..t.cols.len())
+                .map(|c| figure(at(t, row, c), report.k, true))
+                .collect();
+            cells.push(turnout_share(report, row).map_or("—".to_owned(), |p| format!("{p}&nbsp;%")));
+            (row_name(report, row), cells)
+        })
+        .collect();
+    grid(
+        "Participation aux sondages clos dans le mois (votants parmi les membres habitant le quartier)",
+        &header,
+        &rows,
+    )
 }
 
 /// A figure by category: categories as rows, the chosen area and the commune as columns.
@@ -251,7 +275,7 @@ pub fn figures(report: &Report, area: Option<usize>) -> String {
     ));
     html.push_str("<h2>Sondages</h2>");
     match &report.polls {
-        Some(t) => html.push_str(&by_area(report, t, "Participation aux sondages", area)),
+        Some(t) => html.push_str(&turnout(report, t, area)),
         None => html.push_str("<p>Pas encore de sondages dans ce rapport.</p>"),
     }
     html
@@ -334,6 +358,13 @@ pub fn csv(report: &Report) -> String {
             report.month
         );
     }
+    if report.polls.is_some() {
+        for row in scope_rows(report, None) {
+            let area = row.map_or("ensemble", |r| report.areas[r].0.as_str());
+            let share = turnout_share(report, row).map_or(String::new(), |p| p.to_string());
+            let _ = writeln!(out, "{},{area},participation-sondages,pourcent,{share}", report.month);
+        }
+    }
     out
 }
 
@@ -344,6 +375,7 @@ pub fn all_keys() -> Vec<&'static str> {
         .chain(EXCHANGES)
         .chain(DIGESTS)
         .chain(ANSWERS)
+        .chain(POLLS)
         .collect();
     keys.extend(Category::ALL.iter().map(|c| c.as_str()));
     keys

@@ -1,6 +1,8 @@
 //! The municipal pages (issue 18) against a real database, the email channel on an SMTP sink
-//! (aiosmtpd) and the daemon's HTTP server: staff sign-in.
+//! (aiosmtpd) and the daemon's HTTP server: staff sign-in, the report, the poll and
+//! announcement forms (announcements also reach Telegram and Matrix rooms).
 
+mod announcements;
 mod polls;
 mod report_pages;
 mod signin;
@@ -64,6 +66,11 @@ pub struct World {
 
 impl World {
     pub async fn new(name: &str) -> World {
+        World::with_channels(name, Vec::new()).await
+    }
+
+    /// [`World::new`] with more channels than email (Telegram, Matrix) in its outbox.
+    pub async fn with_channels(name: &str, more: Vec<Arc<dyn Channel>>) -> World {
         let sink = Sink::start(name);
         let db = TestDb::new().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -78,7 +85,8 @@ impl World {
             Texts::embedded(),
         )
         .unwrap();
-        let channels: Vec<Arc<dyn Channel>> = vec![email];
+        let mut channels: Vec<Arc<dyn Channel>> = vec![email];
+        channels.extend(more);
         let outbox = outbox(&db.pool, channels);
         let app = voisinage::http::router_with_municipal(
             core.clone(),

@@ -1,0 +1,84 @@
+//! Municipal announcements (issue 18): the owner of `announcements`. A row is written in the
+//! transaction that queues its copies in the rooms (and its mails when urgent); the digests
+//! read the non-urgent ones of their period.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgExecutor};
+
+use super::Tx;
+use crate::core::model::AnnouncementSpec;
+
+/// An announcement as stored.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Announcement {
+    pub id: i64,
+    #[sqlx(flatten)]
+    pub spec: AnnouncementSpec,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, commune, commune_slug, title, body, happens_on, place, areas, urgent, created_by, created_at";
+
+/// Stores an announcement published at `at`; its id.
+pub async fn insert(tx: &mut Tx<'_>, a: &AnnouncementSpec, at: DateTime<Utc>) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO announcements (commune, commune_slug, title, body, happens_on, place, areas, urgent,
+                                    created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(&a.commune)
+    .bind(&a.commune_slug)
+    .bind(&a.title)
+    .bind(&a.body)
+    .bind(a.happens_on)
+    .bind(&a.place)
+    .bind(&a.areas)
+    .bind(a.urgent)
+    .bind(&a.created_by)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// One announcement of the commune whose URL form is `commune_slug`.
+pub async fn get(db: impl PgExecutor<'_>, commune_slug: &str, id: i64) -> anyhow::Result<Option<Announcement>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM announcements WHERE id = $1 AND commune_slug = $2"
+    )))
+    .bind(id)
+    .bind(commune_slug)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The latest `limit` announcements of a commune, newest first.
+pub async fn of_commune(db: impl PgExecutor<'_>, commune_slug: &str, limit: i64) -> anyhow::Result<Vec<Announcement>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM announcements WHERE commune_slug = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    )))
+    .bind(commune_slug)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The non-urgent announcements to `area` published in (since, until], oldest first: what
+/// the digest of that period lists (each period's digest has its own, so each once).
+pub async fn for_digest(
+    tx: &mut Tx<'_>,
+    area: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> anyhow::Result<Vec<Announcement>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM announcements
+         WHERE areas @> ARRAY[$1::text] AND NOT urgent AND created_at > $2 AND created_at <= $3
+         ORDER BY created_at, id"
+    )))
+    .bind(area)
+    .bind(since)
+    .bind(until)
+    .fetch_all(&mut **tx)
+    .await?)
+}
