@@ -18,7 +18,10 @@ CREATE TABLE announcements (
     urgent       boolean NOT NULL DEFAULT false,
     -- The staff member (lower-cased email) who published it.
     created_by   text NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    -- The form's one-time token: the same form sent twice (a double click, a resent POST)
+    -- publishes once. NULL when published otherwise.
+    submission   text UNIQUE
 );
 CREATE INDEX announcements_of_commune ON announcements (commune_slug, created_at DESC);
 -- The digests' question: the non-urgent announcements of an area in a period.

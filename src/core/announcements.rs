@@ -104,10 +104,13 @@ pub fn long_date(lang: Lang, d: NaiveDate) -> String {
 
 impl Core {
     /// Publishes an announcement at `now`: stores it and queues its copies (see the module's
-    /// documentation) in one transaction. Returns its id, or why it cannot be published.
+    /// documentation) in one transaction. Returns its id, or why it cannot be published. A
+    /// form's one-time `submission` token publishes once: sent again, it returns the id of
+    /// the announcement it already published and queues nothing.
     pub async fn publish_announcement(
         &self,
         draft: &AnnouncementDraft,
+        submission: Option<&str>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Result<i64, Vec<AnnouncementError>>> {
         let a = match draft.checked(self) {
@@ -115,7 +118,14 @@ impl Core {
             Err(e) => return Ok(Err(e)),
         };
         let mut tx = self.pool.begin().await?;
-        let id = announcements::insert(&mut tx, &a, now).await?;
+        let Some(id) = announcements::insert(&mut tx, &a, submission, now).await? else {
+            drop(tx);
+            let token = submission.unwrap_or_default();
+            let id = announcements::by_submission(&self.pool, token).await?;
+            return Ok(Ok(id.ok_or_else(|| {
+                anyhow::anyhow!("announcement of submission {token} not found")
+            })?));
+        };
         let link = self.announcement_url(&a.commune_slug, id);
         let mut queue = Vec::new();
         for area in &a.areas {

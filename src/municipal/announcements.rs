@@ -247,12 +247,15 @@ struct Typed {
     all: bool,
     chosen: HashSet<String>,
     urgent: bool,
+    /// The form's one-time token (the same form sent twice publishes once).
+    submission: String,
 }
 
 impl Typed {
     fn fresh() -> Typed {
         Typed {
             all: true,
+            submission: rand::random::<[u8; 16]>().iter().map(|b| format!("{b:02x}")).collect(),
             ..Typed::default()
         }
     }
@@ -271,6 +274,7 @@ impl Typed {
                 .map(str::to_owned)
                 .collect(),
             urgent: form.contains_key("urgent"),
+            submission: field("submission"),
         }
     }
 }
@@ -312,7 +316,8 @@ async fn new_post(
             return form_page(&st, c, &staff, lang, StatusCode::UNPROCESSABLE_ENTITY, &typed, &errors).into_response();
         }
     };
-    match st.core.publish_announcement(&draft, Utc::now()).await {
+    let submission = Some(typed.submission.as_str()).filter(|s| !s.is_empty());
+    match st.core.publish_announcement(&draft, submission, Utc::now()).await {
         Ok(Ok(id)) => Redirect::to(&format!("/communes/{}/annonces/{id}", c.slug)).into_response(),
         Ok(Err(errors)) => {
             let errors: FieldErrors = errors.iter().map(|e| (e.field(), e.to_string())).collect();
@@ -421,6 +426,7 @@ fn form_html(
     format!(
         "{summary}<p><a href=\"/communes/{slug}/annonces\">{archive}</a></p>\
          <form method=\"post\" action=\"/mairie/{slug}/annonces/nouvelle\" novalidate>{csrf}\
+         <input type=\"hidden\" name=\"submission\" value=\"{submission}\">\
          <label for=\"title\">{l_title}</label>{title_err}\
          <input id=\"title\" name=\"title\" maxlength=\"{MAX_TITLE}\" value=\"{v_title}\"{title_attr}>\
          <label for=\"text\">{l_text}</label>{text_err}\
@@ -439,6 +445,7 @@ fn form_html(
          <button type=\"submit\">{l_send}</button></form>",
         slug = c.slug,
         csrf = staff.csrf_field(),
+        submission = escape_html(&t.submission),
         archive = tr(lang, "Les annonces déjà publiées", "Announcements already published"),
         l_title = tr(lang, "Titre", "Title"),
         v_title = escape_html(&t.title),

@@ -20,12 +20,20 @@ pub struct Announcement {
 const COLUMNS: &str =
     "id, commune, commune_slug, title, body, happens_on, place, areas, urgent, created_by, created_at";
 
-/// Stores an announcement published at `at`; its id.
-pub async fn insert(tx: &mut Tx<'_>, a: &AnnouncementSpec, at: DateTime<Utc>) -> anyhow::Result<i64> {
+/// Stores an announcement published at `at` from the form whose one-time token is
+/// `submission`: its id, or None when that form was already published (it waits for a
+/// concurrent publication of the same form to commit).
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    a: &AnnouncementSpec,
+    submission: Option<&str>,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Option<i64>> {
     Ok(sqlx::query_scalar(
         "INSERT INTO announcements (commune, commune_slug, title, body, happens_on, place, areas, urgent,
-                                    created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                    created_by, created_at, submission)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (submission) DO NOTHING RETURNING id",
     )
     .bind(&a.commune)
     .bind(&a.commune_slug)
@@ -37,8 +45,17 @@ pub async fn insert(tx: &mut Tx<'_>, a: &AnnouncementSpec, at: DateTime<Utc>) ->
     .bind(a.urgent)
     .bind(&a.created_by)
     .bind(at)
-    .fetch_one(&mut **tx)
+    .bind(submission)
+    .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// The announcement published from the form whose one-time token is `submission`.
+pub async fn by_submission(db: impl PgExecutor<'_>, submission: &str) -> anyhow::Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM announcements WHERE submission = $1")
+        .bind(submission)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// One announcement of the commune whose URL form is `commune_slug`.

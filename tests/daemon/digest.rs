@@ -550,7 +550,12 @@ async fn a_town_hall_announcement_heads_the_next_digest_once_and_is_never_a_post
         urgent: false,
         created_by: "com@ville-saint-malo.test".into(),
     };
-    let id = w.core.publish_announcement(&draft, Utc::now()).await.unwrap().unwrap();
+    let id = w
+        .core
+        .publish_announcement(&draft, None, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
     w.drain().await;
     // At once: the area's rooms and the subscriber who reads every message; nobody else.
     let heading = "📢 Mairie de Saint-Malo : Travaux place de la Roulette";

@@ -37,6 +37,13 @@ async fn subscribe(pool: &sqlx::PgPool, address: &str, area: &str, rhythm: &str,
     .unwrap();
 }
 
+/// The value of the form's field `name` in `page`.
+fn value_of(page: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let at = page.find(&needle).unwrap_or_else(|| panic!("{name} in {page}")) + needle.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
 /// The form's fields as a browser sends them.
 fn fields<'a>(csrf: &'a str, title: &'a str, text: &'a str, date: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -181,9 +188,10 @@ async fn an_announcement_from_the_form_reaches_every_room_and_urgently_every_mai
     );
     assert!(page.contains("value=\"mardi\""), "{page}");
     let _ = std::fs::write(root().join("target/municipal-announcement-form.html"), &page);
-    let (status, page) = w
-        .post(&mut editor, FORM, &fields(&csrf, "  ", typed, "2099-06-02"))
-        .await;
+    let submission = value_of(&form, "submission");
+    let mut untitled = fields(&csrf, "  ", typed, "2099-06-02");
+    untitled.push(("submission", submission.as_str()));
+    let (status, page) = w.post(&mut editor, FORM, &untitled).await;
     assert_eq!(status, 422, "{page}");
     assert!(
         page.contains("<p class=\"error\" id=\"title-error\">Le titre est vide."),
@@ -194,15 +202,21 @@ async fn an_announcement_from_the_form_reaches_every_room_and_urgently_every_mai
 
     // The real thing: to the announcement's page.
     let title = "Coupure d'eau rue Ville-Pépin";
-    let (status, to) = w
-        .post(&mut editor, FORM, &fields(&csrf, title, typed, "2099-06-02"))
-        .await;
+    assert_eq!(value_of(&page, "submission"), submission, "kept across corrections");
+    let mut sent = fields(&csrf, title, typed, "2099-06-02");
+    sent.push(("submission", submission.as_str()));
+    let (status, to) = w.post(&mut editor, FORM, &sent).await;
     assert_eq!(status, 303, "{to}");
     let id: i64 = sqlx::query_scalar("SELECT id FROM announcements")
         .fetch_one(&w.db.pool)
         .await
         .unwrap();
     assert_eq!(to, format!("/communes/saint-malo/annonces/{id}"));
+    // The same form sent again (a double click, a resent POST) publishes nothing more: the
+    // rooms and mailboxes below get it once.
+    let (status, again) = w.post(&mut editor, FORM, &sent).await;
+    assert_eq!((status, again), (303, to.clone()));
+    assert_eq!(count(&w.db.pool, "announcements").await, 1);
     exchange(&mut poller, &mut syncer, &w).await;
 
     // Each chosen area's group once; not Dinard's.
