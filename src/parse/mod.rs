@@ -196,7 +196,50 @@ impl Parser {
             })
             .collect();
         self.drop_own_activities(&mut readings);
+        self.give_in_return(stream, &mut readings);
         readings
+    }
+
+    /// "je cherche une baby-sitter, et en échange je garde vos enfants", "jcherche un siège
+    /// auto, jdonne mon cosy en échange": what the author gives in return for a request is its
+    /// counterpart (the request becomes a swap), not an offer of its own.
+    fn give_in_return(&self, s: &Stream, readings: &mut [Reading]) {
+        let lex = &self.lex;
+        let mut asked: Option<usize> = None;
+        for i in 0..readings.len() {
+            if readings[i].retracts || readings[i].withdrawn {
+                asked = None;
+                continue;
+            }
+            match (readings[i].direction, asked) {
+                (Some(Direction::Request), _) => asked = Some(i),
+                (Some(Direction::Offer), Some(q)) => {
+                    let span = readings[i].span;
+                    let before = readings[i - 1].span;
+                    let opens = (span.start..span.end).any(|j| in_return_at(s, j, span.end));
+                    let closed = (before.end.saturating_sub(4).max(before.start)..before.end)
+                        .any(|j| in_return_at(s, j, before.end));
+                    if !(opens || closed) {
+                        continue;
+                    }
+                    let swaps: Vec<clause::CueHit> = readings[i]
+                        .cues
+                        .iter()
+                        .filter(|c| lex.cues[c.entry].mode == Some(Mode::Swap) && lex.cues[c.entry].direction.is_none())
+                        .copied()
+                        .collect();
+                    readings[q].cues.extend(swaps);
+                    let r = &mut readings[i];
+                    r.items.clear();
+                    r.cues.clear();
+                    r.direction = None;
+                    r.strength = 0;
+                    r.dates = None;
+                    r.price = None;
+                }
+                _ => {}
+            }
+        }
     }
 
     /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?" (or the other way round):
@@ -704,6 +747,16 @@ fn lacks(s: &Stream, span: &clause::Span) -> bool {
             );
         french || english
     })
+}
+
+/// Whether "en échange" / "en retour" / "in return" starts at word `j` (before `end`), not
+/// followed by what is asked ("en échange de", "in exchange for": a counterpart).
+fn in_return_at(s: &Stream, j: usize, end: usize) -> bool {
+    let at = |i: usize| if i < end && s.is_word(i) { s.key(i) } else { "" };
+    matches!(
+        (at(j), at(j + 1)),
+        ("en", "echange" | "retour" | "contrepartie") | ("in", "return" | "exchange")
+    ) && !matches!(at(j + 2), "de" | "d" | "for" | "of")
 }
 
 fn plan_b(s: &Stream, span: &clause::Span) -> bool {
