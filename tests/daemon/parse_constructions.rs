@@ -906,3 +906,21 @@ fn counterparts_lots_and_lists_after_avec() {
         &["offer/item/gift/graine/jardinage/-"],
     );
 }
+
+/// Part of a month ("fin juillet", "début août") is a vague time: the corpora give it no dates
+/// (holdout18's "je move out fin juin donc je vends…"); "jusqu'à fin juin" still ends a span.
+#[test]
+fn part_of_a_month_is_vague() {
+    check(
+        "Je cherche un transat pour fin juillet",
+        &["request/item/-/transat/enfants/-"],
+    );
+    check(
+        "Je pars début août, je donne mes plantes vertes",
+        &["offer/item/gift/plante/jardinage/-"],
+    );
+    check(
+        "Je prête ma tente jusqu'à fin juin",
+        &["offer/item/loan/tente/loisirs/2026-06-10..2026-06-30"],
+    );
+}
