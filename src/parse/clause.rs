@@ -650,6 +650,11 @@ fn kept_items(
         // thing, the rest of the clause is what comes with it.
         if let Some(first) = hits.first() {
             while with_scan < h.start {
+                // "une machine à coudre avec sa mallette, une luge, …": a comma and a new
+                // article end what came with the thing; the list goes on.
+                if with_seen && s.punct(with_scan) == Some(',') && starts_new_thing(s, with_scan + 1, h.start) {
+                    with_seen = false;
+                }
                 with_seen |=
                     with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with");
                 with_scan += 1;
@@ -743,6 +748,14 @@ fn kept_items(
         merged.push(h);
     }
     let mut hits = merged;
+    // "un lot d'outils de jardin : bêches, râteaux…", "un kit de ski : skis, bâtons…": a lot or
+    // a kit whose content a colon lists is one thing.
+    if let Some(k) = hits.iter().position(|h| collective_before(s, lex, h.start, span.start))
+        && let Some(next) = hits.get(k + 1)
+        && (hits[k].end..next.start).any(|j| s.punct(j) == Some(':'))
+    {
+        hits.truncate(k + 1);
+    }
     if hits.iter().any(|h| !h.in_parens) {
         hits.retain(|h| !h.in_parens);
     } else if let Some(first) = hits.first()
@@ -842,7 +855,8 @@ fn kept_items(
 /// and only "et de" / "ou de" / ", de" lies between ("plants de courgettes et de potimarrons").
 fn shares_head(s: &Stream, lex: &Lexicon, prev: &ItemHit, next: usize) -> bool {
     let e = &lex.items[prev.entry];
-    let head_named = e.kind == Kind::Item && !e.name.contains(' ');
+    // "plants de courgettes" is read as "plant" or as "plant de courgette": the head either way.
+    let head_named = e.kind == Kind::Item && (!e.name.contains(' ') || e.name.split(' ').nth(1) == Some("de"));
     let has_complement = (prev.start + 1..prev.end).any(|j| matches!(s.key(j), "de" | "d"));
     let links = || {
         let mut j = prev.end;
@@ -861,6 +875,43 @@ fn shares_head(s: &Stream, lex: &Lexicon, prev: &ItemHit, next: usize) -> bool {
         j == next
     };
     head_named && has_complement && links()
+}
+
+/// Whether word `j` (before `limit`) opens a new thing of a list: an article or a number
+/// ("…, une luge", "…, deux lampes").
+fn starts_new_thing(s: &Stream, j: usize, limit: usize) -> bool {
+    j < limit
+        && (s.is_number(j)
+            || s.is_word(j) && matches!(s.norm(j), "un" | "une" | "deux" | "trois" | "quatre" | "cinq" | "six"))
+}
+
+/// Whether a lot or a kit names the thing starting at `start`: "un lot d'outils", "un kit
+/// complet de ski" (a few fillers and modifiers between).
+fn collective_before(s: &Stream, lex: &Lexicon, start: usize, floor: usize) -> bool {
+    let mut j = start;
+    for _ in 0..5 {
+        if j <= floor {
+            return false;
+        }
+        j -= 1;
+        if s.is_word(j)
+            && matches!(
+                s.key(j),
+                "lot" | "kit" | "assortiment" | "panoplie" | "ensemble" | "set"
+            )
+        {
+            return true;
+        }
+        let skip = s.punct(j) == Some('\'')
+            || s.is_word(j)
+                && (s.is_filler(j)
+                    || word_in(s, j, &lex.modifiers)
+                    || matches!(s.key(j), "complet" | "complete" | "entier"));
+        if !skip {
+            return false;
+        }
+    }
+    false
 }
 
 /// Whether "offert(e)(s)" follows the thing at `end`, possibly after more things of a list:

@@ -196,7 +196,50 @@ impl Parser {
             })
             .collect();
         self.drop_own_activities(&mut readings);
+        self.give_in_return(stream, &mut readings);
         readings
+    }
+
+    /// "je cherche une baby-sitter, et en échange je garde vos enfants", "jcherche un siège
+    /// auto, jdonne mon cosy en échange": what the author gives in return for a request is its
+    /// counterpart (the request becomes a swap), not an offer of its own.
+    fn give_in_return(&self, s: &Stream, readings: &mut [Reading]) {
+        let lex = &self.lex;
+        let mut asked: Option<usize> = None;
+        for i in 0..readings.len() {
+            if readings[i].retracts || readings[i].withdrawn {
+                asked = None;
+                continue;
+            }
+            match (readings[i].direction, asked) {
+                (Some(Direction::Request), _) => asked = Some(i),
+                (Some(Direction::Offer), Some(q)) => {
+                    let span = readings[i].span;
+                    let before = readings[i - 1].span;
+                    let opens = (span.start..span.end).any(|j| in_return_at(s, j, span.end));
+                    let closed = (before.end.saturating_sub(4).max(before.start)..before.end)
+                        .any(|j| in_return_at(s, j, before.end));
+                    if !(opens || closed) {
+                        continue;
+                    }
+                    let swaps: Vec<clause::CueHit> = readings[i]
+                        .cues
+                        .iter()
+                        .filter(|c| lex.cues[c.entry].mode == Some(Mode::Swap) && lex.cues[c.entry].direction.is_none())
+                        .copied()
+                        .collect();
+                    readings[q].cues.extend(swaps);
+                    let r = &mut readings[i];
+                    r.items.clear();
+                    r.cues.clear();
+                    r.direction = None;
+                    r.strength = 0;
+                    r.dates = None;
+                    r.price = None;
+                }
+                _ => {}
+            }
+        }
     }
 
     /// "je voudrais réparer la lampe, qqn aurait un fer à souder ?" (or the other way round):
@@ -253,6 +296,8 @@ impl Parser {
         let mut last: Vec<usize> = Vec::new();
         let mut last_dir: Option<Direction> = None;
         let mut free_dates: Option<(DateRange, usize, usize)> = None;
+        // Whether those dates are the author's move ("jdois rendre les clés vendredi, je donne…").
+        let mut free_moving = false;
         let byte = |a: usize, b: usize| -> (usize, usize) {
             if a >= b || b > s.len() {
                 (0, 0)
@@ -290,6 +335,7 @@ impl Parser {
                     && !whole_month(d.0)
                 {
                     free_dates = Some(d);
+                    free_moving = moves_out(s, &r.span);
                 }
                 if !things.is_empty() {
                     if lacks(s, &r.span) {
@@ -486,7 +532,12 @@ impl Parser {
             let (x, y) = byte(a, b);
             // A post without dates takes them; a post with a wider period is narrowed
             // ("pendant les vacances de février ? On part du 14 au 21").
-            for p in posts.iter_mut() {
+            // The dates of the author's move are not those of what the move makes them give or
+            // sell; a request (help with the move) still takes them.
+            for p in posts
+                .iter_mut()
+                .filter(|p| !(free_moving && p.direction == Direction::Offer))
+            {
                 let narrower = p.when.is_some_and(|w| w.from <= d.from && d.to <= w.to && w != d);
                 if p.when.is_none() || narrower {
                     p.when = Some(d);
@@ -703,6 +754,32 @@ fn lacks(s: &Stream, span: &clause::Span) -> bool {
                 ("t", "have") | ("have", _) | ("t", "got") | ("longer", "have")
             );
         french || english
+    })
+}
+
+/// Whether "en échange" / "en retour" / "in return" starts at word `j` (before `end`), not
+/// followed by what is asked ("en échange de", "in exchange for": a counterpart).
+fn in_return_at(s: &Stream, j: usize, end: usize) -> bool {
+    let at = |i: usize| if i < end && s.is_word(i) { s.key(i) } else { "" };
+    matches!(
+        (at(j), at(j + 1)),
+        ("en", "echange" | "retour" | "contrepartie") | ("in", "return" | "exchange")
+    ) && !matches!(at(j + 2), "de" | "d" | "for" | "of")
+}
+
+/// Whether the clause tells the author's move: "je déménage", "on quitte l'appart", "rendre
+/// les clés", "moving back", "move out".
+fn moves_out(s: &Stream, span: &clause::Span) -> bool {
+    let words: Vec<usize> = (span.start..span.end.min(s.len())).filter(|&i| s.is_word(i)).collect();
+    let key = |k: usize| words.get(k).map_or("", |&i| s.key(i));
+    (0..words.len()).any(|k| {
+        key(k).starts_with("demenag")
+            || key(k).starts_with("quitt")
+            || matches!(
+                (key(k), key(k + 1)),
+                ("move" | "moving", "out" | "back" | "away" | "abroad")
+            )
+            || matches!(key(k), "rendre" | "rend") && (k + 1..k + 4).any(|n| matches!(key(n), "cle" | "clef"))
     })
 }
 

@@ -390,12 +390,29 @@ impl<'a> P<'a> {
         match tok.class {
             TokClass::Number => self.dates(i),
             TokClass::Word if !filter || is_starter(&tok.norm) => {
+                // "fin juin", "début mai": the corpora read part of a month as vague (no dates
+                // of a post), except as the end of a span ("jusqu'à fin mai", read by `until`).
+                let month = match self.month_expr(i) {
+                    Some(h)
+                        if until
+                            && matches!(
+                                self.w(i),
+                                "debut" | "fin" | "mi" | "early" | "mid" | "late" | "end" | "beginning"
+                            ) =>
+                    {
+                        Some(Hit {
+                            end: h.end,
+                            range: None,
+                        })
+                    }
+                    m => m,
+                };
                 let found = [
                     self.dates(i),
                     self.weekday(i),
                     self.weekend(i),
                     self.relative(i),
-                    self.month_expr(i),
+                    month,
                     self.school(i),
                     self.feast(i),
                     if until { self.until(i) } else { None },
@@ -1233,10 +1250,10 @@ mod tests {
 2026-07-15 | août 2026 | 2026-08-01..2026-08-31
 2026-07-15 | en juillet | -
 2026-07-15 | en mars | -
-2026-07-15 | début août | 2026-08-01..2026-08-10
-2026-07-15 | mi-août | 2026-08-11..2026-08-20
-2026-07-15 | fin août | 2026-08-21..2026-08-31
-2026-07-15 | end of August | 2026-08-21..2026-08-31
+2026-07-15 | début août | -
+2026-07-15 | mi-août | -
+2026-07-15 | fin août | -
+2026-07-15 | end of August | -
 2026-07-15 | le mois prochain | 2026-08-01..2026-08-31
 2026-07-15 | next month | 2026-08-01..2026-08-31
 2026-12-15 | le mois prochain | 2027-01-01..2027-01-31
@@ -1287,7 +1304,7 @@ mod tests {
 2026-06-10 | demain, samedi sinon | 2026-06-11..2026-06-11, 2026-06-13..2026-06-13
 2026-06-10 | demain, samedi et dimanche, lundi | 2026-06-11..2026-06-14, 2026-06-15..2026-06-15
 2026-06-10 | demain. Samedi | 2026-06-11..2026-06-11, 2026-06-13..2026-06-13
-2026-06-10 | Fin juin ou début juillet | 2026-06-21..2026-07-10
+2026-06-10 | Fin juin ou début juillet | -
 ";
 
     fn date(s: &str) -> NaiveDate {
