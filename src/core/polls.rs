@@ -118,8 +118,14 @@ fn numbered(options: &[String]) -> String {
 impl Core {
     /// Creates a poll and queues, in the same transaction, one native poll in each chosen
     /// area's Telegram and Matrix room and one email with a signed link per option to each
-    /// subscriber of those areas. Returns the poll's id.
-    pub async fn create_poll(&self, draft: &PollDraft, now: DateTime<Utc>) -> anyhow::Result<Result<i64, PollError>> {
+    /// subscriber of those areas. Returns the poll's id. A form's one-time `submission` token
+    /// creates one poll: sent again, it returns that poll's id and queues nothing.
+    pub async fn create_poll(
+        &self,
+        draft: &PollDraft,
+        submission: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Result<i64, PollError>> {
         let shown = match draft.check(self, now) {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
@@ -129,7 +135,14 @@ impl Core {
         let mut spec = draft.clone();
         spec.question = draft.question.trim().to_owned();
         spec.options = options.clone();
-        let id = polls::insert(&mut tx, &spec).await?;
+        let Some(id) = polls::insert(&mut tx, &spec, submission).await? else {
+            drop(tx);
+            let token = submission.unwrap_or_default();
+            let id = polls::by_submission(&self.pool, token).await?;
+            return Ok(Ok(
+                id.ok_or_else(|| anyhow::anyhow!("poll of submission {token} not found"))?
+            ));
+        };
         let mut queue = Vec::new();
         for area in &draft.areas {
             let lang = self.areas.lang(area);

@@ -377,7 +377,7 @@ async fn new_page(State(st): State<MuniState>, staff: Staff) -> Page {
         StatusCode::OK,
         Lang::Fr,
         "Nouveau sondage",
-        &new_form(&st, c, &staff, None),
+        &new_form(&st, c, &staff, &HashMap::new(), None),
     )
 }
 
@@ -392,11 +392,12 @@ async fn new_post(State(st): State<MuniState>, staff: Staff, Form(form): Form<Ha
                 status,
                 Lang::Fr,
                 "Nouveau sondage",
-                &new_form(&st, c, &staff, Some(&message)),
+                &new_form(&st, c, &staff, &form, Some(&message)),
             );
         }
     };
-    match st.core.create_poll(&draft, Utc::now()).await {
+    let submission = form.get("submission").map(String::as_str).filter(|s| !s.is_empty());
+    match st.core.create_poll(&draft, submission, Utc::now()).await {
         Ok(Ok(id)) => layout(
             StatusCode::CREATED,
             Lang::Fr,
@@ -411,7 +412,7 @@ async fn new_post(State(st): State<MuniState>, staff: Staff, Form(form): Form<Ha
             StatusCode::UNPROCESSABLE_ENTITY,
             Lang::Fr,
             "Nouveau sondage",
-            &new_form(&st, c, &staff, Some(&e.to_string())),
+            &new_form(&st, c, &staff, &form, Some(&e.to_string())),
         ),
         Err(e) => failed(&e),
     }
@@ -467,28 +468,50 @@ pub fn read_form(
     })
 }
 
-fn new_form(st: &MuniState, c: &CommuneSettings, staff: &Staff, error: Option<&str>) -> String {
+/// The poll form, filled with what was `typed` (empty for a new form, which gets a fresh
+/// one-time token and every area ticked), and the `error` that sent it back.
+fn new_form(
+    st: &MuniState,
+    c: &CommuneSettings,
+    staff: &Staff,
+    typed: &HashMap<String, String>,
+    error: Option<&str>,
+) -> String {
+    let fresh = typed.is_empty();
+    let value = |k: &str| escape_html(typed.get(k).map_or("", String::as_str));
+    let checked = |on: bool| if on { " checked" } else { "" };
     let mut areas = String::new();
     for a in st.core.areas.all().iter().filter(|a| a.commune == c.name) {
+        let name = format!("area-{}", a.slug.as_str());
         areas.push_str(&format!(
-            "<label><input type=\"checkbox\" name=\"area-{0}\" value=\"1\" checked> {1}</label>",
-            a.slug.as_str(),
+            "<label><input type=\"checkbox\" name=\"{name}\" value=\"1\"{}> {}</label>",
+            checked(fresh || typed.contains_key(&name)),
             escape_html(&a.name)
         ));
     }
+    let submission = if fresh {
+        rand::random::<[u8; 16]>().iter().map(|b| format!("{b:02x}")).collect()
+    } else {
+        value("submission")
+    };
     let error = error.map_or(String::new(), |e| {
         format!("<p role=\"alert\"><strong>{}</strong></p>", escape_html(e))
     });
     format!(
         "{error}<form method=\"post\" action=\"/mairie/{slug}/sondages/nouveau\">{csrf}\
-         <label for=\"q\">Question</label><input id=\"q\" name=\"question\" required maxlength=\"250\">\
+         <input type=\"hidden\" name=\"submission\" value=\"{submission}\">\
+         <label for=\"q\">Question</label><input id=\"q\" name=\"question\" required maxlength=\"250\" value=\"{question}\">\
          <label for=\"o\">Réponses (une par ligne, de 2 à 10)</label>\
-         <textarea id=\"o\" name=\"options\" rows=\"5\" required></textarea>\
-         <label><input type=\"checkbox\" name=\"multiple\" value=\"1\"> Plusieurs réponses possibles</label>\
-         <label for=\"c\">Clôture (heure de Paris)</label><input id=\"c\" type=\"datetime-local\" name=\"closes\" required>\
+         <textarea id=\"o\" name=\"options\" rows=\"5\" required>{options}</textarea>\
+         <label><input type=\"checkbox\" name=\"multiple\" value=\"1\"{multiple}> Plusieurs réponses possibles</label>\
+         <label for=\"c\">Clôture (heure de Paris)</label><input id=\"c\" type=\"datetime-local\" name=\"closes\" required value=\"{closes}\">\
          <fieldset><legend>Quartiers</legend>{areas}</fieldset>\
          <button type=\"submit\">Envoyer le sondage</button></form>",
         slug = c.slug,
         csrf = staff.csrf_field(),
+        question = value("question"),
+        options = value("options"),
+        multiple = checked(typed.contains_key("multiple")),
+        closes = value("closes"),
     )
 }

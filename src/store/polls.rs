@@ -27,10 +27,14 @@ impl Poll {
 const COLUMNS: &str =
     "id, commune, commune_slug, question, options, multiple, areas, closes_at, created_by, created_at, closed_at";
 
-pub async fn insert(tx: &mut Tx<'_>, p: &PollSpec) -> anyhow::Result<i64> {
+/// Stores a poll created from the form whose one-time token is `submission`: its id, or None
+/// when that form already created one (it waits for a concurrent creation to commit).
+pub async fn insert(tx: &mut Tx<'_>, p: &PollSpec, submission: Option<&str>) -> anyhow::Result<Option<i64>> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO polls (commune, commune_slug, question, options, multiple, areas, closes_at, created_by)
-         VALUES ($1, $8, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO polls (commune, commune_slug, question, options, multiple, areas, closes_at, created_by,
+                            submission)
+         VALUES ($1, $8, $2, $3, $4, $5, $6, $7, $9)
+         ON CONFLICT (submission) DO NOTHING RETURNING id",
     )
     .bind(&p.commune)
     .bind(&p.question)
@@ -40,8 +44,17 @@ pub async fn insert(tx: &mut Tx<'_>, p: &PollSpec) -> anyhow::Result<i64> {
     .bind(p.closes_at)
     .bind(&p.created_by)
     .bind(&p.commune_slug)
-    .fetch_one(&mut **tx)
+    .bind(submission)
+    .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// The poll created from the form whose one-time token is `submission`.
+pub async fn by_submission(db: impl PgExecutor<'_>, submission: &str) -> anyhow::Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM polls WHERE submission = $1")
+        .bind(submission)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// A room the poll is posted in; `dedupe_key` names the delivery that posts it.

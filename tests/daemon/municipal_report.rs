@@ -500,7 +500,7 @@ async fn poll_turnout_counts_the_voters_of_polls_closed_in_the_month_and_hides_f
         closes_at: Utc::now() + Duration::seconds(1),
         created_by: "com@ville-saint-malo.test".into(),
     };
-    let poll = state.core.create_poll(&draft, Utc::now()).await.unwrap().unwrap();
+    let poll = state.core.create_poll(&draft, None, Utc::now()).await.unwrap().unwrap();
     // 6 of Paramé's members vote there, 2 of Rocabey's there.
     for (area, n) in [("parame", 6), ("rocabey", 2)] {
         let members: Vec<i64> = sqlx::query_scalar("SELECT id FROM members WHERE area_slug = $1 ORDER BY id LIMIT $2")

@@ -210,18 +210,18 @@ async fn a_poll_counts_one_vote_per_member_across_channels_and_closes_once() {
     let mut bad = draft(chrono::Duration::hours(1));
     bad.options.truncate(1);
     assert_eq!(
-        w.core.create_poll(&bad, Utc::now()).await.unwrap(),
+        w.core.create_poll(&bad, None, Utc::now()).await.unwrap(),
         Err(PollError::Options)
     );
     bad = draft(chrono::Duration::hours(1));
     bad.areas.push("dinard".into());
     assert!(matches!(
-        w.core.create_poll(&bad, Utc::now()).await.unwrap(),
+        w.core.create_poll(&bad, None, Utc::now()).await.unwrap(),
         Err(PollError::ForeignArea(_))
     ));
 
     let d = draft(chrono::Duration::hours(1));
-    let poll = w.core.create_poll(&d, Utc::now()).await.unwrap().unwrap();
+    let poll = w.core.create_poll(&d, None, Utc::now()).await.unwrap().unwrap();
     w.exchange().await;
 
     // A native, non-anonymous poll in each group, a Matrix poll with its fallback, one mail each.
@@ -462,7 +462,7 @@ async fn the_export_shows_a_members_votes_and_forgetting_keeps_a_nameless_count(
     let core = core(&db.pool);
     let mut d = draft(chrono::Duration::hours(1));
     d.multiple = true;
-    let poll = core.create_poll(&d, Utc::now()).await.unwrap().unwrap();
+    let poll = core.create_poll(&d, None, Utc::now()).await.unwrap().unwrap();
     let jeanne = linked_member(&db.pool, "@jeanne:example.org").await;
     let sub = subscribe(&db.pool, "jeanne@example.org", "saint-servan", Some(jeanne)).await;
     assert_eq!(

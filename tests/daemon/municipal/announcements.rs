@@ -13,7 +13,7 @@ use voisinage::channels::telegram::{Poller, Telegram};
 use voisinage::core::Channel;
 use voisinage::core::model::ChannelKind;
 
-use super::{EDITOR, VIEWER, World, csrf_in};
+use super::{EDITOR, VIEWER, World, csrf_in, value_of};
 use crate::botapi::FakeBotApi;
 use crate::helpers::{count, root};
 use crate::matrix::{Neighbour, Synapse, unique};
@@ -35,13 +35,6 @@ async fn subscribe(pool: &sqlx::PgPool, address: &str, area: &str, rhythm: &str,
     .execute(pool)
     .await
     .unwrap();
-}
-
-/// The value of the form's field `name` in `page`.
-fn value_of(page: &str, name: &str) -> String {
-    let needle = format!("name=\"{name}\" value=\"");
-    let at = page.find(&needle).unwrap_or_else(|| panic!("{name} in {page}")) + needle.len();
-    page[at..].split('"').next().unwrap().to_owned()
 }
 
 /// The form's fields as a browser sends them.

@@ -146,7 +146,13 @@ impl Jar {
 
 /// The value of the hidden `csrf` field of a page.
 pub fn csrf_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    value_of(page, "csrf")
+}
+
+/// The value of the form's field `name` in `page`.
+pub fn value_of(page: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let at = page.find(&needle).unwrap_or_else(|| panic!("{name} in {page}")) + needle.len();
     page[at..].split('"').next().unwrap().to_owned()
 }
 

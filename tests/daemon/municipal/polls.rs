@@ -1,7 +1,7 @@
 //! The editor's poll form through HTTP, signed in as staff: an editor creates a poll (CSRF
 //! checked), a viewer may not, and bad input is said on the form.
 
-use super::{EDITOR, VIEWER, World, csrf_in};
+use super::{EDITOR, VIEWER, World, csrf_in, value_of};
 
 #[tokio::test]
 async fn an_editor_creates_a_poll_and_a_viewer_may_not() {
@@ -11,9 +11,12 @@ async fn an_editor_creates_a_poll_and_a_viewer_may_not() {
     assert_eq!(status, 200, "{form}");
     assert!(form.contains("name=\"area-saint-servan\""), "{form}");
     let csrf = csrf_in(&form);
+    let submission = value_of(&form, "submission");
+    assert_eq!(submission.len(), 32, "a one-time token: {form}");
     let fields = |csrf: &str, options: &str| {
         vec![
             ("csrf", csrf.to_owned()),
+            ("submission", submission.clone()),
             ("question", "Un marché le dimanche ?".to_owned()),
             ("options", options.to_owned()),
             ("closes", "2099-01-01T18:00".to_owned()),
@@ -31,6 +34,11 @@ async fn an_editor_creates_a_poll_and_a_viewer_may_not() {
     let (status, page) = w.post(&mut jar, "/mairie/saint-malo/sondages/nouveau", &f).await;
     assert_eq!(status, 422);
     assert!(page.contains("Il faut de 2 à 10 réponses"), "{page}");
+    // ... and nothing typed is lost: the question, the answers, the time, the token.
+    assert!(page.contains("value=\"Un marché le dimanche ?\""), "{page}");
+    assert!(page.contains(">Oui</textarea>"), "{page}");
+    assert!(page.contains("value=\"2099-01-01T18:00\""), "{page}");
+    assert_eq!(value_of(&page, "submission"), submission);
     assert_eq!(crate::helpers::count(&w.db.pool, "polls").await, 0);
     // The real thing.
     let f = fields(&csrf, "Oui\nNon\n");
@@ -42,6 +50,13 @@ async fn an_editor_creates_a_poll_and_a_viewer_may_not() {
         .await
         .unwrap();
     assert_eq!((by.as_str(), areas), (EDITOR, vec!["saint-servan".to_owned()]));
+    // The same form sent again (a double click) creates and sends nothing more.
+    let queued = crate::helpers::count(&w.db.pool, "deliveries").await;
+    let (status, again) = w.post(&mut jar, "/mairie/saint-malo/sondages/nouveau", &f).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again, page, "the same poll's page");
+    assert_eq!(crate::helpers::count(&w.db.pool, "polls").await, 1);
+    assert_eq!(crate::helpers::count(&w.db.pool, "deliveries").await, queued);
 
     // A viewer of the same commune sees no form.
     let mut viewer = w.sign_in(VIEWER).await;
