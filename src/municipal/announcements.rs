@@ -432,7 +432,7 @@ fn form_html(
          <label for=\"text\">{l_text}</label>{text_err}\
          <textarea id=\"text\" name=\"text\" rows=\"8\" maxlength=\"{MAX_TEXT}\"{text_attr}>{v_text}</textarea>\
          <label for=\"date\">{l_date}</label>{date_err}\
-         <input id=\"date\" type=\"date\" name=\"date\" value=\"{v_date}\"{date_attr}>\
+         <input id=\"date\" type=\"{date_type}\" name=\"date\" value=\"{v_date}\"{date_attr}>\
          <label for=\"place\">{l_place}</label>{place_err}\
          <input id=\"place\" name=\"place\" maxlength=\"{MAX_PLACE}\" value=\"{v_place}\"{place_attr}>\
          <fieldset><legend>{l_areas}</legend>{areas_err}\
@@ -453,6 +453,8 @@ fn form_html(
         v_text = escape_html(&t.text),
         l_date = tr(lang, "Date (facultatif)", "Date (optional)"),
         v_date = escape_html(&t.date),
+        // A date picker cannot show what it cannot read: an unreadable date comes back as text.
+        date_type = if date_err.is_empty() { "date" } else { "text" },
         l_place = tr(lang, "Lieu (facultatif)", "Place (optional)"),
         v_place = escape_html(&t.place),
         l_areas = tr(lang, "Quartiers", "Areas"),
