@@ -83,6 +83,11 @@ impl Scheduler {
             Ok(_) => {}
             Err(e) => warn!(error = %format!("{e:#}"), "poll closing failed"),
         }
+        match crate::municipal::auth::purge_ended(&self.core.pool, now).await {
+            Ok(n) if n > 0 => debug!(deleted = n, "ended staff sign-in links and sessions deleted"),
+            Ok(_) => {}
+            Err(e) => warn!(error = %format!("{e:#}"), "sign-in purge failed"),
+        }
         if self.partner_settings.enabled {
             match crate::partners::suggest_once(&self.core, &self.partners, &self.partner_settings, now).await {
                 Ok(n) if n > 0 => info!(suggested = n, "partner suggestions"),

@@ -318,6 +318,16 @@ fn signin_title(lang: Lang) -> &'static str {
     tr(lang, "Connexion à l'espace mairie", "Sign in to the staff pages")
 }
 
+/// How long an ended sign-in link or session is kept (for an operator looking into a
+/// sign-in) before the scheduler deletes it.
+pub const ENDED_KEPT_HOURS: i64 = 24;
+
+/// Deletes the sign-in links and sessions that ended more than [`ENDED_KEPT_HOURS`] before
+/// `now` (the scheduler's step); how many.
+pub async fn purge_ended(pool: &sqlx::PgPool, now: chrono::DateTime<Utc>) -> anyhow::Result<u64> {
+    db::purge_ended(pool, now - Duration::hours(ENDED_KEPT_HOURS)).await
+}
+
 pub async fn signin_page(State(state): State<MuniState>, headers: HeaderMap) -> Response {
     let lang = browser_lang(&headers);
     pre_page(&state, &headers, StatusCode::OK, lang, signin_title(lang), &|f| {

@@ -114,3 +114,19 @@ pub async fn revoke_session(pool: &PgPool, token_hash: &str) -> anyhow::Result<(
         .await?;
     Ok(())
 }
+
+/// Deletes sign-in links and sessions that ended (expired, used or revoked) before `before`:
+/// what was deleted, links and sessions together.
+pub async fn purge_ended(pool: &PgPool, before: DateTime<Utc>) -> anyhow::Result<u64> {
+    let links = sqlx::query("DELETE FROM muni_signin_links WHERE expires_at < $1 OR used_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    let sessions = sqlx::query("DELETE FROM muni_sessions WHERE expires_at < $1 OR revoked_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(links + sessions)
+}

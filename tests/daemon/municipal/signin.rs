@@ -2,6 +2,7 @@
 //! rate limits, and the same answer for known and unknown addresses.
 
 use super::{DINARD, EDITOR, Jar, World, csrf_in};
+use crate::helpers::count;
 
 #[tokio::test]
 async fn municipal_signin_link_works_once_and_opens_only_the_staffs_commune() {
@@ -154,6 +155,25 @@ async fn municipal_signin_link_expires() {
     let mut jar = w.sign_in(DINARD).await;
     assert_eq!(w.get(&mut jar, "/mairie/dinard").await.0, 200);
     assert_eq!(w.get(&mut jar, "/mairie/saint-malo").await.0, 403);
+
+    // The scheduler's purge: an ended link is kept a day, then deleted; the used link of the
+    // live session, and the session, stay until they too have ended for a day.
+    let purge = || voisinage::municipal::auth::purge_ended(&w.db.pool, chrono::Utc::now());
+    assert_eq!(purge().await.unwrap(), 0, "ended a second ago: kept");
+    sqlx::query("UPDATE muni_signin_links SET expires_at = now() - interval '25 hours' WHERE used_at IS NULL")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(purge().await.unwrap(), 1);
+    assert_eq!(count(&w.db.pool, "muni_signin_links").await, 1);
+    assert_eq!(count(&w.db.pool, "muni_sessions").await, 1);
+    assert_eq!(w.get(&mut jar, "/mairie/dinard").await.0, 200, "still signed in");
+    sqlx::query("UPDATE muni_sessions SET revoked_at = now() - interval '25 hours'")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(purge().await.unwrap(), 1);
+    assert_eq!(count(&w.db.pool, "muni_sessions").await, 0);
     w.finish().await;
 }
 
