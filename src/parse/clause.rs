@@ -6,7 +6,7 @@
 //! "et" followed by a subject ("…, je peux le prêter"), and where a strong cue of the other
 //! direction follows a thing already named.
 
-use super::lexicon::{Lexicon, Marker};
+use super::lexicon::{Lexicon, Marker, WordList};
 use super::model::{DateRange, Direction, Kind, Mode, Price};
 use super::pattern::Match;
 use super::text::Stream;
@@ -102,8 +102,8 @@ pub fn sentences(s: &Stream) -> Vec<(usize, usize)> {
     out
 }
 
-fn word_in(s: &Stream, i: usize, list: &[String]) -> bool {
-    s.is_word(i) && list.iter().any(|w| w == s.key(i))
+fn word_in(s: &Stream, i: usize, list: &WordList) -> bool {
+    s.is_word(i) && list.contains(s.key(i))
 }
 
 /// Whether the cue at `i` opens its clause: nothing but punctuation or a greeting before it.

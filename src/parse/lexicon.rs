@@ -4,7 +4,7 @@
 //! the binary as the default and validated when loaded, with errors that name the file and
 //! the entry.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -188,15 +188,53 @@ pub struct Lexicon {
     pub marker_set: PatternSet,
     pub markers: Vec<Marker>,
     pub normalizer: Normalizer,
-    pub prepositions: Vec<String>,
-    pub separators: Vec<String>,
-    pub alternatives: Vec<String>,
-    pub pronouns: Vec<String>,
-    pub negators: Vec<String>,
-    pub modifiers: Vec<String>,
-    pub not_items: Vec<String>,
+    pub prepositions: WordList,
+    pub separators: WordList,
+    pub alternatives: WordList,
+    pub pronouns: WordList,
+    pub negators: WordList,
+    pub modifiers: WordList,
+    pub not_items: WordList,
     /// Index of each item by name.
     pub by_name: HashMap<String, usize>,
+}
+
+/// A list of word keys from grammar.toml. Clause reading asks whether a word is in one for
+/// most words of a message, so the longer lists answer by hash rather than by a scan.
+#[derive(Debug, Default)]
+pub struct WordList {
+    words: Vec<String>,
+    set: HashSet<String>,
+}
+
+/// Lists up to this long are scanned: cheaper than hashing the word.
+const SCANNED_LIST: usize = 8;
+
+impl WordList {
+    pub fn new(words: Vec<String>) -> WordList {
+        let set = if words.len() > SCANNED_LIST {
+            words.iter().cloned().collect()
+        } else {
+            HashSet::default()
+        };
+        WordList { words, set }
+    }
+
+    /// Whether `key` is one of the words.
+    pub fn contains(&self, key: &str) -> bool {
+        if self.words.len() > SCANNED_LIST {
+            self.set.contains(key)
+        } else {
+            self.words.iter().any(|w| w == key)
+        }
+    }
+}
+
+impl std::ops::Deref for WordList {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.words
+    }
 }
 
 fn keys(v: &[String]) -> Vec<String> {
@@ -420,13 +458,13 @@ impl Lexicon {
             marker_set,
             markers,
             normalizer,
-            prepositions: keys(&w.prepositions),
-            separators: keys(&w.separators),
-            alternatives: keys(&w.alternatives),
-            pronouns: keys(&w.pronouns),
-            negators: keys(&w.negators),
-            modifiers: keys(&w.modifiers),
-            not_items: keys(&w.not_items),
+            prepositions: WordList::new(keys(&w.prepositions)),
+            separators: WordList::new(keys(&w.separators)),
+            alternatives: WordList::new(keys(&w.alternatives)),
+            pronouns: WordList::new(keys(&w.pronouns)),
+            negators: WordList::new(keys(&w.negators)),
+            modifiers: WordList::new(keys(&w.modifiers)),
+            not_items: WordList::new(keys(&w.not_items)),
             by_name,
         })
     }

@@ -63,8 +63,13 @@ pub struct PatternSet {
     /// Every word of the patterns, interned.
     vocab: HashMap<String, u32>,
     words: Vec<String>,
-    /// Patterns by the id of their first word.
+    /// Patterns by the id of their first word, when their second element is no word (a
+    /// single word, a prefix or a gap follows).
     by_word: Vec<Vec<usize>>,
+    /// Patterns of two words or more by the ids of their first two words ([`pair`]): a
+    /// position tries only the patterns whose second word stands within reach after it,
+    /// not every pattern of its first word ("je" starts a hundred and more cues).
+    by_pair: HashMap<u64, Vec<usize>>,
     /// Local word id of each word of the lexicon-wide vocabulary (see [`PatternSet::link`]):
     /// the stream looks each word up once for all the sets.
     local_of_global: Vec<u32>,
@@ -110,7 +115,12 @@ impl Trie {
         if self.nodes.is_empty() {
             return;
         }
-        for &b in key.as_bytes() {
+        let bytes = key.as_bytes();
+        // No prefix is shorter than MIN_PREFIX letters: a shorter word reaches no pattern.
+        if bytes.len() < MIN_PREFIX {
+            return;
+        }
+        for &b in bytes {
             match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
                 Some(&(_, child)) => n = child as usize,
                 None => return,
@@ -198,7 +208,10 @@ impl PatternSet {
             })
             .collect();
         match &celems[0] {
-            CElem::Word(w) => self.by_word[*w as usize].push(id),
+            CElem::Word(w) => match celems.get(1) {
+                Some(CElem::Word(w2)) => self.by_pair.entry(pair(*w, *w2)).or_default().push(id),
+                _ => self.by_word[*w as usize].push(id),
+            },
             CElem::Prefix(p) => self.by_prefix.insert(p, id),
             CElem::Gap => return Err(PatternError::BadGap),
         }
@@ -242,12 +255,40 @@ impl PatternSet {
         self.words.iter().map(String::as_str)
     }
 
-    fn candidates(&self, id: u32, key: &str, out: &mut Vec<usize>) {
+    /// The patterns that may match at word `i`: those of its word whose second word is one
+    /// of the words `match_at` can reach next (after soft punctuation and up to
+    /// [`MAX_FILLERS`] fillers), and those of its prefixes.
+    fn candidates(&self, s: &Stream, ids: &[u32], i: usize, out: &mut Vec<usize>) {
         out.clear();
+        let id = ids[i];
         if let Some(v) = self.by_word.get(id as usize) {
             out.extend_from_slice(v);
+            if !self.by_pair.is_empty() {
+                let mut seen = [UNKNOWN; MAX_FILLERS + 1];
+                let mut pos = i + 1;
+                for slot in 0..=MAX_FILLERS {
+                    while pos < s.len() && s.is_soft_punct(pos) {
+                        pos += 1;
+                    }
+                    if pos >= s.len() || !s.is_word(pos) {
+                        break;
+                    }
+                    let next = ids[pos];
+                    if next != UNKNOWN
+                        && !seen[..slot].contains(&next)
+                        && let Some(v) = self.by_pair.get(&pair(id, next))
+                    {
+                        out.extend_from_slice(v);
+                    }
+                    seen[slot] = next;
+                    if !s.is_filler(pos) {
+                        break;
+                    }
+                    pos += 1;
+                }
+            }
         }
-        self.by_prefix.collect(key, out);
+        self.by_prefix.collect(s.key(i), out);
     }
 
     /// Leftmost-longest, non-overlapping matches over the whole stream. When patterns of
@@ -279,7 +320,7 @@ impl PatternSet {
                 i += 1;
                 continue;
             }
-            self.candidates(ids[i], s.key(i), &mut cands);
+            self.candidates(s, &ids, i, &mut cands);
             ends.clear();
             for &c in &cands {
                 let p = &self.patterns[c];
@@ -302,6 +343,11 @@ impl PatternSet {
         }
         out
     }
+}
+
+/// The key of a pattern's first two words in [`PatternSet::by_pair`].
+fn pair(first: u32, second: u32) -> u64 {
+    (u64::from(first) << 32) | u64::from(second)
 }
 
 fn elem_matches(e: &CElem, s: &Stream, ids: &[u32], i: usize) -> bool {

@@ -9,14 +9,19 @@ use super::token::{TokClass, Token, tokenize};
 /// from words longer than three letters). Crude, but applied identically to the text and to
 /// every pattern, so "échelles" meets "échelle" and "jeux" meets "jeu".
 pub fn key_of(norm: &str) -> String {
+    key_str(norm).to_owned()
+}
+
+/// [`key_of`] without the allocation: the key is always a prefix of the folded form.
+fn key_str(norm: &str) -> &str {
     // Invariable nouns in -x whose s-form is another word ("prix" is not "pris").
     if matches!(norm, "prix" | "choix" | "croix" | "noix" | "voix") {
-        return norm.to_owned();
+        return norm;
     }
     if norm.len() > 3 && (norm.ends_with('s') || norm.ends_with('x')) && !norm.ends_with("ss") {
-        norm[..norm.len() - 1].to_owned()
+        &norm[..norm.len() - 1]
     } else {
-        norm.to_owned()
+        norm
     }
 }
 
@@ -186,7 +191,10 @@ fn sms_je(norm: &str) -> bool {
 pub struct Stream {
     /// Tokens after SMS rewriting; `norm` is folded but not singularised (dates read it).
     pub toks: Vec<Token>,
-    keys: Vec<String>,
+    /// The keys of all the words, one after the other; `key_at[i]` is word `i`'s byte range
+    /// in it (one buffer: no allocation per word).
+    keys: String,
+    key_at: Vec<(usize, usize)>,
     /// Lexicon-wide id of each word's key (`u32::MAX`: no pattern uses it).
     ids: Vec<u32>,
     filler: Vec<bool>,
@@ -197,7 +205,7 @@ pub struct Stream {
 impl Stream {
     /// Builds the stream of `text`, leaving out tokens inside `skip` byte ranges (quotes).
     pub fn build(text: &str, skip: &[(usize, usize)], n: &Normalizer) -> Stream {
-        let raw = tokenize(text);
+        let mut raw = tokenize(text);
         let mut toks: Vec<Token> = Vec::with_capacity(raw.len());
         let mut i = 0;
         let mut k = 0; // the first skip range that may still hold a token (ranges are sorted)
@@ -275,41 +283,53 @@ impl Stream {
                 i += 1;
                 continue;
             }
-            toks.push(t.clone());
+            // Moved, not cloned: no later step reads a token behind `i`.
+            let norm = std::mem::take(&mut raw[i].norm);
+            let t = &raw[i];
+            toks.push(Token {
+                norm,
+                class: t.class,
+                start: t.start,
+                end: t.end,
+            });
             i += 1;
         }
-        let mut keys = Vec::with_capacity(toks.len());
+        let mut keys = String::with_capacity(text.len());
+        let mut key_at = Vec::with_capacity(toks.len());
+        let mut ids = Vec::with_capacity(toks.len());
         let mut filler = Vec::with_capacity(toks.len());
         let mut corrected = Vec::with_capacity(toks.len());
         for t in &toks {
             match t.class {
                 TokClass::Word | TokClass::Number => {
-                    let mut k = key_of(&t.norm);
+                    let mut k = key_str(&t.norm);
                     let mut fixed = false;
                     if t.class == TokClass::Word
-                        && let Some(c) = n.correct(&k)
+                        && let Some(c) = n.correct(k)
                     {
-                        k = c.to_owned();
+                        k = c;
                         fixed = true;
                     }
-                    filler.push(n.fillers.contains(&k));
-                    keys.push(k);
+                    filler.push(n.fillers.contains(k));
+                    ids.push(n.word_ids.get(k).copied().unwrap_or(u32::MAX));
+                    let a = keys.len();
+                    keys.push_str(k);
+                    key_at.push((a, keys.len()));
                     corrected.push(fixed);
                 }
                 _ => {
-                    keys.push(String::new());
+                    // No pattern word is empty.
+                    ids.push(u32::MAX);
+                    key_at.push((0, 0));
                     filler.push(false);
                     corrected.push(false);
                 }
             }
         }
-        let ids = keys
-            .iter()
-            .map(|k| n.word_ids.get(k.as_str()).copied().unwrap_or(u32::MAX))
-            .collect();
         Stream {
             toks,
             keys,
+            key_at,
             ids,
             filler,
             corrected,
@@ -328,7 +348,8 @@ impl Stream {
         self.toks.is_empty()
     }
     pub fn key(&self, i: usize) -> &str {
-        &self.keys[i]
+        let (a, b) = self.key_at[i];
+        &self.keys[a..b]
     }
     pub fn norm(&self, i: usize) -> &str {
         &self.toks[i].norm
@@ -367,7 +388,7 @@ impl Stream {
     }
     /// Blanks a word so that no pattern matches it (ignored phrases such as "rendre l'âme").
     pub fn blank(&mut self, i: usize) {
-        self.keys[i].clear();
+        self.key_at[i] = (0, 0);
         self.ids[i] = u32::MAX;
         self.filler[i] = false;
     }
