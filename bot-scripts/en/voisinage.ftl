@@ -662,3 +662,8 @@ poll-vote-done = Thank you, your vote is recorded: { $choices }. You may change 
 poll-vote-closed = This poll is closed: votes are no longer taken. The results: { $link }
 poll-vote-invalid = This voting link is not valid (it may have been cut) or your subscription has ended.
 poll-vote-none = Tick at least one answer.
+
+## Encrypted Matrix rooms (issue 17)
+# To the author of an encrypted message the bot still cannot read (its key never reached the
+# bot), once, in the room where it was written. $name: their name.
+matrix-undecryptable = 🔒 { $name }, I could not read your encrypted message (its key never reached me): it was not passed on. Could you send it again?

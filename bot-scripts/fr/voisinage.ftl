@@ -718,3 +718,8 @@ poll-vote-done = Merci, votre vote est enregistré : { $choices }. Vous pouvez c
 poll-vote-closed = Ce sondage est clos : les votes ne sont plus reçus. Les résultats : { $link }
 poll-vote-invalid = Ce lien de vote n'est pas valable (il a pu être coupé) ou votre abonnement a pris fin.
 poll-vote-none = Cochez au moins une réponse.
+
+## Salons chiffrés Matrix (issue 17)
+# À l'auteur d'un message chiffré que le bot n'a toujours pas pu lire (la clé ne lui est pas
+# parvenue), une seule fois, dans le salon où il l'a écrit. $name : son nom.
+matrix-undecryptable = 🔒 { $name }, je n'ai pas pu lire votre message chiffré (sa clé ne m'est pas parvenue) : il n'a pas été transmis. Pouvez-vous l'envoyer à nouveau ?

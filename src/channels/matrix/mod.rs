@@ -4,6 +4,7 @@
 //! sync position is kept in PostgreSQL (one daemon syncs, under an advisory lock), so another
 //! daemon can take over where it stopped.
 
+mod crypto;
 mod events;
 mod media;
 mod rooms;
@@ -35,7 +36,11 @@ pub struct Matrix {
     settings: MatrixSettings,
     user_id: OwnedUserId,
     session_file: PathBuf,
+    /// The SDK's sqlite stores (state and crypto): `data_dir/matrix/store-<account>/`.
+    store_dir: PathBuf,
     client: OnceCell<Client>,
+    /// Whether this daemon holds the sync lock: only that one sends to encrypted rooms.
+    syncing: std::sync::atomic::AtomicBool,
     /// For the few calls made outside matrix-sdk (whoami with a bare token).
     http: reqwest::Client,
     /// The media store, to send photos (given once the core is built).
@@ -54,15 +59,15 @@ impl Matrix {
     pub fn new(settings: &MatrixSettings, data_dir: &Path) -> anyhow::Result<Arc<Matrix>> {
         let user_id = OwnedUserId::try_from(settings.user_id.as_str())
             .with_context(|| format!("channels.matrix.user_id `{}` is not a Matrix user id", settings.user_id))?;
-        let file = format!(
-            "session-{}.json",
-            user_id.as_str().trim_start_matches('@').replace([':', '/'], "_")
-        );
+        let account = user_id.as_str().trim_start_matches('@').replace([':', '/'], "_");
+        let dir = data_dir.join("matrix");
         Ok(Arc::new(Matrix {
             settings: settings.clone(),
             user_id,
-            session_file: data_dir.join("matrix").join(file),
+            session_file: dir.join(format!("session-{account}.json")),
+            store_dir: dir.join(format!("store-{account}")),
             client: OnceCell::new(),
+            syncing: std::sync::atomic::AtomicBool::new(false),
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
             media: std::sync::OnceLock::new(),
         }))
@@ -78,6 +83,11 @@ impl Matrix {
         format!("#{}{}:{}", self.settings.alias_prefix, slug, self.user_id.server_name())
     }
 
+    /// Whether this daemon holds the sync lock (and so the keys of encrypted rooms).
+    fn syncing(&self) -> bool {
+        self.syncing.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The logged-in client, once `connect` succeeded.
     fn ready(&self) -> Option<&Client> {
         self.client.get()
@@ -89,8 +99,15 @@ impl Matrix {
     }
 
     async fn build_client(&self) -> anyhow::Result<Client> {
+        let passphrase = self.store_passphrase()?;
         Ok(Client::builder()
             .homeserver_url(&self.settings.homeserver_url)
+            .sqlite_store(&self.store_dir, Some(passphrase.expose_secret()))
+            .with_encryption_settings(matrix_sdk::encryption::EncryptionSettings {
+                auto_enable_cross_signing: false,
+                backup_download_strategy: matrix_sdk::encryption::BackupDownloadStrategy::AfterDecryptionFailure,
+                auto_enable_backups: true,
+            })
             // Keep the configured address even if the server advertises another.
             .respect_login_well_known(false)
             // Rate limits and outages are the outbox's business: no hidden retries.
@@ -106,6 +123,7 @@ impl Matrix {
             match client.whoami().await {
                 Ok(_) => {
                     info!(user = %self.user_id, "Matrix session restored");
+                    self.setup_encryption(&client).await;
                     return Ok(client);
                 }
                 Err(e)
@@ -160,6 +178,7 @@ impl Matrix {
             })?;
         }
         info!(user = %self.user_id, "logged in to Matrix");
+        self.setup_encryption(&client).await;
         Ok(client)
     }
 
@@ -201,24 +220,7 @@ impl Matrix {
     }
 
     fn write_session(&self, saved: &SavedSession) -> anyhow::Result<()> {
-        let dir = self.session_file.parent().context("session file without a directory")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = self.session_file.with_extension("tmp");
-        {
-            use std::io::Write;
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                // The access token is a secret: readable by the daemon's user only.
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-            f.write_all(serde_json::to_string(saved)?.as_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.session_file)?;
-        Ok(())
+        // The access token is a secret: readable by the daemon's user only.
+        crypto::write_private(&self.session_file, &serde_json::to_string(saved)?)
     }
 }

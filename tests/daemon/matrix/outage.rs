@@ -66,25 +66,8 @@ async fn a_copy_sent_by_a_daemon_that_died_is_not_sent_again_by_another() {
     let bot = w.mx.user_id().to_owned();
     let jeanne = Neighbour::login(hs, &unique("jeanne")).await;
     jeanne.join(&room).await;
-    w.core
-        .ingest(&inbound(CONSOLE_ROOM, "c1", "Léa", "Je prête ma brouette"))
-        .await
-        .unwrap();
-    w.drain().await;
-    let (id, first): (i64, String) =
-        sqlx::query_as("SELECT id, remote_id FROM deliveries WHERE channel = 'matrix' AND payload->>'kind' = 'relay'")
-            .fetch_one(&w.db.pool)
-            .await
-            .unwrap();
     // The first daemon "died" after the send: the row still says sending, its lease over.
-    sqlx::query(
-        "UPDATE deliveries SET status = 'sending', remote_id = NULL, sent_at = NULL,
-           claimed_until = now() - interval '1 second' WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&w.db.pool)
-    .await
-    .unwrap();
+    let (id, first) = super::relay_sent_by_a_dead_daemon(&w).await;
 
     // The second daemon: the same bot account, another session (device).
     let other_dir = w.data_dir.join("second-daemon");
@@ -93,18 +76,7 @@ async fn a_copy_sent_by_a_daemon_that_died_is_not_sent_again_by_another() {
     let ob2 = crate::helpers::outbox(&w.db.pool, vec![mx2.clone() as Arc<dyn Channel>]);
     crate::helpers::drain(&w.db.pool, &ob2, Duration::from_secs(60)).await;
 
-    let copies: Vec<String> = jeanne
-        .bodies_from(&room, &bot)
-        .await
-        .into_iter()
-        .filter(|b| b.contains("brouette"))
-        .collect();
-    assert_eq!(copies.len(), 1, "sent once: {copies:?}");
-    let (status, remote): (String, String) = sqlx::query_as("SELECT status, remote_id FROM deliveries WHERE id = $1")
-        .bind(id)
-        .fetch_one(&w.db.pool)
-        .await
-        .unwrap();
-    assert_eq!((status.as_str(), remote.as_str()), ("sent", first.as_str()));
+    super::the_one_copy(jeanne.bodies_from(&room, &bot).await, "brouette");
+    super::assert_sent_as(&w, id, &first).await;
     w.finish().await;
 }
