@@ -211,6 +211,16 @@ impl Channel for Matrix {
         self.put(room, txn, "m.room.message", content).await
     }
 
+    /// Ready once logged in: the first call starts the login without waiting for it, so no
+    /// delivery is claimed (and its lease spent) during a login.
+    async fn ready_to_send(&self) -> bool {
+        if self.ready().is_some() {
+            return true;
+        }
+        self.log_in_behind();
+        false
+    }
+
     async fn already_sent(&self, delivery_id: i64, target: &str) -> Result<Option<String>, SendError> {
         let room = room_of(target)?;
         let client = self.sending_client().await?;
