@@ -51,6 +51,20 @@ pub struct Matrix {
     logging_in: std::sync::atomic::AtomicBool,
 }
 
+/// Whether `e` says the SDK's store holds the keys of another device than the session's.
+fn of_another_device(e: &matrix_sdk::Error) -> bool {
+    use matrix_sdk::encryption::{CryptoStoreError, OlmError};
+    let store = match e {
+        matrix_sdk::Error::CryptoStoreError(s) => s.as_ref(),
+        matrix_sdk::Error::OlmError(o) => match o.as_ref() {
+            OlmError::Store(s) => s,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    matches!(store, CryptoStoreError::MismatchedAccount { .. })
+}
+
 /// How long a failed background login waits before the next one.
 const LOGIN_RETRY: Duration = Duration::from_secs(5);
 
@@ -207,12 +221,11 @@ impl Matrix {
         let client = self.build_client().await?;
         match client.restore_session(session.clone()).await {
             Ok(()) => return Ok(client),
-            Err(matrix_sdk::Error::CryptoStoreError(e))
-                if matches!(*e, matrix_sdk::encryption::CryptoStoreError::MismatchedAccount { .. }) =>
-            {
+            Err(e) if of_another_device(&e) => {
+                let name = self.store_dir.file_name().and_then(|n| n.to_str()).unwrap_or("store");
                 let aside = self
                     .store_dir
-                    .with_extension(format!("replaced-{}", chrono::Utc::now().timestamp()));
+                    .with_file_name(format!("{name}.replaced-{}", chrono::Utc::now().timestamp()));
                 warn!(user = %self.user_id, error = %e, store = %aside.display(),
                     "the Matrix store belongs to another device: set aside, a new one is made");
                 drop(client);

@@ -80,3 +80,47 @@ async fn a_copy_sent_by_a_daemon_that_died_is_not_sent_again_by_another() {
     super::assert_sent_as(&w, id, &first).await;
     w.finish().await;
 }
+
+/// A daemon restarted (even after SIGKILL) comes back as the same device, so the homeserver's
+/// transaction ids keep deduplicating its retries; one whose session file is gone cannot use
+/// its store's device again: the store is set aside (kept) and a new device logs in.
+#[tokio::test]
+async fn a_restart_keeps_the_device_and_a_lost_session_sets_its_store_aside() {
+    use voisinage::channels::matrix::Matrix;
+
+    let hs = Synapse::shared();
+    let mut w = World::new(hs).await;
+    w.sync().await;
+    let device = |c: &matrix_sdk::Client| c.device_id().expect("a device").to_string();
+    let first = device(w.mx.connect().await.unwrap());
+
+    let restarted = Matrix::new(&w.settings, &w.data_dir).unwrap();
+    assert_eq!(device(restarted.connect().await.unwrap()), first);
+
+    let dir = w.data_dir.join("matrix");
+    let files = || -> Vec<String> {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    for name in files()
+        .iter()
+        .filter(|n| n.starts_with("session-") && n.ends_with(".json"))
+    {
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+    let lost = Matrix::new(&w.settings, &w.data_dir).unwrap();
+    let second = device(lost.connect().await.unwrap());
+    assert_ne!(second, first, "a new device");
+    assert!(
+        files()
+            .iter()
+            .any(|n| n.starts_with("store-") && n.contains(".replaced-")),
+        "the old store is kept aside: {:?}",
+        files()
+    );
+    let again = Matrix::new(&w.settings, &w.data_dir).unwrap();
+    assert_eq!(device(again.connect().await.unwrap()), second, "and kept from then on");
+    w.finish().await;
+}
