@@ -122,6 +122,8 @@ async fn main() -> anyhow::Result<()> {
             user_id: "@benchbot:localhost".into(),
             password: Some(SecretString::from(PASSWORD.to_owned())),
             access_token: None,
+            store_passphrase: None,
+            recovery_key: None,
             device_name: "bench".into(),
             alias_prefix: "bench-".into(),
             sync_timeout_secs: 5,

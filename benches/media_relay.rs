@@ -152,6 +152,8 @@ async fn matrix(hs: &str, data_dir: &Path, core: &Arc<Core>) -> anyhow::Result<A
             user_id: "@benchbot:localhost".into(),
             password: Some(SecretString::from(PASSWORD.to_owned())),
             access_token: None,
+            store_passphrase: None,
+            recovery_key: None,
             device_name: "bench".into(),
             alias_prefix: "bench-".into(),
             sync_timeout_secs: 5,

@@ -48,6 +48,9 @@ fi
 # The Matrix tests start their own Synapse (tests/peers/synapse.sh); install it once here
 # (a virtualenv under ~/.cache/voisinage-peers, about 35 s the first time).
 need curl || apt_install curl ca-certificates
+# Matrix's end-to-end encryption keeps its stores in SQLite (matrix-sdk's sqlite stores link the
+# system library).
+ls /usr/lib/*/libsqlite3.so /usr/lib/libsqlite3.so >/dev/null 2>&1 || apt_install libsqlite3-dev
 tests/peers/synapse.sh install
 # The email tests send through a real SMTP server (aiosmtpd from PyPI, tests/peers/smtp.sh).
 tests/peers/smtp.sh install

@@ -587,6 +587,14 @@ pub struct MatrixSettings {
     pub password: Option<SecretString>,
     #[serde(default)]
     pub access_token: Option<SecretString>,
+    /// Encrypts the SDK's stores in the data directory; when none is given, one is made up
+    /// and kept beside the session file (mode 600).
+    #[serde(default)]
+    pub store_passphrase: Option<SecretString>,
+    /// The account's recovery key (key backup and cross-signing secrets), when the operator
+    /// set one up elsewhere; otherwise the bot sets up recovery itself.
+    #[serde(default)]
+    pub recovery_key: Option<SecretString>,
     pub device_name: String,
     /// Rooms are `#{alias_prefix}{slug}:{server}`.
     pub alias_prefix: String,

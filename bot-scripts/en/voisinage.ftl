@@ -671,3 +671,8 @@ announcement-link = All the town hall's announcements: { $link }
 announcement-mail-subject = 📢 Mairie de { $commune }: { $title }
 announcement-mail-urgent = Urgent message from the town hall of { $commune }, sent to every subscriber of the area:
 digest-announcements-heading = Town hall announcements
+
+## Encrypted Matrix rooms (issue 17)
+# To the author of an encrypted message the bot still cannot read (its key never reached the
+# bot), once, in the room where it was written. $name: their name.
+matrix-undecryptable = 🔒 { $name }, I could not read your encrypted message (its key never reached me): it was not passed on. Could you send it again?

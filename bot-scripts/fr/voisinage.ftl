@@ -727,3 +727,8 @@ announcement-link = Toutes les annonces de la mairie : { $link }
 announcement-mail-subject = 📢 Mairie de { $commune } : { $title }
 announcement-mail-urgent = Message urgent de la mairie de { $commune }, envoyé à tous les abonnés du quartier :
 digest-announcements-heading = Annonces de la mairie
+
+## Salons chiffrés Matrix (issue 17)
+# À l'auteur d'un message chiffré que le bot n'a toujours pas pu lire (la clé ne lui est pas
+# parvenue), une seule fois, dans le salon où il l'a écrit. $name : son nom.
+matrix-undecryptable = 🔒 { $name }, je n'ai pas pu lire votre message chiffré (sa clé ne m'est pas parvenue) : il n'a pas été transmis. Pouvez-vous l'envoyer à nouveau ?

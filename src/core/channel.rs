@@ -39,6 +39,14 @@ pub trait Channel: Send + Sync {
     /// unique per delivery: channels that support idempotent sends use it as transaction id.
     async fn send(&self, delivery_id: i64, target: &str, msg: &Outgoing) -> Result<String, SendError>;
 
+    /// Whether the channel can send at once. The outbox claims nothing for a channel that is
+    /// not ready, so no lease runs out while a delivery waits for, say, a login (its lease
+    /// over, another daemon would send it too). A channel that needs a slow start begins it
+    /// here, without waiting for it.
+    async fn ready_to_send(&self) -> bool {
+        true
+    }
+
     /// Whether delivery `delivery_id` already reached `target` in an earlier claim whose
     /// daemon died before recording it: its remote id if so. The outbox asks before sending a
     /// delivery claimed before. Channels that can look answer (Matrix reads the room for the

@@ -120,14 +120,15 @@ impl Outbox {
     /// One round: claim what is due and send it. Tests drive the outbox with this.
     #[instrument(skip_all)]
     pub async fn run_once(&self) -> anyhow::Result<RunStats> {
-        let names: Vec<String> = self.channels.keys().map(|k| k.as_str().to_owned()).collect();
+        let names = self.ready_channels().await;
+        let claimed_at = Instant::now();
         let claimed = deliveries::claim(&self.pool, &names, self.cfg.batch, self.cfg.lease).await?;
         let mut stats = RunStats {
             claimed: claimed.len(),
             ..Default::default()
         };
         // One delivery per target per round: they can all go in parallel.
-        let results = futures::future::join_all(claimed.into_iter().map(|d| self.deliver(d))).await;
+        let results = futures::future::join_all(claimed.into_iter().map(|d| self.deliver(d, claimed_at))).await;
         for r in results {
             match r? {
                 Outcome::Sent => stats.sent += 1,
@@ -139,7 +140,32 @@ impl Outbox {
         Ok(stats)
     }
 
-    async fn deliver(&self, d: Claimed) -> anyhow::Result<Outcome> {
+    /// The channels that can send at once (see `Channel::ready_to_send`): only they are claimed for.
+    async fn ready_channels(&self) -> Vec<String> {
+        let ready = futures::future::join_all(
+            self.channels
+                .iter()
+                .map(|(kind, channel)| async move { channel.ready_to_send().await.then(|| kind.as_str().to_owned()) }),
+        )
+        .await;
+        ready.into_iter().flatten().collect()
+    }
+
+    /// Whether the claim of `d` still holds before its send: once half its lease is gone (a
+    /// slow `already_sent`, a slow start), it is renewed, or given up if it ran out, as another
+    /// worker may then have claimed the delivery and sent it.
+    async fn still_claimed(&self, d: &Claimed, claimed_at: Instant) -> anyhow::Result<bool> {
+        if claimed_at.elapsed() < self.cfg.lease / 2 {
+            return Ok(true);
+        }
+        let held = deliveries::renew(&self.pool, d.id, d.attempts, self.cfg.lease).await?;
+        if !held {
+            warn!(delivery = d.id, target = %d.target, "the claim ran out before the send: left to its new claim");
+        }
+        Ok(held)
+    }
+
+    async fn deliver(&self, d: Claimed, claimed_at: Instant) -> anyhow::Result<Outcome> {
         let Some(channel) = self.channels.get(&d.channel) else {
             deliveries::mark_failed(&self.pool, d.id, &format!("no channel `{}` in this daemon", d.channel)).await?;
             return Ok(Outcome::Failed);
@@ -167,9 +193,11 @@ impl Outbox {
                     info!(delivery = d.id, target = %d.target, "already sent by an earlier claim: not sent again");
                     Ok(remote_id)
                 }
+                Ok(None) if !self.still_claimed(&d, claimed_at).await? => return Ok(Outcome::Retried),
                 Ok(None) => channel.send(d.id, &d.target, &msg).await,
                 Err(e) => Err(e),
             },
+            Op::Send if !self.still_claimed(&d, claimed_at).await? => return Ok(Outcome::Retried),
             Op::Send => channel.send(d.id, &d.target, &msg).await,
             // Moderation and erasure: nothing is kept of whom it was about (the remote id).
             Op::Remove { native } => channel.delete(&d.target, native).await.map(|()| String::new()),

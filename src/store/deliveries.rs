@@ -80,6 +80,22 @@ pub async fn next_due(pool: &PgPool, channels: &[String]) -> anyhow::Result<Opti
     .await?)
 }
 
+/// Renews the lease of claim `attempts` of delivery `id`, if it is still held: false when the
+/// lease ran out (another worker may have claimed the delivery again, and send it).
+pub async fn renew(pool: &PgPool, id: i64, attempts: i32, lease: Duration) -> anyhow::Result<bool> {
+    let renewed = sqlx::query(
+        "UPDATE deliveries SET claimed_until = now() + make_interval(secs => $3)
+         WHERE id = $1 AND attempts = $2 AND status = 'sending' AND claimed_until > now()",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(lease.as_secs_f64())
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(renewed == 1)
+}
+
 /// Records a successful send.
 pub async fn mark_sent(pool: &PgPool, id: i64, remote_id: &str) -> anyhow::Result<()> {
     sqlx::query(

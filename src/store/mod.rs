@@ -24,6 +24,7 @@ pub mod questions;
 pub mod report;
 pub mod secrets;
 pub mod subscriptions;
+pub mod undecrypted;
 
 use std::time::Duration;
 

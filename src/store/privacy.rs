@@ -242,6 +242,11 @@ async fn erase_traces(tx: &mut Tx<'_>, addresses: &[String], bodies: &[String]) 
     .bind(&needles)
     .execute(&mut **tx)
     .await?;
+    // Encrypted events of theirs still waiting for a key are theirs too.
+    sqlx::query("DELETE FROM matrix_undecrypted WHERE sender = ANY($1)")
+        .bind(&needles)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -141,7 +141,11 @@ fn env_of(
         ("VOISINAGE__DIGEST__ENABLED", "false".into()),
         // What a killed daemon had claimed is claimed again when its lease ends: short here.
         ("VOISINAGE__OUTBOX__LEASE_SECS", "5".into()),
-        ("RUST_LOG", "warn".into()),
+        // `CHAOS_RUST_LOG=info` keeps more of the daemons' logs for a diagnosis.
+        (
+            "RUST_LOG",
+            std::env::var("CHAOS_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

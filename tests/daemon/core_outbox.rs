@@ -197,6 +197,79 @@ async fn a_worker_that_dies_after_claiming_leaves_the_delivery_to_be_sent_again(
 }
 
 #[tokio::test]
+async fn nothing_is_claimed_for_a_channel_that_is_not_ready() {
+    let db = TestDb::new().await;
+    queue(&db, "A", &["a1"]).await;
+    let tg = Recorder::new(ChannelKind::Telegram);
+    tg.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+    let ob = outbox(&db.pool, vec![tg.clone() as Arc<dyn Channel>]);
+    // Logging in, say: no lease is spent meanwhile (another daemon could not claim it then).
+    assert_eq!(ob.run_once().await.unwrap().claimed, 0);
+    assert_eq!(status_of(&db, "a1").await.0, "pending");
+    assert_eq!(status_of(&db, "a1").await.1, 0);
+    tg.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(ob.run_once().await.unwrap().sent, 1);
+    assert_eq!(tg.sent_to("A"), ["a1"]);
+    db.finish().await;
+}
+
+/// A worker's claim runs out while it looks whether an earlier claim sent the delivery (a slow
+/// homeserver); another worker claims it and sends it. The first must not send it too.
+#[tokio::test]
+async fn a_claim_that_ran_out_before_its_send_leaves_the_send_to_the_new_claim() {
+    let db = TestDb::new().await;
+    queue(&db, "A", &["a1"]).await;
+    let lease = Duration::from_millis(600);
+    // An earlier claim died: the one below is the second, and so looks first.
+    deliveries::claim(&db.pool, &["telegram".to_owned()], 10, Duration::ZERO)
+        .await
+        .unwrap();
+    let cfg = || voisinage::core::outbox::OutboxConfig {
+        lease,
+        ..Default::default()
+    };
+    let metrics = || Arc::new(voisinage::telemetry::Metrics::default());
+    let (slow, quick) = (
+        Recorder::new(ChannelKind::Telegram),
+        Recorder::new(ChannelKind::Telegram),
+    );
+    let gate = Arc::new(tokio::sync::Notify::new());
+    *slow.checks_wait_for.lock().unwrap() = Some(gate.clone());
+    let first = Arc::new(Outbox::new(
+        db.pool.clone(),
+        vec![slow.clone() as Arc<dyn Channel>],
+        cfg(),
+        metrics(),
+    ));
+    let second = Outbox::new(
+        db.pool.clone(),
+        vec![quick.clone() as Arc<dyn Channel>],
+        cfg(),
+        metrics(),
+    );
+    let looking = tokio::spawn({
+        let first = first.clone();
+        async move { first.run_once().await.unwrap() }
+    });
+    while status_of(&db, "a1").await.1 < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The first claim's lease runs out while it looks; the second worker claims and sends.
+    let mut second_claimed = 0;
+    while second_claimed == 0 {
+        tokio::time::sleep(lease / 4).await;
+        second_claimed = second.run_once().await.unwrap().claimed;
+    }
+    assert_eq!(quick.sent_to("A"), ["a1"]);
+    gate.notify_one();
+    let stats = looking.await.unwrap();
+    assert_eq!((stats.claimed, stats.sent), (1, 0), "{stats:?}");
+    assert!(slow.sent().is_empty(), "sent twice: {:?}", slow.sent());
+    assert_eq!(status_of(&db, "a1").await.0, "sent");
+    db.finish().await;
+}
+
+#[tokio::test]
 async fn nothing_is_lost_or_doubled_across_a_restart() {
     let db = TestDb::new().await;
     voisinage::store::link_room(&db.pool, ChannelKind::Console, "room", "parame")

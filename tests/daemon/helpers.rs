@@ -121,6 +121,10 @@ pub struct Recorder {
     pub kind: ChannelKind,
     pub sent: Mutex<Vec<(String, String)>>,
     script: Mutex<HashMap<String, VecDeque<Result<(), SendError>>>>,
+    /// What `ready_to_send` answers (a channel still logging in answers false).
+    pub ready: std::sync::atomic::AtomicBool,
+    /// When set, `already_sent` waits for it (a slow look into the chat), then finds nothing.
+    pub checks_wait_for: Mutex<Option<Arc<tokio::sync::Notify>>>,
 }
 
 impl Recorder {
@@ -129,6 +133,8 @@ impl Recorder {
             kind,
             sent: Mutex::new(Vec::new()),
             script: Mutex::new(HashMap::new()),
+            ready: std::sync::atomic::AtomicBool::new(true),
+            checks_wait_for: Mutex::new(None),
         })
     }
 
@@ -168,6 +174,18 @@ impl Channel for Recorder {
         }
         self.sent.lock().unwrap().push((target.to_owned(), msg.text.clone()));
         Ok(format!("remote-{delivery_id}"))
+    }
+
+    async fn ready_to_send(&self) -> bool {
+        self.ready.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn already_sent(&self, _delivery_id: i64, _target: &str) -> Result<Option<String>, SendError> {
+        let gate = self.checks_wait_for.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            gate.notified().await;
+        }
+        Ok(None)
     }
 
     /// Recorded as "edit REMOTE_ID: TEXT".

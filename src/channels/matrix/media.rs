@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use matrix_sdk::HttpError;
 use matrix_sdk::config::RequestConfig;
+use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
 use matrix_sdk::ruma::OwnedMxcUri;
 use matrix_sdk::ruma::api::client::authenticated_media::get_content;
 use matrix_sdk::ruma::api::client::media::create_content;
 use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::events::room::{EncryptedFile, MediaSource};
 use serde_json::{Value, json};
 use tracing::{debug, warn};
 
@@ -115,10 +117,6 @@ impl Matrix {
         sender: &str,
         content: &Value,
     ) -> anyhow::Result<(Option<crate::core::model::Media>, Option<Refusal>)> {
-        let Some(url) = content["url"].as_str() else {
-            // An encrypted file (`file`) cannot be read without encryption support.
-            return Ok((None, Some(Refusal::Unavailable)));
-        };
         let info = &content["info"];
         let limits = &core.media.limits;
         if info["size"].as_u64().is_some_and(|s| s > limits.max_bytes) {
@@ -128,7 +126,13 @@ impl Matrix {
         if mime.is_some_and(|m| !limits.allows(m)) {
             return Ok((None, Some(Refusal::Type)));
         }
-        let bytes = match self.download(url).await {
+        // A file of an encrypted room comes as `file` (its key inside the encrypted event).
+        let fetched = match (content["url"].as_str(), content.get("file")) {
+            (Some(url), _) => self.download(url).await,
+            (None, Some(file)) => self.download_encrypted(file).await,
+            (None, None) => return Ok((None, Some(Refusal::Unavailable))),
+        };
+        let bytes = match fetched {
             Ok(b) => b,
             Err(e) => {
                 warn!(error = %e, "a file could not be fetched from the homeserver: its text goes on without it");
@@ -158,6 +162,22 @@ impl Matrix {
         #[allow(deprecated)]
         let legacy = matrix_sdk::ruma::api::client::media::get_content::v3::Request::from_url(&uri)?;
         Ok(client.send(legacy).with_request_config(config).await?.file)
+    }
+}
+
+impl Matrix {
+    /// The clear bytes of an encrypted file (`EncryptedFile`: its mxc URI, key and hashes):
+    /// the SDK downloads and decrypts it, checking its hash.
+    async fn download_encrypted(&self, file: &Value) -> anyhow::Result<Vec<u8>> {
+        let client = self
+            .ready()
+            .ok_or_else(|| anyhow::anyhow!("not connected to the homeserver"))?;
+        let file: EncryptedFile = serde_json::from_value(file.clone())?;
+        let request = MediaRequestParameters {
+            source: MediaSource::Encrypted(Box::new(file)),
+            format: MediaFormat::File,
+        };
+        Ok(client.media().get_media_content(&request, false).await?)
     }
 }
 

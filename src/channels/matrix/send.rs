@@ -9,8 +9,10 @@ use matrix_sdk::HttpError;
 use matrix_sdk::ruma::api::client::membership::{ban_user, unban_user};
 use matrix_sdk::ruma::api::client::message::{get_message_events, send_message_event};
 use matrix_sdk::ruma::api::client::redact::redact_event;
+use matrix_sdk::ruma::api::client::state::get_state_event_for_key;
 use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter};
 use matrix_sdk::ruma::events::MessageLikeEventType;
+use matrix_sdk::ruma::events::StateEventType;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId};
 use serde_json::{Value, json};
@@ -79,6 +81,14 @@ pub(super) fn failure(e: &HttpError) -> SendError {
     }
 }
 
+/// What the outbox must do about a failed send through the SDK's room API.
+fn sdk_failure(e: &matrix_sdk::Error) -> SendError {
+    match e {
+        matrix_sdk::Error::Http(h) => failure(h),
+        other => SendError::Transient(other.to_string()),
+    }
+}
+
 fn room_of(target: &str) -> Result<OwnedRoomId, SendError> {
     OwnedRoomId::try_from(target).map_err(|_| SendError::Permanent(format!("`{target}` is not a Matrix room id")))
 }
@@ -104,6 +114,37 @@ impl Matrix {
         content: Value,
     ) -> Result<String, SendError> {
         let client = self.sending_client().await?;
+        if self.syncing()
+            && let Some(joined) = client.get_room(&room)
+        {
+            // The SDK's room knows whether the room is encrypted; if it is, it shares the room
+            // key with the members' devices first, then sends the encrypted event under the
+            // same transaction id. `m.relates_to` stays in clear in an encrypted event: the
+            // delivery's mark is copied there, so `already_sent` finds it without the keys.
+            let mut content = content;
+            if joined
+                .latest_encryption_state()
+                .await
+                .map_err(|e| sdk_failure(&e))?
+                .is_encrypted()
+                && let Some(mark) = content.get(DELIVERY_MARK).cloned()
+            {
+                content["m.relates_to"][DELIVERY_MARK] = mark;
+            }
+            return joined
+                .send_raw(kind, content)
+                .with_transaction_id(&OwnedTransactionId::from(txn))
+                .await
+                .map(|r| r.response.event_id.to_string())
+                .map_err(|e| sdk_failure(&e));
+        }
+        if self.is_encrypted(&room).await? {
+            // Only the daemon that syncs holds the room keys (see ARCHITECTURE.md): another
+            // daemon leaves this delivery to it.
+            return Err(SendError::Unavailable(format!(
+                "{room} is encrypted: sent by the daemon that syncs the Matrix account"
+            )));
+        }
         let raw =
             Raw::from_json(serde_json::value::to_raw_value(&content).map_err(|e| SendError::Permanent(e.to_string()))?);
         let req = send_message_event::v3::Request::new_raw(
@@ -117,6 +158,19 @@ impl Matrix {
             .await
             .map(|r| r.event_id.to_string())
             .map_err(|e| failure(&e))
+    }
+
+    /// Whether `room` has end-to-end encryption on (its `m.room.encryption` state), asked of
+    /// the homeserver.
+    async fn is_encrypted(&self, room: &OwnedRoomId) -> Result<bool, SendError> {
+        let client = self.sending_client().await?;
+        let req =
+            get_state_event_for_key::v3::Request::new(room.clone(), StateEventType::RoomEncryption, String::new());
+        match client.send(req).await {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::NotFound)) => Ok(false),
+            Err(e) => Err(failure(&e)),
+        }
     }
 }
 
@@ -157,6 +211,16 @@ impl Channel for Matrix {
         self.put(room, txn, "m.room.message", content).await
     }
 
+    /// Ready once logged in: the first call starts the login without waiting for it, so no
+    /// delivery is claimed (and its lease spent) during a login.
+    async fn ready_to_send(&self) -> bool {
+        if self.ready().is_some() {
+            return true;
+        }
+        self.log_in_behind();
+        false
+    }
+
     async fn already_sent(&self, delivery_id: i64, target: &str) -> Result<Option<String>, SendError> {
         let room = room_of(target)?;
         let client = self.sending_client().await?;
@@ -166,7 +230,14 @@ impl Channel for Matrix {
         let events = client.send(req).await.map_err(|e| failure(&e))?.chunk;
         Ok(events.iter().find_map(|raw| {
             let ev: Value = serde_json::from_str(raw.json().get()).ok()?;
-            (ev["content"][DELIVERY_MARK].as_i64() == Some(delivery_id))
+            // In an encrypted event the mark is in the clear `m.relates_to`.
+            let marks = [
+                &ev["content"][DELIVERY_MARK],
+                &ev["content"]["m.relates_to"][DELIVERY_MARK],
+            ];
+            marks
+                .iter()
+                .any(|m| m.as_i64() == Some(delivery_id))
                 .then(|| ev["event_id"].as_str().map(str::to_owned))
                 .flatten()
         }))

@@ -3,6 +3,7 @@
 //! test that stops and restarts it. Each test uses its own bot account and alias prefix.
 
 mod bridge;
+mod encrypted;
 mod moderation;
 mod onboarding;
 mod outage;
@@ -281,6 +282,8 @@ pub fn settings(hs: &Synapse, bot: &str, prefix: &str) -> MatrixSettings {
         user_id: bot.to_owned(),
         password: Some(SecretString::from(PASSWORD.to_owned())),
         access_token: None,
+        store_passphrase: None,
+        recovery_key: None,
         device_name: "voisinage tests".into(),
         alias_prefix: prefix.to_owned(),
         sync_timeout_secs: 0,
@@ -346,4 +349,51 @@ impl World {
         self.db.finish().await;
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// Léa's "Je prête ma brouette" relayed to Matrix, its delivery then made to look as if the
+/// daemon that sent it died before recording it (status still sending, its lease over).
+/// Returns its id and the event it sent.
+pub async fn relay_sent_by_a_dead_daemon(w: &World) -> (i64, String) {
+    w.core
+        .ingest(&crate::helpers::inbound(
+            CONSOLE_ROOM,
+            "c1",
+            "Léa",
+            "Je prête ma brouette",
+        ))
+        .await
+        .unwrap();
+    w.drain().await;
+    let (id, first): (i64, String) =
+        sqlx::query_as("SELECT id, remote_id FROM deliveries WHERE channel = 'matrix' AND payload->>'kind' = 'relay'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    sqlx::query(
+        "UPDATE deliveries SET status = 'sending', remote_id = NULL, sent_at = NULL,
+           claimed_until = now() - interval '1 second' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&w.db.pool)
+    .await
+    .unwrap();
+    (id, first)
+}
+
+/// Delivery `id` is sent, as the event `first`.
+pub async fn assert_sent_as(w: &World, id: i64, first: &str) {
+    let (status, remote): (String, String) = sqlx::query_as("SELECT status, remote_id FROM deliveries WHERE id = $1")
+        .bind(id)
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), remote.as_str()), ("sent", first));
+}
+
+/// The one body among `bodies` that contains `word` (it was sent once).
+pub fn the_one_copy(bodies: Vec<String>, word: &str) -> String {
+    let copies: Vec<String> = bodies.into_iter().filter(|b| b.contains(word)).collect();
+    assert_eq!(copies.len(), 1, "sent once: {copies:?}");
+    copies.into_iter().next().unwrap()
 }

@@ -66,25 +66,8 @@ async fn a_copy_sent_by_a_daemon_that_died_is_not_sent_again_by_another() {
     let bot = w.mx.user_id().to_owned();
     let jeanne = Neighbour::login(hs, &unique("jeanne")).await;
     jeanne.join(&room).await;
-    w.core
-        .ingest(&inbound(CONSOLE_ROOM, "c1", "Léa", "Je prête ma brouette"))
-        .await
-        .unwrap();
-    w.drain().await;
-    let (id, first): (i64, String) =
-        sqlx::query_as("SELECT id, remote_id FROM deliveries WHERE channel = 'matrix' AND payload->>'kind' = 'relay'")
-            .fetch_one(&w.db.pool)
-            .await
-            .unwrap();
     // The first daemon "died" after the send: the row still says sending, its lease over.
-    sqlx::query(
-        "UPDATE deliveries SET status = 'sending', remote_id = NULL, sent_at = NULL,
-           claimed_until = now() - interval '1 second' WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&w.db.pool)
-    .await
-    .unwrap();
+    let (id, first) = super::relay_sent_by_a_dead_daemon(&w).await;
 
     // The second daemon: the same bot account, another session (device).
     let other_dir = w.data_dir.join("second-daemon");
@@ -93,18 +76,51 @@ async fn a_copy_sent_by_a_daemon_that_died_is_not_sent_again_by_another() {
     let ob2 = crate::helpers::outbox(&w.db.pool, vec![mx2.clone() as Arc<dyn Channel>]);
     crate::helpers::drain(&w.db.pool, &ob2, Duration::from_secs(60)).await;
 
-    let copies: Vec<String> = jeanne
-        .bodies_from(&room, &bot)
-        .await
-        .into_iter()
-        .filter(|b| b.contains("brouette"))
-        .collect();
-    assert_eq!(copies.len(), 1, "sent once: {copies:?}");
-    let (status, remote): (String, String) = sqlx::query_as("SELECT status, remote_id FROM deliveries WHERE id = $1")
-        .bind(id)
-        .fetch_one(&w.db.pool)
-        .await
-        .unwrap();
-    assert_eq!((status.as_str(), remote.as_str()), ("sent", first.as_str()));
+    super::the_one_copy(jeanne.bodies_from(&room, &bot).await, "brouette");
+    super::assert_sent_as(&w, id, &first).await;
+    w.finish().await;
+}
+
+/// A daemon restarted (even after SIGKILL) comes back as the same device, so the homeserver's
+/// transaction ids keep deduplicating its retries; one whose session file is gone cannot use
+/// its store's device again: the store is set aside (kept) and a new device logs in.
+#[tokio::test]
+async fn a_restart_keeps_the_device_and_a_lost_session_sets_its_store_aside() {
+    use voisinage::channels::matrix::Matrix;
+
+    let hs = Synapse::shared();
+    let mut w = World::new(hs).await;
+    w.sync().await;
+    let device = |c: &matrix_sdk::Client| c.device_id().expect("a device").to_string();
+    let first = device(w.mx.connect().await.unwrap());
+
+    let restarted = Matrix::new(&w.settings, &w.data_dir).unwrap();
+    assert_eq!(device(restarted.connect().await.unwrap()), first);
+
+    let dir = w.data_dir.join("matrix");
+    let files = || -> Vec<String> {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    for name in files()
+        .iter()
+        .filter(|n| n.starts_with("session-") && n.ends_with(".json"))
+    {
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+    let lost = Matrix::new(&w.settings, &w.data_dir).unwrap();
+    let second = device(lost.connect().await.unwrap());
+    assert_ne!(second, first, "a new device");
+    assert!(
+        files()
+            .iter()
+            .any(|n| n.starts_with("store-") && n.contains(".replaced-")),
+        "the old store is kept aside: {:?}",
+        files()
+    );
+    let again = Matrix::new(&w.settings, &w.data_dir).unwrap();
+    assert_eq!(device(again.connect().await.unwrap()), second, "and kept from then on");
     w.finish().await;
 }
