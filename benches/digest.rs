@@ -4,7 +4,10 @@
 //! time, the deliveries queued and the bench process's peak memory (VmHWM, which includes
 //! setting the data up).
 //!
-//! Run: `cargo bench --bench digest` (`-- --quick`: 50 areas, as `cargo test` does).
+//! Run: `cargo bench --bench digest` (`-- --quick`: 50 areas, as `cargo test` does). The size
+//! comes from the environment: `VOISINAGE_BENCH_DIGEST_AREAS` (default 1,000; at most 10,000)
+//! and `VOISINAGE_BENCH_DIGEST_SUBSCRIBERS` per area (default 100), e.g. 10,000 × 100 for the
+//! million subscribers of issue 19.
 
 mod common;
 
@@ -36,10 +39,34 @@ fn areas_geojson(n: usize) -> String {
     format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
 }
 
+/// A size from the environment, or its default.
+fn env_size(name: &str, default: usize) -> anyhow::Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .replace(['_', ','], "")
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v:?}: {e}")),
+        Err(_) => Ok(default),
+    }
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let quick = common::quick();
-    let (n_areas, per_area, posts_per_area) = if quick { (50, 100, 10) } else { (1_000, 100, 10) };
+    let (n_areas, per_area, posts_per_area) = if quick {
+        (50, 100, 10)
+    } else {
+        (
+            env_size("VOISINAGE_BENCH_DIGEST_AREAS", 1_000)?,
+            env_size("VOISINAGE_BENCH_DIGEST_SUBSCRIBERS", 100)?,
+            10,
+        )
+    };
+    anyhow::ensure!(
+        (1..=10_000).contains(&n_areas),
+        "between 1 and 10,000 areas (slugs have four digits)"
+    );
     let pool = common::fresh_db("voisinage_bench_digest").await?;
     let areas = Areas::from_geojson("bench areas", &areas_geojson(n_areas))?;
     voisinage::store::sync_areas(&pool, &areas).await?;

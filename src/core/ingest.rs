@@ -22,6 +22,7 @@ use crate::parse::{Direction, ParseInput, Post};
 use crate::store::deliveries::{self, NewDelivery};
 use crate::store::messages::{self, Stored};
 use crate::store::posts::PostStatus;
+use crate::store::subscriptions::Subscriber;
 use crate::store::{Tx, chats, members, posts};
 
 /// What ingesting a message did.
@@ -78,7 +79,7 @@ impl Core {
         } else if let Some(answer) = self.respond(&mut tx, &who, &mut queue).await? {
             queue.insert(0, answer);
         } else if let Some(area) = &stored.area {
-            self.relays(&mut tx, &who, area, &stored.rooms, joined.as_ref(), &mut queue)
+            self.relays(&mut tx, &who, area, &stored, joined.as_ref(), &mut queue)
                 .await?;
             // A lone photo that joined its author's words adds nothing to read (a later part of
             // an album may have its own caption).
@@ -212,7 +213,7 @@ impl Core {
         tx: &mut Tx<'_>,
         who: &Asker<'_>,
         area: &str,
-        rooms: &[(i64, ChannelKind, String)],
+        stored: &Stored,
         joined: Option<&(i64, String)>,
         queue: &mut Vec<NewDelivery>,
     ) -> anyhow::Result<()> {
@@ -227,7 +228,7 @@ impl Core {
             }
             _ => Vec::new(),
         };
-        for (room_id, channel, target) in rooms {
+        for (room_id, channel, target) in &stored.rooms {
             if merged.contains(&(channel.as_str().to_owned(), target.clone())) {
                 continue;
             }
@@ -256,22 +257,23 @@ impl Core {
             });
             queue.extend(extra);
         }
-        self.relay_to_subscribers(tx, who, area, &merged, queue).await
+        self.relay_to_subscribers(who, area, &stored.each_subscribers, &merged, queue);
+        Ok(())
     }
 
     /// Copies of the message for the area's email subscribers who want every message, each in
     /// the subscriber's language (not to those whose copy of the message it joined carries it).
-    async fn relay_to_subscribers(
+    fn relay_to_subscribers(
         &self,
-        tx: &mut Tx<'_>,
         who: &Asker<'_>,
         area: &str,
+        subscribers: &[Subscriber],
         merged: &[(String, String)],
         queue: &mut Vec<NewDelivery>,
-    ) -> anyhow::Result<()> {
+    ) {
         let m = who.m;
         let area_name = self.areas.get(area).map_or(area, |a| a.name.as_str());
-        for s in crate::store::subscriptions::each_message_subscribers(tx, area).await? {
+        for s in subscribers {
             // Not back to the address that wrote it.
             if m.channel == ChannelKind::Email && m.sender.eq_ignore_ascii_case(&s.address) {
                 continue;
@@ -293,14 +295,13 @@ impl Core {
             queue.push(NewDelivery {
                 to: Address {
                     channel: ChannelKind::Email,
-                    target: s.address,
+                    target: s.address.clone(),
                 },
                 msg,
                 dedupe_key: format!("relay:{}:email:{}", who.message_id, s.id),
                 cause: Some(who.message_id),
             });
         }
-        Ok(())
     }
 
     /// The posts of the head of a message (`parse_max_chars`), parsed on the blocking pool

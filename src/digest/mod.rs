@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use tracing::{info, instrument};
 
 use crate::config::{RoomDigests, Settings};
@@ -32,6 +33,9 @@ const MAX_PER_SECTION: usize = 15;
 const HORIZON_DAYS: i64 = 7;
 /// A digest covers at most this many periods back (after a long stop).
 const MAX_PERIODS_BACK: i32 = 4;
+/// Digests made at the same time by one round (each its own transaction and connection;
+/// the pool keeps the rest for ingest and the outbox).
+const DIGESTS_AT_ONCE: usize = 3;
 
 /// What making one digest did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,12 +136,21 @@ impl Digester {
         }
         let done: std::collections::HashSet<(String, String, DateTime<Utc>)> =
             digests::existing(&self.core.pool, &due).await?.into_iter().collect();
+        let todo: Vec<_> = due
+            .into_iter()
+            .filter(|(area, period, slot)| !done.contains(&(area.clone(), period.as_str().to_owned(), *slot)))
+            .collect();
+        // A few areas at a time: each waits on PostgreSQL half of its time (issue 19, 6).
+        let made: Vec<anyhow::Result<Made>> = futures::stream::iter(
+            todo.into_iter()
+                .map(|(area, period, slot)| async move { self.make(&area, period, slot, false).await }),
+        )
+        .buffer_unordered(DIGESTS_AT_ONCE)
+        .collect()
+        .await;
         let mut round = Round::default();
-        for (area, period, slot) in due {
-            if done.contains(&(area.clone(), period.as_str().to_owned(), slot)) {
-                continue;
-            }
-            match self.make(&area, period, slot, false).await? {
+        for made in made {
+            match made? {
                 Made::Queued { deliveries, .. } => {
                     round.queued += 1;
                     round.deliveries += deliveries;
@@ -262,6 +275,13 @@ impl Digester {
     pub async fn make(&self, area: &str, period: Period, slot: DateTime<Utc>, manual: bool) -> anyhow::Result<Made> {
         let a = self.area(area)?;
         let mut tx = self.core.pool.begin().await?;
+        // A digest can be made again, so its commit does not wait for the disk: a crash may
+        // lose the last ones committed, with their `digests` row, and the next round makes
+        // them again. Nothing of them is sent before that: the outbox's claim commits
+        // synchronously, which flushes all the log written before it, these commits included.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
         let since = self.since(&mut tx, a, period, slot).await?;
         let Some(id) = digests::claim(&mut tx, area, period, slot, since, manual).await? else {
             return Ok(Made::Done);
