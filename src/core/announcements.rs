@@ -12,7 +12,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::Core;
-use super::model::{Address, AnnouncementSpec, ChannelKind, OutKind, Outgoing};
+use super::model::{AnnouncementSpec, ChannelKind, OutKind, Outgoing};
 use crate::i18n::{Arg, Lang, format_dates};
 use crate::store::deliveries::NewDelivery;
 use crate::store::{announcements, chats, subscriptions};
@@ -133,7 +133,7 @@ impl Core {
             for room in chats::rooms_of(&mut *tx, area).await? {
                 let msg = Outgoing::new(OutKind::Notice, self.announcement_text(&a, lang, &link));
                 let key = format!("announce:{id}:{}:{}", room.channel.as_str(), room.external_id);
-                queue.push(delivery(room.channel, &room.external_id, msg, key));
+                queue.push(NewDelivery::uncaused(room.channel, &room.external_id, msg, key));
             }
         }
         let mailed = if a.urgent {
@@ -154,7 +154,7 @@ impl Core {
         for sub in mailed.into_iter().filter(|s| seen.insert(s.address.clone())) {
             let mail = self.announcement_mail(&a, sub.lang, &link);
             let key = format!("announce:{id}:email:{}", sub.address);
-            queue.push(delivery(ChannelKind::Email, &sub.address, mail, key));
+            queue.push(NewDelivery::uncaused(ChannelKind::Email, &sub.address, mail, key));
         }
         self.commit_queue(tx, &queue).await?;
         Ok(Ok(id))
@@ -221,17 +221,5 @@ impl Core {
             ],
         ));
         msg
-    }
-}
-
-fn delivery(channel: ChannelKind, target: &str, msg: Outgoing, dedupe_key: String) -> NewDelivery {
-    NewDelivery {
-        to: Address {
-            channel,
-            target: target.to_owned(),
-        },
-        msg,
-        dedupe_key,
-        cause: None,
     }
 }

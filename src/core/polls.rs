@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Core;
-use super::model::{Address, ChannelKind, Op, OutKind, Outgoing, PollOut, PollSpec};
+use super::model::{ChannelKind, Op, OutKind, Outgoing, PollOut, PollSpec};
 use crate::i18n::{Arg, Lang};
 use crate::store::deliveries::NewDelivery;
 use crate::store::polls::{self, Poll};
@@ -162,13 +162,13 @@ impl Core {
                 });
                 let key = format!("poll:{id}:{}:{}", room.channel.as_str(), room.external_id);
                 polls::add_room(&mut tx, id, room.channel, &room.external_id, area, &key).await?;
-                queue.push(delivery(room.channel, &room.external_id, msg, key));
+                queue.push(NewDelivery::uncaused(room.channel, &room.external_id, msg, key));
             }
         }
         for (sub, area) in subscriptions::active_in_areas(&mut tx, &draft.areas).await? {
             let closes = closes_text(self, &area, draft.closes_at);
             let mail = self.poll_mail(id, draft, &options, sub.id, sub.lang, &closes);
-            queue.push(delivery(
+            queue.push(NewDelivery::uncaused(
                 ChannelKind::Email,
                 &sub.address,
                 mail,
@@ -285,11 +285,11 @@ impl Core {
                         multiple: poll.spec.multiple,
                     });
                     let key = format!("poll-stop:{}:{}:{}", poll.id, room.channel.as_str(), room.chat);
-                    queue.push(delivery(room.channel, &room.chat, stop, key));
+                    queue.push(NewDelivery::uncaused(room.channel, &room.chat, stop, key));
                 }
                 let text = self.results_text(poll, &figures, lang);
                 let key = format!("poll-results:{}:{}:{}", poll.id, room.channel.as_str(), room.chat);
-                queue.push(delivery(
+                queue.push(NewDelivery::uncaused(
                     room.channel,
                     &room.chat,
                     Outgoing::new(OutKind::Notice, text),
@@ -343,18 +343,6 @@ async fn cast(
     }
     polls::vote(tx, poll.id, member, &c, Some(area), channel).await?;
     Ok(VoteOutcome::Counted)
-}
-
-fn delivery(channel: ChannelKind, target: &str, msg: Outgoing, dedupe_key: String) -> NewDelivery {
-    NewDelivery {
-        to: Address {
-            channel,
-            target: target.to_owned(),
-        },
-        msg,
-        dedupe_key,
-        cause: None,
-    }
 }
 
 /// A rounded percentage of `of` (0 when nobody voted).

@@ -14,7 +14,7 @@ use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::auth::Staff;
-use super::page::{browser_lang, layout, layout_with_head, tr};
+use super::page::{self, browser_lang, layout, layout_with_head, tr};
 use super::{CommuneSettings, MuniState};
 use crate::core::announcements::{AnnouncementDraft, MAX_PLACE, MAX_TEXT, MAX_TITLE, long_date};
 use crate::i18n::{Lang, escape_html};
@@ -34,25 +34,6 @@ pub fn router() -> Router<MuniState> {
         .route("/mairie/{commune}/annonces/nouvelle", get(new_page).post(new_post))
 }
 
-fn not_found() -> Page {
-    layout(
-        StatusCode::NOT_FOUND,
-        Lang::Fr,
-        "Page introuvable / Not found",
-        "<p>Cette page n'existe pas. / This page does not exist.</p>",
-    )
-}
-
-fn failed(e: &anyhow::Error) -> Page {
-    tracing::warn!(error = %format!("{e:#}"), "an announcement page failed");
-    layout(
-        StatusCode::SERVICE_UNAVAILABLE,
-        Lang::Fr,
-        "Réessayez / Try again",
-        "<p>Un problème passager : réessayez dans un instant. / A passing problem: try again shortly.</p>",
-    )
-}
-
 fn archive_title(lang: Lang, c: &CommuneSettings) -> String {
     format!(
         "{} {}",
@@ -65,11 +46,11 @@ fn archive_title(lang: Lang, c: &CommuneSettings) -> String {
 async fn archive_page(State(st): State<MuniState>, headers: HeaderMap, Path(commune): Path<String>) -> Page {
     let lang = browser_lang(&headers);
     let Some(c) = st.settings.commune(&commune) else {
-        return not_found();
+        return page::not_found();
     };
     let list = match announcements::of_commune(&st.core.pool, &c.slug, LISTED).await {
         Ok(l) => l,
-        Err(e) => return failed(&e),
+        Err(e) => return page::failed(&e, "an announcement"),
     };
     let title = archive_title(lang, c);
     let mut body = format!(
@@ -102,12 +83,12 @@ async fn archive_page(State(st): State<MuniState>, headers: HeaderMap, Path(comm
 async fn one_page(State(st): State<MuniState>, headers: HeaderMap, Path((commune, id)): Path<(String, i64)>) -> Page {
     let lang = browser_lang(&headers);
     let Some(c) = st.settings.commune(&commune) else {
-        return not_found();
+        return page::not_found();
     };
     let a = match announcements::get(&st.core.pool, &c.slug, id).await {
         Ok(Some(a)) => a,
-        Ok(None) => return not_found(),
-        Err(e) => return failed(&e),
+        Ok(None) => return page::not_found(),
+        Err(e) => return page::failed(&e, "an announcement"),
     };
     let body = format!(
         "{}<p><a href=\"/communes/{}/annonces\">{}</a></p>",
@@ -200,11 +181,11 @@ fn xml(s: &str) -> String {
 /// `/communes/{c}/annonces.atom`: the same announcements as an Atom feed (RFC 4287).
 async fn feed(State(st): State<MuniState>, Path(commune): Path<String>) -> Response {
     let Some(c) = st.settings.commune(&commune) else {
-        return not_found().into_response();
+        return page::not_found().into_response();
     };
     let list = match announcements::of_commune(&st.core.pool, &c.slug, LISTED).await {
         Ok(l) => l,
-        Err(e) => return failed(&e).into_response(),
+        Err(e) => return page::failed(&e, "an announcement").into_response(),
     };
     let base = format!("{}/communes/{}/annonces", st.core.links.public_url, c.slug);
     let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -288,7 +269,7 @@ async fn new_page(State(st): State<MuniState>, headers: HeaderMap, staff: Staff)
         return d.into_response();
     }
     let Some(c) = st.settings.commune(&staff.commune) else {
-        return not_found().into_response();
+        return page::not_found().into_response();
     };
     form_page(&st, c, &staff, lang, StatusCode::OK, &Typed::fresh(), &[]).into_response()
 }
@@ -307,7 +288,7 @@ async fn new_post(
         return d.into_response();
     }
     let Some(c) = st.settings.commune(&staff.commune) else {
-        return not_found().into_response();
+        return page::not_found().into_response();
     };
     let typed = Typed::read(&form);
     let draft = match draft_of(&st, c, &staff, &typed) {
@@ -323,7 +304,7 @@ async fn new_post(
             let errors: FieldErrors = errors.iter().map(|e| (e.field(), e.to_string())).collect();
             form_page(&st, c, &staff, lang, StatusCode::UNPROCESSABLE_ENTITY, &typed, &errors).into_response()
         }
-        Err(e) => failed(&e).into_response(),
+        Err(e) => page::failed(&e, "an announcement").into_response(),
     }
 }
 

@@ -71,3 +71,24 @@ width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #99
 margin-top:1rem}[aria-invalid=true]{border-color:#a00}article{border-top:1px solid #999;\
 padding:.3rem 0 .8rem}article h2{margin:.5rem 0}.text{white-space:pre-line}\
 .urgent{display:inline-block;background:#a00;color:#fff;padding:0 .4rem;border-radius:.2rem}@media print{.skip,form,nav{display:none}}";
+
+/// The page of an unknown commune, announcement or poll.
+pub fn not_found() -> (StatusCode, Html<String>) {
+    layout(
+        StatusCode::NOT_FOUND,
+        Lang::Fr,
+        "Page introuvable / Not found",
+        "<p>Cette page n'existe pas. / This page does not exist.</p>",
+    )
+}
+
+/// The page shown when the store failed (logged with what failed: "a poll", …).
+pub fn failed(e: &anyhow::Error, what: &str) -> (StatusCode, Html<String>) {
+    tracing::warn!(error = %format!("{e:#}"), "{what} page failed");
+    layout(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Lang::Fr,
+        "Réessayez / Try again",
+        "<p>Un problème passager : réessayez dans un instant. / A passing problem: try again shortly.</p>",
+    )
+}

@@ -15,7 +15,7 @@ use axum::routing::get;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 use super::auth::Staff;
-use super::page::layout;
+use super::page::{self, layout};
 use super::{CommuneSettings, MuniState};
 use crate::core::polls::{Figures, PollDraft, VoteOutcome, percent};
 use crate::i18n::{Lang, escape_html};
@@ -32,32 +32,13 @@ pub fn router() -> Router<MuniState> {
         .route("/mairie/{commune}/sondages/nouveau", get(new_page).post(new_post))
 }
 
-fn not_found() -> Page {
-    layout(
-        StatusCode::NOT_FOUND,
-        Lang::Fr,
-        "Page introuvable / Not found",
-        "<p>Cette page n'existe pas. / This page does not exist.</p>",
-    )
-}
-
-fn failed(e: &anyhow::Error) -> Page {
-    tracing::warn!(error = %format!("{e:#}"), "a poll page failed");
-    layout(
-        StatusCode::SERVICE_UNAVAILABLE,
-        Lang::Fr,
-        "Réessayez / Try again",
-        "<p>Un problème passager : réessayez dans un instant. / A passing problem: try again shortly.</p>",
-    )
-}
-
 async fn list_page(State(st): State<MuniState>, Path(commune): Path<String>) -> Page {
     let Some(c) = st.settings.commune(&commune) else {
-        return not_found();
+        return page::not_found();
     };
     let list = match polls::of_commune(&st.core.pool, &c.name).await {
         Ok(l) => l,
-        Err(e) => return failed(&e),
+        Err(e) => return page::failed(&e, "a poll"),
     };
     let mut body = String::from("<ul>");
     for p in &list {
@@ -78,12 +59,12 @@ async fn list_page(State(st): State<MuniState>, Path(commune): Path<String>) -> 
 
 async fn results_page(State(st): State<MuniState>, Path((commune, id)): Path<(String, i64)>) -> Page {
     let Some(c) = st.settings.commune(&commune) else {
-        return not_found();
+        return page::not_found();
     };
     match results_html(&st, c, id).await {
         Ok(Some((title, body))) => layout(StatusCode::OK, Lang::Fr, &title, &body),
-        Ok(None) => not_found(),
-        Err(e) => failed(&e),
+        Ok(None) => page::not_found(),
+        Err(e) => page::failed(&e, "a poll"),
     }
 }
 
@@ -293,7 +274,7 @@ async fn vote_post(
         }
         Ok(VoteOutcome::Refused) if !poll.is_open(Utc::now()) => closed(&st, &poll, lang, &title),
         Ok(_) => invalid(&st, lang),
-        Err(e) => failed(&e),
+        Err(e) => page::failed(&e, "a poll"),
     }
 }
 
@@ -306,7 +287,7 @@ async fn open_link(st: &MuniState, token: &str) -> Result<((i64, i64, usize), Po
     let (poll, lang) = match poll_and_lang(st, link.0, link.1).await {
         Ok(Some(x)) => x,
         Ok(None) => return Err(invalid(st, Lang::Fr)),
-        Err(e) => return Err(failed(&e)),
+        Err(e) => return Err(page::failed(&e, "a poll")),
     };
     if link.2 >= poll.spec.options.len() {
         return Err(invalid(st, lang));
@@ -371,7 +352,7 @@ async fn new_page(State(st): State<MuniState>, staff: Staff) -> Page {
         );
     }
     let Some(c) = st.settings.commune(&staff.commune) else {
-        return not_found();
+        return page::not_found();
     };
     layout(
         StatusCode::OK,
@@ -383,7 +364,7 @@ async fn new_page(State(st): State<MuniState>, staff: Staff) -> Page {
 
 async fn new_post(State(st): State<MuniState>, staff: Staff, Form(form): Form<HashMap<String, String>>) -> Page {
     let Some(c) = st.settings.commune(&staff.commune) else {
-        return not_found();
+        return page::not_found();
     };
     let draft = match read_form(&st, c, &staff, &form) {
         Ok(d) => d,
@@ -414,7 +395,7 @@ async fn new_post(State(st): State<MuniState>, staff: Staff, Form(form): Form<Ha
             "Nouveau sondage",
             &new_form(&st, c, &staff, &form, Some(&e.to_string())),
         ),
-        Err(e) => failed(&e),
+        Err(e) => page::failed(&e, "a poll"),
     }
 }
 

@@ -243,6 +243,21 @@ pub struct NewDelivery {
     pub cause: Option<i64>,
 }
 
+impl NewDelivery {
+    /// A delivery no inbound message caused (what the town hall publishes, for instance).
+    pub fn uncaused(channel: ChannelKind, target: &str, msg: Outgoing, dedupe_key: String) -> NewDelivery {
+        NewDelivery {
+            to: Address {
+                channel,
+                target: target.to_owned(),
+            },
+            msg,
+            dedupe_key,
+            cause: None,
+        }
+    }
+}
+
 /// Queues several deliveries in one statement (one round trip), skipping those whose dedupe
 /// key exists. Rows are inserted in the given order, so ids keep the order of the causes.
 /// Returns how many were queued.
