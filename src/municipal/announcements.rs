@@ -236,7 +236,7 @@ impl Typed {
     fn fresh() -> Typed {
         Typed {
             all: true,
-            submission: rand::random::<[u8; 16]>().iter().map(|b| format!("{b:02x}")).collect(),
+            submission: super::auth::random_hex::<16>(),
             ..Typed::default()
         }
     }

@@ -202,8 +202,9 @@ fn sha256_hex(s: &str) -> String {
         .collect()
 }
 
-fn random_hex() -> String {
-    rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect()
+/// `N` random bytes in hexadecimal: secrets (32) and the forms' one-time tokens (16).
+pub fn random_hex<const N: usize>() -> String {
+    rand::random::<[u8; N]>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The value of cookie `name` in the request.
@@ -268,7 +269,7 @@ fn client_of(parts_headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> S
 fn pre_token(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, PRE_COOKIE).filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit())) {
         Some(c) => (c.to_owned(), false),
-        None => (random_hex(), true),
+        None => (random_hex::<32>(), true),
     }
 }
 
@@ -424,7 +425,7 @@ pub async fn signin_post(
 /// Stores a fresh link for `email` and queues its mail, in one transaction.
 async fn send_link(state: &MuniState, email: &str, lang: Lang) -> anyhow::Result<()> {
     let core = &state.core;
-    let secret = random_hex();
+    let secret = random_hex::<32>();
     let hash = sha256_hex(&secret);
     let url = format!(
         "{}/mairie/connexion/lien?t={}",
@@ -532,14 +533,14 @@ pub async fn link_post(State(state): State<MuniState>, headers: HeaderMap, Form(
     let Some(secret) = link_secret(&state, &form.t) else {
         return bad_link(lang);
     };
-    let session = random_hex();
+    let session = random_hex::<32>();
     let opened = async {
         let mut tx = state.core.pool.begin().await?;
         let Some(email) = db::take_signin_link(&mut tx, &sha256_hex(&secret), Utc::now()).await? else {
             return anyhow::Ok(false);
         };
         let expires = Utc::now() + Duration::hours(SESSION_HOURS);
-        db::add_session(&mut tx, &sha256_hex(&session), &email, &random_hex(), expires).await?;
+        db::add_session(&mut tx, &sha256_hex(&session), &email, &random_hex::<32>(), expires).await?;
         tx.commit().await?;
         Ok(true)
     };

@@ -471,7 +471,7 @@ fn new_form(
         ));
     }
     let submission = if fresh {
-        rand::random::<[u8; 16]>().iter().map(|b| format!("{b:02x}")).collect()
+        super::auth::random_hex::<16>()
     } else {
         value("submission")
     };

@@ -102,17 +102,27 @@ fn by_area(report: &Report, t: &Table, caption: &str, area: Option<usize>) -> St
     if t.has_row_totals() {
         header.push("Total".into());
     }
-    let rows: Vec<(String, Vec<String>)> = scope_rows(report, area)
+    let rows = area_rows(report, t, area, |row| total(t, row).map(|c| figure(c, report.k, true)));
+    grid(caption, &header, &rows)
+}
+
+/// The rows of a figure by area: each area's name and its cells, then `extra`'s cell if any.
+fn area_rows(
+    report: &Report,
+    t: &Table,
+    area: Option<usize>,
+    extra: impl Fn(Option<usize>) -> Option<String>,
+) -> Vec<(String, Vec<String>)> {
+    scope_rows(report, area)
         .into_iter()
         .map(|row| {
             let mut cells: Vec<String> = (0..t.cols.len())
                 .map(|c| figure(at(t, row, c), report.k, true))
                 .collect();
-            cells.extend(total(t, row).map(|c| figure(c, report.k, true)));
+            cells.extend(extra(row));
             (row_name(report, row), cells)
         })
-        .collect();
-    grid(caption, &header, &rows)
+        .collect()
 }
 
 /// Poll turnout by area: voters, members living there, and the share when both are shown.
@@ -120,16 +130,9 @@ fn turnout(report: &Report, t: &Table, area: Option<usize>) -> String {
     let mut header = vec!["Quartier".to_owned()];
     header.extend(t.cols.iter().map(|c| label(c)));
     header.push("Participation".into());
-    let rows: Vec<(String, Vec<String>)> = scope_rows(report, area)
-        .into_iter()
-        .map(|row| {
-            let mut cells: Vec<String> = (0..t.cols.len())
-                .map(|c| figure(at(t, row, c), report.k, true))
-                .collect();
-            cells.push(turnout_share(report, row).map_or("—".to_owned(), |p| format!("{p}&nbsp;%")));
-            (row_name(report, row), cells)
-        })
-        .collect();
+    let rows = area_rows(report, t, area, |row| {
+        Some(turnout_share(report, row).map_or("—".to_owned(), |p| format!("{p}&nbsp;%")))
+    });
     grid(
         "Participation aux sondages clos dans le mois (votants parmi les membres habitant le quartier)",
         &header,
