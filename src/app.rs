@@ -18,7 +18,6 @@ use crate::core::Core;
 use crate::core::outbox::Outbox;
 use crate::i18n::Texts;
 use crate::parse::Parser;
-use crate::parse::lexicon::Lexicon;
 use crate::readers::{Backoff, Pace, shut_down_during};
 use crate::telemetry::Metrics;
 
@@ -43,7 +42,7 @@ pub struct Daemon {
 pub fn parser_for(settings: &Settings) -> anyhow::Result<&'static Parser> {
     Ok(match &settings.parser.lexicon_dir {
         None => Parser::embedded(),
-        Some(dir) => Box::leak(Box::new(Parser::new(Lexicon::load_dir(dir)?))),
+        Some(dir) => Box::leak(Box::new(Parser::load_dir(dir)?)),
     })
 }
 

@@ -8,7 +8,6 @@ use chrono::{DateTime, FixedOffset, Utc};
 use clap::{Parser as ClapParser, Subcommand};
 use serde::{Deserialize, Serialize};
 
-use crate::parse::lexicon::Lexicon;
 use crate::parse::{HolidayZone, ParseInput, Parser, Post};
 
 #[derive(Debug, ClapParser)]
@@ -108,7 +107,12 @@ pub struct ParseArgs {
     /// With --explain: the sending time (RFC 3339); default now.
     #[arg(long, value_name = "RFC3339")]
     pub sent_at: Option<String>,
-    /// A directory with items.toml and grammar.toml to use instead of the built-in lexicon.
+    /// Every post the rules propose, even those the learned confidence drops, each with the
+    /// factors of its confidence ("why"): what scripts/learn-confidence.py learns from.
+    #[arg(long)]
+    pub why: bool,
+    /// A directory with items.toml and grammar.toml (and optionally confidence.toml) to use
+    /// instead of the built-in lexicon.
     #[arg(long, value_name = "DIR")]
     pub lexicon: Option<PathBuf>,
     /// The area's time zone.
@@ -332,6 +336,8 @@ struct OutPost<'a> {
     price_eur: Option<f64>,
     confidence: f32,
     span: [usize; 2],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<Vec<&'static str>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -342,7 +348,7 @@ struct OutLine<'a> {
     error: Option<String>,
 }
 
-fn out_post(p: &Post) -> OutPost<'_> {
+fn out_post(p: &Post, why: bool) -> OutPost<'_> {
     OutPost {
         direction: p.direction,
         kind: p.kind,
@@ -356,6 +362,7 @@ fn out_post(p: &Post) -> OutPost<'_> {
         price_eur: p.price.map(|x| x.cents as f64 / 100.0),
         confidence: (p.confidence * 100.0).round() / 100.0,
         span: [p.span.start, p.span.end],
+        why: why.then(|| p.confidence_why.iter().map(|f| f.why).collect()),
     }
 }
 
@@ -371,7 +378,7 @@ fn run_parse(args: &ParseArgs) -> anyhow::Result<ExitCode> {
     let owned;
     let parser: &Parser = match &args.lexicon {
         Some(dir) => {
-            owned = Parser::new(Lexicon::load_dir(dir)?);
+            owned = Parser::load_dir(dir)?;
             &owned
         }
         None => Parser::embedded(),
@@ -420,15 +427,20 @@ fn run_parse(args: &ParseArgs) -> anyhow::Result<ExitCode> {
             });
         let written = match result {
             Ok((l, sent_at)) => {
-                let posts = parser.parse(&ParseInput {
+                let input = ParseInput {
                     text: &l.text,
                     sent_at,
                     tz,
                     zone,
-                });
+                };
+                let posts = if args.why {
+                    parser.candidates(&input)
+                } else {
+                    parser.parse(&input)
+                };
                 let o = OutLine {
                     id: l.id.unwrap_or(serde_json::Value::Null),
-                    posts: posts.iter().map(out_post).collect(),
+                    posts: posts.iter().map(|p| out_post(p, args.why)).collect(),
                     error: None,
                 };
                 serde_json::to_writer(&mut out, &o)

@@ -8,7 +8,8 @@ use super::{ParseInput, Parser, Role};
 /// A French-first, readable account of one message.
 pub fn explain(parser: &Parser, input: &ParseInput) -> String {
     let text = input.text;
-    let posts = parser.parse(input);
+    let posts = parser.candidates(input);
+    let drop_below = parser.confidence().drop_below;
     let (stream, found) = parser.analyse(input);
     let lex = parser.lexicon();
     let mut out = String::new();
@@ -45,17 +46,19 @@ pub fn explain(parser: &Parser, input: &ParseInput) -> String {
                 .unwrap_or_else(|| "-".into()),
             p.confidence
         );
-        let sure = if p.confidence >= super::SURE_CONFIDENCE {
+        let sure = if p.confidence < drop_below {
+            "écartée / dropped"
+        } else if p.confidence >= super::SURE_CONFIDENCE {
             "sûr / sure"
         } else {
             "à confirmer / unsure"
         };
         let _ = writeln!(
             out,
-            "  confiance / confidence {:.2} ({sure}, seuil / threshold {:.2}) = base {:.2}",
+            "  confiance / confidence {:.2} ({sure}, seuil / threshold {:.2}) = logistique / logistic of {:+.2} (biais / bias) +",
             p.confidence,
             super::SURE_CONFIDENCE,
-            super::BASE_CONFIDENCE
+            parser.confidence().bias
         );
         for f in &p.confidence_why {
             let _ = writeln!(out, "    {:+.2}  {}", f.delta, f.why);

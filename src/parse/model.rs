@@ -189,16 +189,15 @@ pub struct Post {
     /// Which words decided what (not serialised by `voisinage parse`).
     #[serde(skip)]
     pub evidence: Vec<Evidence>,
-    /// What raised or lowered the confidence, from a base of [`BASE_CONFIDENCE`] (for
+    /// What raised or lowered the confidence, each with its learned weight (the confidence is
+    /// the logistic of their sum and the model's bias, see [`super::confidence`]; shown by
     /// `voisinage parse --explain`).
     #[serde(skip)]
     pub confidence_why: Vec<Factor>,
 }
 
-/// The confidence every post starts from before its evidence is weighed.
-pub const BASE_CONFIDENCE: f32 = 0.5;
-
-/// One piece of evidence weighed by the confidence: what it is and how much it moved it.
+/// One piece of evidence weighed by the confidence: what it is and its learned weight (in
+/// log-odds: positive makes the post surer).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Factor {
     pub why: &'static str,
