@@ -949,6 +949,10 @@ fn confidence_factors(conf: &Confidence, w: &Weighed) -> Vec<Factor> {
 /// ends (". ! ? newline") are listed once, so each post finds its own by binary search.
 fn message_factors(conf: &Confidence, posts: &mut [Post], text: &str) {
     use confidence as c;
+    // Most messages are chatter: no pass over the text for them.
+    if posts.is_empty() {
+        return;
+    }
     let ends: Vec<(usize, u8)> = text
         .bytes()
         .enumerate()
