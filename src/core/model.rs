@@ -124,6 +124,39 @@ pub struct Inbound {
     pub more_media: Vec<Media>,
 }
 
+impl Inbound {
+    /// The message as PostgreSQL can store it: its text fields without U+0000, which a `text`
+    /// column refuses. A message carrying one (a client's bug, or on purpose) is stored without
+    /// it rather than refused, as a refusal would be retried forever and hold back the chat's
+    /// later messages.
+    pub fn storable(&self) -> std::borrow::Cow<'_, Inbound> {
+        let nul = |s: &str| s.contains('\0');
+        let optional = [&self.reply_to, &self.lang_hint, &self.subject, &self.album];
+        let fields = [&self.chat, &self.native_id, &self.sender, &self.sender_name, &self.text];
+        if !fields.iter().any(|s| nul(s)) && !optional.iter().any(|s| s.as_deref().is_some_and(nul)) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let strip = |s: &mut String| s.retain(|c| c != '\0');
+        let mut m = self.clone();
+        for s in [
+            &mut m.chat,
+            &mut m.native_id,
+            &mut m.sender,
+            &mut m.sender_name,
+            &mut m.text,
+        ] {
+            strip(s);
+        }
+        for s in [&mut m.reply_to, &mut m.lang_hint, &mut m.subject, &mut m.album]
+            .into_iter()
+            .flatten()
+        {
+            strip(s);
+        }
+        std::borrow::Cow::Owned(m)
+    }
+}
+
 /// A file of the media store, as messages and deliveries name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Media {

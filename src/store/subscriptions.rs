@@ -59,14 +59,16 @@ pub async fn address(pool: &PgPool, id: i64) -> anyhow::Result<Option<(String, L
     )
 }
 
-/// The active subscription of an address, if any.
-pub async fn active_id(pool: &PgPool, address: &str) -> anyhow::Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM email_subscriptions WHERE address = $1 AND status = 'active'")
-            .bind(address.to_lowercase())
-            .fetch_optional(pool)
-            .await?,
+/// The id of an address's active subscription and its area's name, if it has one: what an
+/// email's footer names (one query per email sent).
+pub async fn active_footer(pool: &PgPool, address: &str) -> anyhow::Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, a.name FROM email_subscriptions s JOIN areas a ON a.slug = s.area_slug
+         WHERE s.address = $1 AND s.status = 'active'",
     )
+    .bind(address.to_lowercase())
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// The area an address actively follows, if any.
@@ -87,16 +89,6 @@ pub async fn active_of(pool: &PgPool, address: &str) -> anyhow::Result<Option<(S
             .fetch_optional(pool)
             .await?,
     )
-}
-
-/// The name of the area subscription `id` follows (for the footer of what it receives).
-pub async fn area_name(pool: &PgPool, id: i64) -> anyhow::Result<String> {
-    Ok(sqlx::query_scalar(
-        "SELECT a.name FROM email_subscriptions s JOIN areas a ON a.slug = s.area_slug WHERE s.id = $1",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await?)
 }
 
 /// A subscriber who receives each message of an area as it comes.

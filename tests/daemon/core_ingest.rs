@@ -345,3 +345,117 @@ async fn parsing_huge_messages_does_not_stall_the_runtime() {
     assert!(ticked * 2 >= expected, "{ticked} ticks in {elapsed:?}");
     db.finish().await;
 }
+
+/// A fresh database whose console room "room-a" is Saint-Servan's.
+async fn room_a() -> (TestDb, std::sync::Arc<voisinage::core::Core>) {
+    let db = TestDb::new().await;
+    let core = core(&db.pool);
+    link_room(&db.pool, ChannelKind::Console, "room-a", "saint-servan")
+        .await
+        .unwrap();
+    (db, core)
+}
+
+/// The deliveries queued, in queue order: (cause message, channel, target).
+async fn queued(pool: &sqlx::PgPool) -> Vec<(Option<i64>, String, String)> {
+    sqlx::query_as("SELECT cause_message_id, channel, target FROM deliveries ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_poll_round_ingested_together_does_what_each_message_does_alone() {
+    let round = [
+        inbound("room-a", "1", "Jeanne", "Je prête ma perceuse ce week-end"),
+        inbound("room-a", "2", "Paul", "Qqn aurait une perceuse à me prêter ?"),
+        inbound("room-a", "3", "Luc", "Bonne soirée à tous"),
+        inbound("room-a", "1", "Jeanne", "Je prête ma perceuse ce week-end"),
+    ];
+    let mut outcomes = Vec::new();
+    for together in [false, true] {
+        let (db, core) = room_a().await;
+        link_room(&db.pool, ChannelKind::Telegram, "-100123", "saint-servan")
+            .await
+            .unwrap();
+        let done = match together {
+            true => core.ingest_batch(&round).await.unwrap(),
+            false => {
+                let mut done = Vec::new();
+                for m in &round {
+                    done.push(core.ingest(m).await.unwrap());
+                }
+                done
+            }
+        };
+        let shape: Vec<(usize, usize)> = done
+            .iter()
+            .map(|d| match d {
+                Ingested::Stored { posts, matches, .. } => (posts.len(), matches.len()),
+                Ingested::Duplicate => (usize::MAX, usize::MAX),
+            })
+            .collect();
+        // The offer, the request that finds it in the same round, chatter, a redelivery.
+        assert_eq!(shape, vec![(1, 0), (1, 1), (0, 0), (usize::MAX, usize::MAX)]);
+        let rows = queued(&db.pool).await;
+        let causes: Vec<Option<i64>> = rows.iter().map(|r| r.0).collect();
+        assert!(causes.is_sorted(), "deliveries in the messages' order: {causes:?}");
+        assert_eq!(count(&db.pool, "messages").await, 3);
+        outcomes.push(rows.into_iter().map(|(_, c, t)| (c, t)).collect::<Vec<_>>());
+        db.finish().await;
+    }
+    assert_eq!(outcomes[0], outcomes[1], "the same deliveries, in the same order");
+}
+
+#[tokio::test]
+async fn a_message_that_fails_in_a_round_fails_alone_and_keeps_the_order() {
+    let (db, core) = room_a().await;
+    // The store refuses one message (as it would a value out of a column's range).
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.body LIKE '%boom%' THEN RAISE EXCEPTION 'message refused by the store'; END IF;
+         RETURN NEW; END $$;
+         CREATE TRIGGER refuse_boom BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_boom();",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let broken = inbound("room-a", "2", "Paul", "boom");
+    let round = [
+        inbound("room-a", "1", "Jeanne", "Je prête ma perceuse"),
+        broken,
+        inbound("room-a", "3", "Luc", "Je donne un vélo"),
+    ];
+    let err = core.ingest_batch(&round).await.unwrap_err();
+    assert!(format!("{err:#}").contains("refused by the store"), "{err:#}");
+    // The message before it is kept; the one after waits, so the chat's order holds when the
+    // round is handled again.
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM messages ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(bodies, vec!["Je prête ma perceuse".to_owned()]);
+    let again = core.ingest_batch(&round[2..]).await.unwrap();
+    assert!(matches!(again[..], [Ingested::Stored { .. }]));
+    assert_eq!(count(&db.pool, "messages").await, 2);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_nul_character_is_dropped_not_refused() {
+    let (db, core) = room_a().await;
+    let (id, posts, _) = stored(
+        core.ingest(&inbound("room-a", "1", "Jea\0nne", "Je prête\0 ma perceuse"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(posts.len(), 1);
+    let body: String = sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(body, "Je prête ma perceuse");
+    db.finish().await;
+}

@@ -223,16 +223,13 @@ impl Email {
         // The words added here (footer, reply line) in the reader's language: the message
         // names it (the core sets it on what it sends by email).
         let lang = msg.lang.unwrap_or_default();
-        let subscription = store::subscriptions::active_id(&self.pool, to.email.as_ref())
+        let subscription = store::subscriptions::active_footer(&self.pool, to.email.as_ref())
             .await
             .map_err(|e| SendError::Transient(e.to_string()))?;
         let subject = msg.subject.clone().unwrap_or_else(|| "Voisinage".to_owned());
         let (footer_text, footer_html, unsubscribe) = match subscription {
-            Some(id) => {
+            Some((id, area)) => {
                 let link = self.links.unsubscribe_url(id);
-                let area = store::subscriptions::area_name(&self.pool, id)
-                    .await
-                    .map_err(|e| SendError::Transient(e.to_string()))?;
                 let args = [("area", Arg::from(area))];
                 // Words with the link behind them in HTML; plain text has no links, so the
                 // URL follows the words on its own line there.

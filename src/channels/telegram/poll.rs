@@ -1,7 +1,9 @@
 //! Receiving updates. Long polling: one daemon per bot token polls (a PostgreSQL advisory lock
-//! held on a dedicated connection; the others stand by), and the offset of the next update is
-//! saved after each update is handled, so a restart neither loses nor replays one. Webhook: an
-//! axum route checking Telegram's secret-token header.
+//! held on a dedicated connection; the others stand by). A round's messages are ingested
+//! together (`Telegram::handle_updates`), and the offset of the next update is saved once the
+//! round is committed, so a restart loses nothing; it may handle the last round again, which
+//! stores and sends nothing twice. Webhook: an axum route checking Telegram's secret-token
+//! header, one update at a time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,25 +100,28 @@ impl Poller {
             anyhow::bail!("getUpdates: the result is not a list");
         };
         let mut stats = PollStats::default();
+        let mut fresh = Vec::with_capacity(updates.len());
+        let mut next = self.offset;
         for raw in updates {
-            let Some(id) = raw.get("update_id").and_then(|v| v.as_i64()) else {
-                chats::dead_letter(
-                    &self.core.pool,
-                    ChannelKind::Telegram,
-                    &raw.to_string(),
-                    "update without update_id",
-                )
-                .await?;
-                continue;
-            };
-            if self.offset.is_some_and(|o| id < o) {
+            // One without update_id is kept aside in its turn (handle_updates).
+            let id = raw.get("update_id").and_then(|v| v.as_i64());
+            if id.is_some_and(|id| self.offset.is_some_and(|o| id < o)) {
                 continue;
             }
-            self.tg.handle_update(&self.core, raw).await?;
+            fresh.push(raw.clone());
+            if let Some(id) = id {
+                next = Some(next.map_or(id + 1, |n| n.max(id + 1)));
+                stats.handled += 1;
+            }
+        }
+        // The round is committed before its offset is saved, and the offset before the next
+        // getUpdates acknowledges the round to Telegram: a crash in between handles the round
+        // again, which changes nothing twice.
+        self.tg.handle_updates(&self.core, &fresh).await?;
+        if let Some(next) = next.filter(|n| Some(*n) != self.offset) {
             let key = self.lock.key().to_owned();
-            chats::save_offset(self.lock.conn()?, &key, id + 1).await?;
-            self.offset = Some(id + 1);
-            stats.handled += 1;
+            chats::save_offset(self.lock.conn()?, &key, next).await?;
+            self.offset = Some(next);
         }
         Ok(stats)
     }

@@ -20,6 +20,13 @@ use crate::hash::fnv1a64;
 use crate::i18n::{Arg, Lang};
 use crate::store::chats;
 
+/// A neighbour's message read from its update, to be ingested.
+struct Said {
+    inbound: Inbound,
+    /// The group whose invite link to make sure of once the message is committed.
+    invite_link: Option<i64>,
+}
+
 /// The update kinds the daemon asks for.
 pub const ALLOWED: &[&str] = &[
     "message",
@@ -215,10 +222,68 @@ impl Telegram {
     /// Handles one update. Errors are for what is worth retrying (the database or Telegram
     /// unreachable): the update is then handled again, which changes nothing twice.
     pub async fn handle_update(&self, core: &Core, raw: &Value) -> anyhow::Result<()> {
-        let update: RawUpdate = match serde_json::from_value(raw.clone()) {
-            Ok(u) => u,
-            Err(e) => return self.dead_letter(core, raw, &format!("unreadable update: {e}")).await,
-        };
+        match self.read_update(core, raw).await? {
+            Some(update) => self.on_update(core, raw, &update).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Handles a poll round's updates in order (one without `update_id` is kept aside in
+    /// dead_letters). The neighbours' messages among them are
+    /// ingested together, one transaction per run of messages (`Core::ingest_batch`); any
+    /// other update (a button, an edit, the bot added or removed, a group upgraded) first
+    /// commits the messages before it, so everything is done in Telegram's order. Returns
+    /// once all of it is committed: the caller may then acknowledge the round.
+    pub async fn handle_updates(&self, core: &Core, raws: &[Value]) -> anyhow::Result<()> {
+        let mut block = Vec::new();
+        for raw in raws {
+            if raw.get("update_id").and_then(Value::as_i64).is_none() {
+                self.dead_letter(core, raw, "update without update_id").await?;
+                continue;
+            }
+            let Some(update) = self.read_update(core, raw).await? else {
+                continue;
+            };
+            match &update.message {
+                Some(m) if m.migrate_to_chat_id.is_none() => {
+                    if let Some(said) = self.read_message(core, raw, m).await? {
+                        block.push(said);
+                    }
+                }
+                _ => {
+                    self.ingest_said(core, std::mem::take(&mut block)).await?;
+                    self.on_update(core, raw, &update).await?;
+                }
+            }
+        }
+        self.ingest_said(core, block).await
+    }
+
+    /// Ingests a run of messages in one transaction, then does what each asks after it.
+    async fn ingest_said(&self, core: &Core, block: Vec<Said>) -> anyhow::Result<()> {
+        if block.is_empty() {
+            return Ok(());
+        }
+        let inbound: Vec<Inbound> = block.iter().map(|s| s.inbound.clone()).collect();
+        core.ingest_batch(&inbound).await?;
+        for said in &block {
+            self.after_message(core, said).await?;
+        }
+        Ok(())
+    }
+
+    /// The update, or None when it could not be read (kept in dead_letters).
+    async fn read_update(&self, core: &Core, raw: &Value) -> anyhow::Result<Option<RawUpdate>> {
+        match serde_json::from_value(raw.clone()) {
+            Ok(u) => Ok(Some(u)),
+            Err(e) => {
+                self.dead_letter(core, raw, &format!("unreadable update: {e}")).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn on_update(&self, core: &Core, raw: &Value, update: &RawUpdate) -> anyhow::Result<()> {
         if let Some(m) = &update.message {
             return self.on_message(core, raw, m).await;
         }
@@ -248,19 +313,31 @@ impl Telegram {
     }
 
     async fn on_message(&self, core: &Core, raw: &Value, m: &RawMessage) -> anyhow::Result<()> {
+        if let Some(said) = self.read_message(core, raw, m).await? {
+            core.ingest(&said.inbound).await?;
+            self.after_message(core, &said).await?;
+        }
+        Ok(())
+    }
+
+    /// What a neighbour's message has to be ingested, after what it needs from Telegram (the
+    /// sender's rights for a room command, its file); None when there is nothing to ingest
+    /// (handled here: a group upgraded, an unreadable message kept aside; or skipped).
+    async fn read_message(&self, core: &Core, raw: &Value, m: &RawMessage) -> anyhow::Result<Option<Said>> {
         let (Some(chat), Some(message_id)) = (m.chat.as_ref().and_then(|c| c.id), m.message_id) else {
-            return self
-                .dead_letter(core, raw, "message without chat.id or message_id")
-                .await;
+            self.dead_letter(core, raw, "message without chat.id or message_id")
+                .await?;
+            return Ok(None);
         };
         let chat_kind = m.chat.as_ref().and_then(|c| c.kind.as_deref()).unwrap_or("");
         if chat_kind == "channel" {
             debug!(chat, "channel post: not a neighbourhood chat");
-            return Ok(());
+            return Ok(None);
         }
         if let Some(to) = m.migrate_to_chat_id {
             info!(from = chat, to, "group upgraded to a supergroup: the room follows");
-            return chats::rename(&core.pool, ChannelKind::Telegram, &chat.to_string(), &to.to_string()).await;
+            chats::rename(&core.pool, ChannelKind::Telegram, &chat.to_string(), &to.to_string()).await?;
+            return Ok(None);
         }
         // An anonymous administrator or a channel speaking in the group.
         let (sender, sender_name, anonymous_admin) = match (&m.sender_chat, &m.from) {
@@ -271,7 +348,7 @@ impl Telegram {
             ),
             (None, Some(u)) if u.is_bot => {
                 debug!(chat, "a bot's message: not relayed");
-                return Ok(());
+                return Ok(None);
             }
             (None, Some(u)) => (
                 u.id.map(|id| id.to_string()).unwrap_or_else(|| "unknown".to_owned()),
@@ -285,7 +362,7 @@ impl Telegram {
                 chat,
                 message_id, "nothing to read in this message (sticker, service message…)"
             );
-            return Ok(());
+            return Ok(None);
         };
         let direct = chat_kind == "private";
         let cmd = Command::parse(&text, ChannelKind::Telegram);
@@ -293,7 +370,7 @@ impl Telegram {
             let me = self.identity().await?;
             if !addressee.eq_ignore_ascii_case(&me.username) {
                 debug!(chat, addressee, "command for another bot");
-                return Ok(());
+                return Ok(None);
             }
         }
         let room_command = cmd.as_ref().is_some_and(Command::is_room_command);
@@ -333,11 +410,19 @@ impl Telegram {
             // One file per Telegram message: an album's photos come one by one.
             more_media: Vec::new(),
         };
-        core.ingest(&inbound).await?;
-        if room_command && sender_is_admin {
-            self.ensure_invite_link(core, chat).await?;
+        Ok(Some(Said {
+            inbound,
+            invite_link: (room_command && sender_is_admin).then_some(chat),
+        }))
+    }
+
+    /// What a message asks for once it is committed: an administrator's room command makes
+    /// sure the group has the bot's invite link.
+    async fn after_message(&self, core: &Core, said: &Said) -> anyhow::Result<()> {
+        match said.invite_link {
+            Some(chat) => self.ensure_invite_link(core, chat).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// A vote in a municipal poll (an empty choice takes it back). A vote is never a message:
