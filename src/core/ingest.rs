@@ -429,7 +429,7 @@ impl Core {
         };
         let stored = posts::insert_and_match(tx, new, &found, &statuses, 3).await?;
         let (mut sure, mut unsure, mut pending) = (Vec::new(), Vec::new(), Vec::new());
-        for (ordinal, ((p, status), (id, cands))) in found.into_iter().zip(statuses).zip(stored).enumerate() {
+        for (ordinal, ((p, status), (id, cands))) in found.into_iter().zip(statuses).zip(stored.posts).enumerate() {
             match status {
                 PostStatus::Pending => {
                     unsure.push(p);
@@ -438,9 +438,11 @@ impl Core {
                 _ => sure.push((p, id, ordinal, cands)),
             }
         }
-        // Requests nothing available fits may wait for a lent thing (core/loans.rs).
+        // Requests nothing available fits may wait for a lent thing (core/loans.rs), if the
+        // area has any.
         let unmatched: Vec<String> = sure
             .iter()
+            .filter(|_| stored.lent_here)
             .filter(|(p, _, _, cands)| p.direction == Direction::Request && cands.is_empty())
             .map(|(p, ..)| p.item.clone())
             .collect();

@@ -660,7 +660,7 @@ impl Core {
         let stored = posts::insert_and_match(tx, spec, new, &statuses, 3).await?;
         let announced = new
             .iter()
-            .zip(stored)
+            .zip(stored.posts)
             .enumerate()
             .map(|(i, (p, (id, cands)))| (p.clone(), id, first as usize + i, cands))
             .collect();

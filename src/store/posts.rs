@@ -57,7 +57,8 @@ static INSERT_AND_MATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(
                   AS u(o, d, k, mo, i, c, wf, wt, pr, cf, src, st, cp)
              ORDER BY o
              RETURNING id, ordinal, direction, item, category, status)
-         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.lang, c.channel, c.chat, c.native_id, c.rank
+         SELECT ins.ordinal, ins.id AS post_id, c.id, c.member_id, c.message_id, c.item, c.author, c.lang, c.channel, c.chat, c.native_id, c.rank,
+                EXISTS (SELECT 1 FROM loans l WHERE l.area_slug = $1 AND l.state IN ('active', 'overdue')) AS lent_here
          FROM ins LEFT JOIN LATERAL ({candidates}) c ON ins.status = 'open'
          ORDER BY ins.ordinal, c.rank DESC NULLS LAST, c.id DESC"
     )
@@ -82,16 +83,16 @@ pub struct NewPosts<'a> {
 /// Stores the parsed posts of a message, each with its status (`pending` posts wait for their
 /// author's answer and are not matched), and finds, for each open one, up to `limit` open
 /// posts of the other direction that fit it (see [`candidates`]), in one statement. Returns,
-/// in order, each new post's id with its candidates.
+/// in order, each new post's id with its candidates, and whether anything is lent in the area.
 pub async fn insert_and_match(
     tx: &mut Tx<'_>,
     new: NewPosts<'_>,
     found: &[Post],
     statuses: &[PostStatus],
     limit: i64,
-) -> anyhow::Result<Vec<(i64, Vec<Candidate>)>> {
+) -> anyhow::Result<Inserted> {
     if found.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Inserted::default());
     }
     anyhow::ensure!(statuses.len() == found.len(), "one status per new post");
     let NewPosts {
@@ -143,6 +144,7 @@ pub async fn insert_and_match(
         .bind(&copies)
         .fetch_all(&mut **tx)
         .await?;
+    let lent_here = rows.first().is_some_and(|r| r.lent_here);
     let mut out: Vec<(i64, Vec<Candidate>)> = Vec::with_capacity(found.len());
     for r in rows {
         if out.last().is_none_or(|(id, _)| *id != r.post_id) {
@@ -154,7 +156,17 @@ pub async fn insert_and_match(
             last.1.push(c);
         }
     }
-    Ok(out)
+    Ok(Inserted { posts: out, lent_here })
+}
+
+/// What [`insert_and_match`] stored and found.
+#[derive(Debug, Default)]
+pub struct Inserted {
+    /// Each new post's id with its candidates, in order.
+    pub posts: Vec<(i64, Vec<Candidate>)>,
+    /// Whether something is lent out in the area now (a request nothing available fits may
+    /// then wait for it: without any, there is no need to look).
+    pub lent_here: bool,
 }
 
 /// A row of [`insert_and_match`]: a new post and one candidate (all None when it has none).
@@ -173,6 +185,7 @@ struct MatchRow {
     chat: Option<String>,
     native_id: Option<String>,
     rank: Option<f32>,
+    lent_here: bool,
 }
 
 impl MatchRow {
