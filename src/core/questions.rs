@@ -272,12 +272,10 @@ impl Core {
     ) -> anyhow::Result<()> {
         let (m, lang) = (who.m, who.lang);
         let now = Utc::now();
-        if !questions::ask(tx, who.message_id, who.member, now, now + self.questions.expire_after).await? {
+        let private_on = (!m.direct && m.channel != ChannelKind::Email).then_some(m.channel);
+        let expires = now + self.questions.expire_after;
+        let Some(private) = questions::ask(tx, who.message_id, who.member, now, expires, private_on).await? else {
             return Ok(());
-        }
-        let private = match m.direct || m.channel == ChannelKind::Email {
-            true => None,
-            false => messages::direct_chat_of(tx, who.member, m.channel).await?,
         };
         let readings = self.readings(lang, unsure);
         let forms = answer_forms(self, lang, m.channel);

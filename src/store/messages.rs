@@ -319,17 +319,3 @@ pub async fn latest_with_posts(tx: &mut Tx<'_>, member: i64) -> anyhow::Result<O
     .fetch_optional(&mut **tx)
     .await?)
 }
-
-/// Where `member` talks with the bot directly on `channel` (the direct chat they last wrote
-/// in, not gone): a question is asked there rather than in front of the room.
-pub async fn direct_chat_of(tx: &mut Tx<'_>, member: i64, channel: ChannelKind) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT c.external_id FROM messages m JOIN chats c ON c.id = m.chat_id
-         WHERE m.member_id = $1 AND m.channel = $2 AND c.kind = 'direct' AND c.gone_at IS NULL
-         ORDER BY m.id DESC LIMIT 1",
-    )
-    .bind(member)
-    .bind(channel.as_str())
-    .fetch_optional(&mut **tx)
-    .await?)
-}

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Tx;
+use crate::core::model::ChannelKind;
 
 /// How a question ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,26 +26,34 @@ impl Answer {
     }
 }
 
-/// Records the question about message `message`, asked of `member` at `asked_at`; once.
+/// Records the question about message `message`, asked of `member` at `asked_at`, once.
+/// None when it was already asked; otherwise where to ask it privately: the direct chat on
+/// `private_on` the member last wrote in, not gone (None: in reply, in front of the room).
+/// One statement for both.
 pub async fn ask(
     tx: &mut Tx<'_>,
     message: i64,
     member: i64,
     asked_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    Ok(sqlx::query(
-        "INSERT INTO questions (message_id, member_id, asked_at, expires_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (message_id) DO NOTHING",
+    private_on: Option<ChannelKind>,
+) -> anyhow::Result<Option<Option<String>>> {
+    Ok(sqlx::query_scalar(
+        "WITH q AS (
+           INSERT INTO questions (message_id, member_id, asked_at, expires_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (message_id) DO NOTHING RETURNING message_id)
+         SELECT (SELECT c.external_id FROM messages m JOIN chats c ON c.id = m.chat_id
+                 WHERE m.member_id = $2 AND m.channel = $5 AND c.kind = 'direct' AND c.gone_at IS NULL
+                 ORDER BY m.id DESC LIMIT 1)
+         FROM q",
     )
     .bind(message)
     .bind(member)
     .bind(asked_at)
     .bind(expires_at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1)
+    .bind(private_on.map(ChannelKind::as_str))
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// The member asked about message `message`, locked, while the question is unanswered.
