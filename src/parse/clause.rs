@@ -175,14 +175,23 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
     let event = within(&f.markers, span)
         .iter()
         .any(|m| lex.markers[m.entry] == Marker::Event);
+    let denied = |m: &&Match| {
+        lex.cues[m.entry].direction.is_some()
+            && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end))
+    };
+    // "Je prête pas ma voiture, arrêtez de demander en MP": a firm cue negated says what the
+    // author will not do; the weak cues beside it do not make the clause a post again.
+    let refused = within(&f.cues, span)
+        .iter()
+        .any(|m| lex.cues[m.entry].weight >= 3 && denied(&m));
     let mut kept: Vec<CueHit> = within(&f.cues, span)
         .iter()
         .filter(|m| {
             let c = &lex.cues[m.entry];
+            let weak_after_refusal = refused && c.direction.is_some() && c.weight < 3;
             let misplaced = c.at_start && !at_clause_start(s, m.start, span.start);
             let asks_info = info && c.direction.is_some();
-            let denied =
-                c.direction.is_some() && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end));
+            let denied = denied(m) || weak_after_refusal;
             // An event by others ("Troc de graines samedi à la médiathèque") offers nothing of
             // the author's own; an association may still ask ("recherche des bénévoles").
             let event_talk = event
@@ -500,7 +509,18 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
 
 /// Things that hold other things: "un carton de livres" offers the books.
 const CONTAINERS: &[&str] = &[
-    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau", "bocal",
+    "carton",
+    "sac",
+    "boîte",
+    "caisse",
+    "cagette",
+    "panier",
+    "bac",
+    "sachet",
+    "seau",
+    "bocal",
+    "palette",
+    "rouleau de peinture",
 ];
 
 /// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").
