@@ -632,6 +632,9 @@ fn kept_items(
     let mut dropped_end: Option<usize> = None;
     let mut with_scan = span.start;
     let mut with_seen = false;
+    // Whether a comma came after "avec": "avec sa housse, le chargeur et une souris" lists
+    // what comes with the thing.
+    let mut with_comma = false;
     for m in within(&f.items, span).iter().filter(|m| m.start < cut) {
         let h = ItemHit {
             entry: m.entry,
@@ -675,8 +678,23 @@ fn kept_items(
                 if with_seen && s.punct(with_scan) == Some(',') && starts_new_thing(s, with_scan + 1, h.start) {
                     with_seen = false;
                 }
-                with_seen |=
-                    with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with");
+                // "une baignoire avec son support et un transat": "et" and a new article end
+                // it too, unless what follows is an accessory ("avec chargeur et 2 batteries").
+                with_comma |= with_seen && s.punct(with_scan) == Some(',');
+                if with_seen
+                    && !with_comma
+                    && s.is_word(with_scan)
+                    && matches!(s.key(with_scan), "et" | "and")
+                    && with_scan + 1 < h.start
+                    && s.is_word(with_scan + 1)
+                    && matches!(s.norm(with_scan + 1), "un" | "une" | "a" | "an")
+                    && !entry(&h).accessory
+                {
+                    with_seen = false;
+                }
+                if with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with") {
+                    (with_seen, with_comma) = (true, false);
+                }
                 with_scan += 1;
             }
         }
@@ -1117,9 +1135,54 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
 }
 
 /// Prices: a number followed by € / euros / balles, or € followed by a number.
+/// "max 40e", "10e/h": an "e" glued to a number is a euro sign, except an ordinal ("au 4e
+/// étage", "le 2e", "2e main").
+fn euro_e(s: &Stream, i: usize) -> bool {
+    if i == 0 || !s.is_word(i) || s.key(i) != "e" || !s.is_number(i - 1) || s.toks[i - 1].end != s.toks[i].start {
+        return false;
+    }
+    let ordinal_before = i >= 2
+        && s.is_word(i - 2)
+        && matches!(
+            s.norm(i - 2),
+            "au" | "le"
+                | "du"
+                | "la"
+                | "de"
+                | "en"
+                | "dans"
+                | "sur"
+                | "ma"
+                | "mon"
+                | "sa"
+                | "son"
+                | "niveau"
+                | "classe"
+        );
+    let ordinal_after = i + 1 < s.len()
+        && s.is_word(i + 1)
+        && matches!(
+            s.norm(i + 1),
+            "etage"
+                | "main"
+                | "arrondissement"
+                | "arr"
+                | "siecle"
+                | "annee"
+                | "an"
+                | "classe"
+                | "fois"
+                | "rang"
+                | "edition"
+                | "age"
+        );
+    !ordinal_before && !ordinal_after
+}
+
 pub fn prices(s: &Stream) -> Vec<(usize, usize, Price)> {
     let mut out = Vec::new();
-    let is_cur = |i: usize| s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule");
+    let is_cur =
+        |i: usize| s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule") || euro_e(s, i);
     for i in 0..s.len() {
         if !is_cur(i) {
             continue;

@@ -1113,6 +1113,32 @@ fn forwarded(text: &str) -> Option<&str> {
 mod tests {
     use super::{head, quoted_ranges};
 
+    fn read(text: &str) -> Vec<super::Post> {
+        let sent = chrono::DateTime::parse_from_rfc3339("2026-03-05T10:00:00+01:00").expect("a date");
+        super::Parser::embedded().parse(&super::ParseInput::new(text, sent))
+    }
+
+    #[test]
+    fn round_eight_constructions() {
+        // "max 40e" is a price; "au 4e étage" and "3e fois" are ordinals.
+        let posts = read("jcherche 1 aspirateur pas cher, max 40e");
+        assert_eq!(posts[0].price.map(|p| p.cents), Some(4000));
+        let posts = read("Je donne une baignoire bébé avec son support et un transat, au 4e sans ascenseur");
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        assert!(posts.iter().all(|p| p.price.is_none()));
+        // A street's name is no thing; a firm cue negated refuses.
+        let posts = read("Je donne une chaise haute, à récupérer rue de la Roquette");
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        assert!(read("Je prête pas ma voiture, arrêtez de demander en MP svp").is_empty());
+        // "le 12 ou le 13" is one span.
+        let posts = read("Je vends un établi 150€, à démonter sur place le 12 ou le 13");
+        let when = posts[0].when.expect("dates");
+        assert_eq!(
+            (when.from.to_string(), when.to.to_string()),
+            ("2026-03-12".into(), "2026-03-13".into())
+        );
+    }
+
     #[test]
     fn a_forward_quotes_what_it_forwards() {
         let text = "Fwd : « Recherche bénévoles samedi » — contactez l'asso";
