@@ -660,6 +660,10 @@ fn kept_items(
         }) {
             continue;
         }
+        // "Mon lave-linge fuit, qqn s'y connaît ?": the thing is what the help is about.
+        if entry(&h).kind == Kind::Item && cues.iter().any(|c| lex.cues[c.entry].about_before && h.end <= c.start) {
+            continue;
+        }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
         if !hits.is_empty() && included_after(s, lex, h.end, span.end) {
             continue;

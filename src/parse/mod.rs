@@ -439,6 +439,16 @@ impl Parser {
             if dir == Direction::Offer || self.implied(s, r).is_some() {
                 pending.retain(|t| !t.absent);
             }
+            // "Mon lave-linge fuit, qqn s'y connaît ?": a cue that implies a service asks for it;
+            // the things named before are what it is for, not what is asked.
+            let implied_service = self.implied(s, r).filter(|t| t.kind == Kind::Service);
+            if things.is_empty()
+                && !pending.is_empty()
+                && let Some(t) = implied_service.filter(|_| pending.iter().all(|p| p.kind == Kind::Item))
+            {
+                pending.clear();
+                things.push(t);
+            }
             if things.is_empty() && !pending.is_empty() {
                 things = std::mem::take(&mut pending);
                 borrowed = true;
