@@ -826,6 +826,7 @@ fn moves_out(s: &Stream, span: &clause::Span) -> bool {
     (0..words.len()).any(|k| {
         key(k).starts_with("demenag")
             || key(k).starts_with("quitt")
+            || (k == 0 && key(k) == "moving")
             || matches!(
                 (key(k), key(k + 1)),
                 ("move" | "moving", "out" | "back" | "away" | "abroad")
