@@ -9,8 +9,8 @@ from out-of-fold predictions (the corpora split into folds, each fold's probabil
 model fitted without it), so that the threshold is judged on messages the weights did not see.
 
 Learnt from (and only these): ../shared/corpus/dev.jsonl, target/corpus/train2-learn.jsonl
-(scripts/split-train2.py), tests/data/holdout.jsonl and holdout2…holdout19. Never from
-train2-blind.jsonl or holdout20 and later, which stay the blind check.
+(scripts/split-train2.py), tests/data/holdout.jsonl and holdout2…holdout23. Never from
+train2-blind.jsonl or holdout24 and later, which stay the blind check.
 
   scripts/learn-confidence.py --run "target/release/voisinage parse --why" [--write]
 
@@ -30,7 +30,7 @@ LEARN_FROM = (
     [os.path.join(ROOT, "..", "shared", "corpus", "dev.jsonl"),
      os.path.join(ROOT, "target", "corpus", "train2-learn.jsonl"),
      os.path.join(ROOT, "tests", "data", "holdout.jsonl")]
-    + [os.path.join(ROOT, "tests", "data", f"holdout{i}.jsonl") for i in range(2, 20)]
+    + [os.path.join(ROOT, "tests", "data", f"holdout{i}.jsonl") for i in range(2, 24)]
 )
 FOLDS = 5
 L2 = (0.3, 1.0, 3.0, 10.0)

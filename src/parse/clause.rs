@@ -175,14 +175,23 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
     let event = within(&f.markers, span)
         .iter()
         .any(|m| lex.markers[m.entry] == Marker::Event);
+    let denied = |m: &&Match| {
+        lex.cues[m.entry].direction.is_some()
+            && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end))
+    };
+    // "Je prête pas ma voiture, arrêtez de demander en MP": a firm cue negated says what the
+    // author will not do; the weak cues beside it do not make the clause a post again.
+    let refused = within(&f.cues, span)
+        .iter()
+        .any(|m| lex.cues[m.entry].weight >= 3 && denied(&m));
     let mut kept: Vec<CueHit> = within(&f.cues, span)
         .iter()
         .filter(|m| {
             let c = &lex.cues[m.entry];
+            let weak_after_refusal = refused && c.direction.is_some() && c.weight < 3;
             let misplaced = c.at_start && !at_clause_start(s, m.start, span.start);
             let asks_info = info && c.direction.is_some();
-            let denied =
-                c.direction.is_some() && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end));
+            let denied = denied(m) || weak_after_refusal;
             // An event by others ("Troc de graines samedi à la médiathèque") offers nothing of
             // the author's own; an association may still ask ("recherche des bénévoles").
             let event_talk = event
@@ -500,7 +509,18 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
 
 /// Things that hold other things: "un carton de livres" offers the books.
 const CONTAINERS: &[&str] = &[
-    "carton", "sac", "boîte", "caisse", "cagette", "panier", "bac", "sachet", "seau", "bocal",
+    "carton",
+    "sac",
+    "boîte",
+    "caisse",
+    "cagette",
+    "panier",
+    "bac",
+    "sachet",
+    "seau",
+    "bocal",
+    "palette",
+    "rouleau de peinture",
 ];
 
 /// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").
@@ -612,6 +632,9 @@ fn kept_items(
     let mut dropped_end: Option<usize> = None;
     let mut with_scan = span.start;
     let mut with_seen = false;
+    // Whether a comma came after "avec": "avec sa housse, le chargeur et une souris" lists
+    // what comes with the thing.
+    let mut with_comma = false;
     for m in within(&f.items, span).iter().filter(|m| m.start < cut) {
         let h = ItemHit {
             entry: m.entry,
@@ -637,6 +660,10 @@ fn kept_items(
         }) {
             continue;
         }
+        // "Mon lave-linge fuit, qqn s'y connaît ?": the thing is what the help is about.
+        if entry(&h).kind == Kind::Item && cues.iter().any(|c| lex.cues[c.entry].about_before && h.end <= c.start) {
+            continue;
+        }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.
         if !hits.is_empty() && included_after(s, lex, h.end, span.end) {
             continue;
@@ -655,8 +682,23 @@ fn kept_items(
                 if with_seen && s.punct(with_scan) == Some(',') && starts_new_thing(s, with_scan + 1, h.start) {
                     with_seen = false;
                 }
-                with_seen |=
-                    with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with");
+                // "une baignoire avec son support et un transat": "et" and a new article end
+                // it too, unless what follows is an accessory ("avec chargeur et 2 batteries").
+                with_comma |= with_seen && s.punct(with_scan) == Some(',');
+                if with_seen
+                    && !with_comma
+                    && s.is_word(with_scan)
+                    && matches!(s.key(with_scan), "et" | "and")
+                    && with_scan + 1 < h.start
+                    && s.is_word(with_scan + 1)
+                    && matches!(s.norm(with_scan + 1), "un" | "une" | "a" | "an")
+                    && !entry(&h).accessory
+                {
+                    with_seen = false;
+                }
+                if with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with") {
+                    (with_seen, with_comma) = (true, false);
+                }
                 with_scan += 1;
             }
         }
@@ -1097,9 +1139,54 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
 }
 
 /// Prices: a number followed by € / euros / balles, or € followed by a number.
+/// "max 40e", "10e/h": an "e" glued to a number is a euro sign, except an ordinal ("au 4e
+/// étage", "le 2e", "2e main").
+fn euro_e(s: &Stream, i: usize) -> bool {
+    if i == 0 || !s.is_word(i) || s.key(i) != "e" || !s.is_number(i - 1) || s.toks[i - 1].end != s.toks[i].start {
+        return false;
+    }
+    let ordinal_before = i >= 2
+        && s.is_word(i - 2)
+        && matches!(
+            s.norm(i - 2),
+            "au" | "le"
+                | "du"
+                | "la"
+                | "de"
+                | "en"
+                | "dans"
+                | "sur"
+                | "ma"
+                | "mon"
+                | "sa"
+                | "son"
+                | "niveau"
+                | "classe"
+        );
+    let ordinal_after = i + 1 < s.len()
+        && s.is_word(i + 1)
+        && matches!(
+            s.norm(i + 1),
+            "etage"
+                | "main"
+                | "arrondissement"
+                | "arr"
+                | "siecle"
+                | "annee"
+                | "an"
+                | "classe"
+                | "fois"
+                | "rang"
+                | "edition"
+                | "age"
+        );
+    !ordinal_before && !ordinal_after
+}
+
 pub fn prices(s: &Stream) -> Vec<(usize, usize, Price)> {
     let mut out = Vec::new();
-    let is_cur = |i: usize| s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule");
+    let is_cur =
+        |i: usize| s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule") || euro_e(s, i);
     for i in 0..s.len() {
         if !is_cur(i) {
             continue;

@@ -92,6 +92,10 @@ pub struct CueEntry {
     /// The item this cue implies when the clause names none ("qqn va à l'aéroport ?").
     #[serde(default)]
     pub implies: Option<String>,
+    /// Things named before the cue are what it is about, not what is asked ("Mon lave-linge
+    /// fuit, qqn s'y connaît ?" asks for a repair).
+    #[serde(default)]
+    pub about_before: bool,
     /// A comment for people; ignored.
     #[serde(default)]
     pub note: Option<String>,

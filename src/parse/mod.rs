@@ -185,7 +185,9 @@ impl Parser {
                 }
             }
         }
-        let items = lex.item_set.find(&stream);
+        let mut items = lex.item_set.find(&stream);
+        // "rue de la Roquette", "impasse du Moulin": a street's name is no thing.
+        items.retain(|m| !street_name(&stream, m.start));
         for m in &markers {
             if lex.markers[m.entry] == Marker::Ignore {
                 for i in m.start..m.end {
@@ -436,6 +438,16 @@ impl Parser {
             // Ikea samedi…" asks for a lift, not a car).
             if dir == Direction::Offer || self.implied(s, r).is_some() {
                 pending.retain(|t| !t.absent);
+            }
+            // "Mon lave-linge fuit, qqn s'y connaît ?": a cue that implies a service asks for it;
+            // the things named before are what it is for, not what is asked.
+            let implied_service = self.implied(s, r).filter(|t| t.kind == Kind::Service);
+            if things.is_empty()
+                && !pending.is_empty()
+                && let Some(t) = implied_service.filter(|_| pending.iter().all(|p| p.kind == Kind::Item))
+            {
+                pending.clear();
+                things.push(t);
             }
             if things.is_empty() && !pending.is_empty() {
                 things = std::mem::take(&mut pending);
@@ -783,7 +795,9 @@ fn lacks(s: &Stream, span: &clause::Span) -> bool {
         }
         let have = matches!(key(k), "ai" | "a" | "as" | "avons" | "avez" | "ont");
         // "je n'ai plus besoin de mon lit bébé" is no lack: the author parts with it.
-        let negated = matches!(key(k + 1), "pas" | "plus" | "jamais") && key(k + 2) != "besoin";
+        // "je n'ai plus de place pour mon piano" is no lack either: the piano is what goes.
+        let room = key(k + 3) == "place" || key(k + 2) == "place";
+        let negated = matches!(key(k + 1), "pas" | "plus" | "jamais") && key(k + 2) != "besoin" && !room;
         let french = have && negated && (k == 0 || matches!(key(k - 1), "n" | "ne" | "j"));
         let english = matches!(key(k), "don" | "dont" | "haven" | "no")
             && matches!(
@@ -812,6 +826,7 @@ fn moves_out(s: &Stream, span: &clause::Span) -> bool {
     (0..words.len()).any(|k| {
         key(k).starts_with("demenag")
             || key(k).starts_with("quitt")
+            || (k == 0 && key(k) == "moving")
             || matches!(
                 (key(k), key(k + 1)),
                 ("move" | "moving", "out" | "back" | "away" | "abroad")
@@ -1024,10 +1039,49 @@ pub fn head(text: &str, max_chars: usize) -> &str {
     &text[..cut]
 }
 
+/// Whether word `i` names a street: it follows "rue", "avenue", "impasse"… with at most the
+/// articles of the name between ("rue de la Roquette", "allée des Tilleuls").
+fn street_name(s: &Stream, i: usize) -> bool {
+    let mut j = i;
+    let mut between = 0;
+    while j > 0 && between <= 2 {
+        j -= 1;
+        if !s.is_word(j) {
+            return false;
+        }
+        match s.key(j) {
+            "rue" | "avenue" | "av" | "boulevard" | "bd" | "impasse" | "allee" | "quai" | "chemin" | "street"
+            | "road" => return true,
+            "de" | "du" | "des" | "la" | "l" | "d" if between < 2 => between += 1,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Byte ranges of quoted text: lines starting with `>`, and everything after an email's
 /// "Le … a écrit :" / "On … wrote:" line or a "-----Original Message-----" line.
 pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
+    // "Fwd : « Recherche bénévoles… » — si ça vous intéresse…": what is forwarded is someone
+    // else's message; the quotation (or, without one, the rest of the text) is quoted.
+    if let Some(rest) = forwarded(text) {
+        let from = text.len() - rest.len();
+        let open = rest.char_indices().find(|&(_, c)| matches!(c, '«' | '"' | '“'));
+        let (a, b) = match open {
+            Some((o, c)) if rest[..o].trim().is_empty() => {
+                let inner = o + c.len_utf8();
+                let close = rest[inner..]
+                    .char_indices()
+                    .find(|&(_, c)| matches!(c, '»' | '"' | '”'))
+                    .map_or(rest.len(), |(k, c)| inner + k + c.len_utf8());
+                (from + o, from + close)
+            }
+            _ => (from, text.len()),
+        };
+        out.push((a, b));
+        return out;
+    }
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim();
@@ -1055,9 +1109,59 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The text after a forward's header ("Fwd :", "TR:", "Fw:"), if the message starts with one.
+fn forwarded(text: &str) -> Option<&str> {
+    let t = text.trim_start();
+    let word = t.split(|c: char| !c.is_ascii_alphabetic()).next()?;
+    if !matches!(word.to_ascii_lowercase().as_str(), "fwd" | "fw" | "tr") {
+        return None;
+    }
+    let rest = t[word.len()..].trim_start();
+    rest.strip_prefix(':')
+}
+
 #[cfg(test)]
 mod tests {
-    use super::head;
+    use super::{head, quoted_ranges};
+
+    fn read(text: &str) -> Vec<super::Post> {
+        let sent = chrono::DateTime::parse_from_rfc3339("2026-03-05T10:00:00+01:00").expect("a date");
+        super::Parser::embedded().parse(&super::ParseInput::new(text, sent))
+    }
+
+    #[test]
+    fn round_eight_constructions() {
+        // "max 40e" is a price; "au 4e étage" and "3e fois" are ordinals.
+        let posts = read("jcherche 1 aspirateur pas cher, max 40e");
+        assert_eq!(posts[0].price.map(|p| p.cents), Some(4000));
+        let posts = read("Je donne une baignoire bébé avec son support et un transat, au 4e sans ascenseur");
+        assert_eq!(posts.len(), 2, "{posts:?}");
+        assert!(posts.iter().all(|p| p.price.is_none()));
+        // A street's name is no thing; a firm cue negated refuses.
+        let posts = read("Je donne une chaise haute, à récupérer rue de la Roquette");
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        assert!(read("Je prête pas ma voiture, arrêtez de demander en MP svp").is_empty());
+        // "le 12 ou le 13" is one span.
+        let posts = read("Je vends un établi 150€, à démonter sur place le 12 ou le 13");
+        let when = posts[0].when.expect("dates");
+        assert_eq!(
+            (when.from.to_string(), when.to.to_string()),
+            ("2026-03-12".into(), "2026-03-13".into())
+        );
+    }
+
+    #[test]
+    fn a_forward_quotes_what_it_forwards() {
+        let text = "Fwd : « Recherche bénévoles samedi » — contactez l'asso";
+        let [(a, b)] = quoted_ranges(text)[..] else {
+            panic!("one quoted range")
+        };
+        assert_eq!(&text[a..b], "« Recherche bénévoles samedi »");
+        let text = "TR: Je donne un vélo";
+        assert_eq!(quoted_ranges(text), vec![(3, text.len())]);
+        assert!(quoted_ranges("Trop bien, je donne un vélo").is_empty());
+        assert!(quoted_ranges("tr ès bien").is_empty());
+    }
 
     #[test]
     fn head_keeps_short_texts_and_cuts_long_ones_at_a_boundary() {

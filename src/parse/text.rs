@@ -372,9 +372,23 @@ impl Stream {
     pub fn is_hard_boundary(&self, i: usize) -> bool {
         match self.toks[i].class {
             TokClass::Newline => true,
+            TokClass::Punct(c) if is_emoji(c) => !self.headline_emoji(i),
             TokClass::Punct(c) => is_sentence_end(c),
             _ => false,
         }
+    }
+    /// "Troc 🔄 ma poussette…", "Urgent 🚨 qqn aurait…": an emoji after a sentence's one
+    /// opening word, with words after it, decorates a headline and ends nothing.
+    fn headline_emoji(&self, i: usize) -> bool {
+        let opens = |k: usize| match self.toks[k].class {
+            TokClass::Newline => true,
+            TokClass::Punct(c) => is_sentence_end(c),
+            _ => false,
+        };
+        i >= 1
+            && self.toks[i - 1].is_word()
+            && (i == 1 || opens(i - 2))
+            && self.toks.get(i + 1).is_some_and(|t| t.is_word())
     }
     pub fn punct(&self, i: usize) -> Option<char> {
         match self.toks[i].class {

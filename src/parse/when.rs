@@ -769,10 +769,13 @@ impl<'a> P<'a> {
         hit(day.end, (date, date))
     }
 
-    /// "du 3 au 10" with no month at all: this month, or the next one if that range is over.
+    /// "du 3 au 10" with no month at all: this month, or the next one if that range is over;
+    /// "le 12 ou le 13", "le 12 et 13": either day, the same span.
     fn bare_days(&self, intro: &str, items: &[Item], seps: &[Sep]) -> Option<Hit> {
         let [a, b] = items else { return None };
-        if intro != "du" || seps[1] != Sep::Range || a.day >= b.day {
+        let range = intro == "du" && seps[1] == Sep::Range;
+        let either = intro == "le" && seps[1] == Sep::List;
+        if !(range || either) || a.day >= b.day {
             return None;
         }
         let mut first = ymd(self.today.year(), self.today.month(), 1)?;
@@ -1102,6 +1105,8 @@ mod tests {
 2026-10-21 | samedi matin | 2026-10-24..2026-10-24
 2026-01-06 | demain matin | 2026-01-07..2026-01-07
 2026-06-09 | samedi 20 juin | 2026-06-20..2026-06-20
+2026-03-05 | à démonter le 12 ou le 13 | 2026-03-12..2026-03-13
+2026-03-15 | le 12 et 13 | 2026-04-12..2026-04-13
 # No match: habitual, past, vague, or not a date at all.
 2026-06-10 | le mercredi après-midi | -
 2026-06-10 | tous les samedis matin | -
