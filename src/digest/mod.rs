@@ -36,6 +36,9 @@ const MAX_PERIODS_BACK: i32 = 4;
 /// Digests made at the same time by one round (each its own transaction and connection;
 /// the pool keeps the rest for ingest and the outbox).
 const DIGESTS_AT_ONCE: usize = 3;
+/// Areas whose digests a round reads together, in a few statements for all of them, before
+/// making each in its own transaction (issue 19, 6: the reads were most of the round trips).
+const AREAS_AT_ONCE: usize = 200;
 
 /// What making one digest did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +71,27 @@ pub struct Preview {
     pub summary: Option<String>,
     pub subscribers: i64,
     pub rooms: usize,
+}
+
+/// A digest read before it is claimed: its period, who receives it and what it holds.
+struct Prepared {
+    area: String,
+    period: Period,
+    slot: DateTime<Utc>,
+    since: DateTime<Utc>,
+    /// Its email subscribers in each language they read, French first.
+    subscribers: Vec<(Lang, i64)>,
+    /// The area's rooms (whether they get this period's summary or not).
+    rooms: Vec<crate::store::chats::RoomLink>,
+    /// None when nothing happened in the period.
+    digest: Option<Digest>,
+}
+
+/// A digest rendered before its transaction: its email in each language its subscribers
+/// read, and the summary for each room.
+struct Rendered {
+    bodies: Vec<(Lang, render::Email)>,
+    summaries: Vec<(crate::store::chats::RoomLink, Outgoing)>,
 }
 
 /// Makes the digests.
@@ -136,18 +160,33 @@ impl Digester {
         }
         let done: std::collections::HashSet<(String, String, DateTime<Utc>)> =
             digests::existing(&self.core.pool, &due).await?.into_iter().collect();
-        let todo: Vec<_> = due
-            .into_iter()
-            .filter(|(area, period, slot)| !done.contains(&(area.clone(), period.as_str().to_owned(), *slot)))
-            .collect();
-        // A few areas at a time: each waits on PostgreSQL half of its time (issue 19, 6).
-        let made: Vec<anyhow::Result<Made>> = futures::stream::iter(
-            todo.into_iter()
-                .map(|(area, period, slot)| async move { self.make(&area, period, slot, false).await }),
-        )
-        .buffer_unordered(DIGESTS_AT_ONCE)
-        .collect()
-        .await;
+        let mut batches: Vec<(Period, Vec<(String, DateTime<Utc>)>)> = Vec::new();
+        for period in Period::ALL {
+            let keys: Vec<(String, DateTime<Utc>)> = due
+                .iter()
+                .filter(|(area, p, slot)| *p == period && !done.contains(&(area.clone(), p.as_str().to_owned(), *slot)))
+                .map(|(area, _, slot)| (area.clone(), *slot))
+                .collect();
+            batches.extend(keys.chunks(AREAS_AT_ONCE).map(|c| (period, c.to_vec())));
+        }
+        // A batch of areas is read at once; then a few digests at a time are claimed, written
+        // and committed, each waiting on PostgreSQL half of its time.
+        let mut made: Vec<anyhow::Result<Made>> = Vec::new();
+        for (period, keys) in batches {
+            let prepared = match self.prepare(period, &keys).await {
+                Ok(prepared) => prepared,
+                Err(e) => {
+                    made.push(Err(e));
+                    continue;
+                }
+            };
+            let batch: Vec<anyhow::Result<Made>> = futures::stream::iter(prepared)
+                .map(|p| self.make_prepared(p, false))
+                .buffer_unordered(DIGESTS_AT_ONCE)
+                .collect()
+                .await;
+            made.extend(batch);
+        }
         let mut round = Round::default();
         for made in made {
             match made? {
@@ -166,53 +205,71 @@ impl Digester {
         Ok(round)
     }
 
-    /// Where the period ending at `slot` starts: the area's previous digest of this period,
-    /// else the previous occurrence of its schedule; never more than a few periods back.
-    async fn since(
+    /// Where the period ending at `slot` starts: the area's previous digest of this period
+    /// (`last`), else the previous occurrence of its schedule; never more than a few periods
+    /// back.
+    fn since(
         &self,
-        tx: &mut crate::store::Tx<'_>,
         area: &crate::areas::Area,
         period: Period,
         slot: DateTime<Utc>,
-    ) -> anyhow::Result<DateTime<Utc>> {
-        let slug = area.slug.as_str();
-        let since = match digests::last_slot(tx, slug, period, slot).await? {
-            Some(s) => s,
-            None => self
-                .schedules
-                .previous(slug, area.timezone, period, slot)
-                .unwrap_or(slot - period.length()),
-        };
-        Ok(since.max(slot - period.length() * MAX_PERIODS_BACK))
+        last: Option<DateTime<Utc>>,
+    ) -> DateTime<Utc> {
+        let since = last.unwrap_or_else(|| {
+            self.schedules
+                .previous(area.slug.as_str(), area.timezone, period, slot)
+                .unwrap_or(slot - period.length())
+        });
+        since.max(slot - period.length() * MAX_PERIODS_BACK)
     }
 
-    /// The digest content of `area` for the period ending at `until`.
-    async fn content(
-        &self,
-        tx: &mut crate::store::Tx<'_>,
-        area: &crate::areas::Area,
-        period: Period,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Digest>> {
-        let today = until.with_timezone(&area.timezone).date_naive();
-        let input = digests::input(
-            tx,
-            area.slug.as_str(),
-            &area.name,
-            period,
-            since,
-            until,
-            today,
-            HORIZON_DAYS,
-            (MAX_PER_SECTION * 4) as i64,
-        )
-        .await?;
+    /// Reads the digests of `period` for these (area, slot), each in its own area: a few
+    /// statements for all of them, whatever their number. Nothing is claimed yet.
+    async fn prepare(&self, period: Period, keys: &[(String, DateTime<Utc>)]) -> anyhow::Result<Vec<Prepared>> {
+        let mut db = self.core.pool.acquire().await?;
+        let last = digests::last_slots(&mut db, period, keys).await?;
+        let mut windows = Vec::with_capacity(keys.len());
+        for ((slug, slot), last) in keys.iter().zip(last) {
+            let a = self.area(slug)?;
+            windows.push(digests::Window {
+                area: slug.clone(),
+                area_name: a.name.clone(),
+                since: self.since(a, period, *slot, last),
+                until: *slot,
+                today: slot.with_timezone(&a.timezone).date_naive(),
+            });
+        }
+        let areas: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        let mut subscribers = digests::subscribers(&mut db, &areas, period).await?;
+        let mut rooms: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
+        for (area, room) in crate::store::chats::rooms_of_areas(&mut *db, &areas).await? {
+            rooms.entry(area).or_default().push(room);
+        }
+        let inputs = digests::inputs(&mut db, period, &windows, HORIZON_DAYS, (MAX_PER_SECTION * 4) as i64).await?;
+        drop(db);
+        let mut out = Vec::with_capacity(keys.len());
+        for ((w, input), (_, slot)) in windows.into_iter().zip(inputs).zip(keys) {
+            out.push(Prepared {
+                subscribers: subscribers.remove(&w.area).unwrap_or_default(),
+                rooms: rooms.remove(&w.area).unwrap_or_default(),
+                digest: self.content(input),
+                area: w.area,
+                period,
+                slot: *slot,
+                since: w.since,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The digest made of `input` (None when nothing happened), with its partner and links.
+    fn content(&self, input: build::DigestInput) -> Option<Digest> {
+        let until = input.until;
         let mut input = self.with_photo_links(self.with_partner(input), until);
         for a in &mut input.announcements {
             a.link = self.core.announcement_url(&a.commune_slug, a.id);
         }
-        Ok(build::build(input, MAX_PER_SECTION))
+        build::build(input, MAX_PER_SECTION)
     }
 
     /// Links to the photos of the posts (thumbnail beside the post, photo behind it) and to
@@ -273,74 +330,85 @@ impl Digester {
     /// it in one transaction. `manual`: asked for by hand (`voisinage digest`).
     #[instrument(skip(self), fields(%slot))]
     pub async fn make(&self, area: &str, period: Period, slot: DateTime<Utc>, manual: bool) -> anyhow::Result<Made> {
-        let a = self.area(area)?;
-        let mut tx = self.core.pool.begin().await?;
+        let mut prepared = self.prepare(period, &[(area.to_owned(), slot)]).await?;
+        let p = prepared.pop().context("the digest read")?;
+        self.make_prepared(p, manual).await
+    }
+
+    /// Makes a digest read by `prepare` once: renders it, then claims its row and queues it in
+    /// one transaction (or records it as empty); Done when it was claimed before.
+    async fn make_prepared(&self, p: Prepared, manual: bool) -> anyhow::Result<Made> {
+        let a = self.area(&p.area)?;
+        let rooms = if self.rooms_get(p.period) { p.rooms } else { Vec::new() };
+        // Rendered before the transaction, which then only writes.
+        let rendered = match &p.digest {
+            Some(d) if !(p.subscribers.is_empty() && rooms.is_empty()) => {
+                Some(self.render(d, a, &p.subscribers, rooms)?)
+            }
+            _ => None,
+        };
         // A digest can be made again, so its commit does not wait for the disk: a crash may
         // lose the last ones committed, with their `digests` row, and the next round makes
         // them again. Nothing of them is sent before that: the outbox's claim commits
         // synchronously, which flushes all the log written before it, these commits included.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
+        let mut tx = self
+            .core
+            .pool
+            .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
             .await?;
-        let since = self.since(&mut tx, a, period, slot).await?;
-        let Some(id) = digests::claim(&mut tx, area, period, slot, since, manual).await? else {
+        let Some(id) = digests::claim(&mut tx, &p.area, p.period, p.slot, p.since, manual).await? else {
             return Ok(Made::Done);
         };
-        let rooms = if self.rooms_get(period) {
-            crate::store::chats::rooms_of(&mut *tx, area).await?
-        } else {
-            Vec::new()
-        };
-        let subscribers = digests::subscribers(&mut tx, area, period).await?;
-        let digest = if subscribers.is_empty() && rooms.is_empty() {
-            None
-        } else {
-            self.content(&mut tx, a, period, since, slot).await?
-        };
-        let Some(digest) = digest else {
+        let (Some(rendered), Some(digest)) = (rendered, &p.digest) else {
             tx.commit().await?;
             return Ok(Made::Empty { id });
         };
-        // One email per language its subscribers read, stored once; each delivery points at it.
-        for (lang, _) in &subscribers {
-            let email = self
-                .renderer
-                .email(&digest, *lang, a.timezone, &|p| self.reply_for(p))?;
-            digests::add_body(&mut tx, id, *lang, &email).await?;
-        }
-        let mut queued = digests::queue_subscribers(&mut tx, id, area, period).await?;
-        let summaries = self.summaries(&digest, a.lang, id, rooms);
-        queued += deliveries::enqueue_many(&mut tx, &summaries).await?;
-        digests::set_queued(&mut tx, id, digest.post_count() as i64, queued).await?;
-        tx.commit().await.context("committing the digest")?;
-        Ok(Made::Queued { id, deliveries: queued })
-    }
-
-    /// The summary of digest `id` for each of the area's `rooms`, in the rooms' language.
-    fn summaries(
-        &self,
-        digest: &Digest,
-        lang: Lang,
-        id: i64,
-        rooms: Vec<crate::store::chats::RoomLink>,
-    ) -> Vec<NewDelivery> {
-        let mut summaries = Vec::new();
-        for room in rooms {
-            let channel = room.channel;
-            let (text, html) = self.renderer.summary(digest, lang, channel);
-            let mut msg = Outgoing::new(OutKind::Digest, text);
-            msg.html = Some(html);
-            summaries.push(NewDelivery {
+        let summaries: Vec<NewDelivery> = rendered
+            .summaries
+            .into_iter()
+            .map(|(room, msg)| NewDelivery {
                 dedupe_key: format!("digest:{id}:room:{}:{}", room.channel, room.external_id),
                 to: Address {
-                    channel,
+                    channel: room.channel,
                     target: room.external_id,
                 },
                 msg,
                 cause: None,
-            });
+            })
+            .collect();
+        let to_rooms = deliveries::enqueue_many(&mut tx, &summaries).await?;
+        let posts = digest.post_count() as i64;
+        let queued = digests::queue(&mut tx, id, &p.area, p.period, &rendered.bodies, posts, to_rooms).await?;
+        tx.commit().await.context("committing the digest")?;
+        Ok(Made::Queued { id, deliveries: queued })
+    }
+
+    /// The email of `digest` in each language of its `subscribers` and its summary for each
+    /// of `rooms`, in the area's language.
+    fn render(
+        &self,
+        digest: &Digest,
+        a: &crate::areas::Area,
+        subscribers: &[(Lang, i64)],
+        rooms: Vec<crate::store::chats::RoomLink>,
+    ) -> anyhow::Result<Rendered> {
+        let mut bodies = Vec::with_capacity(subscribers.len());
+        for (lang, _) in subscribers {
+            bodies.push((
+                *lang,
+                self.renderer.email(digest, *lang, a.timezone, &|p| self.reply_for(p))?,
+            ));
         }
-        summaries
+        let summaries = rooms
+            .into_iter()
+            .map(|room| {
+                let (text, html) = self.renderer.summary(digest, a.lang, room.channel);
+                let mut msg = Outgoing::new(OutKind::Digest, text);
+                msg.html = Some(html);
+                (room, msg)
+            })
+            .collect();
+        Ok(Rendered { bodies, summaries })
     }
 
     /// Sends the digest of `area` for the period ending now, by hand.
@@ -353,31 +421,30 @@ impl Digester {
     /// The digest of `area` for the period ending at `now`, rendered, nothing stored or sent.
     pub async fn preview(&self, area: &str, period: Period, now: DateTime<Utc>) -> anyhow::Result<Preview> {
         let a = self.area(area)?;
-        let mut tx = self.core.pool.begin().await?;
-        let since = self.since(&mut tx, a, period, now).await?;
-        let rooms = crate::store::chats::rooms_of(&mut *tx, area).await?.len();
-        let subscribers = digests::subscribers(&mut tx, area, period).await?;
-        let digest = self.content(&mut tx, a, period, since, now).await?;
-        tx.rollback().await?;
-        let mut langs: Vec<Lang> = subscribers.iter().map(|(lang, _)| *lang).collect();
+        let p = self
+            .prepare(period, &[(area.to_owned(), now)])
+            .await?
+            .pop()
+            .context("the digest read")?;
+        let mut langs: Vec<Lang> = p.subscribers.iter().map(|(lang, _)| *lang).collect();
         if langs.is_empty() {
             langs.push(a.lang);
         }
         let mut emails = Vec::new();
         let mut summary = None;
-        if let Some(d) = &digest {
+        if let Some(d) = &p.digest {
             for lang in langs {
                 emails.push((lang, self.renderer.email(d, lang, a.timezone, &|p| self.reply_for(p))?));
             }
             summary = Some(self.renderer.summary(d, a.lang, ChannelKind::Telegram).0);
         }
         Ok(Preview {
-            since,
+            since: p.since,
             until: now,
             emails,
             summary,
-            subscribers: subscribers.iter().map(|(_, n)| n).sum(),
-            rooms,
+            subscribers: p.subscribers.iter().map(|(_, n)| n).sum(),
+            rooms: p.rooms.len(),
         })
     }
 

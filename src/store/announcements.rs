@@ -80,22 +80,32 @@ pub async fn of_commune(db: impl PgExecutor<'_>, commune_slug: &str, limit: i64)
     .await?)
 }
 
-/// The non-urgent announcements to `area` published in (since, until], oldest first: what
-/// the digest of that period lists (each period's digest has its own, so each once).
-pub async fn for_digest(
-    tx: &mut Tx<'_>,
-    area: &str,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> anyhow::Result<Vec<Announcement>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM announcements
-         WHERE areas @> ARRAY[$1::text] AND NOT urgent AND created_at > $2 AND created_at <= $3
-         ORDER BY created_at, id"
+/// The non-urgent announcements to each `areas[i]` published in (`sinces[i]`, `untils[i]`],
+/// oldest first, with that `i`: what the digests of those periods list (each period's digest
+/// has its own, so each once); one statement for all of them.
+pub async fn for_digests(
+    db: &mut sqlx::PgConnection,
+    areas: &[&str],
+    sinces: &[DateTime<Utc>],
+    untils: &[DateTime<Utc>],
+) -> anyhow::Result<Vec<(usize, Announcement)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        i: i64,
+        #[sqlx(flatten)]
+        a: Announcement,
+    }
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT k.i, an.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS k(a, s, u, i)
+         CROSS JOIN LATERAL (SELECT {COLUMNS} FROM announcements
+                             WHERE areas @> ARRAY[k.a] AND NOT urgent AND created_at > k.s AND created_at <= k.u
+                             ORDER BY created_at, id) an
+         ORDER BY k.i, an.created_at, an.id"
     )))
-    .bind(area)
-    .bind(since)
-    .bind(until)
-    .fetch_all(&mut **tx)
-    .await?)
+    .bind(areas)
+    .bind(sinces)
+    .bind(untils)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| ((r.i - 1) as usize, r.a)).collect())
 }

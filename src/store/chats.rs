@@ -78,6 +78,24 @@ pub async fn rooms_of(db: impl PgExecutor<'_>, area: &str) -> anyhow::Result<Vec
     .await?)
 }
 
+/// The rooms still there of each of `areas`, with their area; one statement for all of them.
+pub async fn rooms_of_areas(db: impl PgExecutor<'_>, areas: &[&str]) -> anyhow::Result<Vec<(String, RoomLink)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        area_slug: String,
+        #[sqlx(flatten)]
+        room: RoomLink,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT area_slug, channel, external_id, invite_link FROM chats
+         WHERE area_slug = ANY($1) AND kind = 'room' AND gone_at IS NULL ORDER BY area_slug, channel",
+    )
+    .bind(areas)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.area_slug, r.room)).collect())
+}
+
 /// The area whose room this chat is, if any.
 pub async fn room_area(pool: &PgPool, channel: ChannelKind, external_id: &str) -> anyhow::Result<Option<RoomLink>> {
     Ok(sqlx::query_as(

@@ -4,7 +4,7 @@
 //! subscriber's language).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::Tx;
 use crate::digest::build::{AnnouncementLine, DigestInput, Figures, PostLine};
@@ -29,21 +29,24 @@ static POST_LINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-/// The slot of the area's latest digest of `period` before `slot`.
-pub async fn last_slot(
-    tx: &mut Tx<'_>,
-    area: &str,
+/// For each (area, slot) of `period`, the slot of the area's latest digest of that period
+/// before it, in the order given: one statement for a round's whole batch.
+pub async fn last_slots(
+    db: &mut PgConnection,
     period: Period,
-    slot: DateTime<Utc>,
-) -> anyhow::Result<Option<DateTime<Utc>>> {
-    Ok(
-        sqlx::query_scalar("SELECT max(slot) FROM digests WHERE area_slug = $1 AND period = $2 AND slot < $3")
-            .bind(area)
-            .bind(period.as_str())
-            .bind(slot)
-            .fetch_one(&mut **tx)
-            .await?,
+    keys: &[(String, DateTime<Utc>)],
+) -> anyhow::Result<Vec<Option<DateTime<Utc>>>> {
+    let areas: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let slots: Vec<DateTime<Utc>> = keys.iter().map(|k| k.1).collect();
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT max(d.slot) FROM digests d WHERE d.area_slug = k.a AND d.period = $3 AND d.slot < k.s)
+         FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(a, s, i) ORDER BY k.i",
     )
+    .bind(&areas)
+    .bind(&slots)
+    .bind(period.as_str())
+    .fetch_all(db)
+    .await?)
 }
 
 /// Claims the digest (area, period, slot): its id, or None when it exists already (sent, or
@@ -89,130 +92,186 @@ pub async fn existing(
     .await?)
 }
 
-/// Everything the digest of `area` for (since, until] is made of (without the partner).
-/// `today` is the area's local date at `until`; "coming" means within `horizon` days of it.
-#[allow(clippy::too_many_arguments)]
-pub async fn input(
-    tx: &mut Tx<'_>,
-    area: &str,
-    area_name: &str,
-    period: Period,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-    today: NaiveDate,
-    horizon: i64,
-    limit: i64,
-) -> anyhow::Result<DigestInput> {
-    let new_posts: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at > $2 AND p.created_at <= $3
-         ORDER BY p.id LIMIT $4",
-        post_line = *POST_LINE
-    )))
-    .bind(area)
-    .bind(since)
-    .bind(until)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
-    let unanswered: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.direction = 'request' AND p.created_at <= $2
-           AND NOT EXISTS (SELECT 1 FROM matches mt WHERE mt.request_id = p.id)
-         ORDER BY p.id DESC LIMIT $3",
-        post_line = *POST_LINE
-    )))
-    .bind(area)
-    .bind(since)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
-    let coming: Vec<PostLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{post_line} WHERE p.area_slug = $1 AND p.status = 'open' AND p.created_at <= $2
-           AND p.when_from IS NOT NULL AND p.when_from <= $3::date + $4::int
-           AND coalesce(p.when_to, p.when_from) >= $3::date
-         ORDER BY p.when_from, p.id LIMIT $5",
-        post_line = *POST_LINE
-    )))
-    .bind(area)
-    .bind(since)
-    .bind(today)
-    .bind(horizon as i32)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
-    let figures: Figures = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM members WHERE area_slug = $1 AND created_at > $2 AND created_at <= $3) AS new_members,
-                (SELECT count(*) FROM posts WHERE area_slug = $1 AND direction = 'offer'
-                   AND created_at > $2 AND created_at <= $3) AS offers,
-                (SELECT count(*) FROM posts WHERE area_slug = $1 AND direction = 'request'
-                   AND created_at > $2 AND created_at <= $3) AS requests,
-                (SELECT count(*) FROM matches mt JOIN posts r ON r.id = mt.request_id
-                 WHERE r.area_slug = $1 AND mt.created_at > $2 AND mt.created_at <= $3) AS matches,
-                (SELECT count(*) FROM loans WHERE area_slug = $1 AND started_at > $2 AND started_at <= $3) AS loans_started,
-                (SELECT count(*) FROM loans WHERE area_slug = $1 AND state = 'returned'
-                   AND ended_at > $2 AND ended_at <= $3) AS loans_returned",
-    )
-    .bind(area)
-    .bind(since)
-    .bind(until)
-    .fetch_one(&mut **tx)
-    .await?;
-    let announcements = announcement_lines(tx, area, since, until).await?;
-    Ok(DigestInput {
-        area: area.to_owned(),
-        area_name: area_name.to_owned(),
-        period,
-        since,
-        until,
-        new_posts,
-        unanswered,
-        coming,
-        figures,
-        partner: None,
-        announcements,
-    })
+/// The period (since, until] an area's digest covers; `today` is the area's local date at
+/// `until`.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub area: String,
+    pub area_name: String,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub today: NaiveDate,
 }
 
-/// The non-urgent announcements to `area` in (since, until], as the digest lists them (their
-/// links are set by the digester, which knows the public address).
-async fn announcement_lines(
-    tx: &mut Tx<'_>,
-    area: &str,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> anyhow::Result<Vec<AnnouncementLine>> {
-    Ok(super::announcements::for_digest(tx, area, since, until)
-        .await?
+/// A post line and the index (from 1) of the window it belongs to.
+#[derive(sqlx::FromRow)]
+struct WindowPost {
+    i: i64,
+    #[sqlx(flatten)]
+    post: PostLine,
+}
+
+/// The windows as the arrays the batched statements unnest (area, since, until, today).
+type Columns<'a> = (Vec<&'a str>, Vec<DateTime<Utc>>, Vec<DateTime<Utc>>, Vec<NaiveDate>);
+
+fn columns(windows: &[Window]) -> Columns<'_> {
+    (
+        windows.iter().map(|w| w.area.as_str()).collect(),
+        windows.iter().map(|w| w.since).collect(),
+        windows.iter().map(|w| w.until).collect(),
+        windows.iter().map(|w| w.today).collect(),
+    )
+}
+
+/// The post lines of each window that `filter` keeps (it reads `k.a` the area, `k.s` since,
+/// `k.u` until, `k.t` today and `$5` the horizon), at most `limit` each in the order of
+/// the columns `order` (as `pl.id DESC`); one statement for all the windows.
+async fn post_lines(
+    db: &mut PgConnection,
+    windows: &[Window],
+    filter: &str,
+    order: &str,
+    horizon: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<Vec<PostLine>>> {
+    let (areas, sinces, untils, todays) = columns(windows);
+    let rows: Vec<WindowPost> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT k.i, pl.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::date[])
+                WITH ORDINALITY AS k(a, s, u, t, i)
+         CROSS JOIN LATERAL ({post_line} WHERE p.area_slug = k.a AND p.status = 'open' AND {filter}
+                             ORDER BY {inner} LIMIT $6) pl
+         ORDER BY k.i, {order}",
+        post_line = *POST_LINE,
+        inner = order.replace("pl.", "p.")
+    )))
+    .bind(&areas)
+    .bind(&sinces)
+    .bind(&untils)
+    .bind(&todays)
+    .bind(horizon as i32)
+    .bind(limit)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut out = vec![Vec::new(); windows.len()];
+    for r in rows {
+        out[(r.i - 1) as usize].push(r.post);
+    }
+    Ok(out)
+}
+
+/// The figures of each window, in order.
+async fn figures(db: &mut PgConnection, windows: &[Window]) -> anyhow::Result<Vec<Figures>> {
+    let (areas, sinces, untils, _) = columns(windows);
+    Ok(sqlx::query_as(
+        "SELECT (SELECT count(*) FROM members WHERE area_slug = k.a AND created_at > k.s AND created_at <= k.u) AS new_members,
+                (SELECT count(*) FROM posts WHERE area_slug = k.a AND direction = 'offer'
+                   AND created_at > k.s AND created_at <= k.u) AS offers,
+                (SELECT count(*) FROM posts WHERE area_slug = k.a AND direction = 'request'
+                   AND created_at > k.s AND created_at <= k.u) AS requests,
+                (SELECT count(*) FROM matches mt JOIN posts r ON r.id = mt.request_id
+                 WHERE r.area_slug = k.a AND mt.created_at > k.s AND mt.created_at <= k.u) AS matches,
+                (SELECT count(*) FROM loans WHERE area_slug = k.a AND started_at > k.s AND started_at <= k.u) AS loans_started,
+                (SELECT count(*) FROM loans WHERE area_slug = k.a AND state = 'returned'
+                   AND ended_at > k.s AND ended_at <= k.u) AS loans_returned
+         FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS k(a, s, u, i)
+         ORDER BY k.i",
+    )
+    .bind(&areas)
+    .bind(&sinces)
+    .bind(&untils)
+    .fetch_all(&mut *db)
+    .await?)
+}
+
+/// Everything the digests of `windows` are made of (without the partner), in order: a few
+/// statements for the whole batch, whatever its size. "Coming" means within `horizon` days
+/// of the window's `today`; each section holds at most `limit` posts.
+pub async fn inputs(
+    db: &mut PgConnection,
+    period: Period,
+    windows: &[Window],
+    horizon: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<DigestInput>> {
+    let new_posts = post_lines(
+        db,
+        windows,
+        "p.created_at > k.s AND p.created_at <= k.u",
+        "pl.id",
+        horizon,
+        limit,
+    )
+    .await?;
+    let unanswered = post_lines(
+        db,
+        windows,
+        "p.direction = 'request' AND p.created_at <= k.s
+         AND NOT EXISTS (SELECT 1 FROM matches mt WHERE mt.request_id = p.id)",
+        "pl.id DESC",
+        horizon,
+        limit,
+    )
+    .await?;
+    let coming = post_lines(
+        db,
+        windows,
+        "p.created_at <= k.s AND p.when_from IS NOT NULL AND p.when_from <= k.t + $5::int
+         AND coalesce(p.when_to, p.when_from) >= k.t",
+        "pl.when_from, pl.id",
+        horizon,
+        limit,
+    )
+    .await?;
+    let figures = figures(db, windows).await?;
+    let (areas, sinces, untils, _) = columns(windows);
+    let mut announcements = vec![Vec::new(); windows.len()];
+    for (i, a) in super::announcements::for_digests(db, &areas, &sinces, &untils).await? {
+        announcements[i].push(announcement_line(a));
+    }
+    let parts = new_posts
         .into_iter()
-        .map(|a| AnnouncementLine {
-            id: a.id,
-            commune: a.spec.commune,
-            commune_slug: a.spec.commune_slug,
-            title: a.spec.title,
-            body: a.spec.body,
-            happens_on: a.spec.happens_on,
-            place: a.spec.place,
-            link: String::new(),
-        })
+        .zip(unanswered)
+        .zip(coming)
+        .zip(figures)
+        .zip(announcements);
+    Ok(windows
+        .iter()
+        .zip(parts)
+        .map(
+            |(w, ((((new_posts, unanswered), coming), figures), announcements))| DigestInput {
+                area: w.area.clone(),
+                area_name: w.area_name.clone(),
+                period,
+                since: w.since,
+                until: w.until,
+                new_posts,
+                unanswered,
+                coming,
+                figures,
+                partner: None,
+                announcements,
+            },
+        )
         .collect())
+}
+
+/// A non-urgent announcement as the digest lists it (its link is set by the digester, which
+/// knows the public address).
+fn announcement_line(a: super::announcements::Announcement) -> AnnouncementLine {
+    AnnouncementLine {
+        id: a.id,
+        commune: a.spec.commune,
+        commune_slug: a.spec.commune_slug,
+        title: a.spec.title,
+        body: a.spec.body,
+        happens_on: a.spec.happens_on,
+        place: a.spec.place,
+        link: String::new(),
+    }
 }
 
 /// A digest's email in one language, as stored once for all its readers.
 pub type Body = crate::digest::render::Email;
-
-/// Stores the email of digest `id` in `lang`.
-pub async fn add_body(tx: &mut Tx<'_>, id: i64, lang: Lang, body: &Body) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO digest_bodies (digest_id, lang, subject, body_text, body_html) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(lang.as_str())
-    .bind(&body.subject)
-    .bind(&body.text)
-    .bind(&body.html)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
 
 /// The email of digest `id` in `lang`; in French when there is none in `lang` (the outbox
 /// sends what it can rather than nothing); None when the digest has no email at all.
@@ -227,57 +286,84 @@ pub async fn body(pool: &PgPool, id: i64, lang: Lang) -> anyhow::Result<Option<B
     .await?)
 }
 
-/// Queues digest `id` for every active subscriber of the area with the period's rhythm, in
-/// one statement: each delivery only points at the digest and names the subscriber's
-/// language (its body is in `digest_bodies`, stored before).
-pub async fn queue_subscribers(tx: &mut Tx<'_>, id: i64, area: &str, period: Period) -> anyhow::Result<u64> {
-    Ok(sqlx::query(
-        "INSERT INTO deliveries (channel, target, payload, dedupe_key)
-         SELECT 'email', s.address,
-                jsonb_build_object('kind', 'digest', 'text', '', 'subject', b.subject, 'digest', $1::bigint,
-                                   'lang', s.lang),
-                'digest:' || $1 || ':email:' || s.id
-         FROM email_subscriptions s
-         LEFT JOIN digest_bodies b ON b.digest_id = $1 AND b.lang = s.lang
-         WHERE s.area_slug = $2 AND s.status = 'active' AND s.rhythm = $3
-         ORDER BY s.id
-         ON CONFLICT (dedupe_key) DO NOTHING",
+/// Queues digest `id` in one statement: stores its email in each language (`bodies`), queues
+/// a delivery for every active subscriber of the area with the period's rhythm (each only
+/// points at the digest and names the subscriber's language) and marks the digest queued,
+/// listing `posts` posts, with `others` deliveries queued before (the rooms' summaries).
+/// Returns the deliveries queued, `others` included.
+pub async fn queue(
+    tx: &mut Tx<'_>,
+    id: i64,
+    area: &str,
+    period: Period,
+    bodies: &[(Lang, Body)],
+    posts: i64,
+    others: u64,
+) -> anyhow::Result<u64> {
+    let langs: Vec<&str> = bodies.iter().map(|(l, _)| l.as_str()).collect();
+    let subjects: Vec<&str> = bodies.iter().map(|(_, b)| b.subject.as_str()).collect();
+    let texts: Vec<&str> = bodies.iter().map(|(_, b)| b.text.as_str()).collect();
+    let htmls: Vec<&str> = bodies.iter().map(|(_, b)| b.html.as_str()).collect();
+    let recipients: i32 = sqlx::query_scalar(
+        "WITH b AS (
+            INSERT INTO digest_bodies (digest_id, lang, subject, body_text, body_html)
+            SELECT $1, l, s, t, h FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS u(l, s, t, h)
+            RETURNING lang, subject
+         ), q AS (
+            INSERT INTO deliveries (channel, target, payload, dedupe_key)
+            SELECT 'email', s.address,
+                   jsonb_build_object('kind', 'digest', 'text', '', 'subject', b.subject, 'digest', $1::bigint,
+                                      'lang', s.lang),
+                   'digest:' || $1 || ':email:' || s.id
+            FROM email_subscriptions s
+            LEFT JOIN b ON b.lang = s.lang
+            WHERE s.area_slug = $2 AND s.status = 'active' AND s.rhythm = $3
+            ORDER BY s.id
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING 1
+         )
+         UPDATE digests SET status = 'queued', posts = $8, recipients = $9 + (SELECT count(*) FROM q)
+         WHERE id = $1 RETURNING recipients",
     )
     .bind(id)
     .bind(area)
     .bind(period.rhythm())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
-}
-
-/// Marks digest `id` as sent out: it lists `posts` posts and queued `recipients` deliveries.
-pub async fn set_queued(tx: &mut Tx<'_>, id: i64, posts: i64, recipients: u64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE digests SET status = 'queued', posts = $2, recipients = $3 WHERE id = $1")
-        .bind(id)
-        .bind(posts as i32)
-        .bind(recipients as i32)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// How many active subscribers of the rhythm the area has in each language they read (the
-/// languages with none left out), French first.
-pub async fn subscribers(tx: &mut Tx<'_>, area: &str, period: Period) -> anyhow::Result<Vec<(Lang, i64)>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT lang, count(*) FROM email_subscriptions WHERE area_slug = $1 AND status = 'active' AND rhythm = $2
-         GROUP BY lang",
-    )
-    .bind(area)
-    .bind(period.rhythm())
-    .fetch_all(&mut **tx)
+    .bind(&langs)
+    .bind(&subjects)
+    .bind(&texts)
+    .bind(&htmls)
+    .bind(posts as i32)
+    .bind(others as i32)
+    .fetch_one(&mut **tx)
     .await?;
-    let mut out: Vec<(Lang, i64)> = rows
-        .into_iter()
-        .map(|(lang, n)| (Lang::parse(&lang).unwrap_or_default(), n))
-        .collect();
-    out.sort_by_key(|(lang, _)| *lang != Lang::Fr);
+    Ok(recipients as u64)
+}
+
+/// How many active subscribers of the rhythm each of `areas` has in each language they read
+/// (the languages with none left out), French first; one statement for all of them.
+pub async fn subscribers(
+    db: &mut PgConnection,
+    areas: &[&str],
+    period: Period,
+) -> anyhow::Result<std::collections::HashMap<String, Vec<(Lang, i64)>>> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT area_slug, lang, count(*) FROM email_subscriptions
+         WHERE area_slug = ANY($1) AND status = 'active' AND rhythm = $2
+         GROUP BY area_slug, lang",
+    )
+    .bind(areas)
+    .bind(period.rhythm())
+    .fetch_all(db)
+    .await?;
+    let mut out: std::collections::HashMap<String, Vec<(Lang, i64)>> = std::collections::HashMap::new();
+    for (area, lang, n) in rows {
+        out.entry(area)
+            .or_default()
+            .push((Lang::parse(&lang).unwrap_or_default(), n));
+    }
+    for langs in out.values_mut() {
+        langs.sort_by_key(|(lang, _)| *lang != Lang::Fr);
+    }
     Ok(out)
 }
 
