@@ -73,6 +73,9 @@ pub struct Preview {
     pub rooms: usize,
 }
 
+/// The (area, slot) of digests of one period.
+type Keys = Vec<(String, DateTime<Utc>)>;
+
 /// A digest read before it is claimed: its period, who receives it and what it holds.
 struct Prepared {
     area: String,
@@ -160,9 +163,9 @@ impl Digester {
         }
         let done: std::collections::HashSet<(String, String, DateTime<Utc>)> =
             digests::existing(&self.core.pool, &due).await?.into_iter().collect();
-        let mut batches: Vec<(Period, Vec<(String, DateTime<Utc>)>)> = Vec::new();
+        let mut batches: Vec<(Period, Keys)> = Vec::new();
         for period in Period::ALL {
-            let keys: Vec<(String, DateTime<Utc>)> = due
+            let keys: Keys = due
                 .iter()
                 .filter(|(area, p, slot)| *p == period && !done.contains(&(area.clone(), p.as_str().to_owned(), *slot)))
                 .map(|(area, _, slot)| (area.clone(), *slot))
