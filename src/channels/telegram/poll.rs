@@ -108,7 +108,7 @@ impl Poller {
             if id.is_some_and(|id| self.offset.is_some_and(|o| id < o)) {
                 continue;
             }
-            fresh.push(raw.clone());
+            fresh.push(raw);
             if let Some(id) = id {
                 next = Some(next.map_or(id + 1, |n| n.max(id + 1)));
                 stats.handled += 1;

@@ -234,9 +234,9 @@ impl Telegram {
     /// other update (a button, an edit, the bot added or removed, a group upgraded) first
     /// commits the messages before it, so everything is done in Telegram's order. Returns
     /// once all of it is committed: the caller may then acknowledge the round.
-    pub async fn handle_updates(&self, core: &Core, raws: &[Value]) -> anyhow::Result<()> {
+    pub async fn handle_updates(&self, core: &Core, raws: &[&Value]) -> anyhow::Result<()> {
         let mut block = Vec::new();
-        for raw in raws {
+        for &raw in raws {
             if raw.get("update_id").and_then(Value::as_i64).is_none() {
                 self.dead_letter(core, raw, "update without update_id").await?;
                 continue;
@@ -264,10 +264,11 @@ impl Telegram {
         if block.is_empty() {
             return Ok(());
         }
-        let inbound: Vec<Inbound> = block.iter().map(|s| s.inbound.clone()).collect();
+        let (inbound, invite_links): (Vec<Inbound>, Vec<Option<i64>>) =
+            block.into_iter().map(|s| (s.inbound, s.invite_link)).unzip();
         core.ingest_batch(&inbound).await?;
-        for said in &block {
-            self.after_message(core, said).await?;
+        for chat in invite_links {
+            self.after_message(core, chat).await?;
         }
         Ok(())
     }
@@ -315,7 +316,7 @@ impl Telegram {
     async fn on_message(&self, core: &Core, raw: &Value, m: &RawMessage) -> anyhow::Result<()> {
         if let Some(said) = self.read_message(core, raw, m).await? {
             core.ingest(&said.inbound).await?;
-            self.after_message(core, &said).await?;
+            self.after_message(core, said.invite_link).await?;
         }
         Ok(())
     }
@@ -418,8 +419,8 @@ impl Telegram {
 
     /// What a message asks for once it is committed: an administrator's room command makes
     /// sure the group has the bot's invite link.
-    async fn after_message(&self, core: &Core, said: &Said) -> anyhow::Result<()> {
-        match said.invite_link {
+    async fn after_message(&self, core: &Core, invite_link: Option<i64>) -> anyhow::Result<()> {
+        match invite_link {
             Some(chat) => self.ensure_invite_link(core, chat).await,
             None => Ok(()),
         }
