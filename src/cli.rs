@@ -111,6 +111,10 @@ pub struct ParseArgs {
     /// factors of its confidence ("why"): what scripts/learn-confidence.py learns from.
     #[arg(long)]
     pub why: bool,
+    /// The rules' posts (without the second reader), and what the second reader weighs in
+    /// each message with the things it could post: what scripts/learn-recall.py learns from.
+    #[arg(long, conflicts_with = "why")]
+    pub features: bool,
     /// A directory with items.toml and grammar.toml (and optionally confidence.toml) to use
     /// instead of the built-in lexicon.
     #[arg(long, value_name = "DIR")]
@@ -346,6 +350,11 @@ struct OutLine<'a> {
     posts: Vec<OutPost<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    features: Option<Vec<String>>,
+    /// With --features: the things the second reader could post (null: it may not speak).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    things: Option<Option<Vec<String>>>,
 }
 
 fn out_post(p: &Post, why: bool) -> OutPost<'_> {
@@ -435,13 +444,24 @@ fn run_parse(args: &ParseArgs) -> anyhow::Result<ExitCode> {
                 };
                 let posts = if args.why {
                     parser.candidates(&input)
+                } else if args.features {
+                    parser.parse_rules(&input)
                 } else {
                     parser.parse(&input)
+                };
+                let (features, things) = match args.features {
+                    true => {
+                        let (f, t) = parser.recall_inputs(&input);
+                        (Some(f), Some(t))
+                    }
+                    false => (None, None),
                 };
                 let o = OutLine {
                     id: l.id.unwrap_or(serde_json::Value::Null),
                     posts: posts.iter().map(|p| out_post(p, args.why)).collect(),
                     error: None,
+                    features,
+                    things,
                 };
                 serde_json::to_writer(&mut out, &o)
             }
@@ -458,6 +478,8 @@ fn run_parse(args: &ParseArgs) -> anyhow::Result<ExitCode> {
                         id,
                         posts: Vec::new(),
                         error: Some(e),
+                        features: None,
+                        things: None,
                     },
                 )
             }

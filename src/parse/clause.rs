@@ -72,6 +72,9 @@ pub struct Reading {
     pub anaphora: bool,
     /// "non je rigole": what the message said before is taken back.
     pub retracts: bool,
+    /// A direction cue was set aside for what it says ("je prête pas", "quelqu'un sait…"): the
+    /// clause decidedly offers or asks nothing (the second reader does not overrule it).
+    pub refuses: bool,
 }
 
 const MODE_ORDER: [Mode; 4] = [Mode::Swap, Mode::Loan, Mode::Gift, Mode::Sale];
@@ -167,8 +170,10 @@ fn first_person(s: &Stream, start: usize, end: usize) -> bool {
     (start..end).any(|j| s.is_word(j) && matches!(s.key(j), "je" | "j" | "nou" | "i" | "we" | "me" | "m"))
 }
 
-/// Cues of the clause that count: at the start when they must be, not negated.
-fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
+/// Cues of the clause that count: at the start when they must be, not negated. Also whether a
+/// direction cue was set aside for what it says (negated, asking for information, an event by
+/// others, looking for one's own thing): the clause then decidedly offers or asks nothing.
+fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>, bool) {
     let info = within(&f.markers, span)
         .iter()
         .any(|m| lex.markers[m.entry] == Marker::Info);
@@ -184,6 +189,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
     let refused = within(&f.cues, span)
         .iter()
         .any(|m| lex.cues[m.entry].weight >= 3 && denied(&m));
+    let mut set_aside = false;
     let mut kept: Vec<CueHit> = within(&f.cues, span)
         .iter()
         .filter(|m| {
@@ -201,6 +207,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
             let own_thing = c.direction == Some(Direction::Request) && searches_own(s, m.end, span.end);
             // "je ne peux pas payer": a negated mode word says no mode.
             let mode_denied = c.direction.is_none() && m.start > span.start && word_before_negates(s, lex, m.start);
+            set_aside |= asks_info || denied || event_talk || own_thing;
             !(misplaced || asks_info || denied || event_talk || mode_denied || own_thing)
         })
         .map(|m| CueHit {
@@ -211,7 +218,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> Vec<CueHit> {
         })
         .collect();
     modes_in_alternative(s, lex, &mut kept);
-    kept
+    (kept, set_aside)
 }
 
 /// Whether the search cue ending at `end` is followed by the author's own thing ("je cherche
@@ -1081,7 +1088,7 @@ fn only_links(s: &Stream, lex: &Lexicon, a: usize, b: usize) -> bool {
 
 /// Reads one clause.
 pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn: bool) -> Reading {
-    let cues = kept_cues(s, lex, f, &span);
+    let (cues, refuses) = kept_cues(s, lex, f, &span);
     let (mut direction, mut strength) = direction_of(lex, &cues);
     let items = kept_items(s, lex, f, &span, &cues, direction);
     let has = |k: Marker| within(&f.markers, &span).iter().any(|m| lex.markers[m.entry] == k);
@@ -1120,10 +1127,12 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
     {
         (direction, strength) = (Some(Direction::Offer), 2);
     }
-    if direction == Some(Direction::Request) && has(Marker::NoLongerNeeded) {
+    let no_longer_needed = direction == Some(Direction::Request) && has(Marker::NoLongerNeeded);
+    if no_longer_needed {
         (direction, strength) = (None, 0);
     }
     Reading {
+        refuses: refuses || no_longer_needed,
         direction,
         strength,
         items,

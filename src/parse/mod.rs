@@ -15,6 +15,7 @@ pub mod lexicon;
 pub mod model;
 pub mod pattern;
 pub mod quantity;
+pub mod recall;
 pub mod text;
 pub mod token;
 pub mod when;
@@ -72,6 +73,7 @@ impl<'a> ParseInput<'a> {
 pub struct Parser {
     lex: Lexicon,
     conf: confidence::Confidence,
+    recall: recall::Recall,
 }
 
 /// A thing of a post, as found or borrowed.
@@ -103,25 +105,35 @@ impl Parser {
     }
 
     pub fn with_confidence(lex: Lexicon, conf: confidence::Confidence) -> Self {
-        Parser { lex, conf }
+        Parser {
+            lex,
+            conf,
+            recall: recall::Recall::embedded(),
+        }
     }
 
-    /// The lexicon of a directory (items.toml, grammar.toml) and its confidence.toml when it
-    /// has one (else the built-in weights).
+    /// The same parser with other weights for the second reader.
+    pub fn with_recall(self, recall: recall::Recall) -> Self {
+        Parser { recall, ..self }
+    }
+
+    pub fn recall(&self) -> &recall::Recall {
+        &self.recall
+    }
+
+    /// The lexicon of a directory (items.toml, grammar.toml) and its confidence.toml and
+    /// recall.toml when it has them (else the built-in weights).
     pub fn load_dir(dir: &std::path::Path) -> Result<Parser, lexicon::LexiconError> {
         let lex = Lexicon::load_dir(dir)?;
-        let path = dir.join("confidence.toml");
-        let conf = match std::fs::read_to_string(&path) {
-            Ok(src) => confidence::Confidence::from_source(&path.display().to_string(), &src)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => confidence::Confidence::embedded(),
-            Err(source) => {
-                return Err(lexicon::LexiconError::Read {
-                    file: path.display().to_string(),
-                    source,
-                });
-            }
+        let conf = match read_optional(&dir.join("confidence.toml"))? {
+            Some((file, src)) => confidence::Confidence::from_source(&file, &src)?,
+            None => confidence::Confidence::embedded(),
         };
-        Ok(Parser::with_confidence(lex, conf))
+        let recall = match read_optional(&dir.join("recall.toml"))? {
+            Some((file, src)) => recall::Recall::from_source(&file, &src)?,
+            None => recall::Recall::embedded(),
+        };
+        Ok(Parser::with_confidence(lex, conf).with_recall(recall))
     }
 
     pub fn confidence(&self) -> &confidence::Confidence {
@@ -140,19 +152,55 @@ impl Parser {
 
     /// The posts of one message, in order of appearance.
     pub fn parse(&self, input: &ParseInput) -> Vec<Post> {
-        self.parse_keeping(input, self.conf.drop_below)
+        self.parse_keeping(input, self.conf.drop_below, true)
+    }
+
+    /// The posts of the rules alone, without the second reader.
+    pub fn parse_rules(&self, input: &ParseInput) -> Vec<Post> {
+        self.parse_keeping(input, self.conf.drop_below, false)
+    }
+
+    /// What the second reader weighs in a message, and the things it could post (None when it
+    /// may not speak): what `voisinage parse --features` shows and scripts/learn-recall.py
+    /// learns from.
+    pub fn recall_inputs(&self, input: &ParseInput) -> (Vec<String>, Option<Vec<String>>) {
+        let (stream, found) = self.analyse(input);
+        let features = recall::features(&self.lex, &stream, &found);
+        if self.is_ad(&found) {
+            return (features, None);
+        }
+        let readings = self.readings(&stream, &found);
+        let things = recall::candidates(&self.lex, &stream, &readings)
+            .map(|v| v.iter().map(|c| self.lex.items[c.entry].name.clone()).collect());
+        (features, things)
+    }
+
+    /// Two or more business markers: an advertisement, no post whatever is said.
+    fn is_ad(&self, found: &Found) -> bool {
+        found
+            .markers
+            .iter()
+            .filter(|m| self.lex.markers[m.entry] == Marker::Business)
+            .count()
+            >= 2
     }
 
     /// Every post the rules propose, including those the learned confidence drops (for
     /// `voisinage parse --why`, which the learning script reads).
     pub fn candidates(&self, input: &ParseInput) -> Vec<Post> {
-        self.parse_keeping(input, 0.0)
+        self.parse_keeping(input, 0.0, false)
     }
 
-    fn parse_keeping(&self, input: &ParseInput, min_confidence: f32) -> Vec<Post> {
+    fn parse_keeping(&self, input: &ParseInput, min_confidence: f32, second_reader: bool) -> Vec<Post> {
         let (stream, found) = self.analyse(input);
-        let mut posts = self.assemble(input.text, &stream, &found);
+        let ad = self.is_ad(&found);
+        let readings = if ad { Vec::new() } else { self.readings(&stream, &found) };
+        let mut posts = self.assemble(input.text, &stream, &found, &readings);
         posts.retain(|p| p.confidence >= min_confidence);
+        // The rules found nothing: the second reader may.
+        if posts.is_empty() && !ad && second_reader {
+            posts = recall::posts(&self.lex, &self.recall, &stream, &found, &readings);
+        }
         // How many of each offered thing (loans may run on each copy, issue 16).
         let offers = posts.iter().filter(|p| p.direction == Direction::Offer).count();
         if posts
@@ -321,17 +369,8 @@ impl Parser {
         }
     }
 
-    fn assemble(&self, text: &str, s: &Stream, found: &Found) -> Vec<Post> {
+    fn assemble(&self, text: &str, s: &Stream, found: &Found, readings: &[Reading]) -> Vec<Post> {
         let lex = &self.lex;
-        let ads = found
-            .markers
-            .iter()
-            .filter(|m| lex.markers[m.entry] == Marker::Business)
-            .count();
-        if ads >= 2 {
-            return Vec::new();
-        }
-        let readings = self.readings(s, found);
         let sentences = clause::sentences(s);
         let mut posts: Vec<Post> = Vec::new();
         // "> qq1 aurait un escabeau ?\nOui, je te le prête": the quoted message names the thing.
@@ -352,7 +391,7 @@ impl Parser {
             }
         };
 
-        for r in &readings {
+        for r in readings {
             // "…, sinon je loue chez Kiloutou": the author's plan B is no post.
             if plan_b(s, &r.span) {
                 continue;
@@ -835,7 +874,17 @@ fn moves_out(s: &Stream, span: &clause::Span) -> bool {
     })
 }
 
-fn plan_b(s: &Stream, span: &clause::Span) -> bool {
+/// A file's name and text, or None when it does not exist.
+fn read_optional(path: &std::path::Path) -> Result<Option<(String, String)>, lexicon::LexiconError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(src) => Ok(Some((file, src))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(lexicon::LexiconError::Read { file, source }),
+    }
+}
+
+pub(super) fn plan_b(s: &Stream, span: &clause::Span) -> bool {
     let at = |i: usize| if i < span.end && s.is_word(i) { s.key(i) } else { "" };
     matches!(at(span.start), "sinon" | "otherwise")
         && matches!(at(span.start + 1), "je" | "j" | "on" | "nou" | "i" | "we")

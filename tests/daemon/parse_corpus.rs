@@ -169,3 +169,48 @@ fn sure_posts_are_right_at_least_95_times_in_100() {
         "sure posts are not precise enough:\n{stdout}\n{stderr}"
     );
 }
+
+/// `voisinage parse --features`, what scripts/learn-recall.py learns the second reader from:
+/// the rules' posts, the features of each message and the things it could post (null when the
+/// rules decided there is nothing, e.g. a withdrawal).
+#[test]
+fn parse_features_gives_what_the_second_reader_learns_from() {
+    use std::io::Write;
+    let bin = env!("CARGO_BIN_EXE_voisinage");
+    let mut child = Command::new(bin)
+        .args(["parse", "--features"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let input = concat!(
+        r#"{"id": "a", "text": "Je laisse mon vieux piano à qui vient le chercher", "sent_at": "2026-06-10T18:30:00+02:00"}"#,
+        "\n",
+        r#"{"id": "b", "text": "Je prête ma perceuse, ah non plus dispo", "sent_at": "2026-06-10T18:30:00+02:00"}"#,
+        "\n"
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("written");
+    let out = child.wait_with_output().expect("it ends");
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "a");
+    let features: Vec<&str> = lines[0]["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(features.contains(&"w:piano") && features.contains(&"b:vieu piano"), "{features:?}");
+    assert_eq!(lines[0]["things"], serde_json::json!(["piano"]));
+    assert_eq!(lines[0]["posts"], serde_json::json!([]), "the rules read no post here");
+    assert_eq!(lines[1]["things"], serde_json::Value::Null, "withdrawn: {}", lines[1]);
+}
