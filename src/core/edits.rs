@@ -26,6 +26,7 @@ impl Core {
     /// kept) and every copy follows.
     #[instrument(skip_all, fields(channel = %e.channel, chat = %e.chat, native_id = %e.native_id))]
     pub async fn edit(&self, e: &Edit) -> anyhow::Result<Changed> {
+        let e = &*e.storable();
         let mut tx = self.pool.begin().await?;
         let Some(found) = messages::lock_for_edit(&mut tx, e.channel, &e.chat, &e.native_id).await? else {
             return Ok(Changed::Unknown);

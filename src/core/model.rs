@@ -130,31 +130,38 @@ impl Inbound {
     /// it rather than refused, as a refusal would be retried forever and hold back the chat's
     /// later messages.
     pub fn storable(&self) -> std::borrow::Cow<'_, Inbound> {
-        let nul = |s: &str| s.contains('\0');
         let optional = [&self.reply_to, &self.lang_hint, &self.subject, &self.album];
-        let fields = [&self.chat, &self.native_id, &self.sender, &self.sender_name, &self.text];
-        if !fields.iter().any(|s| nul(s)) && !optional.iter().any(|s| s.as_deref().is_some_and(nul)) {
+        let texts = [&self.chat, &self.native_id, &self.sender, &self.sender_name, &self.text];
+        if !has_nul(&texts.map(String::as_str)) && !optional.into_iter().flatten().any(|s| s.contains('\0')) {
             return std::borrow::Cow::Borrowed(self);
         }
-        let strip = |s: &mut String| s.retain(|c| c != '\0');
         let mut m = self.clone();
-        for s in [
+        [
             &mut m.chat,
             &mut m.native_id,
             &mut m.sender,
             &mut m.sender_name,
             &mut m.text,
-        ] {
-            strip(s);
-        }
-        for s in [&mut m.reply_to, &mut m.lang_hint, &mut m.subject, &mut m.album]
-            .into_iter()
-            .flatten()
-        {
-            strip(s);
-        }
+        ]
+        .into_iter()
+        .chain(
+            [&mut m.reply_to, &mut m.lang_hint, &mut m.subject, &mut m.album]
+                .into_iter()
+                .flatten(),
+        )
+        .for_each(strip_nul);
         std::borrow::Cow::Owned(m)
     }
+}
+
+/// Whether any of these texts holds U+0000, which PostgreSQL's text columns refuse.
+fn has_nul(texts: &[&str]) -> bool {
+    texts.iter().any(|s| s.contains('\0'))
+}
+
+/// Drops U+0000 from a text (nothing a reader sees: a NUL is invisible and carries nothing).
+fn strip_nul(s: &mut String) {
+    s.retain(|c| c != '\0');
 }
 
 /// A file of the media store, as messages and deliveries name it.
@@ -241,6 +248,21 @@ pub struct Edit {
     pub edit_key: String,
     pub text: String,
     pub edited_at: DateTime<Utc>,
+}
+
+impl Edit {
+    /// The edit as PostgreSQL can store it: without U+0000, which its text columns refuse (a
+    /// refused edit would otherwise fail on every retry and hold up what follows it).
+    pub fn storable(&self) -> std::borrow::Cow<'_, Edit> {
+        if !has_nul(&[&self.chat, &self.native_id, &self.edit_key, &self.text]) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut e = self.clone();
+        [&mut e.chat, &mut e.native_id, &mut e.edit_key, &mut e.text]
+            .into_iter()
+            .for_each(strip_nul);
+        std::borrow::Cow::Owned(e)
+    }
 }
 
 /// How the bot acknowledges a post in a room.

@@ -459,3 +459,39 @@ async fn a_nul_character_is_dropped_not_refused() {
     assert_eq!(body, "Je prête ma perceuse");
     db.finish().await;
 }
+
+/// An edit carrying U+0000 (which PostgreSQL's text columns refuse) is applied without it,
+/// rather than failing on every retry.
+#[tokio::test]
+async fn an_edit_with_a_nul_character_is_applied_without_it() {
+    let (db, core) = room_a().await;
+    let (id, _, _) = stored(
+        core.ingest(&inbound("room-a", "1", "Jeanne", "Je prête ma perceuse"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let edit = voisinage::core::model::Edit {
+        channel: ChannelKind::Console,
+        chat: "room-a".into(),
+        native_id: "1".into(),
+        edit_key: "e\01".into(),
+        text: "Je prête ma\0 scie".into(),
+        edited_at: chrono::Utc::now(),
+    };
+    let changed = core.edit(&edit).await.unwrap();
+    assert!(
+        matches!(changed, voisinage::core::edits::Changed::Applied { .. }),
+        "{changed:?}"
+    );
+    let body: String = sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(body, "Je prête ma scie");
+    // The same edit again is a redelivery.
+    let again = core.edit(&edit).await.unwrap();
+    assert_eq!(again, voisinage::core::edits::Changed::Duplicate);
+    db.finish().await;
+}

@@ -209,7 +209,10 @@ fn parse_features_gives_what_the_second_reader_learns_from() {
         .iter()
         .filter_map(|f| f.as_str())
         .collect();
-    assert!(features.contains(&"w:piano") && features.contains(&"b:vieu piano"), "{features:?}");
+    assert!(
+        features.contains(&"w:piano") && features.contains(&"b:vieu piano"),
+        "{features:?}"
+    );
     assert_eq!(lines[0]["things"], serde_json::json!(["piano"]));
     assert_eq!(lines[0]["posts"], serde_json::json!([]), "the rules read no post here");
     assert_eq!(lines[1]["things"], serde_json::Value::Null, "withdrawn: {}", lines[1]);
