@@ -475,7 +475,7 @@ async fn an_edit_with_a_nul_character_is_applied_without_it() {
         channel: ChannelKind::Console,
         chat: "room-a".into(),
         native_id: "1".into(),
-        edit_key: "e\01".into(),
+        edit_key: "e\u{0}1".into(),
         text: "Je prête ma\0 scie".into(),
         edited_at: chrono::Utc::now(),
     };
