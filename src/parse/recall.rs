@@ -14,12 +14,14 @@
 //! direction, with a confidence that stays below the "sure" threshold, so that the bot asks the
 //! author instead of announcing them (ARCHITECTURE.md, "The second reader").
 
+use std::hash::BuildHasher;
+
 use rustc_hash::FxHashMap as HashMap;
 use serde::Deserialize;
 
 use super::clause::{self, CueHit, Found, Reading};
 use super::lexicon::{Lexicon, LexiconError, Marker};
-use super::model::{Direction, Evidence, Factor, Post, Role};
+use super::model::{Direction, Evidence, Factor, Mode, Post, Role};
 use super::text::Stream;
 
 const EMBEDDED: &str = include_str!("../../bot-scripts/lexicon/recall.toml");
@@ -112,10 +114,26 @@ impl Recall {
         (sigmoid(o), sigmoid(r))
     }
 
+    /// The probabilities of [`Recall::probabilities`] for an analysed message, each feature
+    /// counted once, without building the list of features.
+    fn probabilities_of(&self, lex: &Lexicon, s: &Stream, found: &Found) -> (f32, f32) {
+        let (mut o, mut r) = (self.offer_bias, self.request_bias);
+        let mut seen: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
+        each_feature(lex, s, found, |f| {
+            if let Some((wo, wr)) = self.weights.get(f)
+                && seen.insert(rustc_hash::FxBuildHasher.hash_one(f))
+            {
+                o += wo;
+                r += wr;
+            }
+        });
+        (sigmoid(o), sigmoid(r))
+    }
+
     /// The direction this reader reads, with its probability, when one model is above the
     /// threshold (the likelier one when both are).
-    pub fn direction(&self, features: &[String]) -> Option<(Direction, f32)> {
-        let (o, r) = self.probabilities(features);
+    fn direction(&self, lex: &Lexicon, s: &Stream, found: &Found) -> Option<(Direction, f32)> {
+        let (o, r) = self.probabilities_of(lex, s, found);
         let (d, p) = if o >= r {
             (Direction::Offer, o)
         } else {
@@ -135,6 +153,21 @@ fn sigmoid(z: f32) -> f32 {
 /// whether things, prices or dates were found. Each name appears once.
 pub fn features(lex: &Lexicon, s: &Stream, found: &Found) -> Vec<String> {
     let mut out = Vec::with_capacity(3 * s.len() + 8);
+    each_feature(lex, s, found, |f| out.push(f.to_owned()));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Calls `visit` with each feature of [`features`], in the order met (a feature may come more
+/// than once), built in one reused buffer: scoring a message allocates no string per feature.
+fn each_feature(lex: &Lexicon, s: &Stream, found: &Found, mut visit: impl FnMut(&str)) {
+    let mut buf = String::new();
+    let mut emit = |parts: &[&str]| {
+        buf.clear();
+        parts.iter().for_each(|p| buf.push_str(p));
+        visit(&buf);
+    };
     let mut prev: Option<&str> = None;
     let mut words = 0usize;
     let mut question = false;
@@ -152,56 +185,74 @@ pub fn features(lex: &Lexicon, s: &Stream, found: &Found) -> Vec<String> {
             continue;
         }
         words += 1;
-        out.push(format!("w:{key}"));
+        emit(&["w:", key]);
         match prev {
-            Some(p) => out.push(format!("b:{p} {key}")),
-            None => out.push(format!("f:{key}")),
+            Some(p) => emit(&["b:", p, " ", key]),
+            None => emit(&["f:", key]),
         }
         prev = Some(key);
     }
     if question {
-        out.push("question".into());
+        emit(&["question"]);
     }
-    out.push(
-        match words {
-            0..=6 => "len:short",
-            7..=20 => "len:mid",
-            21..=50 => "len:long",
-            _ => "len:very long",
-        }
-        .into(),
-    );
+    emit(&[match words {
+        0..=6 => "len:short",
+        7..=20 => "len:mid",
+        21..=50 => "len:long",
+        _ => "len:very long",
+    }]);
+    const WEIGHTS: [&str; 6] = ["0", "1", "2", "3", "4", "5"];
     for m in &found.cues {
         let c = &lex.cues[m.entry];
         let dir = c.direction.map_or("mode", |d| d.as_str());
-        out.push(format!("cue:{dir}:{}", c.weight.min(5)));
+        emit(&["cue:", dir, ":", WEIGHTS[usize::from(c.weight.min(5))]]);
         if let Some(mode) = c.mode {
-            out.push(format!("cue mode:{mode}"));
+            emit(&["cue mode:", mode_name(mode)]);
         }
     }
     for m in &found.markers {
-        let marker = lex.markers[m.entry];
-        if !matches!(marker, Marker::Ignore | Marker::Idiom) {
-            out.push(format!("marker:{marker:?}"));
+        if let Some(name) = marker_name(lex.markers[m.entry]) {
+            emit(&["marker:", name]);
         }
     }
-    out.push(
-        match found.items.len() {
-            0 => "things:0",
-            1 => "things:1",
-            _ => "things:2+",
-        }
-        .into(),
-    );
+    emit(&[match found.items.len() {
+        0 => "things:0",
+        1 => "things:1",
+        _ => "things:2+",
+    }]);
     if !found.prices.is_empty() {
-        out.push("price".into());
+        emit(&["price"]);
     }
     if !found.dates.is_empty() {
-        out.push("date".into());
+        emit(&["date"]);
     }
-    out.sort_unstable();
-    out.dedup();
-    out
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Loan => "loan",
+        Mode::Gift => "gift",
+        Mode::Swap => "swap",
+        Mode::Sale => "sale",
+    }
+}
+
+/// The markers the models weigh, by name (ignored phrases and idioms only hide words).
+fn marker_name(m: Marker) -> Option<&'static str> {
+    Some(match m {
+        Marker::Withdrawal => "Withdrawal",
+        Marker::NoLongerNeeded => "NoLongerNeeded",
+        Marker::Info => "Info",
+        Marker::Business => "Business",
+        Marker::Event => "Event",
+        Marker::Counterpart => "Counterpart",
+        Marker::InReturn => "InReturn",
+        Marker::ClauseBreak => "ClauseBreak",
+        Marker::Thanks => "Thanks",
+        Marker::Anaphora => "Anaphora",
+        Marker::Retraction => "Retraction",
+        Marker::Ignore | Marker::Idiom => return None,
+    })
 }
 
 /// A thing the second reader may post: its lexicon entry and the clause it was read in.
@@ -250,7 +301,7 @@ pub fn posts(lex: &Lexicon, recall: &Recall, s: &Stream, found: &Found, readings
     let Some(cands) = candidates(lex, s, readings).filter(|c| !c.is_empty()) else {
         return Vec::new();
     };
-    let Some((direction, p)) = recall.direction(&features(lex, s, found)) else {
+    let Some((direction, p)) = recall.direction(lex, s, found) else {
         return Vec::new();
     };
     let cues: Vec<CueHit> = readings.iter().flat_map(|r| r.cues.iter().copied()).collect();
