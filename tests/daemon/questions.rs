@@ -398,3 +398,52 @@ async fn corpus_export_is_anonymised_and_read_by_the_scorer() {
     let _ = std::fs::remove_dir_all(&dir);
     db.finish().await;
 }
+
+/// A post read by the second reader (the learned model of whole messages, where the rules read
+/// nothing) is not announced even when the model is sure: its confidence stays at most 0.9,
+/// under the sure threshold (0.97 by default), so its author is asked.
+#[tokio::test]
+async fn a_post_of_the_second_reader_is_asked_not_announced() {
+    let db = TestDb::new().await;
+    let weights = r#"
+offer_bias = -3.0
+request_bias = -3.0
+threshold = 0.6
+precision = 1.0
+max_posts = 1
+[weights]
+"w:laisse" = [8.0, -1.0]
+"#;
+    let recall = voisinage::parse::recall::Recall::from_source("test", weights).unwrap();
+    let parser = voisinage::parse::Parser::new(voisinage::parse::lexicon::Lexicon::embedded()).with_recall(recall);
+    let mut core = Core::with_defaults(db.pool.clone(), Arc::new(voisinage::areas::Areas::example()));
+    core.parser = Box::leak(Box::new(parser));
+    let core = Arc::new(core);
+    link_room(&db.pool, ChannelKind::Console, ROOM, "saint-servan")
+        .await
+        .unwrap();
+    let console = Recorder::new(ChannelKind::Console);
+    let out = outbox(&db.pool, vec![console.clone()]);
+
+    let r = core
+        .ingest(&inbound(
+            ROOM,
+            "c1",
+            "Jeanne",
+            "Je laisse mon vieux piano droit à qui vient le chercher",
+        ))
+        .await
+        .unwrap();
+    let (_, posts, pending) = pending_of(r);
+    assert!(posts.is_empty() && pending.len() == 1, "{posts:?} {pending:?}");
+    drain(&db.pool, &out, Duration::from_secs(20)).await;
+    let said = console.sent_to(ROOM);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("une offre de piano"), "{}", said[0]);
+    assert!(!said[0].contains("notée"), "{}", said[0]);
+    assert_eq!(
+        statuses(&db).await[0],
+        ("offer".into(), "piano".into(), "pending".into(), None)
+    );
+    db.finish().await;
+}
