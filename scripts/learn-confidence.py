@@ -23,15 +23,11 @@ import os
 import subprocess
 import sys
 
+from corpora import LEARN_FROM, run_parser
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 OUT = os.path.join(ROOT, "bot-scripts", "lexicon", "confidence.toml")
-LEARN_FROM = (
-    [os.path.join(ROOT, "..", "shared", "corpus", "dev.jsonl"),
-     os.path.join(ROOT, "target", "corpus", "train2-learn.jsonl"),
-     os.path.join(ROOT, "tests", "data", "holdout.jsonl")]
-    + [os.path.join(ROOT, "tests", "data", f"holdout{i}.jsonl") for i in range(2, 24)]
-)
 FOLDS = 5
 L2 = (0.3, 1.0, 3.0, 10.0)
 THRESHOLDS = [round(0.05 * i, 2) for i in range(0, 11)]
@@ -48,18 +44,6 @@ def factor_names():
         elif in_weights and line.startswith('"'):
             names.append(json.loads(line[: line.rindex("=")].strip()))
     return names
-
-
-def read(path, run):
-    raw = open(path, encoding="utf-8").read()
-    corpus = [json.loads(l) for l in raw.splitlines() if l.strip()]
-    out = subprocess.run(run, shell=True, input=raw.encode(), capture_output=True, timeout=600)
-    if out.returncode != 0:
-        sys.exit(f"{path}: `{run}` exited with {out.returncode}: {out.stderr.decode()[-500:]}")
-    preds = [json.loads(l) for l in out.stdout.decode().splitlines() if l.strip()]
-    if len(preds) != len(corpus):
-        sys.exit(f"{path}: {len(preds)} output lines for {len(corpus)} messages")
-    return corpus, preds
 
 
 def solve(a, b):
@@ -148,7 +132,7 @@ def main():
     # Per corpus: its messages as (expected posts, candidate posts) and its rows.
     sets = []
     for path in LEARN_FROM:
-        corpus, preds = read(path, a.run)
+        corpus, preds = run_parser(path, a.run)
         messages, rows = [], []
         for rec, pred in zip(corpus, preds):
             cands = [p for p in pred.get("posts") or [] if isinstance(p, dict)]

@@ -29,23 +29,14 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..")
-SHARED = os.path.join(ROOT, "..", "shared", "corpus")
+from corpora import DATA, LEARN_FROM, ROOT, SHARED, run_parser
+
 sys.path.insert(0, SHARED)
 from score import score  # noqa: E402  (the corpus's own scorer)
 
 OUT = os.path.join(ROOT, "bot-scripts", "lexicon", "recall.toml")
-DATA = os.path.join(ROOT, "tests", "data")
-LEARN_FROM = (
-    [os.path.join(SHARED, "dev.jsonl"),
-     os.path.join(ROOT, "target", "corpus", "train2-learn.jsonl"),
-     os.path.join(DATA, "holdout.jsonl")]
-    + [os.path.join(DATA, f"holdout{i}.jsonl") for i in range(2, 24)]
-)
 VALIDATE = [os.path.join(DATA, f"holdout{i}.jsonl") for i in range(24, 28)]
 BLIND = [os.path.join(ROOT, "target", "corpus", "train2-blind.jsonl")] + [
     os.path.join(DATA, f"holdout{i}.jsonl") for i in range(28, 100)
@@ -59,14 +50,7 @@ MAX_POSTS = (1, 2, 3)
 
 
 def read(path, run):
-    raw = open(path, encoding="utf-8").read()
-    corpus = [json.loads(l) for l in raw.splitlines() if l.strip()]
-    out = subprocess.run(run, shell=True, input=raw.encode(), capture_output=True, timeout=600)
-    if out.returncode != 0:
-        sys.exit(f"{path}: `{run}` exited with {out.returncode}: {out.stderr.decode()[-500:]}")
-    lines = [json.loads(l) for l in out.stdout.decode().splitlines() if l.strip()]
-    if len(lines) != len(corpus):
-        sys.exit(f"{path}: {len(lines)} output lines for {len(corpus)} messages")
+    corpus, lines = run_parser(path, run)
     for rec, line in zip(corpus, lines):
         if "features" not in line:
             sys.exit(f"{path}: no \"features\" in the output: run `voisinage parse --features`")
