@@ -104,12 +104,13 @@ impl Parser {
         Parser::with_confidence(lex, confidence::Confidence::embedded())
     }
 
+    /// A parser with this lexicon, these confidence weights and the built-in second reader.
     pub fn with_confidence(lex: Lexicon, conf: confidence::Confidence) -> Self {
-        Parser {
-            lex,
-            conf,
-            recall: recall::Recall::embedded(),
-        }
+        Parser::with_models(lex, conf, recall::Recall::embedded())
+    }
+
+    pub fn with_models(lex: Lexicon, conf: confidence::Confidence, recall: recall::Recall) -> Self {
+        Parser { lex, conf, recall }
     }
 
     /// The same parser with other weights for the second reader.
@@ -133,7 +134,7 @@ impl Parser {
             Some((file, src)) => recall::Recall::from_source(&file, &src)?,
             None => recall::Recall::embedded(),
         };
-        Ok(Parser::with_confidence(lex, conf).with_recall(recall))
+        Ok(Parser::with_models(lex, conf, recall))
     }
 
     pub fn confidence(&self) -> &confidence::Confidence {

@@ -125,14 +125,21 @@ impl fmt::Display for Direction {
     }
 }
 
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Mode {
+    /// The stored form: "loan", "gift", "swap" or "sale".
+    pub fn as_str(self) -> &'static str {
+        match self {
             Mode::Loan => "loan",
             Mode::Gift => "gift",
             Mode::Swap => "swap",
             Mode::Sale => "sale",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -21,12 +21,13 @@ use serde::Deserialize;
 
 use super::clause::{self, CueHit, Found, Reading};
 use super::lexicon::{Lexicon, LexiconError, Marker};
-use super::model::{Direction, Evidence, Factor, Mode, Post, Role};
+use super::model::{Direction, Evidence, Factor, Post, Role};
 use super::text::Stream;
 
 const EMBEDDED: &str = include_str!("../../bot-scripts/lexicon/recall.toml");
 
-/// Recalled posts never reach this confidence: the bot always asks about them.
+/// Recalled posts never exceed this confidence: under the sure threshold, the bot asks about
+/// them.
 pub const MAX_CONFIDENCE: f32 = 0.9;
 
 /// The learnt weights of the two models.
@@ -104,22 +105,19 @@ impl Recall {
 
     /// The probabilities that the message offers and that it asks, from its features.
     pub fn probabilities(&self, features: &[String]) -> (f32, f32) {
-        let (mut o, mut r) = (self.offer_bias, self.request_bias);
-        for f in features {
-            if let Some((wo, wr)) = self.weights.get(f.as_str()) {
-                o += wo;
-                r += wr;
-            }
-        }
-        (sigmoid(o), sigmoid(r))
+        self.weigh(|visit| features.iter().for_each(|f| visit(f)))
     }
 
-    /// The probabilities of [`Recall::probabilities`] for an analysed message, each feature
-    /// counted once, without building the list of features.
+    /// The same for an analysed message, without building the list of its features.
     fn probabilities_of(&self, lex: &Lexicon, s: &Stream, found: &Found) -> (f32, f32) {
+        self.weigh(|visit| each_feature(lex, s, found, visit))
+    }
+
+    /// Both models over the features `walk` visits, each feature counted once.
+    fn weigh(&self, walk: impl FnOnce(&mut dyn FnMut(&str))) -> (f32, f32) {
         let (mut o, mut r) = (self.offer_bias, self.request_bias);
         let mut seen: rustc_hash::FxHashSet<u64> = rustc_hash::FxHashSet::default();
-        each_feature(lex, s, found, |f| {
+        walk(&mut |f: &str| {
             if let Some((wo, wr)) = self.weights.get(f)
                 && seen.insert(rustc_hash::FxBuildHasher.hash_one(f))
             {
@@ -207,7 +205,7 @@ fn each_feature(lex: &Lexicon, s: &Stream, found: &Found, mut visit: impl FnMut(
         let dir = c.direction.map_or("mode", |d| d.as_str());
         emit(&["cue:", dir, ":", WEIGHTS[usize::from(c.weight.min(5))]]);
         if let Some(mode) = c.mode {
-            emit(&["cue mode:", mode_name(mode)]);
+            emit(&["cue mode:", mode.as_str()]);
         }
     }
     for m in &found.markers {
@@ -225,15 +223,6 @@ fn each_feature(lex: &Lexicon, s: &Stream, found: &Found, mut visit: impl FnMut(
     }
     if !found.dates.is_empty() {
         emit(&["date"]);
-    }
-}
-
-fn mode_name(m: Mode) -> &'static str {
-    match m {
-        Mode::Loan => "loan",
-        Mode::Gift => "gift",
-        Mode::Swap => "swap",
-        Mode::Sale => "sale",
     }
 }
 
