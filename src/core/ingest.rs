@@ -86,31 +86,27 @@ impl Core {
     /// acknowledges the block to its channel.
     #[instrument(skip_all, fields(messages = ms.len()))]
     pub async fn ingest_batch(&self, ms: &[Inbound]) -> anyhow::Result<Vec<Ingested>> {
-        if ms.len() <= 1 {
-            let mut out = Vec::with_capacity(1);
-            for m in ms {
-                out.push(self.ingest(m).await?);
-            }
-            return Ok(out);
-        }
-        match self.try_batch(ms).await {
-            Ok(out) => {
-                for (m, done) in ms.iter().zip(&out) {
-                    if *done != Ingested::Duplicate {
-                        self.metrics.message_in(m.channel);
+        if ms.len() > 1 {
+            match self.try_batch(ms).await {
+                Ok(out) => {
+                    for (m, done) in ms.iter().zip(&out) {
+                        if *done != Ingested::Duplicate {
+                            self.metrics.message_in(m.channel);
+                        }
                     }
+                    return Ok(out);
                 }
-                Ok(out)
-            }
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "a block of messages failed together: each is ingested on its own");
-                let mut out = Vec::with_capacity(ms.len());
-                for m in ms {
-                    out.push(self.ingest(m).await?);
-                }
-                Ok(out)
+                Err(e) => tracing::warn!(
+                    error = %format!("{e:#}"),
+                    "a block of messages failed together: each is ingested on its own"
+                ),
             }
         }
+        let mut out = Vec::with_capacity(ms.len());
+        for m in ms {
+            out.push(self.ingest(m).await?);
+        }
+        Ok(out)
     }
 
     /// Each message's deliveries are written right after it, inside the transaction: a later
@@ -126,10 +122,9 @@ impl Core {
             out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
             queued += deliveries::enqueue_many(&mut tx, &queue).await?;
         }
-        tx.commit().await.context("committing a round of messages")?;
-        if queued > 0 {
-            self.outbox_wake.notify_one();
-        }
+        self.commit_and_wake(tx, queued)
+            .await
+            .context("committing a round of messages")?;
         Ok(out)
     }
 

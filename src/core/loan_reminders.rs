@@ -12,7 +12,7 @@ use tracing::instrument;
 use super::Core;
 use super::loans::tell;
 use crate::i18n::{Arg, format_dates};
-use crate::store::deliveries::{self, NewDelivery};
+use crate::store::deliveries::NewDelivery;
 use crate::store::loans::{self, Loan, LoanEvent, LoanState};
 
 /// Loans looked at per transaction.
@@ -126,11 +126,7 @@ impl Core {
             for loan in &due {
                 self.remind_loan(&mut tx, loan, now, &mut out, &mut queue).await?;
             }
-            deliveries::enqueue_many(&mut tx, &queue).await?;
-            tx.commit().await?;
-            if !queue.is_empty() {
-                self.outbox_wake.notify_one();
-            }
+            self.commit_queue(tx, &queue).await?;
             match due.last() {
                 Some(last) if due.len() as i64 == BATCH => after = last.id,
                 _ => return Ok(out),

@@ -168,10 +168,17 @@ impl Core {
     /// queued. Returns how many deliveries were queued (dedupe keys already used are skipped).
     pub async fn commit_queue(&self, mut tx: Tx<'_>, queue: &[NewDelivery]) -> anyhow::Result<u64> {
         let n = deliveries::enqueue_many(&mut tx, queue).await?;
+        self.commit_and_wake(tx, n).await?;
+        Ok(n)
+    }
+
+    /// Commits `tx`, in which `queued` deliveries were queued, and then wakes this daemon's
+    /// outbox if there are any (the outbox must not look before the commit).
+    pub(crate) async fn commit_and_wake(&self, tx: Tx<'_>, queued: u64) -> anyhow::Result<()> {
         tx.commit().await.context("committing what was queued")?;
-        if n > 0 {
+        if queued > 0 {
             self.outbox_wake.notify_one();
         }
-        Ok(n)
+        Ok(())
     }
 }
