@@ -272,11 +272,7 @@ async fn a_long_message_is_stored_and_relayed_whole_but_parsed_up_to_the_cap() {
     assert!(text.chars().count() > core.parse_max_chars);
     let (message_id, posts, _) = stored(core.ingest(&inbound("room", "1", "Jeanne", &text)).await.unwrap()).await;
     assert!(posts.is_empty(), "the post phrase lies after the cap");
-    let body: String = sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
-        .bind(message_id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let body = body_of(&db.pool, message_id).await;
     assert_eq!(body, text);
     let relay: String = sqlx::query_scalar("SELECT payload->>'text' FROM deliveries WHERE payload->>'kind' = 'relay'")
         .fetch_one(&db.pool)
@@ -451,11 +447,7 @@ async fn a_nul_character_is_dropped_not_refused() {
     )
     .await;
     assert_eq!(posts.len(), 1);
-    let body: String = sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
-        .bind(id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let body = body_of(&db.pool, id).await;
     assert_eq!(body, "Je prête ma perceuse");
     db.finish().await;
 }
@@ -484,14 +476,19 @@ async fn an_edit_with_a_nul_character_is_applied_without_it() {
         matches!(changed, voisinage::core::edits::Changed::Applied { .. }),
         "{changed:?}"
     );
-    let body: String = sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
-        .bind(id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let body = body_of(&db.pool, id).await;
     assert_eq!(body, "Je prête ma scie");
     // The same edit again is a redelivery.
     let again = core.edit(&edit).await.unwrap();
     assert_eq!(again, voisinage::core::edits::Changed::Duplicate);
     db.finish().await;
+}
+
+/// The stored text of message `id`.
+async fn body_of(pool: &sqlx::PgPool, id: i64) -> String {
+    sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }

@@ -25,6 +25,16 @@ fn unsure_core(db: &TestDb) -> Arc<Core> {
     Arc::new(core)
 }
 
+/// The console room linked to saint-servan, and an outbox sending to it.
+async fn console_room(db: &TestDb) -> (Arc<Recorder>, voisinage::core::outbox::Outbox) {
+    link_room(&db.pool, ChannelKind::Console, ROOM, "saint-servan")
+        .await
+        .unwrap();
+    let console = Recorder::new(ChannelKind::Console);
+    let out = outbox(&db.pool, vec![console.clone()]);
+    (console, out)
+}
+
 fn pending_of(r: Ingested) -> (i64, Vec<i64>, Vec<i64>) {
     match r {
         Ingested::Stored {
@@ -53,11 +63,7 @@ fn reply(mut m: Inbound, to: &str) -> Inbound {
 async fn on_the_console_an_unsure_post_is_asked_confirmed_matched_then_corrected() {
     let db = TestDb::new().await;
     let core = unsure_core(&db);
-    link_room(&db.pool, ChannelKind::Console, ROOM, "saint-servan")
-        .await
-        .unwrap();
-    let console = Recorder::new(ChannelKind::Console);
-    let out = outbox(&db.pool, vec![console.clone()]);
+    let (console, out) = console_room(&db).await;
 
     // Jeanne's offer is not announced: she is asked.
     let r = core
@@ -174,11 +180,7 @@ async fn on_the_console_an_unsure_post_is_asked_confirmed_matched_then_corrected
 async fn unanswered_questions_expire_without_a_post() {
     let db = TestDb::new().await;
     let core = unsure_core(&db);
-    link_room(&db.pool, ChannelKind::Console, ROOM, "saint-servan")
-        .await
-        .unwrap();
-    let console = Recorder::new(ChannelKind::Console);
-    let out = outbox(&db.pool, vec![console.clone()]);
+    let (console, out) = console_room(&db).await;
     core.ingest(&inbound(ROOM, "c1", "Jeanne", "Je prête ma perceuse"))
         .await
         .unwrap();
@@ -419,11 +421,7 @@ max_posts = 1
     let mut core = Core::with_defaults(db.pool.clone(), Arc::new(voisinage::areas::Areas::example()));
     core.parser = Box::leak(Box::new(parser));
     let core = Arc::new(core);
-    link_room(&db.pool, ChannelKind::Console, ROOM, "saint-servan")
-        .await
-        .unwrap();
-    let console = Recorder::new(ChannelKind::Console);
-    let out = outbox(&db.pool, vec![console.clone()]);
+    let (console, out) = console_room(&db).await;
 
     let r = core
         .ingest(&inbound(
