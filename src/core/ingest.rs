@@ -61,7 +61,7 @@ impl Core {
     /// to PostgreSQL (begin, store, queue, commit), plus two per post.
     #[instrument(skip_all, fields(channel = %m.channel, chat = %m.chat, native_id = %m.native_id))]
     pub async fn ingest(&self, m: &Inbound) -> anyhow::Result<Ingested> {
-        let mut tx = self.pool.begin().await.context("starting the ingest transaction")?;
+        let mut tx = crate::store::begin_ingest(&self.pool).await?;
         let mut queue = Vec::new();
         let done = self.ingest_in(&mut tx, m, &mut queue).await?;
         if done == Ingested::Duplicate {
@@ -109,19 +109,22 @@ impl Core {
         Ok(out)
     }
 
-    /// Each message's deliveries are written right after it, inside the transaction: a later
-    /// message of the round may read them (an album's later photos join the first one's
-    /// pending mail), exactly as it would after a commit.
+    /// The deliveries of the round's messages are written together, in the messages' order,
+    /// in one statement before the commit, and before any message that may read what earlier
+    /// ones queued ([`reads_queued`]: an album's later photo joins the first one's pending
+    /// mail), so each message sees exactly what it would after the others' commits.
     async fn try_batch(&self, ms: &[Inbound]) -> anyhow::Result<Vec<Ingested>> {
-        let mut tx = self.pool.begin().await.context("starting the ingest transaction")?;
+        let mut tx = crate::store::begin_ingest(&self.pool).await?;
         let mut out = Vec::with_capacity(ms.len());
-        let mut queued = 0;
+        let (mut queue, mut queued) = (Vec::new(), 0);
         for m in ms {
-            let mut queue = Vec::new();
+            if reads_queued(m) && !queue.is_empty() {
+                queued += deliveries::enqueue_many(&mut tx, &std::mem::take(&mut queue)).await?;
+            }
             let done = self.ingest_in(&mut tx, m, &mut queue).await;
             out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
-            queued += deliveries::enqueue_many(&mut tx, &queue).await?;
         }
+        queued += deliveries::enqueue_many(&mut tx, &queue).await?;
         self.commit_and_wake(tx, queued)
             .await
             .context("committing a round of messages")?;
@@ -719,6 +722,21 @@ struct NewPost<'a> {
     direction: Direction,
     item: &'a str,
     id: i64,
+}
+
+/// Whether ingesting `m` may read deliveries that earlier messages queued and that are not
+/// sent yet: a photo joins its album's or its author's pending copies, a reply looks for the
+/// copy it answers, a command may look for what it queued before (a confirmation asked for
+/// twice), and a direct chat is where commands and answers to the bot are said. A
+/// neighbour's plain words in a group read none of them.
+fn reads_queued(m: &Inbound) -> bool {
+    m.direct
+        || m.reply_to.is_some()
+        || m.media.is_some()
+        || m.media_refused.is_some()
+        || m.album.is_some()
+        || !m.more_media.is_empty()
+        || Command::parse(&m.text, m.channel).is_some()
 }
 
 /// What the bot says about a message goes where it was said; for a message written to an
