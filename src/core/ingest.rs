@@ -109,20 +109,43 @@ impl Core {
         Ok(out)
     }
 
-    /// The deliveries of the round's messages are written together, in the messages' order,
-    /// in one statement before the commit, and before any message that may read what earlier
-    /// ones queued ([`reads_queued`]: an album's later photo joins the first one's pending
+    /// A run of plain words (no photo, reply, command or direct chat: [`reads_queued`]) is
+    /// stored in one statement before its messages are read in order; nothing the later ones
+    /// store changes how an earlier one is read (a ban, a link or a subscription takes a
+    /// command, which ends the run). The deliveries of the round are written together, in the
+    /// messages' order, in one statement before the commit, and before any message that may
+    /// read what earlier ones queued (an album's later photo joins the first one's pending
     /// mail), so each message sees exactly what it would after the others' commits.
     async fn try_batch(&self, ms: &[Inbound]) -> anyhow::Result<Vec<Ingested>> {
         let mut tx = crate::store::begin_ingest(&self.pool).await?;
         let mut out = Vec::with_capacity(ms.len());
         let (mut queue, mut queued) = (Vec::new(), 0);
-        for m in ms {
-            if reads_queued(m) && !queue.is_empty() {
-                queued += deliveries::enqueue_many(&mut tx, &std::mem::take(&mut queue)).await?;
+        let mut rest = ms;
+        while let Some(m) = rest.first() {
+            if reads_queued(m) {
+                if !queue.is_empty() {
+                    queued += deliveries::enqueue_many(&mut tx, &std::mem::take(&mut queue)).await?;
+                }
+                let done = self.ingest_in(&mut tx, m, &mut queue).await;
+                out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
+                rest = &rest[1..];
+                continue;
             }
-            let done = self.ingest_in(&mut tx, m, &mut queue).await;
-            out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
+            // A run of plain words, stored in one statement, then read one by one.
+            let len = rest.iter().position(reads_queued).unwrap_or(rest.len());
+            let run: Vec<_> = rest[..len].iter().map(Inbound::storable).collect();
+            let refs: Vec<&Inbound> = run.iter().map(|m| &**m).collect();
+            let stored = messages::store_many(&mut tx, &refs)
+                .await
+                .context("storing a run of messages")?;
+            for (m, stored) in refs.into_iter().zip(stored) {
+                let done = match stored {
+                    Some(stored) => self.ingest_stored(&mut tx, m, stored, &mut queue).await,
+                    None => Ok(Ingested::Duplicate),
+                };
+                out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
+            }
+            rest = &rest[len..];
         }
         queued += deliveries::enqueue_many(&mut tx, &queue).await?;
         self.commit_and_wake(tx, queued)
@@ -135,9 +158,20 @@ impl Core {
     /// to `queue`. Nothing is written for a redelivery.
     async fn ingest_in(&self, tx: &mut Tx<'_>, m: &Inbound, queue: &mut Vec<NewDelivery>) -> anyhow::Result<Ingested> {
         let m = &*m.storable();
-        let Some(stored) = messages::store_inbound(tx, m).await? else {
-            return Ok(Ingested::Duplicate);
-        };
+        match messages::store_inbound(tx, m).await? {
+            Some(stored) => self.ingest_stored(tx, m, stored, queue).await,
+            None => Ok(Ingested::Duplicate),
+        }
+    }
+
+    /// Stages 2–5 of a message just stored (`m` as stored: [`Inbound::storable`]).
+    async fn ingest_stored(
+        &self,
+        tx: &mut Tx<'_>,
+        m: &Inbound,
+        stored: Stored,
+        queue: &mut Vec<NewDelivery>,
+    ) -> anyhow::Result<Ingested> {
         let start = queue.len();
         let who = self.author(tx, m, &stored).await?;
         let in_room = stored.area.is_some() && !stored.banned;

@@ -29,6 +29,8 @@ pub struct Stored {
 
 #[derive(sqlx::FromRow)]
 struct StoredRow {
+    /// The message's place in its run, from 1.
+    n: i64,
     id: i64,
     area_slug: Option<String>,
     member_id: Option<i64>,
@@ -45,66 +47,97 @@ struct StoredRow {
 /// One statement: finds the chat and the sender, stores the message once, lists the area's
 /// other rooms and its every-message subscribers. None: already stored (a redelivery).
 pub async fn store_inbound(tx: &mut Tx<'_>, m: &Inbound) -> anyhow::Result<Option<Stored>> {
-    let row: Option<StoredRow> = sqlx::query_as(
-        "WITH chat AS (SELECT id, area_slug FROM chats WHERE channel = $1 AND external_id = $2 AND kind <> 'direct'),
-              who AS (SELECT i.member_id, mb.lang FROM identities i JOIN members mb ON mb.id = i.member_id
-                      WHERE i.channel = $1 AND i.external_id = $4),
+    Ok(store_many(tx, &[m]).await?.pop().flatten())
+}
+
+/// [`store_inbound`] for several messages in one statement, stored in their order (a poll
+/// round's run of plain messages); one answer per message, None for a redelivery (also for a
+/// message given twice: its second time).
+pub async fn store_many(tx: &mut Tx<'_>, ms: &[&Inbound]) -> anyhow::Result<Vec<Option<Stored>>> {
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "WITH u AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                                     $7::text[], $8::text[])
+                    WITH ORDINALITY AS u(channel, chat, native_id, sender, body, sent_at, reply_to, album, n)),
               -- A chat that speaks again has the bot back (re-added, unblocked).
-              back AS (UPDATE chats SET gone_at = NULL, gone_reason = NULL
-                       WHERE channel = $1 AND external_id = $2 AND gone_at IS NOT NULL),
+              back AS (UPDATE chats c SET gone_at = NULL, gone_reason = NULL
+                       FROM u WHERE c.channel = u.channel AND c.external_id = u.chat AND c.gone_at IS NOT NULL),
               ins AS (
                 INSERT INTO messages (channel, chat_external_id, native_id, chat_id, area_slug, member_id, body,
                                       sent_at, reply_to_native_id, media_group)
-                VALUES ($1, $2, $3, (SELECT id FROM chat), (SELECT area_slug FROM chat),
-                        (SELECT member_id FROM who), $5, $6, $7, $8)
+                SELECT u.channel, u.chat, u.native_id, ch.id, ch.area_slug, who.member_id, u.body, u.sent_at,
+                       u.reply_to, u.album
+                FROM u
+                LEFT JOIN chats ch ON ch.channel = u.channel AND ch.external_id = u.chat AND ch.kind <> 'direct'
+                LEFT JOIN identities who ON who.channel = u.channel AND who.external_id = u.sender
+                ORDER BY u.n
                 ON CONFLICT (channel, chat_external_id, native_id) DO NOTHING
-                RETURNING id, chat_id, area_slug, member_id)
-         SELECT ins.id, ins.area_slug, ins.member_id, (SELECT lang FROM who) AS member_lang,
+                RETURNING id, channel, chat_external_id, native_id, chat_id, area_slug, member_id),
+              -- A message given twice is stored once, for its first time.
+              first AS (SELECT DISTINCT ON (channel, chat, native_id) channel, chat, native_id, n
+                        FROM u ORDER BY channel, chat, native_id, n)
+         SELECT first.n, ins.id, ins.area_slug, ins.member_id, mb.lang AS member_lang,
                 EXISTS (SELECT 1 FROM bans b WHERE b.member_id = ins.member_id AND b.area_slug = ins.area_slug) AS banned,
-                coalesce(array_agg(c.id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_ids,
-                coalesce(array_agg(c.channel ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_channels,
-                coalesce(array_agg(c.external_id ORDER BY c.id) FILTER (WHERE c.id IS NOT NULL), '{}') AS room_targets,
+                r.ids AS room_ids, r.channels AS room_channels, r.targets AS room_targets,
                 s.ids AS sub_ids, s.addresses AS sub_addresses, s.langs AS sub_langs
-         FROM ins CROSS JOIN LATERAL (
+         FROM first
+         JOIN ins ON ins.channel = first.channel AND ins.chat_external_id = first.chat AND ins.native_id = first.native_id
+         LEFT JOIN members mb ON mb.id = ins.member_id
+         CROSS JOIN LATERAL (
+                SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids,
+                       coalesce(array_agg(c.channel ORDER BY c.id), '{}') AS channels,
+                       coalesce(array_agg(c.external_id ORDER BY c.id), '{}') AS targets
+                FROM chats c
+                WHERE c.area_slug = ins.area_slug AND c.kind = 'room' AND c.id <> ins.chat_id AND c.gone_at IS NULL) r
+         CROSS JOIN LATERAL (
                 SELECT coalesce(array_agg(s.id ORDER BY s.id), '{}') AS ids,
                        coalesce(array_agg(s.address ORDER BY s.id), '{}') AS addresses,
                        coalesce(array_agg(s.lang ORDER BY s.id), '{}') AS langs
                 FROM email_subscriptions s
                 WHERE s.area_slug = ins.area_slug AND s.status = 'active' AND s.rhythm = 'each') s
-         LEFT JOIN chats c
-           ON c.area_slug = ins.area_slug AND c.kind = 'room' AND c.id <> ins.chat_id AND c.gone_at IS NULL
-         GROUP BY ins.id, ins.chat_id, ins.area_slug, ins.member_id, s.ids, s.addresses, s.langs",
+         ORDER BY first.n",
     )
-    .bind(m.channel.as_str())
-    .bind(&m.chat)
-    .bind(&m.native_id)
-    .bind(&m.sender)
-    .bind(&m.text)
-    .bind(m.sent_at)
-    .bind(&m.reply_to)
-    .bind(&m.album)
-    .fetch_optional(&mut **tx)
+    .bind(ms.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>())
+    .bind(ms.iter().map(|m| m.chat.as_str()).collect::<Vec<_>>())
+    .bind(ms.iter().map(|m| m.native_id.as_str()).collect::<Vec<_>>())
+    .bind(ms.iter().map(|m| m.sender.as_str()).collect::<Vec<_>>())
+    .bind(ms.iter().map(|m| m.text.as_str()).collect::<Vec<_>>())
+    .bind(ms.iter().map(|m| m.sent_at).collect::<Vec<_>>())
+    .bind(ms.iter().map(|m| m.reply_to.as_deref()).collect::<Vec<_>>())
+    .bind(ms.iter().map(|m| m.album.as_deref()).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
     .await?;
-    let Some(r) = row else { return Ok(None) };
-    let member = r.member_id.zip(r.member_lang);
-    let mut rooms = Vec::with_capacity(r.room_ids.len());
-    for ((id, channel), target) in r.room_ids.into_iter().zip(r.room_channels).zip(r.room_targets) {
-        let channel = ChannelKind::from_stored(&channel).map_err(|e| anyhow::anyhow!("chat {id}: {e}"))?;
-        rooms.push((id, channel, target));
+    let mut out: Vec<Option<Stored>> = (0..ms.len()).map(|_| None).collect();
+    for r in rows {
+        let n = usize::try_from(r.n - 1).context("a stored message's place in its run")?;
+        *out.get_mut(n).context("a stored message out of its run")? = Some(r.stored()?);
     }
-    let mut each_subscribers = Vec::with_capacity(r.sub_ids.len());
-    for ((id, address), lang) in r.sub_ids.into_iter().zip(r.sub_addresses).zip(r.sub_langs) {
-        let lang = Lang::parse(&lang).with_context(|| format!("subscription {id}: unknown language {lang:?}"))?;
-        each_subscribers.push(Subscriber { id, address, lang });
+    Ok(out)
+}
+
+impl StoredRow {
+    fn stored(self) -> anyhow::Result<Stored> {
+        let r = self;
+        let member = r.member_id.zip(r.member_lang);
+        let mut rooms = Vec::with_capacity(r.room_ids.len());
+        for ((id, channel), target) in r.room_ids.into_iter().zip(r.room_channels).zip(r.room_targets) {
+            let channel = ChannelKind::from_stored(&channel).map_err(|e| anyhow::anyhow!("chat {id}: {e}"))?;
+            rooms.push((id, channel, target));
+        }
+        let mut each_subscribers = Vec::with_capacity(r.sub_ids.len());
+        for ((id, address), lang) in r.sub_ids.into_iter().zip(r.sub_addresses).zip(r.sub_langs) {
+            let lang = Lang::parse(&lang).with_context(|| format!("subscription {id}: unknown language {lang:?}"))?;
+            each_subscribers.push(Subscriber { id, address, lang });
+        }
+        Ok(Stored {
+            id: r.id,
+            area: r.area_slug,
+            member,
+            rooms,
+            banned: r.banned,
+            each_subscribers,
+        })
     }
-    Ok(Some(Stored {
-        id: r.id,
-        area: r.area_slug,
-        member,
-        rooms,
-        banned: r.banned,
-        each_subscribers,
-    }))
 }
 
 /// Records who sent a message (a new member) or which direct chat it was said in.

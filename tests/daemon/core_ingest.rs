@@ -367,8 +367,13 @@ async fn a_poll_round_ingested_together_does_what_each_message_does_alone() {
         inbound("room-a", "2", "Paul", "Qqn aurait une perceuse à me prêter ?"),
         inbound("room-a", "3", "Luc", "Bonne soirée à tous"),
         inbound("room-a", "1", "Jeanne", "Je prête ma perceuse ce week-end"),
+        // A command ends the run of plain words stored together; Luc, new in this round, is
+        // the same member in every message.
+        inbound("room-a", "5", "Luc", "/aide"),
+        inbound("room-a", "6", "Luc", "Je donne un vélo d'enfant"),
     ];
     let mut outcomes = Vec::new();
+    let mut authors = Vec::new();
     for together in [false, true] {
         let (db, core) = room_a().await;
         link_room(&db.pool, ChannelKind::Telegram, "-100123", "saint-servan")
@@ -391,16 +396,25 @@ async fn a_poll_round_ingested_together_does_what_each_message_does_alone() {
                 Ingested::Duplicate => (usize::MAX, usize::MAX),
             })
             .collect();
-        // The offer, the request that finds it in the same round, chatter, a redelivery.
-        assert_eq!(shape, vec![(1, 0), (1, 1), (0, 0), (usize::MAX, usize::MAX)]);
+        // The offer, the request that finds it in the same round, chatter, a redelivery, a
+        // command, an offer.
+        let redelivery = (usize::MAX, usize::MAX);
+        assert_eq!(shape, vec![(1, 0), (1, 1), (0, 0), redelivery, (0, 0), (1, 0)]);
+        let by: Vec<(String, Option<i64>)> = sqlx::query_as("SELECT native_id, member_id FROM messages ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(by[2].1, by[4].1, "Luc's messages: {by:?}");
+        authors.push(by);
         let rows = queued(&db.pool).await;
         let causes: Vec<Option<i64>> = rows.iter().map(|r| r.0).collect();
         assert!(causes.is_sorted(), "deliveries in the messages' order: {causes:?}");
-        assert_eq!(count(&db.pool, "messages").await, 3);
+        assert_eq!(count(&db.pool, "messages").await, 5);
         outcomes.push(rows.into_iter().map(|(_, c, t)| (c, t)).collect::<Vec<_>>());
         db.finish().await;
     }
     assert_eq!(outcomes[0], outcomes[1], "the same deliveries, in the same order");
+    assert_eq!(authors[0], authors[1], "the same messages by the same members");
 }
 
 #[tokio::test]
