@@ -121,36 +121,50 @@ impl Core {
         let mut out = Vec::with_capacity(ms.len());
         let (mut queue, mut queued) = (Vec::new(), 0);
         let mut rest = ms;
-        while let Some(m) = rest.first() {
-            if reads_queued(m) {
-                if !queue.is_empty() {
-                    queued += deliveries::enqueue_many(&mut tx, &std::mem::take(&mut queue)).await?;
+        while let Some(first) = rest.first() {
+            // A message that may read what earlier ones queued goes alone, once the queue is
+            // written; a run of plain words goes together.
+            let len = match reads_queued(first) {
+                true => {
+                    if !queue.is_empty() {
+                        queued += deliveries::enqueue_many(&mut tx, &std::mem::take(&mut queue)).await?;
+                    }
+                    1
                 }
-                let done = self.ingest_in(&mut tx, m, &mut queue).await;
-                out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
-                rest = &rest[1..];
-                continue;
-            }
-            // A run of plain words, stored in one statement, then read one by one.
-            let len = rest.iter().position(reads_queued).unwrap_or(rest.len());
-            let run: Vec<_> = rest[..len].iter().map(Inbound::storable).collect();
-            let refs: Vec<&Inbound> = run.iter().map(|m| &**m).collect();
-            let stored = messages::store_many(&mut tx, &refs)
-                .await
-                .context("storing a run of messages")?;
-            for (m, stored) in refs.into_iter().zip(stored) {
-                let done = match stored {
-                    Some(stored) => self.ingest_stored(&mut tx, m, stored, &mut queue).await,
-                    None => Ok(Ingested::Duplicate),
-                };
-                out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
-            }
-            rest = &rest[len..];
+                false => rest.iter().position(reads_queued).unwrap_or(rest.len()),
+            };
+            let (run, after) = rest.split_at(len);
+            out.extend(self.ingest_run(&mut tx, run, &mut queue).await?);
+            rest = after;
         }
         queued += deliveries::enqueue_many(&mut tx, &queue).await?;
         self.commit_and_wake(tx, queued)
             .await
             .context("committing a round of messages")?;
+        Ok(out)
+    }
+
+    /// Stages 1–5 of a run of messages inside the caller's transaction: stored in one
+    /// statement, then read in order; what they want sent is added to `queue`.
+    async fn ingest_run(
+        &self,
+        tx: &mut Tx<'_>,
+        run: &[Inbound],
+        queue: &mut Vec<NewDelivery>,
+    ) -> anyhow::Result<Vec<Ingested>> {
+        let run: Vec<_> = run.iter().map(Inbound::storable).collect();
+        let refs: Vec<&Inbound> = run.iter().map(|m| &**m).collect();
+        let stored = messages::store_many(tx, &refs)
+            .await
+            .with_context(|| format!("storing {} message(s) of a round", refs.len()))?;
+        let mut out = Vec::with_capacity(refs.len());
+        for (m, stored) in refs.into_iter().zip(stored) {
+            let done = match stored {
+                Some(stored) => self.ingest_stored(tx, m, stored, queue).await,
+                None => Ok(Ingested::Duplicate),
+            };
+            out.push(done.with_context(|| format!("message {} of chat {}", m.native_id, m.chat))?);
+        }
         Ok(out)
     }
 

@@ -117,24 +117,23 @@ pub async fn store_many(tx: &mut Tx<'_>, ms: &[&Inbound]) -> anyhow::Result<Vec<
 
 impl StoredRow {
     fn stored(self) -> anyhow::Result<Stored> {
-        let r = self;
-        let member = r.member_id.zip(r.member_lang);
-        let mut rooms = Vec::with_capacity(r.room_ids.len());
-        for ((id, channel), target) in r.room_ids.into_iter().zip(r.room_channels).zip(r.room_targets) {
+        let member = self.member_id.zip(self.member_lang);
+        let mut rooms = Vec::with_capacity(self.room_ids.len());
+        for ((id, channel), target) in self.room_ids.into_iter().zip(self.room_channels).zip(self.room_targets) {
             let channel = ChannelKind::from_stored(&channel).map_err(|e| anyhow::anyhow!("chat {id}: {e}"))?;
             rooms.push((id, channel, target));
         }
-        let mut each_subscribers = Vec::with_capacity(r.sub_ids.len());
-        for ((id, address), lang) in r.sub_ids.into_iter().zip(r.sub_addresses).zip(r.sub_langs) {
+        let mut each_subscribers = Vec::with_capacity(self.sub_ids.len());
+        for ((id, address), lang) in self.sub_ids.into_iter().zip(self.sub_addresses).zip(self.sub_langs) {
             let lang = Lang::parse(&lang).with_context(|| format!("subscription {id}: unknown language {lang:?}"))?;
             each_subscribers.push(Subscriber { id, address, lang });
         }
         Ok(Stored {
-            id: r.id,
-            area: r.area_slug,
+            id: self.id,
+            area: self.area_slug,
             member,
             rooms,
-            banned: r.banned,
+            banned: self.banned,
             each_subscribers,
         })
     }
