@@ -1,9 +1,11 @@
 //! Email sending bench: one neighbour's message to an area with many every-message
 //! subscribers, queued by ingest and sent by the outbox (production settings: two workers,
 //! batches of 64) through the email channel (rendering both parts, the unsubscribe link and
-//! headers) to an SMTP sink (aiosmtpd, tests/peers/smtp.sh); beside a bare SMTP blast of a
-//! ready-made email to the same sink with the same concurrency, in the same run. Prints both
-//! rates, their ratio, and the bench process's peak memory.
+//! headers) to an SMTP sink (aiosmtpd, tests/peers/smtp.sh); beside bare SMTP blasts of
+//! ready-made emails to the same sink with the same concurrency, in the same run: a byte-for-byte
+//! copy of one email the daemon sent (the sink's work per email is then the same), and a short
+//! plain-text one. Prints the rates, the ratios, the CPU each process used per email, and the
+//! bench process's peak memory.
 //!
 //! Run: `cargo bench --bench email_send` (`-- --quick`: fewer emails, as `cargo test` does).
 
@@ -75,7 +77,11 @@ async fn main() -> anyhow::Result<()> {
         smtp_security: SmtpSecurity::None,
         smtp_user: Some("bench".into()),
         smtp_password: Some(SecretString::from("bench-pass".to_owned())),
-        smtp_pool: 8,
+        // The daemon's SMTP connections kept open (`VOISINAGE_BENCH_SMTP_POOL` to compare).
+        smtp_pool: std::env::var("VOISINAGE_BENCH_SMTP_POOL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(8),
         imap_enabled: false,
         imap_host: String::new(),
         imap_port: 0,
@@ -95,6 +101,10 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // The daemon: one message, n every-message subscribers.
+    let sink_pid: Option<u32> = std::fs::read_to_string(dir.join("smtp.pid"))
+        .ok()
+        .and_then(|p| p.trim().parse().ok());
+    let meter = common::CpuMeter::start(sink_pid);
     let start = Instant::now();
     core.ingest(&Inbound {
         channel: ChannelKind::Console,
@@ -125,41 +135,78 @@ async fn main() -> anyhow::Result<()> {
     }
     let daemon = n as f64 / start.elapsed().as_secs_f64();
     let daemon_peak = common::peak_mib();
+    let daemon_cpu = meter.per_item_ms(n);
     shutdown.cancel();
     for w in workers {
         let _ = w.await;
     }
 
-    // The bare blast: the same number of ready-made emails, 64 at a time.
+    // The bare blasts: the same number of ready-made emails, 64 at a time, through lettre's
+    // pool of 8 connections: a short plain-text email, and a byte-for-byte copy of one the
+    // daemon sent (same size and parts, so the sink's work per email is the same).
     let mailer = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
         .port(port)
         .credentials(Credentials::new("bench".into(), "bench-pass".into()))
         .pool_config(PoolConfig::new().max_size(8))
         .build();
-    let message = Message::builder()
+    let short = Message::builder()
         .from("Voisinage <voisinage@voisinage.test>".parse()?)
         .to("voisin@exemple.fr".parse()?)
         .subject("Paul — voisins de Paramé")
         .body("Paul (console) : Je prête ma tondeuse samedi, et une remorque si besoin.".to_owned())?;
-    let start = Instant::now();
-    let results: Vec<_> = futures::stream::iter(0..n)
-        .map(|_| {
-            let (mailer, message) = (mailer.clone(), message.clone());
-            async move { mailer.send(message).await }
-        })
-        .buffer_unordered(64)
-        .collect()
-        .await;
-    anyhow::ensure!(results.iter().all(|r| r.is_ok()), "the bare blast failed");
-    let blast = n as f64 / start.elapsed().as_secs_f64();
+    let envelope = short.envelope().clone();
+    let copy = sent_email(&dir)?;
+    let mut blasts = Vec::new();
+    for raw in [short.formatted(), copy.clone()] {
+        let meter = common::CpuMeter::start(sink_pid);
+        let start = Instant::now();
+        let results: Vec<_> = futures::stream::iter(0..n)
+            .map(|_| {
+                let (mailer, envelope, raw) = (mailer.clone(), envelope.clone(), &raw);
+                async move { mailer.send_raw(&envelope, raw).await }
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+        anyhow::ensure!(results.iter().all(|r| r.is_ok()), "the bare blast failed");
+        blasts.push((n as f64 / start.elapsed().as_secs_f64(), meter.per_item_ms(n)));
+    }
+    let [(short_rate, short_cpu), (copy_rate, copy_cpu)] = [blasts[0], blasts[1]];
     println!(
-        "email send: {n} emails rendered (text + HTML, unsubscribe link and headers) and handed to the SMTP sink \
-         at {daemon:.0} emails/s through the daemon's outbox; a bare SMTP blast of one ready-made email: {blast:.0} \
-         emails/s; ratio {:.2}; peak memory of the bench process after the daemon's part: {daemon_peak:.0} MiB",
-        daemon / blast
+        "email send: {n} emails rendered (text + HTML, unsubscribe link and headers, {} bytes each) and handed to \
+         the SMTP sink at {daemon:.0} emails/s through the daemon's outbox; a bare SMTP blast of the same email: \
+         {copy_rate:.0} emails/s, ratio {:.2}; of a short plain-text email: {short_rate:.0} emails/s, ratio {:.2}; \
+         peak memory of the bench process after the daemon's part: {daemon_peak:.0} MiB",
+        copy.len(),
+        daemon / copy_rate,
+        daemon / short_rate
+    );
+    let ms = |c: [f64; 3]| format!("{:.2} / {:.2} / {:.2}", c[0], c[1], c[2]);
+    println!(
+        "email send CPU per email (ms; this process, PostgreSQL, the sink): daemon {}; bare blast of the same \
+         email {}; of the short one {}",
+        ms(daemon_cpu),
+        ms(copy_cpu),
+        ms(short_cpu)
     );
     pool.close().await;
     let _ = smtp(&["stop", dir.to_str().unwrap()]);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// One email as the daemon handed it to the sink (its maildir), without the sink's envelope
+/// lines.
+fn sent_email(dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let new = dir.join("maildir/new");
+    let first = std::fs::read_dir(&new)?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no email in {}", new.display()))??;
+    let raw = std::fs::read(first.path())?;
+    let mut body = raw.as_slice();
+    while body.starts_with(b"X-Envelope-") {
+        let end = body.windows(2).position(|w| w == b"\r\n").map_or(body.len(), |p| p + 2);
+        body = &body[end..];
+    }
+    Ok(body.to_vec())
 }

@@ -156,7 +156,12 @@ async fn main() -> anyhow::Result<()> {
             .send()
             .await?;
     }
+    let synapse_pid: Option<u32> = std::fs::read_to_string(dir.join("synapse.pid"))
+        .ok()
+        .and_then(|p| p.trim().parse().ok());
+    let meter = common::CpuMeter::start(synapse_pid);
     let direct = direct_rate(&hs, &token, &rooms, n).await?;
+    let direct_cpu = meter.per_item_ms(n);
 
     // The daemon: poller, syncer, two outbox workers (production defaults).
     let channels: Vec<Arc<dyn Channel>> = vec![tg.clone(), mx.clone()];
@@ -173,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
         tasks.push(tokio::spawn(outbox.clone().run(shutdown.clone())));
     }
     let mut pushed: Vec<(String, SystemTime)> = Vec::with_capacity(n);
+    let meter = common::CpuMeter::start(synapse_pid);
     let start = Instant::now();
     for k in 0..n {
         let chat = -5000 - (k % slugs.len()) as i64;
@@ -193,6 +199,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = start.elapsed();
     let relay = n as f64 / elapsed.as_secs_f64();
+    let relay_cpu = meter.per_item_ms(n);
     // Added latency: from the update's push to Synapse accepting the relay.
     let rows: Vec<(String, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT m.chat_external_id, m.native_id, d.sent_at FROM deliveries d JOIN messages m ON m.id = d.cause_message_id
@@ -215,6 +222,11 @@ async fn main() -> anyhow::Result<()> {
          a plain client sending the same to the same rooms: {direct:.0} messages/s; ratio {:.2}",
         slugs.len(),
         relay / direct
+    );
+    println!(
+        "matrix relay CPU per message (ms; this process, PostgreSQL, Synapse): plain client {:.2} / {:.2} / {:.2}; \
+         relay (daemon and Bot API fake in this process) {:.2} / {:.2} / {:.2}",
+        direct_cpu[0], direct_cpu[1], direct_cpu[2], relay_cpu[0], relay_cpu[1], relay_cpu[2]
     );
     println!(
         "matrix relay burst latency (push → Synapse accepted, queueing included): p50 {:.0} ms, p99 {:.0} ms",

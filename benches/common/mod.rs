@@ -53,3 +53,60 @@ pub fn peak_mib() -> f64 {
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
+
+/// CPU time (user + system) used so far by process `pid` (Linux /proc), or zero if unreadable.
+pub fn cpu_of(pid: u32) -> Duration {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces), from the last ')'.
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+            Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    // Linux reports them in USER_HZ, 100 a second on every architecture it runs on.
+    Duration::from_millis(ticks * 10)
+}
+
+/// CPU time used so far by every live process whose command name is `comm` (e.g. the
+/// PostgreSQL server's backends, "postgres").
+pub fn cpu_of_command(comm: &str) -> Duration {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == comm))
+        .map(cpu_of)
+        .sum()
+}
+
+/// CPU used by this process, PostgreSQL and one peer process during a phase of a bench.
+pub struct CpuMeter {
+    peer: Option<u32>,
+    start: [Duration; 3],
+}
+
+impl CpuMeter {
+    pub fn start(peer: Option<u32>) -> Self {
+        CpuMeter {
+            peer,
+            start: Self::now(peer),
+        }
+    }
+
+    fn now(peer: Option<u32>) -> [Duration; 3] {
+        [
+            cpu_of(std::process::id()),
+            cpu_of_command("postgres"),
+            peer.map(cpu_of).unwrap_or_default(),
+        ]
+    }
+
+    /// Milliseconds of CPU per item since `start`: (this process, PostgreSQL, the peer).
+    pub fn per_item_ms(&self, items: usize) -> [f64; 3] {
+        let now = Self::now(self.peer);
+        std::array::from_fn(|i| now[i].saturating_sub(self.start[i]).as_secs_f64() * 1e3 / items.max(1) as f64)
+    }
+}
