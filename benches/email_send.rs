@@ -101,9 +101,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // The daemon: one message, n every-message subscribers.
-    let sink_pid: Option<u32> = std::fs::read_to_string(dir.join("smtp.pid"))
-        .ok()
-        .and_then(|p| p.trim().parse().ok());
+    let sink_pid = common::pid_in(&dir.join("smtp.pid"));
     let meter = common::CpuMeter::start(sink_pid);
     let start = Instant::now();
     core.ingest(&Inbound {
@@ -157,12 +155,12 @@ async fn main() -> anyhow::Result<()> {
     let envelope = short.envelope().clone();
     let copy = sent_email(&dir)?;
     let mut blasts = Vec::new();
-    for raw in [short.formatted(), copy.clone()] {
+    for raw in [short.formatted().as_slice(), copy.as_slice()] {
         let meter = common::CpuMeter::start(sink_pid);
         let start = Instant::now();
         let results: Vec<_> = futures::stream::iter(0..n)
             .map(|_| {
-                let (mailer, envelope, raw) = (mailer.clone(), envelope.clone(), &raw);
+                let (mailer, envelope) = (mailer.clone(), envelope.clone());
                 async move { mailer.send_raw(&envelope, raw).await }
             })
             .buffer_unordered(64)
@@ -181,13 +179,12 @@ async fn main() -> anyhow::Result<()> {
         daemon / copy_rate,
         daemon / short_rate
     );
-    let ms = |c: [f64; 3]| format!("{:.2} / {:.2} / {:.2}", c[0], c[1], c[2]);
     println!(
         "email send CPU per email (ms; this process, PostgreSQL, the sink): daemon {}; bare blast of the same \
          email {}; of the short one {}",
-        ms(daemon_cpu),
-        ms(copy_cpu),
-        ms(short_cpu)
+        common::cpu_ms(daemon_cpu),
+        common::cpu_ms(copy_cpu),
+        common::cpu_ms(short_cpu)
     );
     pool.close().await;
     let _ = smtp(&["stop", dir.to_str().unwrap()]);

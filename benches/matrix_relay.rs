@@ -156,9 +156,7 @@ async fn main() -> anyhow::Result<()> {
             .send()
             .await?;
     }
-    let synapse_pid: Option<u32> = std::fs::read_to_string(dir.join("synapse.pid"))
-        .ok()
-        .and_then(|p| p.trim().parse().ok());
+    let synapse_pid = common::pid_in(&dir.join("synapse.pid"));
     let meter = common::CpuMeter::start(synapse_pid);
     let direct = direct_rate(&hs, &token, &rooms, n).await?;
     let direct_cpu = meter.per_item_ms(n);
@@ -224,9 +222,10 @@ async fn main() -> anyhow::Result<()> {
         relay / direct
     );
     println!(
-        "matrix relay CPU per message (ms; this process, PostgreSQL, Synapse): plain client {:.2} / {:.2} / {:.2}; \
-         relay (daemon and Bot API fake in this process) {:.2} / {:.2} / {:.2}",
-        direct_cpu[0], direct_cpu[1], direct_cpu[2], relay_cpu[0], relay_cpu[1], relay_cpu[2]
+        "matrix relay CPU per message (ms; this process, PostgreSQL, Synapse): plain client {}; \
+         relay (daemon and Bot API fake in this process) {}",
+        common::cpu_ms(direct_cpu),
+        common::cpu_ms(relay_cpu)
     );
     println!(
         "matrix relay burst latency (push → Synapse accepted, queueing included): p50 {:.0} ms, p99 {:.0} ms",

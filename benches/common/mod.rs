@@ -82,6 +82,16 @@ pub fn cpu_of_command(comm: &str) -> Duration {
         .sum()
 }
 
+/// The pid a peer script wrote in `file` (e.g. DIR/synapse.pid), if any.
+pub fn pid_in(file: &std::path::Path) -> Option<u32> {
+    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+}
+
+/// A `CpuMeter::per_item_ms` figure as printed: "this process / PostgreSQL / the peer".
+pub fn cpu_ms(c: [f64; 3]) -> String {
+    format!("{:.2} / {:.2} / {:.2}", c[0], c[1], c[2])
+}
+
 /// CPU used by this process, PostgreSQL and one peer process during a phase of a bench.
 pub struct CpuMeter {
     peer: Option<u32>,
