@@ -781,12 +781,14 @@ fn kept_items(
         {
             // A broad word gives way to the specific thing it introduces: "mon aide pour vos
             // soucis d'ordi", "aider ma fille à faire ses devoirs".
-            // A container gives way to what it holds: "un carton de vieux vinyles".
+            // A container gives way to what it holds: "un carton de vieux vinyles"; one "à"
+            // something is made for stays the thing ("un seau à tétines", "une boîte à œufs").
             let contents = CONTAINERS.contains(&entry(prev).name.as_str())
                 && h.start - prev.end <= 6
                 && (prev.end..h.start).all(|j| {
                     s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) || s.punct(j) == Some('\'')
-                });
+                })
+                && !(prev.end..h.start).any(|j| matches!(s.key(j), "a" | "au" | "aux"));
             if (entry(prev).generic || contents) && !entry(&h).generic {
                 *prev = h;
                 gap = Gap::from(h.end);
@@ -1131,6 +1133,20 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
     if no_longer_needed {
         (direction, strength) = (None, 0);
     }
+    // "c'est au 7e sans asc (jrigole ya l'asc)": a joke taken back in an aside, after words of
+    // its own clause, takes back that clause only; alone ("Je donne mon mari. (je rigole)") it
+    // takes back everything said before.
+    let (mut retracts, mut aside) = (false, false);
+    for m in within(&f.markers, &span)
+        .iter()
+        .filter(|m| lex.markers[m.entry] == Marker::Retraction)
+    {
+        let open = (span.start..m.start).rev().find(|&j| s.punct(j) == Some('('));
+        match open {
+            Some(o) if f.parens[m.start] && (span.start..o).any(|j| s.is_word(j)) => aside = true,
+            _ => retracts = true,
+        }
+    }
     Reading {
         refuses: refuses || no_longer_needed,
         direction,
@@ -1138,10 +1154,10 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
         items,
         dates,
         price,
-        withdrawn: sentence_withdrawn,
+        withdrawn: sentence_withdrawn || aside,
         thanks,
         anaphora: has(Marker::Anaphora),
-        retracts: has(Marker::Retraction),
+        retracts,
         cues,
         span,
     }

@@ -15,6 +15,7 @@ use super::text::{Normalizer, key_of};
 
 const EMBEDDED_ITEMS: &str = include_str!("../../bot-scripts/lexicon/items.toml");
 const EMBEDDED_GRAMMAR: &str = include_str!("../../bot-scripts/lexicon/grammar.toml");
+const EMBEDDED_WORDS: &str = include_str!("../../bot-scripts/lexicon/words.txt");
 
 /// A lexicon file that cannot be used, with the place and the reason.
 #[derive(Debug, thiserror::Error)]
@@ -250,9 +251,22 @@ impl Lexicon {
     pub fn embedded() -> Lexicon {
         Lexicon::from_sources("items.toml", EMBEDDED_ITEMS, "grammar.toml", EMBEDDED_GRAMMAR)
             .expect("the embedded lexicon is checked by the test suite")
+            .with_words(EMBEDDED_WORDS)
     }
 
-    /// Loads `items.toml` and `grammar.toml` from a directory.
+    /// The real words never corrected into lexicon words (words.txt: one per line, `#`
+    /// comments), in place of those it had.
+    pub fn with_words(mut self, src: &str) -> Lexicon {
+        self.normalizer.words = src
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| key_of(&super::token::fold(l)))
+            .collect();
+        self
+    }
+
+    /// Loads `items.toml` and `grammar.toml` (and `words.txt` when there is one) from a directory.
     pub fn load_dir(dir: &Path) -> Result<Lexicon, LexiconError> {
         let read = |name: &str| {
             let p = dir.join(name);
@@ -265,7 +279,12 @@ impl Lexicon {
         };
         let (fi, items) = read("items.toml")?;
         let (fg, grammar) = read("grammar.toml")?;
-        Lexicon::from_sources(&fi, &items, &fg, &grammar)
+        let lexicon = Lexicon::from_sources(&fi, &items, &fg, &grammar)?;
+        // words.txt is optional in an edited copy: the built-in list then.
+        Ok(match dir.join("words.txt").exists() {
+            true => lexicon.with_words(&read("words.txt")?.1),
+            false => lexicon.with_words(EMBEDDED_WORDS),
+        })
     }
 
     /// Parses and validates both files.

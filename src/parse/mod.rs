@@ -408,7 +408,7 @@ impl Parser {
                 last.clear();
                 continue;
             }
-            let mut things: Vec<Thing> = r.items.iter().map(|h| self.thing(s, h, r.dates)).collect();
+            let mut things: Vec<Thing> = r.items.iter().map(|h| self.thing(text, s, h, r.dates)).collect();
             let Some(dir) = r.direction else {
                 // Dates said beside the request ("Nous partons du 19 décembre au 3 janvier.
                 // Qqn pourrait…"); a whole month is rather context ("naissance prévue en juin").
@@ -706,7 +706,7 @@ impl Parser {
                     in_parens: false,
                     restored: false,
                 };
-                let mut t = self.thing(&s, &h, None);
+                let mut t = self.thing(text, &s, &h, None);
                 t.sureness = 1;
                 // Its words are in the quote's own stream, not in the message's.
                 t.span = (0, 0);
@@ -717,11 +717,17 @@ impl Parser {
             .collect()
     }
 
-    fn thing(&self, s: &Stream, h: &ItemHit, dates: Option<(DateRange, usize, usize)>) -> Thing {
+    fn thing(&self, text: &str, s: &Stream, h: &ItemHit, dates: Option<(DateRange, usize, usize)>) -> Thing {
         let e = &self.lex.items[h.entry];
         let corrected = (h.start..h.end).any(|i| s.corrected[i]);
+        let name = match e.kind {
+            Kind::Item => self
+                .unknown_head(text, s, h.start)
+                .map(|(head, prep)| format!("{head} {prep}{}", e.name)),
+            Kind::Service => None,
+        };
         Thing {
-            name: e.name.clone(),
+            name: name.unwrap_or_else(|| e.name.clone()),
             kind: e.kind,
             category: e.category,
             span: (s.toks[h.start].start, s.toks[h.end - 1].end),
@@ -733,6 +739,47 @@ impl Parser {
             absent: false,
             dates,
         }
+    }
+
+    /// "un fendeur de bûches", "une baratte à beurre", "du marc d'olive": a thing of the
+    /// lexicon that completes a noun the lexicon does not know, right after a determiner, is
+    /// what that noun is made of or for; the unknown noun is the thing. Returns the noun
+    /// (singular, as written) and its preposition ("de ", "d'", "à ").
+    fn unknown_head(&self, text: &str, s: &Stream, at: usize) -> Option<(String, &'static str)> {
+        let lex = &self.lex;
+        if at < 3 {
+            return None;
+        }
+        let prep = match (s.key(at - 1), s.punct(at - 1)) {
+            ("de", _) => "de ",
+            ("a", _) => "à ",
+            (_, Some('\'')) if at >= 4 && s.key(at - 2) == "d" => "d'",
+            _ => return None,
+        };
+        let head = if prep == "d'" { at - 3 } else { at - 2 };
+        let before = head.checked_sub(1)?;
+        let key = s.key(head);
+        let determined = s.is_filler(before) || s.is_number(before) || lex.modifiers.contains(s.key(before));
+        let unknown = s.is_word(head)
+            && !s.is_number(head)
+            && !s.is_filler(head)
+            && !s.corrected[head]
+            && key.chars().count() >= 3
+            && !lex.normalizer.known.contains(key)
+            && !lex.modifiers.contains(key)
+            && !lex.not_items.contains(key)
+            && !lex.prepositions.contains(key)
+            && !MEASURES.contains(&key);
+        if !(determined && unknown) {
+            return None;
+        }
+        let raw = text[s.toks[head].start..s.toks[head].end].to_lowercase();
+        let singular =
+            match raw.chars().count() > 3 && (raw.ends_with('s') || raw.ends_with('x')) && !raw.ends_with("ss") {
+                true => raw[..raw.len() - 1].to_owned(),
+                false => raw,
+            };
+        Some((singular, prep))
     }
 
     fn implied(&self, s: &Stream, r: &Reading) -> Option<Thing> {
@@ -817,6 +864,71 @@ impl Parser {
         })
     }
 }
+
+/// Nouns of quantity, measure, part or kind: "un reste de peinture", "un kilo de pommes" offer
+/// the paint and the apples (folded keys, singular).
+const MEASURES: &[&str] = &[
+    "reste",
+    "fond",
+    "bout",
+    "morceau",
+    "kilo",
+    "kg",
+    "gramme",
+    "litre",
+    "tonne",
+    "stere",
+    "stock",
+    "surplus",
+    "quantite",
+    "plein",
+    "pochon",
+    "bidon",
+    "paquet",
+    "pile",
+    "plaque",
+    "barre",
+    "tranche",
+    "part",
+    "portion",
+    "piece",
+    "ensemble",
+    "serie",
+    "collection",
+    "assortiment",
+    "variete",
+    "sorte",
+    "genre",
+    "type",
+    "espece",
+    "centaine",
+    "douzaine",
+    "bouquet",
+    "brassee",
+    "poignee",
+    "botte",
+    "cageot",
+    "filet",
+    "barquette",
+    "pot",
+    "envie",
+    "recette",
+    "histoire",
+    "odeur",
+    "gout",
+    "peu",
+    "beaucoup",
+    "max",
+    "maximum",
+    "minimum",
+    "kit",
+    "metre",
+    "cm",
+    "m2",
+    "m3",
+    "volume",
+    "poids",
+];
 
 /// Whether sentence `n` names a thing of the lexicon anywhere (then an unknown word is not
 /// guessed to be the thing: "je vide mon atelier et je vends mon établi").

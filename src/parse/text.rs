@@ -46,6 +46,9 @@ pub struct Normalizer {
     pub fillers: HashSet<String>,
     /// Known keys: never corrected.
     pub known: HashSet<String>,
+    /// Real words near the lexicon's (bot-scripts/lexicon/words.txt): never corrected either,
+    /// but no part of its vocabulary.
+    pub words: HashSet<String>,
     /// One-deletion variants of the long known keys → those keys (symmetric-delete index).
     pub deletions: HashMap<String, Vec<u32>>,
     pub long_words: Vec<String>,
@@ -103,7 +106,12 @@ impl Normalizer {
     /// "pommier" is not "sommier"), and a difference at the very end is an inflection, not a
     /// typo ("emprunté" is not "emprunter").
     pub fn correct(&self, key: &str) -> Option<&str> {
-        if key.len() < FUZZY_MIN_LEN || key.len() > FUZZY_MAX_LEN || !key.is_ascii() || self.known.contains(key) {
+        if key.len() < FUZZY_MIN_LEN
+            || key.len() > FUZZY_MAX_LEN
+            || !key.is_ascii()
+            || self.known.contains(key)
+            || self.words.contains(key)
+        {
             return None;
         }
         let mut found: Option<u32> = None;
