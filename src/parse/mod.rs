@@ -408,7 +408,24 @@ impl Parser {
                 last.clear();
                 continue;
             }
-            let mut things: Vec<Thing> = r.items.iter().map(|h| self.thing(text, s, h, r.dates)).collect();
+            let mut things: Vec<Thing> = r
+                .items
+                .iter()
+                .filter(|h| !past_participle(text, s, h.start))
+                .map(|h| self.thing(text, s, h, r.dates))
+                .collect();
+            // "je cherche un alambic à emprunter pour distiller nos poires": when every thing
+            // of the clause is a complement, an unknown thing right after a strong cue, before
+            // them, is what it is about.
+            if r.strength >= 3
+                && !r.items.is_empty()
+                && r.items.iter().all(|h| h.restored)
+                && let Some(first) = things.first()
+                && let Some(g) = self.guess(text, s, r)
+                && g.span.1 <= first.span.0
+            {
+                things = vec![g];
+            }
             let Some(dir) = r.direction else {
                 // Dates said beside the request ("Nous partons du 19 décembre au 3 janvier.
                 // Qqn pourrait…"); a whole month is rather context ("naissance prévue en juin").
@@ -822,7 +839,8 @@ impl Parser {
             if !s.is_word(j) {
                 return None;
             }
-            if s.is_filler(j) || s.is_number(j) || lex.modifiers.iter().any(|m| m == s.key(j)) {
+            // "je cherche un peu de levain": a quantity is not the thing.
+            if s.is_filler(j) || s.is_number(j) || lex.modifiers.contains(s.key(j)) || MEASURES.contains(&s.key(j)) {
                 j += 1;
                 continue;
             }
@@ -863,6 +881,20 @@ impl Parser {
             dates: None,
         })
     }
+}
+
+/// "j'ai tenté avec un tuto": a word in -é right after "avoir" is its past participle, not a
+/// thing of the lexicon that folds the same ("tente").
+fn past_participle(text: &str, s: &Stream, at: usize) -> bool {
+    let t = &s.toks[at];
+    let raw = text[t.start..t.end].to_lowercase();
+    at > 0
+        && s.is_word(at - 1)
+        && matches!(
+            s.norm(at - 1),
+            "ai" | "as" | "a" | "avons" | "avez" | "ont" | "avait" | "avais" | "eu"
+        )
+        && ["é", "ée", "és", "ées"].iter().any(|e| raw.ends_with(e))
 }
 
 /// Nouns of quantity, measure, part or kind: "un reste de peinture", "un kilo de pommes" offer
@@ -928,6 +960,10 @@ const MEASURES: &[&str] = &[
     "m3",
     "volume",
     "poids",
+    "projet",
+    "probleme",
+    "souci",
+    "cas",
 ];
 
 /// Whether sentence `n` names a thing of the lexicon anywhere (then an unknown word is not
