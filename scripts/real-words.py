@@ -70,10 +70,9 @@ def main():
                 vocab.update(words_of(p))
     with open(os.path.join(LEX, "grammar.toml"), "rb") as f:
         grammar = tomllib.load(f)
-    for section in ("cue",):
-        for cue in grammar.get(section, []):
-            for p in cue["patterns"]:
-                vocab.update(words_of(p))
+    for cue in grammar.get("cue", []):
+        for p in cue["patterns"]:
+            vocab.update(words_of(p))
     for values in grammar.get("markers", {}).values():
         for p in values:
             vocab.update(words_of(p))

@@ -281,10 +281,8 @@ impl Lexicon {
         let (fg, grammar) = read("grammar.toml")?;
         let lexicon = Lexicon::from_sources(&fi, &items, &fg, &grammar)?;
         // words.txt is optional in an edited copy: the built-in list then.
-        Ok(match dir.join("words.txt").exists() {
-            true => lexicon.with_words(&read("words.txt")?.1),
-            false => lexicon.with_words(EMBEDDED_WORDS),
-        })
+        let words = super::read_optional(&dir.join("words.txt"))?;
+        Ok(lexicon.with_words(words.as_ref().map_or(EMBEDDED_WORDS, |(_, src)| src)))
     }
 
     /// Parses and validates both files.

@@ -777,26 +777,19 @@ impl Parser {
         let before = head.checked_sub(1)?;
         let key = s.key(head);
         let determined = s.is_filler(before) || s.is_number(before) || lex.modifiers.contains(s.key(before));
+        // The known keys hold the lexicon's words and the grammar's word lists (fillers,
+        // modifiers, prepositions, not_items…).
         let unknown = s.is_word(head)
             && !s.is_number(head)
             && !s.is_filler(head)
             && !s.corrected[head]
             && key.chars().count() >= 3
             && !lex.normalizer.known.contains(key)
-            && !lex.modifiers.contains(key)
-            && !lex.not_items.contains(key)
-            && !lex.prepositions.contains(key)
             && !MEASURES.contains(&key);
         if !(determined && unknown) {
             return None;
         }
-        let raw = text[s.toks[head].start..s.toks[head].end].to_lowercase();
-        let singular =
-            match raw.chars().count() > 3 && (raw.ends_with('s') || raw.ends_with('x')) && !raw.ends_with("ss") {
-                true => raw[..raw.len() - 1].to_owned(),
-                false => raw,
-            };
-        Some((singular, prep))
+        Some((singular_as_written(&text[s.toks[head].start..s.toks[head].end]), prep))
     }
 
     fn implied(&self, s: &Stream, r: &Reading) -> Option<Thing> {
@@ -861,12 +854,7 @@ impl Parser {
             return None;
         }
         let t = &s.toks[j];
-        let raw = text[t.start..t.end].to_lowercase();
-        let name = if raw.chars().count() > 3 && (raw.ends_with('s') || raw.ends_with('x')) && !raw.ends_with("ss") {
-            raw[..raw.len() - 1].to_owned()
-        } else {
-            raw
-        };
+        let name = singular_as_written(&text[t.start..t.end]);
         Some(Thing {
             name,
             kind: Kind::Item,
@@ -886,15 +874,25 @@ impl Parser {
 /// "j'ai tenté avec un tuto": a word in -é right after "avoir" is its past participle, not a
 /// thing of the lexicon that folds the same ("tente").
 fn past_participle(text: &str, s: &Stream, at: usize) -> bool {
-    let t = &s.toks[at];
-    let raw = text[t.start..t.end].to_lowercase();
-    at > 0
+    let after_avoir = at > 0
         && s.is_word(at - 1)
         && matches!(
             s.norm(at - 1),
             "ai" | "as" | "a" | "avons" | "avez" | "ont" | "avait" | "avais" | "eu"
-        )
-        && ["é", "ée", "és", "ées"].iter().any(|e| raw.ends_with(e))
+        );
+    after_avoir && {
+        let raw = text[s.toks[at].start..s.toks[at].end].to_lowercase();
+        ["é", "ée", "és", "ées"].iter().any(|e| raw.ends_with(e))
+    }
+}
+
+/// A word as written, lower case, without the final s or x of a plural ("bolées" → "bolée").
+fn singular_as_written(word: &str) -> String {
+    let raw = word.to_lowercase();
+    match raw.chars().count() > 3 && (raw.ends_with('s') || raw.ends_with('x')) && !raw.ends_with("ss") {
+        true => raw[..raw.len() - 1].to_owned(),
+        false => raw,
+    }
 }
 
 /// Nouns of quantity, measure, part or kind: "un reste de peinture", "un kilo de pommes" offer
