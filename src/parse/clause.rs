@@ -189,6 +189,13 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>,
     let refused = within(&f.cues, span)
         .iter()
         .any(|m| lex.cues[m.entry].weight >= 3 && denied(&m));
+    // "je donne des cours à la médiathèque, c'est gratuit": the author's own firm offer is no
+    // event by others; the weak cues beside it keep their mode.
+    let own_offer = event
+        && within(&f.cues, span).iter().any(|m| {
+            let c = &lex.cues[m.entry];
+            c.direction == Some(Direction::Offer) && c.weight >= 3 && first_person(s, span.start, m.end)
+        });
     let mut set_aside = false;
     let mut kept: Vec<CueHit> = within(&f.cues, span)
         .iter()
@@ -201,6 +208,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>,
             // An event by others ("Troc de graines samedi à la médiathèque") offers nothing of
             // the author's own; an association may still ask ("recherche des bénévoles").
             let event_talk = event
+                && !own_offer
                 && c.direction.is_some()
                 && (c.weight < 3 || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
             // "je cherche mes lunettes": looking for one's own thing asks nobody for anything.
@@ -219,6 +227,29 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>,
         .collect();
     modes_in_alternative(s, lex, &mut kept);
     (kept, set_aside)
+}
+
+/// Whether the word at `i` is a name: right after "named", "called", "appelé", "nommé",
+/// "surnommé" or "qui s'appelle".
+fn named_before(s: &Stream, i: usize) -> bool {
+    let at = |k: usize| if s.is_word(k) { s.key(k) } else { "" };
+    let word = i >= 1
+        && matches!(
+            at(i - 1),
+            "named"
+                | "called"
+                | "appele"
+                | "appelee"
+                | "nomme"
+                | "nommee"
+                | "prenomme"
+                | "prenommee"
+                | "surnomme"
+                | "surnommee"
+        );
+    // "s'appelle": the apostrophe is a token of its own.
+    let calls = i >= 3 && at(i - 1) == "appelle" && s.is_soft_punct(i - 2) && matches!(at(i - 3), "s" | "m");
+    word || calls
 }
 
 /// Whether the search cue ending at `end` is followed by the author's own thing ("je cherche
@@ -293,9 +324,12 @@ pub fn mode_of(lex: &Lexicon, cues: &[CueHit], kind: Kind, priced: bool) -> Opti
     let mut weights = [0u8; 4];
     for c in cues {
         let e = &lex.cues[c.entry];
+        // A service is never lent ("qui pourrait arroser mes plantes ? je rapporte des
+        // galettes" is no loan).
         if let Some(m) = e.mode
             && !c.mode_off
             && !(e.mode_items_only && kind == Kind::Service)
+            && !(m == Mode::Loan && kind == Kind::Service)
         {
             let w = e.mode_weight.unwrap_or(e.weight);
             let k = MODE_ORDER.iter().position(|x| *x == m).unwrap_or(0);
@@ -650,6 +684,10 @@ fn kept_items(
             in_parens: f.parens[m.start],
             restored: false,
         };
+        // "a grey cat named Chaussette", "notre chien qui s'appelle Caramel": a name.
+        if named_before(s, m.start) {
+            continue;
+        }
         // "5€ le cageot": the unit of a price is not a thing; "café et croissants offerts" is
         // a thank-you for the help asked, not a thing.
         if price_unit(s, h.start) || offered_after(s, lex, h.end, span.end) {
@@ -686,7 +724,13 @@ fn kept_items(
             while with_scan < h.start {
                 // "une machine à coudre avec sa mallette, une luge, …": a comma and a new
                 // article end what came with the thing; the list goes on.
-                if with_seen && s.punct(with_scan) == Some(',') && starts_new_thing(s, with_scan + 1, h.start) {
+                // A price before the comma closes the thing too ("lit bébé avec matelas 60€,
+                // chaise haute 90€").
+                let priced = with_scan > 0 && is_currency(s, with_scan - 1);
+                if with_seen
+                    && s.punct(with_scan) == Some(',')
+                    && (priced || starts_new_thing(s, with_scan + 1, h.start))
+                {
                     with_seen = false;
                 }
                 // "une baignoire avec son support et un transat": "et" and a new article end
@@ -1204,14 +1248,24 @@ fn euro_e(s: &Stream, i: usize) -> bool {
                 | "rang"
                 | "edition"
                 | "age"
+                | "gauche"
+                | "droite"
+                | "porte"
+                | "bat"
+                | "batiment"
+                | "escalier"
         );
     !ordinal_before && !ordinal_after
 }
 
+/// Whether token `i` names the currency of a price: "€", "euros", "balles", "10e".
+fn is_currency(s: &Stream, i: usize) -> bool {
+    s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule") || euro_e(s, i)
+}
+
 pub fn prices(s: &Stream) -> Vec<(usize, usize, Price)> {
     let mut out = Vec::new();
-    let is_cur =
-        |i: usize| s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule") || euro_e(s, i);
+    let is_cur = |i: usize| is_currency(s, i);
     for i in 0..s.len() {
         if !is_cur(i) {
             continue;

@@ -314,13 +314,20 @@ impl Parser {
                     let opens = (span.start..span.end).any(|j| in_return_at(s, j, span.end));
                     let closed = (before.end.saturating_sub(4).max(before.start)..before.end)
                         .any(|j| in_return_at(s, j, before.end));
-                    if !(opens || closed) {
+                    // "je recherche un lit 90, j'ai un lit à barreaux à échanger": a thing "to
+                    // swap" right after a request, with no counterpart of its own, is the
+                    // request's counterpart.
+                    let to_swap = q + 1 == i && swapped_without_counterpart(s, span.start, span.end);
+                    if !(opens || closed || to_swap) {
                         continue;
                     }
                     let swaps: Vec<clause::CueHit> = readings[i]
                         .cues
                         .iter()
-                        .filter(|c| lex.cues[c.entry].mode == Some(Mode::Swap) && lex.cues[c.entry].direction.is_none())
+                        .filter(|c| {
+                            let e = &lex.cues[c.entry];
+                            e.mode == Some(Mode::Swap) && (e.direction.is_none() || to_swap)
+                        })
                         .copied()
                         .collect();
                     readings[q].cues.extend(swaps);
@@ -468,6 +475,17 @@ impl Parser {
                         t.dates = p.dates;
                     }
                 }
+            }
+            // "Heading to IKEA with an empty van, room for 2 people": the vehicle of a lift
+            // offered is its means, not the post.
+            if dir == Direction::Offer
+                && !things.is_empty()
+                && let Some(lift) = self.implied_by_strong_offer(s, r)
+                && things
+                    .iter()
+                    .all(|t| t.kind == Kind::Item && t.category == lift.category)
+            {
+                things = vec![lift];
             }
             let mut borrowed = false;
             // Details and accessories after a post complete it ("je peux prêter la mienne
@@ -813,6 +831,16 @@ impl Parser {
         })
     }
 
+    /// The service implied by a strong offer cue of the clause ("room for", "place dans ma
+    /// voiture"), if one implies a service.
+    fn implied_by_strong_offer(&self, s: &Stream, r: &Reading) -> Option<Thing> {
+        let strong = r.cues.iter().any(|c| {
+            let e = &self.lex.cues[c.entry];
+            e.implies.is_some() && e.direction == Some(Direction::Offer) && e.weight >= 3
+        });
+        self.implied(s, r).filter(|t| strong && t.kind == Kind::Service)
+    }
+
     /// A thing the lexicon does not know, read right after a strong cue ("je donne un
     /// tabouret"): the first content word, singular, as written.
     fn guess(&self, text: &str, s: &Stream, r: &Reading) -> Option<Thing> {
@@ -830,6 +858,10 @@ impl Parser {
                 continue;
             }
             if !s.is_word(j) {
+                return None;
+            }
+            // "à qui voudrait se lancer": after an object pronoun comes a verb, no thing.
+            if matches!(s.key(j), "me" | "m" | "te" | "t" | "se" | "s" | "lui" | "vous" | "nous") {
                 return None;
             }
             // "je cherche un peu de levain": a quantity is not the thing.
@@ -850,6 +882,7 @@ impl Parser {
             || known(&lex.pronouns)
             || r.cues.iter().any(|c| c.start <= j && j < c.end)
             || found_cue_word(lex, key)
+            || infinitive_after_modal(s, j)
         {
             return None;
         }
@@ -884,6 +917,37 @@ fn past_participle(text: &str, s: &Stream, at: usize) -> bool {
         let raw = text[s.toks[at].start..s.toks[at].end].to_lowercase();
         ["é", "ée", "és", "ées"].iter().any(|e| raw.ends_with(e))
     }
+}
+
+/// "Qqn pourrait régler mon dérailleur ?": a word in -er or -ir right after a verb that takes
+/// an infinitive (or "de", "pour") is that infinitive, a service said with a verb the lexicon
+/// does not know, not a thing ("-ier" is left to nouns: "un sucrier").
+fn infinitive_after_modal(s: &Stream, j: usize) -> bool {
+    let key = s.key(j);
+    let verb_ending = (key.ends_with("er") && !key.ends_with("ier")) || key.ends_with("ir");
+    verb_ending
+        && j > 0
+        && s.is_word(j - 1)
+        && matches!(
+            s.key(j - 1),
+            "pourrait"
+                | "pourriez"
+                | "pourrai"
+                | "pourrais"
+                | "peut"
+                | "peux"
+                | "pouvez"
+                | "saurait"
+                | "sauriez"
+                | "sait"
+                | "sai"
+                | "voudrait"
+                | "veut"
+                | "accepterait"
+                | "de"
+                | "d"
+                | "pour"
+        )
 }
 
 /// A word as written, lower case, without the final s or x of a plural ("bolées" → "bolée").
@@ -1002,6 +1066,19 @@ fn in_return_at(s: &Stream, j: usize, end: usize) -> bool {
         (at(j), at(j + 1)),
         ("en", "echange" | "retour" | "contrepartie") | ("in", "return" | "exchange")
     ) && !matches!(at(j + 2), "de" | "d" | "for" | "of")
+}
+
+/// Whether the words from `start` to `end` say "à échanger" / "à troquer" with nothing "contre"
+/// it: the thing is swapped for something named elsewhere.
+fn swapped_without_counterpart(s: &Stream, start: usize, end: usize) -> bool {
+    let words: Vec<&str> = (start..end.min(s.len()))
+        .filter(|&i| s.is_word(i))
+        .map(|i| s.key(i))
+        .collect();
+    let to_swap = words
+        .windows(2)
+        .any(|w| w[0] == "a" && matches!(w[1], "echanger" | "troquer"));
+    to_swap && !words.iter().any(|w| matches!(*w, "contre" | "for"))
 }
 
 /// Whether the clause tells the author's move: "je déménage", "on quitte l'appart", "rendre

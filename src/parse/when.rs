@@ -83,6 +83,19 @@ pub fn find_when(tokens: &[Token], ctx: &DateCtx) -> Vec<WhenMatch> {
         // "à récupérer avant samedi", "before Friday": a deadline, not when the post is for
         // (a time of day, "avant 20h", is no date and never gets here).
         let deadline = i > 0 && tokens[i - 1].is_word() && matches!(tokens[i - 1].norm.as_str(), "avant" | "before");
+        // "à partir de lundi et jusqu'au vendredi 20 mars": "until" right after a date ends
+        // the span that date starts.
+        let until = tokens[i].is_word() && matches!(tokens[i].norm.as_str(), "jusqu" | "jusque" | "until" | "till");
+        if until
+            && let Some((_, to)) = h.range
+            && let Some(prev) = found.last_mut()
+            && (prev.end == i || (prev.end + 1 == i && tokens[prev.end].is_word() && tokens[prev.end].norm == "et"))
+            && prev.from <= to
+        {
+            (prev.end, prev.to) = (h.end, to);
+            i = h.end;
+            continue;
+        }
         if let Some((from, to)) = h.range.filter(|_| !deadline) {
             found.push(WhenMatch {
                 start: i,
@@ -798,7 +811,9 @@ impl<'a> P<'a> {
         let wd = weekday_of(self.w(j))?;
         let before = self.before(j, 1);
         j += 1;
-        if let Some((d, k)) = self.day(j)
+        // "Saturday the 28th"
+        let the = usize::from(self.w(j) == "the");
+        if let Some((d, k)) = self.day(j + the)
             && self.bare_ok(k)
             && month_of(self.w(k)).is_none()
         {
@@ -814,7 +829,8 @@ impl<'a> P<'a> {
             "de" | "from" => {
                 matches!(self.w(j), "au" | "a" | "to" | "till" | "until") && weekday_of(self.w(j + 1)).is_some()
             }
-            _ => false,
+            // "on Wednesday afternoons" is every Wednesday.
+            _ => matches!(self.w(j), "mornings" | "afternoons" | "evenings" | "nights"),
         };
         if habitual {
             let end = if matches!(before, "du" | "de" | "from") {
@@ -1222,9 +1238,12 @@ mod tests {
 2026-07-18 | du lundi 3 au lundi 10 août | 2026-08-03..2026-08-10
 2026-07-18 | 3 au 10 août 2026 | 2026-08-03..2026-08-10
 2026-07-18 | du 3 jusqu'au 10 août | 2026-08-03..2026-08-10
+2026-03-11 | à partir de lundi et jusqu'au vendredi 20 mars | 2026-03-16..2026-03-20
 2026-07-18 | les 3, 4 et 5 août | 2026-08-03..2026-08-05
 2026-07-18 | le 3 et le 5 août | 2026-08-03..2026-08-05
 2026-07-18 | le 3 août et le 5 | 2026-08-03..2026-08-05
+2026-03-18 | on Saturday the 28th | 2026-03-28..2026-03-28
+2026-10-13 | on Wednesday afternoons | -
 2026-07-18 | du 28 au 3 août | 2026-07-28..2026-08-03
 2026-12-01 | du 28 au 3 janvier | 2026-12-28..2027-01-03
 2026-12-01 | du 19 décembre au 3 janvier 2027 | 2026-12-19..2027-01-03

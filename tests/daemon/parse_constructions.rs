@@ -960,3 +960,92 @@ fn a_move_dates_itself_and_using_for_a_while_borrows() {
         &["request/item/loan/échelle/bricolage/-"],
     );
 }
+
+/// Round 10 (read on holdout41 and holdout43's misses; our sentences): asking who would like a
+/// thing offers it; what the author might do some day offers nothing now; a thing "à échanger"
+/// after a request pays for it; a lift offered in a vehicle is a lift; a service is never lent;
+/// an "avec" ends at a price; the author's own firm offer is no event by others; asking
+/// neighbours to stop doing something asks for nothing.
+#[test]
+fn wishes_asked_swaps_paid_lifts_and_prices_that_close_a_thing() {
+    check(
+        "Qui souhaiterait un buffet en merisier ? Je le donne.",
+        &["offer/item/gift/buffet/maison/-"],
+    );
+    check(
+        "Quelqu'un aurait-il l'usage d'un déshumidificateur ?",
+        &["offer/item/-/déshumidificateur/maison/-"],
+    );
+    check("Si un jour on a un poulailler, je m'occupe des poules", &[]);
+    check(
+        "Je cherche une draisienne, j'ai une trottinette à échanger",
+        &["request/item/swap/draisienne/enfants/-"],
+    );
+    check(
+        "Qui veut des plants de tomates ? J'en ai trop, à échanger contre des courgettes",
+        &["offer/item/swap/plant de tomate/jardinage/-"],
+    );
+    check(
+        "Heading to the garden centre on Saturday with my van, room for 2 people",
+        &["offer/service/-/covoiturage/mobilite/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Qqn pourrait arroser mes tomates ce week-end ? Je rapporte des fruits",
+        &["request/service/-/arrosage des plantes/entraide/2026-06-13..2026-06-14"],
+    );
+    check(
+        "Je vends une poussette avec habillage pluie 40€, un transat 15€, et une chaise haute 20€",
+        &[
+            "offer/item/sale/poussette/enfants/-",
+            "offer/item/sale/transat/enfants/-",
+            "offer/item/sale/chaise haute/enfants/-",
+        ],
+    );
+    check(
+        "Je donne des cours de dessin à la médiathèque le jeudi, c'est gratuit",
+        &["offer/service/gift/cours de dessin/education/-"],
+    );
+    check("Pourriez-vous éviter de garer vos vélos dans le hall ?", &[]);
+    check(
+        "Qqn pourrait garder mon chat samedi ? Appartement au 3e gauche",
+        &["request/service/-/garde de chat/animaux/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Une bonne âme pour m'accompagner chez le dentiste ?",
+        &["request/service/-/accompagnement/entraide/-"],
+    );
+    // "à qui voudrait se lancer": after an object pronoun comes a verb, no thing.
+    check(
+        "Je prête mon moule à kouglof et ma terrine à qui voudrait se lancer",
+        &["offer/item/loan/moule/cuisine/-", "offer/item/loan/terrine/cuisine/-"],
+    );
+    // An unknown infinitive after "pourrait" and a pet's name are no things.
+    for text in [
+        "Qqn pourrait dépoussiérer mon grenier ?",
+        "Perdu : chat gris appelé Bouton, près de la gare",
+    ] {
+        let got = show(text, WED);
+        assert!(
+            got.iter().all(|p| !p.contains("dépoussiérer") && !p.contains("bouton")),
+            "{text}: {got:?}"
+        );
+    }
+}
+
+/// Dates of round 10: a start said before "jusqu'au" starts the span; "Saturday the 28th";
+/// "on Tuesday evenings" is a habit, no date.
+#[test]
+fn a_span_from_a_weekday_and_english_days() {
+    check(
+        "Je serai absente à partir de lundi et jusqu'au vendredi 19 juin, qqn pourrait nourrir mon chat ?",
+        &["request/service/-/garde de chat/animaux/2026-06-15..2026-06-19"],
+    );
+    check(
+        "We need a ladder on Saturday the 20th",
+        &["request/item/-/échelle/bricolage/2026-06-20..2026-06-20"],
+    );
+    check(
+        "I'm looking for a babysitter on Tuesday evenings",
+        &["request/service/-/baby-sitting/enfants/-"],
+    );
+}
