@@ -1288,7 +1288,7 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         // Only lines that may be a reply header are lowered (this runs on every message).
-        if !(t.contains("crit") || t.contains("rote") || t.contains("-----")) {
+        if !may_be_reply_header(t.as_bytes()) {
             continue;
         }
         let lower = t.to_lowercase();
@@ -1305,11 +1305,24 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Whether a line holds "crit", "rote" or "-----": one pass over its bytes (three substring
+/// searches per line cost more, and every line of every message is asked).
+fn may_be_reply_header(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'r' => {
+            let rest = &b[i + 1..];
+            (i > 0 && b[i - 1] == b'c' && rest.starts_with(b"it")) || rest.starts_with(b"ote")
+        }
+        b'-' => b[i + 1..].starts_with(b"----"),
+        _ => false,
+    })
+}
+
 /// The text after a forward's header ("Fwd :", "TR:", "Fw:"), if the message starts with one.
 fn forwarded(text: &str) -> Option<&str> {
     let t = text.trim_start();
     let word = t.split(|c: char| !c.is_ascii_alphabetic()).next()?;
-    if !matches!(word.to_ascii_lowercase().as_str(), "fwd" | "fw" | "tr") {
+    if !["fwd", "fw", "tr"].iter().any(|f| word.eq_ignore_ascii_case(f)) {
         return None;
     }
     let rest = t[word.len()..].trim_start();

@@ -70,6 +70,9 @@ pub struct PatternSet {
     /// position tries only the patterns whose second word stands within reach after it,
     /// not every pattern of its first word ("je" starts a hundred and more cues).
     by_pair: HashMap<u64, Vec<usize>>,
+    /// Whether a word id starts any pattern of [`PatternSet::by_pair`] (most words start none:
+    /// no hash look-up for them).
+    starts_pair: Vec<bool>,
     /// Local word id of each word of the lexicon-wide vocabulary (see [`PatternSet::link`]):
     /// the stream looks each word up once for all the sets.
     local_of_global: Vec<u32>,
@@ -81,6 +84,9 @@ pub struct PatternSet {
 #[derive(Debug, Default)]
 struct Trie {
     nodes: Vec<TrieNode>,
+    /// The root's children by first byte (0: none; the root is never a child): the root has
+    /// the most children, and every word of every message starts there.
+    root: Vec<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -94,6 +100,9 @@ impl Trie {
         if self.nodes.is_empty() {
             self.nodes.push(TrieNode::default());
         }
+        if self.root.is_empty() {
+            self.root = vec![0; 256];
+        }
         let mut n = 0usize;
         for &b in key.as_bytes() {
             n = match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
@@ -102,6 +111,9 @@ impl Trie {
                     let child = self.nodes.len();
                     self.nodes.push(TrieNode::default());
                     self.nodes[n].next.push((b, child as u32));
+                    if n == 0 {
+                        self.root[usize::from(b)] = child as u32;
+                    }
                     child
                 }
             };
@@ -120,9 +132,14 @@ impl Trie {
         if bytes.len() < MIN_PREFIX {
             return;
         }
-        for &b in bytes {
-            match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
-                Some(&(_, child)) => n = child as usize,
+        for (k, &b) in bytes.iter().enumerate() {
+            let child = if k == 0 {
+                Some(self.root[usize::from(b)]).filter(|&c| c != 0)
+            } else {
+                self.nodes[n].next.iter().find(|(c, _)| *c == b).map(|&(_, c)| c)
+            };
+            match child {
+                Some(c) => n = c as usize,
                 None => return,
             }
             out.extend_from_slice(&self.nodes[n].patterns);
@@ -209,7 +226,10 @@ impl PatternSet {
             .collect();
         match &celems[0] {
             CElem::Word(w) => match celems.get(1) {
-                Some(CElem::Word(w2)) => self.by_pair.entry(pair(*w, *w2)).or_default().push(id),
+                Some(CElem::Word(w2)) => {
+                    self.by_pair.entry(pair(*w, *w2)).or_default().push(id);
+                    self.starts_pair[*w as usize] = true;
+                }
                 _ => self.by_word[*w as usize].push(id),
             },
             CElem::Prefix(p) => self.by_prefix.insert(p, id),
@@ -237,6 +257,7 @@ impl PatternSet {
         self.vocab.insert(w.to_owned(), id);
         self.words.push(w.to_owned());
         self.by_word.push(Vec::new());
+        self.starts_pair.push(false);
         id
     }
 
@@ -263,7 +284,7 @@ impl PatternSet {
         let id = ids[i];
         if let Some(v) = self.by_word.get(id as usize) {
             out.extend_from_slice(v);
-            if !self.by_pair.is_empty() {
+            if self.starts_pair[id as usize] {
                 let mut seen = [UNKNOWN; MAX_FILLERS + 1];
                 let mut pos = i + 1;
                 for slot in 0..=MAX_FILLERS {
@@ -296,8 +317,8 @@ impl PatternSet {
     /// (a word can be both a direction cue and a mode cue).
     pub fn find(&self, s: &Stream) -> Vec<Match> {
         let mut out = Vec::new();
-        let mut cands = Vec::new();
-        let mut ends: Vec<(usize, usize)> = Vec::new();
+        let mut cands = Vec::with_capacity(64);
+        let mut ends: Vec<(usize, usize)> = Vec::with_capacity(16);
         let ids: Vec<u32> = if self.local_of_global.is_empty() {
             (0..s.len())
                 .map(|i| {
@@ -366,7 +387,7 @@ fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize>
     let mut pos = i + 1;
     let mut k = 1;
     while k < elems.len() {
-        if elems[k] == CElem::Gap {
+        if matches!(elems[k], CElem::Gap) {
             let target = &elems[k + 1];
             let mut skipped = 0;
             let mut found = None;

@@ -236,7 +236,7 @@ impl Stream {
                 };
                 if raw.get(next).is_some_and(|u| u.norm == "un" || u.norm == "une") {
                     toks.push(Token {
-                        norm: "qqn".to_owned(),
+                        norm: "qqn".into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: raw[next].end,
@@ -254,7 +254,7 @@ impl Stream {
             {
                 for w in words {
                     toks.push(Token {
-                        norm: w.clone(),
+                        norm: w.as_str().into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: d.end,
@@ -264,11 +264,11 @@ impl Stream {
                 continue;
             }
             if t.class == TokClass::Word
-                && let Some(words) = n.rewrite.get(&t.norm)
+                && let Some(words) = n.rewrite.get(t.norm.as_str())
             {
                 for w in words {
                     toks.push(Token {
-                        norm: w.clone(),
+                        norm: w.as_str().into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: t.end,
@@ -282,7 +282,7 @@ impl Stream {
             if t.class == TokClass::Word && sms_je(&t.norm) {
                 for w in ["je", &t.norm[1..]] {
                     toks.push(Token {
-                        norm: w.to_owned(),
+                        norm: w.into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: t.end,

@@ -4,6 +4,8 @@
 //! Folding happens once here so that every later stage compares plain ASCII-ish strings; the
 //! spans let the parser report exactly which words of the original text decided a post.
 
+use std::sync::Arc;
+
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokClass {
@@ -17,11 +19,82 @@ pub enum TokClass {
     Newline,
 }
 
+/// A token's folded form. The words of one message share one buffer (no allocation per
+/// word: the tokenizer runs on every message); words made later (SMS rewrites) own theirs.
+#[derive(Clone, Default)]
+pub struct Norm(Repr);
+
+#[derive(Clone, Default)]
+enum Repr {
+    #[default]
+    Empty,
+    /// Bytes `a..b` of the message's folded text.
+    Shared(Arc<str>, u32, u32),
+    Owned(Box<str>),
+    /// Bytes `a..b` of the buffer being filled (inside [`tokenize`] only).
+    Pending(u32, u32),
+}
+
+impl Norm {
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Empty | Repr::Pending(..) => "",
+            Repr::Shared(buf, a, b) => &buf[*a as usize..*b as usize],
+            Repr::Owned(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Norm {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Norm {
+    fn from(s: &str) -> Self {
+        Norm(Repr::Owned(s.into()))
+    }
+}
+
+impl PartialEq for Norm {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Norm {}
+
+impl PartialEq<str> for Norm {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Norm {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Debug for Norm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Norm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One token with its folded form and byte span in the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     /// Folded form: lower case, accents stripped. Empty for punctuation and newlines.
-    pub norm: String,
+    pub norm: Norm,
     pub class: TokClass,
     /// Byte offsets in the original text: `text[start..end]`.
     pub start: usize,
@@ -78,17 +151,20 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Splits `text` into tokens. Linear in the length of the text.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    // The folded words go one after the other into one buffer, shared by the tokens once the
+    // whole text is read (until then each word holds only its range).
     let mut out: Vec<Token> = Vec::with_capacity(text.len() / 4 + 1);
+    let mut folded = String::with_capacity(text.len() + 8);
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if c.is_alphabetic() {
-            let mut norm = String::with_capacity(12);
+            let a = folded.len() as u32;
             let mut end = i + c.len_utf8();
-            push_folded(&mut norm, c);
+            push_folded(&mut folded, c);
             while let Some(&(j, d)) = chars.peek() {
                 if d.is_alphabetic() || d == '\u{0301}' || d == '\u{0300}' || d == '\u{0302}' {
                     if d.is_alphabetic() {
-                        push_folded(&mut norm, d);
+                        push_folded(&mut folded, d);
                     }
                     end = j + d.len_utf8();
                     chars.next();
@@ -97,18 +173,18 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
             }
             out.push(Token {
-                norm,
+                norm: Norm(Repr::Pending(a, folded.len() as u32)),
                 class: TokClass::Word,
                 start: i,
                 end,
             });
         } else if c.is_ascii_digit() {
-            let mut norm = String::new();
-            norm.push(c);
+            let a = folded.len() as u32;
+            folded.push(c);
             let mut end = i + 1;
             while let Some(&(j, d)) = chars.peek() {
                 if d.is_ascii_digit() {
-                    norm.push(d);
+                    folded.push(d);
                     end = j + 1;
                     chars.next();
                 } else {
@@ -116,14 +192,14 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
             }
             out.push(Token {
-                norm,
+                norm: Norm(Repr::Pending(a, folded.len() as u32)),
                 class: TokClass::Number,
                 start: i,
                 end,
             });
         } else if c == '\n' {
             out.push(Token {
-                norm: String::new(),
+                norm: Norm::default(),
                 class: TokClass::Newline,
                 start: i,
                 end: i + 1,
@@ -137,11 +213,17 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 continue;
             }
             out.push(Token {
-                norm: String::new(),
+                norm: Norm::default(),
                 class: TokClass::Punct(p),
                 start: i,
                 end: i + c.len_utf8(),
             });
+        }
+    }
+    let buf: Arc<str> = Arc::from(folded);
+    for t in &mut out {
+        if let Repr::Pending(a, b) = t.norm.0 {
+            t.norm.0 = Repr::Shared(Arc::clone(&buf), a, b);
         }
     }
     out
@@ -173,7 +255,7 @@ mod tests {
                 if t.norm.is_empty() {
                     format!("{:?}", t.class)
                 } else {
-                    t.norm
+                    t.norm.to_string()
                 }
             })
             .collect()

@@ -11,6 +11,8 @@
 use std::str::FromStr;
 use std::sync::LazyLock;
 
+use rustc_hash::FxHashSet;
+
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
 use crate::parse::token::{TokClass, Token};
@@ -312,8 +314,25 @@ fn is_unit(w: &str) -> bool {
     UNITS.binary_search(&w).is_ok()
 }
 
+/// Weekday and month names, as [`weekday_of`] and [`month_of`] read them (a test checks that
+/// both lists agree with those functions).
+const WEEKDAY_AND_MONTH_WORDS: &str = "lundi monday mardi tuesday mercredi wednesday jeudi thursday vendredi friday \
+     samedi saturday dimanche sunday janvier janv january jan fevrier fev fevr february feb mars march mar avril \
+     avr april apr mai may juin june jun juillet juil july jul aout august aug septembre sept september sep \
+     octobre october oct novembre november nov decembre december dec";
+
+/// Every word [`is_starter`] accepts, hashed: it is asked for every word of every message,
+/// and a binary search over the list cost a string comparison per step.
+static STARTER_SET: LazyLock<FxHashSet<&str>> = LazyLock::new(|| {
+    STARTERS
+        .iter()
+        .copied()
+        .chain(WEEKDAY_AND_MONTH_WORDS.split_whitespace())
+        .collect()
+});
+
 fn is_starter(w: &str) -> bool {
-    weekday_of(w).is_some() || month_of(w).is_some() || STARTERS.binary_search(&w).is_ok()
+    STARTER_SET.contains(w)
 }
 
 // ---------------------------------------------------------------- recognisers
@@ -1332,6 +1351,16 @@ mod tests {
         }
         let got: Vec<String> = got.iter().map(|m| format!("{}..{}", m.from, m.to)).collect();
         if got.is_empty() { "-".into() } else { got.join(", ") }
+    }
+
+    #[test]
+    fn starter_set_holds_exactly_the_weekdays_and_months() {
+        for w in WEEKDAY_AND_MONTH_WORDS.split_whitespace() {
+            assert!(weekday_of(w).is_some() || month_of(w).is_some(), "{w}");
+        }
+        let n = WEEKDAY_AND_MONTH_WORDS.split_whitespace().count();
+        // 7 weekdays × 2 languages, and the month spellings `month_of` lists.
+        assert_eq!(n, 14 + 4 + 5 + 3 + 4 + 2 + 3 + 4 + 3 + 4 + 3 + 3 + 3);
     }
 
     #[test]
