@@ -89,7 +89,7 @@ pub fn within<'a>(v: &'a [Match], span: &Span) -> &'a [Match] {
 
 /// Splits the stream into sentences (at . ! ? ; newlines and emoji).
 pub fn sentences(s: &Stream) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     let mut a = 0;
     for i in 0..s.len() {
         if s.is_hard_boundary(i) {
@@ -106,7 +106,11 @@ pub fn sentences(s: &Stream) -> Vec<(usize, usize)> {
 }
 
 fn word_in(s: &Stream, i: usize, list: &WordList) -> bool {
-    s.is_word(i) && list.contains(s.key(i))
+    s.is_word(i)
+        && match list.bit() {
+            0 => list.contains(s.key(i)),
+            bit => s.in_lists(i, bit),
+        }
 }
 
 /// Whether the cue at `i` opens its clause: nothing but punctuation or a greeting before it.
@@ -1167,7 +1171,8 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
 /// "max 40e", "10e/h": an "e" glued to a number is a euro sign, except an ordinal ("au 4e
 /// étage", "le 2e", "2e main").
 fn euro_e(s: &Stream, i: usize) -> bool {
-    if i == 0 || !s.is_word(i) || s.key(i) != "e" || !s.is_number(i - 1) || s.toks[i - 1].end != s.toks[i].start {
+    if i == 0 || !s.is_word(i) || s.key_bytes(i) != b"e" || !s.is_number(i - 1) || s.toks[i - 1].end != s.toks[i].start
+    {
         return false;
     }
     let ordinal_before = i >= 2
@@ -1210,8 +1215,9 @@ fn euro_e(s: &Stream, i: usize) -> bool {
 
 pub fn prices(s: &Stream) -> Vec<(usize, usize, Price)> {
     let mut out = Vec::new();
-    let is_cur =
-        |i: usize| s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule") || euro_e(s, i);
+    let is_cur = |i: usize| {
+        s.punct(i) == Some('€') || matches!(s.key_bytes(i), b"euro" | b"eur" | b"balle" | b"boule") || euro_e(s, i)
+    };
     for i in 0..s.len() {
         if !is_cur(i) {
             continue;

@@ -224,7 +224,8 @@ impl Parser {
         let lex = &self.lex;
         let quoted = quoted_ranges(input.text);
         let mut stream = Stream::build(input.text, &quoted, &lex.normalizer);
-        let markers = lex.marker_set.find(&stream);
+        let mut scratch = pattern::Scratch::for_stream(stream.len());
+        let markers = lex.marker_set.find_in(&stream, &mut scratch);
         // Idioms hide their words from everything ("j'en ai plein les bras"); then things are
         // found; then ignored phrases ("rendre visite", "rendre l'âme") hide cue words only.
         for m in &markers {
@@ -234,7 +235,7 @@ impl Parser {
                 }
             }
         }
-        let mut items = lex.item_set.find(&stream);
+        let mut items = lex.item_set.find_in(&stream, &mut scratch);
         // "rue de la Roquette", "impasse du Moulin": a street's name is no thing.
         items.retain(|m| !street_name(&stream, m.start));
         for m in &markers {
@@ -249,7 +250,7 @@ impl Parser {
             zone: input.zone,
         };
         let found = Found {
-            cues: lex.cue_set.find(&stream),
+            cues: lex.cue_set.find_in(&stream, &mut scratch),
             items,
             dates: when::find_when(&stream.toks, &ctx),
             prices: clause::prices(&stream),
@@ -1288,7 +1289,7 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         // Only lines that may be a reply header are lowered (this runs on every message).
-        if !may_be_reply_header(t.as_bytes()) {
+        if !may_be_reply_header(t) {
             continue;
         }
         let lower = t.to_lowercase();
@@ -1305,17 +1306,12 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// Whether a line holds "crit", "rote" or "-----": one pass over its bytes (three substring
-/// searches per line cost more, and every line of every message is asked).
-fn may_be_reply_header(b: &[u8]) -> bool {
-    b.iter().enumerate().any(|(i, &c)| match c {
-        b'r' => {
-            let rest = &b[i + 1..];
-            (i > 0 && b[i - 1] == b'c' && rest.starts_with(b"it")) || rest.starts_with(b"ote")
-        }
-        b'-' => b[i + 1..].starts_with(b"----"),
-        _ => false,
-    })
+/// Whether a (trimmed) line may be a reply header: it holds "crit", "rote" or "-----" (as
+/// written, before lowering), and since every header ends with a colon ("… a écrit :", "…
+/// wrote:") or holds dashes, most lines are let go on their last byte alone.
+fn may_be_reply_header(t: &str) -> bool {
+    (t.ends_with(':') || t.as_bytes().contains(&b'-'))
+        && (t.contains("crit") || t.contains("rote") || t.contains("-----"))
 }
 
 /// The text after a forward's header ("Fwd :", "TR:", "Fw:"), if the message starts with one.
@@ -1370,6 +1366,18 @@ mod tests {
         assert_eq!(quoted_ranges(text), vec![(3, text.len())]);
         assert!(quoted_ranges("Trop bien, je donne un vélo").is_empty());
         assert!(quoted_ranges("tr ès bien").is_empty());
+    }
+
+    #[test]
+    fn a_reply_header_quotes_what_follows() {
+        let text = "Oui je te la prête\nLe 3 mai 2026, Paul <p@x.fr> a écrit :\n> qq1 aurait une échelle ?";
+        assert_eq!(quoted_ranges(text), vec![(20, text.len())]);
+        let text = "ok\n-----Original Message-----\nJe cherche un vélo";
+        assert_eq!(quoted_ranges(text), vec![(3, text.len())]);
+        let text = "On Tue, Jun 4, 2026 at 9:00 AM, Bob <b@x.com> wrote:\nI need a ladder";
+        assert_eq!(quoted_ranges(text), vec![(0, text.len())]);
+        assert!(quoted_ranges("Liste des choses :\nune perceuse").is_empty());
+        assert!(quoted_ranges("Le voisin a écrit un mot - merci").is_empty());
     }
 
     #[test]

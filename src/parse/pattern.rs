@@ -122,12 +122,11 @@ impl Trie {
     }
 
     /// Appends the patterns of every prefix of `key`.
-    fn collect(&self, key: &str, out: &mut Vec<usize>) {
+    fn collect(&self, bytes: &[u8], out: &mut Vec<usize>) {
         let mut n = 0usize;
         if self.nodes.is_empty() {
             return;
         }
-        let bytes = key.as_bytes();
         // No prefix is shorter than MIN_PREFIX letters: a shorter word reaches no pattern.
         if bytes.len() < MIN_PREFIX {
             return;
@@ -309,43 +308,50 @@ impl PatternSet {
                 }
             }
         }
-        self.by_prefix.collect(s.key(i), out);
+        self.by_prefix.collect(s.key_bytes(i), out);
     }
 
     /// Leftmost-longest, non-overlapping matches over the whole stream. When patterns of
     /// several entries match the same longest span, each of those entries gets a `Match`
     /// (a word can be both a direction cue and a mode cue).
     pub fn find(&self, s: &Stream) -> Vec<Match> {
-        let mut out = Vec::new();
-        let mut cands = Vec::with_capacity(64);
-        let mut ends: Vec<(usize, usize)> = Vec::with_capacity(16);
-        let ids: Vec<u32> = if self.local_of_global.is_empty() {
-            (0..s.len())
-                .map(|i| {
-                    if s.is_word(i) {
-                        self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
-                    } else {
-                        UNKNOWN
-                    }
-                })
-                .collect()
+        self.find_in(s, &mut Scratch::default())
+    }
+
+    /// [`PatternSet::find`] with the working vectors of an earlier search (one message's sets
+    /// share them).
+    pub fn find_in(&self, s: &Stream, scratch: &mut Scratch) -> Vec<Match> {
+        let mut out = Vec::with_capacity(8);
+        let Scratch { ids, cands, ends } = scratch;
+        ids.clear();
+        if self.local_of_global.is_empty() {
+            ids.extend((0..s.len()).map(|i| {
+                if s.is_word(i) {
+                    self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
+                } else {
+                    UNKNOWN
+                }
+            }));
         } else {
-            s.word_ids()
-                .iter()
-                .map(|&g| self.local_of_global.get(g as usize).copied().unwrap_or(UNKNOWN))
-                .collect()
-        };
+            ids.extend((0..s.len()).map(|i| {
+                self.local_of_global
+                    .get(s.word_id(i) as usize)
+                    .copied()
+                    .unwrap_or(UNKNOWN)
+            }));
+        }
+        let ids = &ids[..];
         let mut i = 0;
         while i < s.len() {
-            if !s.is_word(i) || s.key(i).is_empty() {
+            if !s.is_word(i) || s.key_is_empty(i) {
                 i += 1;
                 continue;
             }
-            self.candidates(s, &ids, i, &mut cands);
+            self.candidates(s, ids, i, cands);
             ends.clear();
-            for &c in &cands {
+            for &c in cands.iter() {
                 let p = &self.patterns[c];
-                if let Some(end) = match_at(&p.elems, s, &ids, i) {
+                if let Some(end) = match_at(&p.elems, s, ids, i) {
                     ends.push((end, p.entry));
                 }
             }
@@ -354,7 +360,7 @@ impl PatternSet {
                 continue;
             };
             let first = out.len();
-            for &(end, entry) in &ends {
+            for &(end, entry) in ends.iter() {
                 if end == best && !out[first..].iter().any(|m: &Match| m.entry == entry) {
                     out.push(Match { start: i, end, entry });
                 }
@@ -366,6 +372,25 @@ impl PatternSet {
     }
 }
 
+/// The working vectors of [`PatternSet::find_in`], kept from one set's search to the next.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    ids: Vec<u32>,
+    cands: Vec<usize>,
+    ends: Vec<(usize, usize)>,
+}
+
+impl Scratch {
+    /// Room for a stream of `len` tokens, so that no search grows the vectors.
+    pub fn for_stream(len: usize) -> Scratch {
+        Scratch {
+            ids: Vec::with_capacity(len),
+            cands: Vec::with_capacity(32),
+            ends: Vec::with_capacity(8),
+        }
+    }
+}
+
 /// The key of a pattern's first two words in [`PatternSet::by_pair`].
 fn pair(first: u32, second: u32) -> u64 {
     (u64::from(first) << 32) | u64::from(second)
@@ -374,7 +399,7 @@ fn pair(first: u32, second: u32) -> u64 {
 fn elem_matches(e: &CElem, s: &Stream, ids: &[u32], i: usize) -> bool {
     match e {
         CElem::Word(w) => *w == ids[i],
-        CElem::Prefix(p) => s.key(i).starts_with(p.as_str()),
+        CElem::Prefix(p) => s.key_bytes(i).starts_with(p.as_bytes()),
         CElem::Gap => false,
     }
 }

@@ -29,13 +29,24 @@ enum Repr {
     #[default]
     Empty,
     /// Bytes `a..b` of the message's folded text.
-    Shared(Arc<str>, u32, u32),
+    Shared(Arc<String>, u32, u32),
     Owned(Box<str>),
     /// Bytes `a..b` of the buffer being filled (inside [`tokenize`] only).
     Pending(u32, u32),
 }
 
 impl Norm {
+    /// The length in bytes, without slicing the shared buffer.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Empty | Repr::Pending(..) => 0,
+            Repr::Shared(_, a, b) => (*b - *a) as usize,
+            Repr::Owned(s) => s.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Empty | Repr::Pending(..) => "",
@@ -68,13 +79,14 @@ impl Eq for Norm {}
 
 impl PartialEq<str> for Norm {
     fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
+        // Most comparisons fail on the length, before the buffer is sliced.
+        self.len() == other.len() && self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Norm {
     fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+        *self == **other
     }
 }
 
@@ -134,6 +146,10 @@ fn fold_char(c: char) -> (char, Option<char>) {
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
         for l in c.to_lowercase() {
             let (a, b) = fold_char(l);
             out.push(a);
@@ -150,83 +166,100 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 /// Splits `text` into tokens. Linear in the length of the text.
+///
+/// Reads bytes, decoding a character only where a byte is not ASCII: most text is.
 pub fn tokenize(text: &str) -> Vec<Token> {
     // The folded words go one after the other into one buffer, shared by the tokens once the
     // whole text is read (until then each word holds only its range).
+    let bytes = text.as_bytes();
     let mut out: Vec<Token> = Vec::with_capacity(text.len() / 4 + 1);
     let mut folded = String::with_capacity(text.len() + 8);
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = char_at(text, i);
         if c.is_alphabetic() {
             let a = folded.len() as u32;
-            let mut end = i + c.len_utf8();
+            let start = i;
             push_folded(&mut folded, c);
-            while let Some(&(j, d)) = chars.peek() {
-                if d.is_alphabetic() || d == '\u{0301}' || d == '\u{0300}' || d == '\u{0302}' {
-                    if d.is_alphabetic() {
-                        push_folded(&mut folded, d);
+            i += c.len_utf8();
+            while i < bytes.len() {
+                let b = bytes[i];
+                if b.is_ascii() {
+                    if !b.is_ascii_alphabetic() {
+                        break;
                     }
-                    end = j + d.len_utf8();
-                    chars.next();
-                } else {
+                    folded.push(char::from(b.to_ascii_lowercase()));
+                    i += 1;
+                    continue;
+                }
+                let d = char_at(text, i);
+                if d.is_alphabetic() {
+                    push_folded(&mut folded, d);
+                } else if !matches!(d, '\u{0301}' | '\u{0300}' | '\u{0302}') {
                     break;
                 }
+                i += d.len_utf8();
             }
             out.push(Token {
                 norm: Norm(Repr::Pending(a, folded.len() as u32)),
                 class: TokClass::Word,
-                start: i,
-                end,
+                start,
+                end: i,
             });
         } else if c.is_ascii_digit() {
             let a = folded.len() as u32;
-            folded.push(c);
-            let mut end = i + 1;
-            while let Some(&(j, d)) = chars.peek() {
-                if d.is_ascii_digit() {
-                    folded.push(d);
-                    end = j + 1;
-                    chars.next();
-                } else {
-                    break;
-                }
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                folded.push(char::from(bytes[i]));
+                i += 1;
             }
             out.push(Token {
                 norm: Norm(Repr::Pending(a, folded.len() as u32)),
                 class: TokClass::Number,
-                start: i,
-                end,
+                start,
+                end: i,
             });
-        } else if c == '\n' {
-            out.push(Token {
-                norm: Norm::default(),
-                class: TokClass::Newline,
-                start: i,
-                end: i + 1,
-            });
-        } else if c.is_whitespace() || c.is_control() {
-            continue;
         } else {
-            let p = if is_apostrophe(c) { '\'' } else { c };
-            // Variation selectors and joiners belong to the emoji before them.
-            if matches!(c, '\u{fe0f}' | '\u{200d}') {
-                continue;
+            let len = c.len_utf8();
+            if c == '\n' {
+                out.push(Token {
+                    norm: Norm::default(),
+                    class: TokClass::Newline,
+                    start: i,
+                    end: i + 1,
+                });
+            } else if c.is_whitespace() || c.is_control() {
+                // Nothing.
+            } else if matches!(c, '\u{fe0f}' | '\u{200d}') {
+                // Variation selectors and joiners belong to the emoji before them.
+            } else {
+                let p = if is_apostrophe(c) { '\'' } else { c };
+                out.push(Token {
+                    norm: Norm::default(),
+                    class: TokClass::Punct(p),
+                    start: i,
+                    end: i + len,
+                });
             }
-            out.push(Token {
-                norm: Norm::default(),
-                class: TokClass::Punct(p),
-                start: i,
-                end: i + c.len_utf8(),
-            });
+            i += len;
         }
     }
-    let buf: Arc<str> = Arc::from(folded);
+    let buf = Arc::new(folded);
     for t in &mut out {
         if let Repr::Pending(a, b) = t.norm.0 {
             t.norm.0 = Repr::Shared(Arc::clone(&buf), a, b);
         }
     }
     out
+}
+
+/// The character starting at byte `i` (a character boundary) of `text`.
+fn char_at(text: &str, i: usize) -> char {
+    let b = text.as_bytes()[i];
+    if b.is_ascii() {
+        return char::from(b);
+    }
+    text[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
 fn push_folded(out: &mut String, c: char) {

@@ -70,11 +70,7 @@ pub struct WhenMatch {
 /// into one match from the earliest to the latest date: people list the days of one
 /// availability that way. A comma alone does not join ("demain, samedi sinon").
 pub fn find_when(tokens: &[Token], ctx: &DateCtx) -> Vec<WhenMatch> {
-    let p = P {
-        t: tokens,
-        today: ctx.today,
-        zone: ctx.zone,
-    };
+    let p = P::new(tokens, ctx);
     let mut found: Vec<WhenMatch> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -367,17 +363,29 @@ enum Part {
 
 struct P<'a> {
     t: &'a [Token],
+    /// The folded word of each token, "" for anything else: the recognisers ask for the
+    /// same words many times.
+    words: Vec<&'a str>,
     today: NaiveDate,
     zone: HolidayZone,
 }
 
 impl<'a> P<'a> {
+    fn new(t: &'a [Token], ctx: &DateCtx) -> P<'a> {
+        P {
+            t,
+            words: t
+                .iter()
+                .map(|t| if t.class == TokClass::Word { t.norm.as_str() } else { "" })
+                .collect(),
+            today: ctx.today,
+            zone: ctx.zone,
+        }
+    }
+
     /// The folded word at `i`, or "" for anything else (so that `match` arms stay simple).
     fn w(&self, i: usize) -> &'a str {
-        match self.t.get(i) {
-            Some(t) if t.class == TokClass::Word => &t.norm,
-            _ => "",
-        }
+        self.words.get(i).copied().unwrap_or("")
     }
 
     fn before(&self, i: usize, n: usize) -> &'a str {
@@ -408,7 +416,7 @@ impl<'a> P<'a> {
         let tok = self.t.get(i)?;
         match tok.class {
             TokClass::Number => self.dates(i),
-            TokClass::Word if !filter || is_starter(&tok.norm) => {
+            TokClass::Word if !filter || is_starter(self.w(i)) => {
                 // "fin juin", "début mai": the corpora read part of a month as vague (no dates
                 // of a post), except as the end of a span ("jusqu'à fin mai", read by `until`).
                 let month = match self.month_expr(i) {
@@ -1339,11 +1347,7 @@ mod tests {
         let toks = tokenize(text);
         let got = find_when(&toks, ctx);
         // The starter filter is an optimisation only: it must never change a result.
-        let p = P {
-            t: &toks,
-            today: ctx.today,
-            zone: ctx.zone,
-        };
+        let p = P::new(&toks, ctx);
         for i in 0..toks.len() {
             let fast = p.parse_at(i, true, true).map(|h| (h.end, h.range));
             let slow = p.parse_at(i, true, false).map(|h| (h.end, h.range));
