@@ -87,22 +87,9 @@ pub fn within<'a>(v: &'a [Match], span: &Span) -> &'a [Match] {
     &v[a..b.max(a)]
 }
 
-/// Splits the stream into sentences (at . ! ? ; newlines and emoji).
-pub fn sentences(s: &Stream) -> Vec<(usize, usize)> {
-    let mut out = Vec::with_capacity(8);
-    let mut a = 0;
-    for i in 0..s.len() {
-        if s.is_hard_boundary(i) {
-            if i > a {
-                out.push((a, i));
-            }
-            a = i + 1;
-        }
-    }
-    if s.len() > a {
-        out.push((a, s.len()));
-    }
-    out
+/// The stream's sentences (split at . ! ? ; newlines and emoji), as word ranges.
+pub fn sentences(s: &Stream) -> &[(usize, usize)] {
+    s.sentences()
 }
 
 fn word_in(s: &Stream, i: usize, list: &WordList) -> bool {
@@ -333,7 +320,7 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
             breaks_at[m.start] = true;
         }
     }
-    for (n, (a, b)) in sentences(s).into_iter().enumerate() {
+    for (n, &(a, b)) in sentences(s).iter().enumerate() {
         let mut start = a;
         for (i, &breaks) in breaks_at.iter().enumerate().take(b).skip(a) {
             if i == start {
@@ -365,11 +352,13 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
     }
     // A strong cue of the other direction after a thing was named starts a new clause.
     let mut split = Vec::with_capacity(out.len());
+    // One vector for every span's events.
+    let mut events: Vec<(usize, Option<Direction>)> = Vec::new();
     for span in out {
         let mut start = span.start;
         let mut dir: Option<Direction> = None;
         let mut named = false;
-        let mut events: Vec<(usize, Option<Direction>)> = Vec::new();
+        events.clear();
         for m in within(&f.cues, &span) {
             let c = &lex.cues[m.entry];
             if c.weight >= 3
@@ -383,7 +372,7 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
             events.push((m.start, None));
         }
         events.sort_by_key(|e| e.0);
-        for (pos, d) in events {
+        for &(pos, d) in &events {
             match d {
                 Some(d) => {
                     // Only where a clause can start: after punctuation, "et", or at a subject

@@ -543,7 +543,7 @@ impl Parser {
                     self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
                     continue;
                 } else if r.strength >= 3
-                    && !sentence_names_things(&sentences, found, r.span.sentence)
+                    && !sentence_names_things(sentences, found, r.span.sentence)
                     && let Some(t) = self.guess(text, s, r)
                 {
                     things.push(t);

@@ -73,6 +73,8 @@ pub struct PatternSet {
     /// Whether a word id starts any pattern of [`PatternSet::by_pair`] (most words start none:
     /// no hash look-up for them).
     starts_pair: Vec<bool>,
+    /// Whether a word id starts any pattern at all (of `by_word` or `by_pair`).
+    starts_word: Vec<bool>,
     /// Local word id of each word of the lexicon-wide vocabulary (see [`PatternSet::link`]):
     /// the stream looks each word up once for all the sets.
     local_of_global: Vec<u32>,
@@ -81,12 +83,15 @@ pub struct PatternSet {
 }
 
 /// A byte trie of prefixes, each node holding the patterns whose first prefix ends there.
+///
+/// No prefix is shorter than [`MIN_PREFIX`] bytes, so no node above that depth holds a
+/// pattern: a word's walk starts with one look-up of its first three bytes, which for most
+/// words is also its end.
 #[derive(Debug, Default)]
 struct Trie {
     nodes: Vec<TrieNode>,
-    /// The root's children by first byte (0: none; the root is never a child): the root has
-    /// the most children, and every word of every message starts there.
-    root: Vec<u32>,
+    /// The nodes at depth [`MIN_PREFIX`] by their path ([`first_bytes`]).
+    at_depth: HashMap<u32, u32>,
 }
 
 #[derive(Debug, Default)]
@@ -95,50 +100,58 @@ struct TrieNode {
     patterns: Vec<usize>,
 }
 
+// `first_bytes` packs exactly three bytes.
+const _: () = assert!(MIN_PREFIX == 3);
+
+/// The first [`MIN_PREFIX`] bytes of `key`, packed (None when it is shorter).
+fn first_bytes(key: &[u8]) -> Option<u32> {
+    match key {
+        [a, b, c, ..] => Some(u32::from_le_bytes([*a, *b, *c, 0])),
+        _ => None,
+    }
+}
+
 impl Trie {
     fn insert(&mut self, key: &str, pattern: usize) {
         if self.nodes.is_empty() {
             self.nodes.push(TrieNode::default());
         }
-        if self.root.is_empty() {
-            self.root = vec![0; 256];
-        }
         let mut n = 0usize;
-        for &b in key.as_bytes() {
+        for (depth, &b) in key.as_bytes().iter().enumerate() {
             n = match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
                 Some(&(_, child)) => child as usize,
                 None => {
                     let child = self.nodes.len();
                     self.nodes.push(TrieNode::default());
                     self.nodes[n].next.push((b, child as u32));
-                    if n == 0 {
-                        self.root[usize::from(b)] = child as u32;
-                    }
                     child
                 }
             };
+            if depth + 1 == MIN_PREFIX
+                && let Some(path) = first_bytes(key.as_bytes())
+            {
+                self.at_depth.insert(path, n as u32);
+            }
         }
         self.nodes[n].patterns.push(pattern);
     }
 
+    /// Whether some prefix may start `key` (its first bytes lead somewhere).
+    fn may_start(&self, key: &[u8]) -> bool {
+        first_bytes(key).is_some_and(|path| self.at_depth.contains_key(&path))
+    }
+
     /// Appends the patterns of every prefix of `key`.
     fn collect(&self, bytes: &[u8], out: &mut Vec<usize>) {
-        let mut n = 0usize;
-        if self.nodes.is_empty() {
-            return;
-        }
         // No prefix is shorter than MIN_PREFIX letters: a shorter word reaches no pattern.
-        if bytes.len() < MIN_PREFIX {
+        let Some(&start) = first_bytes(bytes).and_then(|path| self.at_depth.get(&path)) else {
             return;
-        }
-        for (k, &b) in bytes.iter().enumerate() {
-            let child = if k == 0 {
-                Some(self.root[usize::from(b)]).filter(|&c| c != 0)
-            } else {
-                self.nodes[n].next.iter().find(|(c, _)| *c == b).map(|&(_, c)| c)
-            };
-            match child {
-                Some(c) => n = c as usize,
+        };
+        let mut n = start as usize;
+        out.extend_from_slice(&self.nodes[n].patterns);
+        for &b in &bytes[MIN_PREFIX..] {
+            match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
+                Some(&(_, child)) => n = child as usize,
                 None => return,
             }
             out.extend_from_slice(&self.nodes[n].patterns);
@@ -228,8 +241,12 @@ impl PatternSet {
                 Some(CElem::Word(w2)) => {
                     self.by_pair.entry(pair(*w, *w2)).or_default().push(id);
                     self.starts_pair[*w as usize] = true;
+                    self.starts_word[*w as usize] = true;
                 }
-                _ => self.by_word[*w as usize].push(id),
+                _ => {
+                    self.by_word[*w as usize].push(id);
+                    self.starts_word[*w as usize] = true;
+                }
             },
             CElem::Prefix(p) => self.by_prefix.insert(p, id),
             CElem::Gap => return Err(PatternError::BadGap),
@@ -257,6 +274,7 @@ impl PatternSet {
         self.words.push(w.to_owned());
         self.by_word.push(Vec::new());
         self.starts_pair.push(false);
+        self.starts_word.push(false);
         id
     }
 
@@ -344,6 +362,12 @@ impl PatternSet {
         let mut i = 0;
         while i < s.len() {
             if !s.is_word(i) || s.key_is_empty(i) {
+                i += 1;
+                continue;
+            }
+            // Most words start no pattern: no candidates to gather.
+            let by_word = self.starts_word.get(ids[i] as usize).copied().unwrap_or(false);
+            if !by_word && !self.by_prefix.may_start(s.key_bytes(i)) {
                 i += 1;
                 continue;
             }

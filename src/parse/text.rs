@@ -310,6 +310,8 @@ pub struct Stream {
     pub corrected: Vec<bool>,
     /// The bits of a blanked word (those of the empty key).
     blank_lists: u8,
+    /// The sentences: word ranges between hard boundaries (three stages read them).
+    sentences: Vec<(usize, usize)>,
 }
 
 /// What the stream knows of one token.
@@ -470,9 +472,21 @@ impl Stream {
             at,
             corrected,
             blank_lists: n.key_info("").lists,
+            sentences: Vec::new(),
         };
+        let mut a = 0;
         for i in 0..s.toks.len() {
-            s.at[i].hard = s.hard_boundary_at(i);
+            let hard = s.hard_boundary_at(i);
+            s.at[i].hard = hard;
+            if hard {
+                if i > a {
+                    s.sentences.push((a, i));
+                }
+                a = i + 1;
+            }
+        }
+        if s.toks.len() > a {
+            s.sentences.push((a, s.toks.len()));
         }
         s
     }
@@ -503,6 +517,10 @@ impl Stream {
     /// [`WordList::bit`]: super::lexicon::WordList::bit
     pub fn in_lists(&self, i: usize, bits: u8) -> bool {
         self.at[i].lists & bits != 0
+    }
+    /// The sentences (at . ! ? ; newlines and emoji), as word ranges `start..end`.
+    pub fn sentences(&self) -> &[(usize, usize)] {
+        &self.sentences
     }
     /// Whether word `i` has no key (no word, or blanked).
     pub fn key_is_empty(&self, i: usize) -> bool {

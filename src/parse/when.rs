@@ -368,6 +368,8 @@ struct P<'a> {
     words: Vec<&'a str>,
     today: NaiveDate,
     zone: HolidayZone,
+    /// `coming_weekend(today)`, worked out once (the week-end recogniser runs at many words).
+    coming: Option<Range>,
 }
 
 impl<'a> P<'a> {
@@ -380,6 +382,7 @@ impl<'a> P<'a> {
                 .collect(),
             today: ctx.today,
             zone: ctx.zone,
+            coming: coming_weekend(ctx.today),
         }
     }
 
@@ -900,7 +903,7 @@ impl<'a> P<'a> {
     /// "ce week-end", "pour le week-end", "over the weekend", "le week-end du 15 août",
     /// "le week-end prochain"; bare "le week-end" is habitual and skipped.
     fn weekend(&self, i: usize) -> Option<Hit> {
-        let coming = coming_weekend(self.today)?;
+        let coming = self.coming?;
         let (k, default) = match self.w(i) {
             "ce" | "cet" | "this" | "next" => (self.weekend_word(i + 1)?, Some(coming)),
             "pour" | "for" | "over" | "during" if matches!(self.w(i + 1), "le" | "the") => {
@@ -1073,7 +1076,7 @@ impl<'a> P<'a> {
                 end,
                 range: Some((_, to)),
             }) => (end, to),
-            _ => (self.weekend_word(k)?, coming_weekend(self.today)?.1),
+            _ => (self.weekend_word(k)?, self.coming?.1),
         };
         (to >= self.today).then_some(())?;
         hit(end, (self.today, to))
