@@ -127,7 +127,7 @@ fn negated(s: &Stream, lex: &Lexicon, i: usize, clause_start: usize) -> bool {
         seen += 1;
         if word_in(s, j, &lex.negators) {
             // "en plus", "de plus": an addition, not a negation.
-            let addition = s.key(j) == "plu" && j > 0 && matches!(s.key(j - 1), "en" | "de");
+            let addition = s.key(j) == "plu" && j > 0 && matches!(s.key_bytes(j - 1), b"en" | b"de");
             if !addition {
                 return true;
             }
@@ -158,7 +158,7 @@ fn negated_after(s: &Stream, i: usize, clause_end: usize) -> bool {
 /// Whether the author speaks in the first person up to word `end` of the clause ("j'organise",
 /// "we're giving"): an event by others has no such subject.
 fn first_person(s: &Stream, start: usize, end: usize) -> bool {
-    (start..end).any(|j| s.is_word(j) && matches!(s.key(j), "je" | "j" | "nou" | "i" | "we" | "me" | "m"))
+    (start..end).any(|j| s.is_word(j) && matches!(s.key_bytes(j), b"je" | b"j" | b"nou" | b"i" | b"we" | b"me" | b"m"))
 }
 
 /// Cues of the clause that count: at the start when they must be, not negated. Also whether a
@@ -218,7 +218,10 @@ fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
     end > 0
         && end < limit
         && s.is_word(end)
-        && matches!(s.key(end), "mon" | "ma" | "mes" | "notre" | "nos" | "my" | "our")
+        && matches!(
+            s.key_bytes(end),
+            b"mon" | b"ma" | b"mes" | b"notre" | b"nos" | b"my" | b"our"
+        )
         && {
             let k = s.key(end - 1);
             k.starts_with("cherch") || k.starts_with("recherch") || k == "for"
@@ -228,7 +231,7 @@ fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
 /// Whether the word right before `i` is a negator ("pas payer"; "en plus" is no negation).
 fn word_before_negates(s: &Stream, lex: &Lexicon, i: usize) -> bool {
     let j = i - 1;
-    word_in(s, j, &lex.negators) && !(s.key(j) == "plu" && j > 0 && matches!(s.key(j - 1), "en" | "de"))
+    word_in(s, j, &lex.negators) && !(s.key(j) == "plu" && j > 0 && matches!(s.key_bytes(j - 1), b"en" | b"de"))
 }
 
 /// "à donner ou à vendre", "en prêt ou à acheter", "payer ou échanger": two modes offered as
@@ -326,10 +329,10 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
             if i == start {
                 continue;
             }
-            let after_comma = i > a && (s.punct(i - 1) == Some(',') || matches!(s.key(i - 1), "et" | "and"));
+            let after_comma = i > a && (s.punct(i - 1) == Some(',') || matches!(s.key_bytes(i - 1), b"et" | b"and"));
             let subject = word_in(s, i, &lex.pronouns);
             if breaks || (after_comma && subject) {
-                let at = if i > start + 1 && matches!(s.key(i - 1), "et" | "and") {
+                let at = if i > start + 1 && matches!(s.key_bytes(i - 1), b"et" | b"and") {
                     i - 1
                 } else {
                     i
@@ -458,7 +461,7 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
             return false;
         }
         let cue_ends_here = || cues.iter().any(|c| c.end > j && c.end <= i);
-        if word_in(s, j, &lex.prepositions) || (verb_seen && matches!(s.key(j), "a" | "de" | "d" | "to")) {
+        if word_in(s, j, &lex.prepositions) || (verb_seen && matches!(s.key_bytes(j), b"a" | b"de" | b"d" | b"to")) {
             // Unless a cue ends there: "looking for a ladder", "je cherche à acheter un lit".
             return !cue_ends_here();
         }
@@ -688,7 +691,7 @@ fn kept_items(
                 if with_seen
                     && !with_comma
                     && s.is_word(with_scan)
-                    && matches!(s.key(with_scan), "et" | "and")
+                    && matches!(s.key_bytes(with_scan), b"et" | b"and")
                     && with_scan + 1 < h.start
                     && s.is_word(with_scan + 1)
                     && matches!(s.norm(with_scan + 1), "un" | "une" | "a" | "an")
@@ -696,7 +699,8 @@ fn kept_items(
                 {
                     with_seen = false;
                 }
-                if with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with") {
+                if with_scan >= first.end && s.is_word(with_scan) && matches!(s.key_bytes(with_scan), b"avec" | b"with")
+                {
                     (with_seen, with_comma) = (true, false);
                 }
                 with_scan += 1;
@@ -781,7 +785,7 @@ fn kept_items(
                 && (prev.end..h.start).all(|j| {
                     s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) || s.punct(j) == Some('\'')
                 })
-                && !(prev.end..h.start).any(|j| matches!(s.key(j), "a" | "au" | "aux"));
+                && !(prev.end..h.start).any(|j| matches!(s.key_bytes(j), b"a" | b"au" | b"aux"));
             if (entry(prev).generic || contents) && !entry(&h).generic {
                 *prev = h;
                 gap = Gap::from(h.end);
@@ -901,7 +905,7 @@ fn shares_head(s: &Stream, lex: &Lexicon, prev: &ItemHit, next: usize) -> bool {
     let e = &lex.items[prev.entry];
     // "plants de courgettes" is read as "plant" or as "plant de courgette": the head either way.
     let head_named = e.kind == Kind::Item && (!e.name.contains(' ') || e.name.split(' ').nth(1) == Some("de"));
-    let has_complement = (prev.start + 1..prev.end).any(|j| matches!(s.key(j), "de" | "d"));
+    let has_complement = (prev.start + 1..prev.end).any(|j| matches!(s.key_bytes(j), b"de" | b"d"));
     let links = || {
         let mut j = prev.end;
         if j >= next || !(word_in(s, j, &lex.separators) || word_in(s, j, &lex.alternatives) || s.punct(j) == Some(','))
@@ -909,7 +913,7 @@ fn shares_head(s: &Stream, lex: &Lexicon, prev: &ItemHit, next: usize) -> bool {
             return false;
         }
         j += 1;
-        if j >= next || !matches!(s.key(j), "de" | "d") {
+        if j >= next || !matches!(s.key_bytes(j), b"de" | b"d") {
             return false;
         }
         j += 1;
@@ -950,7 +954,7 @@ fn collective_before(s: &Stream, lex: &Lexicon, start: usize, floor: usize) -> b
             || s.is_word(j)
                 && (s.is_filler(j)
                     || word_in(s, j, &lex.modifiers)
-                    || matches!(s.key(j), "complet" | "complete" | "entier"));
+                    || matches!(s.key_bytes(j), b"complet" | b"complete" | b"entier"));
         if !skip {
             return false;
         }
@@ -993,7 +997,11 @@ fn possessive_subject(s: &Stream, start: usize, end: usize, limit: usize) -> boo
         if s.is_number(j) {
             continue;
         }
-        owned = s.is_word(j) && matches!(s.key(j), "mes" | "mon" | "ma" | "nos" | "notre" | "my" | "our");
+        owned = s.is_word(j)
+            && matches!(
+                s.key_bytes(j),
+                b"mes" | b"mon" | b"ma" | b"nos" | b"notre" | b"my" | b"our"
+            );
         break;
     }
     if !owned || end >= limit || !s.is_word(end) {
@@ -1066,7 +1074,7 @@ fn purpose_before(s: &Stream, i: usize, floor: usize) -> bool {
         if s.is_filler(j) || s.is_soft_punct(j) {
             continue;
         }
-        return matches!(s.key(j), "pour" | "to" | "afin" | "for");
+        return matches!(s.key_bytes(j), b"pour" | b"to" | b"afin" | b"for");
     }
     false
 }

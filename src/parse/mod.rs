@@ -431,7 +431,7 @@ impl Parser {
                 // Dates said beside the request ("Nous partons du 19 décembre au 3 janvier.
                 // Qqn pourrait…"); a whole month is rather context ("naissance prévue en juin").
                 // "Sinon ça part au recyclage jeudi": what happens otherwise is no date of the post.
-                let otherwise = matches!(s.key(r.span.start), "sinon" | "otherwise");
+                let otherwise = matches!(s.key_bytes(r.span.start), b"sinon" | b"otherwise");
                 if !r.thanks
                     && !otherwise
                     && free_dates.is_none()
@@ -621,7 +621,7 @@ impl Parser {
                         },
                         complement_of_noun: t.at != usize::MAX
                             && t.at > 0
-                            && matches!(s.key(t.at - 1), "a" | "de" | "d" | "of")
+                            && matches!(s.key_bytes(t.at - 1), b"a" | b"de" | b"d" | b"of")
                             && t.at >= 2
                             && s.is_word(t.at - 2)
                             && !s.is_filler(t.at - 2)

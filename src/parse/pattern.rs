@@ -29,11 +29,13 @@ enum Elem {
     Gap,
 }
 
-/// A pattern element with its word interned: matching compares integers, not strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pattern element with its word interned: matching compares integers, not strings. A
+/// prefix is an index into [`PatternSet::prefix_words`], so that the element is a plain tag
+/// and an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CElem {
     Word(u32),
-    Prefix(String),
+    Prefix(u32),
     Gap,
 }
 
@@ -60,6 +62,8 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct PatternSet {
     patterns: Vec<Compiled>,
+    /// The prefixes of the `word*` elements, by [`CElem::Prefix`] index.
+    prefix_words: Vec<String>,
     /// Every word of the patterns, interned.
     vocab: HashMap<String, u32>,
     words: Vec<String>,
@@ -232,7 +236,10 @@ impl PatternSet {
             .iter()
             .map(|e| match e {
                 Elem::Word(w) => CElem::Word(self.intern(w)),
-                Elem::Prefix(p) => CElem::Prefix(p.clone()),
+                Elem::Prefix(p) => {
+                    self.prefix_words.push(p.clone());
+                    CElem::Prefix((self.prefix_words.len() - 1) as u32)
+                }
                 Elem::Gap => CElem::Gap,
             })
             .collect();
@@ -248,7 +255,7 @@ impl PatternSet {
                     self.starts_word[*w as usize] = true;
                 }
             },
-            CElem::Prefix(p) => self.by_prefix.insert(p, id),
+            CElem::Prefix(p) => self.by_prefix.insert(&self.prefix_words[*p as usize], id),
             CElem::Gap => return Err(PatternError::BadGap),
         }
         self.patterns.push(Compiled { elems: celems, entry });
@@ -282,7 +289,7 @@ impl PatternSet {
     pub fn prefixes(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().flat_map(|p| {
             p.elems.iter().filter_map(|e| match e {
-                CElem::Prefix(w) => Some(w.as_str()),
+                CElem::Prefix(w) => Some(self.prefix_words[*w as usize].as_str()),
                 _ => None,
             })
         })
@@ -375,7 +382,7 @@ impl PatternSet {
             ends.clear();
             for &c in cands.iter() {
                 let p = &self.patterns[c];
-                if let Some(end) = match_at(&p.elems, s, ids, i) {
+                if let Some(end) = match_at(&p.elems, &self.prefix_words, s, ids, i) {
                     ends.push((end, p.entry));
                 }
             }
@@ -420,24 +427,24 @@ fn pair(first: u32, second: u32) -> u64 {
     (u64::from(first) << 32) | u64::from(second)
 }
 
-fn elem_matches(e: &CElem, s: &Stream, ids: &[u32], i: usize) -> bool {
+fn elem_matches(e: CElem, prefixes: &[String], s: &Stream, ids: &[u32], i: usize) -> bool {
     match e {
-        CElem::Word(w) => *w == ids[i],
-        CElem::Prefix(p) => s.key_bytes(i).starts_with(p.as_bytes()),
+        CElem::Word(w) => w == ids[i],
+        CElem::Prefix(p) => s.key_bytes(i).starts_with(prefixes[p as usize].as_bytes()),
         CElem::Gap => false,
     }
 }
 
 /// Matches `elems` with its first element at word `i`; returns the end (exclusive).
-fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize> {
-    if !elem_matches(&elems[0], s, ids, i) {
+fn match_at(elems: &[CElem], prefixes: &[String], s: &Stream, ids: &[u32], i: usize) -> Option<usize> {
+    if !elem_matches(elems[0], prefixes, s, ids, i) {
         return None;
     }
     let mut pos = i + 1;
     let mut k = 1;
     while k < elems.len() {
         if matches!(elems[k], CElem::Gap) {
-            let target = &elems[k + 1];
+            let target = elems[k + 1];
             let mut skipped = 0;
             let mut found = None;
             let mut j = pos;
@@ -448,7 +455,7 @@ fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize>
                     break;
                 }
                 if s.is_word(j) {
-                    if elem_matches(target, s, ids, j) {
+                    if elem_matches(target, prefixes, s, ids, j) {
                         found = Some(j);
                         break;
                     }
@@ -469,7 +476,7 @@ fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize>
             if pos >= s.len() || !s.is_word(pos) {
                 return None;
             }
-            if elem_matches(&elems[k], s, ids, pos) {
+            if elem_matches(elems[k], prefixes, s, ids, pos) {
                 pos += 1;
                 break;
             }

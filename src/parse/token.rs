@@ -4,7 +4,7 @@
 //! Folding happens once here so that every later stage compares plain ASCII-ish strings; the
 //! spans let the parser report exactly which words of the original text decided a post.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ enum Repr {
     #[default]
     Empty,
     /// Bytes `a..b` of the message's folded text.
-    Shared(Arc<String>, u32, u32),
+    Shared(Rc<String>, u32, u32),
     Owned(Box<str>),
     /// Bytes `a..b` of the buffer being filled (inside [`tokenize`] only).
     Pending(u32, u32),
@@ -177,7 +177,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut i = 0;
     while i < bytes.len() {
         let c = char_at(text, i);
-        if c.is_alphabetic() {
+        if is_letter(c) {
             let a = folded.len() as u32;
             let start = i;
             push_folded(&mut folded, c);
@@ -193,7 +193,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     continue;
                 }
                 let d = char_at(text, i);
-                if d.is_alphabetic() {
+                if is_letter(d) {
                     push_folded(&mut folded, d);
                 } else if !matches!(d, '\u{0301}' | '\u{0300}' | '\u{0302}') {
                     break;
@@ -244,10 +244,10 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             i += len;
         }
     }
-    let buf = Arc::new(folded);
+    let buf = Rc::new(folded);
     for t in &mut out {
         if let Repr::Pending(a, b) = t.norm.0 {
-            t.norm.0 = Repr::Shared(Arc::clone(&buf), a, b);
+            t.norm.0 = Repr::Shared(Rc::clone(&buf), a, b);
         }
     }
     out
@@ -262,12 +262,28 @@ fn char_at(text: &str, i: usize) -> char {
     text[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
+/// `c.is_alphabetic()`, answered without the Unicode tables for ASCII and the accented
+/// letters of Latin-1 (é, à, ç...: most of what a French message holds beyond ASCII).
+fn is_letter(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' => true,
+        '\0'..='\x7f' => false,
+        '\u{c0}'..='\u{ff}' => c != '\u{d7}' && c != '\u{f7}',
+        _ => c.is_alphabetic(),
+    }
+}
+
+#[inline]
 fn push_folded(out: &mut String, c: char) {
     // Most letters are ASCII: no need for the Unicode lower-case tables.
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());
-        return;
+    } else {
+        push_folded_unicode(out, c);
     }
+}
+
+fn push_folded_unicode(out: &mut String, c: char) {
     for l in c.to_lowercase() {
         let (a, b) = fold_char(l);
         out.push(a);
@@ -298,6 +314,13 @@ mod tests {
     fn folds_accents_and_splits_apostrophes() {
         assert_eq!(norms("J’ai une Échelle"), ["j", "Punct('\\'')", "ai", "une", "echelle"]);
         assert_eq!(norms("œufs"), ["oeufs"]);
+    }
+
+    #[test]
+    fn is_letter_is_is_alphabetic() {
+        for c in ('\0'..='\u{3000}').chain(['œ', 'Œ', '€', '🙂', '\u{1F000}']) {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?}");
+        }
     }
 
     #[test]
