@@ -87,26 +87,17 @@ pub fn within<'a>(v: &'a [Match], span: &Span) -> &'a [Match] {
     &v[a..b.max(a)]
 }
 
-/// Splits the stream into sentences (at . ! ? ; newlines and emoji).
-pub fn sentences(s: &Stream) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut a = 0;
-    for i in 0..s.len() {
-        if s.is_hard_boundary(i) {
-            if i > a {
-                out.push((a, i));
-            }
-            a = i + 1;
-        }
-    }
-    if s.len() > a {
-        out.push((a, s.len()));
-    }
-    out
+/// The stream's sentences (split at . ! ? ; newlines and emoji), as word ranges.
+pub fn sentences(s: &Stream) -> &[(usize, usize)] {
+    s.sentences()
 }
 
 fn word_in(s: &Stream, i: usize, list: &WordList) -> bool {
-    s.is_word(i) && list.contains(s.key(i))
+    s.is_word(i)
+        && match list.bit() {
+            0 => list.contains(s.key(i)),
+            bit => s.in_lists(i, bit),
+        }
 }
 
 /// Whether the cue at `i` opens its clause: nothing but punctuation or a greeting before it.
@@ -136,7 +127,7 @@ fn negated(s: &Stream, lex: &Lexicon, i: usize, clause_start: usize) -> bool {
         seen += 1;
         if word_in(s, j, &lex.negators) {
             // "en plus", "de plus": an addition, not a negation.
-            let addition = s.key(j) == "plu" && j > 0 && matches!(s.key(j - 1), "en" | "de");
+            let addition = s.key(j) == "plu" && j > 0 && matches!(s.key_bytes(j - 1), b"en" | b"de");
             if !addition {
                 return true;
             }
@@ -167,7 +158,7 @@ fn negated_after(s: &Stream, i: usize, clause_end: usize) -> bool {
 /// Whether the author speaks in the first person up to word `end` of the clause ("j'organise",
 /// "we're giving"): an event by others has no such subject.
 fn first_person(s: &Stream, start: usize, end: usize) -> bool {
-    (start..end).any(|j| s.is_word(j) && matches!(s.key(j), "je" | "j" | "nou" | "i" | "we" | "me" | "m"))
+    (start..end).any(|j| s.is_word(j) && matches!(s.key_bytes(j), b"je" | b"j" | b"nou" | b"i" | b"we" | b"me" | b"m"))
 }
 
 /// Cues of the clause that count: at the start when they must be, not negated. Also whether a
@@ -258,7 +249,10 @@ fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
     end > 0
         && end < limit
         && s.is_word(end)
-        && matches!(s.key(end), "mon" | "ma" | "mes" | "notre" | "nos" | "my" | "our")
+        && matches!(
+            s.key_bytes(end),
+            b"mon" | b"ma" | b"mes" | b"notre" | b"nos" | b"my" | b"our"
+        )
         && {
             let k = s.key(end - 1);
             k.starts_with("cherch") || k.starts_with("recherch") || k == "for"
@@ -268,7 +262,7 @@ fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
 /// Whether the word right before `i` is a negator ("pas payer"; "en plus" is no negation).
 fn word_before_negates(s: &Stream, lex: &Lexicon, i: usize) -> bool {
     let j = i - 1;
-    word_in(s, j, &lex.negators) && !(s.key(j) == "plu" && j > 0 && matches!(s.key(j - 1), "en" | "de"))
+    word_in(s, j, &lex.negators) && !(s.key(j) == "plu" && j > 0 && matches!(s.key_bytes(j - 1), b"en" | b"de"))
 }
 
 /// "à donner ou à vendre", "en prêt ou à acheter", "payer ou échanger": two modes offered as
@@ -363,16 +357,16 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
             breaks_at[m.start] = true;
         }
     }
-    for (n, (a, b)) in sentences(s).into_iter().enumerate() {
+    for (n, &(a, b)) in sentences(s).iter().enumerate() {
         let mut start = a;
         for (i, &breaks) in breaks_at.iter().enumerate().take(b).skip(a) {
             if i == start {
                 continue;
             }
-            let after_comma = i > a && (s.punct(i - 1) == Some(',') || matches!(s.key(i - 1), "et" | "and"));
+            let after_comma = i > a && (s.punct(i - 1) == Some(',') || matches!(s.key_bytes(i - 1), b"et" | b"and"));
             let subject = word_in(s, i, &lex.pronouns);
             if breaks || (after_comma && subject) {
-                let at = if i > start + 1 && matches!(s.key(i - 1), "et" | "and") {
+                let at = if i > start + 1 && matches!(s.key_bytes(i - 1), b"et" | b"and") {
                     i - 1
                 } else {
                     i
@@ -395,11 +389,13 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
     }
     // A strong cue of the other direction after a thing was named starts a new clause.
     let mut split = Vec::with_capacity(out.len());
+    // One vector for every span's events.
+    let mut events: Vec<(usize, Option<Direction>)> = Vec::new();
     for span in out {
         let mut start = span.start;
         let mut dir: Option<Direction> = None;
         let mut named = false;
-        let mut events: Vec<(usize, Option<Direction>)> = Vec::new();
+        events.clear();
         for m in within(&f.cues, &span) {
             let c = &lex.cues[m.entry];
             if c.weight >= 3
@@ -413,7 +409,7 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
             events.push((m.start, None));
         }
         events.sort_by_key(|e| e.0);
-        for (pos, d) in events {
+        for &(pos, d) in &events {
             match d {
                 Some(d) => {
                     // Only where a clause can start: after punctuation, "et", or at a subject
@@ -499,7 +495,7 @@ fn after_preposition(s: &Stream, lex: &Lexicon, cues: &[CueHit], span: &Span, i:
             return false;
         }
         let cue_ends_here = || cues.iter().any(|c| c.end > j && c.end <= i);
-        if word_in(s, j, &lex.prepositions) || (verb_seen && matches!(s.key(j), "a" | "de" | "d" | "to")) {
+        if word_in(s, j, &lex.prepositions) || (verb_seen && matches!(s.key_bytes(j), b"a" | b"de" | b"d" | b"to")) {
             // Unless a cue ends there: "looking for a ladder", "je cherche à acheter un lit".
             return !cue_ends_here();
         }
@@ -739,7 +735,7 @@ fn kept_items(
                 if with_seen
                     && !with_comma
                     && s.is_word(with_scan)
-                    && matches!(s.key(with_scan), "et" | "and")
+                    && matches!(s.key_bytes(with_scan), b"et" | b"and")
                     && with_scan + 1 < h.start
                     && s.is_word(with_scan + 1)
                     && matches!(s.norm(with_scan + 1), "un" | "une" | "a" | "an")
@@ -747,7 +743,8 @@ fn kept_items(
                 {
                     with_seen = false;
                 }
-                if with_scan >= first.end && s.is_word(with_scan) && matches!(s.key(with_scan), "avec" | "with") {
+                if with_scan >= first.end && s.is_word(with_scan) && matches!(s.key_bytes(with_scan), b"avec" | b"with")
+                {
                     (with_seen, with_comma) = (true, false);
                 }
                 with_scan += 1;
@@ -832,7 +829,7 @@ fn kept_items(
                 && (prev.end..h.start).all(|j| {
                     s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers) || s.punct(j) == Some('\'')
                 })
-                && !(prev.end..h.start).any(|j| matches!(s.key(j), "a" | "au" | "aux"));
+                && !(prev.end..h.start).any(|j| matches!(s.key_bytes(j), b"a" | b"au" | b"aux"));
             if (entry(prev).generic || contents) && !entry(&h).generic {
                 *prev = h;
                 gap = Gap::from(h.end);
@@ -952,7 +949,7 @@ fn shares_head(s: &Stream, lex: &Lexicon, prev: &ItemHit, next: usize) -> bool {
     let e = &lex.items[prev.entry];
     // "plants de courgettes" is read as "plant" or as "plant de courgette": the head either way.
     let head_named = e.kind == Kind::Item && (!e.name.contains(' ') || e.name.split(' ').nth(1) == Some("de"));
-    let has_complement = (prev.start + 1..prev.end).any(|j| matches!(s.key(j), "de" | "d"));
+    let has_complement = (prev.start + 1..prev.end).any(|j| matches!(s.key_bytes(j), b"de" | b"d"));
     let links = || {
         let mut j = prev.end;
         if j >= next || !(word_in(s, j, &lex.separators) || word_in(s, j, &lex.alternatives) || s.punct(j) == Some(','))
@@ -960,7 +957,7 @@ fn shares_head(s: &Stream, lex: &Lexicon, prev: &ItemHit, next: usize) -> bool {
             return false;
         }
         j += 1;
-        if j >= next || !matches!(s.key(j), "de" | "d") {
+        if j >= next || !matches!(s.key_bytes(j), b"de" | b"d") {
             return false;
         }
         j += 1;
@@ -1001,7 +998,7 @@ fn collective_before(s: &Stream, lex: &Lexicon, start: usize, floor: usize) -> b
             || s.is_word(j)
                 && (s.is_filler(j)
                     || word_in(s, j, &lex.modifiers)
-                    || matches!(s.key(j), "complet" | "complete" | "entier"));
+                    || matches!(s.key_bytes(j), b"complet" | b"complete" | b"entier"));
         if !skip {
             return false;
         }
@@ -1044,7 +1041,11 @@ fn possessive_subject(s: &Stream, start: usize, end: usize, limit: usize) -> boo
         if s.is_number(j) {
             continue;
         }
-        owned = s.is_word(j) && matches!(s.key(j), "mes" | "mon" | "ma" | "nos" | "notre" | "my" | "our");
+        owned = s.is_word(j)
+            && matches!(
+                s.key_bytes(j),
+                b"mes" | b"mon" | b"ma" | b"nos" | b"notre" | b"my" | b"our"
+            );
         break;
     }
     if !owned || end >= limit || !s.is_word(end) {
@@ -1117,7 +1118,7 @@ fn purpose_before(s: &Stream, i: usize, floor: usize) -> bool {
         if s.is_filler(j) || s.is_soft_punct(j) {
             continue;
         }
-        return matches!(s.key(j), "pour" | "to" | "afin" | "for");
+        return matches!(s.key_bytes(j), b"pour" | b"to" | b"afin" | b"for");
     }
     false
 }
@@ -1211,7 +1212,8 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
 /// "max 40e", "10e/h": an "e" glued to a number is a euro sign, except an ordinal ("au 4e
 /// étage", "le 2e", "2e main").
 fn euro_e(s: &Stream, i: usize) -> bool {
-    if i == 0 || !s.is_word(i) || s.key(i) != "e" || !s.is_number(i - 1) || s.toks[i - 1].end != s.toks[i].start {
+    if i == 0 || !s.is_word(i) || s.key_bytes(i) != b"e" || !s.is_number(i - 1) || s.toks[i - 1].end != s.toks[i].start
+    {
         return false;
     }
     let ordinal_before = i >= 2
@@ -1260,7 +1262,7 @@ fn euro_e(s: &Stream, i: usize) -> bool {
 
 /// Whether token `i` names the currency of a price: "€", "euros", "balles", "10e".
 fn is_currency(s: &Stream, i: usize) -> bool {
-    s.punct(i) == Some('€') || matches!(s.key(i), "euro" | "eur" | "balle" | "boule") || euro_e(s, i)
+    s.punct(i) == Some('€') || matches!(s.key_bytes(i), b"euro" | b"eur" | b"balle" | b"boule") || euro_e(s, i)
 }
 
 pub fn prices(s: &Stream) -> Vec<(usize, usize, Price)> {

@@ -210,6 +210,8 @@ pub struct Lexicon {
 pub struct WordList {
     words: Vec<String>,
     set: HashSet<String>,
+    /// The list's bit in [`Stream::in_lists`](super::text::Stream::in_lists) (0: none).
+    bit: u8,
 }
 
 /// Lists up to this long are scanned: cheaper than hashing the word.
@@ -222,7 +224,20 @@ impl WordList {
         } else {
             HashSet::default()
         };
-        WordList { words, set }
+        WordList { words, set, bit: 0 }
+    }
+
+    /// A list whose words the normaliser marks with `bit` in every stream.
+    pub fn with_bit(words: Vec<String>, bit: u8) -> WordList {
+        WordList {
+            bit,
+            ..WordList::new(words)
+        }
+    }
+
+    /// The list's bit in the streams' words (0: the list has none).
+    pub fn bit(&self) -> u8 {
+        self.bit
     }
 
     /// Whether `key` is one of the words.
@@ -263,6 +278,7 @@ impl Lexicon {
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .map(|l| key_of(&super::token::fold(l)))
             .collect();
+        self.normalizer.finish();
         self
     }
 
@@ -470,6 +486,37 @@ impl Lexicon {
                 normalizer.known.insert(k);
             }
         }
+        // Each list gets a bit; the stream notes each word's bits once (clause reading asks
+        // the lists for most words of a message).
+        let lists: Vec<WordList> = [
+            &w.prepositions,
+            &w.separators,
+            &w.alternatives,
+            &w.pronouns,
+            &w.negators,
+            &w.modifiers,
+            &w.not_items,
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(n, v)| {
+            let list = WordList::with_bit(keys(v), 1 << n);
+            for k in list.iter() {
+                normalizer.add_list_word(k, list.bit);
+            }
+            list
+        })
+        .collect();
+        let [
+            prepositions,
+            separators,
+            alternatives,
+            pronouns,
+            negators,
+            modifiers,
+            not_items,
+        ]: [WordList; 7] = lists.try_into().expect("seven lists");
+        normalizer.finish();
 
         Ok(Lexicon {
             items: items.item,
@@ -479,13 +526,13 @@ impl Lexicon {
             marker_set,
             markers,
             normalizer,
-            prepositions: WordList::new(keys(&w.prepositions)),
-            separators: WordList::new(keys(&w.separators)),
-            alternatives: WordList::new(keys(&w.alternatives)),
-            pronouns: WordList::new(keys(&w.pronouns)),
-            negators: WordList::new(keys(&w.negators)),
-            modifiers: WordList::new(keys(&w.modifiers)),
-            not_items: WordList::new(keys(&w.not_items)),
+            prepositions,
+            separators,
+            alternatives,
+            pronouns,
+            negators,
+            modifiers,
+            not_items,
             by_name,
         })
     }

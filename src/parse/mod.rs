@@ -224,7 +224,8 @@ impl Parser {
         let lex = &self.lex;
         let quoted = quoted_ranges(input.text);
         let mut stream = Stream::build(input.text, &quoted, &lex.normalizer);
-        let markers = lex.marker_set.find(&stream);
+        let mut scratch = pattern::Scratch::for_stream(stream.len());
+        let markers = lex.marker_set.find_in(&stream, &mut scratch);
         // Idioms hide their words from everything ("j'en ai plein les bras"); then things are
         // found; then ignored phrases ("rendre visite", "rendre l'âme") hide cue words only.
         for m in &markers {
@@ -234,7 +235,7 @@ impl Parser {
                 }
             }
         }
-        let mut items = lex.item_set.find(&stream);
+        let mut items = lex.item_set.find_in(&stream, &mut scratch);
         // "rue de la Roquette", "impasse du Moulin": a street's name is no thing.
         items.retain(|m| !street_name(&stream, m.start));
         for m in &markers {
@@ -249,7 +250,7 @@ impl Parser {
             zone: input.zone,
         };
         let found = Found {
-            cues: lex.cue_set.find(&stream),
+            cues: lex.cue_set.find_in(&stream, &mut scratch),
             items,
             dates: when::find_when(&stream.toks, &ctx),
             prices: clause::prices(&stream),
@@ -437,7 +438,7 @@ impl Parser {
                 // Dates said beside the request ("Nous partons du 19 décembre au 3 janvier.
                 // Qqn pourrait…"); a whole month is rather context ("naissance prévue en juin").
                 // "Sinon ça part au recyclage jeudi": what happens otherwise is no date of the post.
-                let otherwise = matches!(s.key(r.span.start), "sinon" | "otherwise");
+                let otherwise = matches!(s.key_bytes(r.span.start), b"sinon" | b"otherwise");
                 if !r.thanks
                     && !otherwise
                     && free_dates.is_none()
@@ -560,7 +561,7 @@ impl Parser {
                     self.enrich(&mut posts, &last, r, last_dir == Some(dir), s);
                     continue;
                 } else if r.strength >= 3
-                    && !sentence_names_things(&sentences, found, r.span.sentence)
+                    && !sentence_names_things(sentences, found, r.span.sentence)
                     && let Some(t) = self.guess(text, s, r)
                 {
                     things.push(t);
@@ -638,7 +639,7 @@ impl Parser {
                         },
                         complement_of_noun: t.at != usize::MAX
                             && t.at > 0
-                            && matches!(s.key(t.at - 1), "a" | "de" | "d" | "of")
+                            && matches!(s.key_bytes(t.at - 1), b"a" | b"de" | b"d" | b"of")
                             && t.at >= 2
                             && s.is_word(t.at - 2)
                             && !s.is_filler(t.at - 2)
@@ -1365,7 +1366,7 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         // Only lines that may be a reply header are lowered (this runs on every message).
-        if !(t.contains("crit") || t.contains("rote") || t.contains("-----")) {
+        if !may_be_reply_header(t) {
             continue;
         }
         let lower = t.to_lowercase();
@@ -1382,11 +1383,19 @@ pub fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Whether a (trimmed) line may be a reply header: it holds "crit", "rote" or "-----" (as
+/// written, before lowering), and since every header ends with a colon ("… a écrit :", "…
+/// wrote:") or holds dashes, most lines are let go on their last byte alone.
+fn may_be_reply_header(t: &str) -> bool {
+    (t.ends_with(':') || t.as_bytes().contains(&b'-'))
+        && (t.contains("crit") || t.contains("rote") || t.contains("-----"))
+}
+
 /// The text after a forward's header ("Fwd :", "TR:", "Fw:"), if the message starts with one.
 fn forwarded(text: &str) -> Option<&str> {
     let t = text.trim_start();
     let word = t.split(|c: char| !c.is_ascii_alphabetic()).next()?;
-    if !matches!(word.to_ascii_lowercase().as_str(), "fwd" | "fw" | "tr") {
+    if !["fwd", "fw", "tr"].iter().any(|f| word.eq_ignore_ascii_case(f)) {
         return None;
     }
     let rest = t[word.len()..].trim_start();
@@ -1434,6 +1443,18 @@ mod tests {
         assert_eq!(quoted_ranges(text), vec![(3, text.len())]);
         assert!(quoted_ranges("Trop bien, je donne un vélo").is_empty());
         assert!(quoted_ranges("tr ès bien").is_empty());
+    }
+
+    #[test]
+    fn a_reply_header_quotes_what_follows() {
+        let text = "Oui je te la prête\nLe 3 mai 2026, Paul <p@x.fr> a écrit :\n> qq1 aurait une échelle ?";
+        assert_eq!(quoted_ranges(text), vec![(20, text.len())]);
+        let text = "ok\n-----Original Message-----\nJe cherche un vélo";
+        assert_eq!(quoted_ranges(text), vec![(3, text.len())]);
+        let text = "On Tue, Jun 4, 2026 at 9:00 AM, Bob <b@x.com> wrote:\nI need a ladder";
+        assert_eq!(quoted_ranges(text), vec![(0, text.len())]);
+        assert!(quoted_ranges("Liste des choses :\nune perceuse").is_empty());
+        assert!(quoted_ranges("Le voisin a écrit un mot - merci").is_empty());
     }
 
     #[test]

@@ -29,11 +29,13 @@ enum Elem {
     Gap,
 }
 
-/// A pattern element with its word interned: matching compares integers, not strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pattern element with its word interned: matching compares integers, not strings. A
+/// prefix is an index into [`PatternSet::prefix_words`], so that the element is a plain tag
+/// and an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CElem {
     Word(u32),
-    Prefix(String),
+    Prefix(u32),
     Gap,
 }
 
@@ -60,6 +62,8 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct PatternSet {
     patterns: Vec<Compiled>,
+    /// The prefixes of the `word*` elements, by [`CElem::Prefix`] index.
+    prefix_words: Vec<String>,
     /// Every word of the patterns, interned.
     vocab: HashMap<String, u32>,
     words: Vec<String>,
@@ -70,6 +74,11 @@ pub struct PatternSet {
     /// position tries only the patterns whose second word stands within reach after it,
     /// not every pattern of its first word ("je" starts a hundred and more cues).
     by_pair: HashMap<u64, Vec<usize>>,
+    /// Whether a word id starts any pattern of [`PatternSet::by_pair`] (most words start none:
+    /// no hash look-up for them).
+    starts_pair: Vec<bool>,
+    /// Whether a word id starts any pattern at all (of `by_word` or `by_pair`).
+    starts_word: Vec<bool>,
     /// Local word id of each word of the lexicon-wide vocabulary (see [`PatternSet::link`]):
     /// the stream looks each word up once for all the sets.
     local_of_global: Vec<u32>,
@@ -78,9 +87,15 @@ pub struct PatternSet {
 }
 
 /// A byte trie of prefixes, each node holding the patterns whose first prefix ends there.
+///
+/// No prefix is shorter than [`MIN_PREFIX`] bytes, so no node above that depth holds a
+/// pattern: a word's walk starts with one look-up of its first three bytes, which for most
+/// words is also its end.
 #[derive(Debug, Default)]
 struct Trie {
     nodes: Vec<TrieNode>,
+    /// The nodes at depth [`MIN_PREFIX`] by their path ([`first_bytes`]).
+    at_depth: HashMap<u32, u32>,
 }
 
 #[derive(Debug, Default)]
@@ -89,13 +104,24 @@ struct TrieNode {
     patterns: Vec<usize>,
 }
 
+// `first_bytes` packs exactly three bytes.
+const _: () = assert!(MIN_PREFIX == 3);
+
+/// The first [`MIN_PREFIX`] bytes of `key`, packed (None when it is shorter).
+fn first_bytes(key: &[u8]) -> Option<u32> {
+    match key {
+        [a, b, c, ..] => Some(u32::from_le_bytes([*a, *b, *c, 0])),
+        _ => None,
+    }
+}
+
 impl Trie {
     fn insert(&mut self, key: &str, pattern: usize) {
         if self.nodes.is_empty() {
             self.nodes.push(TrieNode::default());
         }
         let mut n = 0usize;
-        for &b in key.as_bytes() {
+        for (depth, &b) in key.as_bytes().iter().enumerate() {
             n = match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
                 Some(&(_, child)) => child as usize,
                 None => {
@@ -105,22 +131,29 @@ impl Trie {
                     child
                 }
             };
+            if depth + 1 == MIN_PREFIX
+                && let Some(path) = first_bytes(key.as_bytes())
+            {
+                self.at_depth.insert(path, n as u32);
+            }
         }
         self.nodes[n].patterns.push(pattern);
     }
 
+    /// Whether some prefix may start `key` (its first bytes lead somewhere).
+    fn may_start(&self, key: &[u8]) -> bool {
+        first_bytes(key).is_some_and(|path| self.at_depth.contains_key(&path))
+    }
+
     /// Appends the patterns of every prefix of `key`.
-    fn collect(&self, key: &str, out: &mut Vec<usize>) {
-        let mut n = 0usize;
-        if self.nodes.is_empty() {
-            return;
-        }
-        let bytes = key.as_bytes();
+    fn collect(&self, bytes: &[u8], out: &mut Vec<usize>) {
         // No prefix is shorter than MIN_PREFIX letters: a shorter word reaches no pattern.
-        if bytes.len() < MIN_PREFIX {
+        let Some(&start) = first_bytes(bytes).and_then(|path| self.at_depth.get(&path)) else {
             return;
-        }
-        for &b in bytes {
+        };
+        let mut n = start as usize;
+        out.extend_from_slice(&self.nodes[n].patterns);
+        for &b in &bytes[MIN_PREFIX..] {
             match self.nodes[n].next.iter().find(|(c, _)| *c == b) {
                 Some(&(_, child)) => n = child as usize,
                 None => return,
@@ -203,16 +236,26 @@ impl PatternSet {
             .iter()
             .map(|e| match e {
                 Elem::Word(w) => CElem::Word(self.intern(w)),
-                Elem::Prefix(p) => CElem::Prefix(p.clone()),
+                Elem::Prefix(p) => {
+                    self.prefix_words.push(p.clone());
+                    CElem::Prefix((self.prefix_words.len() - 1) as u32)
+                }
                 Elem::Gap => CElem::Gap,
             })
             .collect();
         match &celems[0] {
             CElem::Word(w) => match celems.get(1) {
-                Some(CElem::Word(w2)) => self.by_pair.entry(pair(*w, *w2)).or_default().push(id),
-                _ => self.by_word[*w as usize].push(id),
+                Some(CElem::Word(w2)) => {
+                    self.by_pair.entry(pair(*w, *w2)).or_default().push(id);
+                    self.starts_pair[*w as usize] = true;
+                    self.starts_word[*w as usize] = true;
+                }
+                _ => {
+                    self.by_word[*w as usize].push(id);
+                    self.starts_word[*w as usize] = true;
+                }
             },
-            CElem::Prefix(p) => self.by_prefix.insert(p, id),
+            CElem::Prefix(p) => self.by_prefix.insert(&self.prefix_words[*p as usize], id),
             CElem::Gap => return Err(PatternError::BadGap),
         }
         self.patterns.push(Compiled { elems: celems, entry });
@@ -237,6 +280,8 @@ impl PatternSet {
         self.vocab.insert(w.to_owned(), id);
         self.words.push(w.to_owned());
         self.by_word.push(Vec::new());
+        self.starts_pair.push(false);
+        self.starts_word.push(false);
         id
     }
 
@@ -244,7 +289,7 @@ impl PatternSet {
     pub fn prefixes(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().flat_map(|p| {
             p.elems.iter().filter_map(|e| match e {
-                CElem::Prefix(w) => Some(w.as_str()),
+                CElem::Prefix(w) => Some(self.prefix_words[*w as usize].as_str()),
                 _ => None,
             })
         })
@@ -263,7 +308,7 @@ impl PatternSet {
         let id = ids[i];
         if let Some(v) = self.by_word.get(id as usize) {
             out.extend_from_slice(v);
-            if !self.by_pair.is_empty() {
+            if self.starts_pair[id as usize] {
                 let mut seen = [UNKNOWN; MAX_FILLERS + 1];
                 let mut pos = i + 1;
                 for slot in 0..=MAX_FILLERS {
@@ -288,43 +333,56 @@ impl PatternSet {
                 }
             }
         }
-        self.by_prefix.collect(s.key(i), out);
+        self.by_prefix.collect(s.key_bytes(i), out);
     }
 
     /// Leftmost-longest, non-overlapping matches over the whole stream. When patterns of
     /// several entries match the same longest span, each of those entries gets a `Match`
     /// (a word can be both a direction cue and a mode cue).
     pub fn find(&self, s: &Stream) -> Vec<Match> {
-        let mut out = Vec::new();
-        let mut cands = Vec::new();
-        let mut ends: Vec<(usize, usize)> = Vec::new();
-        let ids: Vec<u32> = if self.local_of_global.is_empty() {
-            (0..s.len())
-                .map(|i| {
-                    if s.is_word(i) {
-                        self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
-                    } else {
-                        UNKNOWN
-                    }
-                })
-                .collect()
+        self.find_in(s, &mut Scratch::default())
+    }
+
+    /// [`PatternSet::find`] with the working vectors of an earlier search (one message's sets
+    /// share them).
+    pub fn find_in(&self, s: &Stream, scratch: &mut Scratch) -> Vec<Match> {
+        let mut out = Vec::with_capacity(8);
+        let Scratch { ids, cands, ends } = scratch;
+        ids.clear();
+        if self.local_of_global.is_empty() {
+            ids.extend((0..s.len()).map(|i| {
+                if s.is_word(i) {
+                    self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
+                } else {
+                    UNKNOWN
+                }
+            }));
         } else {
-            s.word_ids()
-                .iter()
-                .map(|&g| self.local_of_global.get(g as usize).copied().unwrap_or(UNKNOWN))
-                .collect()
-        };
+            ids.extend((0..s.len()).map(|i| {
+                self.local_of_global
+                    .get(s.word_id(i) as usize)
+                    .copied()
+                    .unwrap_or(UNKNOWN)
+            }));
+        }
+        let ids = &ids[..];
         let mut i = 0;
         while i < s.len() {
-            if !s.is_word(i) || s.key(i).is_empty() {
+            if !s.is_word(i) || s.key_is_empty(i) {
                 i += 1;
                 continue;
             }
-            self.candidates(s, &ids, i, &mut cands);
+            // Most words start no pattern: no candidates to gather.
+            let by_word = self.starts_word.get(ids[i] as usize).copied().unwrap_or(false);
+            if !by_word && !self.by_prefix.may_start(s.key_bytes(i)) {
+                i += 1;
+                continue;
+            }
+            self.candidates(s, ids, i, cands);
             ends.clear();
-            for &c in &cands {
+            for &c in cands.iter() {
                 let p = &self.patterns[c];
-                if let Some(end) = match_at(&p.elems, s, &ids, i) {
+                if let Some(end) = match_at(&p.elems, &self.prefix_words, s, ids, i) {
                     ends.push((end, p.entry));
                 }
             }
@@ -333,7 +391,7 @@ impl PatternSet {
                 continue;
             };
             let first = out.len();
-            for &(end, entry) in &ends {
+            for &(end, entry) in ends.iter() {
                 if end == best && !out[first..].iter().any(|m: &Match| m.entry == entry) {
                     out.push(Match { start: i, end, entry });
                 }
@@ -345,29 +403,48 @@ impl PatternSet {
     }
 }
 
+/// The working vectors of [`PatternSet::find_in`], kept from one set's search to the next.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    ids: Vec<u32>,
+    cands: Vec<usize>,
+    ends: Vec<(usize, usize)>,
+}
+
+impl Scratch {
+    /// Room for a stream of `len` tokens, so that no search grows the vectors.
+    pub fn for_stream(len: usize) -> Scratch {
+        Scratch {
+            ids: Vec::with_capacity(len),
+            cands: Vec::with_capacity(32),
+            ends: Vec::with_capacity(8),
+        }
+    }
+}
+
 /// The key of a pattern's first two words in [`PatternSet::by_pair`].
 fn pair(first: u32, second: u32) -> u64 {
     (u64::from(first) << 32) | u64::from(second)
 }
 
-fn elem_matches(e: &CElem, s: &Stream, ids: &[u32], i: usize) -> bool {
+fn elem_matches(e: CElem, prefixes: &[String], s: &Stream, ids: &[u32], i: usize) -> bool {
     match e {
-        CElem::Word(w) => *w == ids[i],
-        CElem::Prefix(p) => s.key(i).starts_with(p.as_str()),
+        CElem::Word(w) => w == ids[i],
+        CElem::Prefix(p) => s.key_bytes(i).starts_with(prefixes[p as usize].as_bytes()),
         CElem::Gap => false,
     }
 }
 
 /// Matches `elems` with its first element at word `i`; returns the end (exclusive).
-fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize> {
-    if !elem_matches(&elems[0], s, ids, i) {
+fn match_at(elems: &[CElem], prefixes: &[String], s: &Stream, ids: &[u32], i: usize) -> Option<usize> {
+    if !elem_matches(elems[0], prefixes, s, ids, i) {
         return None;
     }
     let mut pos = i + 1;
     let mut k = 1;
     while k < elems.len() {
-        if elems[k] == CElem::Gap {
-            let target = &elems[k + 1];
+        if matches!(elems[k], CElem::Gap) {
+            let target = elems[k + 1];
             let mut skipped = 0;
             let mut found = None;
             let mut j = pos;
@@ -378,7 +455,7 @@ fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize>
                     break;
                 }
                 if s.is_word(j) {
-                    if elem_matches(target, s, ids, j) {
+                    if elem_matches(target, prefixes, s, ids, j) {
                         found = Some(j);
                         break;
                     }
@@ -399,7 +476,7 @@ fn match_at(elems: &[CElem], s: &Stream, ids: &[u32], i: usize) -> Option<usize>
             if pos >= s.len() || !s.is_word(pos) {
                 return None;
             }
-            if elem_matches(&elems[k], s, ids, pos) {
+            if elem_matches(elems[k], prefixes, s, ids, pos) {
                 pos += 1;
                 break;
             }

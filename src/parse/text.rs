@@ -1,6 +1,8 @@
 //! The word stream the matchers run on: tokens after SMS normalisation, with singular keys,
 //! filler flags and typo correction.
 
+use std::sync::OnceLock;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::token::{TokClass, Token, tokenize};
@@ -57,7 +59,35 @@ pub struct Normalizer {
     /// Prefixes of `word*` patterns: a word they cover is known, not a typo ("réparer").
     pub prefixes: HashSet<String>,
     prefix_lens: Vec<usize>,
+    /// `fillers`, `known`, `words` and `word_ids` in one table, built at the first stream: one
+    /// look-up per word instead of four. The sets must not change after that.
+    keys: OnceLock<HashMap<String, KeyInfo>>,
+    /// The first byte and length of every `rewrite` entry (see [`Normalizer::may_rewrite`]),
+    /// built with `keys`.
+    rewrite_gate: OnceLock<Box<[u64; 256]>>,
+    /// Keys of the grammar's word lists → the bits of the lists holding them.
+    lists: HashMap<String, u8>,
 }
+
+/// What [`Normalizer`] knows of one key.
+#[derive(Debug, Clone, Copy)]
+struct KeyInfo {
+    /// Lexicon-wide id (`u32::MAX`: no pattern uses it).
+    id: u32,
+    filler: bool,
+    /// Known or a real word: never corrected.
+    kept: bool,
+    /// The bits of the grammar's word lists that hold the key.
+    lists: u8,
+}
+
+/// A key the normaliser knows nothing of.
+const UNKNOWN_KEY: KeyInfo = KeyInfo {
+    id: u32::MAX,
+    filler: false,
+    kept: false,
+    lists: 0,
+};
 
 impl Normalizer {
     /// A normaliser with the default fillers and nothing else (tests).
@@ -70,6 +100,7 @@ impl Normalizer {
 
     /// Registers a vocabulary word for typo correction.
     pub fn add_known(&mut self, key: &str) {
+        self.keys = OnceLock::new();
         if !self.known.insert(key.to_owned()) || key.chars().count() < FUZZY_MIN_LEN || !key.is_ascii() {
             return;
         }
@@ -114,6 +145,77 @@ impl Normalizer {
         {
             return None;
         }
+        self.nearest(key)
+    }
+
+    /// [`Normalizer::correct`] for a key already found neither known nor a real word.
+    fn correct_unknown(&self, key: &str) -> Option<&str> {
+        if key.len() < FUZZY_MIN_LEN || key.len() > FUZZY_MAX_LEN || !key.is_ascii() {
+            return None;
+        }
+        self.nearest(key)
+    }
+
+    /// Builds the one table of `fillers`, `known`, `words` and `word_ids` that streams look
+    /// each word up in: call it after the last change to those sets (the lexicon does; a
+    /// normaliser without it builds the table at its first stream).
+    pub fn finish(&mut self) {
+        self.keys = OnceLock::from(self.key_table());
+        self.rewrite_gate = OnceLock::from(self.rewrite_table());
+    }
+
+    fn rewrite_table(&self) -> Box<[u64; 256]> {
+        let mut gate = Box::new([0u64; 256]);
+        for k in self.rewrite.keys() {
+            if let Some(&b) = k.as_bytes().first() {
+                gate[usize::from(b)] |= 1 << k.len().min(63);
+            }
+        }
+        gate
+    }
+
+    /// False when no `rewrite` entry has the first byte and the length of `first` followed by
+    /// `rest_len` more bytes: most words are asked no hash look-up.
+    fn may_rewrite(&self, first: &str, rest_len: usize) -> bool {
+        let gate = self.rewrite_gate.get_or_init(|| self.rewrite_table());
+        first
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| gate[usize::from(b)] & (1 << (first.len() + rest_len).min(63)) != 0)
+    }
+
+    fn key_table(&self) -> HashMap<String, KeyInfo> {
+        let mut m: HashMap<String, KeyInfo> =
+            HashMap::with_capacity_and_hasher(self.known.len() + self.words.len(), Default::default());
+        for k in self.known.iter().chain(&self.words) {
+            m.entry(k.clone()).or_insert(UNKNOWN_KEY).kept = true;
+        }
+        for k in &self.fillers {
+            m.entry(k.clone()).or_insert(UNKNOWN_KEY).filler = true;
+        }
+        for (k, &id) in &self.word_ids {
+            m.entry(k.clone()).or_insert(UNKNOWN_KEY).id = id;
+        }
+        for (k, &bits) in &self.lists {
+            m.entry(k.clone()).or_insert(UNKNOWN_KEY).lists = bits;
+        }
+        m
+    }
+
+    /// Marks `key` as a word of the list with bit `bit` (see [`Stream::in_lists`]).
+    pub fn add_list_word(&mut self, key: &str, bit: u8) {
+        self.keys = OnceLock::new();
+        *self.lists.entry(key.to_owned()).or_default() |= bit;
+    }
+
+    /// What the normaliser knows of `key`, in one look-up.
+    fn key_info(&self, key: &str) -> KeyInfo {
+        let keys = self.keys.get_or_init(|| self.key_table());
+        keys.get(key).copied().unwrap_or(UNKNOWN_KEY)
+    }
+
+    /// The one known word `key` is a typo of, by the symmetric-delete index.
+    fn nearest(&self, key: &str) -> Option<&str> {
         let mut found: Option<u32> = None;
         let mut consider = |ids: &Vec<u32>| -> bool {
             for &id in ids {
@@ -199,16 +301,41 @@ fn sms_je(norm: &str) -> bool {
 pub struct Stream {
     /// Tokens after SMS rewriting; `norm` is folded but not singularised (dates read it).
     pub toks: Vec<Token>,
-    /// The keys of all the words, one after the other; `key_at[i]` is word `i`'s byte range
+    /// The keys of all the words, one after the other; `at[i].key` is word `i`'s byte range
     /// in it (one buffer: no allocation per word).
     keys: String,
-    key_at: Vec<(usize, usize)>,
-    /// Lexicon-wide id of each word's key (`u32::MAX`: no pattern uses it).
-    ids: Vec<u32>,
-    filler: Vec<bool>,
+    /// What the matchers ask of each token, in one vector.
+    at: Vec<TokenInfo>,
     /// Words whose key was corrected from a typo (for the explanation and the confidence).
     pub corrected: Vec<bool>,
+    /// The bits of a blanked word (those of the empty key).
+    blank_lists: u8,
+    /// The sentences: word ranges between hard boundaries (three stages read them).
+    sentences: Vec<(usize, usize)>,
 }
+
+/// What the stream knows of one token.
+#[derive(Debug, Clone, Copy)]
+struct TokenInfo {
+    /// The key's byte range in [`Stream::keys`] (empty: no word, or blanked).
+    key: (u32, u32),
+    /// Lexicon-wide id of the key (`u32::MAX`: no pattern uses it).
+    id: u32,
+    filler: bool,
+    /// A hard boundary (see [`Stream::is_hard_boundary`]).
+    hard: bool,
+    /// The bits of the word lists holding the key (see [`Stream::in_lists`]).
+    lists: u8,
+}
+
+/// A token that is no word.
+const NO_WORD: TokenInfo = TokenInfo {
+    key: (0, 0),
+    id: u32::MAX,
+    filler: false,
+    hard: false,
+    lists: 0,
+};
 
 impl Stream {
     /// Builds the stream of `text`, leaving out tokens inside `skip` byte ranges (quotes).
@@ -236,7 +363,7 @@ impl Stream {
                 };
                 if raw.get(next).is_some_and(|u| u.norm == "un" || u.norm == "une") {
                     toks.push(Token {
-                        norm: "qqn".to_owned(),
+                        norm: "qqn".into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: raw[next].end,
@@ -250,11 +377,12 @@ impl Stream {
                 && let Some(d) = raw.get(i + 1)
                 && d.class == TokClass::Number
                 && d.start == t.end
+                && n.may_rewrite(&t.norm, d.norm.len())
                 && let Some(words) = n.rewrite.get(&format!("{}{}", t.norm, d.norm))
             {
                 for w in words {
                     toks.push(Token {
-                        norm: w.clone(),
+                        norm: w.as_str().into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: d.end,
@@ -264,11 +392,12 @@ impl Stream {
                 continue;
             }
             if t.class == TokClass::Word
-                && let Some(words) = n.rewrite.get(&t.norm)
+                && n.may_rewrite(&t.norm, 0)
+                && let Some(words) = n.rewrite.get(t.norm.as_str())
             {
                 for w in words {
                     toks.push(Token {
-                        norm: w.clone(),
+                        norm: w.as_str().into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: t.end,
@@ -282,7 +411,7 @@ impl Stream {
             if t.class == TokClass::Word && sms_je(&t.norm) {
                 for w in ["je", &t.norm[1..]] {
                     toks.push(Token {
-                        norm: w.to_owned(),
+                        norm: w.into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: t.end,
@@ -303,45 +432,63 @@ impl Stream {
             i += 1;
         }
         let mut keys = String::with_capacity(text.len());
-        let mut key_at = Vec::with_capacity(toks.len());
-        let mut ids = Vec::with_capacity(toks.len());
-        let mut filler = Vec::with_capacity(toks.len());
+        let mut at = Vec::with_capacity(toks.len());
         let mut corrected = Vec::with_capacity(toks.len());
         for t in &toks {
             match t.class {
                 TokClass::Word | TokClass::Number => {
                     let mut k = key_str(&t.norm);
+                    let mut info = n.key_info(k);
                     let mut fixed = false;
                     if t.class == TokClass::Word
-                        && let Some(c) = n.correct(k)
+                        && !info.kept
+                        && let Some(c) = n.correct_unknown(k)
                     {
                         k = c;
+                        info = n.key_info(k);
                         fixed = true;
                     }
-                    filler.push(n.fillers.contains(k));
-                    ids.push(n.word_ids.get(k).copied().unwrap_or(u32::MAX));
-                    let a = keys.len();
+                    let a = keys.len() as u32;
                     keys.push_str(k);
-                    key_at.push((a, keys.len()));
+                    at.push(TokenInfo {
+                        key: (a, keys.len() as u32),
+                        id: info.id,
+                        filler: info.filler,
+                        hard: false,
+                        lists: info.lists,
+                    });
                     corrected.push(fixed);
                 }
                 _ => {
                     // No pattern word is empty.
-                    ids.push(u32::MAX);
-                    key_at.push((0, 0));
-                    filler.push(false);
+                    at.push(NO_WORD);
                     corrected.push(false);
                 }
             }
         }
-        Stream {
+        let mut s = Stream {
             toks,
             keys,
-            key_at,
-            ids,
-            filler,
+            at,
             corrected,
+            blank_lists: n.key_info("").lists,
+            sentences: Vec::new(),
+        };
+        let mut a = 0;
+        for i in 0..s.toks.len() {
+            let hard = s.hard_boundary_at(i);
+            s.at[i].hard = hard;
+            if hard {
+                if i > a {
+                    s.sentences.push((a, i));
+                }
+                a = i + 1;
+            }
         }
+        if s.toks.len() > a {
+            s.sentences.push((a, s.toks.len()));
+        }
+        s
     }
 
     /// A stream with default fillers and no rewriting (tests).
@@ -356,8 +503,29 @@ impl Stream {
         self.toks.is_empty()
     }
     pub fn key(&self, i: usize) -> &str {
-        let (a, b) = self.key_at[i];
-        &self.keys[a..b]
+        let (a, b) = self.at[i].key;
+        &self.keys[a as usize..b as usize]
+    }
+    /// [`Stream::key`] as bytes (no character-boundary checks: for prefix comparisons).
+    pub fn key_bytes(&self, i: usize) -> &[u8] {
+        let (a, b) = self.at[i].key;
+        &self.keys.as_bytes()[a as usize..b as usize]
+    }
+    /// Whether the key of token `i` is in a word list of `bits` (see [`WordList::bit`]): the
+    /// same answer as asking the lists for [`Stream::key`], looked up once per word.
+    ///
+    /// [`WordList::bit`]: super::lexicon::WordList::bit
+    pub fn in_lists(&self, i: usize, bits: u8) -> bool {
+        self.at[i].lists & bits != 0
+    }
+    /// The sentences (at . ! ? ; newlines and emoji), as word ranges `start..end`.
+    pub fn sentences(&self) -> &[(usize, usize)] {
+        &self.sentences
+    }
+    /// Whether word `i` has no key (no word, or blanked).
+    pub fn key_is_empty(&self, i: usize) -> bool {
+        let (a, b) = self.at[i].key;
+        a == b
     }
     pub fn norm(&self, i: usize) -> &str {
         &self.toks[i].norm
@@ -370,7 +538,7 @@ impl Stream {
         self.toks[i].class == TokClass::Number
     }
     pub fn is_filler(&self, i: usize) -> bool {
-        self.filler[i]
+        self.at[i].filler
     }
     /// Apostrophes and hyphens join the words of one phrase.
     pub fn is_soft_punct(&self, i: usize) -> bool {
@@ -378,6 +546,10 @@ impl Stream {
     }
     /// Ends of sentences: nothing matches across them.
     pub fn is_hard_boundary(&self, i: usize) -> bool {
+        self.at[i].hard
+    }
+    /// [`Stream::is_hard_boundary`], worked out once per token when the stream is built.
+    fn hard_boundary_at(&self, i: usize) -> bool {
         match self.toks[i].class {
             TokClass::Newline => true,
             TokClass::Punct(c) if is_emoji(c) => !self.headline_emoji(i),
@@ -404,15 +576,17 @@ impl Stream {
             _ => None,
         }
     }
-    /// The lexicon-wide word ids, one per token.
-    pub fn word_ids(&self) -> &[u32] {
-        &self.ids
+    /// The lexicon-wide id of token `i`'s key (`u32::MAX`: no pattern uses it).
+    pub fn word_id(&self, i: usize) -> u32 {
+        self.at[i].id
     }
     /// Blanks a word so that no pattern matches it (ignored phrases such as "rendre l'âme").
     pub fn blank(&mut self, i: usize) {
-        self.key_at[i] = (0, 0);
-        self.ids[i] = u32::MAX;
-        self.filler[i] = false;
+        let w = &mut self.at[i];
+        w.key = (0, 0);
+        w.id = u32::MAX;
+        w.filler = false;
+        w.lists = self.blank_lists;
     }
     /// The original text of words `start..end`.
     pub fn surface<'t>(&self, text: &'t str, start: usize, end: usize) -> &'t str {

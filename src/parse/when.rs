@@ -11,6 +11,8 @@
 use std::str::FromStr;
 use std::sync::LazyLock;
 
+use rustc_hash::FxHashSet;
+
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
 use crate::parse::token::{TokClass, Token};
@@ -68,11 +70,7 @@ pub struct WhenMatch {
 /// into one match from the earliest to the latest date: people list the days of one
 /// availability that way. A comma alone does not join ("demain, samedi sinon").
 pub fn find_when(tokens: &[Token], ctx: &DateCtx) -> Vec<WhenMatch> {
-    let p = P {
-        t: tokens,
-        today: ctx.today,
-        zone: ctx.zone,
-    };
+    let p = P::new(tokens, ctx);
     let mut found: Vec<WhenMatch> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -325,8 +323,25 @@ fn is_unit(w: &str) -> bool {
     UNITS.binary_search(&w).is_ok()
 }
 
+/// Weekday and month names, as [`weekday_of`] and [`month_of`] read them (a test checks that
+/// both lists agree with those functions).
+const WEEKDAY_AND_MONTH_WORDS: &str = "lundi monday mardi tuesday mercredi wednesday jeudi thursday vendredi friday \
+     samedi saturday dimanche sunday janvier janv january jan fevrier fev fevr february feb mars march mar avril \
+     avr april apr mai may juin june jun juillet juil july jul aout august aug septembre sept september sep \
+     octobre october oct novembre november nov decembre december dec";
+
+/// Every word [`is_starter`] accepts, hashed: it is asked for every word of every message,
+/// and a binary search over the list cost a string comparison per step.
+static STARTER_SET: LazyLock<FxHashSet<&str>> = LazyLock::new(|| {
+    STARTERS
+        .iter()
+        .copied()
+        .chain(WEEKDAY_AND_MONTH_WORDS.split_whitespace())
+        .collect()
+});
+
 fn is_starter(w: &str) -> bool {
-    weekday_of(w).is_some() || month_of(w).is_some() || STARTERS.binary_search(&w).is_ok()
+    STARTER_SET.contains(w)
 }
 
 // ---------------------------------------------------------------- recognisers
@@ -361,17 +376,32 @@ enum Part {
 
 struct P<'a> {
     t: &'a [Token],
+    /// The folded word of each token, "" for anything else: the recognisers ask for the
+    /// same words many times.
+    words: Vec<&'a str>,
     today: NaiveDate,
     zone: HolidayZone,
+    /// `coming_weekend(today)`, worked out once (the week-end recogniser runs at many words).
+    coming: Option<Range>,
 }
 
 impl<'a> P<'a> {
+    fn new(t: &'a [Token], ctx: &DateCtx) -> P<'a> {
+        P {
+            t,
+            words: t
+                .iter()
+                .map(|t| if t.class == TokClass::Word { t.norm.as_str() } else { "" })
+                .collect(),
+            today: ctx.today,
+            zone: ctx.zone,
+            coming: coming_weekend(ctx.today),
+        }
+    }
+
     /// The folded word at `i`, or "" for anything else (so that `match` arms stay simple).
     fn w(&self, i: usize) -> &'a str {
-        match self.t.get(i) {
-            Some(t) if t.class == TokClass::Word => &t.norm,
-            _ => "",
-        }
+        self.words.get(i).copied().unwrap_or("")
     }
 
     fn before(&self, i: usize, n: usize) -> &'a str {
@@ -402,7 +432,7 @@ impl<'a> P<'a> {
         let tok = self.t.get(i)?;
         match tok.class {
             TokClass::Number => self.dates(i),
-            TokClass::Word if !filter || is_starter(&tok.norm) => {
+            TokClass::Word if !filter || is_starter(self.w(i)) => {
                 // "fin juin", "début mai": the corpora read part of a month as vague (no dates
                 // of a post), except as the end of a span ("jusqu'à fin mai", read by `until`).
                 let month = match self.month_expr(i) {
@@ -889,7 +919,7 @@ impl<'a> P<'a> {
     /// "ce week-end", "pour le week-end", "over the weekend", "le week-end du 15 août",
     /// "le week-end prochain"; bare "le week-end" is habitual and skipped.
     fn weekend(&self, i: usize) -> Option<Hit> {
-        let coming = coming_weekend(self.today)?;
+        let coming = self.coming?;
         let (k, default) = match self.w(i) {
             "ce" | "cet" | "this" | "next" => (self.weekend_word(i + 1)?, Some(coming)),
             "pour" | "for" | "over" | "during" if matches!(self.w(i + 1), "le" | "the") => {
@@ -1062,7 +1092,7 @@ impl<'a> P<'a> {
                 end,
                 range: Some((_, to)),
             }) => (end, to),
-            _ => (self.weekend_word(k)?, coming_weekend(self.today)?.1),
+            _ => (self.weekend_word(k)?, self.coming?.1),
         };
         (to >= self.today).then_some(())?;
         hit(end, (self.today, to))
@@ -1339,11 +1369,7 @@ mod tests {
         let toks = tokenize(text);
         let got = find_when(&toks, ctx);
         // The starter filter is an optimisation only: it must never change a result.
-        let p = P {
-            t: &toks,
-            today: ctx.today,
-            zone: ctx.zone,
-        };
+        let p = P::new(&toks, ctx);
         for i in 0..toks.len() {
             let fast = p.parse_at(i, true, true).map(|h| (h.end, h.range));
             let slow = p.parse_at(i, true, false).map(|h| (h.end, h.range));
@@ -1351,6 +1377,16 @@ mod tests {
         }
         let got: Vec<String> = got.iter().map(|m| format!("{}..{}", m.from, m.to)).collect();
         if got.is_empty() { "-".into() } else { got.join(", ") }
+    }
+
+    #[test]
+    fn starter_set_holds_exactly_the_weekdays_and_months() {
+        for w in WEEKDAY_AND_MONTH_WORDS.split_whitespace() {
+            assert!(weekday_of(w).is_some() || month_of(w).is_some(), "{w}");
+        }
+        let n = WEEKDAY_AND_MONTH_WORDS.split_whitespace().count();
+        // 7 weekdays × 2 languages, and the month spellings `month_of` lists.
+        assert_eq!(n, 14 + 4 + 5 + 3 + 4 + 2 + 3 + 4 + 3 + 4 + 3 + 3 + 3);
     }
 
     #[test]
