@@ -44,6 +44,9 @@ pub struct ItemHit {
     /// A complement kept because the clause names nothing else ("dépanner en tondeuse"): it
     /// gives way to a thing named before.
     pub restored: bool,
+    /// The thing a service works on, when the post takes its category (see
+    /// `ItemEntry::takes_object_category`).
+    pub object: Option<usize>,
 }
 
 /// A cue kept for a clause.
@@ -170,7 +173,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>,
         .any(|m| lex.markers[m.entry] == Marker::Info);
     let event = within(&f.markers, span)
         .iter()
-        .any(|m| lex.markers[m.entry] == Marker::Event);
+        .any(|m| lex.markers[m.entry] == Marker::Event && !place_before(s, m.start));
     let denied = |m: &&Match| {
         lex.cues[m.entry].direction.is_some()
             && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end))
@@ -218,6 +221,71 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>,
         .collect();
     modes_in_alternative(s, lex, &mut kept);
     (kept, set_aside)
+}
+
+/// Whether a colon between `from` and `to` is followed by the list's first thing, with only
+/// small words between ("des fournitures en trop : des cahiers, …"; not ": je répare …").
+fn colon_opens_list(s: &Stream, lex: &Lexicon, from: usize, to: usize) -> bool {
+    (from..to)
+        .rev()
+        .find(|&j| s.punct(j) == Some(':'))
+        .is_some_and(|colon| (colon + 1..to).all(|j| s.is_filler(j) || s.is_number(j) || word_in(s, j, &lex.modifiers)))
+}
+
+/// The key of the first word before `i` that is not `small` (over at most four tokens;
+/// apostrophes are passed): None at other punctuation or the start.
+pub(super) fn word_before_skipping(s: &Stream, i: usize, small: fn(&[u8]) -> bool) -> Option<&[u8]> {
+    let mut j = i;
+    for _ in 0..4 {
+        if j == 0 {
+            return None;
+        }
+        j -= 1;
+        if s.punct(j) == Some('\'') {
+            continue;
+        }
+        if !s.is_word(j) {
+            return None;
+        }
+        if !small(s.key_bytes(j)) {
+            return Some(s.key_bytes(j));
+        }
+    }
+    None
+}
+
+/// Whether the word at `i` names a place rather than an event: "départ devant la mairie",
+/// "en face de la médiathèque", "sur le parking de la salle des fêtes".
+fn place_before(s: &Stream, i: usize) -> bool {
+    word_before_skipping(s, i, |k| {
+        matches!(k, b"le" | b"la" | b"les" | b"l" | b"de" | b"d" | b"du" | b"des")
+    })
+    .is_some_and(|k| {
+        matches!(
+            k,
+            b"devant"
+                | b"derriere"
+                | b"pre"
+                | b"face"
+                | b"cote"
+                | b"ver"
+                | b"depui"
+                | b"jusqu"
+                | b"parking"
+                | b"place"
+                | b"parvi"
+                | b"rue"
+        )
+    })
+}
+
+/// Whether an event organised by others is named anywhere in the message, and the clause from
+/// `start` to `end` does not speak in the first person.
+fn others_event(s: &Stream, lex: &Lexicon, f: &Found, start: usize, end: usize) -> bool {
+    !first_person(s, start, end)
+        && f.markers
+            .iter()
+            .any(|m| lex.markers[m.entry] == Marker::Event && !place_before(s, m.start))
 }
 
 /// Whether the word at `i` is a name: right after "named", "called", "appelé", "nommé",
@@ -365,7 +433,8 @@ pub fn clauses(s: &Stream, lex: &Lexicon, f: &Found) -> Vec<Span> {
             }
             let after_comma = i > a && (s.punct(i - 1) == Some(',') || matches!(s.key_bytes(i - 1), b"et" | b"and"));
             let subject = word_in(s, i, &lex.pronouns);
-            if breaks || (after_comma && subject) {
+            // "my bike (a bit rusty but it works) and a desk": an aside does not end the clause.
+            if (breaks && !f.parens[i]) || (after_comma && subject) {
                 let at = if i > start + 1 && matches!(s.key_bytes(i - 1), b"et" | b"and") {
                     i - 1
                 } else {
@@ -558,6 +627,8 @@ const CONTAINERS: &[&str] = &[
     "bocal",
     "palette",
     "rouleau de peinture",
+    "remorque",
+    "brouette",
 ];
 
 /// Words after which a word in -er/-ir/-re is an infinitive ("et ramasser", "peux monter").
@@ -679,6 +750,7 @@ fn kept_items(
             end: m.end,
             in_parens: f.parens[m.start],
             restored: false,
+            object: None,
         };
         // "a grey cat named Chaussette", "notre chien qui s'appelle Caramel": a name.
         if named_before(s, m.start) {
@@ -848,6 +920,17 @@ fn kept_items(
     {
         hits.truncate(k + 1);
     }
+    // "des fournitures scolaires : cahiers, classeurs, crayons", "matériel de puériculture :
+    // baignoire, transat": a thing followed by a colon and kinds of it (things of its
+    // category) heads a list; the kinds are the posts.
+    if let Some(k) =
+        (0..hits.len().saturating_sub(2)).find(|&k| colon_opens_list(s, lex, hits[k].end, hits[k + 1].start))
+        && hits[k + 1..]
+            .iter()
+            .all(|h| entry(h).kind == Kind::Item && !entry(h).generic && entry(h).category == entry(&hits[k]).category)
+    {
+        hits.remove(k);
+    }
     if hits.iter().any(|h| !h.in_parens) {
         hits.retain(|h| !h.in_parens);
     } else if let Some(first) = hits.first()
@@ -915,6 +998,19 @@ fn kept_items(
             .map(|c| c.start)
             .next()
             .unwrap_or(usize::MAX);
+        // "réparer le moteur de ma débroussailleuse": the last thing of the service's phrase.
+        if entry(&keep).takes_object_category {
+            hits[pos].object = within(&f.items, span)
+                .iter()
+                .filter(|m| {
+                    m.start >= keep.end
+                        && m.start < strong_after
+                        && lex.items[m.entry].kind == Kind::Item
+                        && (keep.end..m.start).all(|j| s.is_word(j) || s.punct(j) == Some('\''))
+                })
+                .map(|m| m.entry)
+                .last();
+        }
         hits.retain(|h| {
             h.start <= keep.start || h.start >= strong_after || entry(h).kind == Kind::Service && !entry(h).generic
         });
@@ -1167,10 +1263,13 @@ pub fn read(s: &Stream, lex: &Lexicon, f: &Found, span: Span, sentence_withdrawn
     // "vélo d'appartement 40€, machine à raclette 10€": things with prices are for sale; a
     // price beside a story ("mes poules pondent trop, 2€ la boîte") completes what was offered
     // before.
+    // "Le fest-noz aura lieu samedi. Entrée 6 euros, crêpes sur place": a price beside an event
+    // by others sells nothing of the author's.
     if direction.is_none()
         && price.is_some()
         && items.iter().any(|h| !possessive_subject(s, h.start, h.end, span.end))
         && !thanks
+        && !others_event(s, lex, f, span.start, span.end)
     {
         (direction, strength) = (Some(Direction::Offer), 2);
     }

@@ -56,6 +56,10 @@ pub struct ItemEntry {
     /// A service whose object follows it ("réparer une machine à laver"): one post, not two.
     #[serde(default)]
     pub absorbs: bool,
+    /// An absorbing service whose post takes the category of its object ("réparer ma
+    /// débroussailleuse": jardinage; "réparer mon scooter": mobilite).
+    #[serde(default)]
+    pub takes_object_category: bool,
     /// Names of head things this one goes with ("chaise" with "table"): when one of them is
     /// named in the same clause, this is part of that post, not a post of its own.
     #[serde(default)]

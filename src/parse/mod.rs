@@ -238,6 +238,11 @@ impl Parser {
         let mut items = lex.item_set.find_in(&stream, &mut scratch);
         // "rue de la Roquette", "impasse du Moulin": a street's name is no thing.
         items.retain(|m| !street_name(&stream, m.start));
+        // "je livre dans la commune", "je le plante", "ça aspire bien": a thing's one word
+        // right after a subject pronoun is a verb.
+        items.retain(|m| {
+            !(m.end == m.start + 1 && lex.items[m.entry].kind == Kind::Item && verb_after_subject(&stream, m.start))
+        });
         for m in &markers {
             if lex.markers[m.entry] == Marker::Ignore {
                 for i in m.start..m.end {
@@ -249,10 +254,14 @@ impl Parser {
             today: input.local_date(),
             zone: input.zone,
         };
+        let mut dates = when::find_when(&stream.toks, &ctx);
+        // "le mien a cramé ce matin": a date right after a past participle says when that
+        // happened, not when the post is for.
+        dates.retain(|d| !(d.start > 0 && past_participle(input.text, &stream, d.start - 1)));
         let found = Found {
             cues: lex.cue_set.find_in(&stream, &mut scratch),
             items,
-            dates: when::find_when(&stream.toks, &ctx),
+            dates,
             prices: clause::prices(&stream),
             parens: clause::paren_depths(&stream),
             quoted,
@@ -741,6 +750,7 @@ impl Parser {
                     end: m.end,
                     in_parens: false,
                     restored: false,
+                    object: None,
                 };
                 let mut t = self.thing(text, &s, &h, None);
                 t.sureness = 1;
@@ -765,7 +775,7 @@ impl Parser {
         Thing {
             name: name.unwrap_or_else(|| e.name.clone()),
             kind: e.kind,
-            category: e.category,
+            category: h.object.map_or(e.category, |o| self.lex.items[o].category),
             span: (s.toks[h.start].start, s.toks[h.end - 1].end),
             sureness: if corrected { 1 } else { 2 },
             implied: false,
@@ -1331,6 +1341,34 @@ fn street_name(s: &Stream, i: usize) -> bool {
         }
     }
     false
+}
+
+/// Whether the word at `i` follows a subject pronoun, maybe with object pronouns between
+/// ("je livre", "je vous le porte", "il lit", "ça aspire").
+fn verb_after_subject(s: &Stream, i: usize) -> bool {
+    let object_pronoun = |k: &[u8]| {
+        matches!(
+            k,
+            b"le"
+                | b"la"
+                | b"les"
+                | b"l"
+                | b"lui"
+                | b"leur"
+                | b"vou"
+                | b"nou"
+                | b"te"
+                | b"t"
+                | b"me"
+                | b"m"
+                | b"se"
+                | b"s"
+                | b"y"
+                | b"en"
+        )
+    };
+    clause::word_before_skipping(s, i, object_pronoun)
+        .is_some_and(|k| matches!(k, b"je" | b"j" | b"tu" | b"il" | b"elle" | b"on" | b"ils" | b"ca"))
 }
 
 /// Byte ranges of quoted text: lines starting with `>`, and everything after an email's

@@ -1049,3 +1049,60 @@ fn a_span_from_a_weekday_and_english_days() {
         &["request/service/-/baby-sitting/enfants/-"],
     );
 }
+
+/// Round 11: a word of the lexicon right after a subject pronoun is a verb ("je livre", "il
+/// lit"); a place named after "devant", "en face de"… is no event; a price beside an event by
+/// others sells nothing; an aside in brackets does not end a clause; a thing followed by a
+/// colon and kinds of it heads their list; a repair takes its object's category; "pas besoin
+/// de me payer" is a gift; "je passe les chercher" is the taker speaking; a date right after a
+/// past participle says when something happened.
+#[test]
+fn verbs_after_a_subject_places_asides_and_lists_after_a_colon() {
+    check(
+        "J'ai du bois de chauffage bien sec, je le vends 60 euros le stère, je livre dans le quartier",
+        &["offer/item/sale/bois de chauffage/maison/-"],
+    );
+    check(
+        "On part à la plage samedi, il reste 2 places dans la voiture, rendez-vous devant la mairie à 9h",
+        &["offer/service/-/covoiturage/mobilite/2026-06-13..2026-06-13"],
+    );
+    check(
+        "La kermesse de l'école aura lieu samedi dans la cour. Tombola 2 euros, gâteaux et boissons sur place",
+        &[],
+    );
+    check(
+        "I'm giving away my sofa (a bit worn but comfy) and a coffee table",
+        &[
+            "offer/item/gift/canapé/maison/-",
+            "offer/item/gift/table basse/maison/-",
+        ],
+    );
+    check(
+        "On vend des affaires de camping : une tente, un réchaud, des duvets",
+        &[
+            "offer/item/sale/tente/loisirs/-",
+            "offer/item/sale/réchaud/loisirs/-",
+            "offer/item/sale/duvet/loisirs/-",
+        ],
+    );
+    check(
+        "Qqn saurait réparer ma tondeuse ? Elle ne démarre plus",
+        &["request/service/-/réparation/jardinage/-"],
+    );
+    check(
+        "Je peux arroser vos plantes cet été, pas besoin de me payer",
+        &["offer/service/gift/arrosage des plantes/entraide/-"],
+    );
+    check(
+        "Besoin de qqn pour garder mes 3 petits mercredi après-midi",
+        &["request/service/-/garde d'enfants/enfants/2026-06-17..2026-06-17"],
+    );
+    check(
+        "Je cherche du bois de palette, si qqn en jette jviens le chercher avec ma camionnette",
+        &["request/item/-/palette/bricolage/-"],
+    );
+    check(
+        "Je donne mon vieux four contre un grille-pain, le mien a grillé ce matin",
+        &["offer/item/swap/four/cuisine/-"],
+    );
+}
