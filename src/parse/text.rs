@@ -1,11 +1,13 @@
 //! The word stream the matchers run on: tokens after SMS normalisation, with singular keys,
 //! filler flags and typo correction.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::token::{TokClass, Token, tokenize};
+use super::token::{TokClass, Token, tokenize_into};
 
 /// The key a word is compared on: its folded form, singularised (a final `s` or `x` dropped
 /// from words longer than three letters). Crude, but applied identically to the text and to
@@ -312,6 +314,111 @@ pub struct Stream {
     blank_lists: u8,
     /// The sentences: word ranges between hard boundaries (three stages read them).
     sentences: Vec<(usize, usize)>,
+    /// The folded words' buffer the tokens share (kept to be reused, see [`Spare`]).
+    folded: Option<Rc<String>>,
+}
+
+/// The buffers of a dropped stream, kept by each thread for its next stream: a message's
+/// stream then allocates nothing (a parser thread reads message after message).
+#[derive(Default)]
+struct Spare {
+    raw: Vec<Token>,
+    toks: Vec<Token>,
+    keys: String,
+    at: Vec<TokenInfo>,
+    corrected: Vec<bool>,
+    sentences: Vec<(usize, usize)>,
+    folded: String,
+}
+
+/// Buffers larger than this (in bytes) are freed rather than kept: one huge message must not
+/// hold its memory in every thread that read it.
+const SPARE_MAX_BYTES: usize = 1 << 18;
+
+thread_local! {
+    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
+}
+
+impl Spare {
+    /// The thread's spare buffers (empty ones when another stream holds them).
+    fn take() -> Spare {
+        SPARE.try_with(|s| s.take()).unwrap_or_default()
+    }
+
+    /// Gives the buffers back to the thread, emptied, unless they are too large.
+    fn put(mut self) {
+        fn fits<T>(v: &Vec<T>) -> bool {
+            v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES
+        }
+        self.raw.clear();
+        self.toks.clear();
+        self.keys.clear();
+        self.at.clear();
+        self.corrected.clear();
+        self.sentences.clear();
+        self.folded.clear();
+        if !(fits(&self.raw)
+            && fits(&self.toks)
+            && self.keys.capacity() <= SPARE_MAX_BYTES
+            && fits(&self.at)
+            && fits(&self.corrected)
+            && fits(&self.sentences)
+            && self.folded.capacity() <= SPARE_MAX_BYTES)
+        {
+            return;
+        }
+        let _ = SPARE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            // A buffer given back alone (the raw tokens, at the end of a build) leaves the
+            // others in place.
+            let keep = |mine: usize, theirs: usize| theirs == 0 && mine > 0;
+            if keep(s.raw.capacity(), self.raw.capacity()) {
+                self.raw = std::mem::take(&mut s.raw);
+            }
+            if keep(s.toks.capacity(), self.toks.capacity()) {
+                self.toks = std::mem::take(&mut s.toks);
+            }
+            if keep(s.keys.capacity(), self.keys.capacity()) {
+                self.keys = std::mem::take(&mut s.keys);
+            }
+            if keep(s.at.capacity(), self.at.capacity()) {
+                self.at = std::mem::take(&mut s.at);
+            }
+            if keep(s.corrected.capacity(), self.corrected.capacity()) {
+                self.corrected = std::mem::take(&mut s.corrected);
+            }
+            if keep(s.sentences.capacity(), self.sentences.capacity()) {
+                self.sentences = std::mem::take(&mut s.sentences);
+            }
+            if keep(s.folded.capacity(), self.folded.capacity()) {
+                self.folded = std::mem::take(&mut s.folded);
+            }
+            *s = self;
+        });
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // The tokens go first: they hold the folded buffer, which is reused only when no
+        // token (nor any copy of one) is left.
+        self.toks.clear();
+        let folded = self
+            .folded
+            .take()
+            .and_then(|f| Rc::try_unwrap(f).ok())
+            .unwrap_or_default();
+        Spare {
+            raw: Vec::new(),
+            toks: std::mem::take(&mut self.toks),
+            keys: std::mem::take(&mut self.keys),
+            at: std::mem::take(&mut self.at),
+            corrected: std::mem::take(&mut self.corrected),
+            sentences: std::mem::take(&mut self.sentences),
+            folded,
+        }
+        .put();
+    }
 }
 
 /// What the stream knows of one token.
@@ -340,8 +447,11 @@ const NO_WORD: TokenInfo = TokenInfo {
 impl Stream {
     /// Builds the stream of `text`, leaving out tokens inside `skip` byte ranges (quotes).
     pub fn build(text: &str, skip: &[(usize, usize)], n: &Normalizer) -> Stream {
-        let mut raw = tokenize(text);
-        let mut toks: Vec<Token> = Vec::with_capacity(raw.len());
+        let spare = Spare::take();
+        let mut raw = spare.raw;
+        let folded = tokenize_into(text, &mut raw, spare.folded);
+        let mut toks: Vec<Token> = spare.toks;
+        toks.reserve(raw.len());
         let mut i = 0;
         let mut k = 0; // the first skip range that may still hold a token (ranges are sorted)
         while i < raw.len() {
@@ -431,9 +541,18 @@ impl Stream {
             });
             i += 1;
         }
-        let mut keys = String::with_capacity(text.len());
-        let mut at = Vec::with_capacity(toks.len());
-        let mut corrected = Vec::with_capacity(toks.len());
+        // The raw tokens are spent: their vector waits for the next stream.
+        Spare {
+            raw,
+            ..Spare::default()
+        }
+        .put();
+        let mut keys = spare.keys;
+        keys.reserve(text.len());
+        let mut at = spare.at;
+        at.reserve(toks.len());
+        let mut corrected = spare.corrected;
+        corrected.reserve(toks.len());
         for t in &toks {
             match t.class {
                 TokClass::Word | TokClass::Number => {
@@ -472,7 +591,8 @@ impl Stream {
             at,
             corrected,
             blank_lists: n.key_info("").lists,
-            sentences: Vec::new(),
+            sentences: spare.sentences,
+            folded: Some(folded),
         };
         let mut a = 0;
         for i in 0..s.toks.len() {

@@ -169,11 +169,22 @@ fn is_apostrophe(c: char) -> bool {
 ///
 /// Reads bytes, decoding a character only where a byte is not ASCII: most text is.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    tokenize_into(text, &mut out, String::new());
+    out
+}
+
+/// [`tokenize`] into `out` (cleared first), with `folded` (cleared too) as the words' shared
+/// buffer: a caller that keeps both from one message to the next allocates nothing. Returns
+/// the shared buffer (also held by the tokens).
+pub fn tokenize_into(text: &str, out: &mut Vec<Token>, mut folded: String) -> Rc<String> {
     // The folded words go one after the other into one buffer, shared by the tokens once the
     // whole text is read (until then each word holds only its range).
     let bytes = text.as_bytes();
-    let mut out: Vec<Token> = Vec::with_capacity(text.len() / 4 + 1);
-    let mut folded = String::with_capacity(text.len() + 8);
+    out.clear();
+    out.reserve(text.len() / 4 + 1);
+    folded.clear();
+    folded.reserve(text.len() + 8);
     let mut i = 0;
     while i < bytes.len() {
         let c = char_at(text, i);
@@ -245,12 +256,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         }
     }
     let buf = Rc::new(folded);
-    for t in &mut out {
+    for t in out.iter_mut() {
         if let Repr::Pending(a, b) = t.norm.0 {
             t.norm.0 = Repr::Shared(Rc::clone(&buf), a, b);
         }
     }
-    out
+    buf
 }
 
 /// The character starting at byte `i` (a character boundary) of `text`.
