@@ -25,6 +25,52 @@ pub struct Found {
     pub quoted: Vec<(usize, usize)>,
 }
 
+/// The vectors of the thread's last dropped [`Found`] that every message fills (the three
+/// pattern sets' matches, the parentheses), for its next one.
+type SpareFound = (Vec<Match>, Vec<Match>, Vec<Match>, Vec<bool>);
+
+thread_local! {
+    static SPARE_FOUND: std::cell::RefCell<SpareFound> = Default::default();
+}
+
+/// Vectors larger than this (in elements) are freed rather than kept for the next message.
+const SPARE_MAX_LEN: usize = 1 << 16;
+
+impl Found {
+    /// Empty vectors for the cues, things, markers and parentheses of a message: those the
+    /// thread's last `Found` left (see the `Drop` impl), so that a message allocates none.
+    pub fn spare_vectors() -> SpareFound {
+        SPARE_FOUND.try_with(|s| s.take()).unwrap_or_default()
+    }
+}
+
+impl Drop for Found {
+    fn drop(&mut self) {
+        let mut spare = (
+            std::mem::take(&mut self.cues),
+            std::mem::take(&mut self.items),
+            std::mem::take(&mut self.markers),
+            std::mem::take(&mut self.parens),
+        );
+        if [
+            spare.0.capacity(),
+            spare.1.capacity(),
+            spare.2.capacity(),
+            spare.3.capacity(),
+        ]
+        .iter()
+        .any(|&c| c > SPARE_MAX_LEN)
+        {
+            return;
+        }
+        spare.0.clear();
+        spare.1.clear();
+        spare.2.clear();
+        spare.3.clear();
+        let _ = SPARE_FOUND.try_with(|s| *s.borrow_mut() = spare);
+    }
+}
+
 /// A clause: words `start..end` of sentence `sentence`.
 #[derive(Debug, Clone, Copy)]
 pub struct Span {
@@ -463,18 +509,24 @@ fn date_led(s: &Stream, lex: &Lexicon, f: &Found, start: usize, pos: usize) -> u
 
 /// For each word, whether it stands inside parentheses (depth resets at sentence ends).
 pub fn paren_depths(s: &Stream) -> Vec<bool> {
+    let mut out = Vec::new();
+    paren_depths_into(s, &mut out);
+    out
+}
+
+/// [`paren_depths`] into `out` (cleared first), whose room is reused.
+pub fn paren_depths_into(s: &Stream, out: &mut Vec<bool>) {
     let mut depth = 0u32;
-    (0..s.len())
-        .map(|j| {
-            match s.punct(j) {
-                Some('(' | '[') => depth += 1,
-                Some(')' | ']') => depth = depth.saturating_sub(1),
-                _ if s.is_hard_boundary(j) && !matches!(s.punct(j), Some('.' | '!' | '?')) => depth = 0,
-                _ => {}
-            }
-            depth > 0
-        })
-        .collect()
+    out.clear();
+    out.extend((0..s.len()).map(|j| {
+        match s.punct(j) {
+            Some('(' | '[') => depth += 1,
+            Some(')' | ']') => depth = depth.saturating_sub(1),
+            _ if s.is_hard_boundary(j) && !matches!(s.punct(j), Some('.' | '!' | '?')) => depth = 0,
+            _ => {}
+        }
+        depth > 0
+    }));
 }
 
 /// True when the thing at `i` is the complement of a preposition ("en bois", "avec matelas",

@@ -347,6 +347,13 @@ impl PatternSet {
     /// share them).
     pub fn find_in(&self, s: &Stream, scratch: &mut Scratch) -> Vec<Match> {
         let mut out = Vec::with_capacity(8);
+        self.find_into(s, scratch, &mut out);
+        out
+    }
+
+    /// [`PatternSet::find_in`] into `out` (cleared first), whose room is reused.
+    pub fn find_into(&self, s: &Stream, scratch: &mut Scratch, out: &mut Vec<Match>) {
+        out.clear();
         let Scratch { ids, cands, ends } = scratch;
         ids.clear();
         if self.local_of_global.is_empty() {
@@ -399,7 +406,6 @@ impl PatternSet {
             out[first..].sort_by_key(|m| m.entry);
             i = best;
         }
-        out
     }
 }
 
@@ -411,14 +417,42 @@ pub struct Scratch {
     ends: Vec<(usize, usize)>,
 }
 
+/// The vectors of the thread's last dropped [`Scratch`], for its next one.
+type SpareScratch = (Vec<u32>, Vec<usize>, Vec<(usize, usize)>);
+
+thread_local! {
+    static SPARE_SCRATCH: std::cell::RefCell<SpareScratch> = Default::default();
+}
+
+/// Vectors larger than this (in elements) are freed rather than kept for the next message.
+const SCRATCH_MAX_LEN: usize = 1 << 16;
+
 impl Scratch {
-    /// Room for a stream of `len` tokens, so that no search grows the vectors.
+    /// Room for a stream of `len` tokens, so that no search grows the vectors. The vectors are
+    /// those the thread's last scratch left (see the `Drop` impl): no allocation per message.
     pub fn for_stream(len: usize) -> Scratch {
-        Scratch {
-            ids: Vec::with_capacity(len),
-            cands: Vec::with_capacity(32),
-            ends: Vec::with_capacity(8),
+        let (mut ids, mut cands, mut ends) = SPARE_SCRATCH.try_with(|s| s.take()).unwrap_or_default();
+        ids.reserve(len);
+        cands.reserve(32);
+        ends.reserve(8);
+        Scratch { ids, cands, ends }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.ids.capacity() > SCRATCH_MAX_LEN || self.cands.capacity() > SCRATCH_MAX_LEN {
+            return;
         }
+        let mut spare = (
+            std::mem::take(&mut self.ids),
+            std::mem::take(&mut self.cands),
+            std::mem::take(&mut self.ends),
+        );
+        spare.0.clear();
+        spare.1.clear();
+        spare.2.clear();
+        let _ = SPARE_SCRATCH.try_with(|s| *s.borrow_mut() = spare);
     }
 }
 

@@ -328,7 +328,7 @@ struct Spare {
     at: Vec<TokenInfo>,
     corrected: Vec<bool>,
     sentences: Vec<(usize, usize)>,
-    folded: String,
+    folded: Option<Rc<String>>,
 }
 
 /// Buffers larger than this (in bytes) are freed rather than kept: one huge message must not
@@ -356,14 +356,13 @@ impl Spare {
         self.at.clear();
         self.corrected.clear();
         self.sentences.clear();
-        self.folded.clear();
         if !(fits(&self.raw)
             && fits(&self.toks)
             && self.keys.capacity() <= SPARE_MAX_BYTES
             && fits(&self.at)
             && fits(&self.corrected)
             && fits(&self.sentences)
-            && self.folded.capacity() <= SPARE_MAX_BYTES)
+            && self.folded.as_ref().is_none_or(|f| f.capacity() <= SPARE_MAX_BYTES))
         {
             return;
         }
@@ -390,8 +389,8 @@ impl Spare {
             if keep(s.sentences.capacity(), self.sentences.capacity()) {
                 self.sentences = std::mem::take(&mut s.sentences);
             }
-            if keep(s.folded.capacity(), self.folded.capacity()) {
-                self.folded = std::mem::take(&mut s.folded);
+            if self.folded.is_none() {
+                self.folded = s.folded.take();
             }
             *s = self;
         });
@@ -403,11 +402,7 @@ impl Drop for Stream {
         // The tokens go first: they hold the folded buffer, which is reused only when no
         // token (nor any copy of one) is left.
         self.toks.clear();
-        let folded = self
-            .folded
-            .take()
-            .and_then(|f| Rc::try_unwrap(f).ok())
-            .unwrap_or_default();
+        let folded = self.folded.take().filter(|f| Rc::strong_count(f) == 1);
         Spare {
             raw: Vec::new(),
             toks: std::mem::take(&mut self.toks),

@@ -170,19 +170,25 @@ fn is_apostrophe(c: char) -> bool {
 /// Reads bytes, decoding a character only where a byte is not ASCII: most text is.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
-    tokenize_into(text, &mut out, String::new());
+    tokenize_into(text, &mut out, None);
     out
 }
 
-/// [`tokenize`] into `out` (cleared first), with `folded` (cleared too) as the words' shared
-/// buffer: a caller that keeps both from one message to the next allocates nothing. Returns
-/// the shared buffer (also held by the tokens).
-pub fn tokenize_into(text: &str, out: &mut Vec<Token>, mut folded: String) -> Rc<String> {
+/// [`tokenize`] into `out` (cleared first), with `spare` (cleared too, when no token holds it
+/// any more) as the words' shared buffer: a caller that keeps both from one message to the
+/// next allocates nothing. Returns the shared buffer (also held by the tokens).
+pub fn tokenize_into(text: &str, out: &mut Vec<Token>, spare: Option<Rc<String>>) -> Rc<String> {
     // The folded words go one after the other into one buffer, shared by the tokens once the
     // whole text is read (until then each word holds only its range).
     let bytes = text.as_bytes();
     out.clear();
     out.reserve(text.len() / 4 + 1);
+    let mut buf = spare
+        .filter(|b| Rc::strong_count(b) == 1 && Rc::weak_count(b) == 0)
+        .unwrap_or_default();
+    let Some(folded) = Rc::get_mut(&mut buf) else {
+        unreachable!("a buffer no one else holds")
+    };
     folded.clear();
     folded.reserve(text.len() + 8);
     let mut i = 0;
@@ -191,7 +197,7 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>, mut folded: String) -> Rc
         if is_letter(c) {
             let a = folded.len() as u32;
             let start = i;
-            push_folded(&mut folded, c);
+            push_folded(folded, c);
             i += c.len_utf8();
             while i < bytes.len() {
                 let b = bytes[i];
@@ -205,7 +211,7 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>, mut folded: String) -> Rc
                 }
                 let d = char_at(text, i);
                 if is_letter(d) {
-                    push_folded(&mut folded, d);
+                    push_folded(folded, d);
                 } else if !matches!(d, '\u{0301}' | '\u{0300}' | '\u{0302}') {
                     break;
                 }
@@ -255,7 +261,6 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Token>, mut folded: String) -> Rc
             i += len;
         }
     }
-    let buf = Rc::new(folded);
     for t in out.iter_mut() {
         if let Repr::Pending(a, b) = t.norm.0 {
             t.norm.0 = Repr::Shared(Rc::clone(&buf), a, b);
