@@ -39,10 +39,13 @@ enum CElem {
     Gap,
 }
 
-/// A parsed pattern, tied to the entry (item or cue) it belongs to.
-#[derive(Debug, Clone)]
+/// A parsed pattern, tied to the entry (item or cue) it belongs to. Its elements are
+/// `elems[start..end]` of [`PatternSet::elems`]: all the patterns' elements lie in one vector,
+/// so trying a candidate reads no separate allocation.
+#[derive(Debug, Clone, Copy)]
 struct Compiled {
-    elems: Vec<CElem>,
+    start: u32,
+    end: u32,
     entry: usize,
 }
 
@@ -62,6 +65,8 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct PatternSet {
     patterns: Vec<Compiled>,
+    /// The elements of every pattern, one pattern after the other (see [`Compiled`]).
+    elems: Vec<CElem>,
     /// The prefixes of the `word*` elements, by [`CElem::Prefix`] index.
     prefix_words: Vec<String>,
     /// Every word of the patterns, interned.
@@ -96,6 +101,17 @@ struct Trie {
     nodes: Vec<TrieNode>,
     /// The nodes at depth [`MIN_PREFIX`] by their path ([`first_bytes`]).
     at_depth: HashMap<u32, u32>,
+    /// A bit per hashed path of `at_depth` ([`path_bit`]): most words' first bytes lead
+    /// nowhere, and a clear bit says so without the hash look-up.
+    path_bits: Vec<u64>,
+}
+
+/// Bits of [`Trie::path_bits`].
+const PATH_BITS: u32 = 1 << 15;
+
+/// The bit of a path in [`Trie::path_bits`].
+fn path_bit(path: u32) -> usize {
+    (path.wrapping_mul(0x9E37_79B1) >> (32 - PATH_BITS.trailing_zeros())) as usize
 }
 
 #[derive(Debug, Default)]
@@ -135,20 +151,39 @@ impl Trie {
                 && let Some(path) = first_bytes(key.as_bytes())
             {
                 self.at_depth.insert(path, n as u32);
+                if self.path_bits.is_empty() {
+                    self.path_bits = vec![0; (PATH_BITS / 64) as usize];
+                }
+                let bit = path_bit(path);
+                self.path_bits[bit / 64] |= 1 << (bit % 64);
             }
         }
         self.nodes[n].patterns.push(pattern);
     }
 
+    /// Whether the path's bit is set: false says that no prefix starts with it.
+    fn may_lead(&self, path: u32) -> bool {
+        let bit = path_bit(path);
+        self.path_bits.get(bit / 64).is_some_and(|w| w >> (bit % 64) & 1 != 0)
+    }
+
+    /// The node a path of [`MIN_PREFIX`] bytes leads to.
+    fn node_at(&self, path: u32) -> Option<u32> {
+        if !self.may_lead(path) {
+            return None;
+        }
+        self.at_depth.get(&path).copied()
+    }
+
     /// Whether some prefix may start `key` (its first bytes lead somewhere).
     fn may_start(&self, key: &[u8]) -> bool {
-        first_bytes(key).is_some_and(|path| self.at_depth.contains_key(&path))
+        first_bytes(key).is_some_and(|path| self.node_at(path).is_some())
     }
 
     /// Appends the patterns of every prefix of `key`.
     fn collect(&self, bytes: &[u8], out: &mut Vec<usize>) {
         // No prefix is shorter than MIN_PREFIX letters: a shorter word reaches no pattern.
-        let Some(&start) = first_bytes(bytes).and_then(|path| self.at_depth.get(&path)) else {
+        let Some(start) = first_bytes(bytes).and_then(|path| self.node_at(path)) else {
             return;
         };
         let mut n = start as usize;
@@ -258,7 +293,13 @@ impl PatternSet {
             CElem::Prefix(p) => self.by_prefix.insert(&self.prefix_words[*p as usize], id),
             CElem::Gap => return Err(PatternError::BadGap),
         }
-        self.patterns.push(Compiled { elems: celems, entry });
+        let start = self.elems.len() as u32;
+        self.elems.extend_from_slice(&celems);
+        self.patterns.push(Compiled {
+            start,
+            end: self.elems.len() as u32,
+            entry,
+        });
         Ok(())
     }
 
@@ -288,10 +329,12 @@ impl PatternSet {
     /// Every prefix of a `word*` pattern element.
     pub fn prefixes(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().flat_map(|p| {
-            p.elems.iter().filter_map(|e| match e {
-                CElem::Prefix(w) => Some(self.prefix_words[*w as usize].as_str()),
-                _ => None,
-            })
+            self.elems[p.start as usize..p.end as usize]
+                .iter()
+                .filter_map(|e| match e {
+                    CElem::Prefix(w) => Some(self.prefix_words[*w as usize].as_str()),
+                    _ => None,
+                })
         })
     }
 
@@ -389,7 +432,8 @@ impl PatternSet {
             ends.clear();
             for &c in cands.iter() {
                 let p = &self.patterns[c];
-                if let Some(end) = match_at(&p.elems, &self.prefix_words, s, ids, i) {
+                let elems = &self.elems[p.start as usize..p.end as usize];
+                if let Some(end) = match_at(elems, &self.prefix_words, s, ids, i) {
                     ends.push((end, p.entry));
                 }
             }
