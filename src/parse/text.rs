@@ -17,6 +17,7 @@ pub fn key_of(norm: &str) -> String {
 }
 
 /// [`key_of`] without the allocation: the key is always a prefix of the folded form.
+#[inline]
 fn key_str(norm: &str) -> &str {
     // Invariable nouns in -x whose s-form is another word ("prix" is not "pris").
     if matches!(norm, "prix" | "choix" | "croix" | "noix" | "voix") {
@@ -240,12 +241,25 @@ impl Normalizer {
         {
             return None;
         }
-        let mut d = String::with_capacity(key.len());
-        for i in 0..key.len() {
-            d.clear();
-            d.push_str(&key[..i]);
-            d.push_str(&key[i + 1..]);
-            if let Some(ids) = self.deletions.get(d.as_str())
+        // The callers correct only ASCII keys of at most FUZZY_MAX_LEN bytes: each deletion is
+        // written on the stack, not in an allocated string.
+        let key_bytes = key.as_bytes();
+        let mut buf = [0u8; FUZZY_MAX_LEN];
+        if key_bytes.len() > buf.len() {
+            return None;
+        }
+        // The key without its byte i: without byte 0 first, then each step puts back byte i - 1
+        // where byte i was.
+        let n = key_bytes.len().saturating_sub(1);
+        buf[..n].copy_from_slice(key_bytes.get(1..).unwrap_or_default());
+        for i in 0..key_bytes.len() {
+            if i > 0 {
+                buf[i - 1] = key_bytes[i - 1];
+            }
+            let Ok(d) = std::str::from_utf8(&buf[..n]) else {
+                continue;
+            };
+            if let Some(ids) = self.deletions.get(d)
                 && !consider(ids)
             {
                 return None;
@@ -288,6 +302,7 @@ fn osa_distance_is_one(a: &str, b: &str) -> bool {
 
 /// Whether `norm` is "je" glued to a verb in SMS spelling ("jdemenage"): j, a consonant, and
 /// at least three more letters.
+#[inline]
 fn sms_je(norm: &str) -> bool {
     let b = norm.as_bytes();
     b.len() >= 5

@@ -37,6 +37,7 @@ enum Repr {
 
 impl Norm {
     /// The length in bytes, without slicing the shared buffer.
+    #[inline]
     pub fn len(&self) -> usize {
         match &self.0 {
             Repr::Empty | Repr::Pending(..) => 0,
@@ -47,6 +48,7 @@ impl Norm {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    #[inline]
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Empty | Repr::Pending(..) => "",
@@ -58,6 +60,7 @@ impl Norm {
 
 impl std::ops::Deref for Norm {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
@@ -78,6 +81,7 @@ impl PartialEq for Norm {
 impl Eq for Norm {}
 
 impl PartialEq<str> for Norm {
+    #[inline]
     fn eq(&self, other: &str) -> bool {
         // Most comparisons fail on the length, before the buffer is sliced.
         self.len() == other.len() && self.as_str() == other
@@ -85,6 +89,7 @@ impl PartialEq<str> for Norm {
 }
 
 impl PartialEq<&str> for Norm {
+    #[inline]
     fn eq(&self, other: &&str) -> bool {
         *self == **other
     }
