@@ -443,6 +443,11 @@ struct TokenInfo {
     hard: bool,
     /// The bits of the word lists holding the key (see [`Stream::in_lists`]).
     lists: u8,
+    /// A word or a number (see [`Stream::is_word`]): asked at every step of the matchers,
+    /// here rather than in the larger token.
+    word: bool,
+    /// An apostrophe or a hyphen (see [`Stream::is_soft_punct`]).
+    soft: bool,
 }
 
 /// A token that is no word.
@@ -452,6 +457,8 @@ const NO_WORD: TokenInfo = TokenInfo {
     filler: false,
     hard: false,
     lists: 0,
+    word: false,
+    soft: false,
 };
 
 impl Stream {
@@ -585,12 +592,17 @@ impl Stream {
                         filler: info.filler,
                         hard: false,
                         lists: info.lists,
+                        word: true,
+                        soft: false,
                     });
                     corrected.push(fixed);
                 }
                 _ => {
                     // No pattern word is empty.
-                    at.push(NO_WORD);
+                    at.push(TokenInfo {
+                        soft: matches!(t.class, TokClass::Punct('\'') | TokClass::Punct('-')),
+                        ..NO_WORD
+                    });
                     corrected.push(false);
                 }
             }
@@ -662,7 +674,7 @@ impl Stream {
     }
     /// Words and numbers: what patterns match on.
     pub fn is_word(&self, i: usize) -> bool {
-        matches!(self.toks[i].class, TokClass::Word | TokClass::Number)
+        self.at[i].word
     }
     pub fn is_number(&self, i: usize) -> bool {
         self.toks[i].class == TokClass::Number
@@ -672,7 +684,7 @@ impl Stream {
     }
     /// Apostrophes and hyphens join the words of one phrase.
     pub fn is_soft_punct(&self, i: usize) -> bool {
-        matches!(self.toks[i].class, TokClass::Punct('\'') | TokClass::Punct('-'))
+        self.at[i].soft
     }
     /// Ends of sentences: nothing matches across them.
     pub fn is_hard_boundary(&self, i: usize) -> bool {
