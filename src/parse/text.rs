@@ -448,6 +448,8 @@ struct TokenInfo {
     word: bool,
     /// An apostrophe or a hyphen (see [`Stream::is_soft_punct`]).
     soft: bool,
+    /// The token's class (see [`Stream::punct`]), copied from the token for the same reason.
+    class: TokClass,
 }
 
 /// A token that is no word.
@@ -459,6 +461,7 @@ const NO_WORD: TokenInfo = TokenInfo {
     lists: 0,
     word: false,
     soft: false,
+    class: TokClass::Newline,
 };
 
 impl Stream {
@@ -594,6 +597,7 @@ impl Stream {
                         lists: info.lists,
                         word: true,
                         soft: false,
+                        class: t.class,
                     });
                     corrected.push(fixed);
                 }
@@ -601,6 +605,7 @@ impl Stream {
                     // No pattern word is empty.
                     at.push(TokenInfo {
                         soft: matches!(t.class, TokClass::Punct('\'') | TokClass::Punct('-')),
+                        class: t.class,
                         ..NO_WORD
                     });
                     corrected.push(false);
@@ -677,7 +682,7 @@ impl Stream {
         self.at[i].word
     }
     pub fn is_number(&self, i: usize) -> bool {
-        self.toks[i].class == TokClass::Number
+        self.at[i].class == TokClass::Number
     }
     pub fn is_filler(&self, i: usize) -> bool {
         self.at[i].filler
@@ -713,7 +718,7 @@ impl Stream {
             && self.toks.get(i + 1).is_some_and(|t| t.is_word())
     }
     pub fn punct(&self, i: usize) -> Option<char> {
-        match self.toks[i].class {
+        match self.at[i].class {
             TokClass::Punct(c) => Some(c),
             _ => None,
         }
