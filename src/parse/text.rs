@@ -483,6 +483,8 @@ impl Stream {
                 i += 1;
                 continue;
             }
+            // The folded word, sliced once for the checks below (all of them on words).
+            let word = if t.class == TokClass::Word { t.norm.as_str() } else { "" };
             // "quelqu'un", "quelqu’une": one word, so patterns can say `qqn`.
             if t.class == TokClass::Word && t.norm == "quelqu" {
                 // With or without the apostrophe ("quelqu un", typed on a phone).
@@ -507,7 +509,7 @@ impl Stream {
                 && let Some(d) = raw.get(i + 1)
                 && d.class == TokClass::Number
                 && d.start == t.end
-                && n.may_rewrite(&t.norm, d.norm.len())
+                && n.may_rewrite(word, d.norm.len())
                 && let Some(words) = n.rewrite.get(&format!("{}{}", t.norm, d.norm))
             {
                 for w in words {
@@ -522,8 +524,8 @@ impl Stream {
                 continue;
             }
             if t.class == TokClass::Word
-                && n.may_rewrite(&t.norm, 0)
-                && let Some(words) = n.rewrite.get(t.norm.as_str())
+                && n.may_rewrite(word, 0)
+                && let Some(words) = n.rewrite.get(word)
             {
                 for w in words {
                     toks.push(Token {
@@ -538,10 +540,10 @@ impl Stream {
             }
             // "jdemenage", "jvends", "jpaie": "je" glued to a verb (no French word starts with
             // j and a consonant).
-            if t.class == TokClass::Word && sms_je(&t.norm) {
-                for w in ["je", &t.norm[1..]] {
+            if t.class == TokClass::Word && sms_je(word) {
+                for part in ["je", &word[1..]] {
                     toks.push(Token {
-                        norm: w.into(),
+                        norm: part.into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: t.end,
@@ -697,7 +699,7 @@ impl Stream {
     }
     /// [`Stream::is_hard_boundary`], worked out once per token when the stream is built.
     fn hard_boundary_at(&self, i: usize) -> bool {
-        match self.toks[i].class {
+        match self.at[i].class {
             TokClass::Newline => true,
             TokClass::Punct(c) if is_emoji(c) => !self.headline_emoji(i),
             TokClass::Punct(c) => is_sentence_end(c),
