@@ -514,10 +514,11 @@ fn elem_matches(e: CElem, prefixes: &[String], s: &Stream, ids: &[u32], i: usize
 }
 
 /// Matches `elems` with its first element at word `i`; returns the end (exclusive).
+///
+/// The first element is not checked: every candidate [`PatternSet::candidates`] gathers at `i`
+/// starts with word `i` (by its id) or with a prefix of it (by the trie's walk).
 fn match_at(elems: &[CElem], prefixes: &[String], s: &Stream, ids: &[u32], i: usize) -> Option<usize> {
-    if !elem_matches(elems[0], prefixes, s, ids, i) {
-        return None;
-    }
+    debug_assert!(elem_matches(elems[0], prefixes, s, ids, i));
     let mut pos = i + 1;
     let mut k = 1;
     while k < elems.len() {
