@@ -1,9 +1,10 @@
 //! The word stream the matchers run on: tokens after SMS normalisation, with singular keys,
 //! filler flags and typo correction.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -329,20 +330,7 @@ pub struct Stream {
     blank_lists: u8,
     /// The sentences: word ranges between hard boundaries (three stages read them).
     sentences: Vec<(usize, usize)>,
-    /// The folded words' buffer the tokens share (kept to be reused, see [`Spare`]).
-    folded: Option<Rc<String>>,
-}
-
-/// The buffers of a dropped stream, kept by each thread for its next stream: a message's
-/// stream then allocates nothing (a parser thread reads message after message).
-#[derive(Default)]
-struct Spare {
-    raw: Vec<Token>,
-    toks: Vec<Token>,
-    keys: String,
-    at: Vec<TokenInfo>,
-    corrected: Vec<bool>,
-    sentences: Vec<(usize, usize)>,
+    /// The folded words' buffer the tokens share (given back to the thread when dropped).
     folded: Option<Rc<String>>,
 }
 
@@ -350,65 +338,29 @@ struct Spare {
 /// hold its memory in every thread that read it.
 const SPARE_MAX_BYTES: usize = 1 << 18;
 
+// The buffers of a dropped stream, kept by each thread for its next stream: a message's stream
+// then allocates nothing (a parser thread reads message after message). One cell per buffer:
+// taking or giving one back moves a pointer, not a struct of them all.
 thread_local! {
-    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
+    static SPARE_RAW: Cell<Vec<Token>> = const { Cell::new(Vec::new()) };
+    static SPARE_TOKS: Cell<Vec<Token>> = const { Cell::new(Vec::new()) };
+    static SPARE_KEYS: Cell<String> = const { Cell::new(String::new()) };
+    static SPARE_AT: Cell<Vec<TokenInfo>> = const { Cell::new(Vec::new()) };
+    static SPARE_CORRECTED: Cell<Vec<bool>> = const { Cell::new(Vec::new()) };
+    static SPARE_SENTENCES: Cell<Vec<(usize, usize)>> = const { Cell::new(Vec::new()) };
+    static SPARE_FOLDED: Cell<Option<Rc<String>>> = const { Cell::new(None) };
 }
 
-impl Spare {
-    /// The thread's spare buffers (empty ones when another stream holds them).
-    fn take() -> Spare {
-        SPARE.try_with(|s| s.take()).unwrap_or_default()
-    }
+/// The thread's spare buffer of `cell` (an empty one when a stream holds it).
+fn take_spare<T: Default>(cell: &'static LocalKey<Cell<T>>) -> T {
+    cell.try_with(Cell::take).unwrap_or_default()
+}
 
-    /// Gives the buffers back to the thread, emptied, unless they are too large.
-    fn put(mut self) {
-        fn fits<T>(v: &Vec<T>) -> bool {
-            v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES
-        }
-        self.raw.clear();
-        self.toks.clear();
-        self.keys.clear();
-        self.at.clear();
-        self.corrected.clear();
-        self.sentences.clear();
-        if !(fits(&self.raw)
-            && fits(&self.toks)
-            && self.keys.capacity() <= SPARE_MAX_BYTES
-            && fits(&self.at)
-            && fits(&self.corrected)
-            && fits(&self.sentences)
-            && self.folded.as_ref().is_none_or(|f| f.capacity() <= SPARE_MAX_BYTES))
-        {
-            return;
-        }
-        let _ = SPARE.try_with(|s| {
-            let mut s = s.borrow_mut();
-            // A buffer given back alone (the raw tokens, at the end of a build) leaves the
-            // others in place.
-            let keep = |mine: usize, theirs: usize| theirs == 0 && mine > 0;
-            if keep(s.raw.capacity(), self.raw.capacity()) {
-                self.raw = std::mem::take(&mut s.raw);
-            }
-            if keep(s.toks.capacity(), self.toks.capacity()) {
-                self.toks = std::mem::take(&mut s.toks);
-            }
-            if keep(s.keys.capacity(), self.keys.capacity()) {
-                self.keys = std::mem::take(&mut s.keys);
-            }
-            if keep(s.at.capacity(), self.at.capacity()) {
-                self.at = std::mem::take(&mut s.at);
-            }
-            if keep(s.corrected.capacity(), self.corrected.capacity()) {
-                self.corrected = std::mem::take(&mut s.corrected);
-            }
-            if keep(s.sentences.capacity(), self.sentences.capacity()) {
-                self.sentences = std::mem::take(&mut s.sentences);
-            }
-            if self.folded.is_none() {
-                self.folded = s.folded.take();
-            }
-            *s = self;
-        });
+/// Gives a vector back to the thread, emptied, unless it is too large.
+fn give_vec<T>(cell: &'static LocalKey<Cell<Vec<T>>>, mut v: Vec<T>) {
+    v.clear();
+    if v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES {
+        let _ = cell.try_with(|c| c.set(v));
     }
 }
 
@@ -416,18 +368,21 @@ impl Drop for Stream {
     fn drop(&mut self) {
         // The tokens go first: they hold the folded buffer, which is reused only when no
         // token (nor any copy of one) is left.
-        self.toks.clear();
-        let folded = self.folded.take().filter(|f| Rc::strong_count(f) == 1);
-        Spare {
-            raw: Vec::new(),
-            toks: std::mem::take(&mut self.toks),
-            keys: std::mem::take(&mut self.keys),
-            at: std::mem::take(&mut self.at),
-            corrected: std::mem::take(&mut self.corrected),
-            sentences: std::mem::take(&mut self.sentences),
-            folded,
+        give_vec(&SPARE_TOKS, std::mem::take(&mut self.toks));
+        if let Some(f) = self.folded.take()
+            && Rc::strong_count(&f) == 1
+            && f.capacity() <= SPARE_MAX_BYTES
+        {
+            let _ = SPARE_FOLDED.try_with(|c| c.set(Some(f)));
         }
-        .put();
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        if keys.capacity() <= SPARE_MAX_BYTES {
+            let _ = SPARE_KEYS.try_with(|c| c.set(keys));
+        }
+        give_vec(&SPARE_AT, std::mem::take(&mut self.at));
+        give_vec(&SPARE_CORRECTED, std::mem::take(&mut self.corrected));
+        give_vec(&SPARE_SENTENCES, std::mem::take(&mut self.sentences));
     }
 }
 
@@ -467,10 +422,9 @@ const NO_WORD: TokenInfo = TokenInfo {
 impl Stream {
     /// Builds the stream of `text`, leaving out tokens inside `skip` byte ranges (quotes).
     pub fn build(text: &str, skip: &[(usize, usize)], n: &Normalizer) -> Stream {
-        let spare = Spare::take();
-        let mut raw = spare.raw;
-        let folded = tokenize_into(text, &mut raw, spare.folded);
-        let mut toks: Vec<Token> = spare.toks;
+        let mut raw = take_spare(&SPARE_RAW);
+        let folded = tokenize_into(text, &mut raw, take_spare(&SPARE_FOLDED));
+        let mut toks: Vec<Token> = take_spare(&SPARE_TOKS);
         toks.reserve(raw.len());
         let mut i = 0;
         let mut k = 0; // the first skip range that may still hold a token (ranges are sorted)
@@ -564,16 +518,12 @@ impl Stream {
             i += 1;
         }
         // The raw tokens are spent: their vector waits for the next stream.
-        Spare {
-            raw,
-            ..Spare::default()
-        }
-        .put();
-        let mut keys = spare.keys;
+        give_vec(&SPARE_RAW, raw);
+        let mut keys = take_spare(&SPARE_KEYS);
         keys.reserve(text.len());
-        let mut at = spare.at;
+        let mut at = take_spare(&SPARE_AT);
         at.reserve(toks.len());
-        let mut corrected = spare.corrected;
+        let mut corrected = take_spare(&SPARE_CORRECTED);
         corrected.reserve(toks.len());
         for t in &toks {
             match t.class {
@@ -620,7 +570,7 @@ impl Stream {
             at,
             corrected,
             blank_lists: n.key_info("").lists,
-            sentences: spare.sentences,
+            sentences: take_spare(&SPARE_SENTENCES),
             folded: Some(folded),
         };
         let mut a = 0;
