@@ -65,12 +65,54 @@ pub struct Normalizer {
     prefix_lens: Vec<usize>,
     /// `fillers`, `known`, `words` and `word_ids` in one table, built at the first stream: one
     /// look-up per word instead of four. The sets must not change after that.
-    keys: OnceLock<HashMap<String, KeyInfo>>,
+    keys: OnceLock<KeyTable>,
     /// The first byte and length of every `rewrite` entry (see [`Normalizer::may_rewrite`]),
     /// built with `keys`.
     rewrite_gate: OnceLock<Box<[u64; 256]>>,
     /// Keys of the grammar's word lists → the bits of the lists holding them.
     lists: HashMap<String, u8>,
+}
+
+/// The keys [`Normalizer`] knows, for one look-up per word. Keys of up to [`PACKED_MAX`]
+/// bytes (most words) are packed into an integer: hashing and comparing one costs a few
+/// instructions, where a string key costs a byte loop and a `memcmp` call.
+#[derive(Debug, Default)]
+struct KeyTable {
+    short: HashMap<u64, KeyInfo>,
+    long: HashMap<String, KeyInfo>,
+}
+
+/// The longest key [`pack`] packs (the last byte of the integer holds the length).
+const PACKED_MAX: usize = 7;
+
+/// `key` as an integer (its bytes, then its length in the last byte), when it is short enough.
+#[inline]
+fn pack(key: &str) -> Option<u64> {
+    let b = key.as_bytes();
+    if b.len() > PACKED_MAX {
+        return None;
+    }
+    let mut x = (b.len() as u64) << 56;
+    for (i, &c) in b.iter().enumerate() {
+        x |= u64::from(c) << (8 * i);
+    }
+    Some(x)
+}
+
+impl KeyTable {
+    fn entry(&mut self, key: &str) -> &mut KeyInfo {
+        match pack(key) {
+            Some(p) => self.short.entry(p).or_insert(UNKNOWN_KEY),
+            None => self.long.entry(key.to_owned()).or_insert(UNKNOWN_KEY),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&KeyInfo> {
+        match pack(key) {
+            Some(p) => self.short.get(&p),
+            None => self.long.get(key),
+        }
+    }
 }
 
 /// What [`Normalizer`] knows of one key.
@@ -188,20 +230,22 @@ impl Normalizer {
             .is_some_and(|&b| gate[usize::from(b)] & (1 << (first.len() + rest_len).min(63)) != 0)
     }
 
-    fn key_table(&self) -> HashMap<String, KeyInfo> {
-        let mut m: HashMap<String, KeyInfo> =
-            HashMap::with_capacity_and_hasher(self.known.len() + self.words.len(), Default::default());
+    fn key_table(&self) -> KeyTable {
+        let mut m = KeyTable {
+            short: HashMap::with_capacity_and_hasher(self.known.len() + self.words.len(), Default::default()),
+            long: HashMap::default(),
+        };
         for k in self.known.iter().chain(&self.words) {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).kept = true;
+            m.entry(k).kept = true;
         }
         for k in &self.fillers {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).filler = true;
+            m.entry(k).filler = true;
         }
         for (k, &id) in &self.word_ids {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).id = id;
+            m.entry(k).id = id;
         }
         for (k, &bits) in &self.lists {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).lists = bits;
+            m.entry(k).lists = bits;
         }
         m
     }
