@@ -84,9 +84,10 @@ pub struct PatternSet {
     starts_pair: Vec<bool>,
     /// Whether a word id starts any pattern at all (of `by_word` or `by_pair`).
     starts_word: Vec<bool>,
-    /// Local word id of each word of the lexicon-wide vocabulary (see [`PatternSet::link`]):
-    /// the stream looks each word up once for all the sets.
-    local_of_global: Vec<u32>,
+    /// Whether the word ids of the elements and of the tables above are the lexicon-wide ones
+    /// (see [`PatternSet::link`]): the stream looks each word up once for all the sets, and a
+    /// search reads the ids from it, with no table of the set's own to translate them.
+    linked: bool,
     /// Patterns starting with a `prefix*`, in a byte trie: one walk per word finds them all.
     by_prefix: Trie,
 }
@@ -265,6 +266,7 @@ pub fn canonical(src: &str) -> Result<String, PatternError> {
 impl PatternSet {
     /// Adds a pattern for entry `entry`.
     pub fn add(&mut self, src: &str, entry: usize) -> Result<(), PatternError> {
+        debug_assert!(!self.linked, "a pattern added after link");
         let elems = parse_pattern(src)?;
         let id = self.patterns.len();
         let celems: Vec<CElem> = elems
@@ -304,13 +306,41 @@ impl PatternSet {
     }
 
     /// Maps the lexicon-wide word ids (`global`) to this set's ids.
+    ///
+    /// Every word of the set's patterns must have a lexicon-wide id; no pattern may be added
+    /// after.
     pub fn link(&mut self, global: &HashMap<String, u32>) {
-        self.local_of_global = vec![UNKNOWN; global.len()];
-        for (w, &g) in global {
-            if let Some(&l) = self.vocab.get(w) {
-                self.local_of_global[g as usize] = l;
+        let to_global: Vec<u32> = self
+            .words
+            .iter()
+            .map(|w| global.get(w).copied().unwrap_or(UNKNOWN))
+            .collect();
+        let g = |l: u32| to_global[l as usize];
+        for e in &mut self.elems {
+            if let CElem::Word(w) = e {
+                *w = g(*w);
             }
         }
+        let n = global.len();
+        let mut by_word = vec![Vec::new(); n];
+        let mut starts_pair = vec![false; n];
+        let mut starts_word = vec![false; n];
+        for (l, v) in std::mem::take(&mut self.by_word).into_iter().enumerate() {
+            let id = g(l as u32) as usize;
+            if id < n {
+                by_word[id] = v;
+                starts_pair[id] = self.starts_pair[l];
+                starts_word[id] = self.starts_word[l];
+            }
+        }
+        self.by_pair = std::mem::take(&mut self.by_pair)
+            .into_iter()
+            .map(|(k, v)| (pair(g((k >> 32) as u32), g(k as u32)), v))
+            .collect();
+        self.by_word = by_word;
+        self.starts_pair = starts_pair;
+        self.starts_word = starts_word;
+        self.linked = true;
     }
 
     fn intern(&mut self, w: &str) -> u32 {
@@ -399,20 +429,15 @@ impl PatternSet {
         out.clear();
         let Scratch { ids, cands, ends } = scratch;
         ids.clear();
-        if self.local_of_global.is_empty() {
+        if self.linked {
+            ids.extend((0..s.len()).map(|i| s.word_id(i)));
+        } else {
             ids.extend((0..s.len()).map(|i| {
                 if s.is_word(i) {
                     self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
                 } else {
                     UNKNOWN
                 }
-            }));
-        } else {
-            ids.extend((0..s.len()).map(|i| {
-                self.local_of_global
-                    .get(s.word_id(i) as usize)
-                    .copied()
-                    .unwrap_or(UNKNOWN)
             }));
         }
         let ids = &ids[..];
