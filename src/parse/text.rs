@@ -69,8 +69,65 @@ pub struct Normalizer {
     /// The first byte and length of every `rewrite` entry (see [`Normalizer::may_rewrite`]),
     /// built with `keys`.
     rewrite_gate: OnceLock<Box<[u64; 256]>>,
+    /// A bit per [`poly_hash`] of every `deletions` key ([`deletion_bit`]), built with `keys`:
+    /// a clear bit tells typo correction that a one-letter deletion of a word is no key there,
+    /// without hashing the string nor reading the (large) table.
+    deletion_bits: OnceLock<Vec<u64>>,
     /// Keys of the grammar's word lists → the bits of the lists holding them.
     lists: HashMap<String, u8>,
+}
+
+/// Bits of [`Normalizer::deletion_bits`] (32 KiB).
+const DELETION_BITS: u32 = 1 << 18;
+
+/// The multiplier of [`poly_hash`] (odd).
+const POLY: u64 = 0x0100_0000_01b3;
+
+/// `Σ b[j]·POLY^j`: the hash of one-letter deletions is updated from one to the next in
+/// [`Normalizer::nearest`], not recomputed.
+fn poly_hash(b: &[u8]) -> u64 {
+    let mut h = 0u64;
+    let mut p = 1u64;
+    for &c in b {
+        h = h.wrapping_add(u64::from(c).wrapping_mul(p));
+        p = p.wrapping_mul(POLY);
+    }
+    h
+}
+
+/// The [`poly_hash`] of each one-letter deletion of `key` (at most [`FUZZY_MAX_LEN`] bytes),
+/// by the position of the deleted byte, and that of `key` itself; linear in its length. The
+/// hash of the deletion of byte i is `before + after[i]`: the bytes before i at their places,
+/// those after it one place down.
+fn deletion_hashes(key: &[u8]) -> ([u64; FUZZY_MAX_LEN], u64) {
+    let len = key.len().min(FUZZY_MAX_LEN);
+    let key = &key[..len];
+    let mut powers = [0u64; FUZZY_MAX_LEN + 1];
+    let mut p = 1u64;
+    for pw in powers.iter_mut().take(len + 1) {
+        *pw = p;
+        p = p.wrapping_mul(POLY);
+    }
+    let mut after = [0u64; FUZZY_MAX_LEN];
+    for i in (1..len).rev() {
+        after[i - 1] = after[i].wrapping_add(u64::from(key[i]).wrapping_mul(powers[i - 1]));
+    }
+    let whole = after[0]
+        .wrapping_mul(POLY)
+        .wrapping_add(key.first().map_or(0, |&b| u64::from(b)));
+    let mut before = 0u64;
+    for i in 0..len {
+        if i > 0 {
+            before = before.wrapping_add(u64::from(key[i - 1]).wrapping_mul(powers[i - 1]));
+        }
+        after[i] = before.wrapping_add(after[i]);
+    }
+    (after, whole)
+}
+
+/// The bit of a [`poly_hash`] in [`Normalizer::deletion_bits`].
+fn deletion_bit(h: u64) -> usize {
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - DELETION_BITS.trailing_zeros())) as usize
 }
 
 /// The keys [`Normalizer`] knows, for one look-up per word. Keys of up to [`PACKED_MAX`]
@@ -147,6 +204,7 @@ impl Normalizer {
     /// Registers a vocabulary word for typo correction.
     pub fn add_known(&mut self, key: &str) {
         self.keys = OnceLock::new();
+        self.deletion_bits = OnceLock::new();
         if !self.known.insert(key.to_owned()) || key.chars().count() < FUZZY_MIN_LEN || !key.is_ascii() {
             return;
         }
@@ -208,6 +266,16 @@ impl Normalizer {
     pub fn finish(&mut self) {
         self.keys = OnceLock::from(self.key_table());
         self.rewrite_gate = OnceLock::from(self.rewrite_table());
+        self.deletion_bits = OnceLock::from(self.deletion_table());
+    }
+
+    fn deletion_table(&self) -> Vec<u64> {
+        let mut bits = vec![0u64; (DELETION_BITS / 64) as usize];
+        for k in self.deletions.keys() {
+            let bit = deletion_bit(poly_hash(k.as_bytes()));
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        bits
     }
 
     fn rewrite_table(&self) -> Box<[u64; 256]> {
@@ -281,11 +349,11 @@ impl Normalizer {
             }
             true
         };
-        if let Some(ids) = self.deletions.get(key)
-            && !consider(ids)
-        {
-            return None;
-        }
+        let bits = self.deletion_bits.get_or_init(|| self.deletion_table());
+        let may_be_key = |h: u64| {
+            let bit = deletion_bit(h);
+            bits[bit / 64] >> (bit % 64) & 1 != 0
+        };
         // The callers correct only ASCII keys of at most FUZZY_MAX_LEN bytes: each deletion is
         // written on the stack, not in an allocated string.
         let key_bytes = key.as_bytes();
@@ -293,13 +361,23 @@ impl Normalizer {
         if key_bytes.len() > buf.len() {
             return None;
         }
+        let (hashes, whole) = deletion_hashes(key_bytes);
+        if may_be_key(whole)
+            && let Some(ids) = self.deletions.get(key)
+            && !consider(ids)
+        {
+            return None;
+        }
         // The key without its byte i: without byte 0 first, then each step puts back byte i - 1
         // where byte i was.
         let n = key_bytes.len().saturating_sub(1);
         buf[..n].copy_from_slice(key_bytes.get(1..).unwrap_or_default());
-        for i in 0..key_bytes.len() {
+        for (i, &h) in hashes.iter().enumerate().take(key_bytes.len()) {
             if i > 0 {
                 buf[i - 1] = key_bytes[i - 1];
+            }
+            if !may_be_key(h) {
+                continue;
             }
             let Ok(d) = std::str::from_utf8(&buf[..n]) else {
                 continue;
@@ -780,6 +858,25 @@ mod tests {
         n.add_prefix("repare");
         n.add_known("preparer");
         assert_eq!(n.correct("reparer"), None);
+    }
+
+    #[test]
+    fn deletion_hashes_are_those_of_the_deletions() {
+        // Typo correction skips a deletion whose hash has no bit: the rolling hashes must be
+        // those of the deleted strings, or it would miss words.
+        for key in ["a", "ab", "perceuse", "trotinette", "debroussailleusesxyzabcdefghijkl"] {
+            let (hashes, whole) = deletion_hashes(key.as_bytes());
+            assert_eq!(whole, poly_hash(key.as_bytes()), "{key}");
+            for i in 0..key.len() {
+                let d = format!("{}{}", &key[..i], &key[i + 1..]);
+                assert_eq!(hashes[i], poly_hash(d.as_bytes()), "{key} without byte {i}");
+            }
+        }
+        let mut n = Normalizer::plain();
+        n.add_known("debroussailleuse");
+        n.add_known("tondeuse");
+        assert_eq!(n.correct("debrousailleuse"), Some("debroussailleuse"));
+        assert_eq!(n.correct("tonduse"), Some("tondeuse"));
     }
 
     #[test]
