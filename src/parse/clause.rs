@@ -33,8 +33,13 @@ thread_local! {
     static SPARE_FOUND: std::cell::RefCell<SpareFound> = Default::default();
 }
 
-/// Vectors larger than this (in elements) are freed rather than kept for the next message.
-const SPARE_MAX_LEN: usize = 1 << 16;
+/// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
+/// huge message must not hold its memory in every thread that read it.
+const SPARE_MAX_BYTES: usize = 1 << 18;
+
+fn fits<T>(v: &Vec<T>) -> bool {
+    v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES
+}
 
 impl Found {
     /// Empty vectors for the cues, things, markers and parentheses of a message: those the
@@ -52,15 +57,7 @@ impl Drop for Found {
             std::mem::take(&mut self.markers),
             std::mem::take(&mut self.parens),
         );
-        if [
-            spare.0.capacity(),
-            spare.1.capacity(),
-            spare.2.capacity(),
-            spare.3.capacity(),
-        ]
-        .iter()
-        .any(|&c| c > SPARE_MAX_LEN)
-        {
+        if !(fits(&spare.0) && fits(&spare.1) && fits(&spare.2) && fits(&spare.3)) {
             return;
         }
         spare.0.clear();

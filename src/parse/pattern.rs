@@ -493,8 +493,13 @@ thread_local! {
     static SPARE_SCRATCH: std::cell::RefCell<SpareScratch> = Default::default();
 }
 
-/// Vectors larger than this (in elements) are freed rather than kept for the next message.
-const SCRATCH_MAX_LEN: usize = 1 << 16;
+/// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
+/// huge message must not hold its memory in every thread that read it.
+const SCRATCH_MAX_BYTES: usize = 1 << 18;
+
+fn fits<T>(v: &Vec<T>) -> bool {
+    v.capacity() * std::mem::size_of::<T>() <= SCRATCH_MAX_BYTES
+}
 
 impl Scratch {
     /// Room for a stream of `len` tokens, so that no search grows the vectors. The vectors are
@@ -510,7 +515,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if self.ids.capacity() > SCRATCH_MAX_LEN || self.cands.capacity() > SCRATCH_MAX_LEN {
+        if !(fits(&self.ids) && fits(&self.cands) && fits(&self.ends)) {
             return;
         }
         let mut spare = (
