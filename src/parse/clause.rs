@@ -6,6 +6,9 @@
 //! "et" followed by a subject ("…, je peux le prêter"), and where a strong cue of the other
 //! direction follows a thing already named.
 
+use std::cell::Cell;
+use std::thread::LocalKey;
+
 use super::lexicon::{Lexicon, Marker, WordList};
 use super::model::{DateRange, Direction, Kind, Mode, Price};
 use super::pattern::Match;
@@ -25,12 +28,29 @@ pub struct Found {
     pub quoted: Vec<(usize, usize)>,
 }
 
-/// The vectors of the thread's last dropped [`Found`] that every message fills (the three
-/// pattern sets' matches, the parentheses), for its next one.
+/// Vectors for the cues, things, markers and parentheses of a message.
 type SpareFound = (Vec<Match>, Vec<Match>, Vec<Match>, Vec<bool>);
 
+// The vectors of the thread's last dropped [`Found`] that every message fills (the three
+// pattern sets' matches, the parentheses), for its next one; a cell each.
 thread_local! {
-    static SPARE_FOUND: std::cell::RefCell<SpareFound> = Default::default();
+    static SPARE_CUES: Cell<Vec<Match>> = const { Cell::new(Vec::new()) };
+    static SPARE_ITEMS: Cell<Vec<Match>> = const { Cell::new(Vec::new()) };
+    static SPARE_MARKERS: Cell<Vec<Match>> = const { Cell::new(Vec::new()) };
+    static SPARE_PARENS: Cell<Vec<bool>> = const { Cell::new(Vec::new()) };
+}
+
+/// The thread's spare vector of `cell` (an empty one when a `Found` holds it).
+fn take_spare<T>(cell: &'static LocalKey<Cell<Vec<T>>>) -> Vec<T> {
+    cell.try_with(Cell::take).unwrap_or_default()
+}
+
+/// Gives a vector back to the thread, emptied, unless it is too large.
+fn give_spare<T>(cell: &'static LocalKey<Cell<Vec<T>>>, mut v: Vec<T>) {
+    v.clear();
+    if fits(&v) {
+        let _ = cell.try_with(|c| c.set(v));
+    }
 }
 
 /// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
@@ -45,26 +65,21 @@ impl Found {
     /// Empty vectors for the cues, things, markers and parentheses of a message: those the
     /// thread's last `Found` left (see the `Drop` impl), so that a message allocates none.
     pub fn spare_vectors() -> SpareFound {
-        SPARE_FOUND.try_with(|s| s.take()).unwrap_or_default()
+        (
+            take_spare(&SPARE_CUES),
+            take_spare(&SPARE_ITEMS),
+            take_spare(&SPARE_MARKERS),
+            take_spare(&SPARE_PARENS),
+        )
     }
 }
 
 impl Drop for Found {
     fn drop(&mut self) {
-        let mut spare = (
-            std::mem::take(&mut self.cues),
-            std::mem::take(&mut self.items),
-            std::mem::take(&mut self.markers),
-            std::mem::take(&mut self.parens),
-        );
-        if !(fits(&spare.0) && fits(&spare.1) && fits(&spare.2) && fits(&spare.3)) {
-            return;
-        }
-        spare.0.clear();
-        spare.1.clear();
-        spare.2.clear();
-        spare.3.clear();
-        let _ = SPARE_FOUND.try_with(|s| *s.borrow_mut() = spare);
+        give_spare(&SPARE_CUES, std::mem::take(&mut self.cues));
+        give_spare(&SPARE_ITEMS, std::mem::take(&mut self.items));
+        give_spare(&SPARE_MARKERS, std::mem::take(&mut self.markers));
+        give_spare(&SPARE_PARENS, std::mem::take(&mut self.parens));
     }
 }
 

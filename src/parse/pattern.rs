@@ -11,6 +11,8 @@
 //! resumes after it. Each position tries only the patterns indexed under its word, so the cost
 //! is linear in the text.
 
+use std::cell::Cell;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::text::{Stream, key_of};
@@ -486,11 +488,12 @@ pub struct Scratch {
     ends: Vec<(usize, usize)>,
 }
 
-/// The vectors of the thread's last dropped [`Scratch`], for its next one.
-type SpareScratch = (Vec<u32>, Vec<usize>, Vec<(usize, usize)>);
-
+// The vectors of the thread's last dropped [`Scratch`], for its next one (a cell each: taking
+// or giving one back moves a pointer).
 thread_local! {
-    static SPARE_SCRATCH: std::cell::RefCell<SpareScratch> = Default::default();
+    static SPARE_IDS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+    static SPARE_CANDS: Cell<Vec<usize>> = const { Cell::new(Vec::new()) };
+    static SPARE_ENDS: Cell<Vec<(usize, usize)>> = const { Cell::new(Vec::new()) };
 }
 
 /// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
@@ -505,7 +508,9 @@ impl Scratch {
     /// Room for a stream of `len` tokens, so that no search grows the vectors. The vectors are
     /// those the thread's last scratch left (see the `Drop` impl): no allocation per message.
     pub fn for_stream(len: usize) -> Scratch {
-        let (mut ids, mut cands, mut ends) = SPARE_SCRATCH.try_with(|s| s.take()).unwrap_or_default();
+        let mut ids = SPARE_IDS.try_with(Cell::take).unwrap_or_default();
+        let mut cands = SPARE_CANDS.try_with(Cell::take).unwrap_or_default();
+        let mut ends = SPARE_ENDS.try_with(Cell::take).unwrap_or_default();
         ids.reserve(len);
         cands.reserve(32);
         ends.reserve(8);
@@ -518,15 +523,12 @@ impl Drop for Scratch {
         if !(fits(&self.ids) && fits(&self.cands) && fits(&self.ends)) {
             return;
         }
-        let mut spare = (
-            std::mem::take(&mut self.ids),
-            std::mem::take(&mut self.cands),
-            std::mem::take(&mut self.ends),
-        );
-        spare.0.clear();
-        spare.1.clear();
-        spare.2.clear();
-        let _ = SPARE_SCRATCH.try_with(|s| *s.borrow_mut() = spare);
+        self.ids.clear();
+        self.cands.clear();
+        self.ends.clear();
+        let _ = SPARE_IDS.try_with(|c| c.set(std::mem::take(&mut self.ids)));
+        let _ = SPARE_CANDS.try_with(|c| c.set(std::mem::take(&mut self.cands)));
+        let _ = SPARE_ENDS.try_with(|c| c.set(std::mem::take(&mut self.ends)));
     }
 }
 
