@@ -7,11 +7,10 @@
 //! direction follows a thing already named.
 
 use std::cell::Cell;
-use std::thread::LocalKey;
 
 use super::lexicon::{Lexicon, Marker, WordList};
 use super::model::{DateRange, Direction, Kind, Mode, Price};
-use super::pattern::Match;
+use super::pattern::{self, Match};
 use super::text::Stream;
 use super::when::WhenMatch;
 
@@ -28,58 +27,26 @@ pub struct Found {
     pub quoted: Vec<(usize, usize)>,
 }
 
-/// Vectors for the cues, things, markers and parentheses of a message.
-type SpareFound = (Vec<Match>, Vec<Match>, Vec<Match>, Vec<bool>);
-
-// The vectors of the thread's last dropped [`Found`] that every message fills (the three
-// pattern sets' matches, the parentheses), for its next one; a cell each.
+// The parentheses of the thread's last dropped [`Found`], for its next message (the matches go
+// back to the pattern sets' spare vectors, see [`pattern::give_back`]).
 thread_local! {
-    static SPARE_CUES: Cell<Vec<Match>> = const { Cell::new(Vec::new()) };
-    static SPARE_ITEMS: Cell<Vec<Match>> = const { Cell::new(Vec::new()) };
-    static SPARE_MARKERS: Cell<Vec<Match>> = const { Cell::new(Vec::new()) };
     static SPARE_PARENS: Cell<Vec<bool>> = const { Cell::new(Vec::new()) };
-}
-
-/// The thread's spare vector of `cell` (an empty one when a `Found` holds it).
-fn take_spare<T>(cell: &'static LocalKey<Cell<Vec<T>>>) -> Vec<T> {
-    cell.try_with(Cell::take).unwrap_or_default()
-}
-
-/// Gives a vector back to the thread, emptied, unless it is too large.
-fn give_spare<T>(cell: &'static LocalKey<Cell<Vec<T>>>, mut v: Vec<T>) {
-    v.clear();
-    if fits(&v) {
-        let _ = cell.try_with(|c| c.set(v));
-    }
 }
 
 /// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
 /// huge message must not hold its memory in every thread that read it.
 const SPARE_MAX_BYTES: usize = 1 << 18;
 
-fn fits<T>(v: &Vec<T>) -> bool {
-    v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES
-}
-
-impl Found {
-    /// Empty vectors for the cues, things, markers and parentheses of a message: those the
-    /// thread's last `Found` left (see the `Drop` impl), so that a message allocates none.
-    pub fn spare_vectors() -> SpareFound {
-        (
-            take_spare(&SPARE_CUES),
-            take_spare(&SPARE_ITEMS),
-            take_spare(&SPARE_MARKERS),
-            take_spare(&SPARE_PARENS),
-        )
-    }
-}
-
 impl Drop for Found {
     fn drop(&mut self) {
-        give_spare(&SPARE_CUES, std::mem::take(&mut self.cues));
-        give_spare(&SPARE_ITEMS, std::mem::take(&mut self.items));
-        give_spare(&SPARE_MARKERS, std::mem::take(&mut self.markers));
-        give_spare(&SPARE_PARENS, std::mem::take(&mut self.parens));
+        pattern::give_back(std::mem::take(&mut self.cues));
+        pattern::give_back(std::mem::take(&mut self.items));
+        pattern::give_back(std::mem::take(&mut self.markers));
+        let mut parens = std::mem::take(&mut self.parens);
+        parens.clear();
+        if parens.capacity() <= SPARE_MAX_BYTES {
+            let _ = SPARE_PARENS.try_with(|c| c.set(parens));
+        }
     }
 }
 
@@ -520,8 +487,10 @@ fn date_led(s: &Stream, lex: &Lexicon, f: &Found, start: usize, pos: usize) -> u
 }
 
 /// For each word, whether it stands inside parentheses (depth resets at sentence ends).
+///
+/// The vector is the one the thread's last [`Found`] left, when there is one.
 pub fn paren_depths(s: &Stream) -> Vec<bool> {
-    let mut out = Vec::new();
+    let mut out = SPARE_PARENS.try_with(Cell::take).unwrap_or_default();
     paren_depths_into(s, &mut out);
     out
 }

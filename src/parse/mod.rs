@@ -225,8 +225,7 @@ impl Parser {
         let quoted = quoted_ranges(input.text);
         let mut stream = Stream::build(input.text, &quoted, &lex.normalizer);
         let mut scratch = pattern::Scratch::for_stream(stream.len());
-        let (mut cues, mut items, mut markers, mut parens) = Found::spare_vectors();
-        lex.marker_set.find_into(&stream, &mut scratch, &mut markers);
+        let markers = lex.marker_set.find_in(&stream, &mut scratch);
         // Idioms hide their words from everything ("j'en ai plein les bras"); then things are
         // found; then ignored phrases ("rendre visite", "rendre l'âme") hide cue words only.
         for m in &markers {
@@ -236,7 +235,7 @@ impl Parser {
                 }
             }
         }
-        lex.item_set.find_into(&stream, &mut scratch, &mut items);
+        let mut items = lex.item_set.find_in(&stream, &mut scratch);
         // "rue de la Roquette", "impasse du Moulin": a street's name is no thing.
         items.retain(|m| !street_name(&stream, m.start));
         for m in &markers {
@@ -250,14 +249,12 @@ impl Parser {
             today: input.local_date(),
             zone: input.zone,
         };
-        lex.cue_set.find_into(&stream, &mut scratch, &mut cues);
-        clause::paren_depths_into(&stream, &mut parens);
         let found = Found {
-            cues,
+            cues: lex.cue_set.find_in(&stream, &mut scratch),
             items,
             dates: when::find_when(&stream.toks, &ctx),
             prices: clause::prices(&stream),
-            parens,
+            parens: clause::paren_depths(&stream),
             quoted,
             markers,
         };

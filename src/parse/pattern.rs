@@ -420,8 +420,11 @@ impl PatternSet {
 
     /// [`PatternSet::find`] with the working vectors of an earlier search (one message's sets
     /// share them).
+    ///
+    /// The vector is one a dropped [`Found`](super::clause::Found) gave back ([`give_back`]),
+    /// when the thread has one.
     pub fn find_in(&self, s: &Stream, scratch: &mut Scratch) -> Vec<Match> {
-        let mut out = Vec::with_capacity(8);
+        let mut out = take_matches();
         self.find_into(s, scratch, &mut out);
         out
     }
@@ -530,6 +533,54 @@ impl Drop for Scratch {
         let _ = SPARE_CANDS.try_with(|c| c.set(std::mem::take(&mut self.cands)));
         let _ = SPARE_ENDS.try_with(|c| c.set(std::mem::take(&mut self.ends)));
     }
+}
+
+/// Spare match vectors a thread keeps for its next searches (a message's `Found` holds three).
+const SPARE_MATCH_SLOTS: usize = 4;
+
+/// A thread's spare match vectors: the first `len` slots hold one each.
+struct SpareMatches {
+    slots: [Cell<Vec<Match>>; SPARE_MATCH_SLOTS],
+    len: Cell<usize>,
+}
+
+thread_local! {
+    static SPARE_MATCHES: SpareMatches = const {
+        SpareMatches {
+            slots: [const { Cell::new(Vec::new()) }; SPARE_MATCH_SLOTS],
+            len: Cell::new(0),
+        }
+    };
+}
+
+/// A vector for a search's matches: a spare one of the thread, else a new one.
+fn take_matches() -> Vec<Match> {
+    SPARE_MATCHES
+        .try_with(|spare| {
+            let n = spare.len.get();
+            let last = n.checked_sub(1)?;
+            spare.len.set(last);
+            Some(spare.slots[last].take())
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Vec::with_capacity(8))
+}
+
+/// Gives a match vector back to the thread for its next searches, emptied, unless it is too
+/// large or the thread keeps enough.
+pub fn give_back(mut v: Vec<Match>) {
+    v.clear();
+    if v.capacity() == 0 || !fits(&v) {
+        return;
+    }
+    let _ = SPARE_MATCHES.try_with(|spare| {
+        let n = spare.len.get();
+        if n < SPARE_MATCH_SLOTS {
+            spare.slots[n].set(v);
+            spare.len.set(n + 1);
+        }
+    });
 }
 
 /// The key of a pattern's first two words in [`PatternSet::by_pair`].
