@@ -309,9 +309,13 @@ impl PatternSet {
 
     /// Maps the lexicon-wide word ids (`global`) to this set's ids.
     ///
-    /// Every word of the set's patterns must have a lexicon-wide id; no pattern may be added
-    /// after.
+    /// Every word of the set's patterns must have a lexicon-wide id; a set is linked once, and
+    /// no pattern may be added after.
     pub fn link(&mut self, global: &HashMap<String, u32>) {
+        debug_assert!(!self.linked, "a pattern set linked twice");
+        if self.linked {
+            return;
+        }
         let to_global: Vec<u32> = self
             .words
             .iter()
