@@ -76,11 +76,11 @@ pub struct PatternSet {
     words: Vec<String>,
     /// Patterns by the id of their first word, when their second element is no word (a
     /// single word, a prefix or a gap follows).
-    by_word: Vec<Vec<usize>>,
+    by_word: Vec<Vec<Compiled>>,
     /// Patterns of two words or more by the ids of their first two words ([`pair`]): a
     /// position tries only the patterns whose second word stands within reach after it,
     /// not every pattern of its first word ("je" starts a hundred and more cues).
-    by_pair: HashMap<u64, Vec<usize>>,
+    by_pair: HashMap<u64, Vec<Compiled>>,
     /// Whether a word id starts any pattern of [`PatternSet::by_pair`] (most words start none:
     /// no hash look-up for them).
     starts_pair: Vec<bool>,
@@ -120,7 +120,7 @@ fn path_bit(path: u32) -> usize {
 #[derive(Debug, Default)]
 struct TrieNode {
     next: Vec<(u8, u32)>,
-    patterns: Vec<usize>,
+    patterns: Vec<Compiled>,
 }
 
 // `first_bytes` packs exactly three bytes.
@@ -135,7 +135,7 @@ fn first_bytes(key: &[u8]) -> Option<u32> {
 }
 
 impl Trie {
-    fn insert(&mut self, key: &str, pattern: usize) {
+    fn insert(&mut self, key: &str, pattern: Compiled) {
         if self.nodes.is_empty() {
             self.nodes.push(TrieNode::default());
         }
@@ -184,7 +184,7 @@ impl Trie {
     }
 
     /// Appends the patterns of every prefix of `key`.
-    fn collect(&self, bytes: &[u8], out: &mut Vec<usize>) {
+    fn collect(&self, bytes: &[u8], out: &mut Vec<Compiled>) {
         // No prefix is shorter than MIN_PREFIX letters: a shorter word reaches no pattern.
         let Some(start) = first_bytes(bytes).and_then(|path| self.node_at(path)) else {
             return;
@@ -270,7 +270,6 @@ impl PatternSet {
     pub fn add(&mut self, src: &str, entry: usize) -> Result<(), PatternError> {
         debug_assert!(!self.linked, "a pattern added after link");
         let elems = parse_pattern(src)?;
-        let id = self.patterns.len();
         let celems: Vec<CElem> = elems
             .iter()
             .map(|e| match e {
@@ -282,6 +281,14 @@ impl PatternSet {
                 Elem::Gap => CElem::Gap,
             })
             .collect();
+        let start = self.elems.len() as u32;
+        // The indexes hold the pattern itself (its place in `elems` and its entry): trying a
+        // candidate reads no other table.
+        let id = Compiled {
+            start,
+            end: start + celems.len() as u32,
+            entry,
+        };
         match &celems[0] {
             CElem::Word(w) => match celems.get(1) {
                 Some(CElem::Word(w2)) => {
@@ -297,13 +304,8 @@ impl PatternSet {
             CElem::Prefix(p) => self.by_prefix.insert(&self.prefix_words[*p as usize], id),
             CElem::Gap => return Err(PatternError::BadGap),
         }
-        let start = self.elems.len() as u32;
         self.elems.extend_from_slice(&celems);
-        self.patterns.push(Compiled {
-            start,
-            end: self.elems.len() as u32,
-            entry,
-        });
+        self.patterns.push(id);
         Ok(())
     }
 
@@ -382,7 +384,7 @@ impl PatternSet {
     /// The patterns that may match at word `i`: those of its word whose second word is one
     /// of the words `match_at` can reach next (after soft punctuation and up to
     /// [`MAX_FILLERS`] fillers), and those of its prefixes.
-    fn candidates(&self, s: &Stream, ids: &[u32], i: usize, out: &mut Vec<usize>) {
+    fn candidates(&self, s: &Stream, ids: &[u32], i: usize, out: &mut Vec<Compiled>) {
         out.clear();
         let id = ids[i];
         if let Some(v) = self.by_word.get(id as usize) {
@@ -464,8 +466,7 @@ impl PatternSet {
             }
             self.candidates(s, ids, i, cands);
             ends.clear();
-            for &c in cands.iter() {
-                let p = &self.patterns[c];
+            for p in cands.iter() {
                 let elems = &self.elems[p.start as usize..p.end as usize];
                 if let Some(end) = match_at(elems, &self.prefix_words, s, ids, i) {
                     ends.push((end, p.entry));
@@ -491,7 +492,7 @@ impl PatternSet {
 #[derive(Debug, Default)]
 pub struct Scratch {
     ids: Vec<u32>,
-    cands: Vec<usize>,
+    cands: Vec<Compiled>,
     ends: Vec<(usize, usize)>,
 }
 
@@ -499,7 +500,7 @@ pub struct Scratch {
 // or giving one back moves a pointer).
 thread_local! {
     static SPARE_IDS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
-    static SPARE_CANDS: Cell<Vec<usize>> = const { Cell::new(Vec::new()) };
+    static SPARE_CANDS: Cell<Vec<Compiled>> = const { Cell::new(Vec::new()) };
     static SPARE_ENDS: Cell<Vec<(usize, usize)>> = const { Cell::new(Vec::new()) };
 }
 
