@@ -6,9 +6,11 @@
 //! "et" followed by a subject ("…, je peux le prêter"), and where a strong cue of the other
 //! direction follows a thing already named.
 
+use std::cell::Cell;
+
 use super::lexicon::{Lexicon, Marker, WordList};
 use super::model::{DateRange, Direction, Kind, Mode, Price};
-use super::pattern::Match;
+use super::pattern::{self, Match};
 use super::text::Stream;
 use super::when::WhenMatch;
 
@@ -23,6 +25,29 @@ pub struct Found {
     pub parens: Vec<bool>,
     /// Byte ranges of quoted text (left out of the stream; their things wait for a cue).
     pub quoted: Vec<(usize, usize)>,
+}
+
+// The parentheses of the thread's last dropped [`Found`], for its next message (the matches go
+// back to the pattern sets' spare vectors, see [`pattern::give_back`]).
+thread_local! {
+    static SPARE_PARENS: Cell<Vec<bool>> = const { Cell::new(Vec::new()) };
+}
+
+/// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
+/// huge message must not hold its memory in every thread that read it.
+const SPARE_MAX_BYTES: usize = 1 << 18;
+
+impl Drop for Found {
+    fn drop(&mut self) {
+        pattern::give_back(std::mem::take(&mut self.cues));
+        pattern::give_back(std::mem::take(&mut self.items));
+        pattern::give_back(std::mem::take(&mut self.markers));
+        let mut parens = std::mem::take(&mut self.parens);
+        parens.clear();
+        if parens.capacity() <= SPARE_MAX_BYTES {
+            let _ = SPARE_PARENS.try_with(|c| c.set(parens));
+        }
+    }
 }
 
 /// A clause: words `start..end` of sentence `sentence`.
@@ -531,19 +556,27 @@ fn date_led(s: &Stream, lex: &Lexicon, f: &Found, start: usize, pos: usize) -> u
 }
 
 /// For each word, whether it stands inside parentheses (depth resets at sentence ends).
+///
+/// The vector is the one the thread's last [`Found`] left, when there is one.
 pub fn paren_depths(s: &Stream) -> Vec<bool> {
+    let mut out = SPARE_PARENS.try_with(Cell::take).unwrap_or_default();
+    paren_depths_into(s, &mut out);
+    out
+}
+
+/// [`paren_depths`] into `out` (cleared first), whose room is reused.
+pub fn paren_depths_into(s: &Stream, out: &mut Vec<bool>) {
     let mut depth = 0u32;
-    (0..s.len())
-        .map(|j| {
-            match s.punct(j) {
-                Some('(' | '[') => depth += 1,
-                Some(')' | ']') => depth = depth.saturating_sub(1),
-                _ if s.is_hard_boundary(j) && !matches!(s.punct(j), Some('.' | '!' | '?')) => depth = 0,
-                _ => {}
-            }
-            depth > 0
-        })
-        .collect()
+    out.clear();
+    out.extend((0..s.len()).map(|j| {
+        match s.punct(j) {
+            Some('(' | '[') => depth += 1,
+            Some(')' | ']') => depth = depth.saturating_sub(1),
+            _ if s.is_hard_boundary(j) && !matches!(s.punct(j), Some('.' | '!' | '?')) => depth = 0,
+            _ => {}
+        }
+        depth > 0
+    }));
 }
 
 /// True when the thing at `i` is the complement of a preposition ("en bois", "avec matelas",

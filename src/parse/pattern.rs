@@ -11,6 +11,8 @@
 //! resumes after it. Each position tries only the patterns indexed under its word, so the cost
 //! is linear in the text.
 
+use std::cell::Cell;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::text::{Stream, key_of};
@@ -39,10 +41,13 @@ enum CElem {
     Gap,
 }
 
-/// A parsed pattern, tied to the entry (item or cue) it belongs to.
-#[derive(Debug, Clone)]
+/// A parsed pattern, tied to the entry (item or cue) it belongs to. Its elements are
+/// `elems[start..end]` of [`PatternSet::elems`]: all the patterns' elements lie in one vector,
+/// so trying a candidate reads no separate allocation.
+#[derive(Debug, Clone, Copy)]
 struct Compiled {
-    elems: Vec<CElem>,
+    start: u32,
+    end: u32,
     entry: usize,
 }
 
@@ -62,6 +67,8 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct PatternSet {
     patterns: Vec<Compiled>,
+    /// The elements of every pattern, one pattern after the other (see [`Compiled`]).
+    elems: Vec<CElem>,
     /// The prefixes of the `word*` elements, by [`CElem::Prefix`] index.
     prefix_words: Vec<String>,
     /// Every word of the patterns, interned.
@@ -69,19 +76,20 @@ pub struct PatternSet {
     words: Vec<String>,
     /// Patterns by the id of their first word, when their second element is no word (a
     /// single word, a prefix or a gap follows).
-    by_word: Vec<Vec<usize>>,
+    by_word: Vec<Vec<Compiled>>,
     /// Patterns of two words or more by the ids of their first two words ([`pair`]): a
     /// position tries only the patterns whose second word stands within reach after it,
     /// not every pattern of its first word ("je" starts a hundred and more cues).
-    by_pair: HashMap<u64, Vec<usize>>,
+    by_pair: HashMap<u64, Vec<Compiled>>,
     /// Whether a word id starts any pattern of [`PatternSet::by_pair`] (most words start none:
     /// no hash look-up for them).
     starts_pair: Vec<bool>,
     /// Whether a word id starts any pattern at all (of `by_word` or `by_pair`).
     starts_word: Vec<bool>,
-    /// Local word id of each word of the lexicon-wide vocabulary (see [`PatternSet::link`]):
-    /// the stream looks each word up once for all the sets.
-    local_of_global: Vec<u32>,
+    /// Whether the word ids of the elements and of the tables above are the lexicon-wide ones
+    /// (see [`PatternSet::link`]): the stream looks each word up once for all the sets, and a
+    /// search reads the ids from it, with no table of the set's own to translate them.
+    linked: bool,
     /// Patterns starting with a `prefix*`, in a byte trie: one walk per word finds them all.
     by_prefix: Trie,
 }
@@ -96,12 +104,23 @@ struct Trie {
     nodes: Vec<TrieNode>,
     /// The nodes at depth [`MIN_PREFIX`] by their path ([`first_bytes`]).
     at_depth: HashMap<u32, u32>,
+    /// A bit per hashed path of `at_depth` ([`path_bit`]): most words' first bytes lead
+    /// nowhere, and a clear bit says so without the hash look-up.
+    path_bits: Vec<u64>,
+}
+
+/// Bits of [`Trie::path_bits`].
+const PATH_BITS: u32 = 1 << 15;
+
+/// The bit of a path in [`Trie::path_bits`].
+fn path_bit(path: u32) -> usize {
+    (path.wrapping_mul(0x9E37_79B1) >> (32 - PATH_BITS.trailing_zeros())) as usize
 }
 
 #[derive(Debug, Default)]
 struct TrieNode {
     next: Vec<(u8, u32)>,
-    patterns: Vec<usize>,
+    patterns: Vec<Compiled>,
 }
 
 // `first_bytes` packs exactly three bytes.
@@ -116,7 +135,7 @@ fn first_bytes(key: &[u8]) -> Option<u32> {
 }
 
 impl Trie {
-    fn insert(&mut self, key: &str, pattern: usize) {
+    fn insert(&mut self, key: &str, pattern: Compiled) {
         if self.nodes.is_empty() {
             self.nodes.push(TrieNode::default());
         }
@@ -135,20 +154,39 @@ impl Trie {
                 && let Some(path) = first_bytes(key.as_bytes())
             {
                 self.at_depth.insert(path, n as u32);
+                if self.path_bits.is_empty() {
+                    self.path_bits = vec![0; (PATH_BITS / 64) as usize];
+                }
+                let bit = path_bit(path);
+                self.path_bits[bit / 64] |= 1 << (bit % 64);
             }
         }
         self.nodes[n].patterns.push(pattern);
     }
 
+    /// Whether the path's bit is set: false says that no prefix starts with it.
+    fn may_lead(&self, path: u32) -> bool {
+        let bit = path_bit(path);
+        self.path_bits.get(bit / 64).is_some_and(|w| w >> (bit % 64) & 1 != 0)
+    }
+
+    /// The node a path of [`MIN_PREFIX`] bytes leads to.
+    fn node_at(&self, path: u32) -> Option<u32> {
+        if !self.may_lead(path) {
+            return None;
+        }
+        self.at_depth.get(&path).copied()
+    }
+
     /// Whether some prefix may start `key` (its first bytes lead somewhere).
     fn may_start(&self, key: &[u8]) -> bool {
-        first_bytes(key).is_some_and(|path| self.at_depth.contains_key(&path))
+        first_bytes(key).is_some_and(|path| self.node_at(path).is_some())
     }
 
     /// Appends the patterns of every prefix of `key`.
-    fn collect(&self, bytes: &[u8], out: &mut Vec<usize>) {
+    fn collect(&self, bytes: &[u8], out: &mut Vec<Compiled>) {
         // No prefix is shorter than MIN_PREFIX letters: a shorter word reaches no pattern.
-        let Some(&start) = first_bytes(bytes).and_then(|path| self.at_depth.get(&path)) else {
+        let Some(start) = first_bytes(bytes).and_then(|path| self.node_at(path)) else {
             return;
         };
         let mut n = start as usize;
@@ -230,8 +268,8 @@ pub fn canonical(src: &str) -> Result<String, PatternError> {
 impl PatternSet {
     /// Adds a pattern for entry `entry`.
     pub fn add(&mut self, src: &str, entry: usize) -> Result<(), PatternError> {
+        debug_assert!(!self.linked, "a pattern added after link");
         let elems = parse_pattern(src)?;
-        let id = self.patterns.len();
         let celems: Vec<CElem> = elems
             .iter()
             .map(|e| match e {
@@ -243,6 +281,14 @@ impl PatternSet {
                 Elem::Gap => CElem::Gap,
             })
             .collect();
+        let start = self.elems.len() as u32;
+        // The indexes hold the pattern itself (its place in `elems` and its entry): trying a
+        // candidate reads no other table.
+        let id = Compiled {
+            start,
+            end: start + celems.len() as u32,
+            entry,
+        };
         match &celems[0] {
             CElem::Word(w) => match celems.get(1) {
                 Some(CElem::Word(w2)) => {
@@ -258,18 +304,51 @@ impl PatternSet {
             CElem::Prefix(p) => self.by_prefix.insert(&self.prefix_words[*p as usize], id),
             CElem::Gap => return Err(PatternError::BadGap),
         }
-        self.patterns.push(Compiled { elems: celems, entry });
+        self.elems.extend_from_slice(&celems);
+        self.patterns.push(id);
         Ok(())
     }
 
     /// Maps the lexicon-wide word ids (`global`) to this set's ids.
+    ///
+    /// Every word of the set's patterns must have a lexicon-wide id; a set is linked once, and
+    /// no pattern may be added after.
     pub fn link(&mut self, global: &HashMap<String, u32>) {
-        self.local_of_global = vec![UNKNOWN; global.len()];
-        for (w, &g) in global {
-            if let Some(&l) = self.vocab.get(w) {
-                self.local_of_global[g as usize] = l;
+        debug_assert!(!self.linked, "a pattern set linked twice");
+        if self.linked {
+            return;
+        }
+        let to_global: Vec<u32> = self
+            .words
+            .iter()
+            .map(|w| global.get(w).copied().unwrap_or(UNKNOWN))
+            .collect();
+        let g = |l: u32| to_global[l as usize];
+        for e in &mut self.elems {
+            if let CElem::Word(w) = e {
+                *w = g(*w);
             }
         }
+        let n = global.len();
+        let mut by_word = vec![Vec::new(); n];
+        let mut starts_pair = vec![false; n];
+        let mut starts_word = vec![false; n];
+        for (l, v) in std::mem::take(&mut self.by_word).into_iter().enumerate() {
+            let id = g(l as u32) as usize;
+            if id < n {
+                by_word[id] = v;
+                starts_pair[id] = self.starts_pair[l];
+                starts_word[id] = self.starts_word[l];
+            }
+        }
+        self.by_pair = std::mem::take(&mut self.by_pair)
+            .into_iter()
+            .map(|(k, v)| (pair(g((k >> 32) as u32), g(k as u32)), v))
+            .collect();
+        self.by_word = by_word;
+        self.starts_pair = starts_pair;
+        self.starts_word = starts_word;
+        self.linked = true;
     }
 
     fn intern(&mut self, w: &str) -> u32 {
@@ -288,10 +367,12 @@ impl PatternSet {
     /// Every prefix of a `word*` pattern element.
     pub fn prefixes(&self) -> impl Iterator<Item = &str> {
         self.patterns.iter().flat_map(|p| {
-            p.elems.iter().filter_map(|e| match e {
-                CElem::Prefix(w) => Some(self.prefix_words[*w as usize].as_str()),
-                _ => None,
-            })
+            self.elems[p.start as usize..p.end as usize]
+                .iter()
+                .filter_map(|e| match e {
+                    CElem::Prefix(w) => Some(self.prefix_words[*w as usize].as_str()),
+                    _ => None,
+                })
         })
     }
 
@@ -303,7 +384,7 @@ impl PatternSet {
     /// The patterns that may match at word `i`: those of its word whose second word is one
     /// of the words `match_at` can reach next (after soft punctuation and up to
     /// [`MAX_FILLERS`] fillers), and those of its prefixes.
-    fn candidates(&self, s: &Stream, ids: &[u32], i: usize, out: &mut Vec<usize>) {
+    fn candidates(&self, s: &Stream, ids: &[u32], i: usize, out: &mut Vec<Compiled>) {
         out.clear();
         let id = ids[i];
         if let Some(v) = self.by_word.get(id as usize) {
@@ -345,24 +426,29 @@ impl PatternSet {
 
     /// [`PatternSet::find`] with the working vectors of an earlier search (one message's sets
     /// share them).
+    ///
+    /// The vector is one a dropped [`Found`](super::clause::Found) gave back ([`give_back`]),
+    /// when the thread has one.
     pub fn find_in(&self, s: &Stream, scratch: &mut Scratch) -> Vec<Match> {
-        let mut out = Vec::with_capacity(8);
+        let mut out = take_matches();
+        self.find_into(s, scratch, &mut out);
+        out
+    }
+
+    /// [`PatternSet::find_in`] into `out` (cleared first), whose room is reused.
+    pub fn find_into(&self, s: &Stream, scratch: &mut Scratch, out: &mut Vec<Match>) {
+        out.clear();
         let Scratch { ids, cands, ends } = scratch;
         ids.clear();
-        if self.local_of_global.is_empty() {
+        if self.linked {
+            ids.extend((0..s.len()).map(|i| s.word_id(i)));
+        } else {
             ids.extend((0..s.len()).map(|i| {
                 if s.is_word(i) {
                     self.vocab.get(s.key(i)).copied().unwrap_or(UNKNOWN)
                 } else {
                     UNKNOWN
                 }
-            }));
-        } else {
-            ids.extend((0..s.len()).map(|i| {
-                self.local_of_global
-                    .get(s.word_id(i) as usize)
-                    .copied()
-                    .unwrap_or(UNKNOWN)
             }));
         }
         let ids = &ids[..];
@@ -380,9 +466,9 @@ impl PatternSet {
             }
             self.candidates(s, ids, i, cands);
             ends.clear();
-            for &c in cands.iter() {
-                let p = &self.patterns[c];
-                if let Some(end) = match_at(&p.elems, &self.prefix_words, s, ids, i) {
+            for p in cands.iter() {
+                let elems = &self.elems[p.start as usize..p.end as usize];
+                if let Some(end) = match_at(elems, &self.prefix_words, s, ids, i) {
                     ends.push((end, p.entry));
                 }
             }
@@ -399,7 +485,6 @@ impl PatternSet {
             out[first..].sort_by_key(|m| m.entry);
             i = best;
         }
-        out
     }
 }
 
@@ -407,19 +492,100 @@ impl PatternSet {
 #[derive(Debug, Default)]
 pub struct Scratch {
     ids: Vec<u32>,
-    cands: Vec<usize>,
+    cands: Vec<Compiled>,
     ends: Vec<(usize, usize)>,
 }
 
+// The vectors of the thread's last dropped [`Scratch`], for its next one (a cell each: taking
+// or giving one back moves a pointer).
+thread_local! {
+    static SPARE_IDS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+    static SPARE_CANDS: Cell<Vec<Compiled>> = const { Cell::new(Vec::new()) };
+    static SPARE_ENDS: Cell<Vec<(usize, usize)>> = const { Cell::new(Vec::new()) };
+}
+
+/// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
+/// huge message must not hold its memory in every thread that read it.
+const SCRATCH_MAX_BYTES: usize = 1 << 18;
+
+fn fits<T>(v: &Vec<T>) -> bool {
+    v.capacity() * std::mem::size_of::<T>() <= SCRATCH_MAX_BYTES
+}
+
 impl Scratch {
-    /// Room for a stream of `len` tokens, so that no search grows the vectors.
+    /// Room for a stream of `len` tokens, so that no search grows the vectors. The vectors are
+    /// those the thread's last scratch left (see the `Drop` impl): no allocation per message.
     pub fn for_stream(len: usize) -> Scratch {
-        Scratch {
-            ids: Vec::with_capacity(len),
-            cands: Vec::with_capacity(32),
-            ends: Vec::with_capacity(8),
-        }
+        let mut ids = SPARE_IDS.try_with(Cell::take).unwrap_or_default();
+        let mut cands = SPARE_CANDS.try_with(Cell::take).unwrap_or_default();
+        let mut ends = SPARE_ENDS.try_with(Cell::take).unwrap_or_default();
+        ids.reserve(len);
+        cands.reserve(32);
+        ends.reserve(8);
+        Scratch { ids, cands, ends }
     }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !(fits(&self.ids) && fits(&self.cands) && fits(&self.ends)) {
+            return;
+        }
+        self.ids.clear();
+        self.cands.clear();
+        self.ends.clear();
+        let _ = SPARE_IDS.try_with(|c| c.set(std::mem::take(&mut self.ids)));
+        let _ = SPARE_CANDS.try_with(|c| c.set(std::mem::take(&mut self.cands)));
+        let _ = SPARE_ENDS.try_with(|c| c.set(std::mem::take(&mut self.ends)));
+    }
+}
+
+/// Spare match vectors a thread keeps for its next searches (a message's `Found` holds three).
+const SPARE_MATCH_SLOTS: usize = 4;
+
+/// A thread's spare match vectors: the first `len` slots hold one each.
+struct SpareMatches {
+    slots: [Cell<Vec<Match>>; SPARE_MATCH_SLOTS],
+    len: Cell<usize>,
+}
+
+thread_local! {
+    static SPARE_MATCHES: SpareMatches = const {
+        SpareMatches {
+            slots: [const { Cell::new(Vec::new()) }; SPARE_MATCH_SLOTS],
+            len: Cell::new(0),
+        }
+    };
+}
+
+/// A vector for a search's matches: a spare one of the thread, else a new one.
+fn take_matches() -> Vec<Match> {
+    SPARE_MATCHES
+        .try_with(|spare| {
+            let n = spare.len.get();
+            let last = n.checked_sub(1)?;
+            spare.len.set(last);
+            Some(spare.slots[last].take())
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Vec::with_capacity(8))
+}
+
+/// Gives a match vector back to the thread for its next searches, emptied, unless it is too
+/// large or the thread keeps enough.
+pub fn give_back(mut v: Vec<Match>) {
+    v.clear();
+    if v.capacity() == 0 || !fits(&v) {
+        return;
+    }
+    let _ = SPARE_MATCHES.try_with(|spare| {
+        let n = spare.len.get();
+        if n < SPARE_MATCH_SLOTS {
+            spare.slots[n].set(v);
+            spare.len.set(n + 1);
+        }
+    });
 }
 
 /// The key of a pattern's first two words in [`PatternSet::by_pair`].
@@ -436,10 +602,11 @@ fn elem_matches(e: CElem, prefixes: &[String], s: &Stream, ids: &[u32], i: usize
 }
 
 /// Matches `elems` with its first element at word `i`; returns the end (exclusive).
+///
+/// The first element is not checked: every candidate [`PatternSet::candidates`] gathers at `i`
+/// starts with word `i` (by its id) or with a prefix of it (by the trie's walk).
 fn match_at(elems: &[CElem], prefixes: &[String], s: &Stream, ids: &[u32], i: usize) -> Option<usize> {
-    if !elem_matches(elems[0], prefixes, s, ids, i) {
-        return None;
-    }
+    debug_assert!(elem_matches(elems[0], prefixes, s, ids, i));
     let mut pos = i + 1;
     let mut k = 1;
     while k < elems.len() {

@@ -1,11 +1,14 @@
 //! The word stream the matchers run on: tokens after SMS normalisation, with singular keys,
 //! filler flags and typo correction.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::token::{TokClass, Token, tokenize};
+use super::token::{TokClass, Token, tokenize_into};
 
 /// The key a word is compared on: its folded form, singularised (a final `s` or `x` dropped
 /// from words longer than three letters). Crude, but applied identically to the text and to
@@ -15,6 +18,7 @@ pub fn key_of(norm: &str) -> String {
 }
 
 /// [`key_of`] without the allocation: the key is always a prefix of the folded form.
+#[inline]
 fn key_str(norm: &str) -> &str {
     // Invariable nouns in -x whose s-form is another word ("prix" is not "pris").
     if matches!(norm, "prix" | "choix" | "croix" | "noix" | "voix") {
@@ -61,12 +65,111 @@ pub struct Normalizer {
     prefix_lens: Vec<usize>,
     /// `fillers`, `known`, `words` and `word_ids` in one table, built at the first stream: one
     /// look-up per word instead of four. The sets must not change after that.
-    keys: OnceLock<HashMap<String, KeyInfo>>,
+    keys: OnceLock<KeyTable>,
     /// The first byte and length of every `rewrite` entry (see [`Normalizer::may_rewrite`]),
     /// built with `keys`.
     rewrite_gate: OnceLock<Box<[u64; 256]>>,
+    /// A bit per [`poly_hash`] of every `deletions` key ([`deletion_bit`]), built with `keys`:
+    /// a clear bit tells typo correction that a one-letter deletion of a word is no key there,
+    /// without hashing the string nor reading the (large) table.
+    deletion_bits: OnceLock<Vec<u64>>,
     /// Keys of the grammar's word lists → the bits of the lists holding them.
     lists: HashMap<String, u8>,
+}
+
+/// Bits of [`Normalizer::deletion_bits`] (32 KiB).
+const DELETION_BITS: u32 = 1 << 18;
+
+/// The multiplier of [`poly_hash`] (odd).
+const POLY: u64 = 0x0100_0000_01b3;
+
+/// `Σ b[j]·POLY^j`: the hash of one-letter deletions is updated from one to the next in
+/// [`Normalizer::nearest`], not recomputed.
+fn poly_hash(b: &[u8]) -> u64 {
+    let mut h = 0u64;
+    let mut p = 1u64;
+    for &c in b {
+        h = h.wrapping_add(u64::from(c).wrapping_mul(p));
+        p = p.wrapping_mul(POLY);
+    }
+    h
+}
+
+/// The [`poly_hash`] of each one-letter deletion of `key` (at most [`FUZZY_MAX_LEN`] bytes),
+/// by the position of the deleted byte, and that of `key` itself; linear in its length. The
+/// hash of the deletion of byte i is `before + after[i]`: the bytes before i at their places,
+/// those after it one place down.
+fn deletion_hashes(key: &[u8]) -> ([u64; FUZZY_MAX_LEN], u64) {
+    let len = key.len().min(FUZZY_MAX_LEN);
+    let key = &key[..len];
+    let mut powers = [0u64; FUZZY_MAX_LEN + 1];
+    let mut p = 1u64;
+    for pw in powers.iter_mut().take(len + 1) {
+        *pw = p;
+        p = p.wrapping_mul(POLY);
+    }
+    let mut after = [0u64; FUZZY_MAX_LEN];
+    for i in (1..len).rev() {
+        after[i - 1] = after[i].wrapping_add(u64::from(key[i]).wrapping_mul(powers[i - 1]));
+    }
+    let whole = after[0]
+        .wrapping_mul(POLY)
+        .wrapping_add(key.first().map_or(0, |&b| u64::from(b)));
+    let mut before = 0u64;
+    for i in 0..len {
+        if i > 0 {
+            before = before.wrapping_add(u64::from(key[i - 1]).wrapping_mul(powers[i - 1]));
+        }
+        after[i] = before.wrapping_add(after[i]);
+    }
+    (after, whole)
+}
+
+/// The bit of a [`poly_hash`] in [`Normalizer::deletion_bits`].
+fn deletion_bit(h: u64) -> usize {
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - DELETION_BITS.trailing_zeros())) as usize
+}
+
+/// The keys [`Normalizer`] knows, for one look-up per word. Keys of up to [`PACKED_MAX`]
+/// bytes (most words) are packed into an integer: hashing and comparing one costs a few
+/// instructions, where a string key costs a byte loop and a `memcmp` call.
+#[derive(Debug, Default)]
+struct KeyTable {
+    short: HashMap<u64, KeyInfo>,
+    long: HashMap<String, KeyInfo>,
+}
+
+/// The longest key [`pack`] packs (the last byte of the integer holds the length).
+const PACKED_MAX: usize = 7;
+
+/// `key` as an integer (its bytes, then its length in the last byte), when it is short enough.
+#[inline]
+fn pack(key: &str) -> Option<u64> {
+    let b = key.as_bytes();
+    if b.len() > PACKED_MAX {
+        return None;
+    }
+    let mut x = (b.len() as u64) << 56;
+    for (i, &c) in b.iter().enumerate() {
+        x |= u64::from(c) << (8 * i);
+    }
+    Some(x)
+}
+
+impl KeyTable {
+    fn entry(&mut self, key: &str) -> &mut KeyInfo {
+        match pack(key) {
+            Some(p) => self.short.entry(p).or_insert(UNKNOWN_KEY),
+            None => self.long.entry(key.to_owned()).or_insert(UNKNOWN_KEY),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&KeyInfo> {
+        match pack(key) {
+            Some(p) => self.short.get(&p),
+            None => self.long.get(key),
+        }
+    }
 }
 
 /// What [`Normalizer`] knows of one key.
@@ -101,6 +204,7 @@ impl Normalizer {
     /// Registers a vocabulary word for typo correction.
     pub fn add_known(&mut self, key: &str) {
         self.keys = OnceLock::new();
+        self.deletion_bits = OnceLock::new();
         if !self.known.insert(key.to_owned()) || key.chars().count() < FUZZY_MIN_LEN || !key.is_ascii() {
             return;
         }
@@ -162,6 +266,16 @@ impl Normalizer {
     pub fn finish(&mut self) {
         self.keys = OnceLock::from(self.key_table());
         self.rewrite_gate = OnceLock::from(self.rewrite_table());
+        self.deletion_bits = OnceLock::from(self.deletion_table());
+    }
+
+    fn deletion_table(&self) -> Vec<u64> {
+        let mut bits = vec![0u64; (DELETION_BITS / 64) as usize];
+        for k in self.deletions.keys() {
+            let bit = deletion_bit(poly_hash(k.as_bytes()));
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        bits
     }
 
     fn rewrite_table(&self) -> Box<[u64; 256]> {
@@ -184,20 +298,22 @@ impl Normalizer {
             .is_some_and(|&b| gate[usize::from(b)] & (1 << (first.len() + rest_len).min(63)) != 0)
     }
 
-    fn key_table(&self) -> HashMap<String, KeyInfo> {
-        let mut m: HashMap<String, KeyInfo> =
-            HashMap::with_capacity_and_hasher(self.known.len() + self.words.len(), Default::default());
+    fn key_table(&self) -> KeyTable {
+        let mut m = KeyTable {
+            short: HashMap::with_capacity_and_hasher(self.known.len() + self.words.len(), Default::default()),
+            long: HashMap::default(),
+        };
         for k in self.known.iter().chain(&self.words) {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).kept = true;
+            m.entry(k).kept = true;
         }
         for k in &self.fillers {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).filler = true;
+            m.entry(k).filler = true;
         }
         for (k, &id) in &self.word_ids {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).id = id;
+            m.entry(k).id = id;
         }
         for (k, &bits) in &self.lists {
-            m.entry(k.clone()).or_insert(UNKNOWN_KEY).lists = bits;
+            m.entry(k).lists = bits;
         }
         m
     }
@@ -233,17 +349,40 @@ impl Normalizer {
             }
             true
         };
-        if let Some(ids) = self.deletions.get(key)
+        let bits = self.deletion_bits.get_or_init(|| self.deletion_table());
+        let may_be_key = |h: u64| {
+            let bit = deletion_bit(h);
+            bits[bit / 64] >> (bit % 64) & 1 != 0
+        };
+        // The callers correct only ASCII keys of at most FUZZY_MAX_LEN bytes: each deletion is
+        // written on the stack, not in an allocated string.
+        let key_bytes = key.as_bytes();
+        let mut buf = [0u8; FUZZY_MAX_LEN];
+        if key_bytes.len() > buf.len() {
+            return None;
+        }
+        let (hashes, whole) = deletion_hashes(key_bytes);
+        if may_be_key(whole)
+            && let Some(ids) = self.deletions.get(key)
             && !consider(ids)
         {
             return None;
         }
-        let mut d = String::with_capacity(key.len());
-        for i in 0..key.len() {
-            d.clear();
-            d.push_str(&key[..i]);
-            d.push_str(&key[i + 1..]);
-            if let Some(ids) = self.deletions.get(d.as_str())
+        // The key without its byte i: without byte 0 first, then each step puts back byte i - 1
+        // where byte i was.
+        let n = key_bytes.len().saturating_sub(1);
+        buf[..n].copy_from_slice(key_bytes.get(1..).unwrap_or_default());
+        for (i, &h) in hashes.iter().enumerate().take(key_bytes.len()) {
+            if i > 0 {
+                buf[i - 1] = key_bytes[i - 1];
+            }
+            if !may_be_key(h) {
+                continue;
+            }
+            let Ok(d) = std::str::from_utf8(&buf[..n]) else {
+                continue;
+            };
+            if let Some(ids) = self.deletions.get(d)
                 && !consider(ids)
             {
                 return None;
@@ -286,6 +425,7 @@ fn osa_distance_is_one(a: &str, b: &str) -> bool {
 
 /// Whether `norm` is "je" glued to a verb in SMS spelling ("jdemenage"): j, a consonant, and
 /// at least three more letters.
+#[inline]
 fn sms_je(norm: &str) -> bool {
     let b = norm.as_bytes();
     b.len() >= 5
@@ -312,6 +452,60 @@ pub struct Stream {
     blank_lists: u8,
     /// The sentences: word ranges between hard boundaries (three stages read them).
     sentences: Vec<(usize, usize)>,
+    /// The folded words' buffer the tokens share (given back to the thread when dropped).
+    folded: Option<Rc<String>>,
+}
+
+/// Buffers larger than this (in bytes) are freed rather than kept: one huge message must not
+/// hold its memory in every thread that read it.
+const SPARE_MAX_BYTES: usize = 1 << 18;
+
+// The buffers of a dropped stream, kept by each thread for its next stream: a message's stream
+// then allocates nothing (a parser thread reads message after message). One cell per buffer:
+// taking or giving one back moves a pointer, not a struct of them all.
+thread_local! {
+    static SPARE_RAW: Cell<Vec<Token>> = const { Cell::new(Vec::new()) };
+    static SPARE_TOKS: Cell<Vec<Token>> = const { Cell::new(Vec::new()) };
+    static SPARE_KEYS: Cell<String> = const { Cell::new(String::new()) };
+    static SPARE_AT: Cell<Vec<TokenInfo>> = const { Cell::new(Vec::new()) };
+    static SPARE_CORRECTED: Cell<Vec<bool>> = const { Cell::new(Vec::new()) };
+    static SPARE_SENTENCES: Cell<Vec<(usize, usize)>> = const { Cell::new(Vec::new()) };
+    static SPARE_FOLDED: Cell<Option<Rc<String>>> = const { Cell::new(None) };
+}
+
+/// The thread's spare buffer of `cell` (an empty one when a stream holds it).
+fn take_spare<T: Default>(cell: &'static LocalKey<Cell<T>>) -> T {
+    cell.try_with(Cell::take).unwrap_or_default()
+}
+
+/// Gives a vector back to the thread, emptied, unless it is too large.
+fn give_vec<T>(cell: &'static LocalKey<Cell<Vec<T>>>, mut v: Vec<T>) {
+    v.clear();
+    if v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES {
+        let _ = cell.try_with(|c| c.set(v));
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // The tokens go first: they hold the folded buffer, which is reused only when no
+        // token (nor any copy of one) is left.
+        give_vec(&SPARE_TOKS, std::mem::take(&mut self.toks));
+        if let Some(f) = self.folded.take()
+            && Rc::strong_count(&f) == 1
+            && f.capacity() <= SPARE_MAX_BYTES
+        {
+            let _ = SPARE_FOLDED.try_with(|c| c.set(Some(f)));
+        }
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        if keys.capacity() <= SPARE_MAX_BYTES {
+            let _ = SPARE_KEYS.try_with(|c| c.set(keys));
+        }
+        give_vec(&SPARE_AT, std::mem::take(&mut self.at));
+        give_vec(&SPARE_CORRECTED, std::mem::take(&mut self.corrected));
+        give_vec(&SPARE_SENTENCES, std::mem::take(&mut self.sentences));
+    }
 }
 
 /// What the stream knows of one token.
@@ -326,6 +520,13 @@ struct TokenInfo {
     hard: bool,
     /// The bits of the word lists holding the key (see [`Stream::in_lists`]).
     lists: u8,
+    /// A word or a number (see [`Stream::is_word`]): asked at every step of the matchers,
+    /// here rather than in the larger token.
+    word: bool,
+    /// An apostrophe or a hyphen (see [`Stream::is_soft_punct`]).
+    soft: bool,
+    /// The token's class (see [`Stream::punct`]), copied from the token for the same reason.
+    class: TokClass,
 }
 
 /// A token that is no word.
@@ -335,13 +536,18 @@ const NO_WORD: TokenInfo = TokenInfo {
     filler: false,
     hard: false,
     lists: 0,
+    word: false,
+    soft: false,
+    class: TokClass::Newline,
 };
 
 impl Stream {
     /// Builds the stream of `text`, leaving out tokens inside `skip` byte ranges (quotes).
     pub fn build(text: &str, skip: &[(usize, usize)], n: &Normalizer) -> Stream {
-        let mut raw = tokenize(text);
-        let mut toks: Vec<Token> = Vec::with_capacity(raw.len());
+        let mut raw = take_spare(&SPARE_RAW);
+        let folded = tokenize_into(text, &mut raw, take_spare(&SPARE_FOLDED));
+        let mut toks: Vec<Token> = take_spare(&SPARE_TOKS);
+        toks.reserve(raw.len());
         let mut i = 0;
         let mut k = 0; // the first skip range that may still hold a token (ranges are sorted)
         while i < raw.len() {
@@ -353,6 +559,8 @@ impl Stream {
                 i += 1;
                 continue;
             }
+            // The folded word, sliced once for the checks below (all of them on words).
+            let word = if t.class == TokClass::Word { t.norm.as_str() } else { "" };
             // "quelqu'un", "quelqu’une": one word, so patterns can say `qqn`.
             if t.class == TokClass::Word && t.norm == "quelqu" {
                 // With or without the apostrophe ("quelqu un", typed on a phone).
@@ -377,7 +585,7 @@ impl Stream {
                 && let Some(d) = raw.get(i + 1)
                 && d.class == TokClass::Number
                 && d.start == t.end
-                && n.may_rewrite(&t.norm, d.norm.len())
+                && n.may_rewrite(word, d.norm.len())
                 && let Some(words) = n.rewrite.get(&format!("{}{}", t.norm, d.norm))
             {
                 for w in words {
@@ -392,8 +600,8 @@ impl Stream {
                 continue;
             }
             if t.class == TokClass::Word
-                && n.may_rewrite(&t.norm, 0)
-                && let Some(words) = n.rewrite.get(t.norm.as_str())
+                && n.may_rewrite(word, 0)
+                && let Some(words) = n.rewrite.get(word)
             {
                 for w in words {
                     toks.push(Token {
@@ -408,10 +616,10 @@ impl Stream {
             }
             // "jdemenage", "jvends", "jpaie": "je" glued to a verb (no French word starts with
             // j and a consonant).
-            if t.class == TokClass::Word && sms_je(&t.norm) {
-                for w in ["je", &t.norm[1..]] {
+            if t.class == TokClass::Word && sms_je(word) {
+                for part in ["je", &word[1..]] {
                     toks.push(Token {
-                        norm: w.into(),
+                        norm: part.into(),
                         class: TokClass::Word,
                         start: t.start,
                         end: t.end,
@@ -431,9 +639,14 @@ impl Stream {
             });
             i += 1;
         }
-        let mut keys = String::with_capacity(text.len());
-        let mut at = Vec::with_capacity(toks.len());
-        let mut corrected = Vec::with_capacity(toks.len());
+        // The raw tokens are spent: their vector waits for the next stream.
+        give_vec(&SPARE_RAW, raw);
+        let mut keys = take_spare(&SPARE_KEYS);
+        keys.reserve(text.len());
+        let mut at = take_spare(&SPARE_AT);
+        at.reserve(toks.len());
+        let mut corrected = take_spare(&SPARE_CORRECTED);
+        corrected.reserve(toks.len());
         for t in &toks {
             match t.class {
                 TokClass::Word | TokClass::Number => {
@@ -456,12 +669,19 @@ impl Stream {
                         filler: info.filler,
                         hard: false,
                         lists: info.lists,
+                        word: true,
+                        soft: false,
+                        class: t.class,
                     });
                     corrected.push(fixed);
                 }
                 _ => {
                     // No pattern word is empty.
-                    at.push(NO_WORD);
+                    at.push(TokenInfo {
+                        soft: matches!(t.class, TokClass::Punct('\'') | TokClass::Punct('-')),
+                        class: t.class,
+                        ..NO_WORD
+                    });
                     corrected.push(false);
                 }
             }
@@ -472,7 +692,8 @@ impl Stream {
             at,
             corrected,
             blank_lists: n.key_info("").lists,
-            sentences: Vec::new(),
+            sentences: take_spare(&SPARE_SENTENCES),
+            folded: Some(folded),
         };
         let mut a = 0;
         for i in 0..s.toks.len() {
@@ -532,17 +753,17 @@ impl Stream {
     }
     /// Words and numbers: what patterns match on.
     pub fn is_word(&self, i: usize) -> bool {
-        matches!(self.toks[i].class, TokClass::Word | TokClass::Number)
+        self.at[i].word
     }
     pub fn is_number(&self, i: usize) -> bool {
-        self.toks[i].class == TokClass::Number
+        self.at[i].class == TokClass::Number
     }
     pub fn is_filler(&self, i: usize) -> bool {
         self.at[i].filler
     }
     /// Apostrophes and hyphens join the words of one phrase.
     pub fn is_soft_punct(&self, i: usize) -> bool {
-        matches!(self.toks[i].class, TokClass::Punct('\'') | TokClass::Punct('-'))
+        self.at[i].soft
     }
     /// Ends of sentences: nothing matches across them.
     pub fn is_hard_boundary(&self, i: usize) -> bool {
@@ -550,7 +771,7 @@ impl Stream {
     }
     /// [`Stream::is_hard_boundary`], worked out once per token when the stream is built.
     fn hard_boundary_at(&self, i: usize) -> bool {
-        match self.toks[i].class {
+        match self.at[i].class {
             TokClass::Newline => true,
             TokClass::Punct(c) if is_emoji(c) => !self.headline_emoji(i),
             TokClass::Punct(c) => is_sentence_end(c),
@@ -571,7 +792,7 @@ impl Stream {
             && self.toks.get(i + 1).is_some_and(|t| t.is_word())
     }
     pub fn punct(&self, i: usize) -> Option<char> {
-        match self.toks[i].class {
+        match self.at[i].class {
             TokClass::Punct(c) => Some(c),
             _ => None,
         }
@@ -637,6 +858,25 @@ mod tests {
         n.add_prefix("repare");
         n.add_known("preparer");
         assert_eq!(n.correct("reparer"), None);
+    }
+
+    #[test]
+    fn deletion_hashes_are_those_of_the_deletions() {
+        // Typo correction skips a deletion whose hash has no bit: the rolling hashes must be
+        // those of the deleted strings, or it would miss words.
+        for key in ["a", "ab", "perceuse", "trotinette", "debroussailleusesxyzabcdefghijkl"] {
+            let (hashes, whole) = deletion_hashes(key.as_bytes());
+            assert_eq!(whole, poly_hash(key.as_bytes()), "{key}");
+            for i in 0..key.len() {
+                let d = format!("{}{}", &key[..i], &key[i + 1..]);
+                assert_eq!(hashes[i], poly_hash(d.as_bytes()), "{key} without byte {i}");
+            }
+        }
+        let mut n = Normalizer::plain();
+        n.add_known("debroussailleuse");
+        n.add_known("tondeuse");
+        assert_eq!(n.correct("debrousailleuse"), Some("debroussailleuse"));
+        assert_eq!(n.correct("tonduse"), Some("tondeuse"));
     }
 
     #[test]

@@ -37,6 +37,7 @@ enum Repr {
 
 impl Norm {
     /// The length in bytes, without slicing the shared buffer.
+    #[inline]
     pub fn len(&self) -> usize {
         match &self.0 {
             Repr::Empty | Repr::Pending(..) => 0,
@@ -47,6 +48,7 @@ impl Norm {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    #[inline]
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Empty | Repr::Pending(..) => "",
@@ -58,6 +60,7 @@ impl Norm {
 
 impl std::ops::Deref for Norm {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
@@ -78,6 +81,7 @@ impl PartialEq for Norm {
 impl Eq for Norm {}
 
 impl PartialEq<str> for Norm {
+    #[inline]
     fn eq(&self, other: &str) -> bool {
         // Most comparisons fail on the length, before the buffer is sliced.
         self.len() == other.len() && self.as_str() == other
@@ -85,6 +89,7 @@ impl PartialEq<str> for Norm {
 }
 
 impl PartialEq<&str> for Norm {
+    #[inline]
     fn eq(&self, other: &&str) -> bool {
         *self == **other
     }
@@ -169,18 +174,35 @@ fn is_apostrophe(c: char) -> bool {
 ///
 /// Reads bytes, decoding a character only where a byte is not ASCII: most text is.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    tokenize_into(text, &mut out, None);
+    out
+}
+
+/// [`tokenize`] into `out` (cleared first), with `spare` (cleared too, when no token holds it
+/// any more) as the words' shared buffer: a caller that keeps both from one message to the
+/// next allocates nothing. Returns the shared buffer (also held by the tokens).
+pub fn tokenize_into(text: &str, out: &mut Vec<Token>, spare: Option<Rc<String>>) -> Rc<String> {
     // The folded words go one after the other into one buffer, shared by the tokens once the
     // whole text is read (until then each word holds only its range).
     let bytes = text.as_bytes();
-    let mut out: Vec<Token> = Vec::with_capacity(text.len() / 4 + 1);
-    let mut folded = String::with_capacity(text.len() + 8);
+    out.clear();
+    out.reserve(text.len() / 4 + 1);
+    let mut buf = spare
+        .filter(|b| Rc::strong_count(b) == 1 && Rc::weak_count(b) == 0)
+        .unwrap_or_default();
+    let Some(folded) = Rc::get_mut(&mut buf) else {
+        unreachable!("a buffer no one else holds")
+    };
+    folded.clear();
+    folded.reserve(text.len() + 8);
     let mut i = 0;
     while i < bytes.len() {
         let c = char_at(text, i);
         if is_letter(c) {
             let a = folded.len() as u32;
             let start = i;
-            push_folded(&mut folded, c);
+            push_folded(folded, c);
             i += c.len_utf8();
             while i < bytes.len() {
                 let b = bytes[i];
@@ -194,7 +216,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
                 let d = char_at(text, i);
                 if is_letter(d) {
-                    push_folded(&mut folded, d);
+                    push_folded(folded, d);
                 } else if !matches!(d, '\u{0301}' | '\u{0300}' | '\u{0302}') {
                     break;
                 }
@@ -244,13 +266,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             i += len;
         }
     }
-    let buf = Rc::new(folded);
-    for t in &mut out {
+    for t in out.iter_mut() {
         if let Repr::Pending(a, b) = t.norm.0 {
             t.norm.0 = Repr::Shared(Rc::clone(&buf), a, b);
         }
     }
-    out
+    buf
 }
 
 /// The character starting at byte `i` (a character boundary) of `text`.
