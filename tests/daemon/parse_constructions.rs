@@ -1059,7 +1059,7 @@ fn a_span_from_a_weekday_and_english_days() {
 #[test]
 fn verbs_after_a_subject_places_asides_and_lists_after_a_colon() {
     check(
-        "J'ai du bois de chauffage bien sec, je le vends 60 euros le stère, je livre dans le quartier",
+        "J'ai du bois de chauffage bien sec je le vends 60 euros le stère je livre dans le quartier",
         &["offer/item/sale/bois de chauffage/maison/-"],
     );
     check(
