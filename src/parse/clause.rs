@@ -11,7 +11,7 @@ use std::cell::Cell;
 use super::lexicon::{Lexicon, Marker, WordList};
 use super::model::{DateRange, Direction, Kind, Mode, Price};
 use super::pattern::{self, Match};
-use super::text::Stream;
+use super::text::{self, Stream};
 use super::when::WhenMatch;
 
 /// Everything found in a message before clauses are read.
@@ -33,20 +33,12 @@ thread_local! {
     static SPARE_PARENS: Cell<Vec<bool>> = const { Cell::new(Vec::new()) };
 }
 
-/// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
-/// huge message must not hold its memory in every thread that read it.
-const SPARE_MAX_BYTES: usize = 1 << 18;
-
 impl Drop for Found {
     fn drop(&mut self) {
         pattern::give_back(std::mem::take(&mut self.cues));
         pattern::give_back(std::mem::take(&mut self.items));
         pattern::give_back(std::mem::take(&mut self.markers));
-        let mut parens = std::mem::take(&mut self.parens);
-        parens.clear();
-        if parens.capacity() <= SPARE_MAX_BYTES {
-            let _ = SPARE_PARENS.try_with(|c| c.set(parens));
-        }
+        text::give_vec(&SPARE_PARENS, std::mem::take(&mut self.parens));
     }
 }
 
@@ -196,9 +188,7 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>,
     let info = within(&f.markers, span)
         .iter()
         .any(|m| lex.markers[m.entry] == Marker::Info);
-    let event = within(&f.markers, span)
-        .iter()
-        .any(|m| lex.markers[m.entry] == Marker::Event && !place_before(s, m.start));
+    let event = within(&f.markers, span).iter().any(|m| event_marker(s, lex, m));
     let denied = |m: &&Match| {
         lex.cues[m.entry].direction.is_some()
             && (negated(s, lex, m.start, span.start) || negated_after(s, m.end, span.end))
@@ -304,13 +294,15 @@ fn place_before(s: &Stream, i: usize) -> bool {
     })
 }
 
+/// Whether marker `m` names an event organised by others (not a place: "devant la mairie").
+fn event_marker(s: &Stream, lex: &Lexicon, m: &Match) -> bool {
+    lex.markers[m.entry] == Marker::Event && !place_before(s, m.start)
+}
+
 /// Whether an event organised by others is named anywhere in the message, and the clause from
 /// `start` to `end` does not speak in the first person.
 fn others_event(s: &Stream, lex: &Lexicon, f: &Found, start: usize, end: usize) -> bool {
-    !first_person(s, start, end)
-        && f.markers
-            .iter()
-            .any(|m| lex.markers[m.entry] == Marker::Event && !place_before(s, m.start))
+    !first_person(s, start, end) && f.markers.iter().any(|m| event_marker(s, lex, m))
 }
 
 /// Whether the word at `i` is a name: right after "named", "called", "appelé", "nommé",
@@ -559,7 +551,7 @@ fn date_led(s: &Stream, lex: &Lexicon, f: &Found, start: usize, pos: usize) -> u
 ///
 /// The vector is the one the thread's last [`Found`] left, when there is one.
 pub fn paren_depths(s: &Stream) -> Vec<bool> {
-    let mut out = SPARE_PARENS.try_with(Cell::take).unwrap_or_default();
+    let mut out = text::take_spare(&SPARE_PARENS);
     paren_depths_into(s, &mut out);
     out
 }

@@ -15,7 +15,7 @@ use std::cell::Cell;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::text::{Stream, key_of};
+use super::text::{Stream, fits_spare, key_of, take_spare};
 
 /// Filler words skipped between two pattern elements.
 pub const MAX_FILLERS: usize = 2;
@@ -504,21 +504,13 @@ thread_local! {
     static SPARE_ENDS: Cell<Vec<(usize, usize)>> = const { Cell::new(Vec::new()) };
 }
 
-/// Vectors larger than this (in bytes) are freed rather than kept for the next message: one
-/// huge message must not hold its memory in every thread that read it.
-const SCRATCH_MAX_BYTES: usize = 1 << 18;
-
-fn fits<T>(v: &Vec<T>) -> bool {
-    v.capacity() * std::mem::size_of::<T>() <= SCRATCH_MAX_BYTES
-}
-
 impl Scratch {
     /// Room for a stream of `len` tokens, so that no search grows the vectors. The vectors are
     /// those the thread's last scratch left (see the `Drop` impl): no allocation per message.
     pub fn for_stream(len: usize) -> Scratch {
-        let mut ids = SPARE_IDS.try_with(Cell::take).unwrap_or_default();
-        let mut cands = SPARE_CANDS.try_with(Cell::take).unwrap_or_default();
-        let mut ends = SPARE_ENDS.try_with(Cell::take).unwrap_or_default();
+        let mut ids = take_spare(&SPARE_IDS);
+        let mut cands = take_spare(&SPARE_CANDS);
+        let mut ends = take_spare(&SPARE_ENDS);
         ids.reserve(len);
         cands.reserve(32);
         ends.reserve(8);
@@ -528,7 +520,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if !(fits(&self.ids) && fits(&self.cands) && fits(&self.ends)) {
+        if !(fits_spare(&self.ids) && fits_spare(&self.cands) && fits_spare(&self.ends)) {
             return;
         }
         self.ids.clear();
@@ -576,7 +568,7 @@ fn take_matches() -> Vec<Match> {
 /// large or the thread keeps enough.
 pub fn give_back(mut v: Vec<Match>) {
     v.clear();
-    if v.capacity() == 0 || !fits(&v) {
+    if v.capacity() == 0 || !fits_spare(&v) {
         return;
     }
     let _ = SPARE_MATCHES.try_with(|spare| {

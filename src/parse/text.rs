@@ -457,8 +457,13 @@ pub struct Stream {
 }
 
 /// Buffers larger than this (in bytes) are freed rather than kept: one huge message must not
-/// hold its memory in every thread that read it.
-const SPARE_MAX_BYTES: usize = 1 << 18;
+/// hold its memory in every thread that read it. The parser's spare buffers all use it.
+pub(super) const SPARE_MAX_BYTES: usize = 1 << 18;
+
+/// Whether a vector is small enough to be kept for the thread's next message.
+pub(super) fn fits_spare<T>(v: &Vec<T>) -> bool {
+    v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES
+}
 
 // The buffers of a dropped stream, kept by each thread for its next stream: a message's stream
 // then allocates nothing (a parser thread reads message after message). One cell per buffer:
@@ -474,14 +479,14 @@ thread_local! {
 }
 
 /// The thread's spare buffer of `cell` (an empty one when a stream holds it).
-fn take_spare<T: Default>(cell: &'static LocalKey<Cell<T>>) -> T {
+pub(super) fn take_spare<T: Default>(cell: &'static LocalKey<Cell<T>>) -> T {
     cell.try_with(Cell::take).unwrap_or_default()
 }
 
 /// Gives a vector back to the thread, emptied, unless it is too large.
-fn give_vec<T>(cell: &'static LocalKey<Cell<Vec<T>>>, mut v: Vec<T>) {
+pub(super) fn give_vec<T>(cell: &'static LocalKey<Cell<Vec<T>>>, mut v: Vec<T>) {
     v.clear();
-    if v.capacity() * std::mem::size_of::<T>() <= SPARE_MAX_BYTES {
+    if fits_spare(&v) {
         let _ = cell.try_with(|c| c.set(v));
     }
 }
