@@ -222,10 +222,13 @@ fn kept_cues(s: &Stream, lex: &Lexicon, f: &Found, span: &Span) -> (Vec<CueHit>,
                 && (c.weight < 3 || c.direction == Some(Direction::Offer) && !first_person(s, span.start, m.end));
             // "je cherche mes lunettes": looking for one's own thing asks nobody for anything.
             let own_thing = c.direction == Some(Direction::Request) && searches_own(s, m.end, span.end);
+            // "dispo pour aider qqun à repeindre": "qqn a" before an infinitive is "someone to",
+            // the object of the verb before it, not "someone has".
+            let someone_to = c.direction.is_some() && to_infinitive(s, m.end, span.end);
             // "je ne peux pas payer": a negated mode word says no mode.
             let mode_denied = c.direction.is_none() && m.start > span.start && word_before_negates(s, lex, m.start);
             set_aside |= asks_info || denied || event_talk || own_thing;
-            !(misplaced || asks_info || denied || event_talk || mode_denied || own_thing)
+            !(misplaced || asks_info || denied || event_talk || mode_denied || own_thing || someone_to)
         })
         .map(|m| CueHit {
             entry: m.entry,
@@ -342,6 +345,19 @@ fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
             let k = s.key(end - 1);
             k.starts_with("cherch") || k.starts_with("recherch") || k == "for"
         }
+}
+
+/// Whether the cue ending at `end` ends with "a" (folded "à") and an infinitive follows it:
+/// "aider qqn à repeindre" is no "qqn a" (someone has).
+fn to_infinitive(s: &Stream, end: usize, limit: usize) -> bool {
+    end > 0 && end < limit && s.is_word(end - 1) && s.key_bytes(end - 1) == b"a" && s.is_word(end) && {
+        let k = s.key(end);
+        k.len() >= 5
+            && ((k.ends_with("er") && !k.ends_with("ier"))
+                || k.ends_with("ir")
+                || k.ends_with("ire")
+                || k.ends_with("dre"))
+    }
 }
 
 /// Whether the word right before `i` is a negator ("pas payer"; "en plus" is no negation).
@@ -968,6 +984,19 @@ fn kept_items(
         hits = vec![ItemHit {
             in_parens: false,
             ..*head
+        }];
+    } else if hits.len() >= 2
+        && let Some(open) = (span.start..hits[0].start).rev().find(|&j| s.punct(j) == Some('('))
+        && open > span.start
+        && s.is_word(open - 1)
+        && !(hits[0].start..hits[hits.len() - 1].start).any(|j| s.punct(j) == Some(')'))
+    {
+        // "des protections taille enfant (genouillères, coudières, protège-poignets)": kinds
+        // listed in brackets after a noun the lexicon does not know are examples of one
+        // thing; the first of them names it.
+        hits = vec![ItemHit {
+            in_parens: false,
+            ..hits[0]
         }];
     }
     // An accessory beside a main thing goes with it, unless the clause is a list of three

@@ -1106,3 +1106,48 @@ fn verbs_after_a_subject_places_asides_and_lists_after_a_colon() {
         &["offer/item/swap/four/cuisine/-"],
     );
 }
+
+/// Round 12 (holdout48 and 49, read): "qqn à" before an infinitive is no "qqn a"; kinds in
+/// brackets after an unknown noun are one thing; "y a moyen que qqn…", "qui a encore…" ask;
+/// looking for hours of work offers them; "nos besoins" is a noun; someone asked to come and
+/// look at the author's thing is a repair; people asked for a task are a hand asked for; a
+/// drink offered in thanks is no offer. Each sentence failed on a4bbac9's parser.
+#[test]
+fn people_asked_for_work_sought_and_kinds_in_brackets() {
+    check(
+        "Dispo samedi pour aider qqn à repeindre sa cuisine, gratuit",
+        &["offer/service/gift/travaux de peinture/bricolage/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Ma fille se met au skate, qqn aurait des protections (genouillères, coudières) ?",
+        &["request/item/-/genouillère/sante/-"],
+    );
+    check(
+        "Y a moyen que qqn me dépose à la gare demain matin ?",
+        &["request/service/-/covoiturage/mobilite/2026-06-11..2026-06-11"],
+    );
+    check(
+        "Je cherche des heures de repassage, 10€ de l'heure",
+        &["offer/service/sale/repassage/maison/-"],
+    );
+    check(
+        "Notre figuier nous a gâtés au-delà de nos besoins, je donne des figues",
+        &["offer/item/gift/figue/alimentation/-"],
+    );
+    check(
+        "Le chauffe-eau fait un bruit bizarre, qqn pourrait venir regarder ?",
+        &["request/service/-/réparation/maison/-"],
+    );
+    check(
+        "Qui a encore des pots de confiture vides ? Je les rends pleins",
+        &["request/item/loan/pot en verre/cuisine/-"],
+    );
+    check(
+        "On cherche deux trois jeunes motivés pour distribuer des tracts samedi matin",
+        &["request/service/-/coup de main/entraide/2026-06-13..2026-06-13"],
+    );
+    check(
+        "Besoin de bras pour monter un frigo au 4e, j'offre le pastis",
+        &["request/service/-/coup de main/entraide/-"],
+    );
+}
