@@ -815,7 +815,15 @@ fn kept_items(
             continue;
         }
         // "Mon lave-linge fuit, qqn s'y connaît ?": the thing is what the help is about.
-        if entry(&h).kind == Kind::Item && cues.iter().any(|c| lex.cues[c.entry].about_before && h.end <= c.start) {
+        // "qqn qui s'y connaît en scooter ?": the field named right after the cue is what the
+        // help is about too.
+        if entry(&h).kind == Kind::Item
+            && cues.iter().any(|c| {
+                lex.cues[c.entry].about_before
+                    && (h.end <= c.start
+                        || h.start == c.end + 1 && matches!(s.key_bytes(c.end), b"en" | b"in" | b"with"))
+            })
+        {
             continue;
         }
         // "poussette, habillage pluie inclus", "gants et sacs fournis": comes with the rest.

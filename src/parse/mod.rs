@@ -258,6 +258,9 @@ impl Parser {
         // "le mien a cramé ce matin": a date right after a past participle says when that
         // happened, not when the post is for.
         dates.retain(|d| !(d.start > 0 && past_participle(input.text, &stream, d.start - 1)));
+        // "il démarre plus depuis la drache de dimanche": what has lasted since a date is a
+        // story, not when the post is for.
+        dates.retain(|d| !since_before(input.text, &stream, d.start));
         let found = Found {
             cues: lex.cue_set.find_in(&stream, &mut scratch),
             items,
@@ -529,8 +532,16 @@ impl Parser {
             let implied_service = self.implied(s, r).filter(|t| t.kind == Kind::Service);
             if things.is_empty()
                 && !pending.is_empty()
-                && let Some(t) = implied_service.filter(|_| pending.iter().all(|p| p.kind == Kind::Item))
+                && let Some(mut t) = implied_service.filter(|_| pending.iter().all(|p| p.kind == Kind::Item))
             {
+                // "Mon scooter démarre plus, qqn s'y connaît ?": a repair is of its thing's kind.
+                let of_object = lex
+                    .by_name
+                    .get(&t.name)
+                    .is_some_and(|&i| lex.items[i].takes_object_category);
+                if of_object && let Some(p) = pending.last() {
+                    t.category = p.category;
+                }
                 pending.clear();
                 things.push(t);
             }
@@ -915,6 +926,31 @@ impl Parser {
     }
 }
 
+/// Whether the date at word `at` follows "depuis" / "since": right after it and its small
+/// words ("depuis dimanche", "depuis ce matin"), or after one event of that day ("depuis la
+/// drache de dimanche"); not "un trajet depuis Orly le 2 janvier", where it says from where.
+fn since_before(text: &str, s: &Stream, at: usize) -> bool {
+    let since = |j: usize| s.is_word(j) && matches!(s.key_bytes(j), b"depui" | b"depuis" | b"since");
+    let mut j = at;
+    // "… de dimanche": one lower-case word and "de" before the date.
+    if j >= 2
+        && s.is_word(j - 1)
+        && matches!(s.key_bytes(j - 1), b"de" | b"d" | b"du" | b"of")
+        && s.is_word(j - 2)
+        && !s.is_filler(j - 2)
+        && text[s.toks[j - 2].start..]
+            .chars()
+            .next()
+            .is_some_and(char::is_lowercase)
+    {
+        j -= 2;
+    }
+    while j > 0 && s.is_filler(j - 1) && !since(j - 1) {
+        j -= 1;
+    }
+    j > 0 && since(j - 1)
+}
+
 /// "j'ai tenté avec un tuto": a word in -é right after "avoir" is its past participle, not a
 /// thing of the lexicon that folds the same ("tente").
 fn past_participle(text: &str, s: &Stream, at: usize) -> bool {
@@ -933,14 +969,26 @@ fn past_participle(text: &str, s: &Stream, at: usize) -> bool {
 /// "Qqn pourrait régler mon dérailleur ?": a word in -er or -ir right after a verb that takes
 /// an infinitive (or "de", "pour") is that infinitive, a service said with a verb the lexicon
 /// does not know, not a thing ("-ier" is left to nouns: "un sucrier").
+/// An object pronoun may stand between them: "une famille qui voudrait le cultiver".
 fn infinitive_after_modal(s: &Stream, j: usize) -> bool {
     let key = s.key(j);
     let verb_ending = (key.ends_with("er") && !key.ends_with("ier")) || key.ends_with("ir");
+    let clitic = |i: usize| {
+        s.is_word(i)
+            && matches!(
+                s.key_bytes(i),
+                b"le" | b"la" | b"les" | b"l" | b"lui" | b"leur" | b"en" | b"y"
+            )
+    };
+    let m = match j {
+        2.. if clitic(j - 1) => j - 2,
+        _ => j.wrapping_sub(1),
+    };
     verb_ending
         && j > 0
-        && s.is_word(j - 1)
+        && s.is_word(m)
         && matches!(
-            s.key(j - 1),
+            s.key(m),
             "pourrait"
                 | "pourriez"
                 | "pourrai"
