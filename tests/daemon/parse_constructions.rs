@@ -1111,7 +1111,8 @@ fn verbs_after_a_subject_places_asides_and_lists_after_a_colon() {
 /// brackets after an unknown noun are one thing; "y a moyen que qqn…", "qui a encore…" ask;
 /// looking for hours of work offers them; "nos besoins" is a noun; someone asked to come and
 /// look at the author's thing is a repair; people asked for a task are a hand asked for; a
-/// drink offered in thanks is no offer. Each sentence failed on a4bbac9's parser.
+/// drink offered in thanks is no offer; a date after "depuis" is the story's. Each sentence
+/// but the trip from Orly failed on a4bbac9's parser.
 #[test]
 fn people_asked_for_work_sought_and_kinds_in_brackets() {
     check(
@@ -1149,5 +1150,23 @@ fn people_asked_for_work_sought_and_kinds_in_brackets() {
     check(
         "Besoin de bras pour monter un frigo au 4e, j'offre le pastis",
         &["request/service/-/coup de main/entraide/-"],
+    );
+    // What has lasted since a date is a story; a trip "depuis" a place keeps its date.
+    check(
+        "Le lave-linge fuit depuis la lessive de dimanche, qqn s'y connaît ?",
+        &["request/service/-/réparation/maison/-"],
+    );
+    check(
+        "Je cherche qqn qui s'y connaît en plomberie, l'évier fuit depuis lundi",
+        &["request/service/-/plomberie/bricolage/-"],
+    );
+    check(
+        "Je cherche un trajet depuis Orly le 2 juillet",
+        &["request/service/-/trajet/mobilite/2026-07-02..2026-07-02"],
+    );
+    // An infinitive after an object pronoun is no thing.
+    check(
+        "Nous prêtons volontiers notre jardin à une famille qui voudrait le cultiver",
+        &[],
     );
 }
