@@ -352,11 +352,7 @@ fn searches_own(s: &Stream, end: usize, limit: usize) -> bool {
 fn to_infinitive(s: &Stream, end: usize, limit: usize) -> bool {
     end > 0 && end < limit && s.is_word(end - 1) && s.key_bytes(end - 1) == b"a" && s.is_word(end) && {
         let k = s.key(end);
-        k.len() >= 5
-            && ((k.ends_with("er") && !k.ends_with("ier"))
-                || k.ends_with("ir")
-                || k.ends_with("ire")
-                || k.ends_with("dre"))
+        k.len() >= 5 && (super::infinitive_ending(k) || k.ends_with("ire") || k.ends_with("dre"))
     }
 }
 

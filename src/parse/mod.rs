@@ -966,13 +966,20 @@ fn past_participle(text: &str, s: &Stream, at: usize) -> bool {
     }
 }
 
+/// Whether a folded word ends like an infinitive in -er or -ir ("-ier" is left to nouns: "un
+/// sucrier").
+fn infinitive_ending(key: &str) -> bool {
+    (key.ends_with("er") && !key.ends_with("ier")) || key.ends_with("ir")
+}
+
 /// "Qqn pourrait régler mon dérailleur ?": a word in -er or -ir right after a verb that takes
 /// an infinitive (or "de", "pour") is that infinitive, a service said with a verb the lexicon
-/// does not know, not a thing ("-ier" is left to nouns: "un sucrier").
-/// An object pronoun may stand between them: "une famille qui voudrait le cultiver".
+/// does not know, not a thing. An object pronoun may stand between them: "une famille qui
+/// voudrait le cultiver".
 fn infinitive_after_modal(s: &Stream, j: usize) -> bool {
-    let key = s.key(j);
-    let verb_ending = (key.ends_with("er") && !key.ends_with("ier")) || key.ends_with("ir");
+    if j == 0 || !infinitive_ending(s.key(j)) {
+        return false;
+    }
     let clitic = |i: usize| {
         s.is_word(i)
             && matches!(
@@ -980,13 +987,8 @@ fn infinitive_after_modal(s: &Stream, j: usize) -> bool {
                 b"le" | b"la" | b"les" | b"l" | b"lui" | b"leur" | b"en" | b"y"
             )
     };
-    let m = match j {
-        2.. if clitic(j - 1) => j - 2,
-        _ => j.wrapping_sub(1),
-    };
-    verb_ending
-        && j > 0
-        && s.is_word(m)
+    let m = if j >= 2 && clitic(j - 1) { j - 2 } else { j - 1 };
+    s.is_word(m)
         && matches!(
             s.key(m),
             "pourrait"
